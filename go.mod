@@ -1,0 +1,3 @@
+module github.com/opendms/opendms
+
+go 1.26
