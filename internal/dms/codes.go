@@ -1,0 +1,36 @@
+package dms
+
+// Named DMS codes used by the code. Each must be a row of error-codes.tsv or extraCodes; codes_test.go
+// checks every one of them, so a typo fails the build's tests rather than a client.
+const (
+	CodeProjectIDInvalid     = "DMS.00400002"
+	CodeBodyEmpty            = "DMS.00400004"
+	CodeBodyNotJSON          = "DMS.00400005"
+	CodeUnsupportedType      = "DMS.00400007"
+	CodeUnsupportedVersion   = "DMS.00400008"
+	CodeInvalidProductID     = "DMS.00400009"
+	CodeInvalidParameter     = "DMS.00400062" // "Invalid request parameter."
+	CodeInvalidParameterAlt  = "DMS.00400800" // "Invalid request parameter. Check the request parameter."
+	CodeBodyInvalidKey       = "DMS.00400085" // "... The error key is <key>."
+	CodeAZNotExist           = "DMS.00400042"
+	CodeInstanceIDInvalid    = "DMS.00400061"
+	CodeReadOnlyTenant       = "DMS.00403002"
+	CodeRoleForbidden        = "DMS.00403003"
+	CodeAuthorizationDenied  = "DMS.00403007"
+	CodeURLNotFound          = "DMS.00404001"
+	CodeInstanceNotFound     = "DMS.00404022"
+	CodeMethodNotAllowed     = "DMS.00405001"
+	CodeInternal             = "DMS.00500000"
+	CodeProductNotExist      = "DMS.00501010"
+	CodeTokenInvalid         = "DMS.10240101"
+	CodeTokenExpired         = "DMS.10240102"
+	CodeTokenMissing         = "DMS.10240103"
+	CodeTokenProjectMismatch = "DMS.10240104"
+	CodeAccessDenied         = "DMS.10240309"
+	CodeNotImplemented       = "DMS.00501900"
+	CodeSignatureInvalid     = "DMS.10240105"
+	CodeClockSkew            = "DMS.10240106"
+	CodeConflict             = "DMS.00409001"
+	CodeResourceNotFound     = "DMS.00404900"
+	CodeBodyTooLarge         = "DMS.00413001"
+)

@@ -1,0 +1,59 @@
+package dms
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func TestNamedCodesExist(t *testing.T) {
+	named := []string{
+		CodeProjectIDInvalid, CodeBodyEmpty, CodeBodyNotJSON, CodeUnsupportedType, CodeUnsupportedVersion,
+		CodeInvalidProductID, CodeInvalidParameter, CodeInvalidParameterAlt, CodeBodyInvalidKey, CodeAZNotExist,
+		CodeInstanceIDInvalid, CodeReadOnlyTenant, CodeRoleForbidden, CodeAuthorizationDenied, CodeURLNotFound,
+		CodeInstanceNotFound, CodeMethodNotAllowed, CodeInternal, CodeProductNotExist, CodeTokenInvalid,
+		CodeTokenExpired, CodeTokenMissing, CodeTokenProjectMismatch, CodeAccessDenied, CodeNotImplemented,
+		CodeSignatureInvalid, CodeClockSkew, CodeConflict, CodeResourceNotFound, CodeBodyTooLarge,
+	}
+	for _, c := range named {
+		if _, ok := LookupCode(c); !ok {
+			t.Errorf("code %s is not in the table", c)
+		}
+	}
+}
+
+func TestCodeTable(t *testing.T) {
+	tests := []struct {
+		code   string
+		status int
+	}{
+		{"DMS.00404001", 404},
+		{"DMS.00405001", 405},
+		{"DMS.00404022", 404},
+		{"DMS.00400005", 400},
+		{"DMS.111501026", 501}, // a 9-digit code re-joined by the seed
+		{"DMS.10240103", 401},
+		{CodeNotImplemented, 501},
+	}
+	for _, tt := range tests {
+		e := E(tt.code)
+		if e.Status != tt.status || e.Message == "" {
+			t.Errorf("E(%s) = %d %q, want status %d and a message", tt.code, e.Status, e.Message, tt.status)
+		}
+	}
+	if n := len(codeTable); n != 196+len(extraCodes) {
+		t.Errorf("table has %d codes, want %d", n, 196+len(extraCodes))
+	}
+}
+
+func TestAsError(t *testing.T) {
+	base := Errorf(CodeInstanceNotFound, "instance %s does not exist", "x")
+	wrapped := fmt.Errorf("ctx: %w", base)
+	if got := AsError(wrapped); got.Code != CodeInstanceNotFound || got.Message != "instance x does not exist" {
+		t.Errorf("AsError kept %+v", got)
+	}
+	internal := AsError(errors.New("disk on fire"))
+	if internal.Status != 500 || internal.Code != CodeInternal || errors.Unwrap(internal) == nil {
+		t.Errorf("AsError of a plain error = %+v", internal)
+	}
+}

@@ -1,0 +1,111 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/store"
+)
+
+func TestIAMRoundTripAndReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	d := dms.Domain{ID: "d1", Name: "acme", CreatedAt: now}
+	p := dms.Project{ID: "p1", DomainID: "d1", Name: "cn-north-4", CreatedAt: now}
+	u := dms.User{ID: "u1", DomainID: "d1", Name: "alice", PasswordHash: "h", Enabled: true, CreatedAt: now}
+	k := dms.AccessKey{AccessKey: "AK1", UserID: "u1", SealedSecret: []byte{1, 2, 3}, Enabled: true, CreatedAt: now}
+	pol := dms.Policy{ID: "pol1", Name: "DMS FullAccess", Document: `{}`, System: true, CreatedAt: now}
+	steps := []func() error{
+		func() error { return db.CreateDomain(ctx, d) },
+		func() error { return db.CreateProject(ctx, p) },
+		func() error { return db.CreateUser(ctx, u) },
+		func() error { return db.CreateAccessKey(ctx, k) },
+		func() error { return db.CreatePolicy(ctx, pol) },
+		func() error { return db.CreatePolicy(ctx, pol) }, // system roles upsert
+		func() error { return db.CreateRoleBinding(ctx, dms.RoleBinding{UserID: "u1", ProjectID: "p1", PolicyID: "pol1", CreatedAt: now}) },
+		func() error { return db.PutSetting(ctx, "bootstrapped", "yes") },
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	if err := db.CreateUser(ctx, u); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate user: got %v, want ErrConflict", err)
+	}
+	if _, err := db.GetUser(ctx, "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing user: got %v, want ErrNotFound", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Everything survives a reopen, and migrations are not applied twice.
+	db, err = Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	gotU, err := db.GetUserByName(ctx, "d1", "alice")
+	if err != nil || gotU != u {
+		t.Fatalf("user after reopen = %+v, %v; want %+v", gotU, err, u)
+	}
+	gotK, err := db.GetAccessKey(ctx, "AK1")
+	if err != nil || string(gotK.SealedSecret) != string(k.SealedSecret) {
+		t.Fatalf("key after reopen = %+v, %v", gotK, err)
+	}
+	bs, err := db.ListRoleBindings(ctx, "u1", "p1")
+	if err != nil || len(bs) != 1 {
+		t.Fatalf("bindings = %v, %v", bs, err)
+	}
+	if v, err := db.GetSetting(ctx, "bootstrapped"); err != nil || v != "yes" {
+		t.Fatalf("setting = %q, %v", v, err)
+	}
+	// Deleting the user cascades to its keys and bindings.
+	if err := db.DeleteUser(ctx, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetAccessKey(ctx, "AK1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("key after user delete: %v", err)
+	}
+	if bs, _ := db.ListRoleBindings(ctx, "u1", ""); len(bs) != 0 {
+		t.Fatalf("bindings after user delete: %v", bs)
+	}
+}
+
+func TestTokensExpire(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Now()
+	must(t, db.CreateDomain(ctx, dms.Domain{ID: "d", Name: "d", CreatedAt: now}))
+	must(t, db.CreateProject(ctx, dms.Project{ID: "p", DomainID: "d", Name: "p", CreatedAt: now}))
+	must(t, db.CreateUser(ctx, dms.User{ID: "u", DomainID: "d", Name: "u", Enabled: true, CreatedAt: now}))
+	must(t, db.CreateToken(ctx, dms.Token{Hash: "old", UserID: "u", ProjectID: "p", IssuedAt: now.Add(-25 * time.Hour), ExpiresAt: now.Add(-time.Hour)}))
+	must(t, db.CreateToken(ctx, dms.Token{Hash: "new", UserID: "u", ProjectID: "p", IssuedAt: now, ExpiresAt: now.Add(time.Hour)}))
+	n, err := db.DeleteExpiredTokens(ctx, now)
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteExpiredTokens = %d, %v; want 1", n, err)
+	}
+	if _, err := db.GetToken(ctx, "new"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

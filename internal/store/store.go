@@ -1,0 +1,69 @@
+// Package store defines the metadata store OpenDMS keeps its state in. Implementations live in
+// sub-packages, one per database (sqlite now, postgres later); callers depend on these interfaces only.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/opendms/opendms/internal/dms"
+)
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrConflict is returned when a create would violate a uniqueness rule (same name, same key).
+var ErrConflict = errors.New("store: already exists")
+
+// Store is the whole metadata store.
+type Store interface {
+	IAM
+	Close() error
+}
+
+// IAM holds accounts, projects, users, keys, roles and tokens.
+type IAM interface {
+	CreateDomain(ctx context.Context, d dms.Domain) error
+	GetDomain(ctx context.Context, id string) (dms.Domain, error)
+	GetDomainByName(ctx context.Context, name string) (dms.Domain, error)
+	ListDomains(ctx context.Context) ([]dms.Domain, error)
+
+	CreateProject(ctx context.Context, p dms.Project) error
+	GetProject(ctx context.Context, id string) (dms.Project, error)
+	ListProjects(ctx context.Context, domainID string) ([]dms.Project, error)
+
+	CreateUser(ctx context.Context, u dms.User) error
+	GetUser(ctx context.Context, id string) (dms.User, error)
+	GetUserByName(ctx context.Context, domainID, name string) (dms.User, error)
+	ListUsers(ctx context.Context, domainID string) ([]dms.User, error)
+	UpdateUser(ctx context.Context, u dms.User) error
+	DeleteUser(ctx context.Context, id string) error
+
+	CreateAccessKey(ctx context.Context, k dms.AccessKey) error
+	GetAccessKey(ctx context.Context, ak string) (dms.AccessKey, error)
+	ListAccessKeys(ctx context.Context, userID string) ([]dms.AccessKey, error)
+	DeleteAccessKey(ctx context.Context, ak string) error
+
+	// CreatePolicy adds a custom policy or (DomainID empty) upserts a system role by name.
+	CreatePolicy(ctx context.Context, p dms.Policy) error
+	GetPolicy(ctx context.Context, id string) (dms.Policy, error)
+	// GetPolicyByName finds a domain's custom policy or a system role (domainID ignored for those).
+	GetPolicyByName(ctx context.Context, domainID, name string) (dms.Policy, error)
+	ListPolicies(ctx context.Context, domainID string) ([]dms.Policy, error)
+	DeletePolicy(ctx context.Context, id string) error
+
+	CreateRoleBinding(ctx context.Context, b dms.RoleBinding) error
+	DeleteRoleBinding(ctx context.Context, b dms.RoleBinding) error
+	// ListRoleBindings lists a user's bindings; with projectID non-empty, those of that project only.
+	ListRoleBindings(ctx context.Context, userID, projectID string) ([]dms.RoleBinding, error)
+	ListDomainRoleBindings(ctx context.Context, domainID string) ([]dms.RoleBinding, error)
+
+	CreateToken(ctx context.Context, t dms.Token) error
+	GetToken(ctx context.Context, hash string) (dms.Token, error)
+	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
+
+	// GetSetting/PutSetting keep small server-wide values (e.g. the bootstrap marker).
+	GetSetting(ctx context.Context, key string) (string, error)
+	PutSetting(ctx context.Context, key, value string) error
+}
