@@ -1,0 +1,266 @@
+package aksk
+
+import (
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Sign signs an outgoing request exactly as the Go SDK signs it with
+// SDK-HMAC-SHA256:
+//
+//   - X-Sdk-Date is set from now (in UTC); any earlier X-Sdk-Date and
+//     Authorization are dropped first, so re-signing a request is safe.
+//   - If Content-Type is present and contains neither "application/json"
+//     nor "application/bson", X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD is set
+//     and the body is not covered (Go SDK behaviour; JSON bodies always are).
+//   - Every header present in r.Header is signed except names starting with
+//     "content-type" (case-insensitively) and names containing '_'. Headers
+//     net/http adds later (Host, User-Agent if unset, Content-Length,
+//     Accept-Encoding) are not in r.Header and so are not signed; put
+//     User-Agent in r.Header if it should be, as the SDK does.
+//   - Authorization is set.
+//
+// body must be the bytes the caller sends as r.Body; Sign does not read or
+// set r.Body. Bad arguments (empty or unformattable AK, empty SK, a year
+// outside 0-9999, no URL, an unparsable query) are reported before r is
+// touched; a header name that is not a token is reported after.
+func Sign(r *http.Request, body []byte, ak, sk string, now time.Time) error {
+	if !validAccessKey(ak) {
+		return errors.New("aksk: access key is empty or has separators, spaces or control bytes")
+	}
+	if sk == "" {
+		return errors.New("aksk: empty secret key")
+	}
+	date := now.UTC().Format(DateLayout)
+	if len(date) != len(DateLayout) {
+		return fmt.Errorf("aksk: cannot sign with time %v: year out of range", now)
+	}
+	if r.URL == nil {
+		return fmt.Errorf("%w: no URL", ErrMalformedRequest)
+	}
+	if _, err := canonicalQuery(r.URL.RawQuery); err != nil {
+		return err
+	}
+	if r.Header == nil {
+		r.Header = make(http.Header)
+	}
+	deleteHeader(r.Header, "Authorization")
+	deleteHeader(r.Header, DateHeader)
+	r.Header.Set(DateHeader, date)
+	if ct := headerValues(r.Header, "Content-Type"); len(ct) > 0 &&
+		!strings.Contains(ct[0], "application/json") && !strings.Contains(ct[0], "application/bson") {
+		deleteHeader(r.Header, ContentSHA256Header)
+		r.Header.Set(ContentSHA256Header, UnsignedPayload)
+	}
+	signed, err := goSDKSignedHeaders(r.Header)
+	if err != nil {
+		return err
+	}
+	auth := Authorization{Algorithm: AlgHMACSHA256, AccessKey: ak, SignedHeaders: signed}
+	if auth.Signature, err = signature(r, body, auth, sk, date); err != nil {
+		return err
+	}
+	r.Header.Set("Authorization", auth.String())
+	return nil
+}
+
+// goSDKSignedHeaders lists the headers the Go SDK signs: every present one
+// except Content-Type* and names containing '_', lower-cased and sorted.
+func goSDKSignedHeaders(h http.Header) ([]string, error) {
+	names := make([]string, 0, len(h))
+	for k, v := range h {
+		name := lowerASCII(k)
+		if len(v) == 0 || strings.HasPrefix(name, "content-type") || strings.Contains(name, "_") {
+			continue
+		}
+		if !isLowerToken(name) {
+			return nil, fmt.Errorf("%w: header name %q is not a token", ErrMalformedRequest, k)
+		}
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return slices.Compact(names), nil // "X-A" and "x-a" are one header
+}
+
+// deleteHeader deletes name under every spelling of it.
+func deleteHeader(h http.Header, name string) {
+	for k := range h {
+		if equalFoldASCII(k, name) {
+			delete(h, k)
+		}
+	}
+}
+
+// Verify checks the signature of an incoming request against sk, the secret
+// key the caller looked up by auth.AccessKey. body is the full request body.
+// It returns nil, or an error wrapping one of the sentinel errors:
+//
+//   - ErrUnsupportedAlgorithm for anything but SDK-HMAC-SHA256 and
+//     V11-HMAC-SHA256;
+//   - ErrMalformedAuthorization if auth is not what ParseAuthorization
+//     produces for those (e.g. a signature that is not 64 hex digits), or if
+//     x-sdk-date is not a signed header (every SDK signs it);
+//   - ErrMissingDate / ErrMalformedDate for X-Sdk-Date;
+//   - ErrMissingSignedHeader, ErrMalformedRequest if the request cannot be
+//     canonicalised;
+//   - ErrBadSignature otherwise.
+//
+// It tries the canonical URI built from the decoded path first and, if the
+// path has characters Node's legacy url.parse() encodes, the legacy Node
+// form second (§2.3 "Node edge case"). Both forms, like the SDK algorithm
+// itself, leave some paths indistinguishable: "/x" and "/x/" always, and
+// with the Node form a decoded "a b" and a decoded "a%20b" (wire "a%2520b").
+// Routing must therefore not give such paths different meanings; Kafka
+// names ([A-Za-z0-9._-]) never produce them.
+//
+// X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD is honoured as the SDKs require, so
+// such a request's body is not authenticated; callers that only accept JSON
+// may reject it. Any other value of that header must equal the body's hash.
+//
+// Verify does not check clock skew (use SignedDate) and, for V11, does not
+// check the region and service of auth.CredentialScope; it does check that
+// the scope's date is the date of X-Sdk-Date.
+func Verify(r *http.Request, body []byte, auth Authorization, sk string) error {
+	switch auth.Algorithm {
+	case AlgHMACSHA256, AlgV11HMACSHA256:
+	default:
+		return fmt.Errorf("%w: %q", ErrUnsupportedAlgorithm, auth.Algorithm)
+	}
+	if len(auth.Signature) != 2*sha256.Size || !isLowerHex(auth.Signature) {
+		return fmt.Errorf("%w: Signature must be %d lower-case hex digits", ErrMalformedAuthorization, 2*sha256.Size)
+	}
+	for _, name := range auth.SignedHeaders {
+		if !isLowerToken(name) {
+			return fmt.Errorf("%w: bad signed header name %q", ErrMalformedAuthorization, name)
+		}
+	}
+	if !slices.Contains(auth.SignedHeaders, "x-sdk-date") {
+		return fmt.Errorf("%w: x-sdk-date is not a signed header", ErrMalformedAuthorization)
+	}
+	if sk == "" {
+		return fmt.Errorf("%w: empty secret key", ErrBadSignature)
+	}
+	date, _, err := signedDate(r)
+	if err != nil {
+		return err
+	}
+	key, err := signingKey(auth, sk, date)
+	if err != nil {
+		return err
+	}
+	parts, err := newCanonicalParts(r, auth.SignedHeaders, body)
+	if err != nil {
+		return err
+	}
+	if parts.payloadFromHeader && parts.payloadHash != UnsignedPayload && parts.payloadHash != sha256Hex(body) {
+		return fmt.Errorf("%w: %s does not match the body", ErrBadSignature, ContentSHA256Header)
+	}
+	want, _ := hex.DecodeString(auth.Signature) // checked above
+	path := r.URL.Path
+	if hmac.Equal(mac(key, stringToSign(auth, date, parts.request(canonicalURI(path)))), want) {
+		return nil
+	}
+	if legacy, changed := legacyNodePath(path); changed &&
+		hmac.Equal(mac(key, stringToSign(auth, date, parts.request(canonicalURI(legacy)))), want) {
+		return nil
+	}
+	return ErrBadSignature
+}
+
+// SignedDate returns the time in X-Sdk-Date, parsed strictly: exactly one
+// value, exactly DateLayout. Callers use it to reject stale requests (Huawei's
+// gateway allows about 15 minutes of skew).
+func SignedDate(r *http.Request) (time.Time, error) {
+	_, t, err := signedDate(r)
+	return t, err
+}
+
+func signedDate(r *http.Request) (string, time.Time, error) {
+	values := headerValues(r.Header, DateHeader)
+	switch len(values) {
+	case 0:
+		return "", time.Time{}, ErrMissingDate
+	case 1:
+	default:
+		return "", time.Time{}, fmt.Errorf("%w: %d values", ErrMalformedDate, len(values))
+	}
+	v := values[0]
+	t, err := time.Parse(DateLayout, v)
+	// The round trip rejects what time.Parse tolerates (e.g. one-digit
+	// fields), so the string in StringToSign is the one the client formatted.
+	if err != nil || t.Format(DateLayout) != v {
+		return "", time.Time{}, fmt.Errorf("%w: %q", ErrMalformedDate, v)
+	}
+	return v, t, nil
+}
+
+// signature computes the lower-case hex signature of r for auth (whose
+// Signature is ignored). It is the signing half shared by Sign and tests
+// of V11, which Sign does not produce.
+func signature(r *http.Request, body []byte, auth Authorization, sk, date string) (string, error) {
+	key, err := signingKey(auth, sk, date)
+	if err != nil {
+		return "", err
+	}
+	cr, err := CanonicalRequest(r, auth.SignedHeaders, body)
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(mac(key, stringToSign(auth, date, cr))), nil
+}
+
+// signingKey returns the HMAC key: the SK itself for SDK-HMAC-SHA256, and
+// for V11 the lower-case hex string (not the raw bytes) of
+// HKDF-SHA256(IKM=SK, salt=AK, info=scope, L=32), as in §2.5.
+func signingKey(auth Authorization, sk, date string) ([]byte, error) {
+	if !validAccessKey(auth.AccessKey) {
+		return nil, fmt.Errorf("%w: bad access key", ErrMalformedAuthorization)
+	}
+	if sk == "" {
+		return nil, errors.New("aksk: empty secret key")
+	}
+	if auth.Algorithm != AlgV11HMACSHA256 {
+		if auth.CredentialScope != "" {
+			return nil, fmt.Errorf("%w: credential scope with %s", ErrMalformedAuthorization, auth.Algorithm)
+		}
+		return []byte(sk), nil
+	}
+	if !validCredentialScope(auth.CredentialScope) {
+		return nil, fmt.Errorf("%w: credential scope %q is not yyyymmdd/region/service", ErrMalformedAuthorization, auth.CredentialScope)
+	}
+	// A derived key is only meant to be good for its day; without this
+	// check one leaked derived key would sign requests of any date.
+	if auth.CredentialScope[:8] != date[:8] {
+		return nil, fmt.Errorf("%w: credential scope date %s is not the date of %s %s",
+			ErrBadSignature, auth.CredentialScope[:8], DateHeader, date)
+	}
+	k, err := hkdf.Key(sha256.New, []byte(sk), []byte(auth.AccessKey), auth.CredentialScope, sha256.Size)
+	if err != nil {
+		return nil, fmt.Errorf("%w: deriving V11 key: %v", ErrBadSignature, err) // fail closed
+	}
+	return []byte(hex.EncodeToString(k)), nil
+}
+
+// stringToSign is §2.3 step 4 (and §2.5 for V11, which adds the scope line).
+func stringToSign(auth Authorization, date, canonicalRequest string) string {
+	sum := sha256.Sum256([]byte(canonicalRequest))
+	head := auth.Algorithm + "\n" + date + "\n"
+	if auth.Algorithm == AlgV11HMACSHA256 {
+		head += auth.CredentialScope + "\n"
+	}
+	return head + hex.EncodeToString(sum[:])
+}
+
+func mac(key []byte, msg string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(msg))
+	return m.Sum(nil)
+}
