@@ -1,0 +1,96 @@
+// Package dmsd assembles the OpenDMS server from its configuration: the metadata store, IAM, the
+// catalog and the HTTP API, and runs it until its context ends.
+package dmsd
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/opendms/opendms/internal/catalog"
+)
+
+// Config is the server's configuration. Each field is a flag and an environment variable of dmsd; the
+// optional config file (YAML or JSON) can set them too and holds the catalogs.
+type Config struct {
+	Listen  string `json:"listen"`   // --listen, DMS_LISTEN
+	DataDir string `json:"data_dir"` // --data-dir, DMS_DATA_DIR
+	Engine  string `json:"engine"`   // --engine auto|local|embedded, DMS_ENGINE
+	TLSCert string `json:"tls_cert"` // --tls-cert, DMS_TLS_CERT
+	TLSKey  string `json:"tls_key"`  // --tls-key, DMS_TLS_KEY
+	Region  string `json:"region"`   // --region, DMS_REGION
+	// ClockSkew bounds how far a signature's X-Sdk-Date may be from the server clock.
+	ClockSkew Duration `json:"clock_skew"`
+	// LogFormat is "text" or "json".
+	LogFormat string `json:"log_format"`
+	// Catalog overrides the default AZs, products and maintenance windows.
+	Catalog catalog.Config `json:"catalog"`
+}
+
+// Duration is a time.Duration written as "15m" in config files.
+type Duration struct{ time.Duration }
+
+func (d Duration) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if len(s) >= 2 && s[0] == '"' {
+		s = s[1 : len(s)-1]
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration %s: %w", b, err)
+	}
+	d.Duration = v
+	return nil
+}
+
+// Defaults returns the configuration without flags, environment or file.
+func Defaults() Config {
+	return Config{
+		Listen:    "127.0.0.1:9780",
+		DataDir:   "./data",
+		Engine:    "auto",
+		Region:    "cn-north-4",
+		ClockSkew: Duration{15 * time.Minute},
+		LogFormat: "text",
+	}
+}
+
+// LoadFile merges a YAML/JSON config file over cfg (fields the file does not set keep their values).
+func LoadFile(cfg *Config, path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	if err := yaml.UnmarshalStrict(b, cfg); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	switch c.Engine {
+	case "auto", "local", "embedded":
+	default:
+		return fmt.Errorf("engine %q: must be auto, local or embedded", c.Engine)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return fmt.Errorf("--tls-cert and --tls-key must be given together")
+	}
+	if c.DataDir == "" {
+		return fmt.Errorf("data dir must not be empty")
+	}
+	if c.ClockSkew.Duration <= 0 {
+		return fmt.Errorf("clock_skew must be positive")
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("log_format %q: must be text or json", c.LogFormat)
+	}
+	return nil
+}

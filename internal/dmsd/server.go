@@ -1,0 +1,161 @@
+package dmsd
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/opendms/opendms/internal/catalog"
+	"github.com/opendms/opendms/internal/httpapi"
+	"github.com/opendms/opendms/internal/iam"
+	"github.com/opendms/opendms/internal/store/sqlite"
+)
+
+// CredentialsFile is the name of the bootstrap administrator's credentials in the data dir.
+const CredentialsFile = "admin-credentials.json"
+
+// Server is an assembled OpenDMS server.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	store *sqlite.DB
+	IAM   *iam.Service
+	API   *httpapi.Server
+}
+
+// Open assembles the server: data dir, store, master key, IAM with its bootstrap, catalog, HTTP API.
+// endpoint is the URL clients should use (written into the credentials file on first start).
+func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	cat, err := catalog.New(cfg.Catalog, cfg.Region)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	st, err := sqlite.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: st}
+	if err := s.openIAM(ctx, endpoint); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.API = httpapi.New(httpapi.Config{Region: cfg.Region}, s.IAM, cat, log)
+	return s, nil
+}
+
+func (s *Server) openIAM(ctx context.Context, endpoint string) error {
+	key, err := iam.LoadOrCreateMasterKey(filepath.Join(s.cfg.DataDir, "master.key"), os.Getenv("DMS_MASTER_KEY"))
+	if err != nil {
+		return err
+	}
+	sealer, err := iam.NewSealer(key)
+	if err != nil {
+		return err
+	}
+	s.IAM, err = iam.New(ctx, s.store, sealer, iam.Config{ClockSkew: s.cfg.ClockSkew.Duration}, s.log)
+	if err != nil {
+		return err
+	}
+	credsPath := filepath.Join(s.cfg.DataDir, CredentialsFile)
+	wrote, err := s.IAM.Bootstrap(ctx, iam.BootstrapConfig{
+		AccessKey: os.Getenv("DMS_ADMIN_AK"), SecretKey: os.Getenv("DMS_ADMIN_SK"),
+		ProjectID: os.Getenv("DMS_ADMIN_PROJECT_ID"), Password: os.Getenv("DMS_ADMIN_PASSWORD"),
+		Region: s.cfg.Region, Endpoint: endpoint,
+	}, credsPath)
+	if err != nil {
+		return fmt.Errorf("bootstrap: %w", err)
+	}
+	if wrote {
+		s.log.Info("first start: created the administrator (account admin, user admin), a project and an access key",
+			"credentials_file", credsPath)
+	}
+	return nil
+}
+
+// Close releases the store.
+func (s *Server) Close() error { return s.store.Close() }
+
+// Serve serves HTTP(S) on ln until ctx ends, then shuts down gracefully (in-flight requests get up to
+// 15 seconds).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.API.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	if s.cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("tls: %w", err)
+		}
+		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, hs.TLSConfig)
+	}
+	go s.pruneTokens(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// pruneTokens deletes expired tokens hourly.
+func (s *Server) pruneTokens(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.IAM.PruneTokens(ctx); err != nil {
+				s.log.Warn("prune tokens", "err", err)
+			} else if n > 0 {
+				s.log.Info("pruned expired tokens", "count", n)
+			}
+		}
+	}
+}
+
+// Scheme is "https" when TLS is configured, else "http".
+func (c Config) Scheme() string {
+	if c.TLSCert != "" {
+		return "https"
+	}
+	return "http"
+}
+
+// RoutesOnly builds the HTTP API without a store, for listing its routes.
+func RoutesOnly(cfg Config) (*httpapi.Server, error) {
+	cat, err := catalog.New(cfg.Catalog, cfg.Region)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.New(httpapi.Config{Region: cfg.Region}, nil, cat, slog.New(slog.DiscardHandler)), nil
+}

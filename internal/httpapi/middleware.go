@@ -1,0 +1,180 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/iam"
+)
+
+// requestInfo travels in the request context so the access log can say who called what and how it
+// ended, without handlers having to report it.
+type requestInfo struct {
+	id        string
+	route     *route
+	principal *iam.Principal
+	err       *dms.Error
+}
+
+type requestInfoKey struct{}
+
+func requestInfoFrom(ctx context.Context) *requestInfo {
+	info, _ := ctx.Value(requestInfoKey{}).(*requestInfo)
+	return info
+}
+
+// RequestIDHeader is set on every response; the SDKs read it into their errors' RequestId.
+const RequestIDHeader = "X-Request-Id"
+
+// statusWriter records the status written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// serveHTTP is the whole request path: request id and access log around routing, body buffering,
+// authentication, authorization and the handler.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	info := &requestInfo{id: newRequestID()}
+	w.Header().Set(RequestIDHeader, info.id)
+	sw := &statusWriter{ResponseWriter: w}
+	r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
+	defer func() {
+		if v := recover(); v != nil {
+			info.err = dms.Internal(fmt.Errorf("panic: %v\n%s", v, debug.Stack()))
+			if sw.status == 0 {
+				writeError(sw, nil, info.err)
+			}
+		}
+		s.logRequest(r, info, sw.status, time.Since(start))
+	}()
+	s.dispatch(sw, r, info)
+}
+
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, info *requestInfo) {
+	rt, params, known := s.router.match(r.Method, r.URL.EscapedPath())
+	if rt == nil {
+		if known {
+			writeError(w, r, dms.Errorf(dms.CodeMethodNotAllowed, "This request method (%s) is not allowed for %s.", r.Method, r.URL.Path))
+			return
+		}
+		writeError(w, r, dms.E(dms.CodeURLNotFound))
+		return
+	}
+	info.route = rt
+	for k, v := range params {
+		r.SetPathValue(k, v)
+	}
+
+	// Buffer the body once: signatures cover it and handlers decode it.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeError(w, r, dms.Errorf(dms.CodeBodyTooLarge, "The request body is larger than %d bytes.", s.cfg.MaxBodyBytes))
+			return
+		}
+		writeError(w, r, dms.Errorf(dms.CodeBodyNotJSON, "The request body could not be read: %v", err))
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+
+	if rt.auth != authNone {
+		p, err := s.iam.Authenticate(r.Context(), r, body)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		info.principal = &p
+		r = r.WithContext(iam.WithPrincipal(r.Context(), p))
+		if err := s.authorize(r, rt, p); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	if engine, ok := params["engine"]; ok && engine != "kafka" {
+		writeError(w, r, dms.Errorf(dms.CodeUnsupportedType, "Unsupported engine %q: this service serves kafka.", engine))
+		return
+	}
+	if rt.handler == nil {
+		section := rt.spec.Section
+		if section == "sdk" {
+			section = "SDK operation " + rt.spec.Op
+		}
+		writeError(w, r, dms.Errorf(dms.CodeNotImplemented, "%s %s (%s %s) is not implemented by OpenDMS yet.",
+			rt.spec.Method, rt.spec.Pattern, section, rt.spec.Title))
+		return
+	}
+	rt.handler.ServeHTTP(w, r)
+}
+
+func (s *Server) authorize(r *http.Request, rt *route, p iam.Principal) error {
+	if rt.auth == authAdmin {
+		if !p.User.Admin {
+			return dms.Errorf(dms.CodeRoleForbidden, "Only account administrators may use the OpenDMS admin API.")
+		}
+		return nil
+	}
+	projectID := r.PathValue("project_id")
+	if projectID != "" && !iam.ValidProjectID(projectID) {
+		return dms.Errorf(dms.CodeProjectIDInvalid, "The project ID format is invalid: %q is not 32 lower-case hex characters.", projectID)
+	}
+	return s.iam.Authorize(r.Context(), p, projectID, rt.spec.Action)
+}
+
+func (s *Server) logRequest(r *http.Request, info *requestInfo, status int, d time.Duration) {
+	attrs := []slog.Attr{
+		slog.String("request_id", info.id),
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", status),
+		slog.Duration("duration", d),
+	}
+	if info.route != nil {
+		attrs = append(attrs, slog.String("route", info.route.spec.Pattern))
+	}
+	if p := info.principal; p != nil {
+		// The user and the AK identify the caller; the SK and tokens are never logged.
+		attrs = append(attrs, slog.String("user", p.User.Name), slog.String("auth", p.Method))
+		if p.AccessKey != "" {
+			attrs = append(attrs, slog.String("ak", p.AccessKey))
+		}
+	}
+	level := slog.LevelInfo
+	if info.err != nil {
+		attrs = append(attrs, slog.String("error_code", info.err.Code))
+		if info.err.Status >= 500 {
+			level = slog.LevelError
+			if cause := errors.Unwrap(info.err); cause != nil {
+				attrs = append(attrs, slog.String("cause", cause.Error()))
+			}
+		}
+	}
+	s.log.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+func newRequestID() string { return iam.NewID() }

@@ -1,0 +1,97 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/opendms/opendms/internal/dms"
+)
+
+// errorBody is the DMS error format (reference §3.3); both members are always non-empty strings, which
+// is what the SDKs need to fill ErrorCode/ErrorMessage.
+type errorBody struct {
+	ErrorCode string `json:"error_code"`
+	ErrorMsg  string `json:"error_msg"`
+}
+
+// writeJSON writes v as JSON with status. HTML escaping is off, as the SDKs encode.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		writeError(w, nil, dms.Internal(err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// writeError writes err as a DMS error body; the status and code come from its *dms.Error (a 500 for
+// anything else). The internal cause of a 500 is recorded for the access log, never sent.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	de := dms.AsError(err)
+	if r != nil {
+		if info := requestInfoFrom(r.Context()); info != nil {
+			info.err = de
+		}
+	}
+	writeJSON(w, de.Status, errorBody{ErrorCode: de.Code, ErrorMsg: de.Message})
+}
+
+// decodeJSON decodes the request body (already buffered by the middleware) into v. An empty body, bad
+// JSON and a value of the wrong type are each a 400 with the reference's code and the offending key.
+func decodeJSON(r *http.Request, v any) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return dms.Internal(err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return dms.E(dms.CodeBodyEmpty)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			key := typeErr.Field
+			if key == "" {
+				key = "(body)"
+			}
+			return dms.Errorf(dms.CodeBodyInvalidKey, "The message body contains invalid characters or is not in JSON format. The error key is %s: expected %s, got a JSON %s.", key, typeErr.Type, typeErr.Value)
+		}
+		return dms.Errorf(dms.CodeBodyNotJSON, "The message body is not in JSON format or contains invalid characters: %s.", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if dec.More() {
+		return dms.Errorf(dms.CodeBodyNotJSON, "The message body is not in JSON format: unexpected data after the JSON value.")
+	}
+	return nil
+}
+
+// invalidParam is a 400 for a failed validation without a more specific code.
+func invalidParam(format string, args ...any) error {
+	return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: %s", fmt.Sprintf(format, args...))
+}
+
+// readBody returns the buffered request body and rewinds it for a later decode.
+func readBody(r *http.Request) []byte {
+	b, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	return b
+}
+
+// marshalCompact encodes v as compact JSON without HTML escaping.
+func marshalCompact(v any) (string, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(buf.String()), nil
+}

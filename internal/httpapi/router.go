@@ -1,0 +1,141 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// The DMS path set cannot be served by http.ServeMux: patterns such as
+// GET /v2/{engine}/{project_id}/instances/{instance_id}/groups/{group} and
+// GET /v2/{project_id}/instances/{instance_id}/management/groups/{group} overlap and ServeMux panics at
+// registration. Router matches by specificity instead: of the routes whose pattern matches the path and
+// whose method matches, the one with a literal at the first segment where they differ wins. Matching
+// the method first matters: a consumer group named "batch-delete" must reach GET .../groups/{group},
+// not the POST .../groups/batch-delete route.
+
+// authMode says what a route requires of its caller.
+type authMode int
+
+const (
+	authSigned authMode = iota // AK/SK or token, then the route's action in the path's project
+	authNone                   // health, token issuance, spec
+	authAdmin                  // an account administrator (the OpenDMS admin API)
+)
+
+type route struct {
+	spec    RouteSpec
+	segs    []string // pattern segments; "{name}" for parameters
+	auth    authMode
+	handler http.Handler // nil: not implemented yet (501)
+}
+
+// Router is an ordered-by-specificity router over RouteSpecs.
+type Router struct {
+	routes []*route
+	byKey  map[string]*route
+}
+
+func newRouter() *Router { return &Router{byKey: make(map[string]*route)} }
+
+func routeKey(method, pattern string) string { return method + " " + pattern }
+
+// add registers a route (its handler may be nil until implemented).
+func (rt *Router) add(spec RouteSpec, auth authMode, h http.Handler) {
+	key := routeKey(spec.Method, spec.Pattern)
+	if _, dup := rt.byKey[key]; dup {
+		panic("duplicate route " + key)
+	}
+	r := &route{spec: spec, segs: splitPattern(spec.Pattern), auth: auth, handler: h}
+	rt.routes = append(rt.routes, r)
+	rt.byKey[key] = r
+}
+
+// implement attaches a handler to a route of the table. Implementing a route that is not in the table
+// is a programming error.
+func (rt *Router) implement(method, pattern string, h http.Handler) {
+	r, ok := rt.byKey[routeKey(method, pattern)]
+	if !ok {
+		panic("implement: no route " + routeKey(method, pattern))
+	}
+	r.handler = h
+}
+
+func splitPattern(p string) []string {
+	return strings.Split(strings.Trim(p, "/"), "/")
+}
+
+// match finds the route for method and escaped path. It returns the route and its decoded path
+// parameters; with no route, pathKnown says whether some other method serves the path (405 vs 404).
+func (rt *Router) match(method, escapedPath string) (best *route, params map[string]string, pathKnown bool) {
+	trimmed := strings.Trim(escapedPath, "/")
+	raw := strings.Split(trimmed, "/")
+	segs := make([]string, len(raw))
+	for i, s := range raw {
+		d, err := url.PathUnescape(s)
+		if err != nil {
+			return nil, nil, false
+		}
+		segs[i] = d
+	}
+	for _, r := range rt.routes {
+		if !r.matches(segs) {
+			continue
+		}
+		pathKnown = true
+		if r.spec.Method != method {
+			continue
+		}
+		if best == nil || moreSpecific(r, best) {
+			best = r
+		}
+	}
+	if best == nil {
+		return nil, nil, pathKnown
+	}
+	params = make(map[string]string, 4)
+	for i, s := range best.segs {
+		if isParam(s) {
+			params[s[1:len(s)-1]] = segs[i]
+		}
+	}
+	return best, params, true
+}
+
+func isParam(seg string) bool { return strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") }
+
+func (r *route) matches(segs []string) bool {
+	if len(segs) != len(r.segs) {
+		return false
+	}
+	for i, s := range r.segs {
+		if isParam(s) {
+			if segs[i] == "" {
+				return false
+			}
+			continue
+		}
+		if s != segs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// moreSpecific reports whether a beats b: at the first segment where one has a literal and the other a
+// parameter, the literal wins.
+func moreSpecific(a, b *route) bool {
+	for i := range a.segs {
+		pa, pb := isParam(a.segs[i]), isParam(b.segs[i])
+		if pa != pb {
+			return !pa
+		}
+	}
+	return false
+}
+
+// String describes a route for logs and `dmsd routes`.
+func (r *route) String() string {
+	return fmt.Sprintf("%s %s", r.spec.Method, r.spec.Pattern)
+}

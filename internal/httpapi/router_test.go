@@ -1,0 +1,64 @@
+package httpapi
+
+import "testing"
+
+func TestRouterMatch(t *testing.T) {
+	rt := newRouter()
+	for _, s := range routeTable {
+		rt.add(s, authSigned, nil)
+	}
+	const pid = "0123456789abcdef0123456789abcdef"
+	const iid = "6ac4d5b4-8cd7-4b8b-9a83-31a8f9e3e4b1"
+	tests := []struct {
+		method, path string
+		wantPattern  string
+		wantParams   map[string]string
+		wantKnown    bool
+	}{
+		{"GET", "/v2/" + pid + "/instances/" + iid, "/v2/{project_id}/instances/{instance_id}", map[string]string{"project_id": pid, "instance_id": iid}, true},
+		{"GET", "/v2/" + pid + "/instances/" + iid + "/", "/v2/{project_id}/instances/{instance_id}", nil, true},
+		{"POST", "/v2/kafka/" + pid + "/instances", "/v2/{engine}/{project_id}/instances", map[string]string{"engine": "kafka", "project_id": pid}, true},
+		{"POST", "/v2/" + pid + "/kafka/instances", "/v2/{project_id}/kafka/instances", nil, true},
+		{"GET", "/v2/kafka/" + pid + "/instances/" + iid + "/groups/g1", "/v2/{engine}/{project_id}/instances/{instance_id}/groups/{group}", map[string]string{"group": "g1"}, true},
+		{"GET", "/v2/" + pid + "/instances/" + iid + "/management/groups/g1", "/v2/{project_id}/instances/{instance_id}/management/groups/{group}", nil, true},
+		// Method before literal: a group named batch-delete.
+		{"GET", "/v2/" + pid + "/instances/" + iid + "/groups/batch-delete", "/v2/{project_id}/instances/{instance_id}/groups/{group}", map[string]string{"group": "batch-delete"}, true},
+		{"POST", "/v2/" + pid + "/instances/" + iid + "/groups/batch-delete", "/v2/{project_id}/instances/{instance_id}/groups/batch-delete", nil, true},
+		// Escaped segments are decoded into parameters.
+		{"GET", "/v2/" + pid + "/instances/" + iid + "/management/topics/my%20topic+%C3%BC/messages", "/v2/{project_id}/instances/{instance_id}/management/topics/{topic}/messages", map[string]string{"topic": "my topic+ü"}, true},
+		{"GET", "/v2/available-zones", "/v2/available-zones", nil, true},
+		{"GET", "/v2/kafka/products", "/v2/{engine}/products", map[string]string{"engine": "kafka"}, true},
+		{"GET", "/v2/kafka/products/cores", "/v2/kafka/products/cores", nil, true},
+		// Wrong method on a known path, and an unknown path.
+		{"PATCH", "/v2/" + pid + "/instances/" + iid, "", nil, true},
+		{"GET", "/v2/nope", "", nil, false},
+		{"GET", "/", "", nil, false},
+	}
+	for _, tt := range tests {
+		r, params, known := rt.match(tt.method, tt.path)
+		got := ""
+		if r != nil {
+			got = r.spec.Pattern
+		}
+		if got != tt.wantPattern || known != tt.wantKnown {
+			t.Errorf("%s %s: matched %q known=%v, want %q known=%v", tt.method, tt.path, got, known, tt.wantPattern, tt.wantKnown)
+			continue
+		}
+		for k, v := range tt.wantParams {
+			if params[k] != v {
+				t.Errorf("%s %s: param %s = %q, want %q", tt.method, tt.path, k, params[k], v)
+			}
+		}
+	}
+}
+
+func BenchmarkRouterMatch(b *testing.B) {
+	rt := newRouter()
+	for _, s := range routeTable {
+		rt.add(s, authSigned, nil)
+	}
+	path := "/v2/0123456789abcdef0123456789abcdef/instances/6ac4d5b4-8cd7-4b8b-9a83-31a8f9e3e4b1/management/topics/t1/partitions/0/message"
+	for b.Loop() {
+		rt.match("GET", path)
+	}
+}

@@ -1,0 +1,84 @@
+// Package httpapi serves the DMS for Kafka REST API and OpenDMS's own APIs over HTTP: the router, the
+// middleware every request passes (request id, access log, authentication, authorization), and thin
+// handlers, one file per API group, that decode, call one service method and encode.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"sort"
+
+	"github.com/opendms/opendms/internal/catalog"
+	"github.com/opendms/opendms/internal/iam"
+)
+
+// Config is what the HTTP layer needs besides its services.
+type Config struct {
+	// Region is the name this server answers as (the project name SDKs resolve, the catalog's region_id).
+	Region string
+	// MaxBodyBytes bounds request bodies (default 10 MiB).
+	MaxBodyBytes int64
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg     Config
+	iam     *iam.Service
+	catalog *catalog.Catalog
+	log     *slog.Logger
+	router  *Router
+}
+
+// New builds the server with every route of the table registered; routes without a handler answer 501.
+func New(cfg Config, iamSvc *iam.Service, cat *catalog.Catalog, log *slog.Logger) *Server {
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 10 << 20
+	}
+	s := &Server{cfg: cfg, iam: iamSvc, catalog: cat, log: log, router: newRouter()}
+	for _, spec := range routeTable {
+		s.router.add(spec, authSigned, nil)
+	}
+	s.registerOwnRoutes()
+	s.implementCatalog()
+	return s
+}
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+// RouteStatus is one line of `dmsd routes`.
+type RouteStatus struct {
+	RouteSpec
+	Implemented bool
+}
+
+// DMSRoutes lists every route of the reference and the SDK variants with whether it is implemented,
+// in table order.
+func (s *Server) DMSRoutes() []RouteStatus {
+	out := make([]RouteStatus, 0, len(routeTable))
+	for _, spec := range routeTable {
+		r := s.router.byKey[routeKey(spec.Method, spec.Pattern)]
+		out = append(out, RouteStatus{RouteSpec: spec, Implemented: r.handler != nil})
+	}
+	return out
+}
+
+// OwnRoutes lists OpenDMS's routes outside the reference (IAM, admin, health), sorted by path.
+func (s *Server) OwnRoutes() []RouteStatus {
+	var out []RouteStatus
+	for _, r := range s.router.routes {
+		if r.spec.Variant == variantOwn {
+			out = append(out, RouteStatus{RouteSpec: r.spec, Implemented: r.handler != nil})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Pattern < out[j].Pattern })
+	return out
+}
+
+// variantOwn marks routes of OpenDMS's own namespaces.
+const variantOwn = "opendms"
+
+// own registers a route outside the reference.
+func (s *Server) own(method, pattern, title, action string, auth authMode, h http.HandlerFunc) {
+	s.router.add(RouteSpec{Section: "opendms", Title: title, Method: method, Pattern: pattern, Action: action, Variant: variantOwn}, auth, h)
+}
