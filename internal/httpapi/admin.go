@@ -248,8 +248,8 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, invalidParam("you cannot delete yourself"))
 		return
 	}
-	if err := s.iam.Store().DeleteUser(r.Context(), u.ID); err != nil {
-		writeError(w, r, dms.Internal(err))
+	if err := s.iam.DeleteUser(r.Context(), u.ID); err != nil {
+		writeError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -327,8 +327,8 @@ func (s *Server) deleteAccessKey(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, invalidParam("you cannot delete the access key this request is signed with"))
 		return
 	}
-	if err := s.iam.Store().DeleteAccessKey(r.Context(), k.AccessKey); err != nil {
-		writeError(w, r, dms.Internal(err))
+	if err := s.iam.DeleteAccessKey(r.Context(), k.AccessKey); err != nil {
+		writeError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -317,3 +317,26 @@ func TestHealthzAndProjects(t *testing.T) {
 		t.Fatalf("projects: %d %s", resp.StatusCode, b)
 	}
 }
+
+// Deleting an access key or its user revokes it at once, even though credentials are cached.
+func TestRevocationIsImmediate(t *testing.T) {
+	e := newTestEnv(t)
+	ak, sk := e.newUser(t, "temp", "DMS FullAccess", e.ProjectID)
+	ak2, sk2 := e.newUser(t, "temp2", "DMS FullAccess", e.ProjectID)
+	for _, k := range [][2]string{{ak, sk}, {ak2, sk2}} {
+		if resp, b := e.doAs(t, k[0], k[1], "GET", "/v2/available-zones", nil); resp.StatusCode != 200 {
+			t.Fatalf("before revocation: %d %s", resp.StatusCode, b)
+		}
+	}
+	if resp, b := e.do(t, "DELETE", adminPrefix+"/users/temp/access-keys/"+ak, nil); resp.StatusCode != 204 {
+		t.Fatalf("delete key: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := e.do(t, "DELETE", adminPrefix+"/users/temp2", nil); resp.StatusCode != 204 {
+		t.Fatalf("delete user: %d %s", resp.StatusCode, b)
+	}
+	for _, k := range [][2]string{{ak, sk}, {ak2, sk2}} {
+		if resp, b := e.doAs(t, k[0], k[1], "GET", "/v2/available-zones", nil); resp.StatusCode != 401 {
+			t.Fatalf("after revocation: %d %s", resp.StatusCode, b)
+		}
+	}
+}

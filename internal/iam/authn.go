@@ -70,31 +70,51 @@ func (s *Service) authenticateSignature(ctx context.Context, r *http.Request, bo
 		return Principal{}, dms.Errorf(dms.CodeClockSkew, "The request time %s is more than %s away from the server time: check the client clock.",
 			signed.Format(aksk.DateLayout), s.cfg.ClockSkew)
 	}
-	key, err := s.store.GetAccessKey(ctx, auth.AccessKey)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !key.Enabled) {
-		return fail("unknown or disabled access key")
-	}
+	cred, err := s.credential(ctx, auth.AccessKey)
 	if err != nil {
-		return Principal{}, dms.Internal(err)
-	}
-	sk, err := s.sealer.Open(key.SealedSecret)
-	if err != nil {
-		return Principal{}, dms.Internal(err)
+		if de, ok := err.(*dms.Error); ok && de.Status == 401 {
+			return fail("unknown or disabled access key")
+		}
+		return Principal{}, err
 	}
 	// UNSIGNED-PAYLOAD leaves the body out of the signature; the SDKs only send it for non-JSON
 	// bodies, which no API here takes, so a body must be signed.
 	if len(body) > 0 && r.Header.Get(aksk.ContentSHA256Header) == aksk.UnsignedPayload {
 		return fail("unsigned payloads are not accepted")
 	}
-	if err := aksk.Verify(r, body, auth, string(sk)); err != nil {
+	if err := aksk.Verify(r, body, auth, cred.secret); err != nil {
 		return fail("verify aksk signature fail")
+	}
+	key, u := cred.key, cred.user
+	// X-Project-Id is covered by the signature when present (both SDKs sign it).
+	return Principal{User: u, Method: "aksk", AccessKey: key.AccessKey, ScopeProjectID: r.Header.Get("X-Project-Id")}, nil
+}
+
+// credential returns an enabled access key with its secret and active user, from the cache or the
+// store. An unknown or disabled key or user is a 401.
+func (s *Service) credential(ctx context.Context, ak string) (credEntry, error) {
+	now := s.now()
+	if e, ok := s.creds.get(ak, now); ok {
+		return e, nil
+	}
+	key, err := s.store.GetAccessKey(ctx, ak)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !key.Enabled) {
+		return credEntry{}, dms.E(dms.CodeSignatureInvalid)
+	}
+	if err != nil {
+		return credEntry{}, dms.Internal(err)
+	}
+	sk, err := s.sealer.Open(key.SealedSecret)
+	if err != nil {
+		return credEntry{}, dms.Internal(err)
 	}
 	u, err := s.activeUser(ctx, key.UserID)
 	if err != nil {
-		return Principal{}, err
+		return credEntry{}, err
 	}
-	// X-Project-Id is covered by the signature when present (both SDKs sign it).
-	return Principal{User: u, Method: "aksk", AccessKey: key.AccessKey, ScopeProjectID: r.Header.Get("X-Project-Id")}, nil
+	e := credEntry{key: key, secret: string(sk), user: u}
+	s.creds.put(e, now)
+	return e, nil
 }
 
 func (s *Service) authenticateToken(ctx context.Context, token string) (Principal, error) {

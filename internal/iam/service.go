@@ -32,6 +32,7 @@ type Service struct {
 	cfg    Config
 	log    *slog.Logger
 	now    func() time.Time
+	creds  *credCache
 }
 
 // New creates the service and (re)seeds the system roles.
@@ -42,7 +43,7 @@ func New(ctx context.Context, st store.IAM, sealer *Sealer, cfg Config, log *slo
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = 24 * time.Hour
 	}
-	s := &Service{store: st, sealer: sealer, cfg: cfg, log: log, now: time.Now}
+	s := &Service{store: st, sealer: sealer, cfg: cfg, log: log, now: time.Now, creds: newCredCache(10 * time.Second)}
 	for _, r := range SystemRoles {
 		if _, err := ParsePolicy(r.Document); err != nil {
 			return nil, fmt.Errorf("system role %q: %w", r.Name, err)
@@ -140,6 +141,20 @@ func (s *Service) SetPassword(ctx context.Context, userID, password string) erro
 		return dms.Internal(err)
 	}
 	return storeErr(s.store.UpdateUser(ctx, u), "user "+userID)
+}
+
+// DeleteUser deletes a user with its keys, bindings and tokens; its keys stop working at once.
+func (s *Service) DeleteUser(ctx context.Context, userID string) error {
+	err := s.store.DeleteUser(ctx, userID)
+	s.creds.forget("", userID)
+	return storeErr(err, "user "+userID)
+}
+
+// DeleteAccessKey deletes an access key; it stops working at once.
+func (s *Service) DeleteAccessKey(ctx context.Context, ak string) error {
+	err := s.store.DeleteAccessKey(ctx, ak)
+	s.creds.forget(ak, "")
+	return storeErr(err, "access key "+ak)
 }
 
 // checkIAMPassword applies IAM's own rule (not the instance password rule of the DMS reference):

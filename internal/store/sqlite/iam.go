@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/opendms/opendms/internal/dms"
@@ -12,8 +11,12 @@ import (
 type scanner interface{ Scan(dest ...any) error }
 
 // queryAll runs q and scans each row with scan.
-func queryAll[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
+func queryAll[T any](ctx context.Context, s *DB, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -42,20 +45,20 @@ func scanDomain(r scanner) (dms.Domain, error) {
 }
 
 func (s *DB) CreateDomain(ctx context.Context, d dms.Domain) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO domains(`+domainCols+`) VALUES (?, ?, ?)`, d.ID, d.Name, ms(d.CreatedAt))
+	_, err := s.exec(ctx, `INSERT INTO domains(`+domainCols+`) VALUES (?, ?, ?)`, d.ID, d.Name, ms(d.CreatedAt))
 	return mapErr(err)
 }
 
 func (s *DB) GetDomain(ctx context.Context, id string) (dms.Domain, error) {
-	return scanDomain(s.db.QueryRowContext(ctx, `SELECT `+domainCols+` FROM domains WHERE id = ?`, id))
+	return scanDomain(s.queryRow(ctx, `SELECT `+domainCols+` FROM domains WHERE id = ?`, id))
 }
 
 func (s *DB) GetDomainByName(ctx context.Context, name string) (dms.Domain, error) {
-	return scanDomain(s.db.QueryRowContext(ctx, `SELECT `+domainCols+` FROM domains WHERE name = ?`, name))
+	return scanDomain(s.queryRow(ctx, `SELECT `+domainCols+` FROM domains WHERE name = ?`, name))
 }
 
 func (s *DB) ListDomains(ctx context.Context) ([]dms.Domain, error) {
-	return queryAll(ctx, s.db, scanDomain, `SELECT `+domainCols+` FROM domains ORDER BY name`)
+	return queryAll(ctx, s, scanDomain, `SELECT `+domainCols+` FROM domains ORDER BY name`)
 }
 
 // --- projects
@@ -71,17 +74,17 @@ func scanProject(r scanner) (dms.Project, error) {
 }
 
 func (s *DB) CreateProject(ctx context.Context, p dms.Project) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO projects(`+projectCols+`) VALUES (?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO projects(`+projectCols+`) VALUES (?, ?, ?, ?, ?)`,
 		p.ID, p.DomainID, p.Name, p.Description, ms(p.CreatedAt))
 	return mapErr(err)
 }
 
 func (s *DB) GetProject(ctx context.Context, id string) (dms.Project, error) {
-	return scanProject(s.db.QueryRowContext(ctx, `SELECT `+projectCols+` FROM projects WHERE id = ?`, id))
+	return scanProject(s.queryRow(ctx, `SELECT `+projectCols+` FROM projects WHERE id = ?`, id))
 }
 
 func (s *DB) ListProjects(ctx context.Context, domainID string) ([]dms.Project, error) {
-	return queryAll(ctx, s.db, scanProject, `SELECT `+projectCols+` FROM projects WHERE domain_id = ? ORDER BY name`, domainID)
+	return queryAll(ctx, s, scanProject, `SELECT `+projectCols+` FROM projects WHERE domain_id = ? ORDER BY name`, domainID)
 }
 
 // --- users
@@ -98,21 +101,21 @@ func scanUser(r scanner) (dms.User, error) {
 }
 
 func (s *DB) CreateUser(ctx context.Context, u dms.User) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO users(`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO users(`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.DomainID, u.Name, b2i(u.Admin), u.PasswordHash, b2i(u.Enabled), ms(u.CreatedAt))
 	return mapErr(err)
 }
 
 func (s *DB) GetUser(ctx context.Context, id string) (dms.User, error) {
-	return scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+	return scanUser(s.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
 }
 
 func (s *DB) GetUserByName(ctx context.Context, domainID, name string) (dms.User, error) {
-	return scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE domain_id = ? AND name = ?`, domainID, name))
+	return scanUser(s.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE domain_id = ? AND name = ?`, domainID, name))
 }
 
 func (s *DB) ListUsers(ctx context.Context, domainID string) ([]dms.User, error) {
-	return queryAll(ctx, s.db, scanUser, `SELECT `+userCols+` FROM users WHERE domain_id = ? ORDER BY name`, domainID)
+	return queryAll(ctx, s, scanUser, `SELECT `+userCols+` FROM users WHERE domain_id = ? ORDER BY name`, domainID)
 }
 
 func (s *DB) UpdateUser(ctx context.Context, u dms.User) error {
@@ -138,17 +141,17 @@ func scanKey(r scanner) (dms.AccessKey, error) {
 }
 
 func (s *DB) CreateAccessKey(ctx context.Context, k dms.AccessKey) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO access_keys(`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO access_keys(`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
 		k.AccessKey, k.UserID, k.SealedSecret, k.Description, b2i(k.Enabled), ms(k.CreatedAt))
 	return mapErr(err)
 }
 
 func (s *DB) GetAccessKey(ctx context.Context, ak string) (dms.AccessKey, error) {
-	return scanKey(s.db.QueryRowContext(ctx, `SELECT `+keyCols+` FROM access_keys WHERE access_key = ?`, ak))
+	return scanKey(s.queryRow(ctx, `SELECT `+keyCols+` FROM access_keys WHERE access_key = ?`, ak))
 }
 
 func (s *DB) ListAccessKeys(ctx context.Context, userID string) ([]dms.AccessKey, error) {
-	return queryAll(ctx, s.db, scanKey, `SELECT `+keyCols+` FROM access_keys WHERE user_id = ? ORDER BY created_at`, userID)
+	return queryAll(ctx, s, scanKey, `SELECT `+keyCols+` FROM access_keys WHERE user_id = ? ORDER BY created_at`, userID)
 }
 
 func (s *DB) DeleteAccessKey(ctx context.Context, ak string) error {
@@ -171,28 +174,28 @@ func scanPolicy(r scanner) (dms.Policy, error) {
 func (s *DB) CreatePolicy(ctx context.Context, p dms.Policy) error {
 	if p.System {
 		// System roles are re-seeded at every start so a new release can change their documents.
-		_, err := s.db.ExecContext(ctx, `INSERT INTO policies(`+policyCols+`) VALUES (?, '', ?, ?, ?, 1, ?)
+		_, err := s.exec(ctx, `INSERT INTO policies(`+policyCols+`) VALUES (?, '', ?, ?, ?, 1, ?)
 			ON CONFLICT(domain_id, name) DO UPDATE SET description = excluded.description, document = excluded.document`,
 			p.ID, p.Name, p.Description, p.Document, ms(p.CreatedAt))
 		return mapErr(err)
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO policies(`+policyCols+`) VALUES (?, ?, ?, ?, ?, 0, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO policies(`+policyCols+`) VALUES (?, ?, ?, ?, ?, 0, ?)`,
 		p.ID, p.DomainID, p.Name, p.Description, p.Document, ms(p.CreatedAt))
 	return mapErr(err)
 }
 
 func (s *DB) GetPolicy(ctx context.Context, id string) (dms.Policy, error) {
-	return scanPolicy(s.db.QueryRowContext(ctx, `SELECT `+policyCols+` FROM policies WHERE id = ?`, id))
+	return scanPolicy(s.queryRow(ctx, `SELECT `+policyCols+` FROM policies WHERE id = ?`, id))
 }
 
 func (s *DB) GetPolicyByName(ctx context.Context, domainID, name string) (dms.Policy, error) {
 	// A domain's own policy wins over a system role of the same name.
-	return scanPolicy(s.db.QueryRowContext(ctx, `SELECT `+policyCols+` FROM policies
+	return scanPolicy(s.queryRow(ctx, `SELECT `+policyCols+` FROM policies
 		WHERE name = ? AND (domain_id = ? OR system = 1) ORDER BY system LIMIT 1`, name, domainID))
 }
 
 func (s *DB) ListPolicies(ctx context.Context, domainID string) ([]dms.Policy, error) {
-	return queryAll(ctx, s.db, scanPolicy, `SELECT `+policyCols+` FROM policies
+	return queryAll(ctx, s, scanPolicy, `SELECT `+policyCols+` FROM policies
 		WHERE domain_id = ? OR system = 1 ORDER BY system DESC, name`, domainID)
 }
 
@@ -213,7 +216,7 @@ func scanBinding(r scanner) (dms.RoleBinding, error) {
 }
 
 func (s *DB) CreateRoleBinding(ctx context.Context, b dms.RoleBinding) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO role_bindings(`+bindingCols+`) VALUES (?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO role_bindings(`+bindingCols+`) VALUES (?, ?, ?, ?)`,
 		b.UserID, b.ProjectID, b.PolicyID, ms(b.CreatedAt))
 	return mapErr(err)
 }
@@ -225,21 +228,21 @@ func (s *DB) DeleteRoleBinding(ctx context.Context, b dms.RoleBinding) error {
 
 func (s *DB) ListRoleBindings(ctx context.Context, userID, projectID string) ([]dms.RoleBinding, error) {
 	if projectID == "" {
-		return queryAll(ctx, s.db, scanBinding, `SELECT `+bindingCols+` FROM role_bindings WHERE user_id = ? ORDER BY created_at`, userID)
+		return queryAll(ctx, s, scanBinding, `SELECT `+bindingCols+` FROM role_bindings WHERE user_id = ? ORDER BY created_at`, userID)
 	}
-	return queryAll(ctx, s.db, scanBinding, `SELECT `+bindingCols+` FROM role_bindings
+	return queryAll(ctx, s, scanBinding, `SELECT `+bindingCols+` FROM role_bindings
 		WHERE user_id = ? AND project_id = ? ORDER BY created_at`, userID, projectID)
 }
 
 func (s *DB) ListDomainRoleBindings(ctx context.Context, domainID string) ([]dms.RoleBinding, error) {
-	return queryAll(ctx, s.db, scanBinding, `SELECT b.user_id, b.project_id, b.policy_id, b.created_at
+	return queryAll(ctx, s, scanBinding, `SELECT b.user_id, b.project_id, b.policy_id, b.created_at
 		FROM role_bindings b JOIN users u ON u.id = b.user_id WHERE u.domain_id = ? ORDER BY b.created_at`, domainID)
 }
 
 // --- tokens
 
 func (s *DB) CreateToken(ctx context.Context, t dms.Token) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO tokens(hash, user_id, project_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+	_, err := s.exec(ctx, `INSERT INTO tokens(hash, user_id, project_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
 		t.Hash, t.UserID, t.ProjectID, ms(t.IssuedAt), ms(t.ExpiresAt))
 	return mapErr(err)
 }
@@ -247,14 +250,14 @@ func (s *DB) CreateToken(ctx context.Context, t dms.Token) error {
 func (s *DB) GetToken(ctx context.Context, hash string) (dms.Token, error) {
 	var t dms.Token
 	var issued, expires int64
-	err := s.db.QueryRowContext(ctx, `SELECT hash, user_id, project_id, issued_at, expires_at FROM tokens WHERE hash = ?`, hash).
+	err := s.queryRow(ctx, `SELECT hash, user_id, project_id, issued_at, expires_at FROM tokens WHERE hash = ?`, hash).
 		Scan(&t.Hash, &t.UserID, &t.ProjectID, &issued, &expires)
 	t.IssuedAt, t.ExpiresAt = fromMS(issued), fromMS(expires)
 	return t, mapErr(err)
 }
 
 func (s *DB) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at <= ?`, ms(now))
+	res, err := s.exec(ctx, `DELETE FROM tokens WHERE expires_at <= ?`, ms(now))
 	if err != nil {
 		return 0, err
 	}
@@ -266,12 +269,12 @@ func (s *DB) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error
 
 func (s *DB) GetSetting(ctx context.Context, key string) (string, error) {
 	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	err := s.queryRow(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
 	return v, mapErr(err)
 }
 
 func (s *DB) PutSetting(ctx context.Context, key, value string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
+	_, err := s.exec(ctx, `INSERT INTO settings(key, value) VALUES (?, ?)
 		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
 	return mapErr(err)
 }

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -30,6 +31,9 @@ const FileName = "opendms.db"
 // DB is the SQLite store.
 type DB struct {
 	db *sql.DB
+	// stmts caches prepared statements by query text: without it SQLite re-parses every query, which
+	// was most of the cost of an authenticated request.
+	stmts sync.Map // string -> *sql.Stmt
 }
 
 var _ store.Store = (*DB)(nil)
@@ -49,7 +53,10 @@ func OpenPath(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	// One writer at a time is what SQLite allows anyway; a small pool serves concurrent readers.
+	// Keep them all idle rather than closing and reopening connections under load (the default
+	// keeps 2): a new connection costs a file open and re-preparing every statement.
 	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -63,7 +70,60 @@ func OpenPath(ctx context.Context, path string) (*DB, error) {
 }
 
 // Close closes the database.
-func (s *DB) Close() error { return s.db.Close() }
+func (s *DB) Close() error {
+	s.stmts.Range(func(_, v any) bool {
+		v.(*sql.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
+
+// stmt returns the prepared statement of q, preparing it on first use.
+func (s *DB) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// exec runs a statement through the statement cache.
+func (s *DB) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// rowScanner is the result of queryRow: a *sql.Row, or the error of preparing it.
+type rowScanner struct {
+	row *sql.Row
+	err error
+}
+
+func (r rowScanner) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.row.Scan(dest...)
+}
+
+// queryRow runs a single-row query through the statement cache.
+func (s *DB) queryRow(ctx context.Context, q string, args ...any) rowScanner {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return rowScanner{err: err}
+	}
+	return rowScanner{row: st.QueryRowContext(ctx, args...)}
+}
 
 // migrate applies every embedded migration not yet recorded, each in its own transaction, in file-name
 // order (0001_..., 0002_...).
@@ -134,7 +194,7 @@ func mapErr(err error) error {
 
 // execOne runs a statement that must touch exactly one row.
 func (s *DB) execOne(ctx context.Context, q string, args ...any) error {
-	res, err := s.db.ExecContext(ctx, q, args...)
+	res, err := s.exec(ctx, q, args...)
 	if err != nil {
 		return mapErr(err)
 	}

@@ -30,7 +30,9 @@ func TestIAMRoundTripAndReopen(t *testing.T) {
 		func() error { return db.CreateAccessKey(ctx, k) },
 		func() error { return db.CreatePolicy(ctx, pol) },
 		func() error { return db.CreatePolicy(ctx, pol) }, // system roles upsert
-		func() error { return db.CreateRoleBinding(ctx, dms.RoleBinding{UserID: "u1", ProjectID: "p1", PolicyID: "pol1", CreatedAt: now}) },
+		func() error {
+			return db.CreateRoleBinding(ctx, dms.RoleBinding{UserID: "u1", ProjectID: "p1", PolicyID: "pol1", CreatedAt: now})
+		},
 		func() error { return db.PutSetting(ctx, "bootstrapped", "yes") },
 	}
 	for i, step := range steps {
