@@ -83,6 +83,22 @@ func TestIAMRoundTripAndReopen(t *testing.T) {
 	}
 }
 
+func TestWALAndForeignKeys(t *testing.T) {
+	db, err := Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	var fk int
+	if err := db.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	if err := db.db.QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		t.Fatalf("foreign_keys = %d, %v; want 1", fk, err)
+	}
+}
+
 func TestTokensExpire(t *testing.T) {
 	ctx := context.Background()
 	db, err := Open(ctx, t.TempDir())
