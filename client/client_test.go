@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/opendms/opendms/client/clienttest"
 )
 
 func TestNewValidatesConfig(t *testing.T) {
@@ -41,15 +43,15 @@ func TestNewValidatesConfig(t *testing.T) {
 }
 
 func TestDoSignsAndSubstitutesProjectID(t *testing.T) {
-	f := newFakeServer(t, map[string]reply{
-		"GET /v2/" + testPID + "/instances": {200, `{"instances":[],"instance_num":0}`, nil},
+	f := clienttest.New(t, testAK, testSK, map[string]clienttest.Reply{
+		"GET /v2/" + testPID + "/instances": {Status: 200, Body: `{"instances":[],"instance_num":0}`},
 	})
 	c := newTestClient(t, f, testPID)
 	resp, err := c.Do(context.Background(), "get", "/v2/{project_id}/instances?engine=kafka", url.Values{"limit": {"10"}, "offset": {"0"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := f.last()
+	s := f.Last()
 	assertSigned(t, s)
 	if s.Method != "GET" || s.Path != "/v2/"+testPID+"/instances" {
 		t.Errorf("request = %s %s", s.Method, s.Path)
@@ -75,7 +77,7 @@ func TestDoSignsAndSubstitutesProjectID(t *testing.T) {
 }
 
 func TestDoWithoutProjectID(t *testing.T) {
-	f := newFakeServer(t, map[string]reply{"GET /v2/available-zones": {200, `{}`, nil}})
+	f := clienttest.New(t, testAK, testSK, map[string]clienttest.Reply{"GET /v2/available-zones": {Status: 200, Body: `{}`}})
 	c := newTestClient(t, f, "")
 	if _, err := c.Do(context.Background(), "GET", "/v2/{project_id}/instances", nil, nil); !errors.Is(err, ErrNoProjectID) {
 		t.Fatalf("err = %v, want ErrNoProjectID", err)
@@ -83,7 +85,7 @@ func TestDoWithoutProjectID(t *testing.T) {
 	if _, err := c.Do(context.Background(), "GET", "/v2/available-zones", nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	s := f.last()
+	s := f.Last()
 	assertSigned(t, s)
 	if _, ok := s.Header["X-Project-Id"]; ok {
 		t.Errorf("X-Project-Id sent without a project id")
@@ -92,7 +94,7 @@ func TestDoWithoutProjectID(t *testing.T) {
 
 func TestDoBodies(t *testing.T) {
 	path := "/v2/" + testPID + "/instances/i1/topics"
-	f := newFakeServer(t, map[string]reply{"POST " + path: {200, `{"name":"t"}`, nil}})
+	f := clienttest.New(t, testAK, testSK, map[string]clienttest.Reply{"POST " + path: {Status: 200, Body: `{"name":"t"}`}})
 	c := newTestClient(t, f, testPID)
 	tests := []struct {
 		name string
@@ -113,7 +115,7 @@ func TestDoBodies(t *testing.T) {
 			if _, err := c.Do(context.Background(), "POST", "/v2/{project_id}/instances/i1/topics", nil, tt.body); err != nil {
 				t.Fatal(err)
 			}
-			s := f.last()
+			s := f.Last()
 			assertSigned(t, s)
 			if string(s.Body) != tt.want {
 				t.Errorf("body = %q, want %q (byte for byte)", s.Body, tt.want)
@@ -124,8 +126,8 @@ func TestDoBodies(t *testing.T) {
 
 func TestDoEscapedPathAndBasePath(t *testing.T) {
 	topic := "my topic/ü+%"
-	f := newFakeServer(t, map[string]reply{
-		"DELETE /base/v2/" + testPID + "/instances/i1/topics/" + topic: {204, "", nil},
+	f := clienttest.New(t, testAK, testSK, map[string]clienttest.Reply{
+		"DELETE /base/v2/" + testPID + "/instances/i1/topics/" + topic: {Status: 204},
 	})
 	c, err := New(Config{Endpoint: f.URL + "/base/", AccessKey: testAK, SecretKey: testSK, ProjectID: testPID})
 	if err != nil {
@@ -134,7 +136,7 @@ func TestDoEscapedPathAndBasePath(t *testing.T) {
 	if _, err := c.Do(context.Background(), "DELETE", "/v2/{project_id}/instances/i1/topics/"+url.PathEscape(topic), nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	s := f.last()
+	s := f.Last()
 	assertSigned(t, s)
 	if want := "/base/v2/" + testPID + "/instances/i1/topics/" + url.PathEscape(topic); s.RawPath != want {
 		t.Errorf("wire path = %q, want %q", s.RawPath, want)
@@ -144,21 +146,21 @@ func TestDoEscapedPathAndBasePath(t *testing.T) {
 func TestAPIErrors(t *testing.T) {
 	tests := []struct {
 		name  string
-		reply reply
+		reply clienttest.Reply
 		want  APIError
 	}{
-		{"dms body", reply{400, `{"error_code":"DMS.00400002","error_msg":"Invalid request parameter: x"}`, nil},
+		{"dms body", clienttest.Reply{Status: 400, Body: `{"error_code":"DMS.00400002","error_msg":"Invalid request parameter: x"}`},
 			APIError{Status: 400, Code: "DMS.00400002", Message: "Invalid request parameter: x", RequestID: "req-GET"}},
-		{"iam body", reply{401, `{"error":{"code":"1101","message":"bad token","title":"Unauthorized"}}`, nil},
+		{"iam body", clienttest.Reply{Status: 401, Body: `{"error":{"code":"1101","message":"bad token","title":"Unauthorized"}}`},
 			APIError{Status: 401, Code: "1101", Message: "bad token", RequestID: "req-GET"}},
-		{"plain text", reply{502, "upstream down\n", map[string]string{"Content-Type": "text/plain"}},
+		{"plain text", clienttest.Reply{Status: 502, Body: "upstream down\n", Header: map[string]string{"Content-Type": "text/plain"}},
 			APIError{Status: 502, Message: "upstream down", RequestID: "req-GET"}},
-		{"empty", reply{503, "", nil},
+		{"empty", clienttest.Reply{Status: 503},
 			APIError{Status: 503, Message: "Service Unavailable", RequestID: "req-GET"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFakeServer(t, map[string]reply{"GET /x": tt.reply})
+			f := clienttest.New(t, testAK, testSK, map[string]clienttest.Reply{"GET /x": tt.reply})
 			c := newTestClient(t, f, "")
 			resp, err := c.Do(context.Background(), "GET", "/x", nil, nil)
 			var apiErr *APIError
@@ -179,7 +181,7 @@ func TestAPIErrors(t *testing.T) {
 }
 
 func TestBadSignatureIsAnAPIError(t *testing.T) {
-	f := newFakeServer(t, nil)
+	f := clienttest.New(t, testAK, testSK, nil)
 	c, err := New(Config{Endpoint: f.URL, AccessKey: testAK, SecretKey: "wrong" + testSK})
 	if err != nil {
 		t.Fatal(err)

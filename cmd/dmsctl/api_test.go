@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/opendms/opendms/client/clienttest"
 )
 
 func TestAPI(t *testing.T) {
@@ -53,10 +55,10 @@ func TestAPI(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			isolate(t)
-			f := newFakeDMS(t, map[string]reply{
-				"GET " + instances:             {200, `{"instances":[],"instance_num":0}`, nil},
-				"POST " + topics:               {200, "{\"name\":\"orders\"}\n", nil},
-				"DELETE " + instances + "/i-1": {204, "", nil},
+			f := newFakeDMS(t, map[string]clienttest.Reply{
+				"GET " + instances:             {Status: 200, Body: `{"instances":[],"instance_num":0}`},
+				"POST " + topics:               {Status: 200, Body: "{\"name\":\"orders\"}\n"},
+				"DELETE " + instances + "/i-1": {Status: 204},
 			})
 			useFake(t, f, testPID)
 			if tt.file != "" {
@@ -65,7 +67,7 @@ func TestAPI(t *testing.T) {
 				}
 			}
 			r := run(t, tt.stdin, tt.args...).wantCode(t, exitOK)
-			s := f.only()
+			s := f.Only()
 			mustSigned(t, s)
 			if s.Method != tt.wantMethod || s.Path != tt.wantPath || s.RawQuery != tt.wantQuery {
 				t.Errorf("request = %s %s?%s, want %s %s?%s", s.Method, s.Path, s.RawQuery, tt.wantMethod, tt.wantPath, tt.wantQuery)
@@ -85,8 +87,8 @@ func TestAPI(t *testing.T) {
 
 func TestAPIErrorExitsOne(t *testing.T) {
 	isolate(t)
-	f := newFakeDMS(t, map[string]reply{
-		"GET /v2/" + testPID + "/instances/nope": {404, `{"error_code":"DMS.00404022","error_msg":"The instance does not exist."}`, nil},
+	f := newFakeDMS(t, map[string]clienttest.Reply{
+		"GET /v2/" + testPID + "/instances/nope": {Status: 404, Body: `{"error_code":"DMS.00404022","error_msg":"The instance does not exist."}`},
 	})
 	useFake(t, f, testPID)
 	r := run(t, "", "api", "GET", "/v2/{project_id}/instances/nope").wantCode(t, exitError)
@@ -138,7 +140,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 			}
 		})
 	}
-	if n := len(f.requests()); n != 0 {
+	if n := len(f.Requests()); n != 0 {
 		t.Errorf("usage errors sent %d requests", n)
 	}
 
@@ -154,10 +156,10 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 
 func TestAPIWithoutCredentialsIsUnsigned(t *testing.T) {
 	isolate(t)
-	f := newFakeDMS(t, map[string]reply{"GET /healthz": {200, `{"status":"ok"}`, nil}})
+	f := newFakeDMS(t, map[string]clienttest.Reply{"GET /healthz": {Status: 200, Body: `{"status":"ok"}`}})
 	t.Setenv(envEndpoint, f.URL)
 	r := run(t, "", "api", "/healthz").wantCode(t, exitOK)
-	if s := f.only(); s.Header.Get("Authorization") != "" {
+	if s := f.Only(); s.Header.Get("Authorization") != "" {
 		t.Errorf("signed without credentials: %q", s.Header.Get("Authorization"))
 	}
 	if r.stdout != "{\n  \"status\": \"ok\"\n}\n" || !strings.Contains(r.stderr, "unsigned") {

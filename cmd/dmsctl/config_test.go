@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opendms/opendms/client/clienttest"
 	"github.com/opendms/opendms/internal/iam"
 )
 
@@ -206,7 +207,7 @@ func TestConfigureWritesProfile(t *testing.T) {
 	if strings.Contains(r.stdout, "CREDSSKCREDSSK0000") {
 		t.Fatalf("configure printed the secret key: %s", r.stdout)
 	}
-	jsonEqual(t, []byte(r.stdout), `{"profile":"ops","file":"`+path+`","endpoint":"https://dms:9780","access_key":"CREDSAK","secret_key":"****0000","project_id":"`+testPID+`","region":"r1","insecure":true}`)
+	clienttest.JSONEqual(t, []byte(r.stdout), `{"profile":"ops","file":"`+path+`","endpoint":"https://dms:9780","access_key":"CREDSAK","secret_key":"****0000","project_id":"`+testPID+`","region":"r1","insecure":true}`)
 	pf, _ = loadProfiles(path)
 	if got := pf.Profiles["ops"]; got != (profile{Endpoint: "https://dms:9780", AccessKey: "CREDSAK", SecretKey: "CREDSSKCREDSSK0000", ProjectID: testPID, Region: "r1", Insecure: true}) {
 		t.Errorf("ops profile = %+v", got)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opendms/opendms/client/clienttest"
 	"github.com/opendms/opendms/internal/iam"
 )
 
@@ -38,12 +39,12 @@ func TestUserCreate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			isolate(t)
-			f := newFakeDMS(t, map[string]reply{"POST /opendms/v1/users": {201, `{"user":` + aliceJSON + `}`, nil}})
+			f := newFakeDMS(t, map[string]clienttest.Reply{"POST /opendms/v1/users": {Status: 201, Body: `{"user":` + aliceJSON + `}`}})
 			useFake(t, f, testPID)
 			r := run(t, tt.stdin, tt.args...).wantCode(t, exitOK)
-			s := f.only()
+			s := f.Only()
 			mustSigned(t, s)
-			jsonEqual(t, s.Body, tt.wantBody)
+			clienttest.JSONEqual(t, s.Body, tt.wantBody)
 			for _, w := range tt.wantOut {
 				if !strings.Contains(r.stdout, w) {
 					t.Errorf("stdout lacks %q:\n%s", w, r.stdout)
@@ -64,24 +65,24 @@ func TestUserCreateUsageErrors(t *testing.T) {
 	run(t, "pw\n", "iam", "user", "create", "alice", "--password-stdin", "--password", "pw").wantCode(t, exitUsage)
 	run(t, "", "iam", "user", "create", "alice", "--name", "bob").wantCode(t, exitUsage)
 	run(t, "", "iam", "user", "create").wantCode(t, exitUsage)
-	if len(f.requests()) != 0 {
+	if len(f.Requests()) != 0 {
 		t.Error("a request was sent")
 	}
 }
 
 func TestKeyCreate(t *testing.T) {
 	isolate(t)
-	f := newFakeDMS(t, map[string]reply{
-		"POST /opendms/v1/users/alice/access-keys": {201, newKeyJSON, nil},
-		"POST /opendms/v1/users/admin/access-keys": {201, strings.Replace(newKeyJSON, `"alice"`, `"admin"`, 1), nil},
-		"GET /opendms/v1/whoami":                   {200, whoami, nil},
+	f := newFakeDMS(t, map[string]clienttest.Reply{
+		"POST /opendms/v1/users/alice/access-keys": {Status: 201, Body: newKeyJSON},
+		"POST /opendms/v1/users/admin/access-keys": {Status: 201, Body: strings.Replace(newKeyJSON, `"alice"`, `"admin"`, 1)},
+		"GET /opendms/v1/whoami":                   {Status: 200, Body: whoami},
 	})
 	useFake(t, f, testPID)
 
 	r := run(t, "", "iam", "key", "create", "--user", "alice", "--description", "ci").wantCode(t, exitOK)
-	s := f.only()
+	s := f.Only()
 	mustSigned(t, s)
-	jsonEqual(t, s.Body, `{"description":"ci"}`)
+	clienttest.JSONEqual(t, s.Body, `{"description":"ci"}`)
 	for _, w := range []string{"NEWAK0000000000000001", "newSecretKey00000000000000000000000000001", "alice"} {
 		if !strings.Contains(r.stdout, w) {
 			t.Errorf("stdout lacks %q:\n%s", w, r.stdout)
@@ -109,7 +110,7 @@ func TestKeyCreate(t *testing.T) {
 
 	// Without --user, the key is the caller's.
 	r = run(t, "", "iam", "key", "create").wantCode(t, exitOK)
-	reqs := f.requests()
+	reqs := f.Requests()
 	last2 := reqs[len(reqs)-2:]
 	if last2[0].Path != "/opendms/v1/whoami" || last2[1].Path != "/opendms/v1/users/admin/access-keys" {
 		t.Errorf("requests = %s, %s", last2[0].Path, last2[1].Path)
@@ -121,12 +122,12 @@ func TestKeyCreate(t *testing.T) {
 
 func TestKeyListShowsNoSecrets(t *testing.T) {
 	isolate(t)
-	f := newFakeDMS(t, map[string]reply{
-		"GET /opendms/v1/users/alice/access-keys": {200, `{"access_keys":[{"access_key":"AK1AK1AK1","user_id":"u-alice","description":"ci","enabled":true,"created_at":` + ts + `}]}`, nil},
+	f := newFakeDMS(t, map[string]clienttest.Reply{
+		"GET /opendms/v1/users/alice/access-keys": {Status: 200, Body: `{"access_keys":[{"access_key":"AK1AK1AK1","user_id":"u-alice","description":"ci","enabled":true,"created_at":` + ts + `}]}`},
 	})
 	useFake(t, f, "")
 	r := run(t, "", "iam", "key", "list", "--user", "alice").wantCode(t, exitOK)
-	mustSigned(t, f.only())
+	mustSigned(t, f.Only())
 	want := "ACCESS_KEY  ENABLED  DESCRIPTION  CREATED\nAK1AK1AK1   true     ci           2025-01-02T03:04:05Z\n"
 	if r.stdout != want {
 		t.Errorf("stdout =\n%s\nwant\n%s", r.stdout, want)
@@ -138,22 +139,22 @@ func TestKeyListShowsNoSecrets(t *testing.T) {
 
 func TestIAMCommands(t *testing.T) {
 	bindingJSON := `{"user":"alice","project_id":"` + testPID + `","role":"DMS ReadOnlyAccess"}`
-	replies := map[string]reply{
-		"GET /opendms/v1/whoami":                         {200, whoami, nil},
-		"GET /opendms/v1/projects":                       {200, `{"projects":[{"id":"` + testPID + `","domain_id":"d1","name":"cn-north-4","created_at":` + ts + `}]}`, nil},
-		"POST /opendms/v1/projects":                      {201, `{"project":{"id":"` + testPID + `","domain_id":"d1","name":"eu-1","description":"EU","created_at":` + ts + `}}`, nil},
-		"GET /opendms/v1/users":                          {200, `{"users":[` + aliceJSON + `]}`, nil},
-		"DELETE /opendms/v1/users/alice":                 {204, "", nil},
-		"PUT /opendms/v1/users/alice/password":           {204, "", nil},
-		"DELETE /opendms/v1/users/alice/access-keys/AK1": {204, "", nil},
-		"GET /opendms/v1/policies":                       {200, `{"policies":[{"id":"p1","name":"DMS FullAccess","policy":"{}","system":true,"created_at":` + ts + `},{"id":"p2","name":"ro","policy":"{}","system":false,"created_at":` + ts + `}]}`, nil},
-		"POST /opendms/v1/policies":                      {201, `{"policy":{"id":"p3","name":"mine","policy":"{}","system":false,"created_at":` + ts + `}}`, nil},
-		"DELETE /opendms/v1/policies/mine":               {204, "", nil},
-		"GET /opendms/v1/role-bindings":                  {200, `{"role_bindings":[` + bindingJSON + `,{"user":"bob","project_id":"` + testPID + `","role":"DMS FullAccess"}]}`, nil},
-		"POST /opendms/v1/role-bindings":                 {201, `{"role_binding":` + bindingJSON + `}`, nil},
-		"DELETE /opendms/v1/role-bindings":               {204, "", nil},
-		"GET /opendms/v1/accounts":                       {200, `{"accounts":[{"id":"d1","name":"admin","created_at":` + ts + `}]}`, nil},
-		"POST /opendms/v1/accounts":                      {201, `{"account":{"id":"d2","name":"team","created_at":` + ts + `},"admin":` + strings.Replace(aliceJSON, "alice", "root", 1) + `}`, nil},
+	replies := map[string]clienttest.Reply{
+		"GET /opendms/v1/whoami":                         {Status: 200, Body: whoami},
+		"GET /opendms/v1/projects":                       {Status: 200, Body: `{"projects":[{"id":"` + testPID + `","domain_id":"d1","name":"cn-north-4","created_at":` + ts + `}]}`},
+		"POST /opendms/v1/projects":                      {Status: 201, Body: `{"project":{"id":"` + testPID + `","domain_id":"d1","name":"eu-1","description":"EU","created_at":` + ts + `}}`},
+		"GET /opendms/v1/users":                          {Status: 200, Body: `{"users":[` + aliceJSON + `]}`},
+		"DELETE /opendms/v1/users/alice":                 {Status: 204},
+		"PUT /opendms/v1/users/alice/password":           {Status: 204},
+		"DELETE /opendms/v1/users/alice/access-keys/AK1": {Status: 204},
+		"GET /opendms/v1/policies":                       {Status: 200, Body: `{"policies":[{"id":"p1","name":"DMS FullAccess","policy":"{}","system":true,"created_at":` + ts + `},{"id":"p2","name":"ro","policy":"{}","system":false,"created_at":` + ts + `}]}`},
+		"POST /opendms/v1/policies":                      {Status: 201, Body: `{"policy":{"id":"p3","name":"mine","policy":"{}","system":false,"created_at":` + ts + `}}`},
+		"DELETE /opendms/v1/policies/mine":               {Status: 204},
+		"GET /opendms/v1/role-bindings":                  {Status: 200, Body: `{"role_bindings":[` + bindingJSON + `,{"user":"bob","project_id":"` + testPID + `","role":"DMS FullAccess"}]}`},
+		"POST /opendms/v1/role-bindings":                 {Status: 201, Body: `{"role_binding":` + bindingJSON + `}`},
+		"DELETE /opendms/v1/role-bindings":               {Status: 204},
+		"GET /opendms/v1/accounts":                       {Status: 200, Body: `{"accounts":[{"id":"d1","name":"admin","created_at":` + ts + `}]}`},
+		"POST /opendms/v1/accounts":                      {Status: 201, Body: `{"account":{"id":"d2","name":"team","created_at":` + ts + `},"admin":` + strings.Replace(aliceJSON, "alice", "root", 1) + `}`},
 	}
 	policyDoc := `{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["dms:instance:get"]}]}`
 	tests := []struct {
@@ -206,7 +207,7 @@ func TestIAMCommands(t *testing.T) {
 				}
 			}
 			r := run(t, tt.stdin, tt.args...).wantCode(t, exitOK)
-			reqs := f.requests()
+			reqs := f.Requests()
 			var got []string
 			for _, s := range reqs {
 				mustSigned(t, s)
@@ -221,7 +222,7 @@ func TestIAMCommands(t *testing.T) {
 					t.Errorf("body = %q, want none", last.Body)
 				}
 			} else {
-				jsonEqual(t, last.Body, tt.wantBody)
+				clienttest.JSONEqual(t, last.Body, tt.wantBody)
 			}
 			if !strings.Contains(r.stdout, tt.wantOut) {
 				t.Errorf("stdout lacks %q:\n%s", tt.wantOut, r.stdout)
@@ -235,7 +236,7 @@ func TestToken(t *testing.T) {
 	body := `{"token":{"expires_at":"2025-01-03T03:04:05.000000Z","issued_at":"2025-01-02T03:04:05.000000Z","methods":["password"],` +
 		`"project":{"id":"` + testPID + `","name":"cn-north-4","domain":{"id":"d1","name":"admin"}},` +
 		`"user":{"id":"u1","name":"admin","domain":{"id":"d1","name":"admin"}},"roles":[],"catalog":[]}}`
-	f := newFakeDMS(t, map[string]reply{"POST /v3/auth/tokens": {201, body, map[string]string{"X-Subject-Token": "MIItoken"}}})
+	f := newFakeDMS(t, map[string]clienttest.Reply{"POST /v3/auth/tokens": {Status: 201, Body: body, Header: map[string]string{"X-Subject-Token": "MIItoken"}}})
 	// Defaults from the admin credentials file; no AK/SK needed (the file's are ignored).
 	writeCredentials(t, defaultCredentialsFile, iam.AdminCredentials{
 		Endpoint: f.URL, Region: "cn-north-4", DomainName: "admin", UserName: "admin", ProjectName: "cn-north-4", AccessKey: "X", SecretKey: "Y",
@@ -244,29 +245,29 @@ func TestToken(t *testing.T) {
 	if r.stdout != "MIItoken\n" {
 		t.Errorf("stdout = %q, want the token alone", r.stdout)
 	}
-	s := f.only()
+	s := f.Only()
 	if s.Header.Get("Authorization") != "" {
 		t.Errorf("the token request was signed")
 	}
-	jsonEqual(t, s.Body, `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","password":"Pa55word!","domain":{"name":"admin"}}}},"scope":{"project":{"name":"cn-north-4"}}}}`)
+	clienttest.JSONEqual(t, s.Body, `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","password":"Pa55word!","domain":{"name":"admin"}}}},"scope":{"project":{"name":"cn-north-4"}}}}`)
 
 	r = run(t, "pw\n", "token", "--password-stdin", "--domain", "team", "--user", "alice", "--project", "eu-1", "-o", "json").wantCode(t, exitOK)
 	if !strings.Contains(r.stdout, `"token": "MIItoken"`) || !strings.Contains(r.stdout, `"expires_at": "2025-01-03T03:04:05Z"`) {
 		t.Errorf("json = %s", r.stdout)
 	}
-	reqs := f.requests()
-	jsonEqual(t, reqs[len(reqs)-1].Body, `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"alice","password":"pw","domain":{"name":"team"}}}},"scope":{"project":{"name":"eu-1"}}}}`)
+	reqs := f.Requests()
+	clienttest.JSONEqual(t, reqs[len(reqs)-1].Body, `{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"alice","password":"pw","domain":{"name":"team"}}}},"scope":{"project":{"name":"eu-1"}}}}`)
 
 	run(t, "pw\n", "token", "--user", "alice").wantCode(t, exitUsage) // no --password-stdin
 }
 
 func TestCatalog(t *testing.T) {
 	isolate(t)
-	f := newFakeDMS(t, map[string]reply{
-		"GET /v2/available-zones": {200, `{"region_id":"cn-north-4","available_zones":[{"soldOut":false,"id":"az1id","code":"cn-north-4a","name":"AZ1","port":"8002","resource_availability":"true","default_az":true,"remain_time":9223372036854775807,"ipv6_enable":false}]}`, nil},
-		"GET /v2/kafka/products": {200, `{"engine":"kafka","versions":["2.7","3.x"],"products":[{"type":"cluster","product_id":"c6.2u4g.cluster","ecs_flavor_id":"c6.large.2","arch_types":["X86"],` +
-			`"properties":{"max_partition_per_broker":"250","max_broker":"30","max_storage_per_node":"30000","max_consumer_per_broker":"4000","min_broker":"3","max_bandwidth_per_broker":"100","min_storage_per_node":"100","max_tps_per_broker":"30000","product_alias":"kafka.2u4g.cluster"}}]}`, nil},
-		"GET /v2/instances/maintain-windows": {200, `{"maintain_windows":[{"default":false,"end":"06:00:00","begin":"02:00:00","seq":1},{"default":true,"end":"10:00:00","begin":"06:00:00","seq":2}]}`, nil},
+	f := newFakeDMS(t, map[string]clienttest.Reply{
+		"GET /v2/available-zones": {Status: 200, Body: `{"region_id":"cn-north-4","available_zones":[{"soldOut":false,"id":"az1id","code":"cn-north-4a","name":"AZ1","port":"8002","resource_availability":"true","default_az":true,"remain_time":9223372036854775807,"ipv6_enable":false}]}`},
+		"GET /v2/kafka/products": {Status: 200, Body: `{"engine":"kafka","versions":["2.7","3.x"],"products":[{"type":"cluster","product_id":"c6.2u4g.cluster","ecs_flavor_id":"c6.large.2","arch_types":["X86"],` +
+			`"properties":{"max_partition_per_broker":"250","max_broker":"30","max_storage_per_node":"30000","max_consumer_per_broker":"4000","min_broker":"3","max_bandwidth_per_broker":"100","min_storage_per_node":"100","max_tps_per_broker":"30000","product_alias":"kafka.2u4g.cluster"}}]}`},
+		"GET /v2/instances/maintain-windows": {Status: 200, Body: `{"maintain_windows":[{"default":false,"end":"06:00:00","begin":"02:00:00","seq":1},{"default":true,"end":"10:00:00","begin":"06:00:00","seq":2}]}`},
 	})
 	useFake(t, f, "")
 	r := run(t, "", "catalog", "azs").wantCode(t, exitOK)
@@ -278,8 +279,8 @@ func TestCatalog(t *testing.T) {
 		t.Errorf("products =\n%s", r.stdout)
 	}
 	r = run(t, "", "catalog", "windows", "-o", "json").wantCode(t, exitOK)
-	jsonEqual(t, []byte(r.stdout), `[{"seq":1,"begin":"02:00:00","end":"06:00:00","default":false},{"seq":2,"begin":"06:00:00","end":"10:00:00","default":true}]`)
-	for _, s := range f.requests() {
+	clienttest.JSONEqual(t, []byte(r.stdout), `[{"seq":1,"begin":"02:00:00","end":"06:00:00","default":false},{"seq":2,"begin":"06:00:00","end":"10:00:00","default":true}]`)
+	for _, s := range f.Requests() {
 		mustSigned(t, s)
 	}
 }
