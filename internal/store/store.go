@@ -19,7 +19,38 @@ var ErrConflict = errors.New("store: already exists")
 // Store is the whole metadata store.
 type Store interface {
 	IAM
+	Instances
+	Tasks
 	Close() error
+}
+
+// Instances holds Kafka instances.
+type Instances interface {
+	// CreateInstance adds an instance; ErrConflict if its name is taken in the project.
+	CreateInstance(ctx context.Context, in dms.Instance) error
+	// GetInstance returns an instance by id (including one being deleted).
+	GetInstance(ctx context.Context, id string) (dms.Instance, error)
+	// ListInstances lists a project's instances (not being deleted), oldest first; with projectID
+	// empty, every instance of every project, including those being deleted (for the engines'
+	// start-up and the task runner).
+	ListInstances(ctx context.Context, projectID string) ([]dms.Instance, error)
+	// UpdateInstance replaces an instance; ErrConflict on a name clash, ErrNotFound if it is gone.
+	UpdateInstance(ctx context.Context, in dms.Instance) error
+	DeleteInstance(ctx context.Context, id string) error
+}
+
+// Tasks holds background tasks.
+type Tasks interface {
+	CreateTask(ctx context.Context, t dms.Task) error
+	GetTask(ctx context.Context, id string) (dms.Task, error)
+	UpdateTask(ctx context.Context, t dms.Task) error
+	DeleteTask(ctx context.Context, id string) error
+	// ListTasks lists an instance's tasks, newest first.
+	ListTasks(ctx context.Context, instanceID string) ([]dms.Task, error)
+	// ListUnfinishedTasks lists tasks that were CREATED or EXECUTING (to resume after a restart), oldest first.
+	ListUnfinishedTasks(ctx context.Context) ([]dms.Task, error)
+	// DeleteInstanceTasks removes the tasks of a deleted instance.
+	DeleteInstanceTasks(ctx context.Context, instanceID string) error
 }
 
 // IAM holds accounts, projects, users, keys, roles and tokens.

@@ -1,0 +1,133 @@
+package dms
+
+import "time"
+
+// Instance statuses the service reaches (reference chapter 8.3).
+const (
+	StatusCreating   = "CREATING"
+	StatusRunning    = "RUNNING"
+	StatusError      = "ERROR"
+	StatusRestarting = "RESTARTING"
+	StatusUpgrading  = "UPGRADING"
+	StatusExtending  = "EXTENDING"
+)
+
+// Instance is a Kafka instance: what the user asked for and what the control plane runs for it. The
+// store keeps it whole; the API layer decides which fields each response shows and how.
+type Instance struct {
+	ID          string `json:"id"`
+	ProjectID   string `json:"project_id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Engine      string `json:"engine"`         // "kafka"
+	EngineVer   string `json:"engine_version"` // the DMS version asked for: 1.1.0, 2.7, 3.x
+	// KafkaVersion is the Kafka build running it (engine_version maps to one; upgrades move it).
+	KafkaVersion    string   `json:"kafka_version"`
+	ProductID       string   `json:"product_id"`
+	BrokerNum       int      `json:"broker_num"`
+	StorageSpace    int      `json:"storage_space"` // GB, the whole instance
+	StorageSpecCode string   `json:"storage_spec_code"`
+	AvailableZones  []string `json:"available_zones"` // AZ ids
+	Status          string   `json:"status"`
+	// StatusReason says why the status is ERROR (or what a failed creation hit).
+	StatusReason string `json:"status_reason,omitempty"`
+	// CreateFailed marks an instance whose creation failed (the list API's include_failure counts them).
+	CreateFailed bool `json:"create_failed,omitempty"`
+
+	// Brokers are the nodes with their IPs; ClusterID is the Kafka cluster id.
+	Brokers   []BrokerAddr `json:"brokers"`
+	ClusterID string       `json:"cluster_id"`
+
+	// Security as asked at creation (made to work by the security issue).
+	SSLEnable             bool          `json:"ssl_enable"`
+	KafkaSecurityProtocol string        `json:"kafka_security_protocol,omitempty"`
+	SASLMechanisms        []string      `json:"sasl_enabled_mechanisms,omitempty"`
+	PortProtocol          *PortProtocol `json:"port_protocol,omitempty"`
+	AccessUser            string        `json:"access_user,omitempty"`
+	// SealedPassword is the instance password encrypted with the master key (the brokers need it in
+	// clear to create the SCRAM user); never returned.
+	SealedPassword []byte `json:"sealed_password,omitempty"`
+
+	MaintainBegin       string    `json:"maintain_begin"` // HH:mm:ss
+	MaintainEnd         string    `json:"maintain_end"`
+	EnablePublicIP      bool      `json:"enable_publicip"`
+	PublicIPID          string    `json:"publicip_id,omitempty"`
+	PublicBandwidth     int       `json:"public_bandwidth,omitempty"`
+	RetentionPolicy     string    `json:"retention_policy"`
+	EnableAutoTopic     bool      `json:"enable_auto_topic"`
+	VpcID               string    `json:"vpc_id"`
+	SubnetID            string    `json:"subnet_id"`
+	SecurityGroupID     string    `json:"security_group_id"`
+	EnterpriseProjectID string    `json:"enterprise_project_id"`
+	IPv6Enable          bool      `json:"ipv6_enable"`
+	DiskEncrypted       bool      `json:"disk_encrypted"`
+	DiskEncryptedKey    string    `json:"disk_encrypted_key,omitempty"`
+	ConnectorEnable     bool      `json:"connector_enable"`
+	VpcClientPlain      bool      `json:"vpc_client_plain"`
+	ArchType            string    `json:"arch_type"`
+	ChargingMode        int       `json:"charging_mode"` // 1 pay-per-use, 0 yearly/monthly
+	Tags                []Tag     `json:"tags"`
+	StaticConfigs       Configs   `json:"static_configs,omitempty"` // broker configs changed through 5.1.8 that need restarts
+	LegacySpecification string    `json:"specification,omitempty"`  // V1 (7.1.1.1) bandwidth spec, e.g. "100MB"
+	LegacyPartitionNum  int       `json:"partition_num,omitempty"`  // V1 partition limit
+	KafkaManagerUser    string    `json:"kafka_manager_user,omitempty"`
+	CreatedBy           string    `json:"created_by"` // user id
+	CreatedByName       string    `json:"created_by_name"`
+	CreatedAt           time.Time `json:"created_at"`
+	UpdatedAt           time.Time `json:"updated_at"`
+	// Deleting marks an instance whose deletion has been accepted: it is gone for the API, and its
+	// cluster is being torn down by a task.
+	Deleting bool `json:"deleting,omitempty"`
+}
+
+// Configs are broker config overrides by name.
+type Configs map[string]string
+
+// BrokerAddr is one broker of an instance and the IP it listens on.
+type BrokerAddr struct {
+	ID   int32  `json:"id"`
+	Host string `json:"host"`
+	AZ   string `json:"az"`
+}
+
+// PortProtocol is the access modes of 5.1.1's port_protocol.
+type PortProtocol struct {
+	PrivatePlainEnable         bool `json:"private_plain_enable"`
+	PrivateSASLSSLEnable       bool `json:"private_sasl_ssl_enable"`
+	PrivateSASLPlaintextEnable bool `json:"private_sasl_plaintext_enable"`
+	PublicPlainEnable          bool `json:"public_plain_enable"`
+	PublicSASLSSLEnable        bool `json:"public_sasl_ssl_enable"`
+	PublicSASLPlaintextEnable  bool `json:"public_sasl_plaintext_enable"`
+}
+
+// Tag is a key/value tag of an instance.
+type Tag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Task statuses of the background tasks (5.9).
+const (
+	TaskCreated   = "CREATED"
+	TaskExecuting = "EXECUTING"
+	TaskSuccess   = "SUCCESS"
+	TaskFailed    = "FAILED"
+)
+
+// Task is a durable background task of an instance (5.9): every asynchronous operation is one.
+type Task struct {
+	ID         string    `json:"id"`
+	InstanceID string    `json:"instance_id"`
+	ProjectID  string    `json:"project_id"`
+	Name       string    `json:"name"`   // createInstance, restartInstance, modifyConfigs, upgradeInstance, ...
+	Params     string    `json:"params"` // JSON, shown to users as is: never a secret
+	Status     string    `json:"status"`
+	Error      string    `json:"error,omitempty"`
+	UserID     string    `json:"user_id"`
+	UserName   string    `json:"user_name"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// Finished reports whether the task has ended.
+func (t Task) Finished() bool { return t.Status == TaskSuccess || t.Status == TaskFailed }
