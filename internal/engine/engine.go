@@ -1,0 +1,128 @@
+// Package engine runs the Kafka cluster behind each instance. An Engine provisions, starts, stops,
+// restarts and deletes clusters; it knows nothing of the DMS API. Everything spoken to a running
+// cluster over the Kafka protocol (topics, configs, readiness) lives in internal/kafkaops and is the
+// same for every engine.
+//
+// Implementations: embedded/ (franz-go kfake clusters inside dmsd) and local/ (Apache Kafka JVM
+// processes supervised by dmsd); kubernetes/ (Strimzi) later.
+package engine
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"time"
+)
+
+// Ports every broker listens on, on its own IP (the DMS port layout). The internal and controller
+// listeners carry inter-broker and KRaft traffic and are never advertised to clients.
+const (
+	PortPlaintext     = 9092 // private PLAINTEXT
+	PortSASLPrivate   = 9093 // private SASL_PLAINTEXT or SASL_SSL
+	PortPublicPlain   = 9094 // public PLAINTEXT
+	PortPublicSASL    = 9095 // public SASL_*
+	PortInternal      = 9090 // inter-broker
+	PortController    = 9091 // KRaft controller
+	DefaultClientPort = PortPlaintext
+)
+
+// Spec is everything an engine needs to run one instance's cluster. The control plane builds it from
+// the instance's record; it is given again on every call so engines keep no state that could
+// disagree with the metadata store.
+type Spec struct {
+	// InstanceID names the cluster; engines use it for directories and process identification.
+	InstanceID string
+	// DataDir is the directory that belongs to this cluster (created by the engine if missing, removed
+	// by Delete). Everything an engine writes for the instance goes below it.
+	DataDir string
+	// ClusterID is the Kafka cluster id (22-character base64url UUID), fixed at creation.
+	ClusterID string
+	// Brokers lists the nodes, each with its own host IP. Node ids are 0..n-1 in order.
+	Brokers []Broker
+	// KafkaVersion is the Kafka build to run ("4.3.1"): the local engine picks the jars by it; the
+	// embedded engine ignores it.
+	KafkaVersion string
+	// BrokerConfigs are static broker configs (server.properties entries) on top of the engine's own;
+	// changing them takes a restart of each broker.
+	BrokerConfigs map[string]string
+	// AutoCreateTopics is auto.create.topics.enable.
+	AutoCreateTopics bool
+	// Resources bound the processes (local engine).
+	Resources Resources
+}
+
+// Broker is one node of a cluster.
+type Broker struct {
+	ID   int32
+	Host string // the broker's own IP: clients connect to Host:9092
+}
+
+// Resources bound a broker process.
+type Resources struct {
+	HeapMB int // JVM heap (-Xms/-Xmx); 0 means the engine's default
+}
+
+// BrokerState is what an engine knows about one broker's process.
+type BrokerState struct {
+	ID       int32
+	Running  bool
+	PID      int       // 0 for in-process brokers
+	Restarts int       // crashes recovered from since dmsd started supervising
+	Since    time.Time // when the current process started
+	LastExit string    // how the previous process ended, if it did
+}
+
+// Capabilities say honestly what an engine's clusters can do, so the API can refuse or flag what
+// an engine cannot deliver instead of pretending.
+type Capabilities struct {
+	Replication     bool // real replicas and ISR (kfake keeps one copy)
+	Reassignment    bool // AlterPartitionReassignments moves data
+	Quotas          bool // client quotas are enforced
+	ListenerMix     bool // PLAINTEXT and SASL listeners on one cluster
+	RuntimePLAIN    bool // PLAIN users added without a restart
+	ProcessRestarts bool // brokers are separate processes that can be killed and restarted one by one
+}
+
+// Engine runs clusters.
+type Engine interface {
+	// Name is "local" or "embedded".
+	Name() string
+	// Capabilities of this engine's clusters.
+	Capabilities() Capabilities
+	// Ensure makes the cluster of spec exist and run: on first call it creates its storage and starts
+	// every broker; later calls (after a dmsd restart, or to apply a changed spec) re-attach to or
+	// start whatever is not running. It returns once the processes are started; readiness (every
+	// broker registered) is checked by the caller over the Kafka protocol. Idempotent.
+	Ensure(ctx context.Context, spec Spec) error
+	// RestartBroker stops one broker gracefully and starts it again with spec (new configs or a new
+	// Kafka build take effect this way). Engines whose brokers cannot restart one by one restart the
+	// whole cluster.
+	RestartBroker(ctx context.Context, spec Spec, brokerID int32) error
+	// Stop stops every broker of the instance and keeps its data.
+	Stop(ctx context.Context, instanceID string) error
+	// Delete stops every broker and removes the cluster's data dir. Deleting an unknown instance is
+	// not an error.
+	Delete(ctx context.Context, spec Spec) error
+	// Status reports the brokers' processes; ErrUnknownInstance if the engine runs nothing for it.
+	Status(ctx context.Context, instanceID string) ([]BrokerState, error)
+	// Close stops supervising. In-process clusters are closed (their data stays); the local engine
+	// leaves broker processes running so clients are not disturbed, and re-attaches on the next Ensure.
+	Close() error
+}
+
+// ErrUnknownInstance is returned for an instance the engine runs nothing for.
+var ErrUnknownInstance = errors.New("engine: unknown instance")
+
+// ErrUnavailable is wrapped by errors that mean the engine cannot run clusters on this machine
+// (no Java, no Kafka jars and no Maven); the message says what to install.
+var ErrUnavailable = errors.New("engine unavailable")
+
+// BootstrapAddrs returns the client bootstrap addresses of spec ("ip:9092" per broker).
+func BootstrapAddrs(spec Spec) []string {
+	out := make([]string, len(spec.Brokers))
+	for i, b := range spec.Brokers {
+		out[i] = net.JoinHostPort(b.Host, strconv.Itoa(PortPlaintext))
+	}
+	return out
+}
