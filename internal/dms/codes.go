@@ -34,3 +34,42 @@ const (
 	CodeResourceNotFound     = "DMS.00404900"
 	CodeBodyTooLarge         = "DMS.00413001"
 )
+
+// Instance lifecycle (5.1), tags (5.10) and tasks (5.9).
+const (
+	CodeInstanceNameInvalid   = "DMS.00400010"
+	CodeDescriptionTooLong    = "DMS.00400011"
+	CodePasswordWeak          = "DMS.00400012"
+	CodeVpcIDEmpty            = "DMS.00400013"
+	CodeSecurityGroupEmpty    = "DMS.00400014"
+	CodeAccessUserInvalid     = "DMS.00400015"
+	CodeSubnetIDEmpty         = "DMS.00400016"
+	CodeInstanceBusy          = "DMS.00400017"
+	CodeInstanceStatusForbids = "DMS.00400026"
+	CodeInstanceQuota         = "DMS.00400035"
+	CodeUpgradeNotRunning     = "DMS.00400052"
+	CodeUpgradeSameVersion    = "DMS.00400053"
+	CodeSoldOut               = "DMS.00400055"
+	CodeInstanceNameExists    = "DMS.00400060"
+	CodeConfigInvalid         = "DMS.00400063"
+	CodeBatchActionInvalid    = "DMS.00400064"
+	CodeBatchInstancesEmpty   = "DMS.00400065"
+	CodeTaskIDInvalid         = "DMS.00400070"
+	CodeInsufficientIPs       = "DMS.00400077"
+	CodeInstanceNotDeletable  = "DMS.00400099"
+	CodeBatchTooMany          = "DMS.00400100"
+	CodeMaintainWindowInvalid = "DMS.00400106"
+	CodeSpecCodeInvalid       = "DMS.00400125"
+	CodePeriodInvalid         = "DMS.00400126"
+	CodePublicAccessInvalid   = "DMS.00400128"
+	CodeDiskKeyEmpty          = "DMS.00400136"
+	CodeDiskSpaceInvalid      = "DMS.00400500"
+	CodeTagKeyInvalid         = "DMS.10240035"
+	CodeTagValueInvalid       = "DMS.10240039"
+	CodeTagActionInvalid      = "DMS.10240040"
+	CodeTagTooMany            = "DMS.10240044"
+	CodeTagKeyUsed            = "DMS.10240045"
+)
+
+// CodeInstanceIDRepeated is a batch naming an instance twice.
+const CodeInstanceIDRepeated = "DMS.00400082"

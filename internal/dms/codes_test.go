@@ -14,6 +14,7 @@ func TestNamedCodesExist(t *testing.T) {
 		CodeInstanceNotFound, CodeMethodNotAllowed, CodeInternal, CodeProductNotExist, CodeTokenInvalid,
 		CodeTokenExpired, CodeTokenMissing, CodeTokenProjectMismatch, CodeAccessDenied, CodeNotImplemented,
 		CodeSignatureInvalid, CodeClockSkew, CodeConflict, CodeResourceNotFound, CodeBodyTooLarge,
+		CodeInstanceNameInvalid, CodeDescriptionTooLong, CodePasswordWeak, CodeVpcIDEmpty, CodeSecurityGroupEmpty, CodeAccessUserInvalid, CodeSubnetIDEmpty, CodeInstanceBusy, CodeInstanceStatusForbids, CodeInstanceQuota, CodeUpgradeNotRunning, CodeUpgradeSameVersion, CodeSoldOut, CodeInstanceNameExists, CodeConfigInvalid, CodeBatchActionInvalid, CodeBatchInstancesEmpty, CodeTaskIDInvalid, CodeInsufficientIPs, CodeInstanceNotDeletable, CodeBatchTooMany, CodeMaintainWindowInvalid, CodeSpecCodeInvalid, CodePeriodInvalid, CodePublicAccessInvalid, CodeDiskKeyEmpty, CodeDiskSpaceInvalid, CodeTagKeyInvalid, CodeTagValueInvalid, CodeTagActionInvalid, CodeTagTooMany, CodeTagKeyUsed, CodeInstanceIDRepeated,
 	}
 	for _, c := range named {
 		if _, ok := LookupCode(c); !ok {

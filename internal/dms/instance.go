@@ -34,6 +34,8 @@ type Instance struct {
 	// CreateFailed marks an instance whose creation failed (the list API's include_failure counts them).
 	CreateFailed bool `json:"create_failed,omitempty"`
 
+	// Runtime is the engine that runs the cluster ("local" or "embedded"), fixed at creation.
+	Runtime string `json:"runtime"`
 	// Brokers are the nodes with their IPs; ClusterID is the Kafka cluster id.
 	Brokers   []BrokerAddr `json:"brokers"`
 	ClusterID string       `json:"cluster_id"`

@@ -27,6 +27,16 @@ type Config struct {
 	LogFormat string `json:"log_format"`
 	// Catalog overrides the default AZs, products and maintenance windows.
 	Catalog catalog.Config `json:"catalog"`
+	// IPPool is the prefix broker IPs are taken from (each broker gets its own IP and the DMS ports).
+	IPPool string `json:"ip_pool"`
+	// KafkaBuilds maps engine_version (1.1.0, 2.7, 3.x) to the Kafka build serving it.
+	KafkaBuilds map[string]string `json:"kafka_builds"`
+	// BrokerHeapMB is the JVM heap of each broker of the local engine.
+	BrokerHeapMB int `json:"broker_heap_mb"`
+	// MaxInstancesPerProject is the instance quota of a project.
+	MaxInstancesPerProject int `json:"max_instances_per_project"`
+	// KafkaCacheDir is where the local engine keeps resolved Kafka jars (default ~/.cache/opendms).
+	KafkaCacheDir string `json:"kafka_cache_dir"`
 }
 
 // Duration is a time.Duration written as "15m" in config files.
@@ -54,6 +64,7 @@ func Defaults() Config {
 		DataDir:   "./data",
 		Engine:    "auto",
 		Region:    "cn-north-4",
+		IPPool:    "127.20.0.0/16",
 		ClockSkew: Duration{15 * time.Minute},
 		LogFormat: "text",
 	}

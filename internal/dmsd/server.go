@@ -13,9 +13,12 @@ import (
 	"time"
 
 	"github.com/opendms/opendms/internal/catalog"
+	"github.com/opendms/opendms/internal/engine"
 	"github.com/opendms/opendms/internal/httpapi"
 	"github.com/opendms/opendms/internal/iam"
+	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/store/sqlite"
+	"github.com/opendms/opendms/internal/tasks"
 )
 
 // CredentialsFile is the name of the bootstrap administrator's credentials in the data dir.
@@ -23,11 +26,15 @@ const CredentialsFile = "admin-credentials.json"
 
 // Server is an assembled OpenDMS server.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	store *sqlite.DB
-	IAM   *iam.Service
-	API   *httpapi.Server
+	cfg       Config
+	log       *slog.Logger
+	store     *sqlite.DB
+	sealer    *iam.Sealer
+	engines   map[string]engine.Engine
+	runner    *tasks.Runner
+	IAM       *iam.Service
+	Instances *instances.Service
+	API       *httpapi.Server
 }
 
 // Open assembles the server: data dir, store, master key, IAM with its bootstrap, catalog, HTTP API.
@@ -52,8 +59,31 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 		st.Close()
 		return nil, err
 	}
-	s.API = httpapi.New(httpapi.Config{Region: cfg.Region}, s.IAM, cat, log)
+	if err := s.openInstances(ctx, cat); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.API = httpapi.New(httpapi.Config{Region: cfg.Region}, s.IAM, s.Instances, cat, log)
 	return s, nil
+}
+
+// openInstances sets up the engines, the task runner and the instance service, and brings existing
+// instances back.
+func (s *Server) openInstances(ctx context.Context, cat *catalog.Catalog) error {
+	engines, def, err := s.openEngines()
+	if err != nil {
+		return err
+	}
+	s.engines = engines
+	s.runner = tasks.New(s.store, s.log)
+	s.Instances, err = instances.New(instances.Config{
+		DataDir: filepath.Join(s.cfg.DataDir, "instances"), IPPool: s.cfg.IPPool, KafkaBuilds: s.cfg.KafkaBuilds,
+		HeapMB: s.cfg.BrokerHeapMB, MaxInstancesPerProject: s.cfg.MaxInstancesPerProject,
+	}, s.store, engines, def, cat, s.runner, s.sealer, s.log)
+	if err != nil {
+		return err
+	}
+	return s.Instances.Start(ctx)
 }
 
 func (s *Server) openIAM(ctx context.Context, endpoint string) error {
@@ -65,6 +95,7 @@ func (s *Server) openIAM(ctx context.Context, endpoint string) error {
 	if err != nil {
 		return err
 	}
+	s.sealer = sealer
 	s.IAM, err = iam.New(ctx, s.store, sealer, iam.Config{ClockSkew: s.cfg.ClockSkew.Duration}, s.log)
 	if err != nil {
 		return err
@@ -85,8 +116,22 @@ func (s *Server) openIAM(ctx context.Context, endpoint string) error {
 	return nil
 }
 
-// Close releases the store.
-func (s *Server) Close() error { return s.store.Close() }
+// Close stops the background work (tasks are interrupted and resume at the next start), closes the
+// engines (the local engine leaves brokers running, to be re-attached) and the store.
+func (s *Server) Close() error {
+	if s.runner != nil {
+		s.runner.Close()
+	}
+	if s.Instances != nil {
+		s.Instances.Close()
+	}
+	for name, e := range s.engines {
+		if err := e.Close(); err != nil {
+			s.log.Warn("close engine", "engine", name, "err", err)
+		}
+	}
+	return s.store.Close()
+}
 
 // Serve serves HTTP(S) on ln until ctx ends, then shuts down gracefully (in-flight requests get up to
 // 15 seconds).
@@ -157,5 +202,5 @@ func RoutesOnly(cfg Config) (*httpapi.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.New(httpapi.Config{Region: cfg.Region}, nil, cat, slog.New(slog.DiscardHandler)), nil
+	return httpapi.New(httpapi.Config{Region: cfg.Region}, nil, nil, cat, slog.New(slog.DiscardHandler)), nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/opendms/opendms/internal/catalog"
 	"github.com/opendms/opendms/internal/iam"
+	"github.com/opendms/opendms/internal/instances"
 )
 
 // Config is what the HTTP layer needs besides its services.
@@ -22,24 +23,27 @@ type Config struct {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg     Config
-	iam     *iam.Service
-	catalog *catalog.Catalog
-	log     *slog.Logger
-	router  *Router
+	cfg       Config
+	iam       *iam.Service
+	instances *instances.Service // nil in `dmsd routes` (no store)
+	catalog   *catalog.Catalog
+	log       *slog.Logger
+	router    *Router
 }
 
 // New builds the server with every route of the table registered; routes without a handler answer 501.
-func New(cfg Config, iamSvc *iam.Service, cat *catalog.Catalog, log *slog.Logger) *Server {
+func New(cfg Config, iamSvc *iam.Service, inst *instances.Service, cat *catalog.Catalog, log *slog.Logger) *Server {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 10 << 20
 	}
-	s := &Server{cfg: cfg, iam: iamSvc, catalog: cat, log: log, router: newRouter()}
+	s := &Server{cfg: cfg, iam: iamSvc, instances: inst, catalog: cat, log: log, router: newRouter()}
 	for _, spec := range routeTable {
 		s.router.add(spec, authSigned, nil)
 	}
 	s.registerOwnRoutes()
 	s.implementCatalog()
+	s.implementInstances()
+	s.implementTasksAndTags()
 	return s
 }
 

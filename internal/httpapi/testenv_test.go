@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"math/rand/v2"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,8 +21,12 @@ import (
 
 	"github.com/opendms/opendms/aksk"
 	"github.com/opendms/opendms/internal/catalog"
+	"github.com/opendms/opendms/internal/engine"
+	"github.com/opendms/opendms/internal/engine/embedded"
 	"github.com/opendms/opendms/internal/iam"
+	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/store/sqlite"
+	"github.com/opendms/opendms/internal/tasks"
 )
 
 // testEnv is an in-process server on a temporary data dir, bootstrapped like dmsd does on first start.
@@ -31,6 +37,7 @@ type testEnv struct {
 	Password          string // the admin's password (for tokens)
 	Server            *Server
 	IAM               *iam.Service
+	Instances         *instances.Service
 }
 
 func newTestEnv(t testing.TB) *testEnv {
@@ -67,11 +74,33 @@ func newTestEnv(t testing.TB) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Config{Region: region}, iamSvc, cat, log)
+	runner := tasks.New(st, log)
+	eng := embedded.New(embedded.Options{Logger: log})
+	inst, err := instances.New(instances.Config{
+		DataDir: filepath.Join(dir, "instances"), IPPool: testIPPool(), ReadyTimeout: 30 * time.Second, MonitorInterval: 200 * time.Millisecond,
+	}, st, map[string]engine.Engine{"embedded": eng}, "embedded", cat, runner, sealer, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv := New(Config{Region: region}, iamSvc, inst, cat, log)
 	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(hs.Close)
+	t.Cleanup(func() {
+		hs.Close()
+		runner.Close()
+		inst.Close()
+		eng.Close()
+	})
 	return &testEnv{URL: hs.URL, Region: region, ProjectID: creds.ProjectID, AK: creds.AccessKey, SK: creds.SecretKey,
-		Password: creds.Password, Server: srv, IAM: iamSvc}
+		Password: creds.Password, Server: srv, IAM: iamSvc, Instances: inst}
+}
+
+// testIPPool picks a random /24 inside 127.0.0.0/8 for one test's brokers, so tests of different
+// packages running at once do not compete for the same IP:9092.
+func testIPPool() string {
+	return fmt.Sprintf("127.%d.%d.0/24", 100+rand.IntN(100), rand.IntN(250))
 }
 
 // sdkClient returns an official SDK client for the given credentials.

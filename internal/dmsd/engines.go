@@ -1,0 +1,46 @@
+package dmsd
+
+import (
+	"fmt"
+
+	"github.com/opendms/opendms/internal/engine"
+	"github.com/opendms/opendms/internal/engine/embedded"
+)
+
+// openEngines makes the engines this dmsd can run clusters with and picks the one new instances get:
+// --engine local or embedded as asked; auto picks local when Java 17+ and Kafka can be had, else
+// embedded, and logs which and why. Both are always available to instances created earlier with
+// either.
+func (s *Server) openEngines() (map[string]engine.Engine, string, error) {
+	engines := map[string]engine.Engine{
+		embedded.Name: embedded.New(embedded.Options{Logger: s.log.With("engine", embedded.Name)}),
+	}
+	local, localErr := s.openLocalEngine()
+	if local != nil {
+		engines[local.Name()] = local
+	}
+	switch s.cfg.Engine {
+	case "embedded":
+		s.log.Info("engine for new instances", "engine", embedded.Name, "why", "--engine embedded")
+		return engines, embedded.Name, nil
+	case "local":
+		if localErr != nil {
+			return nil, "", fmt.Errorf("--engine local: %w", localErr)
+		}
+		s.log.Info("engine for new instances", "engine", "local", "why", "--engine local")
+		return engines, "local", nil
+	default: // auto
+		if localErr != nil {
+			s.log.Info("engine for new instances", "engine", embedded.Name, "why", "the local engine is unavailable: "+localErr.Error())
+			return engines, embedded.Name, nil
+		}
+		s.log.Info("engine for new instances", "engine", "local", "why", "Java 17+ and Kafka are available")
+		return engines, "local", nil
+	}
+}
+
+// openLocalEngine makes the local (Apache Kafka JVM) engine; it is nil with the reason when this
+// machine cannot run it.
+func (s *Server) openLocalEngine() (engine.Engine, error) {
+	return nil, fmt.Errorf("%w: the local engine is not built into this dmsd yet", engine.ErrUnavailable)
+}

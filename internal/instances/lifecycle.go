@@ -1,0 +1,464 @@
+package instances
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/iam"
+	"github.com/opendms/opendms/internal/store"
+)
+
+// Actor is who asks for an operation (recorded on instances and tasks).
+type Actor struct {
+	UserID, UserName string
+}
+
+// ActorOf is the actor of an authenticated principal.
+func ActorOf(p iam.Principal) Actor { return Actor{UserID: p.User.ID, UserName: p.User.Name} }
+
+// Create validates a 5.1.1 request, records the instance (CREATING) with its broker IPs and starts a
+// createInstance task that runs the cluster and waits until every broker is registered.
+func (s *Service) Create(ctx context.Context, projectID string, who Actor, req CreateRequest) (dms.Instance, error) {
+	v, err := validateCreate(s.cat, req)
+	if err != nil {
+		return dms.Instance{}, err
+	}
+	existing, err := s.store.ListInstances(ctx, projectID)
+	if err != nil {
+		return dms.Instance{}, dms.Internal(err)
+	}
+	if len(existing) >= s.cfg.MaxInstancesPerProject {
+		return dms.Instance{}, dms.Errorf(dms.CodeInstanceQuota, "DMS instance quota of the tenant is insufficient: a project may have %d instances.", s.cfg.MaxInstancesPerProject)
+	}
+	now := s.now().UTC()
+	in := dms.Instance{
+		ID: uuid.NewString(), ProjectID: projectID, Name: req.Name, Description: req.Description, Engine: "kafka",
+		EngineVer: req.EngineVersion, KafkaVersion: s.cfg.KafkaBuilds[req.EngineVersion], ProductID: v.product.ID,
+		BrokerNum: req.BrokerNum, StorageSpace: req.StorageSpace, StorageSpecCode: req.StorageSpecCode,
+		Status: dms.StatusCreating, Runtime: s.engine, ClusterID: newClusterID(),
+		SSLEnable: v.protocol != "PLAINTEXT", KafkaSecurityProtocol: v.protocol, SASLMechanisms: v.mechs, PortProtocol: req.PortProtocol,
+		MaintainBegin: v.window.Begin, MaintainEnd: v.window.End, EnablePublicIP: req.EnablePublicIP, PublicIPID: req.PublicIPID,
+		RetentionPolicy: req.RetentionPolicy, EnableAutoTopic: req.EnableAutoTopic, VpcID: req.VpcID, SubnetID: req.SubnetID,
+		SecurityGroupID: req.SecurityGroupID, EnterpriseProjectID: req.EnterpriseProjectID, IPv6Enable: req.IPv6Enable,
+		DiskEncrypted: req.DiskEncryptedEnable, DiskEncryptedKey: req.DiskEncryptedKey, ConnectorEnable: req.ConnectorEnable,
+		VpcClientPlain: req.VpcClientPlain, ArchType: "X86", ChargingMode: 1, Tags: req.Tags,
+		CreatedBy: who.UserID, CreatedByName: who.UserName, CreatedAt: now, UpdatedAt: now,
+	}
+	if in.RetentionPolicy == "" {
+		in.RetentionPolicy = "time_base"
+	}
+	if req.BssParam != nil && req.BssParam.ChargingMode == "prePaid" {
+		in.ChargingMode = 0
+	}
+	if in.Tags == nil {
+		in.Tags = []dms.Tag{}
+	}
+	if in.SSLEnable {
+		in.AccessUser = req.AccessUser
+		in.SealedPassword = s.sealer.Seal([]byte(req.Password))
+	}
+	for _, az := range v.azs {
+		in.AvailableZones = append(in.AvailableZones, az.ID)
+	}
+	if err := s.allocateAndStore(ctx, &in, v); err != nil {
+		return dms.Instance{}, err
+	}
+	if _, err := s.submit(ctx, in, who, taskCreate, map[string]any{"name": in.Name, "broker_num": in.BrokerNum, "product_id": in.ProductID}); err != nil {
+		return in, dms.Internal(err)
+	}
+	return in, nil
+}
+
+// allocateAndStore picks the brokers' IPs (round-robin over the AZs) and stores the instance, under
+// the lock so two creations never get the same IP.
+func (s *Service) allocateAndStore(ctx context.Context, in *dms.Instance, v validated) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	used, err := s.usedAddrs(ctx)
+	if err != nil {
+		return dms.Internal(err)
+	}
+	ips, err := s.pool.allocate(in.BrokerNum, v.ips, used)
+	if err != nil {
+		return err
+	}
+	for i, ip := range ips {
+		in.Brokers = append(in.Brokers, dms.BrokerAddr{ID: int32(i), Host: ip.String(), AZ: v.azs[i%len(v.azs)].ID})
+	}
+	if err := s.store.CreateInstance(ctx, *in); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return dms.Errorf(dms.CodeInstanceNameExists, "This instance name already exists: %s.", in.Name)
+		}
+		return dms.Internal(err)
+	}
+	return nil
+}
+
+// newClusterID returns a Kafka cluster id: 16 random bytes in base64url without padding, never
+// starting with '-' (Kafka's Uuid rules).
+func newClusterID() string {
+	for {
+		b := make([]byte, 16)
+		rand.Read(b)
+		id := base64.RawURLEncoding.EncodeToString(b)
+		if !strings.HasPrefix(id, "-") {
+			return id
+		}
+	}
+}
+
+func (s *Service) submit(ctx context.Context, in dms.Instance, who Actor, name string, params any) (dms.Task, error) {
+	p, err := json.Marshal(params)
+	if err != nil {
+		return dms.Task{}, err
+	}
+	return s.runner.Submit(ctx, dms.Task{InstanceID: in.ID, ProjectID: in.ProjectID, Name: name, Params: string(p),
+		UserID: who.UserID, UserName: who.UserName})
+}
+
+func (s *Service) runCreate(ctx context.Context, t dms.Task) error {
+	in, err := s.store.GetInstance(ctx, t.InstanceID)
+	if err != nil {
+		return err
+	}
+	if in.Deleting {
+		return nil
+	}
+	if err := s.ensure(ctx, in); err != nil {
+		if ctx.Err() != nil {
+			return err // shutting down: resumed at the next start
+		}
+		_, _ = s.update(context.WithoutCancel(ctx), in.ID, func(in *dms.Instance) error {
+			in.Status, in.StatusReason, in.CreateFailed = dms.StatusError, "creation failed: "+err.Error(), true
+			return nil
+		})
+		return err
+	}
+	c, err := s.client(in)
+	if err == nil {
+		err = c.AlterDynamicConfigs(ctx, dynamicDefaults(len(in.Brokers)))
+	}
+	if err != nil {
+		return fmt.Errorf("setting the default broker configs: %w", err)
+	}
+	return s.setStatus(ctx, in.ID, dms.StatusRunning, "")
+}
+
+// Filter selects instances of 5.1.2.
+type Filter struct {
+	Name           string
+	ExactName      bool
+	InstanceID     string
+	Status         string
+	IncludeFailure bool
+}
+
+// List returns a project's instances matching f (oldest first) and how many creations failed.
+func (s *Service) List(ctx context.Context, projectID string, f Filter) (matched []dms.Instance, failures int, err error) {
+	all, err := s.store.ListInstances(ctx, projectID)
+	if err != nil {
+		return nil, 0, dms.Internal(err)
+	}
+	for _, in := range all {
+		if in.CreateFailed {
+			failures++
+			if !f.IncludeFailure {
+				continue
+			}
+		}
+		switch {
+		case f.InstanceID != "" && in.ID != f.InstanceID:
+		case f.Status != "" && in.Status != f.Status:
+		case f.Name != "" && f.ExactName && in.Name != f.Name:
+		case f.Name != "" && !f.ExactName && !strings.Contains(in.Name, f.Name):
+		default:
+			matched = append(matched, in)
+		}
+	}
+	return matched, failures, nil
+}
+
+// UpdateRequest is the body of 5.1.5 (and 7.1.1.3): only the fields given change.
+type UpdateRequest struct {
+	Name                *string `json:"name"`
+	Description         *string `json:"description"`
+	MaintainBegin       *string `json:"maintain_begin"`
+	MaintainEnd         *string `json:"maintain_end"`
+	SecurityGroupID     *string `json:"security_group_id"`
+	RetentionPolicy     *string `json:"retention_policy"`
+	EnterpriseProjectID *string `json:"enterprise_project_id"`
+}
+
+// Update changes an instance's information (5.1.5).
+func (s *Service) Update(ctx context.Context, projectID, id string, req UpdateRequest) error {
+	if _, err := s.Get(ctx, projectID, id); err != nil {
+		return err
+	}
+	if req.Name != nil {
+		if err := validName(*req.Name); err != nil {
+			return err
+		}
+	}
+	if req.Description != nil {
+		if err := validDescription(*req.Description); err != nil {
+			return err
+		}
+	}
+	if req.RetentionPolicy != nil && *req.RetentionPolicy != "produce_reject" && *req.RetentionPolicy != "time_base" {
+		return invalid("retention_policy must be produce_reject or time_base")
+	}
+	if req.SecurityGroupID != nil && strings.TrimSpace(*req.SecurityGroupID) == "" {
+		return dms.E(dms.CodeSecurityGroupEmpty)
+	}
+	var begin, end string
+	if req.MaintainBegin != nil || req.MaintainEnd != nil {
+		if req.MaintainBegin == nil || req.MaintainEnd == nil {
+			return dms.Errorf(dms.CodeMaintainWindowInvalid, "Invalid maintenance time window: set maintain_begin and maintain_end together.")
+		}
+		w, ok := s.cat.FindMaintainWindow(*req.MaintainBegin, *req.MaintainEnd)
+		if !ok {
+			return dms.Errorf(dms.CodeMaintainWindowInvalid, "Invalid maintenance time window %q-%q: see GET /v2/instances/maintain-windows.", *req.MaintainBegin, *req.MaintainEnd)
+		}
+		begin, end = w.Begin, w.End
+	}
+	_, err := s.update(ctx, id, func(in *dms.Instance) error {
+		set := func(dst *string, v *string) {
+			if v != nil {
+				*dst = *v
+			}
+		}
+		set(&in.Name, req.Name)
+		set(&in.Description, req.Description)
+		set(&in.SecurityGroupID, req.SecurityGroupID)
+		set(&in.RetentionPolicy, req.RetentionPolicy)
+		set(&in.EnterpriseProjectID, req.EnterpriseProjectID)
+		if begin != "" {
+			in.MaintainBegin, in.MaintainEnd = begin, end
+		}
+		return nil
+	})
+	return asAPIError(err)
+}
+
+// asAPIError passes DMS errors through and makes others internal.
+func asAPIError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *dms.Error
+	if errors.As(err, &de) {
+		return de
+	}
+	return dms.Internal(err)
+}
+
+// Delete accepts an instance's deletion (5.1.4): the instance disappears from the API at once and a
+// task stops every broker, frees its IPs and removes its data. An instance whose creation is still
+// running cannot be deleted (as the reference says of Creating/Restarting instances).
+func (s *Service) Delete(ctx context.Context, projectID, id string, who Actor) error {
+	in, err := s.Get(ctx, projectID, id)
+	if err != nil {
+		return err
+	}
+	if in.Status == dms.StatusCreating && !in.CreateFailed || in.Status == dms.StatusRestarting || in.Status == dms.StatusUpgrading {
+		return dms.Errorf(dms.CodeInstanceNotDeletable, "The instance %s is %s and cannot be deleted now.", id, in.Status)
+	}
+	in, err = s.update(ctx, id, func(in *dms.Instance) error {
+		in.Deleting = true
+		return nil
+	})
+	if err != nil {
+		return asAPIError(err)
+	}
+	_, err = s.submit(ctx, in, who, taskDelete, map[string]any{"name": in.Name})
+	return asAPIError(err)
+}
+
+func (s *Service) runDelete(ctx context.Context, t dms.Task) error {
+	in, err := s.store.GetInstance(ctx, t.InstanceID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // already gone
+	}
+	if err != nil {
+		return err
+	}
+	s.dropClient(in.ID)
+	e, err := s.engineOf(in)
+	if err != nil {
+		return err
+	}
+	if err := e.Delete(ctx, s.spec(in)); err != nil {
+		return err
+	}
+	s.usage.Delete(in.ID)
+	if err := s.store.DeleteInstanceTasks(ctx, in.ID); err != nil {
+		return err
+	}
+	return s.store.DeleteInstance(ctx, in.ID)
+}
+
+// BatchResult is one entry of 5.1.6's results.
+type BatchResult struct {
+	Instance string `json:"instance"`
+	Result   string `json:"result"` // success | failed
+}
+
+// BatchAction restarts or deletes instances (5.1.6). allFailure "kafka" deletes every instance whose
+// creation failed; ok reports that case (answered 204).
+func (s *Service) BatchAction(ctx context.Context, projectID string, who Actor, action string, ids []string, allFailure string) (results []BatchResult, all bool, err error) {
+	if action != "restart" && action != "delete" {
+		return nil, false, dms.E(dms.CodeBatchActionInvalid)
+	}
+	if allFailure != "" {
+		if action != "delete" || allFailure != "kafka" {
+			return nil, false, invalid("all_failure must be \"kafka\" with action delete")
+		}
+		failed, _, err := s.List(ctx, projectID, Filter{IncludeFailure: true})
+		if err != nil {
+			return nil, false, err
+		}
+		for _, in := range failed {
+			if in.CreateFailed {
+				if err := s.Delete(ctx, projectID, in.ID, who); err != nil {
+					return nil, false, err
+				}
+			}
+		}
+		return nil, true, nil
+	}
+	if len(ids) == 0 {
+		return nil, false, dms.E(dms.CodeBatchInstancesEmpty)
+	}
+	if len(ids) > 50 {
+		return nil, false, dms.E(dms.CodeBatchTooMany)
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			return nil, false, dms.Errorf(dms.CodeInstanceIDRepeated, "Instance id is repeated: %s.", id)
+		}
+		seen[id] = true
+	}
+	for _, id := range ids {
+		var err error
+		if action == "delete" {
+			err = s.Delete(ctx, projectID, id, who)
+		} else {
+			_, err = s.Restart(ctx, projectID, id, who)
+		}
+		r := BatchResult{Instance: id, Result: "success"}
+		if err != nil {
+			r.Result = "failed"
+			s.log.Info("batch action refused for one instance", "action", action, "instance_id", id, "err", err)
+		}
+		results = append(results, r)
+	}
+	return results, false, nil
+}
+
+// requireRunning refuses operations on an instance that is not RUNNING or has a task running.
+func (s *Service) requireRunning(in dms.Instance) error {
+	if s.runner.Busy(in.ID) {
+		return dms.Errorf(dms.CodeInstanceBusy, "This DMS instance job task is still running: wait until the instance's background task ends.")
+	}
+	if in.Status != dms.StatusRunning {
+		return dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
+	}
+	return nil
+}
+
+// Restart starts a rolling restart (5.1.6 restart).
+func (s *Service) Restart(ctx context.Context, projectID, id string, who Actor) (dms.Task, error) {
+	in, err := s.Get(ctx, projectID, id)
+	if err != nil {
+		return dms.Task{}, err
+	}
+	if s.runner.Busy(in.ID) {
+		return dms.Task{}, dms.Errorf(dms.CodeInstanceBusy, "This DMS instance job task is still running.")
+	}
+	if in.Status != dms.StatusRunning && in.Status != dms.StatusError || in.CreateFailed {
+		return dms.Task{}, dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
+	}
+	if err := s.setStatus(ctx, id, dms.StatusRestarting, ""); err != nil {
+		return dms.Task{}, dms.Internal(err)
+	}
+	t, err := s.submit(ctx, in, who, taskRestart, map[string]any{"name": in.Name})
+	return t, asAPIError(err)
+}
+
+func (s *Service) runRestart(ctx context.Context, t dms.Task) error {
+	return s.rolling(ctx, t.InstanceID, dms.StatusRestarting, nil)
+}
+
+// rolling restarts the brokers one by one (waiting until all are registered again after each) with
+// the instance as change leaves it, showing status meanwhile; it ends RUNNING, or ERROR with the reason.
+func (s *Service) rolling(ctx context.Context, id, status string, change func(*dms.Instance) error) error {
+	in, err := s.update(ctx, id, func(in *dms.Instance) error {
+		in.Status = status
+		if change != nil {
+			return change(in)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	e, err := s.engineOf(in)
+	if err != nil {
+		return err
+	}
+	brokers := in.Brokers
+	if !e.Capabilities().ProcessRestarts {
+		brokers = brokers[:1] // the engine restarts the whole cluster at once
+	}
+	for _, b := range brokers {
+		err = e.RestartBroker(ctx, s.spec(in), b.ID)
+		if err == nil {
+			err = s.waitReady(ctx, in)
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				_ = s.setStatus(context.WithoutCancel(ctx), id, dms.StatusError, fmt.Sprintf("restart of broker %d failed: %v", b.ID, err))
+			}
+			return err
+		}
+	}
+	return s.setStatus(ctx, id, dms.StatusRunning, "")
+}
+
+// Upgrade moves the instance onto the Kafka build its engine_version maps to, by a rolling restart
+// (5.1.9). It returns the task.
+func (s *Service) Upgrade(ctx context.Context, projectID, id string, who Actor) (dms.Task, error) {
+	in, err := s.Get(ctx, projectID, id)
+	if err != nil {
+		return dms.Task{}, err
+	}
+	if in.Status != dms.StatusRunning || s.runner.Busy(in.ID) {
+		return dms.Task{}, dms.E(dms.CodeUpgradeNotRunning)
+	}
+	target := s.cfg.KafkaBuilds[in.EngineVer]
+	if target == "" || target == in.KafkaVersion {
+		return dms.Task{}, dms.Errorf(dms.CodeUpgradeSameVersion, "The upgrade instance version equals to current version: the instance runs Kafka %s, the build configured for engine_version %s.", in.KafkaVersion, in.EngineVer)
+	}
+	t, err := s.submit(ctx, in, who, taskUpgrade, map[string]any{"from": in.KafkaVersion, "to": target})
+	return t, asAPIError(err)
+}
+
+func (s *Service) runUpgrade(ctx context.Context, t dms.Task) error {
+	var p struct{ To string }
+	if err := json.Unmarshal([]byte(t.Params), &p); err != nil {
+		return err
+	}
+	return s.rolling(ctx, t.InstanceID, dms.StatusUpgrading, func(in *dms.Instance) error {
+		in.KafkaVersion = p.To
+		return nil
+	})
+}

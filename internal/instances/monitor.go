@@ -1,0 +1,92 @@
+package instances
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/opendms/opendms/internal/dms"
+)
+
+// monitor health-checks instances that are RUNNING or ERROR and have no task running: an instance
+// whose brokers are not all running and registered becomes ERROR (with the reason), and RUNNING again
+// once they are. It also refreshes the disk usage shown as used_storage_space.
+func (s *Service) monitor() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.MonitorInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.checkAll()
+		}
+	}
+}
+
+func (s *Service) checkAll() {
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.MonitorInterval)
+	defer cancel()
+	all, err := s.store.ListInstances(ctx, "")
+	if err != nil {
+		s.log.Warn("monitor: list instances", "err", err)
+		return
+	}
+	for _, in := range all {
+		if in.Deleting || in.CreateFailed || (in.Status != dms.StatusRunning && in.Status != dms.StatusError) || s.runner.Busy(in.ID) {
+			continue
+		}
+		problem := s.check(ctx, in)
+		switch {
+		case problem != "" && (in.Status != dms.StatusError || in.StatusReason != problem):
+			s.log.Warn("instance unhealthy", "instance_id", in.ID, "reason", problem)
+			s.setStatusIfIdle(ctx, in.ID, dms.StatusError, problem)
+		case problem == "" && in.Status == dms.StatusError:
+			s.log.Info("instance recovered", "instance_id", in.ID)
+			s.setStatusIfIdle(ctx, in.ID, dms.StatusRunning, "")
+		}
+	}
+}
+
+// check returns "" for a healthy instance, else what is wrong.
+func (s *Service) check(ctx context.Context, in dms.Instance) string {
+	e, err := s.engineOf(in)
+	if err != nil {
+		return err.Error()
+	}
+	states, err := e.Status(ctx, in.ID)
+	if err != nil {
+		return "the cluster is not running: " + err.Error()
+	}
+	for _, st := range states {
+		if !st.Running {
+			return fmt.Sprintf("broker %d is not running (%s)", st.ID, st.LastExit)
+		}
+	}
+	c, err := s.client(in)
+	if err != nil {
+		return err.Error()
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := c.WaitBrokers(wctx, len(in.Brokers)); err != nil {
+		return fmt.Sprintf("not all %d brokers are registered: %v", len(in.Brokers), err)
+	}
+	if n, err := c.UsedBytes(ctx); err == nil {
+		s.usage.Store(in.ID, n)
+	}
+	return ""
+}
+
+// setStatusIfIdle changes the status unless a task started meanwhile (tasks own the status while
+// they run).
+func (s *Service) setStatusIfIdle(ctx context.Context, id, status, reason string) {
+	_, _ = s.update(ctx, id, func(in *dms.Instance) error {
+		if s.runner.Busy(id) || in.Deleting || (in.Status != dms.StatusRunning && in.Status != dms.StatusError) {
+			return nil
+		}
+		in.Status, in.StatusReason = status, reason
+		return nil
+	})
+}

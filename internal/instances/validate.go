@@ -1,0 +1,316 @@
+package instances
+
+import (
+	"net/netip"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/opendms/opendms/internal/catalog"
+	"github.com/opendms/opendms/internal/dms"
+)
+
+// CreateRequest is the body of 5.1.1 (POST /v2/{engine}/{project_id}/instances), with the SDK's
+// field names and types (CreateInstanceByEngineReq).
+type CreateRequest struct {
+	Name                  string            `json:"name"`
+	Description           string            `json:"description"`
+	Engine                string            `json:"engine"`
+	EngineVersion         string            `json:"engine_version"`
+	BrokerNum             int               `json:"broker_num"`
+	StorageSpace          int               `json:"storage_space"`
+	AccessUser            string            `json:"access_user"`
+	Password              string            `json:"password"`
+	VpcID                 string            `json:"vpc_id"`
+	SecurityGroupID       string            `json:"security_group_id"`
+	SubnetID              string            `json:"subnet_id"`
+	AvailableZones        []string          `json:"available_zones"`
+	ProductID             string            `json:"product_id"`
+	MaintainBegin         string            `json:"maintain_begin"`
+	MaintainEnd           string            `json:"maintain_end"`
+	EnablePublicIP        bool              `json:"enable_publicip"`
+	TenantIPs             []string          `json:"tenant_ips"`
+	PublicIPID            string            `json:"publicip_id"`
+	SSLEnable             bool              `json:"ssl_enable"`
+	KafkaSecurityProtocol string            `json:"kafka_security_protocol"`
+	SASLEnabledMechanisms []string          `json:"sasl_enabled_mechanisms"`
+	PortProtocol          *dms.PortProtocol `json:"port_protocol"`
+	RetentionPolicy       string            `json:"retention_policy"`
+	IPv6Enable            bool              `json:"ipv6_enable"`
+	DiskEncryptedEnable   bool              `json:"disk_encrypted_enable"`
+	DiskEncryptedKey      string            `json:"disk_encrypted_key"`
+	ConnectorEnable       bool              `json:"connector_enable"`
+	EnableAutoTopic       bool              `json:"enable_auto_topic"`
+	StorageSpecCode       string            `json:"storage_spec_code"`
+	EnterpriseProjectID   string            `json:"enterprise_project_id"`
+	Tags                  []dms.Tag         `json:"tags"`
+	ArchType              string            `json:"arch_type"`
+	VpcClientPlain        bool              `json:"vpc_client_plain"`
+	BssParam              *BssParam         `json:"bss_param"`
+}
+
+// BssParam is 5.1.1's billing block. OpenDMS bills nothing; it records the mode.
+type BssParam struct {
+	IsAutoRenew  bool   `json:"is_auto_renew"`
+	ChargingMode string `json:"charging_mode"`
+	IsAutoPay    bool   `json:"is_auto_pay"`
+	PeriodType   string `json:"period_type"`
+	PeriodNum    int    `json:"period_num"`
+}
+
+var (
+	instanceNamePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{4,64}$`)
+	accessUserPattern   = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{3,63}$`)
+	tagKeyPattern       = regexp.MustCompile(`^[\p{L}\p{N} ._:=+\-@~]{1,128}$`)
+	tagValuePattern     = regexp.MustCompile(`^[\p{L}\p{N} ._:=+\-@~]{0,255}$`)
+)
+
+// validName checks an instance name (5.1.1: 4-64 letters, digits, '_', '-').
+func validName(name string) error {
+	if !instanceNamePattern.MatchString(name) {
+		return dms.E(dms.CodeInstanceNameInvalid)
+	}
+	return nil
+}
+
+func validDescription(d string) error {
+	if utf8.RuneCountInString(d) > 1024 {
+		return dms.E(dms.CodeDescriptionTooLong)
+	}
+	return nil
+}
+
+// validInstancePassword applies 5.1.1's rule: 8-32 characters, at least three kinds of lower-case,
+// upper-case, digit and special characters, not starting with '-'.
+func validInstancePassword(p string) error {
+	bad := dms.Errorf(dms.CodePasswordWeak, "The password does not meet the complexity requirements: 8 to 32 characters, at least three of lower-case letters, upper-case letters, digits and special characters, and not starting with '-'.")
+	if len(p) < 8 || len(p) > 32 || strings.HasPrefix(p, "-") {
+		return bad
+	}
+	var lower, upper, digit, special bool
+	for _, r := range p {
+		switch {
+		case r >= 'a' && r <= 'z':
+			lower = true
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		case r >= '0' && r <= '9':
+			digit = true
+		case strings.ContainsRune("`~!@#$%^&*()-_=+\\|[{}];:'\",<.>/? ", r):
+			special = true
+		default:
+			return bad
+		}
+	}
+	kinds := 0
+	for _, k := range []bool{lower, upper, digit, special} {
+		if k {
+			kinds++
+		}
+	}
+	if kinds < 3 {
+		return bad
+	}
+	return nil
+}
+
+// validTags checks tags as 5.1.1 and 5.10.1 state them (the union of their character sets).
+func validTags(tags []dms.Tag) error {
+	seen := map[string]bool{}
+	if len(tags) > 20 {
+		return dms.Errorf(dms.CodeTagTooMany, "An instance can have at most 20 tags.")
+	}
+	for _, t := range tags {
+		if !tagKeyPattern.MatchString(t.Key) || strings.TrimSpace(t.Key) != t.Key || strings.HasPrefix(strings.ToLower(t.Key), "sys") {
+			return dms.Errorf(dms.CodeTagKeyInvalid, "Invalid tag key %q: 1-128 letters, digits, spaces and ._:=+-@~, not starting with sys, no leading or trailing space.", t.Key)
+		}
+		if !tagValuePattern.MatchString(t.Value) {
+			return dms.Errorf(dms.CodeTagValueInvalid, "Invalid tag value %q: 0-255 letters, digits, spaces and ._:=+-@~.", t.Value)
+		}
+		if seen[t.Key] {
+			return dms.Errorf(dms.CodeTagKeyUsed, "The tag key %q is used twice.", t.Key)
+		}
+		seen[t.Key] = true
+	}
+	return nil
+}
+
+// validated is a create request after validation, with the catalog entries it refers to.
+type validated struct {
+	req      CreateRequest
+	product  catalog.Product
+	azs      []catalog.AZ
+	window   catalog.MaintainWindow
+	protocol string
+	mechs    []string
+	ips      []netip.Addr
+}
+
+// validateCreate checks every field of 5.1.1 as the reference states it, each failure a 400 with
+// the reference's code.
+func validateCreate(cat *catalog.Catalog, req CreateRequest) (validated, error) {
+	v := validated{req: req}
+	if err := validName(req.Name); err != nil {
+		return v, err
+	}
+	if err := validDescription(req.Description); err != nil {
+		return v, err
+	}
+	if req.Engine != "" && req.Engine != "kafka" {
+		return v, dms.Errorf(dms.CodeUnsupportedType, "Unsupported engine %q: only kafka.", req.Engine)
+	}
+	if !cat.HasVersion(req.EngineVersion) {
+		return v, dms.Errorf(dms.CodeUnsupportedVersion, "Unsupported engine_version %q: one of %s.", req.EngineVersion, strings.Join(cat.Versions(), ", "))
+	}
+	p, ok := cat.Product(req.ProductID)
+	if !ok {
+		return v, dms.Errorf(dms.CodeInvalidProductID, "Invalid product_id %q: see GET /v2/kafka/products.", req.ProductID)
+	}
+	v.product = p
+	if req.BrokerNum < p.MinBroker || req.BrokerNum > p.MaxBroker {
+		return v, invalid("broker_num %d is outside %d-%d for %s", req.BrokerNum, p.MinBroker, p.MaxBroker, p.ID)
+	}
+	minGB, maxGB := p.StorageRange(req.BrokerNum)
+	if req.StorageSpace < minGB || req.StorageSpace > maxGB || req.StorageSpace%catalog.StorageStepGB != 0 {
+		return v, dms.Errorf(dms.CodeDiskSpaceInvalid, "Invalid disk space: storage_space %d GB must be a multiple of %d within %d-%d GB for %d brokers of %s.",
+			req.StorageSpace, catalog.StorageStepGB, minGB, maxGB, req.BrokerNum, p.ID)
+	}
+	if !p.HasStorageSpec(req.StorageSpecCode) {
+		return v, dms.Errorf(dms.CodeSpecCodeInvalid, "Invalid SPEC_CODE: storage_spec_code %q; %s offers %s.", req.StorageSpecCode, p.ID, strings.Join(p.StorageSpecCodes, ", "))
+	}
+	if strings.TrimSpace(req.VpcID) == "" {
+		return v, dms.E(dms.CodeVpcIDEmpty)
+	}
+	if strings.TrimSpace(req.SecurityGroupID) == "" {
+		return v, dms.E(dms.CodeSecurityGroupEmpty)
+	}
+	if strings.TrimSpace(req.SubnetID) == "" {
+		return v, dms.E(dms.CodeSubnetIDEmpty)
+	}
+	if n := len(req.AvailableZones); n == 0 || n == 2 {
+		return v, invalid("available_zones must name exactly 1 AZ or at least 3 AZs, got %d", n)
+	}
+	seenAZ := map[string]bool{}
+	for _, id := range req.AvailableZones {
+		az, ok := cat.AZ(id)
+		if !ok {
+			return v, dms.Errorf(dms.CodeAZNotExist, "The AZ %q does not exist: see GET /v2/available-zones.", id)
+		}
+		if seenAZ[az.ID] {
+			return v, invalid("available_zones lists %q twice", id)
+		}
+		seenAZ[az.ID] = true
+		if az.SoldOut || !p.AvailableIn(az.Code) {
+			return v, dms.Errorf(dms.CodeSoldOut, "Resource sold out: %s has no %s resources.", az.Code, p.ID)
+		}
+		v.azs = append(v.azs, az)
+	}
+	if len(v.azs) > req.BrokerNum {
+		return v, invalid("%d AZs for %d brokers: every AZ needs a broker", len(v.azs), req.BrokerNum)
+	}
+	w, ok := cat.FindMaintainWindow(req.MaintainBegin, req.MaintainEnd)
+	if !ok {
+		return v, dms.Errorf(dms.CodeMaintainWindowInvalid, "Invalid maintenance time window %q-%q: see GET /v2/instances/maintain-windows.", req.MaintainBegin, req.MaintainEnd)
+	}
+	v.window = w
+	if req.RetentionPolicy != "" && req.RetentionPolicy != "produce_reject" && req.RetentionPolicy != "time_base" {
+		return v, invalid("retention_policy must be produce_reject or time_base")
+	}
+	if req.ArchType != "" && req.ArchType != "X86" {
+		return v, invalid("arch_type must be X86")
+	}
+	if req.EnablePublicIP && strings.TrimSpace(req.PublicIPID) == "" {
+		return v, dms.Errorf(dms.CodePublicAccessInvalid, "Invalid public access parameters: publicip_id is required when enable_publicip is true.")
+	}
+	if req.DiskEncryptedEnable && req.DiskEncryptedKey == "" {
+		return v, dms.E(dms.CodeDiskKeyEmpty)
+	}
+	if err := validTags(req.Tags); err != nil {
+		return v, err
+	}
+	if err := validateSecurity(&v); err != nil {
+		return v, err
+	}
+	if len(req.TenantIPs) > req.BrokerNum {
+		return v, invalid("tenant_ips has %d addresses for %d brokers", len(req.TenantIPs), req.BrokerNum)
+	}
+	for _, s := range req.TenantIPs {
+		ip, err := netip.ParseAddr(s)
+		if err != nil || !ip.Is4() {
+			return v, invalid("tenant_ips: %q is not an IPv4 address", s)
+		}
+		if slices.Contains(v.ips, ip) {
+			return v, invalid("tenant_ips lists %s twice", s)
+		}
+		v.ips = append(v.ips, ip)
+	}
+	if b := req.BssParam; b != nil && b.ChargingMode == "prePaid" {
+		switch {
+		case b.PeriodType == "month" && b.PeriodNum >= 1 && b.PeriodNum <= 9:
+		case b.PeriodType == "year" && b.PeriodNum >= 1 && b.PeriodNum <= 3:
+		default:
+			return v, dms.Errorf(dms.CodePeriodInvalid, "Invalid period time: prePaid needs period_type month (1-9) or year (1-3).")
+		}
+	}
+	return v, nil
+}
+
+// validateSecurity checks the SASL fields: ssl_enable needs access_user and password; protocol and
+// mechanisms enums; port_protocol's exclusive pairs and its need for public access.
+func validateSecurity(v *validated) error {
+	req := v.req
+	pp := req.PortProtocol
+	sasl := req.SSLEnable
+	if pp != nil {
+		if pp.PrivateSASLSSLEnable && pp.PrivateSASLPlaintextEnable {
+			return invalid("port_protocol: private_sasl_ssl_enable and private_sasl_plaintext_enable cannot both be true")
+		}
+		if pp.PublicSASLSSLEnable && pp.PublicSASLPlaintextEnable {
+			return invalid("port_protocol: public_sasl_ssl_enable and public_sasl_plaintext_enable cannot both be true")
+		}
+		if (pp.PublicPlainEnable || pp.PublicSASLSSLEnable || pp.PublicSASLPlaintextEnable) && !req.EnablePublicIP {
+			return dms.Errorf(dms.CodePublicAccessInvalid, "Invalid public access parameters: public access modes need enable_publicip.")
+		}
+		if !pp.PrivatePlainEnable && !pp.PrivateSASLSSLEnable && !pp.PrivateSASLPlaintextEnable {
+			return invalid("port_protocol must enable at least one private access mode")
+		}
+		sasl = pp.PrivateSASLSSLEnable || pp.PrivateSASLPlaintextEnable || pp.PublicSASLSSLEnable || pp.PublicSASLPlaintextEnable
+	}
+	if !sasl {
+		v.protocol = "PLAINTEXT"
+		return nil
+	}
+	if !accessUserPattern.MatchString(req.AccessUser) {
+		return dms.Errorf(dms.CodeAccessUserInvalid, "Invalid access_user %q: 4 to 64 characters, starting with a letter; letters, digits, '-' and '_'.", req.AccessUser)
+	}
+	if err := validInstancePassword(req.Password); err != nil {
+		return err
+	}
+	switch {
+	case pp != nil && (pp.PrivateSASLPlaintextEnable || pp.PublicSASLPlaintextEnable):
+		v.protocol = "SASL_PLAINTEXT"
+	case pp != nil:
+		v.protocol = "SASL_SSL"
+	case req.KafkaSecurityProtocol == "" || req.KafkaSecurityProtocol == "SASL_SSL":
+		v.protocol = "SASL_SSL"
+	case req.KafkaSecurityProtocol == "SASL_PLAINTEXT":
+		v.protocol = "SASL_PLAINTEXT"
+	default:
+		return invalid("kafka_security_protocol must be SASL_SSL or SASL_PLAINTEXT")
+	}
+	v.mechs = req.SASLEnabledMechanisms
+	if len(v.mechs) == 0 {
+		v.mechs = []string{"PLAIN"} // the reference: blank means PLAIN
+	}
+	for _, m := range v.mechs {
+		if m != "PLAIN" && m != "SCRAM-SHA-512" {
+			return invalid("sasl_enabled_mechanisms: %q is not PLAIN or SCRAM-SHA-512", m)
+		}
+	}
+	return nil
+}
+
+func invalid(format string, args ...any) error {
+	return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: "+format+".", args...)
+}
