@@ -122,7 +122,6 @@ func produceConsume(t *testing.T, addrs string, port int32, topic string, n, tot
 	}
 }
 
-
 func TestInstanceLifecycle(t *testing.T) {
 	e := newTestEnv(t)
 	c := e.kafkaClient(t)
@@ -136,7 +135,7 @@ func TestInstanceLifecycle(t *testing.T) {
 	// The response carries the real values with the SDK's types.
 	hosts := strings.Split(deref(in.ConnectAddress), ",")
 	checks := []struct {
-		name     string
+		name      string
 		got, want any
 	}{
 		{"broker_num", deref(in.BrokerNum), int32(3)},
