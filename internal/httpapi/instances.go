@@ -28,6 +28,7 @@ func (s *Server) implementInstances() {
 	s.router.implement("POST", "/v2/{project_id}/kafka/instances/{instance_id}/upgrade", http.HandlerFunc(s.upgradeInstance))
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/management/cluster", http.HandlerFunc(s.showCluster))
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/management/coordinators", http.HandlerFunc(s.showCoordinators))
+	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/ces-hierarchy", http.HandlerFunc(s.showCesHierarchy))
 }
 
 func (s *Server) createInstance(w http.ResponseWriter, r *http.Request) {
@@ -276,6 +277,15 @@ func (s *Server) showCoordinators(w http.ResponseWriter, r *http.Request) {
 		out = append(out, coordinator{GroupID: c.GroupID, ID: c.ID, Host: c.Host, Port: c.Port})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"coordinators": out})
+}
+
+func (s *Server) showCesHierarchy(w http.ResponseWriter, r *http.Request) {
+	h, err := s.instances.CesHierarchy(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
 }
 
 // portProtocols is ShowInstanceResp.port_protocols (an object; the reference's example sends a

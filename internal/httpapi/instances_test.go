@@ -166,6 +166,13 @@ func TestInstanceLifecycle(t *testing.T) {
 	// It is a real Kafka cluster at the address the API returns.
 	produceConsume(t, deref(in.ConnectAddress), deref(in.Port), "smoke", 10, 10)
 
+	// Monitoring dimensions (5.12.4) list the brokers and the topic with its partitions.
+	ces, err := c.ShowCesHierarchy(&model.ShowCesHierarchyRequest{InstanceId: id})
+	if err != nil || len(*ces.Nodes) != 3 || deref((*ces.Nodes)[0].Name) != "broker-0" || len(*ces.Queues) != 1 ||
+		deref((*ces.Queues)[0].Name) != "smoke" || len(*(*ces.Queues)[0].Partitions) != 3 || len(*ces.Dimensions) == 0 {
+		t.Fatalf("ces hierarchy: %+v, %v", ces, err)
+	}
+
 	// The creation task is visible and succeeded.
 	tasks, err := c.ListBackgroundTasks(&model.ListBackgroundTasksRequest{InstanceId: id})
 	if err != nil || deref(tasks.TaskCount) != "1" || deref((*tasks.Tasks)[0].Name) != "createInstance" || deref((*tasks.Tasks)[0].Status) != "SUCCESS" {
