@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/opendms/opendms/client"
+	"github.com/opendms/opendms/internal/iam"
+)
+
+// instanceE2E drives one engine through dmsd as a user would: create an instance over the API,
+// wait for RUNNING, produce with acks=all at the returned address, restart dmsd and find the
+// instance RUNNING with its data, then delete it and find nothing left.
+func instanceE2E(t *testing.T, engine string, readyTimeout time.Duration) {
+	dir := t.TempDir()
+	// A /24 of its own, so parallel test packages never compete for a broker IP:9092.
+	pool := fmt.Sprintf("127.61.%d.0/24", rand.IntN(250))
+	args := []string{"--engine", engine}
+	env := []string{"DMS_CONFIG=" + writeConfig(t, "ip_pool: "+pool+"\n")}
+	p := startDmsdWith(t, dir, args, false, env...)
+	creds, err := iam.ReadCredentials(filepath.Join(dir, "admin-credentials.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(client.Config{Endpoint: p.url(), AccessKey: creds.AccessKey, SecretKey: creds.SecretKey, ProjectID: creds.ProjectID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var zones struct {
+		AvailableZones []struct {
+			ID string `json:"id"`
+		} `json:"available_zones"`
+	}
+	must(t, call(ctx, c, "GET", "/v2/available-zones", nil, &zones))
+	var created struct {
+		InstanceID string `json:"instance_id"`
+	}
+	start := time.Now()
+	must(t, call(ctx, c, "POST", "/v2/kafka/{project_id}/instances", map[string]any{
+		"name": "kafka-e2e", "engine": "kafka", "engine_version": "3.x", "broker_num": 3, "storage_space": 300,
+		"product_id": "c6.2u4g.cluster", "vpc_id": "v", "security_group_id": "s", "subnet_id": "n",
+		"available_zones": []string{zones.AvailableZones[0].ID}, "storage_spec_code": "dms.physical.storage.ultra.v2",
+	}, &created))
+	in := waitRunning(t, c, created.InstanceID, readyTimeout)
+	t.Logf("%s engine: create to RUNNING of 3 brokers took %s", engine, time.Since(start).Round(time.Millisecond))
+	seeds := strings.Split(in.ConnectAddress, ",")
+	for i := range seeds {
+		seeds[i] = net.JoinHostPort(seeds[i], "9092")
+	}
+	produced := produceAcked(t, seeds, "e2e", 100)
+	p.stop(t)
+
+	// dmsd restarts: the instance is RUNNING again with its data.
+	p = startDmsdWith(t, dir, args, false, env...)
+	c, _ = client.New(client.Config{Endpoint: p.url(), AccessKey: creds.AccessKey, SecretKey: creds.SecretKey, ProjectID: creds.ProjectID})
+	waitRunning(t, c, created.InstanceID, readyTimeout)
+	if got := consumeAll(t, seeds, "e2e", len(produced)); got != len(produced) {
+		t.Fatalf("after the dmsd restart %d of %d acknowledged records are readable", got, len(produced))
+	}
+
+	// Delete: gone from the API, nothing left on disk, the brokers' ports free.
+	must(t, call(ctx, c, "DELETE", "/v2/{project_id}/instances/"+created.InstanceID, nil, nil))
+	deadline := time.Now().Add(readyTimeout)
+	instDir := filepath.Join(dir, "instances", created.InstanceID)
+	for {
+		if _, err := os.Stat(instDir); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the instance's data dir %s is still there", instDir)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var apiErr *client.APIError
+	if err := call(ctx, c, "GET", "/v2/{project_id}/instances/"+created.InstanceID, nil, nil); !errors.As(err, &apiErr) || apiErr.Code != "DMS.00404022" {
+		t.Fatalf("show after delete: %v", err)
+	}
+	for _, s := range seeds {
+		ln, err := net.Listen("tcp", s)
+		if err != nil {
+			t.Fatalf("port %s still in use after delete: %v", s, err)
+		}
+		ln.Close()
+	}
+	p.stop(t)
+}
+
+func TestEmbeddedInstanceSurvivesRestart(t *testing.T) {
+	instanceE2E(t, "embedded", time.Minute)
+}
+
+type instanceInfo struct {
+	Status         string `json:"status"`
+	ConnectAddress string `json:"connect_address"`
+	OpenDMS        struct {
+		StatusReason string `json:"status_reason"`
+	} `json:"opendms"`
+}
+
+func waitRunning(t *testing.T, c *client.Client, id string, timeout time.Duration) instanceInfo {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var in instanceInfo
+	for time.Now().Before(deadline) {
+		if err := call(context.Background(), c, "GET", "/v2/{project_id}/instances/"+id, nil, &in); err != nil {
+			t.Fatal(err)
+		}
+		if in.Status == "RUNNING" {
+			return in
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("instance %s is %s (%s), not RUNNING after %s", id, in.Status, in.OpenDMS.StatusReason, timeout)
+	return in
+}
+
+func call(ctx context.Context, c *client.Client, method, path string, body, out any) error {
+	resp, err := c.Do(ctx, method, path, nil, body)
+	if err != nil {
+		return err
+	}
+	if out != nil {
+		return resp.Decode(out)
+	}
+	return nil
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeConfig(t *testing.T, content string) string {
+	path := filepath.Join(t.TempDir(), "dmsd.yaml")
+	must(t, os.WriteFile(path, []byte(content), 0o600))
+	return path
+}
+
+// produceAcked creates topic (3 partitions, RF 3) and produces n records with acks=all; it returns
+// the records the cluster acknowledged.
+func produceAcked(t *testing.T, seeds []string, topic string, n int) []string {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RequiredAcks(kgo.AllISRAcks()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 3, 3, nil, topic); err != nil {
+		t.Fatalf("create topic: %v", err)
+	}
+	var acked []string
+	for i := 0; i < n; i++ {
+		v := "record-" + time.Now().Format("150405.000000") + "-" + strings.Repeat("x", i%7)
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte(v)}).FirstErr(); err != nil {
+			t.Fatalf("produce %d: %v", i, err)
+		}
+		acked = append(acked, v)
+	}
+	return acked
+}
+
+// consumeAll reads topic from the start until want records were read (or 60 s passed) and returns
+// how many it read.
+func consumeAll(t *testing.T, seeds []string, topic string, want int) int {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	got := 0
+	for got < want && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(*kgo.Record) { got++ })
+	}
+	return got
+}
