@@ -192,3 +192,9 @@ func consumeAll(t *testing.T, seeds []string, topic string, want int) int {
 	}
 	return got
 }
+
+// The same scenario on real Apache Kafka. It needs Java 17+ and Maven Central (or cached jars): it
+// fails, not skips, when they cannot be had.
+func TestLocalInstanceSurvivesRestart(t *testing.T) {
+	instanceE2E(t, "local", 4*time.Minute)
+}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/opendms/opendms/internal/engine"
 	"github.com/opendms/opendms/internal/engine/embedded"
+	"github.com/opendms/opendms/internal/engine/local"
 )
 
 // openEngines makes the engines this dmsd can run clusters with and picks the one new instances get:
@@ -40,7 +41,12 @@ func (s *Server) openEngines() (map[string]engine.Engine, string, error) {
 }
 
 // openLocalEngine makes the local (Apache Kafka JVM) engine; it is nil with the reason when this
-// machine cannot run it.
+// machine cannot run it (no Java 17+, or no Kafka jars and no Maven to resolve them). Resolving the
+// jars happens in the background on first use, never here.
 func (s *Server) openLocalEngine() (engine.Engine, error) {
-	return nil, fmt.Errorf("%w: the local engine is not built into this dmsd yet", engine.ErrUnavailable)
+	opts := local.Options{CacheDir: s.cfg.KafkaCacheDir, DefaultHeapMB: s.cfg.BrokerHeapMB, Logger: s.log.With("engine", "local")}
+	if err := local.Available(opts); err != nil {
+		return nil, err
+	}
+	return local.New(opts)
 }

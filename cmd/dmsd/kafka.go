@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/opendms/opendms/internal/engine/local"
+)
+
+// newKafkaCmd is `dmsd kafka`: the Apache Kafka builds of the local engine.
+func newKafkaCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "kafka",
+		Short: "Manage the Apache Kafka builds the local engine runs",
+		Args:  cobra.NoArgs,
+	}
+	cmd.AddCommand(newKafkaFetchCmd())
+	return cmd
+}
+
+func newKafkaFetchCmd() *cobra.Command {
+	var opts local.FetchOptions
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "fetch",
+		Short: "Resolve the Kafka broker jars into the cache with Maven (or find them in KAFKA_HOME) and print their directory",
+		Long: `Resolve the jars of an Apache Kafka version for the local engine ahead of time, so the first
+instance does not wait for Maven. The jars come from the pinned POM built into dmsd (kafka_2.13 and the
+log4j2 SLF4J binding), resolved with mvn from Maven Central into <cache-dir>/kafka-<version>/libs, or from
+KAFKA_HOME when it is an install of that version. Prints the directory of the jars.`,
+		Args:         cobra.NoArgs,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if verbose {
+				opts.Log = cmd.ErrOrStderr()
+			} else {
+				opts.Log = io.Discard
+			}
+			libs, err := local.Fetch(cmd.Context(), opts)
+			if err != nil {
+				return fail(err)
+			}
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), libs)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Version, "version", local.DefaultKafkaVersion, "Kafka version")
+	f.StringVar(&opts.CacheDir, "cache-dir", "", "jar cache directory (default "+local.DefaultCacheDir()+")")
+	f.StringVar(&opts.KafkaHome, "kafka-home", os.Getenv("KAFKA_HOME"), "an Apache Kafka install to use when it is this version [KAFKA_HOME]")
+	f.BoolVarP(&verbose, "verbose", "v", false, "show Maven's output")
+	return cmd
+}

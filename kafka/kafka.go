@@ -1,0 +1,15 @@
+// Package kafka carries the pinned Maven POM of the Apache Kafka broker classpath that the local
+// engine (internal/engine/local) resolves into its jar cache. The POM is embedded so dmsd can resolve
+// jars wherever it runs, without a checkout of this repository.
+package kafka
+
+import _ "embed"
+
+// POM is pom.xml: kafka_2.13 at ${kafka.version} (DefaultVersion unless -Dkafka.version= is given)
+// plus the SLF4J 1.7 binding for log4j2 that Kafka's POM leaves out.
+//
+//go:embed pom.xml
+var POM []byte
+
+// DefaultVersion is the Kafka version the POM pins by default.
+const DefaultVersion = "4.3.1"
