@@ -90,6 +90,8 @@ The access key and the secret key always come together from the same source.`,
 		newIAMCmd(a),
 		newTokenCmd(a),
 		newCatalogCmd(a),
+		newInstanceCmd(a),
+		newTaskCmd(a),
 	)
 	return root, a
 }

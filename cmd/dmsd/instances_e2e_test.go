@@ -8,7 +8,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,14 +62,40 @@ func instanceE2E(t *testing.T, engine string, readyTimeout time.Duration) {
 		seeds[i] = net.JoinHostPort(seeds[i], "9092")
 	}
 	produced := produceAcked(t, seeds, "e2e", 100)
+	logRSS(t, engine, p.cmd.Process.Pid, filepath.Join(dir, "instances", created.InstanceID))
+
+	// A dynamic and a static config change both take effect (the static one by a rolling restart).
+	var job struct {
+		JobID   string `json:"job_id"`
+		Dynamic int    `json:"dynamic_config"`
+		Static  int    `json:"static_config"`
+	}
+	must(t, call(ctx, c, "PUT", "/v2/{project_id}/instances/"+created.InstanceID+"/configs", map[string]any{"kafka_configs": []map[string]string{
+		{"name": "message.max.bytes", "value": "2097152"}, {"name": "num.partitions", "value": "4"}}}, &job))
+	if job.Dynamic != 1 || job.Static != 1 {
+		t.Fatalf("config change counted %d dynamic, %d static", job.Dynamic, job.Static)
+	}
+	waitTask(t, c, created.InstanceID, job.JobID, readyTimeout)
+	waitRunning(t, c, created.InstanceID, readyTimeout)
+	checkBrokerConfigs(t, seeds, map[string]string{"message.max.bytes": "2097152", "num.partitions": "4"})
+
+	if engine == "local" {
+		// kill -9 one broker: it is restarted, and no acknowledged record is lost.
+		killBroker(t, filepath.Join(dir, "instances", created.InstanceID, "broker-1", "pid"))
+		produced = append(produced, produceAcked(t, seeds, "e2e-after-kill", 20)...)
+		waitRunning(t, c, created.InstanceID, readyTimeout)
+		if got := consumeAll(t, seeds, "e2e", 100); got != 100 {
+			t.Fatalf("after kill -9 of a broker %d of 100 acknowledged records are readable", got)
+		}
+	}
 	p.stop(t)
 
 	// dmsd restarts: the instance is RUNNING again with its data.
 	p = startDmsdWith(t, dir, args, false, env...)
 	c, _ = client.New(client.Config{Endpoint: p.url(), AccessKey: creds.AccessKey, SecretKey: creds.SecretKey, ProjectID: creds.ProjectID})
 	waitRunning(t, c, created.InstanceID, readyTimeout)
-	if got := consumeAll(t, seeds, "e2e", len(produced)); got != len(produced) {
-		t.Fatalf("after the dmsd restart %d of %d acknowledged records are readable", got, len(produced))
+	if got := consumeAll(t, seeds, "e2e", 100); got != 100 {
+		t.Fatalf("after the dmsd restart %d of 100 acknowledged records are readable", got)
 	}
 
 	// Delete: gone from the API, nothing left on disk, the brokers' ports free.
@@ -86,6 +114,9 @@ func instanceE2E(t *testing.T, engine string, readyTimeout time.Duration) {
 	var apiErr *client.APIError
 	if err := call(ctx, c, "GET", "/v2/{project_id}/instances/"+created.InstanceID, nil, nil); !errors.As(err, &apiErr) || apiErr.Code != "DMS.00404022" {
 		t.Fatalf("show after delete: %v", err)
+	}
+	if pids := processesUnder(instDir); len(pids) > 0 {
+		t.Fatalf("processes of the deleted instance still run: %v", pids)
 	}
 	for _, s := range seeds {
 		ln, err := net.Listen("tcp", s)
@@ -197,4 +228,111 @@ func consumeAll(t *testing.T, seeds []string, topic string, want int) int {
 // fails, not skips, when they cannot be had.
 func TestLocalInstanceSurvivesRestart(t *testing.T) {
 	instanceE2E(t, "local", 4*time.Minute)
+}
+
+func waitTask(t *testing.T, c *client.Client, instanceID, taskID string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		var resp struct {
+			Tasks []struct {
+				Status string `json:"status"`
+				Error  string `json:"error"`
+			} `json:"tasks"`
+		}
+		must(t, call(context.Background(), c, "GET", "/v2/{project_id}/instances/"+instanceID+"/tasks/"+taskID, nil, &resp))
+		switch resp.Tasks[0].Status {
+		case "SUCCESS":
+			return
+		case "FAILED":
+			t.Fatalf("task %s failed: %s", taskID, resp.Tasks[0].Error)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("task %s did not end within %s", taskID, timeout)
+}
+
+// checkBrokerConfigs asks every broker for its configs over the Kafka protocol.
+func checkBrokerConfigs(t *testing.T, seeds []string, want map[string]string) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ids := make([]int32, len(seeds))
+	for i := range ids {
+		ids[i] = int32(i)
+	}
+	rcs, err := kadm.NewClient(cl).DescribeBrokerConfigs(ctx, ids...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rcs) != len(seeds) {
+		t.Fatalf("configs of %d brokers, want %d", len(rcs), len(seeds))
+	}
+	for _, rc := range rcs {
+		for name, v := range want {
+			got := ""
+			for _, c := range rc.Configs {
+				if c.Key == name {
+					got = c.MaybeValue()
+				}
+			}
+			if got != v {
+				t.Errorf("broker %s: %s = %q, want %q", rc.Name, name, got, v)
+			}
+		}
+	}
+}
+
+// killBroker sends SIGKILL to the broker whose pid file is given.
+func killBroker(t *testing.T, pidFile string) {
+	t.Helper()
+	b, err := os.ReadFile(pidFile)
+	must(t, err)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	must(t, err)
+	must(t, syscall.Kill(pid, syscall.SIGKILL))
+	t.Logf("killed broker pid %d with SIGKILL", pid)
+}
+
+// processesUnder lists the pids whose command line mentions dir.
+func processesUnder(dir string) []int {
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err == nil && strings.Contains(string(cmdline), dir) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// logRSS logs the resident memory of dmsd and of the instance's broker processes (if any).
+func logRSS(t *testing.T, engine string, dmsdPID int, instDir string) {
+	t.Logf("%s engine: dmsd RSS %s", engine, rss(dmsdPID))
+	for _, pid := range processesUnder(instDir) {
+		t.Logf("%s engine: broker pid %d RSS %s", engine, pid, rss(pid))
+	}
+}
+
+func rss(pid int) string {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		return "?"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			return strings.TrimSpace(strings.TrimPrefix(l, "VmRSS:"))
+		}
+	}
+	return "?"
 }

@@ -73,3 +73,11 @@ const (
 
 // CodeInstanceIDRepeated is a batch naming an instance twice.
 const CodeInstanceIDRepeated = "DMS.00400082"
+
+// V1 (7.1.1.1) validation.
+const (
+	CodeAdvancedProductNotFound = "DMS.00400029" // a specification naming another product, or no flavor fits
+	CodePasswordComplexity      = "DMS.00400019" // the Kafka Manager password
+	CodeTagKeyChars             = "DMS.10240036"
+	CodeTagValueTooLong         = "DMS.10240038"
+)

@@ -50,33 +50,35 @@ type Instance struct {
 	// clear to create the SCRAM user); never returned.
 	SealedPassword []byte `json:"sealed_password,omitempty"`
 
-	MaintainBegin       string    `json:"maintain_begin"` // HH:mm:ss
-	MaintainEnd         string    `json:"maintain_end"`
-	EnablePublicIP      bool      `json:"enable_publicip"`
-	PublicIPID          string    `json:"publicip_id,omitempty"`
-	PublicBandwidth     int       `json:"public_bandwidth,omitempty"`
-	RetentionPolicy     string    `json:"retention_policy"`
-	EnableAutoTopic     bool      `json:"enable_auto_topic"`
-	VpcID               string    `json:"vpc_id"`
-	SubnetID            string    `json:"subnet_id"`
-	SecurityGroupID     string    `json:"security_group_id"`
-	EnterpriseProjectID string    `json:"enterprise_project_id"`
-	IPv6Enable          bool      `json:"ipv6_enable"`
-	DiskEncrypted       bool      `json:"disk_encrypted"`
-	DiskEncryptedKey    string    `json:"disk_encrypted_key,omitempty"`
-	ConnectorEnable     bool      `json:"connector_enable"`
-	VpcClientPlain      bool      `json:"vpc_client_plain"`
-	ArchType            string    `json:"arch_type"`
-	ChargingMode        int       `json:"charging_mode"` // 1 pay-per-use, 0 yearly/monthly
-	Tags                []Tag     `json:"tags"`
-	StaticConfigs       Configs   `json:"static_configs,omitempty"` // broker configs changed through 5.1.8 that need restarts
-	LegacySpecification string    `json:"specification,omitempty"`  // V1 (7.1.1.1) bandwidth spec, e.g. "100MB"
-	LegacyPartitionNum  int       `json:"partition_num,omitempty"`  // V1 partition limit
-	KafkaManagerUser    string    `json:"kafka_manager_user,omitempty"`
-	CreatedBy           string    `json:"created_by"` // user id
-	CreatedByName       string    `json:"created_by_name"`
-	CreatedAt           time.Time `json:"created_at"`
-	UpdatedAt           time.Time `json:"updated_at"`
+	MaintainBegin       string  `json:"maintain_begin"` // HH:mm:ss
+	MaintainEnd         string  `json:"maintain_end"`
+	EnablePublicIP      bool    `json:"enable_publicip"`
+	PublicIPID          string  `json:"publicip_id,omitempty"`
+	PublicBandwidth     int     `json:"public_bandwidth,omitempty"`
+	RetentionPolicy     string  `json:"retention_policy"`
+	EnableAutoTopic     bool    `json:"enable_auto_topic"`
+	VpcID               string  `json:"vpc_id"`
+	SubnetID            string  `json:"subnet_id"`
+	SecurityGroupID     string  `json:"security_group_id"`
+	EnterpriseProjectID string  `json:"enterprise_project_id"`
+	IPv6Enable          bool    `json:"ipv6_enable"`
+	DiskEncrypted       bool    `json:"disk_encrypted"`
+	DiskEncryptedKey    string  `json:"disk_encrypted_key,omitempty"`
+	ConnectorEnable     bool    `json:"connector_enable"`
+	VpcClientPlain      bool    `json:"vpc_client_plain"`
+	ArchType            string  `json:"arch_type"`
+	ChargingMode        int     `json:"charging_mode"` // 1 pay-per-use, 0 yearly/monthly
+	Tags                []Tag   `json:"tags"`
+	StaticConfigs       Configs `json:"static_configs,omitempty"` // broker configs changed through 5.1.8 that need restarts
+	LegacySpecification string  `json:"specification,omitempty"`  // V1 (7.1.1.1) bandwidth spec, e.g. "100MB"
+	LegacyPartitionNum  int     `json:"partition_num,omitempty"`  // V1 partition limit
+	KafkaManagerUser    string  `json:"kafka_manager_user,omitempty"`
+	// SealedManagerPassword is V1's kafka_manager_password, encrypted with the master key; never returned.
+	SealedManagerPassword []byte    `json:"sealed_manager_password,omitempty"`
+	CreatedBy             string    `json:"created_by"` // user id
+	CreatedByName         string    `json:"created_by_name"`
+	CreatedAt             time.Time `json:"created_at"`
+	UpdatedAt             time.Time `json:"updated_at"`
 	// Deleting marks an instance whose deletion has been accepted: it is gone for the API, and its
 	// cluster is being torn down by a task.
 	Deleting bool `json:"deleting,omitempty"`

@@ -29,6 +29,7 @@ func (s *Server) implementInstances() {
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/management/cluster", http.HandlerFunc(s.showCluster))
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/management/coordinators", http.HandlerFunc(s.showCoordinators))
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/ces-hierarchy", http.HandlerFunc(s.showCesHierarchy))
+	s.implementInstancesV1()
 }
 
 func (s *Server) createInstance(w http.ResponseWriter, r *http.Request) {

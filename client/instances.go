@@ -1,0 +1,481 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kafka instances (API reference 5.1.1-5.1.8) and their background tasks (5.9.1-5.9.2).
+//
+// Only the fields a command-line client shows are decoded; the server sends more (see
+// ShowInstanceResp of 5.1.3), which Do returns whole.
+
+// Instance statuses (shared/seed/instance-statuses.tsv).
+const (
+	InstanceCreating   = "CREATING"
+	InstanceRunning    = "RUNNING"
+	InstanceError      = "ERROR"
+	InstanceRestarting = "RESTARTING"
+	InstanceUpgrading  = "UPGRADING"
+	InstanceExtending  = "EXTENDING"
+)
+
+// Background task statuses (5.9).
+const (
+	TaskCreated   = "CREATED"
+	TaskExecuting = "EXECUTING"
+	TaskSuccess   = "SUCCESS"
+	TaskFailed    = "FAILED"
+)
+
+// PollInterval is how often the Wait helpers ask the server again. Tests may shorten it.
+var PollInterval = 2 * time.Second
+
+// Instance is a Kafka instance as 5.1.2/5.1.3 show it (the fields a CLI shows).
+type Instance struct {
+	InstanceID            string        `json:"instance_id"`
+	Name                  string        `json:"name"`
+	Description           string        `json:"description,omitempty"`
+	Status                string        `json:"status"`
+	Engine                string        `json:"engine,omitempty"`
+	EngineVersion         string        `json:"engine_version"`
+	Specification         string        `json:"specification,omitempty"`
+	ProductID             string        `json:"product_id"`
+	BrokerNum             int           `json:"broker_num"`
+	StorageSpace          int           `json:"storage_space"`
+	UsedStorageSpace      int           `json:"used_storage_space"`
+	StorageSpecCode       string        `json:"storage_spec_code,omitempty"`
+	ConnectAddress        string        `json:"connect_address"`
+	Port                  int           `json:"port"`
+	PartitionNum          string        `json:"partition_num"`
+	CreatedAt             string        `json:"created_at"` // Unix epoch milliseconds, as a string
+	MaintainBegin         string        `json:"maintain_begin"`
+	MaintainEnd           string        `json:"maintain_end"`
+	SSLEnable             bool          `json:"ssl_enable"`
+	KafkaSecurityProtocol string        `json:"kafka_security_protocol"`
+	EnableAutoTopic       bool          `json:"enable_auto_topic"`
+	RetentionPolicy       string        `json:"retention_policy,omitempty"`
+	VpcID                 string        `json:"vpc_id,omitempty"`
+	SubnetID              string        `json:"subnet_id,omitempty"`
+	SecurityGroupID       string        `json:"security_group_id,omitempty"`
+	AvailableZones        []string      `json:"available_zones"`
+	Tags                  []InstanceTag `json:"tags"`
+	// OpenDMS is OpenDMS's extension of the view; empty from other servers.
+	OpenDMS InstanceRuntime `json:"opendms"`
+}
+
+// InstanceRuntime is the "opendms" object of an instance: what runs it and why it is in ERROR.
+type InstanceRuntime struct {
+	Engine       string `json:"engine"`        // local or embedded
+	KafkaVersion string `json:"kafka_version"` // the Kafka release engine_version maps to
+	StatusReason string `json:"status_reason,omitempty"`
+}
+
+// InstanceTag is a key/value tag of an instance (TagEntity).
+type InstanceTag struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Created returns created_at as a time (the zero time if the server sent none or garbage).
+func (in Instance) Created() time.Time {
+	ms, err := strconv.ParseInt(in.CreatedAt, 10, 64)
+	if err != nil || ms <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// Addresses returns the brokers' host:port list of connect_address and port.
+func (in Instance) Addresses() []string {
+	var out []string
+	for _, h := range strings.Split(in.ConnectAddress, ",") {
+		if h = strings.TrimSpace(h); h == "" {
+			continue
+		}
+		if in.Port > 0 {
+			h += ":" + strconv.Itoa(in.Port)
+		}
+		out = append(out, h)
+	}
+	return out
+}
+
+// CreateInstanceRequest is the body of 5.1.1. Engine defaults to "kafka".
+type CreateInstanceRequest struct {
+	Name                  string        `json:"name"`
+	Description           string        `json:"description,omitempty"`
+	Engine                string        `json:"engine"`
+	EngineVersion         string        `json:"engine_version"`
+	BrokerNum             int           `json:"broker_num"`
+	StorageSpace          int           `json:"storage_space"`
+	AccessUser            string        `json:"access_user,omitempty"`
+	Password              string        `json:"password,omitempty"`
+	VpcID                 string        `json:"vpc_id"`
+	SecurityGroupID       string        `json:"security_group_id"`
+	SubnetID              string        `json:"subnet_id"`
+	AvailableZones        []string      `json:"available_zones"`
+	ProductID             string        `json:"product_id"`
+	MaintainBegin         string        `json:"maintain_begin,omitempty"`
+	MaintainEnd           string        `json:"maintain_end,omitempty"`
+	EnablePublicIP        bool          `json:"enable_publicip,omitempty"`
+	PublicIPID            string        `json:"publicip_id,omitempty"`
+	TenantIPs             []string      `json:"tenant_ips,omitempty"`
+	SSLEnable             bool          `json:"ssl_enable,omitempty"`
+	KafkaSecurityProtocol string        `json:"kafka_security_protocol,omitempty"`
+	SASLEnabledMechanisms []string      `json:"sasl_enabled_mechanisms,omitempty"`
+	RetentionPolicy       string        `json:"retention_policy,omitempty"`
+	EnableAutoTopic       bool          `json:"enable_auto_topic,omitempty"`
+	StorageSpecCode       string        `json:"storage_spec_code"`
+	EnterpriseProjectID   string        `json:"enterprise_project_id,omitempty"`
+	Tags                  []InstanceTag `json:"tags,omitempty"`
+}
+
+// CreateInstance creates an instance (5.1.1) and returns its id; the instance is CREATING until its
+// cluster runs (see WaitInstance).
+func (c *Client) CreateInstance(ctx context.Context, req CreateInstanceRequest) (string, error) {
+	if req.Engine == "" {
+		req.Engine = "kafka"
+	}
+	var out struct {
+		InstanceID string `json:"instance_id"`
+	}
+	if err := c.call(ctx, http.MethodPost, "/v2/kafka/{project_id}/instances", req, &out); err != nil {
+		return "", err
+	}
+	if out.InstanceID == "" {
+		return "", errors.New("client: the server created an instance but sent no instance_id")
+	}
+	return out.InstanceID, nil
+}
+
+// InstanceFilter selects instances of 5.1.2. A zero Limit lists every match (paging through them).
+type InstanceFilter struct {
+	Name           string // substring of the name, or the whole name with ExactName
+	ExactName      bool
+	InstanceID     string
+	Status         string
+	IncludeFailure bool // include the instances whose creation failed
+	Offset, Limit  int
+}
+
+// maxPage is the largest limit 5.1.2 accepts.
+const maxPage = 50
+
+// ListInstances lists the project's instances matching f.
+func (c *Client) ListInstances(ctx context.Context, f InstanceFilter) ([]Instance, error) {
+	q := url.Values{"engine": {"kafka"}}
+	set := func(k, v string) {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	set("name", f.Name)
+	set("instance_id", f.InstanceID)
+	set("status", f.Status)
+	if f.ExactName {
+		q.Set("exact_match_name", "true")
+	}
+	if f.IncludeFailure {
+		q.Set("include_failure", "true")
+	}
+	all := f.Limit <= 0
+	offset, limit := f.Offset, f.Limit
+	if all {
+		limit = maxPage
+	}
+	out := []Instance{}
+	for {
+		q.Set("offset", strconv.Itoa(offset))
+		q.Set("limit", strconv.Itoa(limit))
+		resp, err := c.Do(ctx, http.MethodGet, "/v2/{project_id}/instances", q, nil)
+		if err != nil {
+			return nil, err
+		}
+		var page struct {
+			Instances   []Instance `json:"instances"`
+			InstanceNum int        `json:"instance_num"`
+		}
+		if err := resp.Decode(&page); err != nil {
+			return nil, err
+		}
+		out = append(out, page.Instances...)
+		offset += len(page.Instances)
+		if !all || len(page.Instances) == 0 || offset >= page.InstanceNum {
+			return out, nil
+		}
+	}
+}
+
+func instancePath(id string, elems ...string) string {
+	p := "/v2/{project_id}/instances/" + url.PathEscape(id)
+	for _, e := range elems {
+		p += "/" + url.PathEscape(e)
+	}
+	return p
+}
+
+// GetInstance shows an instance (5.1.3).
+func (c *Client) GetInstance(ctx context.Context, id string) (*Instance, error) {
+	var out Instance
+	if err := c.call(ctx, http.MethodGet, instancePath(id), nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UpdateInstanceRequest is the body of 5.1.5: only the fields set (non-nil) change. The maintenance
+// window is HH:mm:ss (or HH:mm), begin and end together.
+type UpdateInstanceRequest struct {
+	Name                *string `json:"name,omitempty"`
+	Description         *string `json:"description,omitempty"`
+	MaintainBegin       *string `json:"maintain_begin,omitempty"`
+	MaintainEnd         *string `json:"maintain_end,omitempty"`
+	SecurityGroupID     *string `json:"security_group_id,omitempty"`
+	RetentionPolicy     *string `json:"retention_policy,omitempty"`
+	EnterpriseProjectID *string `json:"enterprise_project_id,omitempty"`
+}
+
+// UpdateInstance changes an instance's information (5.1.5).
+func (c *Client) UpdateInstance(ctx context.Context, id string, req UpdateInstanceRequest) error {
+	return c.call(ctx, http.MethodPut, instancePath(id), req, nil)
+}
+
+// DeleteInstance deletes an instance (5.1.4). The instance disappears from the API at once while its
+// resources are released in the background (see WaitInstanceDeleted).
+func (c *Client) DeleteInstance(ctx context.Context, id string) error {
+	return c.call(ctx, http.MethodDelete, instancePath(id), nil, nil)
+}
+
+// InstanceActionResult is one instance's result of a batch action (5.1.6).
+type InstanceActionResult struct {
+	Instance string `json:"instance"`
+	Result   string `json:"result"` // success | failed
+}
+
+// OK reports whether the action was accepted for the instance.
+func (r InstanceActionResult) OK() bool { return r.Result == "success" }
+
+// RestartInstances restarts instances (5.1.6 restart) and returns each one's result.
+func (c *Client) RestartInstances(ctx context.Context, ids []string) ([]InstanceActionResult, error) {
+	return c.batchInstances(ctx, "restart", ids)
+}
+
+// DeleteInstances deletes instances (5.1.6 delete) and returns each one's result.
+func (c *Client) DeleteInstances(ctx context.Context, ids []string) ([]InstanceActionResult, error) {
+	return c.batchInstances(ctx, "delete", ids)
+}
+
+// DeleteFailedInstances deletes every instance whose creation failed (5.1.6 all_failure=kafka).
+func (c *Client) DeleteFailedInstances(ctx context.Context) error {
+	in := map[string]string{"action": "delete", "all_failure": "kafka"}
+	return c.call(ctx, http.MethodPost, "/v2/{project_id}/instances/action", in, nil)
+}
+
+func (c *Client) batchInstances(ctx context.Context, action string, ids []string) ([]InstanceActionResult, error) {
+	in := struct {
+		Action    string   `json:"action"`
+		Instances []string `json:"instances"`
+	}{action, ids}
+	var out struct {
+		Results []InstanceActionResult `json:"results"`
+	}
+	if err := c.call(ctx, http.MethodPost, "/v2/{project_id}/instances/action", in, &out); err != nil {
+		return nil, err
+	}
+	return out.Results, nil
+}
+
+// InstanceConfig is a Kafka configuration of an instance (5.1.7); every value is a string.
+type InstanceConfig struct {
+	Name         string `json:"name"`
+	Value        string `json:"value"`
+	DefaultValue string `json:"default_value"`
+	ConfigType   string `json:"config_type"` // static | dynamic
+	ValueType    string `json:"value_type"`
+	ValidValues  string `json:"valid_values"`
+}
+
+// InstanceConfigs returns an instance's Kafka configurations (5.1.7).
+func (c *Client) InstanceConfigs(ctx context.Context, id string) ([]InstanceConfig, error) {
+	return list[InstanceConfig](ctx, c, instancePath(id, "configs"), "kafka_configs")
+}
+
+// ConfigChange is one configuration to change (5.1.8).
+type ConfigChange struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// ConfigJob is the answer of 5.1.8: the task applying the changes and how many of each kind there are.
+type ConfigJob struct {
+	JobID         string `json:"job_id"`
+	DynamicConfig int    `json:"dynamic_config"`
+	StaticConfig  int    `json:"static_config"`
+}
+
+// ModifyInstanceConfigs changes an instance's Kafka configurations (5.1.8). The changes are applied
+// by the background task JobID (dynamic ones live, static ones through a rolling restart).
+func (c *Client) ModifyInstanceConfigs(ctx context.Context, id string, changes []ConfigChange) (*ConfigJob, error) {
+	in := struct {
+		KafkaConfigs []ConfigChange `json:"kafka_configs"`
+	}{changes}
+	var out ConfigJob
+	if err := c.call(ctx, http.MethodPut, instancePath(id, "configs"), in, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Task is a background task of an instance (5.9): every asynchronous operation is one.
+type Task struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"` // createInstance, restartInstance, modifyInstanceConfigs, ...
+	UserName  string `json:"user_name"`
+	UserID    string `json:"user_id"`
+	Params    string `json:"params"` // JSON text
+	Status    string `json:"status"` // CREATED, EXECUTING, SUCCESS, FAILED
+	CreatedAt string `json:"created_at"`
+	UpdatedAt string `json:"updated_at"`
+	// Error is why a FAILED task failed (an OpenDMS addition).
+	Error string `json:"error,omitempty"`
+}
+
+// Finished reports whether the task has ended.
+func (t Task) Finished() bool { return t.Status == TaskSuccess || t.Status == TaskFailed }
+
+// TaskFilter selects tasks of 5.9.1 (zero values select everything).
+type TaskFilter struct {
+	Start string    // the task id to start from
+	Limit int       // at most this many tasks
+	Begin time.Time // created at or after
+	End   time.Time // created at or before
+}
+
+// ListTasks lists an instance's background tasks, newest first (5.9.1).
+func (c *Client) ListTasks(ctx context.Context, instanceID string, f TaskFilter) ([]Task, error) {
+	q := url.Values{}
+	if f.Start != "" {
+		q.Set("start", f.Start)
+	}
+	if f.Limit > 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	if !f.Begin.IsZero() {
+		q.Set("begin_time", f.Begin.UTC().Format("20060102150405"))
+	}
+	if !f.End.IsZero() {
+		q.Set("end_time", f.End.UTC().Format("20060102150405"))
+	}
+	resp, err := c.Do(ctx, http.MethodGet, instancePath(instanceID, "tasks"), q, nil)
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Tasks []Task `json:"tasks"`
+	}
+	if err := resp.Decode(&out); err != nil {
+		return nil, err
+	}
+	if out.Tasks == nil {
+		out.Tasks = []Task{}
+	}
+	return out.Tasks, nil
+}
+
+// GetTask shows one background task of an instance (5.9.2).
+func (c *Client) GetTask(ctx context.Context, instanceID, taskID string) (*Task, error) {
+	var out struct {
+		Tasks []Task `json:"tasks"`
+	}
+	if err := c.call(ctx, http.MethodGet, instancePath(instanceID, "tasks", taskID), nil, &out); err != nil {
+		return nil, err
+	}
+	if len(out.Tasks) == 0 {
+		return nil, fmt.Errorf("client: the server answered no task for %s", taskID)
+	}
+	return &out.Tasks[0], nil
+}
+
+// WaitInstance polls an instance every PollInterval until until(instance) is true and returns it;
+// progress, when not nil, sees every state polled (the first one included). It ends early on ctx's
+// end or on an error of the API (a deleted instance answers 404).
+func (c *Client) WaitInstance(ctx context.Context, id string, until func(Instance) bool, progress func(Instance)) (*Instance, error) {
+	return poll(ctx, func() (*Instance, bool, error) {
+		in, err := c.GetInstance(ctx, id)
+		if err != nil {
+			return nil, false, err
+		}
+		if progress != nil {
+			progress(*in)
+		}
+		return in, until(*in), nil
+	})
+}
+
+// WaitTask polls a background task every PollInterval until it has ended (SUCCESS or FAILED) and
+// returns it; progress, when not nil, sees every state polled.
+func (c *Client) WaitTask(ctx context.Context, instanceID, taskID string, progress func(Task)) (*Task, error) {
+	return poll(ctx, func() (*Task, bool, error) {
+		t, err := c.GetTask(ctx, instanceID, taskID)
+		if err != nil {
+			return nil, false, err
+		}
+		if progress != nil {
+			progress(*t)
+		}
+		return t, t.Finished(), nil
+	})
+}
+
+// WaitInstanceDeleted polls an instance every PollInterval until the server answers 404 for it;
+// progress, when not nil, sees every state polled while it still exists.
+func (c *Client) WaitInstanceDeleted(ctx context.Context, id string, progress func(Instance)) error {
+	_, err := poll(ctx, func() (*Instance, bool, error) {
+		in, err := c.GetInstance(ctx, id)
+		if IsNotFound(err) {
+			return nil, true, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if progress != nil {
+			progress(*in)
+		}
+		return in, false, nil
+	})
+	return err
+}
+
+// IsNotFound reports whether err is an API answer 404.
+func IsNotFound(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status == http.StatusNotFound
+}
+
+// poll calls check until it reports done, an error, or ctx ends, sleeping PollInterval in between.
+func poll[T any](ctx context.Context, check func() (T, bool, error)) (T, error) {
+	var zero T
+	for {
+		v, done, err := check()
+		if err != nil {
+			return zero, err
+		}
+		if done {
+			return v, nil
+		}
+		t := time.NewTimer(PollInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return zero, ctx.Err()
+		case <-t.C:
+		}
+	}
+}

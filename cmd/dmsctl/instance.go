@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/opendms/opendms/client"
+)
+
+// newInstanceCmd is the Kafka instances of the project (API reference 5.1).
+func newInstanceCmd(a *app) *cobra.Command {
+	return groupCmd("instance", "Create, list, change, restart and delete Kafka instances",
+		newInstanceCreateCmd(a),
+		newInstanceListCmd(a),
+		newInstanceShowCmd(a),
+		newInstanceUpdateCmd(a),
+		newInstanceDeleteCmd(a),
+		newInstanceRestartCmd(a),
+		newInstanceConfigsCmd(a),
+	)
+}
+
+// instanceIDPattern is the form of the instance ids dmsd (and Huawei Cloud) hands out: a UUID.
+var instanceIDPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// resolveInstanceID returns the id of the instance ref names: ref itself when it has the form of an id,
+// else the id of the instance with exactly that name (failed creations included). A name that no
+// instance has is returned as is, so the server reports it (404) as an unknown id.
+func resolveInstanceID(ctx context.Context, c *client.Client, ref string) (string, error) {
+	if ref == "" {
+		return "", usageErrorf("the instance id or name is empty")
+	}
+	if instanceIDPattern.MatchString(ref) {
+		return ref, nil
+	}
+	ins, err := c.ListInstances(ctx, client.InstanceFilter{Name: ref, ExactName: true, IncludeFailure: true})
+	if err != nil {
+		return "", err
+	}
+	var ids []string
+	for _, in := range ins {
+		if in.Name == ref { // servers that ignore exact_match_name answer substring matches
+			ids = append(ids, in.InstanceID)
+		}
+	}
+	switch len(ids) {
+	case 0:
+		return ref, nil
+	case 1:
+		return ids[0], nil
+	}
+	return "", fmt.Errorf("%d instances are named %q (%s): give an instance id", len(ids), ref, strings.Join(ids, ", "))
+}
+
+// asyncWait is --wait and --wait-timeout of the commands that start background work.
+type asyncWait struct {
+	wait    bool
+	timeout time.Duration
+}
+
+func (w *asyncWait) bind(cmd *cobra.Command, what string) {
+	cmd.Flags().BoolVar(&w.wait, "wait", false, what+", showing progress on stderr")
+	cmd.Flags().DurationVar(&w.timeout, "wait-timeout", 30*time.Minute, "give up --wait after this long (0: never)")
+}
+
+// context returns the context of the waiting.
+func (w *asyncWait) context(cmd *cobra.Command) (context.Context, context.CancelFunc) {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if w.timeout > 0 {
+		return context.WithTimeout(ctx, w.timeout)
+	}
+	return context.WithCancel(ctx)
+}
+
+// gaveUp turns the end of a wait's context into a message that says what was still going on.
+func (w *asyncWait) gaveUp(ctx context.Context, err error, what string) error {
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("gave up waiting after %s: %s", w.timeout, what)
+	}
+	return err
+}
+
+// progressLine reports a wait on stderr: a line when the status changes, and every progressEvery.
+type progressLine struct {
+	w      io.Writer
+	label  string
+	start  time.Time
+	last   string
+	lastAt time.Time
+}
+
+const progressEvery = 15 * time.Second
+
+func newProgress(cmd *cobra.Command, label string, start time.Time) *progressLine {
+	return &progressLine{w: cmd.ErrOrStderr(), label: label, start: start}
+}
+
+func (p *progressLine) show(status string) {
+	now := time.Now()
+	if status == p.last && now.Sub(p.lastAt) < progressEvery {
+		return
+	}
+	p.last, p.lastAt = status, now
+	fmt.Fprintf(p.w, "%s: %s (%s)\n", p.label, status, now.Sub(p.start).Round(time.Second))
+}
+
+// instanceLabel names an instance in progress lines and messages: by the name it was given, else by id.
+func instanceLabel(ref string) string { return "instance " + ref }
+
+func newInstanceListCmd(a *app) *cobra.Command {
+	var name, status string
+	var exact bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the instances of the project (instances whose creation failed included)",
+		Example: `  dmsctl instance list
+  dmsctl instance list --status RUNNING -o json`,
+		Args: exactArgs(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, _, err := a.newClient(cmd, true)
+			if err != nil {
+				return err
+			}
+			ins, err := c.ListInstances(cmd.Context(), client.InstanceFilter{Name: name, ExactName: exact,
+				Status: strings.ToUpper(status), IncludeFailure: true})
+			if err != nil {
+				return err
+			}
+			return a.printer(cmd).print(ins, func(t *table) { instanceTable(t, ins...) })
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "", "only instances whose name contains this")
+	cmd.Flags().BoolVar(&exact, "exact", false, "--name is the whole name")
+	cmd.Flags().StringVar(&status, "status", "", "only instances in this status (CREATING, RUNNING, ERROR, RESTARTING, ...)")
+	return cmd
+}
+
+func instanceTable(t *table, ins ...client.Instance) {
+	t.row("ID", "NAME", "STATUS", "BROKERS", "ADDRESS", "VERSION", "CREATED")
+	for _, in := range ins {
+		t.row(in.InstanceID, in.Name, in.Status, itoa(in.BrokerNum), strings.Join(in.Addresses(), ","), in.EngineVersion,
+			fmtTime(in.Created()))
+	}
+}
+
+// instanceDetails writes one instance as "key: value" lines.
+func instanceDetails(t *table, in client.Instance) {
+	tags := make([]string, 0, len(in.Tags))
+	for _, tg := range in.Tags {
+		tags = append(tags, tg.Key+"="+tg.Value)
+	}
+	security := in.KafkaSecurityProtocol
+	if !in.SSLEnable && (security == "" || security == "PLAINTEXT") {
+		security = "PLAINTEXT"
+	}
+	kafka := in.OpenDMS.KafkaVersion
+	if in.OpenDMS.Engine != "" {
+		kafka += " (" + in.OpenDMS.Engine + " engine)"
+	}
+	maintain := ""
+	if in.MaintainBegin != "" || in.MaintainEnd != "" {
+		maintain = in.MaintainBegin + "-" + in.MaintainEnd
+	}
+	t.keyValues(
+		"id", in.InstanceID,
+		"name", in.Name,
+		"description", in.Description,
+		"status", in.Status,
+		"status_reason", in.OpenDMS.StatusReason,
+		"engine_version", in.EngineVersion,
+		"kafka", kafka,
+		"product", in.ProductID,
+		"specification", in.Specification,
+		"brokers", itoa(in.BrokerNum),
+		"storage", fmt.Sprintf("%d/%d GB used (%s)", in.UsedStorageSpace, in.StorageSpace, in.StorageSpecCode),
+		"partitions", in.PartitionNum,
+		"bootstrap", strings.Join(in.Addresses(), ","),
+		"security", security,
+		"auto_create_topics", fmtBool(in.EnableAutoTopic),
+		"retention_policy", in.RetentionPolicy,
+		"maintenance", maintain,
+		"available_zones", strings.Join(in.AvailableZones, ","),
+		"vpc/subnet/sg", strings.Join([]string{in.VpcID, in.SubnetID, in.SecurityGroupID}, "/"),
+		"tags", strings.Join(tags, ","),
+		"created", fmtTime(in.Created()),
+	)
+}
+
+func (a *app) printInstance(cmd *cobra.Command, in *client.Instance) error {
+	return a.printer(cmd).print(in, func(t *table) { instanceDetails(t, *in) })
+}
+
+func newInstanceShowCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show ID|NAME",
+		Short: "Show an instance, by id or by name",
+		Args:  exactArgs("ID|NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, _, err := a.newClient(cmd, true)
+			if err != nil {
+				return err
+			}
+			id, err := resolveInstanceID(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			in, err := c.GetInstance(cmd.Context(), id)
+			if err != nil {
+				return err
+			}
+			return a.printInstance(cmd, in)
+		},
+	}
+}
+
+func newInstanceUpdateCmd(a *app) *cobra.Command {
+	var name, description, begin, end, securityGroup, retention string
+	cmd := &cobra.Command{
+		Use:   "update ID|NAME",
+		Short: "Change an instance's name, description, maintenance window, security group or retention policy",
+		Example: `  dmsctl instance update kafka-demo --name kafka-prod --description "orders"
+  dmsctl instance update $ID --maintain-begin 02:00:00 --maintain-end 06:00:00`,
+		Args: exactArgs("ID|NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var req client.UpdateInstanceRequest
+			changed := false
+			for flag, dst := range map[string]**string{
+				"name": &req.Name, "description": &req.Description, "maintain-begin": &req.MaintainBegin,
+				"maintain-end": &req.MaintainEnd, "security-group": &req.SecurityGroupID, "retention-policy": &req.RetentionPolicy,
+			} {
+				if cmd.Flags().Changed(flag) {
+					v := cmd.Flags().Lookup(flag).Value.String()
+					*dst, changed = &v, true
+				}
+			}
+			if !changed {
+				return usageErrorf("nothing to change: give --name, --description, --maintain-begin/--maintain-end, --security-group or --retention-policy")
+			}
+			if (req.MaintainBegin == nil) != (req.MaintainEnd == nil) {
+				return usageErrorf("--maintain-begin and --maintain-end go together")
+			}
+			c, _, err := a.newClient(cmd, true)
+			if err != nil {
+				return err
+			}
+			id, err := resolveInstanceID(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			if err := c.UpdateInstance(cmd.Context(), id, req); err != nil {
+				return err
+			}
+			a.printer(cmd).note("Updated instance %s.", id)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&name, "name", "", "new name: 4-64 letters, digits, '_' and '-'")
+	f.StringVar(&description, "description", "", "new description (empty clears it)")
+	f.StringVar(&begin, "maintain-begin", "", "start of the maintenance window, HH:mm:ss (see 'dmsctl catalog windows')")
+	f.StringVar(&end, "maintain-end", "", "end of the maintenance window, HH:mm:ss")
+	f.StringVar(&securityGroup, "security-group", "", "new security group id")
+	f.StringVar(&retention, "retention-policy", "", "when the disk is full: produce_reject or time_base")
+	return cmd
+}

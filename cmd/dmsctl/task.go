@@ -1,0 +1,103 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/opendms/opendms/client"
+)
+
+// newTaskCmd is the background tasks of instances (API reference 5.9).
+func newTaskCmd(a *app) *cobra.Command {
+	return groupCmd("task", "Show the background tasks of an instance (creation, restarts, configuration changes, ...)",
+		newTaskListCmd(a), newTaskShowCmd(a))
+}
+
+// fmtTaskTime shows a task time (ISO-8601 with milliseconds) like the other times of dmsctl.
+func fmtTaskTime(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return fmtTime(t)
+}
+
+func taskTable(t *table, ts ...client.Task) {
+	t.row("ID", "NAME", "STATUS", "CREATED", "UPDATED", "ERROR")
+	for _, k := range ts {
+		t.row(k.ID, k.Name, k.Status, fmtTaskTime(k.CreatedAt), fmtTaskTime(k.UpdatedAt), k.Error)
+	}
+}
+
+func newTaskListCmd(a *app) *cobra.Command {
+	var limit int
+	cmd := &cobra.Command{
+		Use:     "list INSTANCE",
+		Short:   "List an instance's background tasks, newest first",
+		Example: `  dmsctl task list kafka-demo --limit 5`,
+		Args:    exactArgs("INSTANCE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if limit < 0 {
+				return usageErrorf("--limit must be >= 0")
+			}
+			c, _, err := a.newClient(cmd, true)
+			if err != nil {
+				return err
+			}
+			id, err := resolveInstanceID(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			ts, err := c.ListTasks(cmd.Context(), id, client.TaskFilter{Limit: limit})
+			if err != nil {
+				return err
+			}
+			return a.printer(cmd).print(ts, func(t *table) { taskTable(t, ts...) })
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many tasks (0: all)")
+	return cmd
+}
+
+func newTaskShowCmd(a *app) *cobra.Command {
+	var wait asyncWait
+	cmd := &cobra.Command{
+		Use:     "show INSTANCE TASK_ID",
+		Short:   "Show a background task (--wait until it has ended; exit status 1 if it FAILED)",
+		Example: `  dmsctl task show kafka-demo $TASK_ID --wait`,
+		Args:    exactArgs("INSTANCE", "TASK_ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, _, err := a.newClient(cmd, true)
+			if err != nil {
+				return err
+			}
+			id, err := resolveInstanceID(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			var t *client.Task
+			if wait.wait {
+				t, err = followTask(cmd, c, &wait, id, args[1], time.Now(), "task "+args[1])
+			} else {
+				t, err = c.GetTask(cmd.Context(), id, args[1])
+			}
+			if err != nil {
+				return err
+			}
+			if err := a.printer(cmd).print(t, func(tb *table) {
+				tb.keyValues("id", t.ID, "name", t.Name, "status", t.Status, "error", t.Error, "user", t.UserName,
+					"created", fmtTaskTime(t.CreatedAt), "updated", fmtTaskTime(t.UpdatedAt), "params", t.Params)
+			}); err != nil {
+				return err
+			}
+			if wait.wait && t.Status == client.TaskFailed {
+				return fmt.Errorf("task %s (%s) FAILED: %s", t.ID, t.Name, orNoReason(t.Error))
+			}
+			return nil
+		},
+	}
+	wait.bind(cmd, "wait until the task has ended")
+	return cmd
+}
