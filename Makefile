@@ -8,8 +8,11 @@ build:
 	$(GO) build -o $(BIN)/dmsd ./cmd/dmsd
 	$(GO) build -o $(BIN)/dmsctl ./cmd/dmsctl
 
-# Builds and runs the server on 127.0.0.1:9780 with its data in ./data.
+# Builds and runs the server on 127.0.0.1:9780 with its data in ./data. The Kafka jars of the local
+# engine are resolved first when Java and Maven are here (dmsd falls back to the embedded engine
+# otherwise, and says why).
 run: build
+	-./$(BIN)/dmsd kafka fetch
 	./$(BIN)/dmsd
 
 vet:
