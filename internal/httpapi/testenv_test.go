@@ -38,6 +38,7 @@ type testEnv struct {
 	Server            *Server
 	IAM               *iam.Service
 	Instances         *instances.Service
+	Engine            engine.Engine // the embedded engine running the instances
 }
 
 func newTestEnv(t testing.TB) *testEnv {
@@ -94,7 +95,7 @@ func newTestEnv(t testing.TB) *testEnv {
 		eng.Close()
 	})
 	return &testEnv{URL: hs.URL, Region: region, ProjectID: creds.ProjectID, AK: creds.AccessKey, SK: creds.SecretKey,
-		Password: creds.Password, Server: srv, IAM: iamSvc, Instances: inst}
+		Password: creds.Password, Server: srv, IAM: iamSvc, Instances: inst, Engine: eng}
 }
 
 // testIPPool picks a random /24 inside 127.0.0.0/8 for one test's brokers, so tests of different

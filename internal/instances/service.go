@@ -332,3 +332,6 @@ func (s *Service) usedAddrs(ctx context.Context) (map[netip.Addr]bool, error) {
 
 // Busy reports whether a background task of the instance has not ended.
 func (s *Service) Busy(id string) bool { return s.runner.Busy(id) }
+
+// IPPool is the prefix broker IPs come from.
+func (s *Service) IPPool() string { return s.pool.prefix.String() }
