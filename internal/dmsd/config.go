@@ -31,8 +31,10 @@ type Config struct {
 	IPPool string `json:"ip_pool"`
 	// KafkaBuilds maps engine_version (1.1.0, 2.7, 3.x) to the Kafka build serving it.
 	KafkaBuilds map[string]string `json:"kafka_builds"`
-	// BrokerHeapMB is the JVM heap of each broker of the local engine.
-	BrokerHeapMB int `json:"broker_heap_mb"`
+	// BrokerHeapMB is the JVM heap of each broker of the local engine; ProductHeapMB overrides it
+	// per product_id.
+	BrokerHeapMB  int            `json:"broker_heap_mb"`
+	ProductHeapMB map[string]int `json:"product_heap_mb"`
 	// MaxInstancesPerProject is the instance quota of a project.
 	MaxInstancesPerProject int `json:"max_instances_per_project"`
 	// KafkaCacheDir is where the local engine keeps resolved Kafka jars (default ~/.cache/opendms).

@@ -78,7 +78,7 @@ func (s *Server) openInstances(ctx context.Context, cat *catalog.Catalog) error 
 	s.runner = tasks.New(s.store, s.log)
 	s.Instances, err = instances.New(instances.Config{
 		DataDir: filepath.Join(s.cfg.DataDir, "instances"), IPPool: s.cfg.IPPool, KafkaBuilds: s.cfg.KafkaBuilds,
-		HeapMB: s.cfg.BrokerHeapMB, MaxInstancesPerProject: s.cfg.MaxInstancesPerProject,
+		HeapMB: s.cfg.BrokerHeapMB, HeapMBByProduct: s.cfg.ProductHeapMB, MaxInstancesPerProject: s.cfg.MaxInstancesPerProject,
 	}, s.store, engines, def, cat, s.runner, s.sealer, s.log)
 	if err != nil {
 		return err

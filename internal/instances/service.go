@@ -32,8 +32,10 @@ type Config struct {
 	// KafkaBuilds maps engine_version (1.1.0, 2.7, 3.x) to the Kafka build that serves it. Every
 	// version defaults to DefaultKafkaBuild: Kafka 4.x serves clients of all of them.
 	KafkaBuilds map[string]string
-	// HeapMB is the JVM heap of a broker of the local engine (default: the engine's).
-	HeapMB int
+	// HeapMB is the JVM heap of a broker of the local engine (default: the engine's);
+	// HeapMBByProduct overrides it per product_id (bigger flavors, bigger heaps).
+	HeapMB          int
+	HeapMBByProduct map[string]int
 	// ReadyTimeout bounds waiting for all brokers to register after a start (default 5 min).
 	ReadyTimeout time.Duration
 	// MaxInstancesPerProject is the instance quota of a project (default 20).
@@ -189,8 +191,15 @@ func (s *Service) spec(in dms.Instance) engine.Spec {
 	return engine.Spec{
 		InstanceID: in.ID, DataDir: filepath.Join(s.cfg.DataDir, in.ID), ClusterID: in.ClusterID, Brokers: brokers,
 		KafkaVersion: in.KafkaVersion, BrokerConfigs: staticConfigs(in), AutoCreateTopics: in.EnableAutoTopic,
-		Resources: engine.Resources{HeapMB: s.cfg.HeapMB},
+		Resources: engine.Resources{HeapMB: s.heapMB(in.ProductID)},
 	}
+}
+
+func (s *Service) heapMB(productID string) int {
+	if mb, ok := s.cfg.HeapMBByProduct[productID]; ok {
+		return mb
+	}
+	return s.cfg.HeapMB
 }
 
 // staticConfigs are the server.properties entries of an instance: every static catalog config at the

@@ -1,0 +1,137 @@
+package instances
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/opendms/opendms/internal/catalog"
+	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/engine"
+	"github.com/opendms/opendms/internal/engine/embedded"
+	"github.com/opendms/opendms/internal/iam"
+	"github.com/opendms/opendms/internal/store/sqlite"
+	"github.com/opendms/opendms/internal/tasks"
+)
+
+// serviceEnv is the instance service on a store and an embedded engine that outlive it, so a test
+// can reopen the service with another configuration (as a dmsd restart with a new config would).
+type serviceEnv struct {
+	t      *testing.T
+	dir    string
+	pool   string
+	store  *sqlite.DB
+	engine engine.Engine
+	cat    *catalog.Catalog
+	log    *slog.Logger
+}
+
+func newServiceEnv(t *testing.T) *serviceEnv {
+	dir := t.TempDir()
+	st, err := sqlite.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	eng := embedded.New(embedded.Options{Logger: log})
+	cat, err := catalog.New(catalog.Config{}, "cn-north-4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		eng.Close()
+		st.Close()
+	})
+	return &serviceEnv{t: t, dir: dir, pool: fmt.Sprintf("127.%d.%d.0/24", 100+rand.IntN(100), rand.IntN(250)), store: st, engine: eng, cat: cat, log: log}
+}
+
+// open starts a service with builds as the engine_version -> Kafka build map; close it with the
+// returned function.
+func (e *serviceEnv) open(builds map[string]string) (*Service, func()) {
+	runner := tasks.New(e.store, e.log)
+	sealer, _ := iam.NewSealer(bytes.Repeat([]byte{1}, 32))
+	s, err := New(Config{DataDir: filepath.Join(e.dir, "instances"), IPPool: e.pool, KafkaBuilds: builds,
+		ReadyTimeout: 30 * time.Second, MonitorInterval: 100 * time.Millisecond},
+		e.store, map[string]engine.Engine{"embedded": e.engine}, "embedded", e.cat, runner, sealer, e.log)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+	return s, func() {
+		runner.Close()
+		s.Close()
+	}
+}
+
+func (e *serviceEnv) waitStatus(s *Service, id, want string) dms.Instance {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		in, err := s.Get(context.Background(), "p", id)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if in.Status == want && !s.Busy(id) {
+			return in
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	e.t.Fatalf("instance %s did not reach %s", id, want)
+	return dms.Instance{}
+}
+
+func validRequest(cat *catalog.Catalog) CreateRequest {
+	var azs []string
+	for _, az := range cat.AZs() {
+		azs = append(azs, az.ID)
+	}
+	return CreateRequest{Name: "kafka-up", EngineVersion: "3.x", BrokerNum: 3, StorageSpace: 300, ProductID: "c6.2u4g.cluster",
+		VpcID: "v", SubnetID: "n", SecurityGroupID: "s", AvailableZones: azs, StorageSpecCode: "dms.physical.storage.ultra.v2"}
+}
+
+// Upgrade moves an instance onto the build its engine_version maps to now, by a rolling restart,
+// and refuses when it already runs that build.
+func TestUpgradeOntoTheConfiguredBuild(t *testing.T) {
+	e := newServiceEnv(t)
+	ctx := context.Background()
+	who := Actor{UserID: "u", UserName: "tester"}
+
+	s, closeSvc := e.open(map[string]string{"3.x": "4.3.0"})
+	in, err := s.Create(ctx, "p", who, validRequest(e.cat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in = e.waitStatus(s, in.ID, dms.StatusRunning)
+	if in.KafkaVersion != "4.3.0" {
+		t.Fatalf("created on %s, want 4.3.0", in.KafkaVersion)
+	}
+	if _, err := s.Upgrade(ctx, "p", in.ID, who); dms.AsError(err).Code != dms.CodeUpgradeSameVersion {
+		t.Fatalf("upgrade onto the same build: %v", err)
+	}
+	closeSvc()
+
+	// A new configuration maps 3.x to 4.3.1: the upgrade runs as a task and ends RUNNING on it.
+	s, closeSvc = e.open(map[string]string{"3.x": "4.3.1"})
+	defer closeSvc()
+	task, err := s.Upgrade(ctx, "p", in.ID, who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in = e.waitStatus(s, in.ID, dms.StatusRunning)
+	got, err := s.Task(ctx, "p", in.ID, task.ID)
+	if err != nil || got.Status != dms.TaskSuccess || got.Name != "upgradeInstance" || in.KafkaVersion != "4.3.1" {
+		t.Fatalf("after upgrade: task %+v (%v), instance on %s", got, err, in.KafkaVersion)
+	}
+	states, err := e.engine.Status(ctx, in.ID)
+	if err != nil || len(states) != 3 || states[0].LastExit == "" {
+		t.Fatalf("the cluster was not restarted by the upgrade: %+v, %v", states, err)
+	}
+}
