@@ -31,12 +31,8 @@ func (s *Service) Create(ctx context.Context, projectID string, who Actor, req C
 	if err != nil {
 		return dms.Instance{}, err
 	}
-	existing, err := s.store.ListInstances(ctx, projectID)
-	if err != nil {
-		return dms.Instance{}, dms.Internal(err)
-	}
-	if len(existing) >= s.cfg.MaxInstancesPerProject {
-		return dms.Instance{}, dms.Errorf(dms.CodeInstanceQuota, "DMS instance quota of the tenant is insufficient: a project may have %d instances.", s.cfg.MaxInstancesPerProject)
+	if err := s.checkQuota(ctx, projectID); err != nil {
+		return dms.Instance{}, err
 	}
 	now := s.now().UTC()
 	in := dms.Instance{
@@ -75,6 +71,18 @@ func (s *Service) Create(ctx context.Context, projectID string, who Actor, req C
 		return in, dms.Internal(err)
 	}
 	return in, nil
+}
+
+// checkQuota refuses a creation that would exceed the project's instance quota.
+func (s *Service) checkQuota(ctx context.Context, projectID string) error {
+	existing, err := s.store.ListInstances(ctx, projectID)
+	if err != nil {
+		return dms.Internal(err)
+	}
+	if len(existing) >= s.cfg.MaxInstancesPerProject {
+		return dms.Errorf(dms.CodeInstanceQuota, "DMS instance quota of the tenant is insufficient: a project may have %d instances.", s.cfg.MaxInstancesPerProject)
+	}
+	return nil
 }
 
 // allocateAndStore picks the brokers' IPs (round-robin over the AZs) and stores the instance, under

@@ -260,33 +260,15 @@ func validateV1Create(cat *catalog.Catalog, req V1CreateRequest) (v1Plan, error)
 	if !lp.HasStorageSpec(req.StorageSpecCode) {
 		return plan, dms.Errorf(dms.CodeSpecCodeInvalid, "Invalid SPEC_CODE: storage_spec_code %q; the %s specification offers %s.", req.StorageSpecCode, lp.Bandwidth, strings.Join(lp.StorageSpecCodes, ", "))
 	}
-	if strings.TrimSpace(req.VpcID) == "" {
-		return plan, dms.E(dms.CodeVpcIDEmpty)
+	if err := validNetwork(req.VpcID, req.SecurityGroupID, req.SubnetID); err != nil {
+		return plan, err
 	}
-	if strings.TrimSpace(req.SecurityGroupID) == "" {
-		return plan, dms.E(dms.CodeSecurityGroupEmpty)
+	available := func(code string) bool { return !slices.Contains(lp.UnavailableZones, code) }
+	azs, err := resolveAZs(cat, req.AvailableZones, available, lp.Bandwidth, "/v1.0/availableZones")
+	if err != nil {
+		return plan, err
 	}
-	if strings.TrimSpace(req.SubnetID) == "" {
-		return plan, dms.E(dms.CodeSubnetIDEmpty)
-	}
-	if n := len(req.AvailableZones); n == 0 || n == 2 {
-		return plan, invalid("available_zones must name exactly 1 AZ or at least 3 AZs, got %d", n)
-	}
-	seenAZ := map[string]bool{}
-	for _, id := range req.AvailableZones {
-		az, ok := cat.AZ(id)
-		if !ok {
-			return plan, dms.Errorf(dms.CodeAZNotExist, "The AZ %q does not exist: see GET /v1.0/availableZones.", id)
-		}
-		if seenAZ[az.ID] {
-			return plan, invalid("available_zones lists %q twice", id)
-		}
-		seenAZ[az.ID] = true
-		if az.SoldOut || slices.Contains(lp.UnavailableZones, az.Code) {
-			return plan, dms.Errorf(dms.CodeSoldOut, "Resource sold out: %s has no %s resources.", az.Code, lp.Bandwidth)
-		}
-		plan.v.azs = append(plan.v.azs, az)
-	}
+	plan.v.azs = azs
 	if len(plan.v.azs) > lp.BrokerNum {
 		return plan, invalid("%d AZs for the %d brokers of the %s specification: every AZ needs a broker", len(plan.v.azs), lp.BrokerNum, lp.Bandwidth)
 	}
@@ -421,12 +403,8 @@ func (s *Service) CreateV1(ctx context.Context, projectID string, who Actor, req
 	if err != nil {
 		return dms.Instance{}, err
 	}
-	existing, err := s.store.ListInstances(ctx, projectID)
-	if err != nil {
-		return dms.Instance{}, dms.Internal(err)
-	}
-	if len(existing) >= s.cfg.MaxInstancesPerProject {
-		return dms.Instance{}, dms.Errorf(dms.CodeInstanceQuota, "DMS instance quota of the tenant is insufficient: a project may have %d instances.", s.cfg.MaxInstancesPerProject)
+	if err := s.checkQuota(ctx, projectID); err != nil {
+		return dms.Instance{}, err
 	}
 	now := s.now().UTC()
 	in := dms.Instance{

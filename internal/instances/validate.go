@@ -151,6 +151,7 @@ type validated struct {
 // the reference's code.
 func validateCreate(cat *catalog.Catalog, req CreateRequest) (validated, error) {
 	v := validated{req: req}
+	var err error
 	if err := validName(req.Name); err != nil {
 		return v, err
 	}
@@ -179,32 +180,11 @@ func validateCreate(cat *catalog.Catalog, req CreateRequest) (validated, error) 
 	if !p.HasStorageSpec(req.StorageSpecCode) {
 		return v, dms.Errorf(dms.CodeSpecCodeInvalid, "Invalid SPEC_CODE: storage_spec_code %q; %s offers %s.", req.StorageSpecCode, p.ID, strings.Join(p.StorageSpecCodes, ", "))
 	}
-	if strings.TrimSpace(req.VpcID) == "" {
-		return v, dms.E(dms.CodeVpcIDEmpty)
+	if err := validNetwork(req.VpcID, req.SecurityGroupID, req.SubnetID); err != nil {
+		return v, err
 	}
-	if strings.TrimSpace(req.SecurityGroupID) == "" {
-		return v, dms.E(dms.CodeSecurityGroupEmpty)
-	}
-	if strings.TrimSpace(req.SubnetID) == "" {
-		return v, dms.E(dms.CodeSubnetIDEmpty)
-	}
-	if n := len(req.AvailableZones); n == 0 || n == 2 {
-		return v, invalid("available_zones must name exactly 1 AZ or at least 3 AZs, got %d", n)
-	}
-	seenAZ := map[string]bool{}
-	for _, id := range req.AvailableZones {
-		az, ok := cat.AZ(id)
-		if !ok {
-			return v, dms.Errorf(dms.CodeAZNotExist, "The AZ %q does not exist: see GET /v2/available-zones.", id)
-		}
-		if seenAZ[az.ID] {
-			return v, invalid("available_zones lists %q twice", id)
-		}
-		seenAZ[az.ID] = true
-		if az.SoldOut || !p.AvailableIn(az.Code) {
-			return v, dms.Errorf(dms.CodeSoldOut, "Resource sold out: %s has no %s resources.", az.Code, p.ID)
-		}
-		v.azs = append(v.azs, az)
+	if v.azs, err = resolveAZs(cat, req.AvailableZones, p.AvailableIn, p.ID, "/v2/available-zones"); err != nil {
+		return v, err
 	}
 	if len(v.azs) > req.BrokerNum {
 		return v, invalid("%d AZs for %d brokers: every AZ needs a broker", len(v.azs), req.BrokerNum)
@@ -254,6 +234,45 @@ func validateCreate(cat *catalog.Catalog, req CreateRequest) (validated, error) 
 		}
 	}
 	return v, nil
+}
+
+// validNetwork checks the VPC, security group and subnet ids: OpenDMS has no VPCs, but the reference
+// requires the ids and the instance shows them.
+func validNetwork(vpcID, securityGroupID, subnetID string) error {
+	switch {
+	case strings.TrimSpace(vpcID) == "":
+		return dms.E(dms.CodeVpcIDEmpty)
+	case strings.TrimSpace(securityGroupID) == "":
+		return dms.E(dms.CodeSecurityGroupEmpty)
+	case strings.TrimSpace(subnetID) == "":
+		return dms.E(dms.CodeSubnetIDEmpty)
+	}
+	return nil
+}
+
+// resolveAZs checks available_zones (exactly 1 or at least 3 distinct AZs of the catalog, each with
+// resources for the product named what) and returns them; listPath is the API that lists them.
+func resolveAZs(cat *catalog.Catalog, ids []string, available func(azCode string) bool, what, listPath string) ([]catalog.AZ, error) {
+	if n := len(ids); n == 0 || n == 2 {
+		return nil, invalid("available_zones must name exactly 1 AZ or at least 3 AZs, got %d", n)
+	}
+	var azs []catalog.AZ
+	seen := map[string]bool{}
+	for _, id := range ids {
+		az, ok := cat.AZ(id)
+		if !ok {
+			return nil, dms.Errorf(dms.CodeAZNotExist, "The AZ %q does not exist: see GET %s.", id, listPath)
+		}
+		if seen[az.ID] {
+			return nil, invalid("available_zones lists %q twice", id)
+		}
+		seen[az.ID] = true
+		if az.SoldOut || !available(az.Code) {
+			return nil, dms.Errorf(dms.CodeSoldOut, "Resource sold out: %s has no %s resources.", az.Code, what)
+		}
+		azs = append(azs, az)
+	}
+	return azs, nil
 }
 
 // validateSecurity checks the SASL fields: ssl_enable needs access_user and password; protocol and
