@@ -11,11 +11,7 @@ import (
 
 // Configs returns the instance's broker configs (5.1.7), read from the running cluster.
 func (s *Service) Configs(ctx context.Context, projectID, id string) ([]kafkaops.ConfigValue, error) {
-	in, err := s.Get(ctx, projectID, id)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.runningClient(in)
+	_, c, err := s.ClusterClient(ctx, projectID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -24,6 +20,17 @@ func (s *Service) Configs(ctx context.Context, projectID, id string) ([]kafkaops
 		return nil, clusterErr(err)
 	}
 	return vs, nil
+}
+
+// ClusterClient returns a project's instance and the Kafka client of its cluster, refusing an
+// instance whose cluster is not there to talk to (still creating, or failed to be created).
+func (s *Service) ClusterClient(ctx context.Context, projectID, id string) (dms.Instance, *kafkaops.Client, error) {
+	in, err := s.Get(ctx, projectID, id)
+	if err != nil {
+		return in, nil, err
+	}
+	c, err := s.runningClient(in)
+	return in, c, err
 }
 
 // runningClient is the Kafka client of an instance whose cluster should be reachable.
@@ -111,11 +118,7 @@ func (s *Service) runModifyConfigs(ctx context.Context, t dms.Task) error {
 
 // Cluster is 5.2.6: the cluster's metadata.
 func (s *Service) Cluster(ctx context.Context, projectID, id string) (kafkaops.ClusterInfo, error) {
-	in, err := s.Get(ctx, projectID, id)
-	if err != nil {
-		return kafkaops.ClusterInfo{}, err
-	}
-	c, err := s.runningClient(in)
+	_, c, err := s.ClusterClient(ctx, projectID, id)
 	if err != nil {
 		return kafkaops.ClusterInfo{}, err
 	}
@@ -128,11 +131,7 @@ func (s *Service) Cluster(ctx context.Context, projectID, id string) (kafkaops.C
 
 // Coordinators is 5.2.7: the coordinator of every consumer group.
 func (s *Service) Coordinators(ctx context.Context, projectID, id string) ([]kafkaops.Coordinator, error) {
-	in, err := s.Get(ctx, projectID, id)
-	if err != nil {
-		return nil, err
-	}
-	c, err := s.runningClient(in)
+	_, c, err := s.ClusterClient(ctx, projectID, id)
 	if err != nil {
 		return nil, err
 	}

@@ -10,11 +10,7 @@ import (
 // CesHierarchy returns the instance's monitoring dimensions (5.12.4): its brokers, topics with
 // their partitions and consumer groups with the partitions they consume, read from the cluster.
 func (s *Service) CesHierarchy(ctx context.Context, projectID, id string) (catalog.CesHierarchyResponse, error) {
-	in, err := s.Get(ctx, projectID, id)
-	if err != nil {
-		return catalog.CesHierarchyResponse{}, err
-	}
-	c, err := s.runningClient(in)
+	in, c, err := s.ClusterClient(ctx, projectID, id)
 	if err != nil {
 		return catalog.CesHierarchyResponse{}, err
 	}
