@@ -30,6 +30,12 @@ func instanceE2E(t *testing.T, engine string, readyTimeout time.Duration) {
 	pool := fmt.Sprintf("127.61.%d.0/24", rand.IntN(250))
 	args := []string{"--engine", engine}
 	env := []string{"DMS_CONFIG=" + writeConfig(t, "ip_pool: "+pool+"\n")}
+	// Brokers of the local engine outlive dmsd by design; a failing test must not leave them behind.
+	t.Cleanup(func() {
+		for _, pid := range processesUnder(dir) {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
 	p := startDmsdWith(t, dir, args, false, env...)
 	creds, err := iam.ReadCredentials(filepath.Join(dir, "admin-credentials.json"))
 	if err != nil {
