@@ -57,10 +57,20 @@ func (s *Server) showKafkaProductCores(w http.ResponseWriter, r *http.Request) {
 		query.BrokerNum = n
 	}
 	if id := strings.TrimSpace(q.Get("instance_id")); id != "" {
-		// TODO(instances): look the instance up (in the caller's project) and pass its product, broker
-		// count and storage as query.Instance. Until instances exist, no instance id can name one.
-		writeError(w, r, dms.Errorf(dms.CodeInstanceNotFound, "The instance %s does not exist.", id))
-		return
+		// The path has no project: the instance is looked up by id and shown only to a caller who may
+		// read it in its project (anyone else gets the same 404 as for an unknown id).
+		in, err := s.instances.Lookup(r.Context(), id)
+		if err == nil && s.iam.Authorize(r.Context(), principal(r), in.ProjectID, "dms:instance:get") != nil {
+			err = dms.Errorf(dms.CodeInstanceNotFound, "This instance does not exist: %s.", id)
+		}
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		query.Instance = &catalog.InstanceSize{ProductID: in.ProductID, BrokerNum: in.BrokerNum, StorageSpace: in.StorageSpace}
+		if query.ProductID == "" {
+			query.ProductID = in.ProductID
+		}
 	}
 	resp, err := s.catalog.Cores(query)
 	if err != nil {

@@ -198,8 +198,24 @@ func TestCatalogAPIProductCores(t *testing.T) {
 	wantSDKError(t, err, http.StatusBadRequest, "DMS.00400062")
 	_, err = client.ShowKafkaProductCores(&model.ShowKafkaProductCoresRequest{ProductId: "c6.2u4g.cluster"})
 	wantSDKError(t, err, http.StatusBadRequest, "DMS.00400062")
-	// No instance exists yet, so any instance_id is unknown.
+	// An unknown instance is 404.
 	_, err = client.ShowKafkaProductCores(&model.ShowKafkaProductCoresRequest{InstanceId: strp("6ac4d5b4-8cd7-4b8b-9a83-31a8f9e3e4b1"), ProductId: "c6.2u4g.cluster", BrokerNum: "3"})
+	wantSDKError(t, err, http.StatusNotFound, "DMS.00404022")
+
+	// For an instance: its flavor's vCPUs for the asked broker count, and the storage that count takes
+	// at the instance's storage per broker (300 GB / 3 brokers -> 100 GB each, 5 brokers -> 500 GB).
+	created, err := client.CreateInstanceByEngine(createReq(e, t, "kafka-cores"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.ShowKafkaProductCores(&model.ShowKafkaProductCoresRequest{InstanceId: created.InstanceId, BrokerNum: "5"})
+	if err != nil || deref(resp.CoreNum) != 10 || deref(resp.TotalExtendStorageSpace) != 500 {
+		t.Fatalf("cores of the instance: %+v, %v", resp, err)
+	}
+	// A user of another project does not see it.
+	other := e.newProject(t, "cn-west-1")
+	ak, sk := e.newUser(t, "stranger", "DMS FullAccess", other)
+	_, err = e.sdkClient(t, ak, sk, other).ShowKafkaProductCores(&model.ShowKafkaProductCoresRequest{InstanceId: created.InstanceId, BrokerNum: "5"})
 	wantSDKError(t, err, http.StatusNotFound, "DMS.00404022")
 }
 

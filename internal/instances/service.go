@@ -286,6 +286,19 @@ func (s *Service) Get(ctx context.Context, projectID, id string) (dms.Instance, 
 	return in, nil
 }
 
+// Lookup returns an instance by id whatever its project (for the APIs without a project in the
+// path; the caller checks the principal may see that project).
+func (s *Service) Lookup(ctx context.Context, id string) (dms.Instance, error) {
+	in, err := s.store.GetInstance(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && in.Deleting) {
+		return dms.Instance{}, dms.Errorf(dms.CodeInstanceNotFound, "This instance does not exist: %s.", id)
+	}
+	if err != nil {
+		return dms.Instance{}, dms.Internal(err)
+	}
+	return in, nil
+}
+
 // update applies change to the stored instance under the service lock.
 func (s *Service) update(ctx context.Context, id string, change func(*dms.Instance) error) (dms.Instance, error) {
 	s.mu.Lock()
