@@ -11,6 +11,8 @@ import (
 	"github.com/opendms/opendms/internal/catalog"
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
+	"github.com/opendms/opendms/internal/messages"
+	"github.com/opendms/opendms/internal/topics"
 )
 
 // Config is what the HTTP layer needs besides its services.
@@ -26,6 +28,8 @@ type Server struct {
 	cfg       Config
 	iam       *iam.Service
 	instances *instances.Service // nil in `dmsd routes` (no store)
+	topics    *topics.Service
+	messages  *messages.Service
 	catalog   *catalog.Catalog
 	log       *slog.Logger
 	router    *Router
@@ -36,7 +40,7 @@ func New(cfg Config, iamSvc *iam.Service, inst *instances.Service, cat *catalog.
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 10 << 20
 	}
-	s := &Server{cfg: cfg, iam: iamSvc, instances: inst, catalog: cat, log: log, router: newRouter()}
+	s := &Server{cfg: cfg, iam: iamSvc, instances: inst, topics: topics.New(inst), messages: messages.New(inst), catalog: cat, log: log, router: newRouter()}
 	for _, spec := range routeTable {
 		s.router.add(spec, authSigned, nil)
 	}
@@ -44,6 +48,8 @@ func New(cfg Config, iamSvc *iam.Service, inst *instances.Service, cat *catalog.
 	s.implementCatalog()
 	s.implementInstances()
 	s.implementTasksAndTags()
+	s.implementTopics()
+	s.implementMessages()
 	return s
 }
 
