@@ -3,6 +3,7 @@ package instances
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/opendms/opendms/internal/dms"
@@ -27,25 +28,41 @@ func (s *Service) monitor() {
 
 func (s *Service) checkAll() {
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.MonitorInterval)
-	defer cancel()
 	all, err := s.store.ListInstances(ctx, "")
+	cancel()
 	if err != nil {
 		s.log.Warn("monitor: list instances", "err", err)
 		return
 	}
+	// Each instance gets its own deadline, and a few are checked at once: one unhealthy instance
+	// (whose check waits out its timeout) must not make the others look unhealthy too.
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
 	for _, in := range all {
 		if in.Deleting || in.CreateFailed || (in.Status != dms.StatusRunning && in.Status != dms.StatusError) || s.runner.Busy(in.ID) {
 			continue
 		}
-		problem := s.check(ctx, in)
-		switch {
-		case problem != "" && (in.Status != dms.StatusError || in.StatusReason != problem):
-			s.log.Warn("instance unhealthy", "instance_id", in.ID, "reason", problem)
-			s.setStatusIfIdle(ctx, in.ID, dms.StatusError, problem)
-		case problem == "" && in.Status == dms.StatusError:
-			s.log.Info("instance recovered", "instance_id", in.ID)
-			s.setStatusIfIdle(ctx, in.ID, dms.StatusRunning, "")
-		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			s.checkOne(in)
+		}()
+	}
+	wg.Wait()
+}
+
+func (s *Service) checkOne(in dms.Instance) {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	problem := s.check(ctx, in)
+	switch {
+	case problem != "" && (in.Status != dms.StatusError || in.StatusReason != problem):
+		s.log.Warn("instance unhealthy", "instance_id", in.ID, "reason", problem)
+		s.setStatusIfIdle(ctx, in.ID, dms.StatusError, problem)
+	case problem == "" && in.Status == dms.StatusError:
+		s.log.Info("instance recovered", "instance_id", in.ID)
+		s.setStatusIfIdle(ctx, in.ID, dms.StatusRunning, "")
 	}
 }
 
