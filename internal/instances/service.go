@@ -148,6 +148,15 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := s.runner.Resume(ctx); err != nil {
 		return err
 	}
+	// A deletion whose task failed (a broker that would not stop, a disk error) is tried again at
+	// every start, so an accepted deletion always ends with the cluster gone and its IPs free.
+	for _, in := range all {
+		if in.Deleting && !s.runner.Busy(in.ID) {
+			if _, err := s.submit(ctx, in, Actor{UserName: "opendms"}, taskDelete, map[string]any{"name": in.Name, "retry": true}); err != nil {
+				return err
+			}
+		}
+	}
 	s.wg.Add(1)
 	go s.monitor()
 	return nil
