@@ -3,11 +3,13 @@ package instances
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/opendms/opendms/internal/engine"
 	"github.com/opendms/opendms/internal/engine/embedded"
 	"github.com/opendms/opendms/internal/iam"
+	"github.com/opendms/opendms/internal/store"
 	"github.com/opendms/opendms/internal/store/sqlite"
 	"github.com/opendms/opendms/internal/tasks"
 )
@@ -49,6 +52,19 @@ func newServiceEnv(t *testing.T) *serviceEnv {
 		st.Close()
 	})
 	return &serviceEnv{t: t, dir: dir, pool: fmt.Sprintf("127.%d.%d.0/24", 100+rand.IntN(100), rand.IntN(250)), store: st, engine: eng, cat: cat, log: log}
+}
+
+// failingDelete is an engine whose Delete fails while fail is set.
+type failingDelete struct {
+	engine.Engine
+	fail atomic.Bool
+}
+
+func (f *failingDelete) Delete(ctx context.Context, spec engine.Spec) error {
+	if f.fail.Load() {
+		return errors.New("a broker would not stop")
+	}
+	return f.Engine.Delete(ctx, spec)
 }
 
 // open starts a service with builds as the engine_version -> Kafka build map; close it with the
@@ -134,4 +150,45 @@ func TestUpgradeOntoTheConfiguredBuild(t *testing.T) {
 	if err != nil || len(states) != 3 || states[0].LastExit == "" {
 		t.Fatalf("the cluster was not restarted by the upgrade: %+v, %v", states, err)
 	}
+}
+
+// A deletion whose task failed is retried at the next start and then completes.
+func TestFailedDeletionIsRetried(t *testing.T) {
+	e := newServiceEnv(t)
+	flaky := &failingDelete{Engine: e.engine}
+	e.engine = flaky
+	ctx := context.Background()
+	who := Actor{UserID: "u", UserName: "tester"}
+	s, closeSvc := e.open(nil)
+	in, err := s.Create(ctx, "p", who, validRequest(e.cat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(s, in.ID, dms.StatusRunning)
+	flaky.fail.Store(true)
+	if err := s.Delete(ctx, "p", in.ID, who); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.Busy(in.ID) && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got, err := e.store.GetInstance(ctx, in.ID); err != nil || !got.Deleting {
+		t.Fatalf("after a failed deletion the record should stay, marked deleting: %+v, %v", got, err)
+	}
+	if _, err := s.Get(ctx, "p", in.ID); dms.AsError(err).Code != dms.CodeInstanceNotFound {
+		t.Fatalf("an instance being deleted is visible: %v", err)
+	}
+	closeSvc()
+
+	flaky.fail.Store(false)
+	s, closeSvc = e.open(nil)
+	defer closeSvc()
+	for time.Now().Before(deadline.Add(10 * time.Second)) {
+		if _, err := e.store.GetInstance(ctx, in.ID); errors.Is(err, store.ErrNotFound) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("the deletion was not retried to completion")
 }
