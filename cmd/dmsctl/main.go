@@ -92,6 +92,8 @@ The access key and the secret key always come together from the same source.`,
 		newCatalogCmd(a),
 		newInstanceCmd(a),
 		newTaskCmd(a),
+		newTopicCmd(a),
+		newMessageCmd(a),
 	)
 	return root, a
 }

@@ -19,12 +19,16 @@ import (
 
 	"github.com/opendms/opendms/client"
 	"github.com/opendms/opendms/internal/iam"
+	"github.com/opendms/opendms/internal/testlock"
 )
 
 // instanceE2E drives one engine through dmsd as a user would: create an instance over the API,
 // wait for RUNNING, produce with acks=all at the returned address, restart dmsd and find the
 // instance RUNNING with its data, then delete it and find nothing left.
 func instanceE2E(t *testing.T, engine string, readyTimeout time.Duration) {
+	if engine == "local" {
+		testlock.JVM(t) // one package at a time runs brokers on this machine
+	}
 	dir := t.TempDir()
 	// A /24 of its own, so parallel test packages never compete for a broker IP:9092.
 	pool := fmt.Sprintf("127.61.%d.0/24", rand.IntN(250))

@@ -81,3 +81,25 @@ const (
 	CodeTagKeyChars             = "DMS.10240036"
 	CodeTagValueTooLong         = "DMS.10240038"
 )
+
+// Topics (5.5.2-5.5.8, 5.2.4, 5.2.10, 7.1.1.7-7.1.1.9, 7.2.2.1).
+const (
+	CodeTopicNameInvalid      = "DMS.00400101"
+	CodeTopicPartitionInvalid = "DMS.00400102"
+	CodeTopicReplicaInvalid   = "DMS.00400103"
+	CodeTopicRetentionInvalid = "DMS.00400105"
+	CodeTopicReplicaTooMany   = "DMS.00400861" // replication factor larger than the brokers
+	CodeTopicNotExist         = "DMS.00400876"
+	CodePartitionQuota        = "DMS.111400860" // the instance's partition_num would be exceeded
+)
+
+// Messages (5.5.1, 5.8.1-5.8.6). A topic that does not exist is CodeTopicNotExist.
+const (
+	CodeTimestampInvalid = "DMS.00400142"
+	CodePageSizeTooLarge = "DMS.10240042" // limit above the maximum page size
+	CodePageSkipTooLarge = "DMS.10240043" // a page too deep (page x limit above the maximum)
+	CodeMessageTooLarge  = "DMS.10540011"
+	CodeQueryTimeout     = "DMS.111501024" // 408: a search stopped at its time bound with nothing to show
+	CodeQueryBusy        = "DMS.111501025" // 503: too many searches at once
+	CodeQueryMaxBytes    = "DMS.111501026" // 501: a search stopped at its byte or record bound with nothing to show
+)

@@ -15,6 +15,9 @@ func TestNamedCodesExist(t *testing.T) {
 		CodeTokenExpired, CodeTokenMissing, CodeTokenProjectMismatch, CodeAccessDenied, CodeNotImplemented,
 		CodeSignatureInvalid, CodeClockSkew, CodeConflict, CodeResourceNotFound, CodeBodyTooLarge,
 		CodeInstanceNameInvalid, CodeDescriptionTooLong, CodePasswordWeak, CodeVpcIDEmpty, CodeSecurityGroupEmpty, CodeAccessUserInvalid, CodeSubnetIDEmpty, CodeInstanceBusy, CodeInstanceStatusForbids, CodeInstanceQuota, CodeUpgradeNotRunning, CodeUpgradeSameVersion, CodeSoldOut, CodeInstanceNameExists, CodeConfigInvalid, CodeBatchActionInvalid, CodeBatchInstancesEmpty, CodeTaskIDInvalid, CodeInsufficientIPs, CodeInstanceNotDeletable, CodeBatchTooMany, CodeMaintainWindowInvalid, CodeSpecCodeInvalid, CodePeriodInvalid, CodePublicAccessInvalid, CodeDiskKeyEmpty, CodeDiskSpaceInvalid, CodeTagKeyInvalid, CodeTagValueInvalid, CodeTagActionInvalid, CodeTagTooMany, CodeTagKeyUsed, CodeInstanceIDRepeated, CodeAdvancedProductNotFound, CodePasswordComplexity, CodeTagKeyChars, CodeTagValueTooLong,
+		CodeTopicNameInvalid, CodeTopicPartitionInvalid, CodeTopicReplicaInvalid, CodeTopicRetentionInvalid, CodeTopicReplicaTooMany,
+		CodeTopicNotExist, CodePartitionQuota,
+		CodeTimestampInvalid, CodePageSizeTooLarge, CodePageSkipTooLarge, CodeMessageTooLarge, CodeQueryTimeout, CodeQueryBusy, CodeQueryMaxBytes,
 	}
 	for _, c := range named {
 		if _, ok := LookupCode(c); !ok {

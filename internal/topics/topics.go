@@ -1,13 +1,642 @@
 // Package topics is the service behind the topic and partition APIs (5.5.2-5.5.8, 5.2.4, 5.2.10 and
 // the V1/legacy forms): every call acts on the instance's real cluster through kafkaops.
+//
+// A DMS topic's settings are Kafka topic configs, set on the topic itself:
+//   - retention_time (hours) is retention.ms;
+//   - sync_replication is min.insync.replicas=2: a producer with acks=all (-1) is answered once the
+//     leader and at least one follower have the record (false sets 1). It needs 2 replicas or more;
+//     a topic reports sync_replication when its min.insync.replicas (its own or the broker's) is 2+;
+//   - sync_message_flush is flush.messages=1: the broker flushes every record to disk before
+//     answering (false removes it). kfake keeps its data in memory and records the setting only;
+//   - topic_other_configs are max.message.bytes, message.timestamp.type and min.insync.replicas.
+//
+// Things Kafka does not keep are not invented: a topic's creation time is not in the cluster's
+// metadata (created_at is 0), and topic descriptions are refused until OpenDMS stores them.
 package topics
 
-import "github.com/opendms/opendms/internal/instances"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/instances"
+	"github.com/opendms/opendms/internal/kafkaops"
+)
 
 // Service is the topic service.
 type Service struct {
 	instances *instances.Service
+	log       *slog.Logger
 }
 
 // New makes the service over the instances (which give each instance's Kafka client).
-func New(inst *instances.Service) *Service { return &Service{instances: inst} }
+func New(inst *instances.Service) *Service { return &Service{instances: inst, log: slog.Default()} }
+
+// SetLogger sets where the service logs what it cannot return (per-topic failures of a batch).
+func (s *Service) SetLogger(l *slog.Logger) {
+	if l != nil {
+		s.log = l
+	}
+}
+
+// cluster returns the instance and its cluster's client; write refuses an instance that is not
+// RUNNING (a restart in progress, an ERROR).
+func (s *Service) cluster(ctx context.Context, projectID, instanceID string, write bool) (dms.Instance, *kafkaops.Client, error) {
+	in, c, err := s.instances.ClusterClient(ctx, projectID, instanceID)
+	if err != nil {
+		return in, nil, err
+	}
+	if write && in.Status != dms.StatusRunning {
+		return in, nil, dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
+	}
+	return in, c, nil
+}
+
+// partitionLimit is the instance's partition_num: the flavor's max_partition_per_broker times the
+// brokers (a V1 instance's own limit); 0 when unknown.
+func (s *Service) partitionLimit(in dms.Instance) int {
+	if in.LegacySpecification != "" {
+		return in.LegacyPartitionNum
+	}
+	if p, ok := s.instances.Catalog().Product(in.ProductID); ok {
+		return p.MaxPartitionPerBroker * in.BrokerNum
+	}
+	return 0
+}
+
+// userPartitions counts the partitions of user topics (internal topics do not count against
+// partition_num).
+func userPartitions(ts []kafkaops.Topic) int {
+	n := 0
+	for _, t := range ts {
+		if !t.Internal {
+			n += len(t.Partitions)
+		}
+	}
+	return n
+}
+
+// checkQuota refuses adding partitions beyond the instance's partition_num.
+func (s *Service) checkQuota(in dms.Instance, ts []kafkaops.Topic, adding int) error {
+	limit := s.partitionLimit(in)
+	if used := userPartitions(ts); limit > 0 && used+adding > limit {
+		return dms.Errorf(dms.CodePartitionQuota, "Instance partition is not enough: %d partitions are used of the instance's %d, and %d more were asked for.", used, limit, adding)
+	}
+	return nil
+}
+
+// internal says whether a topic is Kafka's own (flagged internal by the brokers, or named like one).
+func internal(t kafkaops.Topic) bool { return t.Internal || strings.HasPrefix(t.Name, "__") }
+
+// clusterErr turns the error of a Kafka call into the error users get: the one place where Kafka's
+// errors become DMS codes. topic names the topic the call was about ("" if none).
+func clusterErr(topic string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *dms.Error
+	if errors.As(err, &de) {
+		return de
+	}
+	why := strings.TrimPrefix(err.Error(), "kafkaops: ")
+	switch {
+	case errors.Is(err, kerr.TopicAlreadyExists):
+		return dms.Errorf(dms.CodeConflict, "The topic %s already exists.", topic)
+	case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.UnknownTopicID):
+		return dms.Errorf(dms.CodeTopicNotExist, "The topic does not exist: %s.", topic)
+	case errors.Is(err, kerr.InvalidTopicException):
+		return dms.Errorf(dms.CodeTopicNameInvalid, "Invalid topic name %s: %s.", topic, why)
+	case errors.Is(err, kerr.InvalidPartitions):
+		return dms.Errorf(dms.CodeTopicPartitionInvalid, "Invalid number of partitions: %s.", why)
+	case errors.Is(err, kerr.InvalidReplicationFactor):
+		return dms.Errorf(dms.CodeTopicReplicaTooMany, "Replication factor larger than available brokers: %s.", why)
+	case errors.Is(err, kerr.InvalidConfig):
+		return dms.Errorf(dms.CodeConfigInvalid, "Invalid configuration parameter: %s.", why)
+	case errors.Is(err, kerr.InvalidReplicaAssignment), errors.Is(err, kerr.PolicyViolation), errors.Is(err, kerr.InvalidRequest),
+		errors.Is(err, kerr.TopicDeletionDisabled):
+		return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: the cluster refused it: %s.", why)
+	}
+	return dms.Internal(err)
+}
+
+// CreateRequest is the body of 5.5.2 (and of 7.1.1.7, which has no topic_other_configs).
+type CreateRequest struct {
+	ID                string        `json:"id"`
+	Partition         *int32        `json:"partition"`
+	Replication       *int32        `json:"replication"`
+	SyncReplication   *FlexBool     `json:"sync_replication"`
+	SyncMessageFlush  *FlexBool     `json:"sync_message_flush"`
+	RetentionTime     *int32        `json:"retention_time"`
+	TopicOtherConfigs []OtherConfig `json:"topic_other_configs"`
+	TopicDesc         *string       `json:"topic_desc"`
+}
+
+// Create creates a topic (5.5.2; v1 applies 7.1.1.7's rules: names of 4-64 characters without
+// periods, 1-100 partitions) on the instance's cluster, returning once every partition has a
+// leader. Defaults: 3 partitions, 3 replicas (fewer on a smaller cluster), 72 hours.
+func (s *Service) Create(ctx context.Context, projectID, instanceID string, req CreateRequest, v1 bool) (string, error) {
+	in, c, err := s.cluster(ctx, projectID, instanceID, true)
+	if err != nil {
+		return "", err
+	}
+	rule, partLimit := nameV2, MaxPartitions
+	if v1 {
+		rule, partLimit = nameV1, maxPartitionsV1
+	}
+	if err := rule.check(req.ID); err != nil {
+		return "", err
+	}
+	partitions := int32(defaultPartitions)
+	if req.Partition != nil {
+		partitions = *req.Partition
+	}
+	if err := checkPartitions(partitions, partLimit); err != nil {
+		return "", err
+	}
+	rf := int32(min(maxReplicas, len(in.Brokers)))
+	if req.Replication != nil {
+		rf = *req.Replication
+	}
+	if err := checkReplication(rf, len(in.Brokers)); err != nil {
+		return "", err
+	}
+	retention := int32(defaultRetentionHours)
+	if req.RetentionTime != nil {
+		retention = *req.RetentionTime
+	}
+	if err := checkRetention(retention); err != nil {
+		return "", err
+	}
+	if err := checkDescription(req.TopicDesc); err != nil {
+		return "", err
+	}
+	configs, err := otherConfigValues(req.TopicOtherConfigs, int(rf))
+	if err != nil {
+		return "", err
+	}
+	configs[cfgRetentionMS] = strconv.FormatInt(int64(retention)*hourMS, 10)
+	if req.SyncReplication != nil {
+		isr, err := syncReplicationConfig(bool(*req.SyncReplication), int(rf), configs)
+		if err != nil {
+			return "", err
+		}
+		configs[cfgMinISR] = isr
+	}
+	if req.SyncMessageFlush != nil && bool(*req.SyncMessageFlush) {
+		configs[cfgFlush] = "1"
+	}
+
+	existing, err := c.Topics(ctx)
+	if err != nil {
+		return "", clusterErr(req.ID, err)
+	}
+	for _, t := range existing {
+		if t.Name == req.ID {
+			return "", dms.Errorf(dms.CodeConflict, "The topic %s already exists.", req.ID)
+		}
+	}
+	if err := s.checkQuota(in, existing, int(partitions)); err != nil {
+		return "", err
+	}
+	err = c.CreateTopic(ctx, kafkaops.NewTopic{Name: req.ID, Partitions: partitions, ReplicationFactor: int16(rf), Configs: configs})
+	return req.ID, clusterErr(req.ID, err)
+}
+
+// Topic is one user topic with its DMS settings, as 5.5.3 lists it.
+type Topic struct {
+	Name        string
+	Partitions  int
+	Replication int
+	// RetentionHours is retention.ms in whole hours, -1 for unlimited.
+	RetentionHours   int64
+	SyncReplication  bool
+	SyncMessageFlush bool
+	OtherConfigs     []ConfigValue
+}
+
+// ConfigValue is one topic_other_configs entry of a topic.
+type ConfigValue struct {
+	Name, Value, Default, ValidValues, ValueType string
+}
+
+// TopicList is a page of 5.5.3.
+type TopicList struct {
+	Total  int     // user topics
+	Topics []Topic // the page, sorted by name
+	// MaxPartitions is the instance's partition_num (0 if unknown); RemainPartitions what is left.
+	MaxPartitions, RemainPartitions int
+}
+
+// List returns the user topics of the instance (internal topics are not listed), sorted by name,
+// the page from offset of at most limit topics (all with limit 0), with their settings as the
+// cluster applies them.
+func (s *Service) List(ctx context.Context, projectID, instanceID string, offset, limit int) (TopicList, error) {
+	in, c, err := s.cluster(ctx, projectID, instanceID, false)
+	if err != nil {
+		return TopicList{}, err
+	}
+	all, err := c.Topics(ctx)
+	if err != nil {
+		return TopicList{}, clusterErr("", err)
+	}
+	var user []kafkaops.Topic
+	for _, t := range all {
+		if !internal(t) {
+			user = append(user, t)
+		}
+	}
+	out := TopicList{Total: len(user), MaxPartitions: s.partitionLimit(in), Topics: []Topic{}}
+	if out.MaxPartitions > 0 {
+		out.RemainPartitions = max(0, out.MaxPartitions-userPartitions(all))
+	}
+	if offset >= len(user) {
+		return out, nil
+	}
+	page := user[offset:]
+	if limit > 0 {
+		page = page[:min(limit, len(page))]
+	}
+	names := make([]string, len(page))
+	for i, t := range page {
+		names[i] = t.Name
+	}
+	configs, err := c.DescribeTopicConfigs(ctx, configNames(), names...)
+	if err != nil {
+		return TopicList{}, clusterErr("", err)
+	}
+	for _, t := range page {
+		tc := configs[t.Name]
+		if tc.Err != nil {
+			if errors.Is(tc.Err, kerr.UnknownTopicOrPartition) {
+				out.Total-- // deleted since the metadata was read
+				continue
+			}
+			return TopicList{}, clusterErr(t.Name, tc.Err)
+		}
+		out.Topics = append(out.Topics, topicOf(t, tc))
+	}
+	return out, nil
+}
+
+// configNames are the topic configs a listing reads.
+func configNames() []string {
+	names := []string{cfgRetentionMS, cfgMinISR, cfgFlush}
+	for _, o := range otherConfigs {
+		if !slices.Contains(names, o.Name) {
+			names = append(names, o.Name)
+		}
+	}
+	return names
+}
+
+func topicOf(t kafkaops.Topic, tc kafkaops.TopicConfigs) Topic {
+	out := Topic{Name: t.Name, Partitions: len(t.Partitions), Replication: t.ReplicationFactor(), RetentionHours: -1}
+	if ms, err := strconv.ParseInt(tc.Configs[cfgRetentionMS].Value, 10, 64); err == nil && ms >= 0 {
+		out.RetentionHours = ms / hourMS
+	}
+	isr, _ := strconv.Atoi(tc.Configs[cfgMinISR].Value)
+	out.SyncReplication = isr >= syncReplicationISR
+	out.SyncMessageFlush = tc.Configs[cfgFlush].Value == "1"
+	for _, o := range otherConfigs {
+		v := tc.Configs[o.Name]
+		out.OtherConfigs = append(out.OtherConfigs, ConfigValue{Name: o.Name, Value: v.Value, Default: v.Default, ValidValues: o.ValidValues, ValueType: o.ValueType})
+	}
+	return out
+}
+
+// UpdateTopic is one entry of 5.5.4's topics: only the fields given change.
+type UpdateTopic struct {
+	ID                  string        `json:"id"`
+	RetentionTime       *int32        `json:"retention_time"`
+	SyncReplication     *FlexBool     `json:"sync_replication"`
+	SyncMessageFlush    *FlexBool     `json:"sync_message_flush"`
+	NewPartitionNumbers *int32        `json:"new_partition_numbers"`
+	NewPartitionBrokers []int32       `json:"new_partition_brokers"`
+	TopicOtherConfigs   []OtherConfig `json:"topic_other_configs"`
+	TopicDesc           *string       `json:"topic_desc"`
+}
+
+// topicChange is what one UpdateTopic does to the cluster.
+type topicChange struct {
+	topic      string
+	set        map[string]string
+	remove     []string
+	partitions int32     // the new total, 0 for no change
+	assignment [][]int32 // replicas of the new partitions, empty to let the cluster place them
+}
+
+// Update modifies topics (5.5.4): configs, and more partitions with new_partition_numbers (the new
+// total; new_partition_brokers places the new partitions' replicas on those brokers, round-robin).
+// Every entry is validated before any is applied; they are then applied in order, and the first the
+// cluster refuses ends the call (the ones before it are applied).
+func (s *Service) Update(ctx context.Context, projectID, instanceID string, topics []UpdateTopic) error {
+	in, c, err := s.cluster(ctx, projectID, instanceID, true)
+	if err != nil {
+		return err
+	}
+	if len(topics) == 0 {
+		return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: topics must name at least one topic.")
+	}
+	all, err := c.Topics(ctx)
+	if err != nil {
+		return clusterErr("", err)
+	}
+	byName := map[string]kafkaops.Topic{}
+	for _, t := range all {
+		byName[t.Name] = t
+	}
+	var changes []topicChange
+	adding := 0
+	seen := map[string]bool{}
+	for _, u := range topics {
+		if seen[u.ID] {
+			return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: topic %s is named twice.", u.ID)
+		}
+		seen[u.ID] = true
+		t, ok := byName[u.ID]
+		if !ok {
+			return dms.Errorf(dms.CodeTopicNotExist, "The topic does not exist: %s.", u.ID)
+		}
+		if internal(t) {
+			return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: %s is an internal topic of Kafka and cannot be modified.", u.ID)
+		}
+		ch, err := planUpdate(u, t, in)
+		if err != nil {
+			return err
+		}
+		if ch.partitions > 0 {
+			adding += int(ch.partitions) - len(t.Partitions)
+		}
+		changes = append(changes, ch)
+	}
+	if adding > 0 {
+		if err := s.checkQuota(in, all, adding); err != nil {
+			return err
+		}
+	}
+	for _, ch := range changes {
+		if err := c.AlterTopicConfigs(ctx, ch.topic, ch.set, ch.remove); err != nil {
+			return clusterErr(ch.topic, err)
+		}
+		if ch.partitions > 0 {
+			if err := c.AddPartitions(ctx, ch.topic, ch.partitions, ch.assignment); err != nil {
+				return clusterErr(ch.topic, err)
+			}
+		}
+	}
+	return nil
+}
+
+// planUpdate validates one UpdateTopic of topic t.
+func planUpdate(u UpdateTopic, t kafkaops.Topic, in dms.Instance) (topicChange, error) {
+	ch := topicChange{topic: u.ID, set: map[string]string{}}
+	rf := t.ReplicationFactor()
+	if err := checkDescription(u.TopicDesc); err != nil {
+		return ch, err
+	}
+	others, err := otherConfigValues(u.TopicOtherConfigs, rf)
+	if err != nil {
+		return ch, err
+	}
+	for k, v := range others {
+		ch.set[k] = v
+	}
+	if u.RetentionTime != nil {
+		if err := checkRetention(*u.RetentionTime); err != nil {
+			return ch, err
+		}
+		ch.set[cfgRetentionMS] = strconv.FormatInt(int64(*u.RetentionTime)*hourMS, 10)
+	}
+	if u.SyncReplication != nil {
+		isr, err := syncReplicationConfig(bool(*u.SyncReplication), rf, others)
+		if err != nil {
+			return ch, err
+		}
+		ch.set[cfgMinISR] = isr
+	}
+	if u.SyncMessageFlush != nil {
+		if *u.SyncMessageFlush {
+			ch.set[cfgFlush] = "1"
+		} else {
+			ch.remove = append(ch.remove, cfgFlush)
+		}
+	}
+	if u.NewPartitionNumbers != nil {
+		n := *u.NewPartitionNumbers
+		if err := checkPartitions(n, MaxPartitions); err != nil {
+			return ch, err
+		}
+		current := int32(len(t.Partitions))
+		if n < current {
+			return ch, dms.Errorf(dms.CodeTopicPartitionInvalid, "The partitions of topic %s can only be increased: it has %d, new_partition_numbers is %d.", u.ID, current, n)
+		}
+		if n > current {
+			ch.partitions = n
+			a, err := assign(u.NewPartitionBrokers, int(n-current), rf, in)
+			if err != nil {
+				return ch, err
+			}
+			ch.assignment = a
+		}
+	}
+	return ch, nil
+}
+
+// assign places n new partitions of rf replicas on brokers, round-robin (partition i's replicas are
+// brokers[i], brokers[i+1], ... modulo their count; its leader the first). No brokers: the cluster
+// places them.
+func assign(brokers []int32, n, rf int, in dms.Instance) ([][]int32, error) {
+	if len(brokers) == 0 {
+		return nil, nil
+	}
+	seen := map[int32]bool{}
+	for _, b := range brokers {
+		if !slices.ContainsFunc(in.Brokers, func(x dms.BrokerAddr) bool { return x.ID == b }) {
+			return nil, dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: new_partition_brokers names broker %d, which the instance does not have (its brokers are 0-%d).", b, len(in.Brokers)-1)
+		}
+		if seen[b] {
+			return nil, dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: new_partition_brokers names broker %d twice.", b)
+		}
+		seen[b] = true
+	}
+	if len(brokers) < rf {
+		return nil, dms.Errorf(dms.CodeTopicReplicaTooMany, "Replication factor larger than available brokers: the topic has %d replicas, new_partition_brokers names %d brokers.", rf, len(brokers))
+	}
+	out := make([][]int32, n)
+	for i := range out {
+		for j := range rf {
+			out[i] = append(out[i], brokers[(i+j)%len(brokers)])
+		}
+	}
+	return out, nil
+}
+
+// AddPartitions is 7.2.2.1: the topic's new total partition count, above the current one and at
+// most 100 (the reference's limit for this API).
+func (s *Service) AddPartitions(ctx context.Context, projectID, instanceID, topic string, total *int32) error {
+	in, c, err := s.cluster(ctx, projectID, instanceID, true)
+	if err != nil {
+		return err
+	}
+	if total == nil {
+		return dms.Errorf(dms.CodeTopicPartitionInvalid, "The total number of partitions (partition) is required.")
+	}
+	if err := checkPartitions(*total, maxPartitionsV1); err != nil {
+		return err
+	}
+	all, err := c.Topics(ctx)
+	if err != nil {
+		return clusterErr(topic, err)
+	}
+	i := slices.IndexFunc(all, func(t kafkaops.Topic) bool { return t.Name == topic })
+	if i < 0 {
+		return dms.Errorf(dms.CodeTopicNotExist, "The topic does not exist: %s.", topic)
+	}
+	if internal(all[i]) {
+		return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: %s is an internal topic of Kafka and cannot be modified.", topic)
+	}
+	current := int32(len(all[i].Partitions))
+	if *total <= current {
+		return dms.Errorf(dms.CodeTopicPartitionInvalid, "The number of partitions must be larger than the current %d of topic %s, got %d.", current, topic, *total)
+	}
+	if err := s.checkQuota(in, all, int(*total-current)); err != nil {
+		return err
+	}
+	return clusterErr(topic, c.AddPartitions(ctx, topic, *total, nil))
+}
+
+// DeleteResult is one topic of 5.5.5's answer.
+type DeleteResult struct {
+	Name    string
+	Success bool
+}
+
+// Delete deletes topics (5.5.5, 7.1.1.9), each on its own: one result per distinct name, in the
+// order given. A topic that does not exist, or an internal topic, is not deleted (Success false).
+func (s *Service) Delete(ctx context.Context, projectID, instanceID string, names []string) ([]DeleteResult, error) {
+	_, c, err := s.cluster(ctx, projectID, instanceID, true)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: topics must name at least one topic.")
+	}
+	all, err := c.Topics(ctx)
+	if err != nil {
+		return nil, clusterErr("", err)
+	}
+	byName := map[string]kafkaops.Topic{}
+	for _, t := range all {
+		byName[t.Name] = t
+	}
+	var out []DeleteResult
+	var deletable []string
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		out = append(out, DeleteResult{Name: n})
+		t, ok := byName[n]
+		switch {
+		case !ok:
+			s.log.Info("topic not deleted: it does not exist", "instance_id", instanceID, "topic", n)
+		case internal(t):
+			s.log.Info("topic not deleted: internal topic", "instance_id", instanceID, "topic", n)
+		default:
+			deletable = append(deletable, n)
+		}
+	}
+	deleted, err := c.DeleteTopics(ctx, deletable...)
+	if err != nil && deleted == nil {
+		return nil, clusterErr("", err)
+	}
+	if err != nil { // deleted, but not yet gone from the metadata: reported as deleted
+		s.log.Warn("deleted topics still in the metadata", "instance_id", instanceID, "err", err)
+	}
+	for _, d := range deleted {
+		i := slices.IndexFunc(out, func(r DeleteResult) bool { return r.Name == d.Name })
+		out[i].Success = d.Err == nil
+		if d.Err != nil {
+			s.log.Info("topic not deleted", "instance_id", instanceID, "topic", d.Name, "err", d.Err)
+		}
+	}
+	return out, nil
+}
+
+// topic describes an existing topic (internal ones too: they can be looked at).
+func (s *Service) topic(ctx context.Context, c *kafkaops.Client, name string) (kafkaops.Topic, error) {
+	t, err := c.DescribeTopic(ctx, name)
+	return t, clusterErr(name, err)
+}
+
+// Partitions returns the offsets of every partition of a topic (5.5.6), sorted by partition.
+func (s *Service) Partitions(ctx context.Context, projectID, instanceID, topic string) ([]kafkaops.PartitionOffsets, error) {
+	_, c, err := s.cluster(ctx, projectID, instanceID, false)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := c.TopicOffsets(ctx, topic)
+	if err != nil {
+		return nil, clusterErr(topic, err)
+	}
+	for _, p := range ps {
+		if p.Err != nil {
+			return nil, clusterErr(topic, fmt.Errorf("partition %d of %s: %w", p.Partition, topic, p.Err))
+		}
+	}
+	return ps, nil
+}
+
+// Producers returns the producers with state on the topic's partitions (5.5.7): idempotent and
+// transactional ones on Apache Kafka, transactional ones in a transaction on kfake (see
+// kafkaops.Client.TopicProducers).
+func (s *Service) Producers(ctx context.Context, projectID, instanceID, topic string) ([]kafkaops.Producer, error) {
+	_, c, err := s.cluster(ctx, projectID, instanceID, false)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := c.TopicProducers(ctx, topic)
+	return ps, clusterErr(topic, err)
+}
+
+// Detail returns a topic's partitions with their replicas, offsets and sizes, and the consumer
+// groups subscribed to it (5.5.8).
+func (s *Service) Detail(ctx context.Context, projectID, instanceID, topic string) (kafkaops.TopicDetail, error) {
+	_, c, err := s.cluster(ctx, projectID, instanceID, false)
+	if err != nil {
+		return kafkaops.TopicDetail{}, err
+	}
+	d, err := c.DescribeTopicDetail(ctx, topic)
+	if err != nil {
+		return d, clusterErr(topic, err)
+	}
+	if d.Incomplete != nil {
+		s.log.Warn("topic detail: groups listed partially", "instance_id", instanceID, "topic", topic, "err", d.Incomplete)
+	}
+	return d, nil
+}
+
+// Describe returns a topic's partitions and replicas (the SDK's ShowKafkaTopicDetail).
+func (s *Service) Describe(ctx context.Context, projectID, instanceID, topic string) (kafkaops.Topic, error) {
+	_, c, err := s.cluster(ctx, projectID, instanceID, false)
+	if err != nil {
+		return kafkaops.Topic{}, err
+	}
+	return s.topic(ctx, c, topic)
+}
+
+// SetAutoCreate is 5.2.4: automatic topic creation on or off, applied by a rolling restart (see
+// instances.Service.SetAutoCreateTopics).
+func (s *Service) SetAutoCreate(ctx context.Context, projectID, instanceID string, who instances.Actor, enable bool) error {
+	_, _, err := s.instances.SetAutoCreateTopics(ctx, projectID, instanceID, who, enable)
+	return err
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"github.com/opendms/opendms/internal/testlock"
 	"log/slog"
 	"math/big"
 	"os"
@@ -33,6 +34,7 @@ var (
 // requireKafka fetches the jars once for the whole package and fails the test if it cannot.
 func requireKafka(t testing.TB) {
 	t.Helper()
+	testlock.JVM(t) // one package at a time runs brokers on this machine
 	fetchOnce.Do(func() {
 		if _, err := checkJava(os.Getenv("JAVA_HOME")); err != nil {
 			fetchErr = err
