@@ -113,6 +113,8 @@ func Dial(seeds []string, opts ...Option) (*Client, error) {
 		kgo.DialTimeout(cfg.dialTimeout),
 		// Requests are bounded by the call's context; kgo's own retry budget matches it.
 		kgo.RetryTimeout(cfg.requestTimeout),
+		// Produce (5.5.1) may name the partition; other records keep kgo's default placement.
+		kgo.RecordPartitioner(producePartitioner()),
 	}
 	if cfg.logger != nil {
 		kopts = append(kopts, kgo.WithLogger(newSlogAdapter(cfg.logger)))

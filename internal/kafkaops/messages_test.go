@@ -1,0 +1,189 @@
+package kafkaops
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// msgProduceAt writes n records to one partition with timestamps base+i*step ms and values "v<i>".
+func msgProduceAt(tb testing.TB, seeds []string, topic string, partition int32, n int, base time.Time, step time.Duration) {
+	tb.Helper()
+	p, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer p.Close()
+	rs := make([]*kgo.Record, n)
+	for i := range rs {
+		rs[i] = &kgo.Record{Topic: topic, Partition: partition, Timestamp: base.Add(time.Duration(i) * step),
+			Key: fmt.Appendf(nil, "k%d", i), Value: fmt.Appendf(nil, "v%d", i)}
+	}
+	if err := p.ProduceSync(testCtx(tb), rs...).FirstErr(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func TestProduceExplicitPartitionAndHeaders(t *testing.T) {
+	c, cl := newCluster(t, 3, nil)
+	createTopic(t, cl, "t", 3, 1)
+	ctx := testCtx(t)
+	for p := range int32(3) {
+		for i := range 3 {
+			got, err := cl.Produce(ctx, ProduceInput{Topic: "t", Partition: p, Key: []byte("k"), Value: fmt.Appendf(nil, "%d-%d", p, i),
+				Headers: []Header{{Key: "h", Value: []byte("x")}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Partition != p || got.Offset != int64(i) || time.Since(time.UnixMilli(got.Timestamp)) > time.Minute {
+				t.Fatalf("produced %+v, want partition %d offset %d", got, p, i)
+			}
+		}
+	}
+	// Without a partition, keyed records land where Kafka's hash puts them (all on one partition).
+	var where []int32
+	for range 5 {
+		got, err := cl.Produce(ctx, ProduceInput{Topic: "t", Partition: -1, Key: []byte("same"), Value: []byte("x")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		where = append(where, got.Partition)
+	}
+	if len(slices.Compact(slices.Clone(where))) != 1 {
+		t.Fatalf("keyed records spread over %v", where)
+	}
+	if _, err := cl.Produce(ctx, ProduceInput{Topic: "t", Partition: 7, Value: []byte("x")}); err == nil {
+		t.Fatal("produced to partition 7 of 3")
+	}
+	if _, err := cl.Produce(ctx, ProduceInput{Topic: "t", Partition: 0, Value: make([]byte, 2<<20)}); !errors.Is(err, kerr.MessageTooLarge) {
+		t.Fatalf("2 MiB record: %v", err)
+	}
+
+	// Read back with headers.
+	var got []Record
+	_, err := cl.Scan(ctx, "t", []OffsetRange{{Partition: 1, Start: 0, End: 3}}, ScanOptions{}, func(r *Record) bool {
+		got = append(got, *r)
+		return true
+	})
+	if err != nil || len(got) != 3 || string(got[2].Value) != "1-2" || string(got[0].Key) != "k" ||
+		len(got[0].Headers) != 1 || got[0].Headers[0].Key != "h" || string(got[0].Headers[0].Value) != "x" {
+		t.Fatalf("scan: %+v %v", got, err)
+	}
+	_ = c
+}
+
+func TestScanAndTimeRange(t *testing.T) {
+	c, cl := newCluster(t, 3, nil)
+	createTopic(t, cl, "t", 2, 1)
+	base := time.UnixMilli(1_700_000_000_000)
+	msgProduceAt(t, c.ListenAddrs(), "t", 0, 5000, base, time.Millisecond)
+	msgProduceAt(t, c.ListenAddrs(), "t", 1, 100, base, 10*time.Millisecond)
+	ctx := testCtx(t)
+
+	rs, err := cl.TimeRange(ctx, "t", base.Add(100*time.Millisecond).UnixMilli(), base.Add(199*time.Millisecond).UnixMilli())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []OffsetRange{{0, 100, 200}, {1, 10, 20}}
+	if !slices.Equal(rs, want) {
+		t.Fatalf("time range %v, want %v", rs, want)
+	}
+	open, err := cl.TimeRange(ctx, "t", 0, -1)
+	if err != nil || !slices.Equal(open, []OffsetRange{{0, 0, 5000}, {1, 0, 100}}) {
+		t.Fatalf("open time range %v %v", open, err)
+	}
+	if _, err := cl.TimeRange(ctx, "nope", 0, -1); !errors.Is(err, kerr.UnknownTopicOrPartition) {
+		t.Fatalf("unknown topic: %v", err)
+	}
+
+	tests := []struct {
+		name     string
+		o        ScanOptions
+		records  int64
+		stopped  string
+		firstOff int64 // first offset visited in partition 0
+	}{
+		{"forward", ScanOptions{}, 5100, StopNone, 0},
+		{"backward", ScanOptions{Backward: true, Chunk: 100}, 5100, StopNone, 4900},
+		{"records bound", ScanOptions{MaxRecords: 1000}, 1000, StopRecords, 0},
+		{"bytes bound", ScanOptions{MaxBytes: 100}, 0, StopBytes, 0},
+		{"backward bound", ScanOptions{Backward: true, Chunk: 256, MaxRecords: 200}, 200, StopRecords, 4900},
+		{"bound at the end", ScanOptions{MaxRecords: 5100}, 5100, StopNone, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			seen := map[int32][]int64{}
+			res, err := cl.Scan(ctx, "t", open, tt.o, func(r *Record) bool {
+				if string(r.Value) != fmt.Sprintf("v%d", r.Offset) {
+					t.Errorf("offset %d has %q", r.Offset, r.Value)
+				}
+				seen[r.Partition] = append(seen[r.Partition], r.Offset)
+				return true
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Stopped != tt.stopped || (tt.records > 0 && res.Records != tt.records) {
+				t.Fatalf("result %+v, want %d records stopped %q", res, tt.records, tt.stopped)
+			}
+			if len(seen[0]) > 0 && seen[0][0] != tt.firstOff {
+				t.Fatalf("first offset of partition 0: %d, want %d", seen[0][0], tt.firstOff)
+			}
+			if tt.stopped == StopNone {
+				for p, r := range open {
+					got := slices.Sorted(slices.Values(seen[int32(p)]))
+					if int64(len(got)) != r.Len() || got[0] != 0 || got[len(got)-1] != r.End-1 {
+						t.Fatalf("partition %d: %d offsets", p, len(got))
+					}
+				}
+			}
+		})
+	}
+
+	// Time bound.
+	res, err := cl.Scan(ctx, "t", open, ScanOptions{MaxTime: time.Nanosecond}, func(*Record) bool { return true })
+	if err != nil || res.Stopped != StopTime {
+		t.Fatalf("time bound: %+v %v", res, err)
+	}
+
+	// Point reads, earliest and latest.
+	r, found, err := cl.ReadOne(ctx, "t", 0, 4321)
+	if err != nil || !found || string(r.Value) != "v4321" || r.Timestamp != base.Add(4321*time.Millisecond).UnixMilli() {
+		t.Fatalf("read one: %+v %v %v", r, found, err)
+	}
+	off, ts, err := cl.EarliestRecord(ctx, "t", 1)
+	if err != nil || off != 0 || ts != base.UnixMilli() {
+		t.Fatalf("earliest: %d %d %v", off, ts, err)
+	}
+	last, b, ok, err := cl.LatestRecord(ctx, "t", 1)
+	if err != nil || !ok || last.Offset != 99 || b.End != 100 || last.Timestamp != base.Add(990*time.Millisecond).UnixMilli() {
+		t.Fatalf("latest: %+v %v %v %v", last, b, ok, err)
+	}
+	if _, _, _, err := cl.LatestRecord(ctx, "t", 9); !errors.Is(err, ErrUnknownPartition) {
+		t.Fatalf("latest of partition 9: %v", err)
+	}
+
+	// DeleteRecords moves the start; a read before it starts at the new start.
+	dr, err := cl.DeleteRecords(ctx, "t", map[int32]int64{0: 1000, 1: 500})
+	if err != nil || len(dr) != 2 || dr[0].Err != nil || dr[0].LowWatermark != 1000 || !errors.Is(dr[1].Err, kerr.OffsetOutOfRange) {
+		t.Fatalf("delete records: %+v %v", dr, err)
+	}
+	off, _, err = cl.EarliestRecord(ctx, "t", 0)
+	if err != nil || off != 1000 {
+		t.Fatalf("earliest after delete: %d %v", off, err)
+	}
+	var first int64 = -1
+	if _, err := cl.Scan(ctx, "t", []OffsetRange{{0, 0, 5000}}, ScanOptions{}, func(r *Record) bool {
+		if first < 0 {
+			first = r.Offset
+		}
+		return true
+	}); err != nil || first != 1000 {
+		t.Fatalf("scan from a deleted start begins at %d (%v)", first, err)
+	}
+}

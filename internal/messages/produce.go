@@ -1,0 +1,115 @@
+package messages
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/kafkaops"
+)
+
+// Property is one entry of 5.5.1's property_list.
+type Property struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// ProduceRequest is the body of 5.5.1.
+type ProduceRequest struct {
+	Topic      string     `json:"topic"`
+	Body       string     `json:"body"`
+	Properties []Property `json:"property_list"`
+}
+
+// The properties 5.5.1 names (matched without regard to case). Any other property becomes a record
+// header named as the property, so that a console-style producer can set headers too.
+const (
+	PropertyKey       = "KEY"
+	PropertyPartition = "PARTITION"
+)
+
+// Produce writes one message (5.5.1) and returns where it was written, once every in-sync replica
+// has it. KEY sets the record key (an empty value means no key), PARTITION the partition (empty or
+// -1: chosen by the key's hash, or spread when there is no key), and any other property a header.
+// A topic that does not exist is 400 DMS.00400876, unless the instance creates topics automatically
+// (enable_auto_topic), where producing creates it as any Kafka producer's would.
+func (s *Service) Produce(ctx context.Context, projectID, instanceID string, req ProduceRequest) (kafkaops.Produced, error) {
+	in, err := produceInput(req)
+	if err != nil {
+		return kafkaops.Produced{}, err
+	}
+	inst, c, err := s.instances.ClusterClient(ctx, projectID, instanceID)
+	if err != nil {
+		return kafkaops.Produced{}, err
+	}
+	n, err := s.partitions(ctx, c, inst.ID, in.Topic, false)
+	if isCode(err, dms.CodeTopicNotExist) && inst.EnableAutoTopic {
+		// As any producer of such a cluster: the topic is created with the brokers' defaults.
+		if n, err = c.AutoCreateTopic(ctx, in.Topic); err != nil {
+			return kafkaops.Produced{}, clusterErr(in.Topic, -1, err)
+		}
+		s.topics.put(inst.ID, in.Topic, n)
+	}
+	if err != nil {
+		return kafkaops.Produced{}, err
+	}
+	if in.Partition >= n { // partitions may have been added since the count was cached
+		if n, err = s.partitions(ctx, c, inst.ID, in.Topic, true); err != nil {
+			return kafkaops.Produced{}, err
+		}
+		if in.Partition >= n {
+			return kafkaops.Produced{}, invalid("PARTITION %d does not exist: topic %s has %d partitions", in.Partition, in.Topic, n)
+		}
+	}
+	out, err := c.Produce(ctx, in)
+	if err != nil {
+		return kafkaops.Produced{}, clusterErr(in.Topic, -1, err)
+	}
+	return out, nil
+}
+
+// produceInput validates a 5.5.1 body into the record to write.
+func produceInput(req ProduceRequest) (kafkaops.ProduceInput, error) {
+	in := kafkaops.ProduceInput{Topic: req.Topic, Partition: -1, Value: []byte(req.Body)}
+	if strings.TrimSpace(req.Topic) == "" {
+		return in, invalid("topic is required")
+	}
+	var sawKey, sawPartition bool
+	for i, p := range req.Properties {
+		switch {
+		case strings.EqualFold(p.Name, PropertyKey):
+			if sawKey {
+				return in, invalid("property_list names KEY twice")
+			}
+			sawKey = true
+			if p.Value != "" {
+				in.Key = []byte(p.Value)
+			}
+		case strings.EqualFold(p.Name, PropertyPartition):
+			if sawPartition {
+				return in, invalid("property_list names PARTITION twice")
+			}
+			sawPartition = true
+			if v := strings.TrimSpace(p.Value); v != "" {
+				n, err := strconv.ParseInt(v, 10, 32)
+				if err != nil || n < -1 {
+					return in, invalid("PARTITION must be a partition number, got %q", p.Value)
+				}
+				in.Partition = int32(n)
+			}
+		case p.Name == "":
+			return in, invalid("property_list[%d] has no name", i)
+		default:
+			in.Headers = append(in.Headers, kafkaops.Header{Key: p.Name, Value: []byte(p.Value)})
+		}
+	}
+	return in, nil
+}
+
+// isCode says whether err is the DMS error of code.
+func isCode(err error, code string) bool {
+	var de *dms.Error
+	return errors.As(err, &de) && de.Code == code
+}
