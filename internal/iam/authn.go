@@ -157,7 +157,7 @@ func (s *Service) Authorize(ctx context.Context, p Principal, projectID, action 
 		return dms.Errorf(dms.CodeTokenProjectMismatch, "The project ID in the path does not match the project the credentials are scoped to.")
 	}
 	denied := dms.Errorf(dms.CodeAuthorizationDenied, "Authorization denied: no access to project %s.", projectID)
-	proj, err := s.store.GetProject(ctx, projectID)
+	proj, err := s.project(ctx, projectID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && proj.DomainID != p.User.DomainID) {
 		return denied
 	}
@@ -325,4 +325,17 @@ func (s *Service) PruneTokens(ctx context.Context) (int, error) {
 func hashToken(t string) string {
 	sum := sha256.Sum256([]byte(strings.TrimSpace(t)))
 	return hex.EncodeToString(sum[:])
+}
+
+// project reads a project through a cache: every authorized request looks its project up, and
+// projects are never changed or deleted once created.
+func (s *Service) project(ctx context.Context, id string) (dms.Project, error) {
+	if p, ok := s.projects.Load(id); ok {
+		return p.(dms.Project), nil
+	}
+	p, err := s.store.GetProject(ctx, id)
+	if err == nil {
+		s.projects.Store(id, p)
+	}
+	return p, err
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/opendms/opendms/internal/dms"
@@ -33,6 +34,8 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	creds  *credCache
+	// projects caches projects by id (they are immutable; see project).
+	projects sync.Map
 }
 
 // New creates the service and (re)seeds the system roles.

@@ -310,6 +310,7 @@ func (s *Service) runDelete(ctx context.Context, t dms.Task) error {
 	if err := s.store.DeleteInstanceTasks(ctx, in.ID); err != nil {
 		return err
 	}
+	s.records.drop(in.ID)
 	return s.store.DeleteInstance(ctx, in.ID)
 }
 

@@ -63,6 +63,8 @@ type Service struct {
 	// mu serializes read-modify-write of instance records (handlers and tasks both change them).
 	mu sync.Mutex
 
+	records *records // instance records by id, written through
+
 	clientsMu sync.Mutex
 	clients   map[string]*kafkaops.Client
 
@@ -104,7 +106,7 @@ func New(cfg Config, st store.Store, engines map[string]engine.Engine, defaultEn
 		return nil, err
 	}
 	s := &Service{cfg: cfg, store: st, engines: engines, engine: defaultEngine, cat: cat, runner: runner, sealer: sealer,
-		log: log, pool: pool, now: time.Now, clients: map[string]*kafkaops.Client{}, stop: make(chan struct{})}
+		log: log, pool: pool, now: time.Now, records: newRecords(2 * time.Second), clients: map[string]*kafkaops.Client{}, stop: make(chan struct{})}
 	runner.Register(taskCreate, s.runCreate)
 	runner.Register(taskDelete, s.runDelete)
 	runner.Register(taskRestart, s.runRestart)
@@ -285,7 +287,7 @@ func (s *Service) dropClient(id string) {
 
 // Get returns an instance of a project; a missing (or deleted) instance is 404 DMS.00404022.
 func (s *Service) Get(ctx context.Context, projectID, id string) (dms.Instance, error) {
-	in, err := s.store.GetInstance(ctx, id)
+	in, err := s.load(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (in.ProjectID != projectID || in.Deleting)) {
 		return dms.Instance{}, dms.Errorf(dms.CodeInstanceNotFound, "This instance does not exist: %s.", id)
 	}
@@ -298,7 +300,7 @@ func (s *Service) Get(ctx context.Context, projectID, id string) (dms.Instance, 
 // Lookup returns an instance by id whatever its project (for the APIs without a project in the
 // path; the caller checks the principal may see that project).
 func (s *Service) Lookup(ctx context.Context, id string) (dms.Instance, error) {
-	in, err := s.store.GetInstance(ctx, id)
+	in, err := s.load(ctx, id)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && in.Deleting) {
 		return dms.Instance{}, dms.Errorf(dms.CodeInstanceNotFound, "This instance does not exist: %s.", id)
 	}
@@ -321,11 +323,13 @@ func (s *Service) update(ctx context.Context, id string, change func(*dms.Instan
 	}
 	in.UpdatedAt = s.now().UTC()
 	if err := s.store.UpdateInstance(ctx, in); err != nil {
+		s.records.drop(id)
 		if errors.Is(err, store.ErrConflict) {
 			return in, dms.Errorf(dms.CodeInstanceNameExists, "This instance name already exists: %s.", in.Name)
 		}
 		return in, err
 	}
+	s.records.put(in, s.now())
 	return in, nil
 }
 

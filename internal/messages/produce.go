@@ -64,6 +64,13 @@ func (s *Service) Produce(ctx context.Context, projectID, instanceID string, req
 		}
 	}
 	out, err := c.Produce(ctx, in)
+	if err != nil && in.Partition >= 0 {
+		// The cached count may be stale (the topic was recreated with fewer partitions): ask the
+		// cluster again so a partition that is gone is a 400, not a server error.
+		if fresh, perr := s.partitions(ctx, c, inst.ID, in.Topic, true); perr == nil && in.Partition >= fresh {
+			return kafkaops.Produced{}, invalid("PARTITION %d does not exist: topic %s has %d partitions", in.Partition, in.Topic, fresh)
+		}
+	}
 	if err != nil {
 		return kafkaops.Produced{}, clusterErr(in.Topic, -1, err)
 	}
