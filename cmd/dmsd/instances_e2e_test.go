@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -18,59 +16,16 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/opendms/opendms/client"
-	"github.com/opendms/opendms/internal/iam"
-	"github.com/opendms/opendms/internal/testlock"
 )
 
 // instanceE2E drives one engine through dmsd as a user would: create an instance over the API,
 // wait for RUNNING, produce with acks=all at the returned address, restart dmsd and find the
 // instance RUNNING with its data, then delete it and find nothing left.
 func instanceE2E(t *testing.T, engine string, readyTimeout time.Duration) {
-	if engine == "local" {
-		testlock.JVM(t) // one package at a time runs brokers on this machine
-	}
-	dir := t.TempDir()
-	// A /24 of its own, so parallel test packages never compete for a broker IP:9092.
-	pool := fmt.Sprintf("127.61.%d.0/24", rand.IntN(250))
-	args := []string{"--engine", engine}
-	env := []string{"DMS_CONFIG=" + writeConfig(t, "ip_pool: "+pool+"\n")}
-	// Brokers of the local engine outlive dmsd by design; a failing test must not leave them behind.
-	t.Cleanup(func() {
-		for _, pid := range processesUnder(dir) {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-	})
-	p := startDmsdWith(t, dir, args, false, env...)
-	creds, err := iam.ReadCredentials(filepath.Join(dir, "admin-credentials.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := client.New(client.Config{Endpoint: p.url(), AccessKey: creds.AccessKey, SecretKey: creds.SecretKey, ProjectID: creds.ProjectID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	var zones struct {
-		AvailableZones []struct {
-			ID string `json:"id"`
-		} `json:"available_zones"`
-	}
-	must(t, call(ctx, c, "GET", "/v2/available-zones", nil, &zones))
-	var created struct {
-		InstanceID string `json:"instance_id"`
-	}
-	start := time.Now()
-	must(t, call(ctx, c, "POST", "/v2/kafka/{project_id}/instances", map[string]any{
-		"name": "kafka-e2e", "engine": "kafka", "engine_version": "3.x", "broker_num": 3, "storage_space": 300,
-		"product_id": "c6.2u4g.cluster", "vpc_id": "v", "security_group_id": "s", "subnet_id": "n",
-		"available_zones": []string{zones.AvailableZones[0].ID}, "storage_spec_code": "dms.physical.storage.ultra.v2",
-	}, &created))
-	in := waitRunning(t, c, created.InstanceID, readyTimeout)
-	t.Logf("%s engine: create to RUNNING of 3 brokers took %s", engine, time.Since(start).Round(time.Millisecond))
-	seeds := strings.Split(in.ConnectAddress, ",")
-	for i := range seeds {
-		seeds[i] = net.JoinHostPort(seeds[i], "9092")
-	}
+	e := newE2E(t, engine, "127.61", "kafka-e2e", readyTimeout)
+	t.Logf("%s engine: create to RUNNING of 3 brokers took %s", engine, e.create.Round(time.Millisecond))
+	p, c, seeds, dir, ctx := e.p, e.c, e.seeds, e.dir, context.Background()
+	created := struct{ InstanceID string }{e.id}
 	produced := produceAcked(t, seeds, "e2e", 100)
 	logRSS(t, engine, p.cmd.Process.Pid, filepath.Join(dir, "instances", created.InstanceID))
 
@@ -101,8 +56,8 @@ func instanceE2E(t *testing.T, engine string, readyTimeout time.Duration) {
 	p.stop(t)
 
 	// dmsd restarts: the instance is RUNNING again with its data.
-	p = startDmsdWith(t, dir, args, false, env...)
-	c, _ = client.New(client.Config{Endpoint: p.url(), AccessKey: creds.AccessKey, SecretKey: creds.SecretKey, ProjectID: creds.ProjectID})
+	e.start(t)
+	p, c = e.p, e.c
 	waitRunning(t, c, created.InstanceID, readyTimeout)
 	if got := consumeAll(t, seeds, "e2e", 100); got != 100 {
 		t.Fatalf("after the dmsd restart %d of 100 acknowledged records are readable", got)

@@ -4,12 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net"
-	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,8 +15,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/opendms/opendms/client"
-	"github.com/opendms/opendms/internal/iam"
-	"github.com/opendms/opendms/internal/testlock"
 )
 
 // topicsE2E drives the topic APIs through dmsd on one engine and checks each effect with a franz-go
@@ -28,45 +22,9 @@ import (
 // producers, modify (configs and partitions), disk usage, delete, and automatic topic creation (a
 // rolling restart with the static auto.create.topics.enable).
 func topicsE2E(t *testing.T, engine string, readyTimeout time.Duration) {
-	if engine == "local" {
-		testlock.JVM(t) // one package at a time runs brokers on this machine
-	}
-	dir := t.TempDir()
-	pool := fmt.Sprintf("127.62.%d.0/24", rand.IntN(250))
-	args := []string{"--engine", engine}
-	env := []string{"DMS_CONFIG=" + writeConfig(t, "ip_pool: "+pool+"\n")}
-	t.Cleanup(func() {
-		for _, pid := range processesUnder(dir) {
-			syscall.Kill(pid, syscall.SIGKILL)
-		}
-	})
-	p := startDmsdWith(t, dir, args, false, env...)
-	defer p.stop(t)
-	creds, err := iam.ReadCredentials(filepath.Join(dir, "admin-credentials.json"))
-	must(t, err)
-	c, err := client.New(client.Config{Endpoint: p.url(), AccessKey: creds.AccessKey, SecretKey: creds.SecretKey, ProjectID: creds.ProjectID})
-	must(t, err)
-	ctx := context.Background()
-	var zones struct {
-		AvailableZones []struct {
-			ID string `json:"id"`
-		} `json:"available_zones"`
-	}
-	must(t, call(ctx, c, "GET", "/v2/available-zones", nil, &zones))
-	var created struct {
-		InstanceID string `json:"instance_id"`
-	}
-	must(t, call(ctx, c, "POST", "/v2/kafka/{project_id}/instances", map[string]any{
-		"name": "kafka-topics-e2e", "engine": "kafka", "engine_version": "3.x", "broker_num": 3, "storage_space": 300,
-		"product_id": "c6.2u4g.cluster", "vpc_id": "v", "security_group_id": "s", "subnet_id": "n",
-		"available_zones": []string{zones.AvailableZones[0].ID}, "storage_spec_code": "dms.physical.storage.ultra.v2",
-	}, &created))
-	id := created.InstanceID
-	in := waitRunning(t, c, id, readyTimeout)
-	seeds := strings.Split(in.ConnectAddress, ",")
-	for i := range seeds {
-		seeds[i] = net.JoinHostPort(seeds[i], "9092")
-	}
+	e := newE2E(t, engine, "127.62", "kafka-topics-e2e", readyTimeout)
+	defer e.p.stop(t)
+	c, id, seeds, ctx := e.c, e.id, e.seeds, context.Background()
 	kcl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RequiredAcks(kgo.AllISRAcks()))
 	must(t, err)
 	defer kcl.Close()
