@@ -135,3 +135,11 @@ type Task struct {
 
 // Finished reports whether the task has ended.
 func (t Task) Finished() bool { return t.Status == TaskSuccess || t.Status == TaskFailed }
+
+// TopicMeta is what OpenDMS keeps about a topic that Kafka has no place for.
+type TopicMeta struct {
+	InstanceID  string    `json:"instance_id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+}

@@ -17,6 +17,8 @@ import (
 	"github.com/opendms/opendms/internal/httpapi"
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
+	"github.com/opendms/opendms/internal/messages"
+	"github.com/opendms/opendms/internal/topics"
 	"github.com/opendms/opendms/internal/store/sqlite"
 	"github.com/opendms/opendms/internal/tasks"
 )
@@ -63,7 +65,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 		s.Close()
 		return nil, err
 	}
-	s.API = httpapi.New(httpapi.Config{Region: cfg.Region}, s.IAM, s.Instances, cat, log)
+	s.API = httpapi.New(httpapi.Config{Region: cfg.Region}, httpapi.Services{
+		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Messages: messages.New(s.Instances), Catalog: cat,
+	}, log)
 	return s, nil
 }
 
@@ -202,5 +206,5 @@ func RoutesOnly(cfg Config) (*httpapi.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return httpapi.New(httpapi.Config{Region: cfg.Region}, nil, nil, cat, slog.New(slog.DiscardHandler)), nil
+	return httpapi.New(httpapi.Config{Region: cfg.Region}, httpapi.Services{Catalog: cat}, slog.New(slog.DiscardHandler)), nil
 }

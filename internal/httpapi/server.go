@@ -36,11 +36,21 @@ type Server struct {
 }
 
 // New builds the server with every route of the table registered; routes without a handler answer 501.
-func New(cfg Config, iamSvc *iam.Service, inst *instances.Service, cat *catalog.Catalog, log *slog.Logger) *Server {
+// Services are what the handlers call. Instances, Topics and Messages may be nil where only the
+// route table is needed (`dmsd routes`).
+type Services struct {
+	IAM       *iam.Service
+	Instances *instances.Service
+	Topics    *topics.Service
+	Messages  *messages.Service
+	Catalog   *catalog.Catalog
+}
+
+func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 10 << 20
 	}
-	s := &Server{cfg: cfg, iam: iamSvc, instances: inst, topics: topics.New(inst), messages: messages.New(inst), catalog: cat, log: log, router: newRouter()}
+	s := &Server{cfg: cfg, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, messages: svc.Messages, catalog: svc.Catalog, log: log, router: newRouter()}
 	for _, spec := range routeTable {
 		s.router.add(spec, authSigned, nil)
 	}

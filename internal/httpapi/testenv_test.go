@@ -25,8 +25,10 @@ import (
 	"github.com/opendms/opendms/internal/engine/embedded"
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
+	"github.com/opendms/opendms/internal/messages"
 	"github.com/opendms/opendms/internal/store/sqlite"
 	"github.com/opendms/opendms/internal/tasks"
+	"github.com/opendms/opendms/internal/topics"
 )
 
 // testEnv is an in-process server on a temporary data dir, bootstrapped like dmsd does on first start.
@@ -86,7 +88,7 @@ func newTestEnv(t testing.TB) *testEnv {
 	if err := inst.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Config{Region: region}, iamSvc, inst, cat, log)
+	srv := New(Config{Region: region}, Services{IAM: iamSvc, Instances: inst, Topics: topics.New(inst, st), Messages: messages.New(inst), Catalog: cat}, log)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()

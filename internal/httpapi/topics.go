@@ -99,14 +99,18 @@ type topicView struct {
 	TopicType         int32                  `json:"topic_type"`
 	TopicOtherConfigs []topicOtherConfigView `json:"topic_other_configs"`
 	TopicDesc         string                 `json:"topic_desc"`
-	// CreatedAt is 0: Kafka keeps no creation time of a topic.
+	// CreatedAt (ms) is when the topic was created through the API; 0 for topics made by Kafka
+	// clients (Kafka keeps no creation time).
 	CreatedAt int64 `json:"created_at"`
 }
 
 func viewTopic(t topics.Topic) topicView {
 	v := topicView{Name: t.Name, Replication: int32(t.Replication), Partition: int32(t.Partitions), RetentionTime: i32(t.RetentionHours),
 		SyncReplication: t.SyncReplication, SyncMessageFlush: t.SyncMessageFlush, ExternalConfigs: map[string]any{},
-		TopicOtherConfigs: []topicOtherConfigView{}}
+		TopicOtherConfigs: []topicOtherConfigView{}, TopicDesc: t.Description}
+	if !t.CreatedAt.IsZero() {
+		v.CreatedAt = t.CreatedAt.UnixMilli()
+	}
 	for _, c := range t.OtherConfigs {
 		v.TopicOtherConfigs = append(v.TopicOtherConfigs, topicOtherConfigView{Name: c.Name, ValidValues: c.ValidValues,
 			DefaultValue: c.Default, ConfigType: "dynamic", Value: c.Value, ValueType: c.ValueType})

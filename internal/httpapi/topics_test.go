@@ -203,7 +203,7 @@ func TestTopicsCreateListValidate(t *testing.T) {
 		{"min.insync.replicas against sync_replication", model.CreateInstanceTopicReq{Id: "t-cfg", SyncReplication: tpBool(true), TopicOtherConfigs: &[]model.CreateInstanceTopicReqTopicOtherConfigs{
 			{Name: tpStr("min.insync.replicas"), Value: tpStr("1")}}}, 400, "DMS.00400063"},
 		{"existing topic", model.CreateInstanceTopicReq{Id: "orders"}, 409, "DMS.00409001"},
-		{"description", model.CreateInstanceTopicReq{Id: "t-desc", TopicDesc: tpStr("kept nowhere")}, 501, "DMS.00501900"},
+		{"description too long", model.CreateInstanceTopicReq{Id: "t-desc", TopicDesc: tpStr(strings.Repeat("d", 1025))}, 400, "DMS.00400062"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body := tc.body
@@ -256,7 +256,7 @@ func TestTopicsCreateListValidate(t *testing.T) {
 		{"sync_replication", deref(o.SyncReplication), true},
 		{"sync_message_flush", deref(o.SyncMessageFlush), true},
 		{"topic_type", deref(o.TopicType), int32(0)},
-		{"created_at", deref(o.CreatedAt), int64(0)},
+		{"created_at set (created through the API)", deref(o.CreatedAt) > 0, true},
 		{"max.message.bytes", deref(otherConfig(o, "max.message.bytes").Value), "1048576"},
 		{"max.message.bytes default", deref(otherConfig(o, "max.message.bytes").DefaultValue), "10485760"},
 		{"max.message.bytes valid", deref(otherConfig(o, "max.message.bytes").ValidValues), "[0...10485760]"},
@@ -411,7 +411,7 @@ func TestTopicsModifyAndPartitions(t *testing.T) {
 		{"sync replication of 1 replica", []model.UpdateInstanceTopicReqTopics{{Id: "events", SyncReplication: tpBool(true)}}, 400, "DMS.00400103"},
 		{"bad config", []model.UpdateInstanceTopicReqTopics{{Id: "events", TopicOtherConfigs: &[]model.UpdateInstanceTopicReqTopicOtherConfigs{{Name: tpStr("retention.ms"), Value: tpStr("1")}}}}, 400, "DMS.00400063"},
 		{"named twice", []model.UpdateInstanceTopicReqTopics{{Id: "events", RetentionTime: tpI32(2)}, {Id: "events", RetentionTime: tpI32(3)}}, 400, "DMS.00400062"},
-		{"description", []model.UpdateInstanceTopicReqTopics{{Id: "events", TopicDesc: tpStr("x")}}, 501, "DMS.00501900"},
+		{"description too long", []model.UpdateInstanceTopicReqTopics{{Id: "events", TopicDesc: tpStr(strings.Repeat("d", 1025))}}, 400, "DMS.00400062"},
 	} {
 		t.Run(tc.name, func(t *testing.T) { sdkErr(t, upd(tc.topics...), tc.status, tc.code) })
 	}
@@ -679,6 +679,36 @@ func TestTopicsAutoCreate(t *testing.T) {
 	wantDMSError(t, resp.StatusCode, body, 400, "DMS.00400062")
 	resp, body = te.do(t, "POST", "/v2/"+te.ProjectID+"/instances/"+te.id+"/autotopic", []byte(`{"enable_auto_topic":"yes"}`))
 	wantDMSError(t, resp.StatusCode, body, 400, "DMS.00400085")
+}
+
+// A topic's description and creation time are kept beside the cluster: listed, changed by 5.5.4,
+// and gone with the topic.
+func TestTopicDescriptionAndCreationTime(t *testing.T) {
+	te := newTopicEnv(t, "kafka-topics-5")
+	before := time.Now().Add(-time.Second).UnixMilli()
+	te.create(t, &model.CreateInstanceTopicReq{Id: "described", TopicDesc: tpStr("orders of the shop")})
+	got := te.list(t)["described"]
+	if deref(got.TopicDesc) != "orders of the shop" || deref(got.CreatedAt) < before || deref(got.CreatedAt) > time.Now().UnixMilli() {
+		t.Fatalf("listed: desc %q created_at %d", deref(got.TopicDesc), deref(got.CreatedAt))
+	}
+	created := deref(got.CreatedAt)
+	if _, err := te.sdk.UpdateInstanceTopic(&model.UpdateInstanceTopicRequest{InstanceId: te.id, Body: &model.UpdateInstanceTopicReq{
+		Topics: &[]model.UpdateInstanceTopicReqTopics{{Id: "described", TopicDesc: tpStr("renamed purpose")}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := te.list(t)["described"]; deref(got.TopicDesc) != "renamed purpose" || deref(got.CreatedAt) != created {
+		t.Fatalf("after update: desc %q created_at %d (was %d)", deref(got.TopicDesc), deref(got.CreatedAt), created)
+	}
+	// A topic made by a Kafka client has no description and created_at 0; deleting and recreating
+	// through the API starts afresh.
+	if _, err := te.sdk.BatchDeleteInstanceTopic(&model.BatchDeleteInstanceTopicRequest{InstanceId: te.id, Body: &model.BatchDeleteInstanceTopicReq{
+		Topics: &[]string{"described"}}}); err != nil {
+		t.Fatal(err)
+	}
+	te.create(t, &model.CreateInstanceTopicReq{Id: "described"})
+	if got := te.list(t)["described"]; deref(got.TopicDesc) != "" {
+		t.Fatalf("the old description outlived its topic: %q", deref(got.TopicDesc))
+	}
 }
 
 func TestHumanSize(t *testing.T) {

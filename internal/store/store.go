@@ -21,7 +21,18 @@ type Store interface {
 	IAM
 	Instances
 	Tasks
+	Topics
 	Close() error
+}
+
+// Topics holds what OpenDMS keeps about topics beside the cluster (rows go with their instance).
+type Topics interface {
+	// PutTopicMeta adds or replaces a topic's record.
+	PutTopicMeta(ctx context.Context, m dms.TopicMeta) error
+	// ListTopicMeta lists an instance's topic records.
+	ListTopicMeta(ctx context.Context, instanceID string) ([]dms.TopicMeta, error)
+	// DeleteTopicMeta removes a topic's record (no error if there is none).
+	DeleteTopicMeta(ctx context.Context, instanceID, name string) error
 }
 
 // Instances holds Kafka instances.

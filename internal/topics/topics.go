@@ -10,8 +10,8 @@
 //     answering (false removes it). kfake keeps its data in memory and records the setting only;
 //   - topic_other_configs are max.message.bytes, message.timestamp.type and min.insync.replicas.
 //
-// Things Kafka does not keep are not invented: a topic's creation time is not in the cluster's
-// metadata (created_at is 0), and topic descriptions are refused until OpenDMS stores them.
+// What Kafka does not keep, the store does: a topic's description and, for topics created through the
+// API, its creation time (created_at is 0 for topics made by Kafka clients: nothing is invented).
 package topics
 
 import (
@@ -22,22 +22,29 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/store"
 )
 
 // Service is the topic service.
 type Service struct {
 	instances *instances.Service
+	meta      store.Topics // descriptions and creation times, which the cluster has no place for
 	log       *slog.Logger
+	now       func() time.Time
 }
 
-// New makes the service over the instances (which give each instance's Kafka client).
-func New(inst *instances.Service) *Service { return &Service{instances: inst, log: slog.Default()} }
+// New makes the service over the instances (which give each instance's Kafka client) and the store
+// of topic records.
+func New(inst *instances.Service, meta store.Topics) *Service {
+	return &Service{instances: inst, meta: meta, log: slog.Default(), now: time.Now}
+}
 
 // SetLogger sets where the service logs what it cannot return (per-topic failures of a batch).
 func (s *Service) SetLogger(l *slog.Logger) {
@@ -206,7 +213,17 @@ func (s *Service) Create(ctx context.Context, projectID, instanceID string, req 
 		return "", err
 	}
 	err = c.CreateTopic(ctx, kafkaops.NewTopic{Name: req.ID, Partitions: partitions, ReplicationFactor: int16(rf), Configs: configs})
-	return req.ID, clusterErr(req.ID, err)
+	if err != nil {
+		return req.ID, clusterErr(req.ID, err)
+	}
+	meta := dms.TopicMeta{InstanceID: in.ID, Name: req.ID, CreatedAt: s.now().UTC()}
+	if req.TopicDesc != nil {
+		meta.Description = *req.TopicDesc
+	}
+	if err := s.meta.PutTopicMeta(ctx, meta); err != nil {
+		return req.ID, dms.Internal(err)
+	}
+	return req.ID, nil
 }
 
 // Topic is one user topic with its DMS settings, as 5.5.3 lists it.
@@ -219,6 +236,9 @@ type Topic struct {
 	SyncReplication  bool
 	SyncMessageFlush bool
 	OtherConfigs     []ConfigValue
+	// Description and CreatedAt come from the store; CreatedAt is zero for topics made by Kafka clients.
+	Description string
+	CreatedAt   time.Time
 }
 
 // ConfigValue is one topic_other_configs entry of a topic.
@@ -271,6 +291,14 @@ func (s *Service) List(ctx context.Context, projectID, instanceID string, offset
 	if err != nil {
 		return TopicList{}, clusterErr("", err)
 	}
+	metas, err := s.meta.ListTopicMeta(ctx, in.ID)
+	if err != nil {
+		return TopicList{}, dms.Internal(err)
+	}
+	meta := map[string]dms.TopicMeta{}
+	for _, m := range metas {
+		meta[m.Name] = m
+	}
 	for _, t := range page {
 		tc := configs[t.Name]
 		if tc.Err != nil {
@@ -280,7 +308,9 @@ func (s *Service) List(ctx context.Context, projectID, instanceID string, offset
 			}
 			return TopicList{}, clusterErr(t.Name, tc.Err)
 		}
-		out.Topics = append(out.Topics, topicOf(t, tc))
+		topic := topicOf(t, tc)
+		topic.Description, topic.CreatedAt = meta[t.Name].Description, meta[t.Name].CreatedAt
+		out.Topics = append(out.Topics, topic)
 	}
 	return out, nil
 }
@@ -326,6 +356,7 @@ type UpdateTopic struct {
 // topicChange is what one UpdateTopic does to the cluster.
 type topicChange struct {
 	topic      string
+	desc       *string // a new description
 	set        map[string]string
 	remove     []string
 	partitions int32     // the new total, 0 for no change
@@ -390,6 +421,29 @@ func (s *Service) Update(ctx context.Context, projectID, instanceID string, topi
 				return clusterErr(ch.topic, err)
 			}
 		}
+		if ch.desc != nil {
+			if err := s.setDescription(ctx, in.ID, ch.topic, *ch.desc); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// setDescription changes a topic's description, keeping the creation time the store has.
+func (s *Service) setDescription(ctx context.Context, instanceID, topic, desc string) error {
+	metas, err := s.meta.ListTopicMeta(ctx, instanceID)
+	if err != nil {
+		return dms.Internal(err)
+	}
+	m := dms.TopicMeta{InstanceID: instanceID, Name: topic, Description: desc}
+	for _, x := range metas {
+		if x.Name == topic {
+			m.CreatedAt = x.CreatedAt
+		}
+	}
+	if err := s.meta.PutTopicMeta(ctx, m); err != nil {
+		return dms.Internal(err)
 	}
 	return nil
 }
@@ -401,6 +455,7 @@ func planUpdate(u UpdateTopic, t kafkaops.Topic, in dms.Instance) (topicChange, 
 	if err := checkDescription(u.TopicDesc); err != nil {
 		return ch, err
 	}
+	ch.desc = u.TopicDesc
 	others, err := otherConfigValues(u.TopicOtherConfigs, rf)
 	if err != nil {
 		return ch, err
@@ -521,7 +576,7 @@ type DeleteResult struct {
 // Delete deletes topics (5.5.5, 7.1.1.9), each on its own: one result per distinct name, in the
 // order given. A topic that does not exist, or an internal topic, is not deleted (Success false).
 func (s *Service) Delete(ctx context.Context, projectID, instanceID string, names []string) ([]DeleteResult, error) {
-	_, c, err := s.cluster(ctx, projectID, instanceID, true)
+	in, c, err := s.cluster(ctx, projectID, instanceID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -565,6 +620,11 @@ func (s *Service) Delete(ctx context.Context, projectID, instanceID string, name
 	for _, d := range deleted {
 		i := slices.IndexFunc(out, func(r DeleteResult) bool { return r.Name == d.Name })
 		out[i].Success = d.Err == nil
+		if d.Err == nil {
+			if err := s.meta.DeleteTopicMeta(ctx, in.ID, d.Name); err != nil {
+				return nil, dms.Internal(err)
+			}
+		}
 		if d.Err != nil {
 			s.log.Info("topic not deleted", "instance_id", instanceID, "topic", d.Name, "err", d.Err)
 		}

@@ -39,6 +39,7 @@ func TestValidation(t *testing.T) {
 		{"720 hours", checkRetention(720), ""},
 		{"721 hours", checkRetention(721), dms.CodeTopicRetentionInvalid},
 		{"empty description", checkDescription(new(string)), ""},
+		{"description of 1025", checkDescription(ptr(strings.Repeat("d", 1025))), dms.CodeInvalidParameter},
 	} {
 		if got := code(tc.err); got != tc.want || (tc.want == "") != (tc.err == nil) {
 			t.Errorf("%s: %v, want code %q", tc.name, tc.err, tc.want)
@@ -154,3 +155,5 @@ func TestParseDiskUsageFilter(t *testing.T) {
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

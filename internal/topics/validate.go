@@ -1,6 +1,7 @@
 package topics
 
 import (
+	"unicode/utf8"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -87,12 +88,13 @@ func checkReplication(rf int32, brokers int) error {
 	return nil
 }
 
-// checkDescription refuses a topic description: OpenDMS has nowhere to keep one yet (the cluster has
-// no such setting and the metadata store no topic table), and dropping it silently would report as
-// done what is not.
+// maxDescription bounds topic_desc (the reference gives no limit; instance descriptions have 1024).
+const maxDescription = 1024
+
+// checkDescription checks a topic description.
 func checkDescription(desc *string) error {
-	if desc != nil && strings.TrimSpace(*desc) != "" {
-		return dms.Errorf(dms.CodeNotImplemented, "Topic descriptions (topic_desc) are not stored by OpenDMS yet: send an empty topic_desc or none.")
+	if desc != nil && utf8.RuneCountInString(*desc) > maxDescription {
+		return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: topic_desc is longer than %d characters.", maxDescription)
 	}
 	return nil
 }

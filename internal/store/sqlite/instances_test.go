@@ -61,3 +61,27 @@ func TestInstancesAndTasks(t *testing.T) {
 		t.Fatalf("tasks after delete = %v", ts)
 	}
 }
+
+func TestTopicMetaGoesWithItsInstance(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	must(t, db.CreateInstance(ctx, dms.Instance{ID: "i1", ProjectID: "p", Name: "kafka-a", CreatedAt: now}))
+	must(t, db.PutTopicMeta(ctx, dms.TopicMeta{InstanceID: "i1", Name: "orders", Description: "first", CreatedAt: now}))
+	must(t, db.PutTopicMeta(ctx, dms.TopicMeta{InstanceID: "i1", Name: "orders", Description: "second", CreatedAt: now}))
+	must(t, db.PutTopicMeta(ctx, dms.TopicMeta{InstanceID: "i1", Name: "audit", CreatedAt: now}))
+	ms, err := db.ListTopicMeta(ctx, "i1")
+	if err != nil || len(ms) != 2 || ms[1].Description != "second" || !ms[1].CreatedAt.Equal(now) {
+		t.Fatalf("topics = %+v, %v", ms, err)
+	}
+	must(t, db.DeleteTopicMeta(ctx, "i1", "audit"))
+	must(t, db.DeleteTopicMeta(ctx, "i1", "never-there"))
+	must(t, db.DeleteInstance(ctx, "i1"))
+	if ms, _ := db.ListTopicMeta(ctx, "i1"); len(ms) != 0 {
+		t.Fatalf("topic records outlived their instance: %v", ms)
+	}
+}
