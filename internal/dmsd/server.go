@@ -18,9 +18,9 @@ import (
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/messages"
-	"github.com/opendms/opendms/internal/topics"
 	"github.com/opendms/opendms/internal/store/sqlite"
 	"github.com/opendms/opendms/internal/tasks"
+	"github.com/opendms/opendms/internal/topics"
 )
 
 // CredentialsFile is the name of the bootstrap administrator's credentials in the data dir.

@@ -1,13 +1,13 @@
 package topics
 
 import (
-	"unicode/utf8"
 	"encoding/json"
 	"fmt"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/opendms/opendms/internal/dms"
 )
