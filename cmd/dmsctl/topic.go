@@ -128,6 +128,7 @@ message.timestamp.type, min.insync.replicas).`,
 	f.BoolVar(&req.SyncReplication, "sync-replication", false, "acknowledge writes with acks=all only once 2 replicas have them (min.insync.replicas=2)")
 	f.BoolVar(&req.SyncMessageFlush, "sync-flush", false, "flush every message to disk before acknowledging it")
 	f.StringArrayVar(&configs, "config", nil, "another topic configuration: name=value (repeatable)")
+	f.StringVar(&req.TopicDesc, "description", "", "what the topic is for")
 	return cmd
 }
 
@@ -221,6 +222,7 @@ func newTopicUpdateCmd(a *app) *cobra.Command {
 	var (
 		partitions, retention int
 		syncRepl, syncFlush   bool
+		description           string
 		configs               []string
 	)
 	cmd := &cobra.Command{
@@ -252,13 +254,16 @@ change. --partitions is the new total number of partitions: partitions can be ad
 			if fl.Changed("sync-flush") {
 				req.SyncMessageFlush = &syncFlush
 			}
+			if fl.Changed("description") {
+				req.TopicDesc = &description
+			}
 			var err error
 			if req.TopicOtherConfigs, err = parseConfigs("config", configs); err != nil {
 				return err
 			}
 			if req.NewPartitionNumbers == nil && req.RetentionTime == nil && req.SyncReplication == nil && req.SyncMessageFlush == nil &&
-				len(req.TopicOtherConfigs) == 0 {
-				return usageErrorf("nothing to change: give --partitions, --retention-hours, --sync-replication, --sync-flush or --config")
+				req.TopicDesc == nil && len(req.TopicOtherConfigs) == 0 {
+				return usageErrorf("nothing to change: give --partitions, --retention-hours, --sync-replication, --sync-flush, --description or --config")
 			}
 			c, id, err := a.instanceClient(cmd, args[0])
 			if err != nil {
@@ -277,6 +282,7 @@ change. --partitions is the new total number of partitions: partitions can be ad
 	f.BoolVar(&syncRepl, "sync-replication", false, "synchronous replication on or off (--sync-replication=false)")
 	f.BoolVar(&syncFlush, "sync-flush", false, "synchronous flushing on or off (--sync-flush=false)")
 	f.StringArrayVar(&configs, "config", nil, "another topic configuration: name=value (repeatable)")
+	f.StringVar(&description, "description", "", "what the topic is for")
 	return cmd
 }
 

@@ -77,6 +77,7 @@ func TestTopicCreate(t *testing.T) {
 			`{"id":"orders","partition":6,"replication":2,"retention_time":24,"sync_replication":true,"sync_message_flush":true,` +
 				`"topic_other_configs":[{"name":"max.message.bytes","value":"1048576"},{"name":"message.timestamp.type","value":"LogAppendTime"}]}`,
 			"Created topic orders.\n"},
+		{"description", []string{iid, "orders", "--description", "shop orders"}, []string{"POST " + topicsPath}, `{"id":"orders","topic_desc":"shop orders"}`, "Created topic orders.\n"},
 		{"json", []string{iid, "orders", "-o", "json"}, []string{"POST " + topicsPath}, `{"id":"orders"}`, "{\n  \"name\": \"orders\"\n}\n"},
 		{"yaml", []string{iid, "orders", "-o", "yaml"}, []string{"POST " + topicsPath}, `{"id":"orders"}`, "name: orders\n"},
 	}
@@ -221,6 +222,7 @@ func TestTopicUpdate(t *testing.T) {
 			`{"topics":[{"id":"orders","sync_replication":false,"sync_message_flush":false}]}`},
 		{"replication switches on", []string{"--sync-replication", "--sync-flush"},
 			`{"topics":[{"id":"orders","sync_replication":true,"sync_message_flush":true}]}`},
+		{"description", []string{"--description", "shop orders"}, `{"topics":[{"id":"orders","topic_desc":"shop orders"}]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
