@@ -165,8 +165,13 @@ func TestMessagesProduceOverHTTP(t *testing.T) {
 		}
 		return b
 	}
+	// A 2 MiB record is fine (DMS's message.max.bytes is 10 MiB); 11 MiB is too large.
+	if _, err := m.sdk.SendKafkaMessage(&model.SendKafkaMessageRequest{InstanceId: m.id, ActionId: "send",
+		Body: &model.SendKafkaMessageRequestBody{Topic: "orders", Body: strings.Repeat("x", 2<<20), PropertyList: []model.SendKafkaMessageRequestBodyPropertyList{}}}); err != nil {
+		t.Fatalf("a 2 MiB record: %v", err)
+	}
 	big := body("orders")
-	big.Body = strings.Repeat("x", 2<<20)
+	big.Body = strings.Repeat("x", 11<<20)
 	tests := []struct {
 		name   string
 		id     string

@@ -19,7 +19,8 @@ import (
 type Config struct {
 	// Region is the name this server answers as (the project name SDKs resolve, the catalog's region_id).
 	Region string
-	// MaxBodyBytes bounds request bodies (default 10 MiB).
+	// MaxBodyBytes bounds request bodies (default 16 MiB: a 10 MiB message, the largest a DMS topic
+	// takes, fits in a produce request).
 	MaxBodyBytes int64
 }
 
@@ -48,7 +49,7 @@ type Services struct {
 
 func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	if cfg.MaxBodyBytes == 0 {
-		cfg.MaxBodyBytes = 10 << 20
+		cfg.MaxBodyBytes = 16 << 20
 	}
 	s := &Server{cfg: cfg, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, messages: svc.Messages, catalog: svc.Catalog, log: log, router: newRouter()}
 	for _, spec := range routeTable {

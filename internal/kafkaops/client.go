@@ -115,6 +115,9 @@ func Dial(seeds []string, opts ...Option) (*Client, error) {
 		kgo.RetryTimeout(cfg.requestTimeout),
 		// Produce (5.5.1) may name the partition; other records keep kgo's default placement.
 		kgo.RecordPartitioner(producePartitioner()),
+		// A record as large as DMS's message.max.bytes (10 MiB) must fit a batch; kgo's default
+		// batch limit (1 MB) would refuse it before the broker could judge it.
+		kgo.ProducerBatchMaxBytes(maxProduceBatchBytes),
 	}
 	if cfg.logger != nil {
 		kopts = append(kopts, kgo.WithLogger(newSlogAdapter(cfg.logger)))
@@ -128,6 +131,9 @@ func Dial(seeds []string, opts ...Option) (*Client, error) {
 	adm.SetTimeoutMillis(int32(cfg.requestTimeout / time.Millisecond))
 	return &Client{cl: cl, adm: adm, cfg: cfg}, nil
 }
+
+// maxProduceBatchBytes is DMS's largest message.max.bytes (10485760) plus room for the batch header.
+const maxProduceBatchBytes = 10<<20 + 1024
 
 // Close closes every connection of the client. Calls after Close fail.
 func (c *Client) Close() { c.cl.Close() }
