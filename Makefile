@@ -25,7 +25,7 @@ test: vet
 
 # Benchmarks of the request path, printed as a table.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/httpapi/ ./aksk/
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/httpapi/ ./aksk/ ./internal/kafkaops/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseAuthorization -fuzztime 30s ./aksk/
