@@ -76,12 +76,15 @@ type BrokerState struct {
 // Capabilities say honestly what an engine's clusters can do, so the API can refuse or flag what
 // an engine cannot deliver instead of pretending.
 type Capabilities struct {
-	Replication     bool // real replicas and ISR (kfake keeps one copy)
-	Reassignment    bool // AlterPartitionReassignments moves data
-	Quotas          bool // client quotas are enforced
-	ListenerMix     bool // PLAINTEXT and SASL listeners on one cluster
-	RuntimePLAIN    bool // PLAIN users added without a restart
-	ProcessRestarts bool // brokers are separate processes that can be killed and restarted one by one
+	Replication     bool `json:"replication"`      // real replicas and ISR (kfake keeps one copy)
+	Reassignment    bool `json:"reassignment"`     // AlterPartitionReassignments moves data
+	Quotas          bool `json:"quotas"`           // client quotas are enforced
+	ListenerMix     bool `json:"listener_mix"`     // PLAINTEXT and SASL listeners on one cluster
+	RuntimePLAIN    bool `json:"runtime_plain"`    // PLAIN users added without a restart
+	ProcessRestarts bool `json:"process_restarts"` // brokers are separate processes that can be killed and restarted one by one
+	// ProducerStates: DescribeProducers lists every idempotent producer (kfake lists only producers
+	// inside an open transaction, so 5.5.7 shows little there).
+	ProducerStates bool `json:"producer_states"`
 }
 
 // Engine runs clusters.

@@ -184,9 +184,10 @@ func (e *Engine) Name() string { return "local" }
 // Capabilities of real Kafka clusters.
 func (e *Engine) Capabilities() engine.Capabilities {
 	return engine.Capabilities{
-		Replication:  true,
-		Reassignment: true,
-		Quotas:       true,
+		Replication:    true,
+		Reassignment:   true,
+		Quotas:         true,
+		ProducerStates: true,
 		// Only PLAINTEXT listeners are configured so far: SASL/SSL listeners come with the security
 		// issue, and runtime PLAIN users need the callback handler of kafka-runtime.md 2.7.
 		ListenerMix:     false,
