@@ -231,3 +231,36 @@ func TestInstanceLifecycle(t *testing.T) {
 		t.Fatalf("the deleted instance's IPs were not freed: %v", err)
 	}
 }
+
+// clusterEnv is a test server with one RUNNING instance, the SDK client, and a franz-go client at
+// the instance's brokers (manual partitioner: records go to their Partition).
+type clusterEnv struct {
+	*testEnv
+	sdk   *kafka.KafkaClient
+	id    string
+	seeds []string
+	kcl   *kgo.Client
+	adm   *kadm.Client
+}
+
+func newClusterEnv(t *testing.T, name string) *clusterEnv {
+	t.Helper()
+	e := newTestEnv(t)
+	c := e.kafkaClient(t)
+	created, err := c.CreateInstanceByEngine(createReq(e, t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := deref(created.InstanceId)
+	in := waitInstance(t, c, id, "RUNNING")
+	var seeds []string
+	for _, h := range strings.Split(deref(in.ConnectAddress), ",") {
+		seeds = append(seeds, net.JoinHostPort(h, strconv.Itoa(int(deref(in.Port)))))
+	}
+	kcl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(kcl.Close)
+	return &clusterEnv{testEnv: e, sdk: c, id: id, seeds: seeds, kcl: kcl, adm: kadm.NewClient(kcl)}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/url"
 	"slices"
 	"strconv"
@@ -12,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	kafka "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2/model"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -21,35 +19,10 @@ import (
 )
 
 // msgEnv is a running instance for the message tests, with a franz-go client at its brokers.
-type msgEnv struct {
-	*testEnv
-	sdk   *kafka.KafkaClient
-	id    string
-	seeds []string
-	kcl   *kgo.Client // producer with a manual partitioner: records go to their Partition
-}
+// msgEnv is a running instance with clients (see clusterEnv).
+type msgEnv = clusterEnv
 
-func newMsgEnv(t *testing.T, name string) *msgEnv {
-	t.Helper()
-	e := newTestEnv(t)
-	c := e.kafkaClient(t)
-	created, err := c.CreateInstanceByEngine(createReq(e, t, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := deref(created.InstanceId)
-	in := waitInstance(t, c, id, "RUNNING")
-	var seeds []string
-	for _, h := range strings.Split(deref(in.ConnectAddress), ",") {
-		seeds = append(seeds, net.JoinHostPort(h, strconv.Itoa(int(deref(in.Port)))))
-	}
-	kcl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(kcl.Close)
-	return &msgEnv{testEnv: e, sdk: c, id: id, seeds: seeds, kcl: kcl}
-}
+func newMsgEnv(t *testing.T, name string) *msgEnv { return newClusterEnv(t, name) }
 
 // createTopic creates a topic over the Kafka protocol (the topic APIs are another issue's).
 func (m *msgEnv) createTopic(t testing.TB, topic string, partitions int32) {

@@ -4,14 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	kafka "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2/model"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -21,36 +19,10 @@ import (
 
 // topicEnv is one running 3-broker instance for the topic tests, with a franz-go admin client at its
 // brokers to check what the APIs did to the cluster.
-type topicEnv struct {
-	*testEnv
-	sdk   *kafka.KafkaClient
-	id    string
-	seeds []string
-	kcl   *kgo.Client
-	adm   *kadm.Client
-}
+// topicEnv is a running instance with clients (see clusterEnv).
+type topicEnv = clusterEnv
 
-func newTopicEnv(t *testing.T, name string) *topicEnv {
-	t.Helper()
-	e := newTestEnv(t)
-	c := e.kafkaClient(t)
-	created, err := c.CreateInstanceByEngine(createReq(e, t, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := deref(created.InstanceId)
-	in := waitInstance(t, c, id, "RUNNING")
-	var seeds []string
-	for _, h := range strings.Split(deref(in.ConnectAddress), ",") {
-		seeds = append(seeds, net.JoinHostPort(h, strconv.Itoa(int(deref(in.Port)))))
-	}
-	kcl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(kcl.Close)
-	return &topicEnv{testEnv: e, sdk: c, id: id, seeds: seeds, kcl: kcl, adm: kadm.NewClient(kcl)}
-}
+func newTopicEnv(t *testing.T, name string) *topicEnv { return newClusterEnv(t, name) }
 
 func tctx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
