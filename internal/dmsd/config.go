@@ -39,6 +39,17 @@ type Config struct {
 	MaxInstancesPerProject int `json:"max_instances_per_project"`
 	// KafkaCacheDir is where the local engine keeps resolved Kafka jars (default ~/.cache/opendms).
 	KafkaCacheDir string `json:"kafka_cache_dir"`
+	// MessageQuery bounds message searches (5.8.x); zero fields keep the defaults.
+	MessageQuery MessageQuery `json:"message_query"`
+}
+
+// MessageQuery bounds every message search: what one search may read and how many run at once.
+type MessageQuery struct {
+	MaxScanBytes         int64    `json:"max_scan_bytes"`         // default 256 MiB
+	MaxScanRecords       int64    `json:"max_scan_records"`       // default 2,000,000
+	MaxScanTime          Duration `json:"max_scan_time"`          // default 10s
+	DisplayBytes         int      `json:"display_bytes"`          // longer keys/values are cut and flagged huge_message; default 16 KiB
+	MaxConcurrentQueries int      `json:"max_concurrent_queries"` // default 4
 }
 
 // Duration is a time.Duration written as "15m" in config files.

@@ -65,8 +65,12 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 		s.Close()
 		return nil, err
 	}
+	msgs := messages.New(s.Instances)
+	mq := cfg.MessageQuery
+	msgs.SetLimits(messages.Limits{MaxScanBytes: mq.MaxScanBytes, MaxScanRecords: mq.MaxScanRecords, MaxScanTime: mq.MaxScanTime.Duration,
+		DisplayBytes: mq.DisplayBytes, MaxConcurrentQueries: mq.MaxConcurrentQueries}) // zero fields keep the defaults
 	s.API = httpapi.New(httpapi.Config{Region: cfg.Region}, httpapi.Services{
-		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Messages: messages.New(s.Instances), Catalog: cat,
+		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Messages: msgs, Catalog: cat,
 	}, log)
 	return s, nil
 }
