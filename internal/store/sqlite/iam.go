@@ -151,7 +151,7 @@ func (s *DB) GetAccessKey(ctx context.Context, ak string) (dms.AccessKey, error)
 }
 
 func (s *DB) ListAccessKeys(ctx context.Context, userID string) ([]dms.AccessKey, error) {
-	return queryAll(ctx, s, scanKey, `SELECT `+keyCols+` FROM access_keys WHERE user_id = ? ORDER BY created_at`, userID)
+	return queryAll(ctx, s, scanKey, `SELECT `+keyCols+` FROM access_keys WHERE user_id = ? ORDER BY created_at, rowid`, userID)
 }
 
 func (s *DB) DeleteAccessKey(ctx context.Context, ak string) error {
@@ -228,15 +228,15 @@ func (s *DB) DeleteRoleBinding(ctx context.Context, b dms.RoleBinding) error {
 
 func (s *DB) ListRoleBindings(ctx context.Context, userID, projectID string) ([]dms.RoleBinding, error) {
 	if projectID == "" {
-		return queryAll(ctx, s, scanBinding, `SELECT `+bindingCols+` FROM role_bindings WHERE user_id = ? ORDER BY created_at`, userID)
+		return queryAll(ctx, s, scanBinding, `SELECT `+bindingCols+` FROM role_bindings WHERE user_id = ? ORDER BY created_at, rowid`, userID)
 	}
 	return queryAll(ctx, s, scanBinding, `SELECT `+bindingCols+` FROM role_bindings
-		WHERE user_id = ? AND project_id = ? ORDER BY created_at`, userID, projectID)
+		WHERE user_id = ? AND project_id = ? ORDER BY created_at, rowid`, userID, projectID)
 }
 
 func (s *DB) ListDomainRoleBindings(ctx context.Context, domainID string) ([]dms.RoleBinding, error) {
 	return queryAll(ctx, s, scanBinding, `SELECT b.user_id, b.project_id, b.policy_id, b.created_at
-		FROM role_bindings b JOIN users u ON u.id = b.user_id WHERE u.domain_id = ? ORDER BY b.created_at`, domainID)
+		FROM role_bindings b JOIN users u ON u.id = b.user_id WHERE u.domain_id = ? ORDER BY b.created_at, b.rowid`, domainID)
 }
 
 // --- tokens

@@ -32,9 +32,9 @@ func (s *DB) GetInstance(ctx context.Context, id string) (dms.Instance, error) {
 
 func (s *DB) ListInstances(ctx context.Context, projectID string) ([]dms.Instance, error) {
 	if projectID == "" {
-		return queryAll(ctx, s, scanInstance, `SELECT body FROM instances ORDER BY created_at, id`)
+		return queryAll(ctx, s, scanInstance, `SELECT body FROM instances ORDER BY created_at, rowid`)
 	}
-	return queryAll(ctx, s, scanInstance, `SELECT body FROM instances WHERE project_id = ? AND deleting = 0 ORDER BY created_at, id`, projectID)
+	return queryAll(ctx, s, scanInstance, `SELECT body FROM instances WHERE project_id = ? AND deleting = 0 ORDER BY created_at, rowid`, projectID)
 }
 
 func (s *DB) UpdateInstance(ctx context.Context, in dms.Instance) error {
@@ -80,11 +80,11 @@ func (s *DB) DeleteTask(ctx context.Context, id string) error {
 }
 
 func (s *DB) ListTasks(ctx context.Context, instanceID string) ([]dms.Task, error) {
-	return queryAll(ctx, s, scanTask, `SELECT `+taskCols+` FROM tasks WHERE instance_id = ? ORDER BY created_at DESC, id DESC`, instanceID)
+	return queryAll(ctx, s, scanTask, `SELECT `+taskCols+` FROM tasks WHERE instance_id = ? ORDER BY created_at DESC, rowid DESC`, instanceID)
 }
 
 func (s *DB) ListUnfinishedTasks(ctx context.Context) ([]dms.Task, error) {
-	return queryAll(ctx, s, scanTask, `SELECT `+taskCols+` FROM tasks WHERE status IN (?, ?) ORDER BY created_at, id`,
+	return queryAll(ctx, s, scanTask, `SELECT `+taskCols+` FROM tasks WHERE status IN (?, ?) ORDER BY created_at, rowid`,
 		dms.TaskCreated, dms.TaskExecuting)
 }
 
