@@ -103,3 +103,8 @@ const (
 	CodeQueryBusy        = "DMS.111501025" // 503: too many searches at once
 	CodeQueryMaxBytes    = "DMS.111501026" // 501: a search stopped at its byte or record bound with nothing to show
 )
+
+// Consumer groups (5.6.1, 5.6.2, 5.6.6, 5.6.8, 5.6.11, 5.6.12, 7.2.3.2).
+const (
+	CodeGroupNotFound = "DMS.10240405" // 404: the consumer group does not exist
+)

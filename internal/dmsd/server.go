@@ -14,6 +14,7 @@ import (
 
 	"github.com/opendms/opendms/internal/catalog"
 	"github.com/opendms/opendms/internal/engine"
+	"github.com/opendms/opendms/internal/groups"
 	"github.com/opendms/opendms/internal/httpapi"
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
@@ -70,7 +71,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 	msgs.SetLimits(messages.Limits{MaxScanBytes: mq.MaxScanBytes, MaxScanRecords: mq.MaxScanRecords, MaxScanTime: mq.MaxScanTime.Duration,
 		DisplayBytes: mq.DisplayBytes, MaxConcurrentQueries: mq.MaxConcurrentQueries}) // zero fields keep the defaults
 	s.API = httpapi.New(httpapi.Config{Region: cfg.Region}, httpapi.Services{
-		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Messages: msgs, Catalog: cat,
+		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: groups.New(s.Instances), Messages: msgs, Catalog: cat,
 	}, log)
 	return s, nil
 }

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/opendms/opendms/internal/catalog"
+	"github.com/opendms/opendms/internal/groups"
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/messages"
@@ -30,6 +31,7 @@ type Server struct {
 	iam       *iam.Service
 	instances *instances.Service // nil in `dmsd routes` (no store)
 	topics    *topics.Service
+	groups    *groups.Service
 	messages  *messages.Service
 	catalog   *catalog.Catalog
 	log       *slog.Logger
@@ -43,6 +45,7 @@ type Services struct {
 	IAM       *iam.Service
 	Instances *instances.Service
 	Topics    *topics.Service
+	Groups    *groups.Service
 	Messages  *messages.Service
 	Catalog   *catalog.Catalog
 }
@@ -51,7 +54,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 16 << 20
 	}
-	s := &Server{cfg: cfg, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, messages: svc.Messages, catalog: svc.Catalog, log: log, router: newRouter()}
+	s := &Server{cfg: cfg, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, catalog: svc.Catalog, log: log, router: newRouter()}
 	for _, spec := range routeTable {
 		s.router.add(spec, authSigned, nil)
 	}
@@ -61,6 +64,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	s.implementTasksAndTags()
 	s.implementTopics()
 	s.implementMessages()
+	s.implementGroups()
 	return s
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/opendms/opendms/internal/catalog"
 	"github.com/opendms/opendms/internal/engine"
 	"github.com/opendms/opendms/internal/engine/embedded"
+	"github.com/opendms/opendms/internal/groups"
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/messages"
@@ -88,7 +89,7 @@ func newTestEnv(t testing.TB) *testEnv {
 	if err := inst.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Config{Region: region}, Services{IAM: iamSvc, Instances: inst, Topics: topics.New(inst, st), Messages: messages.New(inst), Catalog: cat}, log)
+	srv := New(Config{Region: region}, Services{IAM: iamSvc, Instances: inst, Topics: topics.New(inst, st), Groups: groups.New(inst), Messages: messages.New(inst), Catalog: cat}, log)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()

@@ -1,0 +1,256 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/opendms/opendms/internal/groups"
+)
+
+// Consumer groups, read-only: 5.6.1, 5.6.2, 5.6.6, 5.6.8, 5.6.11, 5.6.12, 7.2.3.2 and the SDK's
+// ShowGroup. JSON names and types are the Go SDK's (sdk-compat.md 4.3): the list's createdAt
+// (camelCase) and lag int64 and coordinator_id int32; 5.6.6's partition and message_current_offset
+// strings and its log offsets and lag int32 (clamped); 5.6.1's offsets int64. The writes (5.6.3-5,
+// 5.6.7, 5.6.9, 5.6.10, 7.2.3.1, DeleteGroup, DeleteConsumerGroupOffsets) stay 501.
+func (s *Server) implementGroups() {
+	if s.groups == nil {
+		return
+	}
+	if s.log != nil {
+		s.groups.SetLogger(s.log)
+	}
+	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/groups", http.HandlerFunc(s.listGroups))
+	s.router.implement("GET", "/v2/{engine}/{project_id}/instances/{instance_id}/groups", http.HandlerFunc(s.listGroupsLegacy))
+	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/management/groups/{group}", http.HandlerFunc(s.showGroupDetail))
+	s.router.implement("GET", "/v2/{engine}/{project_id}/instances/{instance_id}/groups/{group}", http.HandlerFunc(s.showGroup))
+	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/groups/{group}", http.HandlerFunc(s.showGroup))
+	s.router.implement("GET", "/v2/{engine}/{project_id}/instances/{instance_id}/groups/{group}/message-offset", http.HandlerFunc(s.listGroupOffsets))
+	s.router.implement("GET", "/v2/{engine}/{project_id}/instances/{instance_id}/groups/{group}/topics", http.HandlerFunc(s.listGroupTopics))
+	s.router.implement("GET", "/v2/{engine}/{project_id}/instances/{instance_id}/groups/{group}/members", http.HandlerFunc(s.listGroupMembers))
+}
+
+// groupInfoSimple is 5.6.2's GroupInfoSimple. Kafka keeps no creation time nor description of a
+// group: createdAt is 0 and group_desc empty.
+type groupInfoSimple struct {
+	CreatedAt     int64  `json:"createdAt"`
+	GroupID       string `json:"group_id"`
+	State         string `json:"state"`
+	CoordinatorID int32  `json:"coordinator_id"`
+	GroupDesc     string `json:"group_desc"`
+	Lag           int64  `json:"lag"`
+}
+
+func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) {
+	s.listGroupsWith(w, r, groups.ListFilter{Group: r.URL.Query().Get("group")})
+}
+
+// listGroupsLegacy is 7.2.3.2: 5.6.2 with a topic filter.
+func (s *Server) listGroupsLegacy(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	s.listGroupsWith(w, r, groups.ListFilter{Group: q.Get("group"), Topic: q.Get("topic")})
+}
+
+func (s *Server) listGroupsWith(w http.ResponseWriter, r *http.Request, f groups.ListFilter) {
+	offset, limit, err := pageParams(r, 10, 50)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	total, gs, err := s.groups.List(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), f, offset, limit)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	views := make([]groupInfoSimple, 0, len(gs))
+	for _, g := range gs {
+		views = append(views, groupInfoSimple{GroupID: g.Name, State: groups.State(g.State), CoordinatorID: g.Coordinator, Lag: g.Lag})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"groups": views, "total": int32(total)})
+}
+
+// groupAssignmentView is 5.6.1's assignment.
+type groupAssignmentView struct {
+	Topic      string  `json:"topic"`
+	Partitions []int32 `json:"partitions"`
+}
+
+// groupMemberView is 5.6.1's members (5.6.8's without assignment).
+type groupMemberView struct {
+	Host       string                 `json:"host"`
+	Assignment *[]groupAssignmentView `json:"assignment,omitempty"`
+	MemberID   string                 `json:"member_id"`
+	ClientID   string                 `json:"client_id"`
+}
+
+// groupOffsetView is 5.6.1's and 5.6.8's group_message_offsets: message_current_offset is -1 for a
+// partition assigned but not committed yet.
+type groupOffsetView struct {
+	Partition            int32  `json:"partition"`
+	Lag                  int64  `json:"lag"`
+	Topic                string `json:"topic"`
+	MessageCurrentOffset int64  `json:"message_current_offset"`
+	MessageLogEndOffset  int64  `json:"message_log_end_offset"`
+}
+
+// groupView is 5.6.1's group; 5.6.8 (and ShowGroup) add createdAt and group_desc.
+type groupView struct {
+	GroupID             string            `json:"group_id"`
+	State               string            `json:"state"`
+	CoordinatorID       int32             `json:"coordinator_id"`
+	CreatedAt           *int64            `json:"createdAt,omitempty"`
+	GroupDesc           *string           `json:"group_desc,omitempty"`
+	Members             []groupMemberView `json:"members"`
+	GroupMessageOffsets []groupOffsetView `json:"group_message_offsets"`
+	AssignmentStrategy  string            `json:"assignment_strategy"`
+}
+
+func viewGroup(g groups.Group, assignments bool) groupView {
+	v := groupView{GroupID: g.Name, State: groups.State(g.State), CoordinatorID: g.Coordinator, AssignmentStrategy: g.Protocol,
+		Members: make([]groupMemberView, 0, len(g.Members)), GroupMessageOffsets: make([]groupOffsetView, 0, len(g.Offsets))}
+	for _, m := range g.Members {
+		mv := groupMemberView{Host: m.Host, MemberID: m.MemberID, ClientID: m.ClientID}
+		if assignments {
+			as := make([]groupAssignmentView, 0, len(m.Assignment))
+			for _, a := range m.Assignment {
+				as = append(as, groupAssignmentView{Topic: a.Topic, Partitions: a.Partitions})
+			}
+			mv.Assignment = &as
+		}
+		v.Members = append(v.Members, mv)
+	}
+	for _, o := range g.Offsets {
+		v.GroupMessageOffsets = append(v.GroupMessageOffsets, groupOffsetView{Partition: o.Partition, Lag: o.Lag, Topic: o.Topic,
+			MessageCurrentOffset: o.Committed, MessageLogEndOffset: o.End})
+	}
+	return v
+}
+
+// showGroupDetail is 5.6.1: the group with members, their assignments and the offsets.
+func (s *Server) showGroupDetail(w http.ResponseWriter, r *http.Request) {
+	g, err := s.groups.Get(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), r.PathValue("group"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"group": viewGroup(g, true)})
+}
+
+// showGroup is 5.6.8 and the SDK's ShowGroup: the group as the SDK's DescribeGroupsRespGroup
+// (state, createdAt, group_id, coordinator_id, assignment_strategy, group_desc) plus the
+// reference's members (without assignment) and offsets.
+func (s *Server) showGroup(w http.ResponseWriter, r *http.Request) {
+	g, err := s.groups.Get(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), r.PathValue("group"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	v := viewGroup(g, false)
+	created, desc := int64(0), ""
+	v.CreatedAt, v.GroupDesc = &created, &desc
+	writeJSON(w, http.StatusOK, map[string]any{"group": v})
+}
+
+// groupOffsetDetailView is 5.6.6's GroupMessageOffsetsDetailEntity.
+type groupOffsetDetailView struct {
+	Partition             string `json:"partition"`
+	MessageCurrentOffset  string `json:"message_current_offset"`
+	Topic                 string `json:"topic"`
+	MessageLogStartOffset int32  `json:"message_log_start_offset"`
+	Lag                   int32  `json:"lag"`
+	MessageLogEndOffset   int32  `json:"message_log_end_offset"`
+	ConsumerID            string `json:"consumer_id"`
+	Host                  string `json:"host"`
+	ClientID              string `json:"client_id"`
+}
+
+// listGroupOffsets is 5.6.6. The reference documents no bounds for its paging: limit defaults to
+// 10 and goes up to 1000.
+func (s *Server) listGroupOffsets(w http.ResponseWriter, r *http.Request) {
+	offset, limit, err := pageParams(r, 10, 1000)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	f := groups.OffsetFilter{Topic: q.Get("topic"), Partition: -1}
+	if v := q.Get("partition"); v != "" {
+		p, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || p < -1 {
+			writeError(w, r, invalidParam("partition must be an integer >= 0, got %q", v))
+			return
+		}
+		f.Partition = int32(p)
+	}
+	total, lines, err := s.groups.Offsets(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), r.PathValue("group"), f, offset, limit)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	views := make([]groupOffsetDetailView, 0, len(lines))
+	for _, o := range lines {
+		views = append(views, groupOffsetDetailView{Partition: strconv.Itoa(int(o.Partition)), MessageCurrentOffset: strconv.FormatInt(o.Committed, 10),
+			Topic: o.Topic, MessageLogStartOffset: i32(o.Start), Lag: i32(o.Lag), MessageLogEndOffset: i32(o.End),
+			ConsumerID: o.MemberID, Host: o.Host, ClientID: o.ClientID})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"group_message_offsets": views, "total": int32(total)})
+}
+
+// groupTopicView is 5.6.11's GroupTopicEntity.
+type groupTopicView struct {
+	Topic      string `json:"topic"`
+	Partitions int32  `json:"partitions"`
+	Lag        int32  `json:"lag"`
+}
+
+// listGroupTopics is 5.6.11.
+func (s *Server) listGroupTopics(w http.ResponseWriter, r *http.Request) {
+	offset, limit, err := pageParams(r, 10, 50)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	tq, err := groups.ParseTopicsQuery(q.Get("topic"), q.Get("sort_key"), q.Get("sort_dir"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	total, ts, err := s.groups.Topics(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), r.PathValue("group"), tq, offset, limit)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	views := make([]groupTopicView, 0, len(ts))
+	for _, t := range ts {
+		views = append(views, groupTopicView{Topic: t.Topic, Partitions: int32(t.Partitions), Lag: i32(t.Lag)})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"topics": views, "total": int32(total)})
+}
+
+// groupMemberEntityView is 5.6.12's GroupMemberEntity, with the host its filter is about.
+type groupMemberEntityView struct {
+	MemberID string `json:"member_id"`
+	ClientID string `json:"client_id"`
+	Host     string `json:"host"`
+}
+
+// listGroupMembers is 5.6.12.
+func (s *Server) listGroupMembers(w http.ResponseWriter, r *http.Request) {
+	offset, limit, err := pageParams(r, 10, 50)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	total, ms, err := s.groups.Members(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), r.PathValue("group"),
+		groups.MemberFilter{Host: q.Get("host"), MemberID: q.Get("member_id")}, offset, limit)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	views := make([]groupMemberEntityView, 0, len(ms))
+	for _, m := range ms {
+		views = append(views, groupMemberEntityView{MemberID: m.MemberID, ClientID: m.ClientID, Host: m.Host})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"members": views, "total": int32(total)})
+}
