@@ -93,6 +93,7 @@ The access key and the secret key always come together from the same source.`,
 		newInstanceCmd(a),
 		newTaskCmd(a),
 		newTopicCmd(a),
+		newGroupCmd(a),
 		newMessageCmd(a),
 	)
 	return root, a

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/opendms/opendms/client"
+)
+
+// newGroupCmd is the consumer groups of an instance, read-only (API reference 5.6.1, 5.6.2, 5.6.11,
+// 5.6.12). Creating and deleting groups and resetting their offsets are not implemented by the
+// server (it answers 501).
+func newGroupCmd(a *app) *cobra.Command {
+	return groupCmd("group", "List and show the consumer groups of an instance",
+		newGroupListCmd(a),
+		newGroupShowCmd(a),
+		newGroupTopicsCmd(a),
+		newGroupConsumersCmd(a),
+	)
+}
+
+func newGroupListCmd(a *app) *cobra.Command {
+	var name string
+	cmd := &cobra.Command{
+		Use:   "list INSTANCE",
+		Short: "List the consumer groups of an instance with their state and lag",
+		Long: `list shows the consumer groups of an instance (GET /v2/{project_id}/instances/{instance_id}/groups,
+every page): each group's state, its lag (messages not consumed yet, over every partition) and
+the broker coordinating it. --name keeps the groups whose name contains the text.`,
+		Example: `  dmsctl group list kafka-demo
+  dmsctl group list kafka-demo --name billing -o json`,
+		Args: exactArgs("INSTANCE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, id, err := a.instanceClient(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			l, err := c.ListGroups(cmd.Context(), id, client.GroupFilter{Group: name})
+			if err != nil {
+				return err
+			}
+			return a.printer(cmd).print(l.Groups, func(t *table) {
+				t.row("GROUP", "STATE", "LAG", "COORDINATOR")
+				for _, g := range l.Groups {
+					t.row(g.GroupID, g.State, i64toa(g.Lag), itoa(g.CoordinatorID))
+				}
+			})
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "", "only the groups whose name contains this")
+	return cmd
+}
+
+// fmtAssignment is "orders:0,1 audit:2".
+func fmtAssignment(as []client.GroupAssignment) string {
+	s := make([]string, len(as))
+	for i, a := range as {
+		s[i] = a.Topic + ":" + joinInts(a.Partitions)
+	}
+	return strings.Join(s, " ")
+}
+
+// fmtCommitted shows a committed offset, "" (shown as -) for none (-1).
+func fmtCommitted(o int64) string {
+	if o < 0 {
+		return ""
+	}
+	return i64toa(o)
+}
+
+func newGroupShowCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show INSTANCE GROUP",
+		Short: "Show a consumer group: state, members and their partitions, offsets and lag",
+		Long: `show describes a consumer group (GET .../management/groups/{group}): its state, coordinator broker and
+partition assignment strategy; its members (consumers) with the partitions assigned to each; and,
+for each partition it consumes, the committed offset, the log end offset and the lag between
+them. COMMITTED is - for a partition assigned but not committed yet.`,
+		Example: `  dmsctl group show kafka-demo billing`,
+		Args:    exactArgs("INSTANCE", "GROUP"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, id, err := a.instanceClient(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			g, err := c.GroupDetail(cmd.Context(), id, args[1])
+			if err != nil {
+				return err
+			}
+			return a.printer(cmd).print(g, func(t *table) {
+				var lag int64
+				for _, o := range g.GroupMessageOffsets {
+					lag += o.Lag
+				}
+				t.keyValues("group", g.GroupID, "state", g.State, "coordinator", itoa(g.CoordinatorID), "strategy", g.AssignmentStrategy,
+					"members", itoa(len(g.Members)), "lag", i64toa(lag))
+				if len(g.Members) > 0 {
+					t.blank()
+					t.row("MEMBER", "CLIENT", "HOST", "ASSIGNMENT")
+					for _, m := range g.Members {
+						t.row(m.MemberID, m.ClientID, m.Host, fmtAssignment(m.Assignment))
+					}
+				}
+				if len(g.GroupMessageOffsets) > 0 {
+					t.blank()
+					t.row("TOPIC", "PARTITION", "COMMITTED", "END", "LAG")
+					for _, o := range g.GroupMessageOffsets {
+						t.row(o.Topic, itoa(o.Partition), fmtCommitted(o.MessageCurrentOffset), i64toa(o.MessageLogEndOffset), i64toa(o.Lag))
+					}
+				}
+			})
+		},
+	}
+}
+
+func newGroupTopicsCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:     "topics INSTANCE GROUP",
+		Short:   "List the topics a consumer group consumes, with their lag",
+		Long:    `topics lists the topics a consumer group has offsets in (GET /v2/kafka/{project_id}/instances/{instance_id}/groups/{group}/topics).`,
+		Example: `  dmsctl group topics kafka-demo billing`,
+		Args:    exactArgs("INSTANCE", "GROUP"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, id, err := a.instanceClient(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			ts, err := c.GroupTopics(cmd.Context(), id, args[1])
+			if err != nil {
+				return err
+			}
+			return a.printer(cmd).print(ts, func(t *table) {
+				t.row("TOPIC", "PARTITIONS", "LAG")
+				for _, tp := range ts {
+					t.row(tp.Topic, itoa(tp.Partitions), i64toa(tp.Lag))
+				}
+			})
+		},
+	}
+}
+
+func newGroupConsumersCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:     "consumers INSTANCE GROUP",
+		Short:   "List the members (consumers) of a consumer group",
+		Long:    `consumers lists the members of a consumer group (GET /v2/kafka/{project_id}/instances/{instance_id}/groups/{group}/members).`,
+		Example: `  dmsctl group consumers kafka-demo billing`,
+		Args:    exactArgs("INSTANCE", "GROUP"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, id, err := a.instanceClient(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			ms, err := c.GroupMembers(cmd.Context(), id, args[1])
+			if err != nil {
+				return err
+			}
+			return a.printer(cmd).print(ms, func(t *table) {
+				t.row("MEMBER", "CLIENT", "HOST")
+				for _, m := range ms {
+					t.row(m.MemberID, m.ClientID, m.Host)
+				}
+			})
+		},
+	}
+}
