@@ -108,3 +108,10 @@ const (
 const (
 	CodeGroupNotFound = "DMS.10240405" // 404: the consumer group does not exist
 )
+
+// Consumer group writes (5.6.3, 5.6.5, 5.6.9, 7.2.3.1, DeleteGroup, DeleteConsumerGroupOffsets).
+// The reference has no code for a group with active members: it is OpenDMS's 409 conflict, with a
+// message naming Kafka's NON_EMPTY_GROUP.
+const (
+	CodeGroupNotEmpty = "DMS.00409001" // 409: the group has active members; stop its consumers first
+)

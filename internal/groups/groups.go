@@ -1,6 +1,8 @@
-// Package groups is the service behind the read-only consumer group APIs (5.6.1, 5.6.2, 5.6.6,
-// 5.6.8, 5.6.11, 5.6.12, 7.2.3.2 and the SDK's ShowGroup): every call reads the instance's real
-// cluster through kafkaops, classic and KIP-848 consumer groups alike.
+// Package groups is the service behind the consumer group APIs: the reads (5.6.1, 5.6.2, 5.6.6,
+// 5.6.8, 5.6.11, 5.6.12, 7.2.3.2 and the SDK's ShowGroup) and, in write.go, the writes that need no
+// storage of their own (5.6.3, 5.6.5, 5.6.9, 7.2.3.1, DeleteGroup, DeleteConsumerGroupOffsets).
+// Every call works on the instance's real cluster through kafkaops, classic and KIP-848 consumer
+// groups alike.
 //
 // Lag is log end offset - committed offset per partition (0 when the commit is past the end; end -
 // log start for a partition assigned but never committed), summed per topic and per group. Lists

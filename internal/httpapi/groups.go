@@ -7,11 +7,12 @@ import (
 	"github.com/opendms/opendms/internal/groups"
 )
 
-// Consumer groups, read-only: 5.6.1, 5.6.2, 5.6.6, 5.6.8, 5.6.11, 5.6.12, 7.2.3.2 and the SDK's
-// ShowGroup. JSON names and types are the Go SDK's (sdk-compat.md 4.3): the list's createdAt
+// Consumer groups: the reads 5.6.1, 5.6.2, 5.6.6, 5.6.8, 5.6.11, 5.6.12, 7.2.3.2 and the SDK's
+// ShowGroup; the writes on the cluster's groups 5.6.3, 5.6.5, 5.6.9, 7.2.3.1 and the SDK's
+// DeleteGroup and DeleteConsumerGroupOffsets. JSON names and types are the Go SDK's (sdk-compat.md 4.3): the list's createdAt
 // (camelCase) and lag int64 and coordinator_id int32; 5.6.6's partition and message_current_offset
-// strings and its log offsets and lag int32 (clamped); 5.6.1's offsets int64. The writes (5.6.3-5,
-// 5.6.7, 5.6.9, 5.6.10, 7.2.3.1, DeleteGroup, DeleteConsumerGroupOffsets) stay 501.
+// strings and its log offsets and lag int32 (clamped); 5.6.1's offsets int64. The writes that need
+// storage of OpenDMS's own (5.6.4, 5.6.7, 5.6.10: group descriptions) stay 501.
 func (s *Server) implementGroups() {
 	if s.groups == nil {
 		return
@@ -27,6 +28,13 @@ func (s *Server) implementGroups() {
 	s.router.implement("GET", "/v2/{engine}/{project_id}/instances/{instance_id}/groups/{group}/message-offset", http.HandlerFunc(s.listGroupOffsets))
 	s.router.implement("GET", "/v2/{engine}/{project_id}/instances/{instance_id}/groups/{group}/topics", http.HandlerFunc(s.listGroupTopics))
 	s.router.implement("GET", "/v2/{engine}/{project_id}/instances/{instance_id}/groups/{group}/members", http.HandlerFunc(s.listGroupMembers))
+	s.router.implement("DELETE", "/v2/{engine}/{project_id}/instances/{instance_id}/groups/{group}", http.HandlerFunc(s.deleteGroup))
+	s.router.implement("DELETE", "/v2/{project_id}/instances/{instance_id}/groups/{group}", http.HandlerFunc(s.deleteGroup))
+	s.router.implement("POST", "/v2/{project_id}/instances/{instance_id}/groups/batch-delete", http.HandlerFunc(s.batchDeleteGroups))
+	s.router.implement("PUT", "/v2/kafka/{project_id}/instances/{instance_id}/groups/{group}/reset-message-offset", http.HandlerFunc(s.resetGroupOffsets))
+	s.router.implement("POST", "/v2/kafka/{project_id}/instances/{instance_id}/groups/{group}/reset-message-offset", http.HandlerFunc(s.resetGroupOffsets))
+	s.router.implement("POST", "/v2/{project_id}/instances/{instance_id}/management/groups/{group}/reset-message-offset", http.HandlerFunc(s.resetGroupOffsets))
+	s.router.implement("POST", "/v2/kafka/{project_id}/instances/{instance_id}/groups/{group}/delete-offset", http.HandlerFunc(s.deleteGroupOffsets))
 }
 
 // groupInfoSimple is 5.6.2's GroupInfoSimple. Kafka keeps no creation time nor description of a
@@ -253,4 +261,94 @@ func (s *Server) listGroupMembers(w http.ResponseWriter, r *http.Request) {
 		views = append(views, groupMemberEntityView{MemberID: m.MemberID, ClientID: m.ClientID, Host: m.Host})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"members": views, "total": int32(total)})
+}
+
+// deleteGroup is 5.6.9 and the SDK's DeleteGroup: 200 without a body.
+func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) {
+	if err := s.groups.Delete(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), r.PathValue("group")); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// batchDeleteFailedView is the SDK's BatchDeleteGroupRespFailedGroups.
+type batchDeleteFailedView struct {
+	GroupID      string `json:"group_id"`
+	ErrorMessage string `json:"error_message"`
+}
+
+// batchDeleteGroups is 5.6.3: 200 even when some groups fail, listed in failed_groups with the
+// number of failures in total.
+func (s *Server) batchDeleteGroups(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		GroupIDs []string `json:"group_ids"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	failed, err := s.groups.BatchDelete(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), req.GroupIDs)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	views := make([]batchDeleteFailedView, 0, len(failed))
+	for _, f := range failed {
+		views = append(views, batchDeleteFailedView{GroupID: f.Group, ErrorMessage: f.Message})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"failed_groups": views, "total": int32(len(views))})
+}
+
+// resetGroupOffsets is 5.6.5 (PUT, and the POST of its examples) and 7.2.3.1: 204.
+func (s *Server) resetGroupOffsets(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Topic         string `json:"topic"`
+		Partition     *int32 `json:"partition"`
+		MessageOffset *int64 `json:"message_offset"`
+		Timestamp     *int64 `json:"timestamp"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	_, err := s.groups.ResetOffsets(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), r.PathValue("group"),
+		groups.ResetRequest{Topic: req.Topic, Partition: req.Partition, MessageOffset: req.MessageOffset, Timestamp: req.Timestamp})
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// deleteOffsetsTopicView is the SDK's DeleteConsumerGroupOffsetsResponseEntity.
+type deleteOffsetsTopicView struct {
+	Name      string  `json:"name"`
+	Success   bool    `json:"success"`
+	ErrorCode *string `json:"error_code,omitempty"`
+}
+
+// deleteGroupOffsets is the SDK's DeleteConsumerGroupOffsets: a result per topic.
+func (s *Server) deleteGroupOffsets(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Topics []string `json:"topics"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	res, err := s.groups.DeleteOffsets(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), r.PathValue("group"), req.Topics)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	views := make([]deleteOffsetsTopicView, 0, len(res))
+	for _, t := range res {
+		v := deleteOffsetsTopicView{Name: t.Topic, Success: t.Success}
+		if !t.Success {
+			v.ErrorCode = &t.ErrorCode
+		}
+		views = append(views, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"topics": views})
 }
