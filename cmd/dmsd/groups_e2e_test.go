@@ -42,9 +42,14 @@ func groupsE2E(t *testing.T, engine string, readyTimeout time.Duration) {
 	if _, err := kadm.NewClient(prod).CreateTopic(ctx, 3, 3, nil, "grp-topic"); err != nil {
 		t.Fatal(err)
 	}
+	// Record i goes to partition i%3 at base+i seconds, so record i is offset i/3 of its partition.
+	base := time.Now().Add(-10 * time.Minute).Truncate(time.Millisecond)
+	sent := 0
 	produce := func(n int) {
-		for i := 0; i < n; i++ {
-			must(t, prod.ProduceSync(ctx, &kgo.Record{Topic: "grp-topic", Partition: int32(i % 3), Value: []byte(fmt.Sprint(i))}).FirstErr())
+		for range n {
+			r := &kgo.Record{Topic: "grp-topic", Partition: int32(sent % 3), Value: []byte(fmt.Sprint(sent)), Timestamp: base.Add(time.Duration(sent) * time.Second)}
+			must(t, prod.ProduceSync(ctx, r).FirstErr())
+			sent++
 		}
 	}
 	produce(30)
@@ -123,6 +128,13 @@ func groupsE2E(t *testing.T, engine string, readyTimeout time.Duration) {
 		t.Fatalf("active group: state %s, %d members, assigned %v, lag %d", d.Group.State, len(d.Group.Members), assigned, lag(d))
 	}
 
+	// A reset while members are active is refused.
+	resetPath := "/v2/kafka/{project_id}/instances/" + e.id + "/groups/g-e2e/reset-message-offset"
+	resetTo := map[string]any{"topic": "grp-topic", "partition": -1, "timestamp": base.Add(15 * time.Second).UnixMilli()}
+	if err := call(ctx, e.c, "PUT", resetPath, resetTo, nil); err == nil {
+		t.Fatal("a reset of a group with active members was accepted")
+	}
+
 	// The members leave, 15 more records arrive: the group is EMPTY with a lag of 15, in details and list.
 	for _, m := range members {
 		m.Close()
@@ -146,6 +158,31 @@ func groupsE2E(t *testing.T, engine string, readyTimeout time.Duration) {
 	must(t, call(ctx, e.c, "GET", e.base()+"/groups", nil, &list))
 	if list.Total != 1 || list.Groups[0].GroupID != "g-e2e" || list.Groups[0].Lag != 15 {
 		t.Fatalf("group list: %+v", list)
+	}
+	resetAndConsume(t, ctx, e, base)
+}
+
+// resetAndConsume resets the group to the first record at or after base+15 s (record 15: offset 5
+// of every partition) and checks that a new consumer of the group starts there.
+func resetAndConsume(t *testing.T, ctx context.Context, e *e2eEnv, base time.Time) {
+	t.Helper()
+	must(t, call(ctx, e.c, "PUT", "/v2/kafka/{project_id}/instances/"+e.id+"/groups/g-e2e/reset-message-offset",
+		map[string]any{"topic": "grp-topic", "partition": -1, "timestamp": base.Add(15 * time.Second).UnixMilli()}, nil))
+	m, err := kgo.NewClient(kgo.SeedBrokers(e.seeds...), kgo.ConsumerGroup("g-e2e"), kgo.ConsumeTopics("grp-topic"), kgo.DisableAutoCommit())
+	must(t, err)
+	defer m.Close()
+	first := map[int32]int64{}
+	for len(first) < 3 && ctx.Err() == nil {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		m.PollFetches(pctx).EachRecord(func(r *kgo.Record) {
+			if _, ok := first[r.Partition]; !ok {
+				first[r.Partition] = r.Offset
+			}
+		})
+		cancel()
+	}
+	if fmt.Sprint(first) != "map[0:5 1:5 2:5]" {
+		t.Fatalf("after the reset to a timestamp a new consumer started at %v, want offset 5 of every partition", first)
 	}
 }
 
