@@ -360,17 +360,10 @@ type Coordinator struct {
 func (c *Client) Coordinators(ctx context.Context) ([]Coordinator, error) {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
-	listed, listErr := c.adm.ListGroups(ctx)
-	if listErr != nil && len(listed) == 0 {
-		return nil, fmt.Errorf("kafkaops: list groups: %w", listErr)
+	names, listErr := c.consumerGroupNames(ctx)
+	if listErr != nil && len(names) == 0 {
+		return nil, listErr
 	}
-	var names []string
-	for name, g := range listed {
-		if isConsumerGroup(g) {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
 	found := c.adm.FindGroupCoordinators(ctx, names...)
 	out := make([]Coordinator, 0, len(names))
 	for _, name := range names {
@@ -386,10 +379,7 @@ func (c *Client) Coordinators(ctx context.Context) ([]Coordinator, error) {
 		}
 		out = append(out, co)
 	}
-	if listErr != nil {
-		return out, fmt.Errorf("kafkaops: list groups (partial): %w", listErr)
-	}
-	return out, nil
+	return out, listErr
 }
 
 // withMessage adds the broker's error message to err, keeping err matchable with errors.Is.

@@ -105,6 +105,17 @@ func (c *Client) ListConsumerGroups(ctx context.Context) ([]ListedGroup, error) 
 	return c.listConsumerGroups(ctx)
 }
 
+// consumerGroupNames lists the consumer groups' names, sorted (see ClusterInfo.ConsumerGroups for
+// which groups count). When some broker does not answer, the names found come with an error.
+func (c *Client) consumerGroupNames(ctx context.Context) ([]string, error) {
+	listed, err := c.listConsumerGroups(ctx)
+	names := make([]string, len(listed))
+	for i, g := range listed {
+		names[i] = g.Name
+	}
+	return names, err
+}
+
 func (c *Client) listConsumerGroups(ctx context.Context) ([]ListedGroup, error) {
 	listed, err := c.adm.ListGroups(ctx)
 	if err != nil && len(listed) == 0 {

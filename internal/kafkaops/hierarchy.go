@@ -3,7 +3,6 @@ package kafkaops
 import (
 	"context"
 	"fmt"
-	"slices"
 )
 
 // TopicPartitions is a topic and partition ids.
@@ -39,17 +38,10 @@ func (c *Client) Hierarchy(ctx context.Context) ([]TopicPartitions, []GroupTopic
 		}
 		topics = append(topics, tp)
 	}
-	listed, err := c.adm.ListGroups(ctx)
-	if err != nil && len(listed) == 0 {
-		return nil, nil, fmt.Errorf("kafkaops: list groups: %w", err)
+	names, err := c.consumerGroupNames(ctx)
+	if err != nil && len(names) == 0 {
+		return nil, nil, err
 	}
-	var names []string
-	for name, g := range listed {
-		if isConsumerGroup(g) {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
 	fetched := c.adm.FetchManyOffsets(ctx, names...)
 	groups := make([]GroupTopics, 0, len(names))
 	for _, name := range names {

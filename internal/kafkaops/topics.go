@@ -614,15 +614,9 @@ func (c *Client) replicaLogs(ctx context.Context, topics []Topic) ([]ReplicaLog,
 func (c *Client) TopicGroups(ctx context.Context, topic string) ([]string, error) {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
-	listed, listErr := c.adm.ListGroups(ctx)
-	if listErr != nil && len(listed) == 0 {
-		return nil, fmt.Errorf("kafkaops: list groups: %w", listErr)
-	}
-	var names []string
-	for name, g := range listed {
-		if isConsumerGroup(g) {
-			names = append(names, name)
-		}
+	names, listErr := c.consumerGroupNames(ctx)
+	if listErr != nil && len(names) == 0 {
+		return nil, listErr
 	}
 	if len(names) == 0 {
 		return []string{}, listErr
