@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/big"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -179,6 +180,7 @@ func waitRegistered(t testing.TB, adm *kadm.Client, spec engine.Spec, timeout ti
 			last = err.Error()
 		}
 		if time.Now().After(deadline) {
+			logBrokerTails(t, spec)
 			t.Fatalf("brokers not registered after %v: %s", timeout, last)
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -364,4 +366,19 @@ func consumeAll(t testing.TB, spec engine.Spec, topic string) map[string]int {
 		fs.EachRecord(func(r *kgo.Record) { got[string(r.Value)]++; n++ })
 	}
 	return got
+}
+
+// logBrokerTails logs the end of every broker's server.log, so that a broker that did not come up
+// says why in the test output (the data dir is gone after the test).
+func logBrokerTails(t testing.TB, spec engine.Spec) {
+	t.Helper()
+	for _, b := range spec.Brokers {
+		data, err := os.ReadFile(filepath.Join(brokerDir(spec.DataDir, b.ID), "server.log"))
+		if err != nil {
+			t.Logf("broker %d: no server.log: %v", b.ID, err)
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		t.Logf("broker %d: last lines of server.log:\n%s", b.ID, strings.Join(lines[max(0, len(lines)-25):], "\n"))
+	}
 }

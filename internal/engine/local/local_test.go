@@ -19,7 +19,8 @@ import (
 	"github.com/opendms/opendms/internal/engine"
 )
 
-const registerTimeout = 120 * time.Second
+// registerTimeout is generous: on 2 cores under load a 3-node KRaft quorum has been seen to take long.
+const registerTimeout = 240 * time.Second
 
 // TestOneBroker: a 1-broker cluster (also started by two concurrent Ensures: one JVM), produce with
 // acks=all and consume back, Delete.
