@@ -274,8 +274,11 @@ func TestRoutesCommand(t *testing.T) {
 		t.Errorf("dmsd routes lists %d reference sections, want 107", len(sections))
 	}
 	want := map[string]string{ // section+method+path -> status
-		"5.12.2 GET /v2/available-zones":                 "implemented",
-		"5.1.1 POST /v2/{engine}/{project_id}/instances": "implemented",
+		"5.12.2 GET /v2/available-zones":                                                                      "implemented",
+		"5.5.2 POST /v2/{project_id}/instances/{instance_id}/topics":                                          "implemented",
+		"5.8.1 GET /v2/{project_id}/instances/{instance_id}/messages":                                         "implemented",
+		"5.6.2 GET /v2/{project_id}/instances/{instance_id}/groups":                                           "implemented",
+		"5.1.1 POST /v2/{engine}/{project_id}/instances":                                                      "implemented",
 		"5.2.8 POST /v2/{project_id}/instances/{instance_id}/management/topics/{topic}/replicas-reassignment": "not-implemented",
 	}
 	for _, l := range lines[1:] {

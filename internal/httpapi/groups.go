@@ -14,10 +14,7 @@ import (
 // strings and its log offsets and lag int32 (clamped); 5.6.1's offsets int64. The writes that need
 // storage of OpenDMS's own (5.6.4, 5.6.7, 5.6.10: group descriptions) stay 501.
 func (s *Server) implementGroups() {
-	if s.groups == nil {
-		return
-	}
-	if s.log != nil {
+	if s.groups != nil && s.log != nil { // nil in `dmsd routes`, which only lists the routes
 		s.groups.SetLogger(s.log)
 	}
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/groups", http.HandlerFunc(s.listGroups))

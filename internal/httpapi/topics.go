@@ -17,10 +17,7 @@ import (
 // the booleans as booleans, partitions' leo/hw/lso and replica sizes int32 (clamped: the SDK cannot
 // decode more), offsets of 5.5.6 int64, disk sizes as strings.
 func (s *Server) implementTopics() {
-	if s.topics == nil {
-		return
-	}
-	if s.log != nil {
+	if s.topics != nil && s.log != nil { // nil in `dmsd routes`, which only lists the routes
 		s.topics.SetLogger(s.log)
 	}
 	s.router.implement("POST", "/v2/{project_id}/instances/{instance_id}/topics", http.HandlerFunc(s.createTopic))
