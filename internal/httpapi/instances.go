@@ -125,16 +125,21 @@ func (s *Server) updateInstance(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// batchInstances serves 5.1.6 and 7.1.1.5 (which spells all_failure allFailure; both are accepted).
 func (s *Server) batchInstances(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Instances   []string `json:"instances"`
-		Action      string   `json:"action"`
-		AllFailure  string   `json:"all_failure"`
-		ForceDelete bool     `json:"force_delete"` // the SDK may send it; deletion is always complete here
+		Instances    []string `json:"instances"`
+		Action       string   `json:"action"`
+		AllFailure   string   `json:"all_failure"`
+		AllFailureV1 string   `json:"allFailure"`
+		ForceDelete  bool     `json:"force_delete"` // the SDK may send it; deletion is always complete here
 	}
 	if err := decodeJSON(r, &req); err != nil {
 		writeError(w, r, err)
 		return
+	}
+	if req.AllFailure == "" {
+		req.AllFailure = req.AllFailureV1
 	}
 	// permissions.tsv: restart needs dms:instance:modifyStatus (checked by the route), delete needs
 	// dms:instance:delete.
@@ -150,10 +155,10 @@ func (s *Server) batchInstances(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if all {
-		w.WriteHeader(http.StatusNoContent)
+		w.WriteHeader(http.StatusNoContent) // every failed creation deleted (all_failure=kafka)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"results": results})
+	writeJSON(w, http.StatusOK, map[string]any{"results": nonNil(results)})
 }
 
 func (s *Server) showConfigs(w http.ResponseWriter, r *http.Request) {

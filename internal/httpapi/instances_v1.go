@@ -16,7 +16,7 @@ func (s *Server) implementInstancesV1() {
 	s.router.implement("GET", "/v1.0/{project_id}/instances/{instance_id}", http.HandlerFunc(s.showInstanceV1))
 	s.router.implement("PUT", "/v1.0/{project_id}/instances/{instance_id}", http.HandlerFunc(s.updateInstanceV1))
 	s.router.implement("DELETE", "/v1.0/{project_id}/instances/{instance_id}", http.HandlerFunc(s.deleteInstance)) // 7.1.1.4 = 5.1.4
-	s.router.implement("POST", "/v1.0/{project_id}/instances/action", http.HandlerFunc(s.batchInstancesV1))
+	s.router.implement("POST", "/v1.0/{project_id}/instances/action", http.HandlerFunc(s.batchInstances))
 	s.router.implement("GET", "/v1.0/{project_id}/instances", http.HandlerFunc(s.listInstancesV1))
 }
 
@@ -54,43 +54,6 @@ func (s *Server) updateInstanceV1(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) batchInstancesV1(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		Instances     []string `json:"instances"`
-		Action        string   `json:"action"`
-		AllFailure    string   `json:"allFailure"`  // 7.1.1.5's camelCase key
-		AllFailureAlt string   `json:"all_failure"` // 5.1.6's spelling, accepted too
-	}
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if req.AllFailure == "" {
-		req.AllFailure = req.AllFailureAlt
-	}
-	// As 5.1.6: restart needs dms:instance:modifyStatus (checked by the route), delete needs
-	// dms:instance:delete.
-	if req.Action == "delete" {
-		if err := s.iam.Authorize(r.Context(), principal(r), r.PathValue("project_id"), "dms:instance:delete"); err != nil {
-			writeError(w, r, err)
-			return
-		}
-	}
-	results, all, err := s.instances.BatchAction(r.Context(), r.PathValue("project_id"), instances.ActorOf(principal(r)), req.Action, req.Instances, req.AllFailure)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	if all {
-		w.WriteHeader(http.StatusNoContent) // 7.1.1.5: an empty 204 for allFailure=kafka
-		return
-	}
-	if results == nil {
-		results = []instances.BatchResult{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"results": results})
 }
 
 // listInstancesV1 is 7.1.1.6. Its filters are engine, name (fuzzy unless exactMatchName=true), id,
