@@ -143,3 +143,13 @@ type TopicMeta struct {
 	Description string    `json:"description"`
 	CreatedAt   time.Time `json:"created_at"`
 }
+
+// GroupMeta is what OpenDMS keeps about a consumer group that Kafka has no place for: the
+// description and when it was created through the API (5.6.4). A group created through the API
+// exists from then on, even before a consumer joins it.
+type GroupMeta struct {
+	InstanceID  string    `json:"instance_id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+}

@@ -22,7 +22,34 @@ type Store interface {
 	Instances
 	Tasks
 	Topics
+	Groups
+	Diagnoses
 	Close() error
+}
+
+// Groups holds what OpenDMS keeps about consumer groups beside the cluster (rows go with their
+// instance).
+type Groups interface {
+	// CreateGroupMeta adds a group's record; ErrConflict if the instance has one of that name.
+	CreateGroupMeta(ctx context.Context, m dms.GroupMeta) error
+	// PutGroupMeta adds or replaces a group's record.
+	PutGroupMeta(ctx context.Context, m dms.GroupMeta) error
+	// ListGroupMeta lists an instance's group records, by name.
+	ListGroupMeta(ctx context.Context, instanceID string) ([]dms.GroupMeta, error)
+	// DeleteGroupMeta removes a group's record (no error if there is none).
+	DeleteGroupMeta(ctx context.Context, instanceID, name string) error
+}
+
+// Diagnoses holds message backlog diagnosis reports (rows go with their instance).
+type Diagnoses interface {
+	CreateDiagnosis(ctx context.Context, r dms.DiagnosisReport) error
+	// GetDiagnosis returns a report by id (ErrNotFound if there is none).
+	GetDiagnosis(ctx context.Context, id string) (dms.DiagnosisReport, error)
+	// UpdateDiagnosis replaces a report (ErrNotFound if it is gone).
+	UpdateDiagnosis(ctx context.Context, r dms.DiagnosisReport) error
+	// ListDiagnoses lists an instance's reports, newest first; with instanceID empty, every
+	// instance's (to resume the diagnosing ones after a restart).
+	ListDiagnoses(ctx context.Context, instanceID string) ([]dms.DiagnosisReport, error)
 }
 
 // Topics holds what OpenDMS keeps about topics beside the cluster (rows go with their instance).

@@ -596,11 +596,12 @@ func (e *Engine) Stop(ctx context.Context, instanceID string) error {
 		return fmt.Errorf("%w: %s (not ensured since the engine started)", engine.ErrUnknownInstance, instanceID)
 	}
 	defer release()
-	e.stopAll(inst)
+	e.stopAll(inst, e.opts.StopTimeout)
 	return nil
 }
 
-func (e *Engine) stopAll(inst *instance) {
+// stopAll stops every broker of inst at once, each with timeout as its graceful-stop bound.
+func (e *Engine) stopAll(inst *instance, timeout time.Duration) {
 	inst.mu.Lock()
 	bs := make([]*broker, 0, len(inst.brokers))
 	for _, b := range inst.brokers {
@@ -611,9 +612,9 @@ func (e *Engine) stopAll(inst *instance) {
 	for _, b := range bs {
 		wg.Go(func() {
 			if b.supervised() {
-				b.stopSupervising(true, e.opts.StopTimeout)
+				b.stopSupervising(true, timeout)
 			} else if p := e.adopt(b); p != nil {
-				p.terminate(e.opts.StopTimeout)
+				p.terminate(timeout)
 				p.release()
 			}
 			_ = os.Remove(b.pidFile)
@@ -655,7 +656,9 @@ func (e *Engine) Delete(ctx context.Context, spec engine.Spec) error {
 			}
 		}
 	}
-	e.stopAll(inst)
+	// SIGKILL, not a controlled shutdown: the data is removed next, and the last broker of a KRaft
+	// quorum whose peers are gone waits out the whole graceful bound (30 s) for nothing.
+	e.stopAll(inst, 0)
 	inst.gone = true
 	e.mu.Lock()
 	if e.instances[spec.InstanceID] == inst {

@@ -105,10 +105,20 @@ func (p *proc) signal(sig syscall.Signal) error {
 }
 
 // terminate stops p gracefully: SIGTERM to its group (Kafka's controlled shutdown), SIGKILL after
-// timeout. It returns once the process is gone (or gives up after a further 10 s).
+// timeout; a timeout <= 0 kills it at once. It returns once the process is gone (or gives up after
+// a further 10 s).
 func (p *proc) terminate(timeout time.Duration) string {
 	if !p.alive() {
 		return p.exitMsg
+	}
+	if timeout <= 0 {
+		_ = p.signal(syscall.SIGKILL)
+		select {
+		case <-p.exited:
+			return "killed"
+		case <-time.After(10 * time.Second):
+			return "did not exit after SIGKILL"
+		}
 	}
 	_ = p.signal(syscall.SIGTERM)
 	t := time.NewTimer(timeout)

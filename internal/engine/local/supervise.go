@@ -26,6 +26,7 @@ type broker struct {
 type supervisor struct {
 	quit      chan struct{} // closed to end it
 	terminate bool          // on quit: stop the process (true) or leave it running (false); set before quit closes
+	timeout   time.Duration // with terminate: the graceful-stop bound before SIGKILL (0: SIGKILL at once)
 	done      chan struct{} // closed when it has ended
 }
 
@@ -57,7 +58,7 @@ func (b *broker) stopSupervising(terminate bool, timeout time.Duration) {
 	select {
 	case <-s.quit: // already being stopped; a terminate request wins over a detach
 	default:
-		s.terminate = terminate
+		s.terminate, s.timeout = terminate, timeout
 		close(s.quit)
 	}
 	b.mu.Unlock()
@@ -93,10 +94,10 @@ func (e *Engine) superviseLoop(b *broker, s *supervisor, p *proc) {
 		select {
 		case <-s.quit:
 			b.mu.Lock()
-			term := s.terminate
+			term, timeout := s.terminate, s.timeout
 			b.mu.Unlock()
 			if term {
-				how := p.terminate(e.opts.StopTimeout)
+				how := p.terminate(timeout)
 				b.mu.Lock()
 				b.cur, b.lastExit = nil, "stopped: "+how
 				b.mu.Unlock()
