@@ -3,14 +3,15 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 )
 
-// Consumer groups of a Kafka instance, read-only (API reference 5.6.1, 5.6.2, 5.6.6, 5.6.11,
-// 5.6.12). Field names and types are the Go SDK's. The writes (create, delete, reset offsets) are
-// not implemented by OpenDMS (it answers 501) and have no methods here.
+// Consumer groups of a Kafka instance: the reads (API reference 5.6.1, 5.6.2, 5.6.6, 5.6.11,
+// 5.6.12) and the writes (5.6.3, 5.6.4, 5.6.5, 5.6.9, 5.6.10). Field names and types are the Go
+// SDK's.
 
 // Group is a consumer group as 5.6.2 lists it (GroupInfoSimple).
 type Group struct {
@@ -202,4 +203,75 @@ func pageLimited[T any](ctx context.Context, c *Client, path, key string, q url.
 			return out, total, nil
 		}
 	}
+}
+
+// CreateGroup creates a consumer group (5.6.4). It exists from then on, EMPTY until consumers use
+// it; desc "" leaves it without a description.
+func (c *Client) CreateGroup(ctx context.Context, instanceID, group, desc string) error {
+	in := struct {
+		GroupName string `json:"group_name"`
+		GroupDesc string `json:"group_desc,omitempty"`
+	}{group, desc}
+	// The answer is the bare text "success", not JSON: nothing to decode.
+	return c.call(ctx, http.MethodPost, kafkaInstancePath(instanceID, "group"), in, nil)
+}
+
+// UpdateGroup sets a consumer group's description (5.6.10).
+func (c *Client) UpdateGroup(ctx context.Context, instanceID, group, desc string) error {
+	in := struct {
+		GroupDesc string `json:"group_desc"`
+	}{desc}
+	return c.call(ctx, http.MethodPut, kafkaEnginePath(instanceID, "groups", group), in, nil)
+}
+
+// DeleteGroup deletes one consumer group (5.6.9).
+func (c *Client) DeleteGroup(ctx context.Context, instanceID, group string) error {
+	return c.call(ctx, http.MethodDelete, kafkaEnginePath(instanceID, "groups", group), nil, nil)
+}
+
+// GroupDeleteFailure is a group 5.6.3 did not delete, and why.
+type GroupDeleteFailure struct {
+	GroupID      string `json:"group_id"`
+	ErrorMessage string `json:"error_message"`
+}
+
+// DeleteGroups deletes consumer groups (5.6.3) and returns those that were not deleted (never nil):
+// the call succeeds even when some fail.
+func (c *Client) DeleteGroups(ctx context.Context, instanceID string, groups []string) ([]GroupDeleteFailure, error) {
+	in := struct {
+		GroupIDs []string `json:"group_ids"`
+	}{groups}
+	var out struct {
+		FailedGroups []GroupDeleteFailure `json:"failed_groups"`
+	}
+	if err := c.call(ctx, http.MethodPost, instancePath(instanceID, "groups", "batch-delete"), in, &out); err != nil {
+		return nil, err
+	}
+	if out.FailedGroups == nil {
+		out.FailedGroups = []GroupDeleteFailure{}
+	}
+	return out.FailedGroups, nil
+}
+
+// Offsets of ResetGroupOffsets to move to the start or the end of each partition: the server clamps
+// message_offset to each partition's [log start, log end], so the smallest and largest offsets land
+// there.
+const (
+	OffsetEarliest int64 = 0
+	OffsetLatest   int64 = math.MaxInt64
+)
+
+// ResetOffsetsRequest is 5.6.5's body: give MessageOffset or Timestamp (Unix ms; the first message
+// at or after it).
+type ResetOffsetsRequest struct {
+	Topic         string `json:"topic,omitempty"` // "" for every topic the group has committed offsets for
+	Partition     int    `json:"partition"`       // -1 for every partition
+	MessageOffset *int64 `json:"message_offset,omitempty"`
+	Timestamp     *int64 `json:"timestamp,omitempty"`
+}
+
+// ResetGroupOffsets moves a consumer group's committed offsets (5.6.5); the group must have no
+// active members.
+func (c *Client) ResetGroupOffsets(ctx context.Context, instanceID, group string, req ResetOffsetsRequest) error {
+	return c.call(ctx, http.MethodPut, kafkaEnginePath(instanceID, "groups", group, "reset-message-offset"), req, nil)
 }

@@ -79,3 +79,33 @@ func TestGroupNotFound(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestGroupWriteMethods(t *testing.T) {
+	none := func(err error) (any, error) { return nil, err }
+	i64 := func(v int64) *int64 { return &v }
+	runClientCases(t, []clientCase{
+		{"CreateGroup", func(c *Client) (any, error) { return none(c.CreateGroup(ctx(), instID, "billing", "shop")) },
+			"POST", "/v2/" + testPID + "/kafka/instances/" + instID + "/group", clienttest.Reply{Status: 200, Body: "success"}, "",
+			`{"group_name":"billing","group_desc":"shop"}`, nil},
+		{"CreateGroup without a description", func(c *Client) (any, error) { return none(c.CreateGroup(ctx(), instID, "billing", "")) },
+			"POST", "/v2/" + testPID + "/kafka/instances/" + instID + "/group", clienttest.Reply{Status: 200, Body: "success"}, "",
+			`{"group_name":"billing"}`, nil},
+		{"UpdateGroup", func(c *Client) (any, error) { return none(c.UpdateGroup(ctx(), instID, "a b", "")) },
+			"PUT", kafkaEngPath + "/groups/a b", clienttest.Reply{Status: 200}, "", `{"group_desc":""}`, nil},
+		{"DeleteGroup", func(c *Client) (any, error) { return none(c.DeleteGroup(ctx(), instID, "billing")) },
+			"DELETE", kafkaEngPath + "/groups/billing", clienttest.Reply{Status: 200}, "", "", nil},
+		{"DeleteGroups", func(c *Client) (any, error) { return c.DeleteGroups(ctx(), instID, []string{"a", "b"}) },
+			"POST", instPath + "/groups/batch-delete", clienttest.Reply{Status: 200, Body: `{"failed_groups":[{"group_id":"b","error_message":"gone"}],"total":1}`},
+			"", `{"group_ids":["a","b"]}`, []GroupDeleteFailure{{GroupID: "b", ErrorMessage: "gone"}}},
+		{"DeleteGroups all deleted", func(c *Client) (any, error) { return c.DeleteGroups(ctx(), instID, []string{"a"}) },
+			"POST", instPath + "/groups/batch-delete", clienttest.Reply{Status: 200, Body: `{"total":0}`}, "", `{"group_ids":["a"]}`, []GroupDeleteFailure{}},
+		{"ResetGroupOffsets to the end", func(c *Client) (any, error) {
+			return none(c.ResetGroupOffsets(ctx(), instID, "billing", ResetOffsetsRequest{Topic: "orders", Partition: -1, MessageOffset: i64(OffsetLatest)}))
+		}, "PUT", kafkaEngPath + "/groups/billing/reset-message-offset", clienttest.Reply{Status: 204}, "",
+			`{"topic":"orders","partition":-1,"message_offset":9223372036854775807}`, nil},
+		{"ResetGroupOffsets to a time", func(c *Client) (any, error) {
+			return none(c.ResetGroupOffsets(ctx(), instID, "billing", ResetOffsetsRequest{Topic: "orders", Partition: 2, Timestamp: i64(1700000000000)}))
+		}, "PUT", kafkaEngPath + "/groups/billing/reset-message-offset", clienttest.Reply{Status: 204}, "",
+			`{"topic":"orders","partition":2,"timestamp":1700000000000}`, nil},
+	})
+}

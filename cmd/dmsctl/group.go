@@ -8,15 +8,17 @@ import (
 	"github.com/opendms/opendms/client"
 )
 
-// newGroupCmd is the consumer groups of an instance, read-only (API reference 5.6.1, 5.6.2, 5.6.11,
-// 5.6.12). Creating and deleting groups and resetting their offsets are not implemented by the
-// server (it answers 501).
+// newGroupCmd is the consumer groups of an instance (API reference 5.6.1-5.6.5, 5.6.9-5.6.12).
 func newGroupCmd(a *app) *cobra.Command {
-	return groupCmd("group", "List and show the consumer groups of an instance",
+	return groupCmd("group", "Create, list, show, change and delete the consumer groups of an instance; reset their offsets",
+		newGroupCreateCmd(a),
 		newGroupListCmd(a),
 		newGroupShowCmd(a),
 		newGroupTopicsCmd(a),
 		newGroupConsumersCmd(a),
+		newGroupUpdateCmd(a),
+		newGroupDeleteCmd(a),
+		newGroupResetOffsetCmd(a),
 	)
 }
 
@@ -26,8 +28,8 @@ func newGroupListCmd(a *app) *cobra.Command {
 		Use:   "list INSTANCE",
 		Short: "List the consumer groups of an instance with their state and lag",
 		Long: `list shows the consumer groups of an instance (GET /v2/{project_id}/instances/{instance_id}/groups,
-every page): each group's state, its lag (messages not consumed yet, over every partition) and
-the broker coordinating it. --name keeps the groups whose name contains the text.`,
+every page): each group's state, its lag (messages not consumed yet, over every partition), the
+broker coordinating it and its description. --name keeps the groups whose name contains the text.`,
 		Example: `  dmsctl group list kafka-demo
   dmsctl group list kafka-demo --name billing -o json`,
 		Args: exactArgs("INSTANCE"),
@@ -41,9 +43,9 @@ the broker coordinating it. --name keeps the groups whose name contains the text
 				return err
 			}
 			return a.printer(cmd).print(l.Groups, func(t *table) {
-				t.row("GROUP", "STATE", "LAG", "COORDINATOR")
+				t.row("GROUP", "STATE", "LAG", "COORDINATOR", "DESCRIPTION")
 				for _, g := range l.Groups {
-					t.row(g.GroupID, g.State, i64toa(g.Lag), itoa(g.CoordinatorID))
+					t.row(g.GroupID, g.State, i64toa(g.Lag), itoa(g.CoordinatorID), g.GroupDesc)
 				}
 			})
 		},

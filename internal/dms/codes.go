@@ -115,3 +115,9 @@ const (
 const (
 	CodeGroupNotEmpty = "DMS.00409001" // 409: the group has active members; stop its consumers first
 )
+
+// Consumer groups created and described through the API (5.6.4, 5.6.7, 5.6.10).
+const (
+	CodeGroupIDInvalid = "DMS.10240016" // 400: the group name breaks the naming rule
+	CodeGroupExists    = "DMS.10240018" // 400: a group of that name exists (in Kafka or created through the API)
+)

@@ -18,7 +18,7 @@ func TestNamedCodesExist(t *testing.T) {
 		CodeTopicNameInvalid, CodeTopicPartitionInvalid, CodeTopicReplicaInvalid, CodeTopicRetentionInvalid, CodeTopicReplicaTooMany,
 		CodeTopicNotExist, CodePartitionQuota,
 		CodeTimestampInvalid, CodePageSizeTooLarge, CodePageSkipTooLarge, CodeMessageTooLarge, CodeQueryTimeout, CodeQueryBusy, CodeQueryMaxBytes,
-		CodeGroupNotFound, CodeGroupNotEmpty,
+		CodeGroupNotFound, CodeGroupNotEmpty, CodeGroupIDInvalid, CodeGroupExists,
 	}
 	for _, c := range named {
 		if _, ok := LookupCode(c); !ok {

@@ -37,6 +37,7 @@ type Server struct {
 	runner    *tasks.Runner
 	IAM       *iam.Service
 	Instances *instances.Service
+	groups    *groups.Service
 	API       *httpapi.Server
 }
 
@@ -71,7 +72,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 	msgs.SetLimits(messages.Limits{MaxScanBytes: mq.MaxScanBytes, MaxScanRecords: mq.MaxScanRecords, MaxScanTime: mq.MaxScanTime.Duration,
 		DisplayBytes: mq.DisplayBytes, MaxConcurrentQueries: mq.MaxConcurrentQueries}) // zero fields keep the defaults
 	s.API = httpapi.New(httpapi.Config{Region: cfg.Region}, httpapi.Services{
-		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: groups.New(s.Instances), Messages: msgs, Catalog: cat,
+		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: s.groups, Messages: msgs, Catalog: cat,
 	}, log)
 	return s, nil
 }
@@ -92,6 +93,7 @@ func (s *Server) openInstances(ctx context.Context, cat *catalog.Catalog) error 
 	if err != nil {
 		return err
 	}
+	s.groups = groups.New(s.Instances, s.store, s.runner) // registers its task before Start resumes the tasks
 	return s.Instances.Start(ctx)
 }
 

@@ -1,8 +1,9 @@
 // Package groups is the service behind the consumer group APIs: the reads (5.6.1, 5.6.2, 5.6.6,
-// 5.6.8, 5.6.11, 5.6.12, 7.2.3.2 and the SDK's ShowGroup) and, in write.go, the writes that need no
-// storage of their own (5.6.3, 5.6.5, 5.6.9, 7.2.3.1, DeleteGroup, DeleteConsumerGroupOffsets).
-// Every call works on the instance's real cluster through kafkaops, classic and KIP-848 consumer
-// groups alike.
+// 5.6.8, 5.6.11, 5.6.12, 7.2.3.2 and the SDK's ShowGroup), in write.go the writes on the cluster's
+// groups (5.6.3, 5.6.5, 5.6.9, 7.2.3.1, DeleteGroup, DeleteConsumerGroupOffsets) and, in meta.go,
+// what Kafka has no place for: groups created through the API (5.6.4) and descriptions (5.6.7,
+// 5.6.10). Every call works on the instance's real cluster through kafkaops, classic and KIP-848
+// consumer groups alike.
 //
 // Lag is log end offset - committed offset per partition (0 when the commit is past the end; end -
 // log start for a partition assigned but never committed), summed per topic and per group. Lists
@@ -10,7 +11,11 @@
 // shown DescribeGroups / ConsumerGroupDescribe and OffsetFetch batched per coordinator, and one
 // ListOffsets round for every partition involved.
 //
-// Kafka keeps no creation time nor description for a group: createdAt is 0 and group_desc empty.
+// Kafka keeps no creation time nor description for a group, and cannot hold a group that has neither
+// members nor committed offsets: the store keeps a record (dms.GroupMeta) per group that has a
+// description or was created through the API. A group created through the API exists from then on,
+// shown EMPTY without members until consumers use it; createdAt is 0 for groups made by Kafka
+// clients (nothing is invented).
 package groups
 
 import (
@@ -20,21 +25,31 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/store"
+	"github.com/opendms/opendms/internal/tasks"
 )
 
 // Service is the consumer group service.
 type Service struct {
 	instances *instances.Service
+	meta      store.Groups // descriptions and the groups created through the API
+	runner    *tasks.Runner
 	log       *slog.Logger
+	now       func() time.Time
 }
 
-// New makes the service over the instances, which give each instance's Kafka client.
-func New(inst *instances.Service) *Service {
-	return &Service{instances: inst, log: slog.Default()}
+// New makes the service over the instances (which give each instance's Kafka client), the store of
+// group records and the task runner. It registers the task of 5.6.7 with the runner, so it must be
+// made before the instances service's Start resumes the tasks a restart interrupted.
+func New(inst *instances.Service, meta store.Groups, runner *tasks.Runner) *Service {
+	s := &Service{instances: inst, meta: meta, runner: runner, log: slog.Default(), now: time.Now}
+	runner.Register(taskModifyGroups, s.runModifyGroups)
+	return s
 }
 
 // SetLogger sets where the service logs what it cannot return (groups described partially).
@@ -44,8 +59,12 @@ func (s *Service) SetLogger(l *slog.Logger) {
 	}
 }
 
-// Group is a consumer group as the APIs show it.
-type Group = kafkaops.Group
+// Group is a consumer group as the APIs show it: the cluster's view and OpenDMS's record of it.
+type Group struct {
+	kafkaops.Group
+	Description string
+	CreatedAt   time.Time // when it was created through the API; zero for groups made by Kafka clients
+}
 
 // State is the group state as DMS spells it: Kafka's state in upper case (STABLE, EMPTY,
 // PREPARINGREBALANCE, COMPLETINGREBALANCE, DEAD), as the reference's examples show. KIP-848's
@@ -67,6 +86,11 @@ func (s *Service) client(ctx context.Context, projectID, instanceID string) (*ka
 	return c, err
 }
 
+// cluster returns the instance (whose ID keys the records) and its cluster's client.
+func (s *Service) cluster(ctx context.Context, projectID, instanceID string) (dms.Instance, *kafkaops.Client, error) {
+	return s.instances.ClusterClient(ctx, projectID, instanceID)
+}
+
 // clusterErr turns the error of a Kafka call into the error users get.
 func clusterErr(group string, err error) error {
 	var de *dms.Error
@@ -86,10 +110,11 @@ type ListFilter struct {
 }
 
 // List returns the total number of groups the filter selects and the page [offset, offset+limit)
-// of them, sorted by name, described with their lag (5.6.2, 7.2.3.2). Only the page is described,
-// unless a topic filter needs every group's topics.
+// of them, sorted by name, described with their lag (5.6.2, 7.2.3.2): the cluster's groups and the
+// groups created through the API that no consumer has used yet (EMPTY, lag 0). Only the page is
+// described, unless a topic filter needs every group's topics (a group only created has none).
 func (s *Service) List(ctx context.Context, projectID, instanceID string, f ListFilter, offset, limit int) (int, []Group, error) {
-	c, err := s.client(ctx, projectID, instanceID)
+	in, c, err := s.cluster(ctx, projectID, instanceID)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -100,19 +125,25 @@ func (s *Service) List(ctx context.Context, projectID, instanceID string, f List
 		}
 		s.log.Warn("listing consumer groups: some brokers did not answer", "instance", instanceID, "err", listErr)
 	}
+	recs, err := s.records(ctx, in.ID)
+	if err != nil {
+		return 0, nil, err
+	}
+	listed, onlyStored := withCreated(listed, recs)
 	listed = slices.DeleteFunc(listed, func(g kafkaops.ListedGroup) bool { return !strings.Contains(g.Name, f.Group) })
 	if f.Topic == "" {
 		shown := page(listed, offset, limit)
-		gs, err := c.DescribeGroups(ctx, shown)
+		gs, err := s.describe(ctx, c, shown, onlyStored, recs)
 		if err != nil {
-			return 0, nil, clusterErr("", err)
+			return 0, nil, err
 		}
 		s.logPartial(instanceID, gs)
 		return len(listed), gs, nil
 	}
-	all, err := c.DescribeGroups(ctx, listed)
+	listed = slices.DeleteFunc(listed, func(g kafkaops.ListedGroup) bool { return onlyStored[g.Name] })
+	all, err := s.describe(ctx, c, listed, nil, recs)
 	if err != nil {
-		return 0, nil, clusterErr("", err)
+		return 0, nil, err
 	}
 	all = slices.DeleteFunc(all, func(g Group) bool {
 		return !slices.ContainsFunc(g.Offsets, func(o kafkaops.GroupOffset) bool { return o.Topic == f.Topic })
@@ -130,17 +161,30 @@ func (s *Service) logPartial(instanceID string, gs []Group) {
 	}
 }
 
-// Get returns one group with its members, assignments and offsets (5.6.1, 5.6.8); an unknown
+// Get returns one group with its members, assignments and offsets (5.6.1, 5.6.8); a group created
+// through the API that no consumer has used yet is EMPTY, without members nor offsets. An unknown
 // group is DMS.10240405 (404).
 func (s *Service) Get(ctx context.Context, projectID, instanceID, group string) (Group, error) {
-	c, err := s.client(ctx, projectID, instanceID)
+	in, c, err := s.cluster(ctx, projectID, instanceID)
 	if err != nil {
 		return Group{}, err
 	}
-	g, err := c.Group(ctx, group)
-	if err != nil {
-		return Group{}, clusterErr(group, err)
+	kg, gerr := c.Group(ctx, group)
+	if gerr != nil && !errors.Is(gerr, kafkaops.ErrGroupNotFound) {
+		return Group{}, clusterErr(group, gerr)
 	}
+	recs, err := s.records(ctx, in.ID)
+	if err != nil {
+		return Group{}, err
+	}
+	rec, ok := recs[group]
+	if gerr != nil {
+		if !ok || !created(rec) {
+			return Group{}, clusterErr(group, gerr)
+		}
+		return onlyCreated(rec, c.GroupCoordinators(ctx, group)), nil
+	}
+	g := withRecord(kg, recs)
 	s.logPartial(instanceID, []Group{g})
 	return g, nil
 }

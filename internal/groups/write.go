@@ -12,9 +12,11 @@ import (
 	"github.com/opendms/opendms/internal/kafkaops"
 )
 
-// The group writes that need no storage of their own (5.6.3, 5.6.5, 5.6.9, 7.2.3.1 and the SDK's
-// DeleteGroup and DeleteConsumerGroupOffsets), on the cluster's real groups. A group with active
-// members is refused with CodeGroupNotEmpty (409) rather than changed under its consumers.
+// The group writes on the cluster's real groups (5.6.3, 5.6.5, 5.6.9, 7.2.3.1 and the SDK's
+// DeleteGroup and DeleteConsumerGroupOffsets), which also act on the groups created through the
+// API (meta.go): deleting one drops its record, resetting its offsets makes it the cluster's. A
+// group with active members is refused with CodeGroupNotEmpty (409) rather than changed under its
+// consumers.
 
 // writeErr turns the error of a group write into the error users get.
 func writeErr(group string, err error) error {
@@ -34,10 +36,10 @@ func writeErr(group string, err error) error {
 	return clusterErr(group, err)
 }
 
-// Delete deletes one group (5.6.9, DeleteGroup): DMS.10240405 when it does not exist,
-// CodeGroupNotEmpty while it has members.
+// Delete deletes one group (5.6.9, DeleteGroup) with its record: DMS.10240405 when it does not
+// exist, CodeGroupNotEmpty while it has members.
 func (s *Service) Delete(ctx context.Context, projectID, instanceID, group string) error {
-	c, err := s.client(ctx, projectID, instanceID)
+	in, c, err := s.cluster(ctx, projectID, instanceID)
 	if err != nil {
 		return err
 	}
@@ -45,7 +47,11 @@ func (s *Service) Delete(ctx context.Context, projectID, instanceID, group strin
 	if err != nil {
 		return clusterErr(group, err)
 	}
-	if err := res[group]; err != nil {
+	recs, err := s.records(ctx, in.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.settleDelete(ctx, in.ID, group, res[group], recs); err != nil {
 		return writeErr(group, err)
 	}
 	return nil
@@ -72,7 +78,7 @@ func (s *Service) BatchDelete(ctx context.Context, projectID, instanceID string,
 			uniq = append(uniq, n)
 		}
 	}
-	c, err := s.client(ctx, projectID, instanceID)
+	in, c, err := s.cluster(ctx, projectID, instanceID)
 	if err != nil {
 		return nil, err
 	}
@@ -80,9 +86,13 @@ func (s *Service) BatchDelete(ctx context.Context, projectID, instanceID string,
 	if err != nil {
 		return nil, clusterErr("", err)
 	}
+	recs, err := s.records(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
 	failed := []FailedGroup{}
 	for _, n := range uniq {
-		if err := res[n]; err != nil {
+		if err := s.settleDelete(ctx, in.ID, n, res[n], recs); err != nil {
 			de := dms.AsError(writeErr(n, err))
 			if de.Code == dms.CodeInternal {
 				s.log.Warn("deleting consumer group", "instance", instanceID, "group", n, "err", err)
@@ -104,7 +114,8 @@ type ResetRequest struct {
 
 // ResetOffsets moves the group's committed offsets (5.6.5, 7.2.3.1) to message_offset or to the
 // first message at or after timestamp, clamped to each partition's available range; a consumer of
-// the group then starts there. Refused with CodeGroupNotEmpty while the group has members.
+// the group then starts there. Refused with CodeGroupNotEmpty while the group has members. A group
+// created through the API that Kafka does not have yet gets its first offsets (topic required).
 func (s *Service) ResetOffsets(ctx context.Context, projectID, instanceID, group string, r ResetRequest) (map[string]map[int32]int64, error) {
 	reset := kafkaops.OffsetReset{Topic: r.Topic, Partition: -1, Offset: r.MessageOffset, Timestamp: r.Timestamp}
 	if r.Partition != nil {
@@ -119,10 +130,15 @@ func (s *Service) ResetOffsets(ctx context.Context, projectID, instanceID, group
 	case r.MessageOffset != nil && r.Timestamp != nil:
 		return nil, dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: give message_offset or timestamp, not both.")
 	}
-	c, err := s.client(ctx, projectID, instanceID)
+	in, c, err := s.cluster(ctx, projectID, instanceID)
 	if err != nil {
 		return nil, err
 	}
+	recs, err := s.records(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	reset.Create = created(recs[group])
 	out, err := c.ResetGroupOffsets(ctx, group, reset)
 	if err != nil {
 		return nil, writeErr(group, err)

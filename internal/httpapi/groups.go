@@ -9,10 +9,11 @@ import (
 
 // Consumer groups: the reads 5.6.1, 5.6.2, 5.6.6, 5.6.8, 5.6.11, 5.6.12, 7.2.3.2 and the SDK's
 // ShowGroup; the writes on the cluster's groups 5.6.3, 5.6.5, 5.6.9, 7.2.3.1 and the SDK's
-// DeleteGroup and DeleteConsumerGroupOffsets. JSON names and types are the Go SDK's (sdk-compat.md 4.3): the list's createdAt
-// (camelCase) and lag int64 and coordinator_id int32; 5.6.6's partition and message_current_offset
-// strings and its log offsets and lag int32 (clamped); 5.6.1's offsets int64. The writes that need
-// storage of OpenDMS's own (5.6.4, 5.6.7, 5.6.10: group descriptions) stay 501.
+// DeleteGroup and DeleteConsumerGroupOffsets; and, in groups_meta.go, what OpenDMS keeps beside the
+// cluster: groups created through the API (5.6.4) and descriptions (5.6.7, 5.6.10). JSON names and
+// types are the Go SDK's (sdk-compat.md 4.3): the list's createdAt (camelCase) and lag int64 and
+// coordinator_id int32; 5.6.6's partition and message_current_offset strings and its log offsets and
+// lag int32 (clamped); 5.6.1's offsets int64.
 func (s *Server) implementGroups() {
 	if s.groups != nil && s.log != nil { // nil in `dmsd routes`, which only lists the routes
 		s.groups.SetLogger(s.log)
@@ -32,10 +33,13 @@ func (s *Server) implementGroups() {
 	s.router.implement("POST", "/v2/kafka/{project_id}/instances/{instance_id}/groups/{group}/reset-message-offset", http.HandlerFunc(s.resetGroupOffsets))
 	s.router.implement("POST", "/v2/{project_id}/instances/{instance_id}/management/groups/{group}/reset-message-offset", http.HandlerFunc(s.resetGroupOffsets))
 	s.router.implement("POST", "/v2/kafka/{project_id}/instances/{instance_id}/groups/{group}/delete-offset", http.HandlerFunc(s.deleteGroupOffsets))
+	s.router.implement("POST", "/v2/{project_id}/kafka/instances/{instance_id}/group", http.HandlerFunc(s.createGroup))
+	s.router.implement("PUT", "/v2/{engine}/{project_id}/instances/{instance_id}/groups/{group}", http.HandlerFunc(s.updateGroup))
+	s.router.implement("PUT", "/v2/{engine}/{project_id}/instances/{instance_id}/groups", http.HandlerFunc(s.updateGroups))
 }
 
-// groupInfoSimple is 5.6.2's GroupInfoSimple. Kafka keeps no creation time nor description of a
-// group: createdAt is 0 and group_desc empty.
+// groupInfoSimple is 5.6.2's GroupInfoSimple. createdAt (ms) and group_desc come from OpenDMS's
+// record of the group: 0 and "" for a group made by Kafka clients and never described.
 type groupInfoSimple struct {
 	CreatedAt     int64  `json:"createdAt"`
 	GroupID       string `json:"group_id"`
@@ -68,7 +72,8 @@ func (s *Server) listGroupsWith(w http.ResponseWriter, r *http.Request, f groups
 	}
 	views := make([]groupInfoSimple, 0, len(gs))
 	for _, g := range gs {
-		views = append(views, groupInfoSimple{GroupID: g.Name, State: groups.State(g.State), CoordinatorID: g.Coordinator, Lag: g.Lag})
+		views = append(views, groupInfoSimple{CreatedAt: millis(g.CreatedAt), GroupID: g.Name, State: groups.State(g.State),
+			CoordinatorID: g.Coordinator, GroupDesc: g.Description, Lag: g.Lag})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"groups": views, "total": int32(total)})
 }
@@ -97,7 +102,8 @@ type groupOffsetView struct {
 	MessageLogEndOffset  int64  `json:"message_log_end_offset"`
 }
 
-// groupView is 5.6.1's group; 5.6.8 (and ShowGroup) add createdAt and group_desc.
+// groupView is 5.6.1's group; 5.6.8 (and ShowGroup) add createdAt and group_desc, which the SDK's
+// model of 5.6.1 (ShowGroupsRespGroup) does not have.
 type groupView struct {
 	GroupID             string            `json:"group_id"`
 	State               string            `json:"state"`
@@ -150,7 +156,7 @@ func (s *Server) showGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := viewGroup(g, false)
-	created, desc := int64(0), ""
+	created, desc := millis(g.CreatedAt), g.Description
 	v.CreatedAt, v.GroupDesc = &created, &desc
 	writeJSON(w, http.StatusOK, map[string]any{"group": v})
 }

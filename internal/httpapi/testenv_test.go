@@ -86,10 +86,11 @@ func newTestEnv(t testing.TB) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	grp := groups.New(inst, st, runner) // registers its task before Start resumes the tasks
 	if err := inst.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Config{Region: region}, Services{IAM: iamSvc, Instances: inst, Topics: topics.New(inst, st), Groups: groups.New(inst), Messages: messages.New(inst), Catalog: cat}, log)
+	srv := New(Config{Region: region}, Services{IAM: iamSvc, Instances: inst, Topics: topics.New(inst, st), Groups: grp, Messages: messages.New(inst), Catalog: cat}, log)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()

@@ -85,6 +85,10 @@ type OffsetReset struct {
 	Partition int32  // -1 for every partition
 	Offset    *int64
 	Timestamp *int64
+	// Create lets the reset commit the first offsets of a group the cluster does not have (one
+	// created through the DMS API: Kafka only holds a group once it has members or offsets); Topic
+	// is then required, as such a group has no committed topics to default to.
+	Create bool
 }
 
 // ResetGroupOffsets commits the offsets r says for the group and returns them per topic and
@@ -95,6 +99,9 @@ func (c *Client) ResetGroupOffsets(ctx context.Context, group string, r OffsetRe
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
 	g, err := c.Group(ctx, group)
+	if errors.Is(err, ErrGroupNotFound) && r.Create {
+		g, err = Group{ListedGroup: ListedGroup{Name: group, State: "Empty"}}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
