@@ -94,6 +94,7 @@ The access key and the secret key always come together from the same source.`,
 		newTaskCmd(a),
 		newTopicCmd(a),
 		newGroupCmd(a),
+		newDiagnoseCmd(a),
 		newMessageCmd(a),
 	)
 	return root, a

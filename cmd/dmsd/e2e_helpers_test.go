@@ -39,7 +39,8 @@ func newE2E(t *testing.T, engine, subnet, name string, readyTimeout time.Duratio
 	}
 	e := &e2eEnv{dir: t.TempDir(), args: []string{"--engine", engine}}
 	// A /24 of its own, so parallel test packages never compete for a broker IP:9092.
-	e.env = []string{"DMS_CONFIG=" + writeConfig(t, fmt.Sprintf("ip_pool: %s.%d.0/24\n", subnet, rand.IntN(250)))}
+	// A short diagnosis window: the e2e diagnoses observe 6 s.
+	e.env = []string{"DMS_CONFIG=" + writeConfig(t, fmt.Sprintf("ip_pool: %s.%d.0/24\ndiagnosis:\n  window: 6s\n  samples: 3\n", subnet, rand.IntN(250)))}
 	t.Cleanup(func() {
 		for _, pid := range processesUnder(e.dir) {
 			syscall.Kill(pid, syscall.SIGKILL)

@@ -33,7 +33,7 @@ type groupDetail struct {
 // members, their assignments and the lag the cluster has, while active and after the members left.
 func groupsE2E(t *testing.T, engine string, readyTimeout time.Duration) {
 	e := newE2E(t, engine, "127.64", "kafka-grp-e2e", readyTimeout)
-	defer e.p.stop(t)
+	defer func() { e.p.stop(t) }() // the diagnosis part restarts dmsd
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	prod, err := kgo.NewClient(kgo.SeedBrokers(e.seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
@@ -160,6 +160,105 @@ func groupsE2E(t *testing.T, engine string, readyTimeout time.Duration) {
 		t.Fatalf("group list: %+v", list)
 	}
 	resetAndConsume(t, ctx, e, base)
+	diagnoseE2E(t, ctx, e, prod, readyTimeout)
+}
+
+// diagnoseE2E: a group that consumed everything and stopped, then records pile up on partitions 0
+// and 2 of its topic. Its diagnosis, interrupted by a dmsd restart, resumes and reports those
+// partitions and the cause (no active consumer), and the skew towards partition 2.
+func diagnoseE2E(t *testing.T, ctx context.Context, e *e2eEnv, prod *kgo.Client, readyTimeout time.Duration) {
+	t.Helper()
+	adm := kadm.NewClient(prod)
+	if _, err := adm.CreateTopic(ctx, 3, 3, nil, "diag-topic"); err != nil {
+		t.Fatal(err)
+	}
+	produceTo := func(p int32, n int) {
+		for range n {
+			must(t, prod.ProduceSync(ctx, &kgo.Record{Topic: "diag-topic", Partition: p, Value: []byte("v")}).FirstErr())
+		}
+	}
+	for p := range int32(3) {
+		produceTo(p, 5)
+	}
+	commit := make(kadm.Offsets)
+	for p := range int32(3) {
+		commit.Add(kadm.Offset{Topic: "diag-topic", Partition: p, At: 5, LeaderEpoch: -1})
+	}
+	must(t, adm.CommitAllOffsets(ctx, "g-stalled", commit))
+	produceTo(0, 50)
+	produceTo(2, 200)
+
+	kafkaBase := "/v2/{project_id}/kafka/instances/" + e.id
+	var created struct {
+		ReportID string `json:"report_id"`
+	}
+	must(t, call(ctx, e.c, "POST", kafkaBase+"/message-diagnosis-tasks", map[string]string{"group_name": "g-stalled", "topic_name": "diag-topic"}, &created))
+
+	// dmsd stops mid-diagnosis (the window is 6 s in e2e configs) and starts again.
+	e.p.stop(t)
+	e.start(t)
+	waitRunning(t, e.c, e.id, readyTimeout)
+
+	var info struct {
+		Status                string `json:"status"`
+		AccumulatedPartitions int    `json:"accumulated_partitions"`
+	}
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		var list struct {
+			ReportList []struct {
+				ReportID              string `json:"report_id"`
+				Status                string `json:"status"`
+				AccumulatedPartitions int    `json:"accumulated_partitions"`
+			} `json:"report_list"`
+		}
+		must(t, call(ctx, e.c, "GET", kafkaBase+"/message-diagnosis-tasks", nil, &list))
+		if len(list.ReportList) != 1 || list.ReportList[0].ReportID != created.ReportID {
+			t.Fatalf("report list after the restart: %+v", list)
+		}
+		info.Status, info.AccumulatedPartitions = list.ReportList[0].Status, list.ReportList[0].AccumulatedPartitions
+		if info.Status != "diagnosing" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the diagnosis never finished after the restart")
+		}
+	}
+	if info.Status != "abnormal" || info.AccumulatedPartitions != 2 {
+		t.Fatalf("report: %+v", info)
+	}
+	var rep struct {
+		Dimensions []struct {
+			Items []struct {
+				Name     string  `json:"name"`
+				Result   string  `json:"result"`
+				Parts    []int32 `json:"partitions"`
+				CauseIDs []struct {
+					ID int `json:"id"`
+				} `json:"cause_ids"`
+			} `json:"diagnosis_item_list"`
+		} `json:"diagnosis_dimension_list"`
+	}
+	must(t, call(ctx, e.c, "GET", kafkaBase+"/message-diagnosis/"+created.ReportID, nil, &rep))
+	got := map[string]string{}
+	for _, d := range rep.Dimensions {
+		for _, it := range d.Items {
+			ids := []int{}
+			for _, c := range it.CauseIDs {
+				ids = append(ids, c.ID)
+			}
+			got[it.Name] = fmt.Sprint(it.Result, it.Parts, ids)
+		}
+	}
+	want := map[string]string{
+		"consumer_online": "abnormal[0 2] [101]", // no active consumer, backlog on 0 and 2
+		"backlog_skew":    "abnormal[2] [108]",   // 200 of 250
+		"broker_status":   "normal[] []", "partition_leader": "normal[] []", "replica_sync": "normal[] []",
+	}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s = %s, want %s", name, got[name], w)
+		}
+	}
 }
 
 // resetAndConsume resets the group to the first record at or after base+15 s (record 15: offset 5

@@ -62,3 +62,18 @@ func TestAsError(t *testing.T) {
 		t.Errorf("AsError of a plain error = %+v", internal)
 	}
 }
+
+func TestDiagnosisConclusionText(t *testing.T) {
+	for id, text := range DiagnosisConclusions {
+		if text == "" {
+			t.Errorf("conclusion %d has no text", id)
+		}
+	}
+	c := DiagnosisConclusion{ID: CauseNoActiveConsumer, Params: map[string]string{"GROUP": "g1", "TOPIC": "orders"}}
+	if got, want := c.Text(), "The consumer group g1 has no active consumer: nothing consumes orders."; got != want {
+		t.Errorf("Text() = %q, want %q", got, want)
+	}
+	if got, want := (DiagnosisConclusion{ID: 9999, Params: map[string]string{"B": "2", "A": "1"}}).Text(), "conclusion 9999 A=1 B=2"; got != want {
+		t.Errorf("unknown id: %q, want %q", got, want)
+	}
+}

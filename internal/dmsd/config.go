@@ -41,6 +41,15 @@ type Config struct {
 	KafkaCacheDir string `json:"kafka_cache_dir"`
 	// MessageQuery bounds message searches (5.8.x); zero fields keep the defaults.
 	MessageQuery MessageQuery `json:"message_query"`
+	// Diagnosis tunes message backlog diagnosis (5.11.x); zero fields keep the defaults.
+	Diagnosis Diagnosis `json:"diagnosis"`
+}
+
+// Diagnosis tunes message backlog diagnosis.
+type Diagnosis struct {
+	Window     Duration `json:"window"`      // how long a diagnosis observes the group; default 60s
+	Samples    int      `json:"samples"`     // looks over the window, first and last included; default 7
+	MaxRunning int      `json:"max_running"` // diagnoses running at once per instance; default 5
 }
 
 // MessageQuery bounds every message search: what one search may read and how many run at once.
@@ -110,6 +119,9 @@ func (c Config) Validate() error {
 	}
 	if c.ClockSkew.Duration <= 0 {
 		return fmt.Errorf("clock_skew must be positive")
+	}
+	if c.Diagnosis.Window.Duration < 0 || c.Diagnosis.Samples < 0 || c.Diagnosis.Samples == 1 || c.Diagnosis.MaxRunning < 0 {
+		return fmt.Errorf("diagnosis: window, max_running must not be negative and samples must be 0 (default) or at least 2")
 	}
 	switch c.LogFormat {
 	case "text", "json":

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/opendms/opendms/internal/catalog"
+	"github.com/opendms/opendms/internal/diagnosis"
 	"github.com/opendms/opendms/internal/engine"
 	"github.com/opendms/opendms/internal/groups"
 	"github.com/opendms/opendms/internal/httpapi"
@@ -38,6 +39,7 @@ type Server struct {
 	IAM       *iam.Service
 	Instances *instances.Service
 	groups    *groups.Service
+	diagnosis *diagnosis.Service
 	API       *httpapi.Server
 }
 
@@ -71,8 +73,14 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 	mq := cfg.MessageQuery
 	msgs.SetLimits(messages.Limits{MaxScanBytes: mq.MaxScanBytes, MaxScanRecords: mq.MaxScanRecords, MaxScanTime: mq.MaxScanTime.Duration,
 		DisplayBytes: mq.DisplayBytes, MaxConcurrentQueries: mq.MaxConcurrentQueries}) // zero fields keep the defaults
+	dc := cfg.Diagnosis
+	s.diagnosis = diagnosis.New(s.Instances, s.groups, s.store, diagnosis.Config{Window: dc.Window.Duration, Samples: dc.Samples, MaxRunning: dc.MaxRunning}, log)
+	if err := s.diagnosis.Start(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	s.API = httpapi.New(httpapi.Config{Region: cfg.Region}, httpapi.Services{
-		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: s.groups, Messages: msgs, Catalog: cat,
+		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: s.groups, Messages: msgs, Diagnosis: s.diagnosis, Catalog: cat,
 	}, log)
 	return s, nil
 }
@@ -127,9 +135,13 @@ func (s *Server) openIAM(ctx context.Context, endpoint string) error {
 	return nil
 }
 
-// Close stops the background work (tasks are interrupted and resume at the next start), closes the
-// engines (the local engine leaves brokers running, to be re-attached) and the store.
+// Close stops the background work (tasks and diagnoses are interrupted and resume at the next
+// start), closes the engines (the local engine leaves brokers running, to be re-attached) and the
+// store.
 func (s *Server) Close() error {
+	if s.diagnosis != nil {
+		s.diagnosis.Close()
+	}
 	if s.runner != nil {
 		s.runner.Close()
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/opendms/opendms/internal/catalog"
+	"github.com/opendms/opendms/internal/diagnosis"
 	"github.com/opendms/opendms/internal/groups"
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
@@ -33,6 +34,7 @@ type Server struct {
 	topics    *topics.Service
 	groups    *groups.Service
 	messages  *messages.Service
+	diagnosis *diagnosis.Service
 	catalog   *catalog.Catalog
 	log       *slog.Logger
 	router    *Router
@@ -47,6 +49,7 @@ type Services struct {
 	Topics    *topics.Service
 	Groups    *groups.Service
 	Messages  *messages.Service
+	Diagnosis *diagnosis.Service
 	Catalog   *catalog.Catalog
 }
 
@@ -54,7 +57,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 16 << 20
 	}
-	s := &Server{cfg: cfg, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, catalog: svc.Catalog, log: log, router: newRouter()}
+	s := &Server{cfg: cfg, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, diagnosis: svc.Diagnosis, catalog: svc.Catalog, log: log, router: newRouter()}
 	for _, spec := range routeTable {
 		s.router.add(spec, authSigned, nil)
 	}
@@ -65,6 +68,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	s.implementTopics()
 	s.implementMessages()
 	s.implementGroups()
+	s.implementDiagnosis()
 	return s
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/opendms/opendms/aksk"
 	"github.com/opendms/opendms/internal/catalog"
+	"github.com/opendms/opendms/internal/diagnosis"
 	"github.com/opendms/opendms/internal/engine"
 	"github.com/opendms/opendms/internal/engine/embedded"
 	"github.com/opendms/opendms/internal/groups"
@@ -42,7 +43,13 @@ type testEnv struct {
 	IAM               *iam.Service
 	Instances         *instances.Service
 	Engine            engine.Engine // the embedded engine running the instances
+	Store             *sqlite.DB
+	Groups            *groups.Service
+	Diagnosis         *diagnosis.Service
 }
+
+// testDiagnosis is the diagnosis configuration of test servers: a short window.
+var testDiagnosis = diagnosis.Config{Window: 2 * time.Second, Samples: 3}
 
 func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
@@ -90,16 +97,19 @@ func newTestEnv(t testing.TB) *testEnv {
 	if err := inst.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv := New(Config{Region: region}, Services{IAM: iamSvc, Instances: inst, Topics: topics.New(inst, st), Groups: grp, Messages: messages.New(inst), Catalog: cat}, log)
+	diag := diagnosis.New(inst, grp, st, testDiagnosis, log)
+	srv := New(Config{Region: region}, Services{IAM: iamSvc, Instances: inst, Topics: topics.New(inst, st), Groups: grp, Messages: messages.New(inst),
+		Diagnosis: diag, Catalog: cat}, log)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()
+		diag.Close()
 		runner.Close()
 		inst.Close()
 		eng.Close()
 	})
 	return &testEnv{URL: hs.URL, Region: region, ProjectID: creds.ProjectID, AK: creds.AccessKey, SK: creds.SecretKey,
-		Password: creds.Password, Server: srv, IAM: iamSvc, Instances: inst, Engine: eng}
+		Password: creds.Password, Server: srv, IAM: iamSvc, Instances: inst, Engine: eng, Store: st, Groups: grp, Diagnosis: diag}
 }
 
 // testIPPool picks a random /24 inside 127.0.0.0/8 for one test's brokers, so tests of different
@@ -109,7 +119,7 @@ func testIPPool() string {
 }
 
 // sdkClient returns an official SDK client for the given credentials.
-func (e *testEnv) sdkClient(t *testing.T, ak, sk, projectID string) *kafka.KafkaClient {
+func (e *testEnv) sdkClient(t testing.TB, ak, sk, projectID string) *kafka.KafkaClient {
 	t.Helper()
 	cred, err := basic.NewCredentialsBuilder().WithAk(ak).WithSk(sk).WithProjectId(projectID).SafeBuild()
 	if err != nil {
@@ -127,7 +137,7 @@ func (e *testEnv) sdkClient(t *testing.T, ak, sk, projectID string) *kafka.Kafka
 }
 
 // kafkaClient is the official SDK client as the bootstrap administrator.
-func (e *testEnv) kafkaClient(t *testing.T) *kafka.KafkaClient {
+func (e *testEnv) kafkaClient(t testing.TB) *kafka.KafkaClient {
 	return e.sdkClient(t, e.AK, e.SK, e.ProjectID)
 }
 
