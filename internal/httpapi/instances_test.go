@@ -17,7 +17,7 @@ import (
 )
 
 // createReq is a valid 5.1.1 request for a 3-broker instance.
-func createReq(e *testEnv, t *testing.T, name string) *model.CreateInstanceByEngineRequest {
+func createReq(e *testEnv, t testing.TB, name string) *model.CreateInstanceByEngineRequest {
 	t.Helper()
 	zones, err := e.kafkaClient(t).ListAvailableZones(&model.ListAvailableZonesRequest{})
 	if err != nil {
@@ -38,7 +38,7 @@ func createReq(e *testEnv, t *testing.T, name string) *model.CreateInstanceByEng
 }
 
 // waitInstance polls ShowInstance until the status is want.
-func waitInstance(t *testing.T, c *kafka.KafkaClient, id, want string) *model.ShowInstanceResponse {
+func waitInstance(t testing.TB, c *kafka.KafkaClient, id, want string) *model.ShowInstanceResponse {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	var last *model.ShowInstanceResponse
@@ -243,7 +243,7 @@ type clusterEnv struct {
 	adm   *kadm.Client
 }
 
-func newClusterEnv(t *testing.T, name string) *clusterEnv {
+func newClusterEnv(t testing.TB, name string) *clusterEnv {
 	t.Helper()
 	e := newTestEnv(t)
 	c := e.kafkaClient(t)

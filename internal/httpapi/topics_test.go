@@ -24,7 +24,7 @@ type topicEnv = clusterEnv
 
 func newTopicEnv(t *testing.T, name string) *topicEnv { return newClusterEnv(t, name) }
 
-func tctx(t *testing.T) context.Context {
+func tctx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
