@@ -85,20 +85,21 @@ func ValidVersion(v string) bool { return versionRE.MatchString(v) }
 
 // Fetch returns a directory holding the broker jars of opts.Version: KAFKA_HOME/libs if that install is
 // this version, else the cache, resolving it with Maven from the embedded pinned POM when missing or
-// half-done. Concurrent Fetches (also from other processes) of one version resolve once. An error that
-// wraps engine.ErrUnavailable says what to install or set.
+// half-done. A cache directory also gets the brokers' PLAIN handler jar, compiled with javac when
+// missing or stale (plainauth.go). Concurrent Fetches (also from other processes) of one version
+// resolve once. An error that wraps engine.ErrUnavailable says what to install or set.
 func Fetch(ctx context.Context, opts FetchOptions) (string, error) {
 	opts = opts.withDefaults()
 	if !ValidVersion(opts.Version) {
 		return "", fmt.Errorf("local engine: invalid Kafka version %q", opts.Version)
 	}
 	if dir, ok := kafkaHomeLibs(opts.KafkaHome, opts.Version); ok {
-		return dir, nil
+		return dir, nil // not written to: no PLAIN handler jar (plainauth.go)
 	}
 	verDir := filepath.Join(opts.CacheDir, "kafka-"+opts.Version)
 	libs := filepath.Join(verDir, "libs")
 	if complete(verDir) {
-		return libs, nil
+		return withPlainAuth(ctx, opts, libs)
 	}
 	mvn, err := findMaven(opts.Maven)
 	if err != nil {
@@ -113,9 +114,17 @@ func Fetch(ctx context.Context, opts FetchOptions) (string, error) {
 	}
 	defer unlock()
 	if complete(verDir) { // another process resolved it while we waited
-		return libs, nil
+		return withPlainAuth(ctx, opts, libs)
 	}
 	if err := resolve(ctx, opts, mvn, verDir); err != nil {
+		return "", err
+	}
+	return withPlainAuth(ctx, opts, libs)
+}
+
+// withPlainAuth returns libs once it holds a current PLAIN handler jar (plainauth.go).
+func withPlainAuth(ctx context.Context, opts FetchOptions, libs string) (string, error) {
+	if err := ensurePlainAuth(ctx, opts, libs); err != nil {
 		return "", err
 	}
 	return libs, nil
@@ -316,7 +325,8 @@ func oldJava(p string, v int) error {
 
 // Available is a cheap check that the local engine can run clusters here (for `--engine auto`): Java
 // 17+ is present, and the jars of DefaultKafkaVersion are cached, or KAFKA_HOME holds them, or Maven
-// is installed to resolve them. It does not resolve anything. The error wraps engine.ErrUnavailable.
+// is installed to resolve them, and for the cache the PLAIN handler jar is built or javac can build
+// it. It does not resolve anything. The error wraps engine.ErrUnavailable.
 func Available(opts Options) error {
 	opts = opts.withDefaults()
 	if _, err := checkJava(opts.JavaHome); err != nil {
@@ -327,10 +337,10 @@ func Available(opts Options) error {
 		return nil
 	}
 	if complete(filepath.Join(fo.CacheDir, "kafka-"+fo.Version)) {
-		return nil
+		return plainAuthAvailable(fo)
 	}
 	if _, err := findMaven(fo.Maven); err != nil {
 		return unavailableJars(fo, err)
 	}
-	return nil
+	return plainAuthAvailable(fo)
 }

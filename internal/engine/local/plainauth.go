@@ -1,0 +1,211 @@
+package local
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/opendms/opendms/internal/engine"
+	"github.com/opendms/opendms/kafka/plainauth"
+)
+
+// The brokers' SASL/PLAIN handler (kafka/plainauth: io.opendms.kafka.FilePlainServerCallbackHandler)
+// is compiled from its embedded source into <libs>/opendms-plainauth.jar when Fetch has the jars of
+// a cached version, so the broker classpath (<libs>/*) holds it. The jar carries a stamp of the
+// source it was built from (plainAuthStampEntry); a jar with another stamp (a dmsd with a changed
+// handler) is rebuilt. Only javac is needed: the jar is written with archive/zip. An install under
+// KAFKA_HOME is not written to, so it has no handler jar.
+
+// PlainAuthJar is the file name of the handler jar in the libs directory.
+const PlainAuthJar = plainauth.JarName
+
+// plainAuthStampEntry is the jar entry holding plainAuthStamp().
+const plainAuthStampEntry = "META-INF/opendms-plainauth.stamp"
+
+// plainAuthRecipe changes when the way the jar is built changes (it is part of the stamp).
+const plainAuthRecipe = "javac --release 17; archive/zip; v1"
+
+// plainAuthMtime is every jar entry's time (the zip format's earliest), so builds are reproducible.
+var plainAuthMtime = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func plainAuthStamp() string {
+	return "source-sha256=" + plainauth.SourceSHA256() + "\nrecipe=" + plainAuthRecipe + "\n"
+}
+
+// plainAuthCurrent reports whether jar exists and was built from the embedded source.
+func plainAuthCurrent(jar string) bool {
+	r, err := zip.OpenReader(jar)
+	if err != nil {
+		return false
+	}
+	defer r.Close()
+	f, err := r.Open(plainAuthStampEntry)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 4096))
+	return err == nil && string(b) == plainAuthStamp()
+}
+
+// ensurePlainAuth builds <libs>/opendms-plainauth.jar unless it is current. It takes no lock:
+// concurrent builders each write a temp file and rename it over the jar (a running broker keeps the
+// jar it opened), and builders of one source write the same jar.
+func ensurePlainAuth(ctx context.Context, opts FetchOptions, libs string) error {
+	jar := filepath.Join(libs, PlainAuthJar)
+	if plainAuthCurrent(jar) {
+		return nil
+	}
+	javac, err := findJavac(opts.JavaHome)
+	if err != nil {
+		return err
+	}
+	return buildPlainAuth(ctx, javac, libs, jar)
+}
+
+// plainAuthAvailable is nil when the cached libs of fo hold a current handler jar or javac is found
+// to build one (for Available).
+func plainAuthAvailable(fo FetchOptions) error {
+	if plainAuthCurrent(filepath.Join(CachedLibsDir(fo.CacheDir, fo.Version), PlainAuthJar)) {
+		return nil
+	}
+	_, err := findJavac(fo.JavaHome)
+	return err
+}
+
+// findJavac returns $javaHome/bin/javac when javaHome is set, else javac on PATH, else the javac next
+// to the java on PATH (symlinks resolved: a JDK whose bin is not on PATH).
+func findJavac(javaHome string) (string, error) {
+	if javaHome != "" {
+		p := filepath.Join(javaHome, "bin", "javac")
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		}
+		return "", noJavac(fmt.Sprintf("JAVA_HOME=%s has no bin/javac (a JRE?)", javaHome))
+	}
+	if p, err := exec.LookPath("javac"); err == nil {
+		return p, nil
+	}
+	if java, err := exec.LookPath("java"); err == nil {
+		if real, err := filepath.EvalSymlinks(java); err == nil {
+			p := filepath.Join(filepath.Dir(real), "javac")
+			if st, err := os.Stat(p); err == nil && !st.IsDir() {
+				return p, nil
+			}
+		}
+	}
+	return "", noJavac("javac is not on PATH")
+}
+
+func noJavac(why string) error {
+	return fmt.Errorf("%w: building %s (the brokers' SASL/PLAIN login handler) needs javac from a JDK %d+ and %s: install a JDK (e.g. `apt-get install openjdk-17-jdk-headless`) or set JAVA_HOME to one",
+		engine.ErrUnavailable, PlainAuthJar, MinJavaVersion, why)
+}
+
+// buildPlainAuth compiles the embedded handler against the jars in libs and writes jar.
+func buildPlainAuth(ctx context.Context, javac, libs, jar string) error {
+	tmp, err := os.MkdirTemp("", "opendms-plainauth-")
+	if err != nil {
+		return fmt.Errorf("local engine: building %s: %w", PlainAuthJar, err)
+	}
+	defer os.RemoveAll(tmp)
+	src := filepath.Join(tmp, "src", filepath.FromSlash(plainauth.SourcePath))
+	if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(src, plainauth.Source, 0o644); err != nil {
+		return err
+	}
+	classes := filepath.Join(tmp, "classes")
+	cmd := exec.CommandContext(ctx, javac, "--release", "17", "-encoding", "UTF-8", "-Xlint:none",
+		"-cp", filepath.Join(libs, "*"), "-d", classes, src)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
+	if out, err := cmd.CombinedOutput(); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("local engine: building %s: %w", PlainAuthJar, ctx.Err())
+		}
+		return fmt.Errorf("%w: compiling %s with %s against %s failed (%v); it needs a JDK %d+: %s",
+			engine.ErrUnavailable, plainauth.SourcePath, javac, libs, err, MinJavaVersion, tail(string(out), 2000))
+	}
+	data, err := plainAuthJar(classes)
+	if err != nil {
+		return fmt.Errorf("local engine: building %s: %w", PlainAuthJar, err)
+	}
+	// The temp name does not end in .jar: the broker classpath libs/* only matches *.jar.
+	f, err := os.CreateTemp(filepath.Dir(jar), "."+PlainAuthJar+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("local engine: building %s: %w", PlainAuthJar, err)
+	}
+	defer os.Remove(f.Name()) // gone after the rename
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), jar)
+	}
+	if err != nil {
+		return fmt.Errorf("local engine: writing %s: %w", jar, err)
+	}
+	return nil
+}
+
+// plainAuthJar is a jar (a zip whose first entry is META-INF/MANIFEST.MF) of the classes under dir
+// plus the stamp entry.
+func plainAuthJar(dir string) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	add := func(name string, data []byte) error {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: plainAuthMtime})
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(data)
+		return err
+	}
+	if err := add("META-INF/MANIFEST.MF", []byte("Manifest-Version: 1.0\r\nCreated-By: OpenDMS dmsd\r\n\r\n")); err != nil {
+		return nil, err
+	}
+	if err := add(plainAuthStampEntry, []byte(plainAuthStamp())); err != nil {
+		return nil, err
+	}
+	n := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		n++
+		return add(filepath.ToSlash(rel), data)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("javac wrote no classes into %s", dir)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
