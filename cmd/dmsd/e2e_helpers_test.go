@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"path/filepath"
@@ -34,6 +35,12 @@ type e2eEnv struct {
 // killed when the test ends, whatever happens.
 func newE2E(t *testing.T, engine, subnet, name string, readyTimeout time.Duration) *e2eEnv {
 	t.Helper()
+	return newE2EWith(t, engine, subnet, name, readyTimeout, nil)
+}
+
+// newE2EWith is newE2E with extra fields in the creation request (security settings, ...).
+func newE2EWith(t *testing.T, engine, subnet, name string, readyTimeout time.Duration, extra map[string]any) *e2eEnv {
+	t.Helper()
 	if engine == "local" {
 		testlock.JVM(t) // one package at a time runs brokers on this machine
 	}
@@ -58,11 +65,13 @@ func newE2E(t *testing.T, engine, subnet, name string, readyTimeout time.Duratio
 		InstanceID string `json:"instance_id"`
 	}
 	start := time.Now()
-	must(t, call(ctx, e.c, "POST", "/v2/kafka/{project_id}/instances", map[string]any{
+	body := map[string]any{
 		"name": name, "engine": "kafka", "engine_version": "3.x", "broker_num": 3, "storage_space": 300,
 		"product_id": "c6.2u4g.cluster", "vpc_id": "v", "security_group_id": "s", "subnet_id": "n",
 		"available_zones": []string{zones.AvailableZones[0].ID}, "storage_spec_code": "dms.physical.storage.ultra.v2",
-	}, &created))
+	}
+	maps.Copy(body, extra)
+	must(t, call(ctx, e.c, "POST", "/v2/kafka/{project_id}/instances", body, &created))
 	e.id = created.InstanceID
 	in := waitRunning(t, e.c, e.id, readyTimeout)
 	e.create = time.Since(start)

@@ -49,6 +49,11 @@ type Instance struct {
 	// SealedPassword is the instance password encrypted with the master key (the brokers need it in
 	// clear to create the SCRAM user); never returned.
 	SealedPassword []byte `json:"sealed_password,omitempty"`
+	// CACertPEM and SealedCAKey are the instance's certificate authority, which signs its brokers'
+	// certificates for SASL_SSL; clients download the certificate. The key is sealed with the master
+	// key.
+	CACertPEM   []byte `json:"ca_cert_pem,omitempty"`
+	SealedCAKey []byte `json:"sealed_ca_key,omitempty"`
 
 	MaintainBegin       string  `json:"maintain_begin"` // HH:mm:ss
 	MaintainEnd         string  `json:"maintain_end"`
@@ -152,4 +157,39 @@ type GroupMeta struct {
 	Name        string    `json:"name"`
 	Description string    `json:"description"`
 	CreatedAt   time.Time `json:"created_at"`
+}
+
+// AccessModes are the access modes of an instance: port_protocol as given at creation, else derived
+// from the legacy fields (ssl_enable with kafka_security_protocol, and vpc_client_plain for plaintext
+// access beside SASL).
+func (in Instance) AccessModes() PortProtocol {
+	if in.PortProtocol != nil {
+		return *in.PortProtocol
+	}
+	var pp PortProtocol
+	switch {
+	case !in.SSLEnable:
+		pp.PrivatePlainEnable = true
+	case in.KafkaSecurityProtocol == "SASL_PLAINTEXT":
+		pp.PrivateSASLPlaintextEnable = true
+		pp.PrivatePlainEnable = in.VpcClientPlain
+	default:
+		pp.PrivateSASLSSLEnable = true
+		pp.PrivatePlainEnable = in.VpcClientPlain
+	}
+	return pp
+}
+
+// KafkaUser is a SASL user of an instance (5.7.x). Salt, Iterations and StoredKey are its
+// SCRAM-SHA-512 verifier (never the password), from which the brokers' PLAIN users file is written.
+type KafkaUser struct {
+	InstanceID  string    `json:"instance_id"`
+	Name        string    `json:"user_name"`
+	Description string    `json:"user_desc"`
+	Role        string    `json:"role"`        // "admin" for the instance's access_user, else "guest"
+	DefaultApp  bool      `json:"default_app"` // the access_user given at creation
+	CreatedAt   time.Time `json:"created_at"`
+	Salt        []byte    `json:"-"`
+	Iterations  int       `json:"-"`
+	StoredKey   []byte    `json:"-"`
 }

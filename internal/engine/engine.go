@@ -50,6 +50,69 @@ type Spec struct {
 	AutoCreateTopics bool
 	// Resources bound the processes (local engine).
 	Resources Resources
+	// Listeners are the client listeners of every broker; none means PLAINTEXT on PortPlaintext
+	// (instances created before listeners were configurable).
+	Listeners []Listener
+	// Security is how the SASL listeners authenticate and what authenticated users may do. Its
+	// zero value is no SASL listener and no authorizer.
+	Security Security
+}
+
+// The security protocols of client listeners.
+const (
+	ProtocolPlaintext     = "PLAINTEXT"
+	ProtocolSASLPlaintext = "SASL_PLAINTEXT"
+	ProtocolSASLSSL       = "SASL_SSL"
+)
+
+// The SASL mechanisms an instance may enable.
+const (
+	MechanismPLAIN       = "PLAIN"
+	MechanismSCRAMSHA512 = "SCRAM-SHA-512"
+)
+
+// Listener is one client listener of every broker: Name is the Kafka listener name (unique per
+// spec, e.g. "PLAINTEXT", "SASL_SSL", "PUBLIC_SASL_SSL"), on Port of each broker's own IP.
+type Listener struct {
+	Name     string
+	Port     int
+	Protocol string // ProtocolPlaintext, ProtocolSASLPlaintext or ProtocolSASLSSL
+}
+
+// Security is the authentication and authorization of a cluster with SASL listeners.
+type Security struct {
+	// Mechanisms are the SASL mechanisms of every SASL listener (MechanismPLAIN, MechanismSCRAMSHA512).
+	Mechanisms []string
+	// SuperUsers are user names with every right (the instance's administrator). With a SASL
+	// listener the brokers enforce ACLs: other users can do only what they were granted.
+	SuperUsers []string
+	// TLS is what SASL_SSL listeners serve: the CA certificate (PEM) and each broker's keystore (an
+	// unencrypted PKCS#8 key followed by its certificate chain, PEM), by broker id.
+	TLS *TLS
+}
+
+// TLS is the certificates of a cluster's SSL listeners.
+type TLS struct {
+	CACertPEM []byte
+	Keystores map[int32][]byte
+}
+
+// SASL reports whether spec has a SASL listener.
+func (s Spec) SASL() bool {
+	for _, l := range s.Listeners {
+		if l.Protocol != ProtocolPlaintext {
+			return true
+		}
+	}
+	return false
+}
+
+// ClientListeners are spec's listeners, PLAINTEXT on PortPlaintext when it names none.
+func (s Spec) ClientListeners() []Listener {
+	if len(s.Listeners) == 0 {
+		return []Listener{{Name: ProtocolPlaintext, Port: PortPlaintext, Protocol: ProtocolPlaintext}}
+	}
+	return s.Listeners
 }
 
 // Broker is one node of a cluster.
@@ -85,6 +148,8 @@ type Capabilities struct {
 	// ProducerStates: DescribeProducers lists every idempotent producer (kfake lists only producers
 	// inside an open transaction, so 5.5.7 shows little there).
 	ProducerStates bool `json:"producer_states"`
+	// SASL: SASL_PLAINTEXT and SASL_SSL listeners with enforced ACLs.
+	SASL bool `json:"sasl"`
 }
 
 // Engine runs clusters.
@@ -107,6 +172,9 @@ type Engine interface {
 	// Delete stops every broker and removes the cluster's data dir. Deleting an unknown instance is
 	// not an error.
 	Delete(ctx context.Context, spec Spec) error
+	// ControlAddrs are the addresses dmsd's own Kafka client uses for spec's cluster ("ip:port" per
+	// broker): a listener that needs no credentials, which clients are not given.
+	ControlAddrs(spec Spec) []string
 	// Status reports the brokers' processes; ErrUnknownInstance if the engine runs nothing for it.
 	Status(ctx context.Context, instanceID string) ([]BrokerState, error)
 	// Close stops supervising. In-process clusters are closed (their data stays); the local engine
@@ -121,11 +189,18 @@ var ErrUnknownInstance = errors.New("engine: unknown instance")
 // (no Java, no Kafka jars and no Maven); the message says what to install.
 var ErrUnavailable = errors.New("engine unavailable")
 
-// BootstrapAddrs returns the client bootstrap addresses of spec ("ip:9092" per broker).
-func BootstrapAddrs(spec Spec) []string {
+// Addrs returns "ip:port" of every broker of spec.
+func Addrs(spec Spec, port int) []string {
 	out := make([]string, len(spec.Brokers))
 	for i, b := range spec.Brokers {
-		out[i] = net.JoinHostPort(b.Host, strconv.Itoa(PortPlaintext))
+		out[i] = net.JoinHostPort(b.Host, strconv.Itoa(port))
 	}
 	return out
+}
+
+// PlainUsers is implemented by engines whose clusters take PLAIN users at runtime, from a file of
+// SCRAM-SHA-512 stored keys (see internal/scram): SetPlainUsers replaces the file's content on every
+// broker of spec, atomically; new logins see it at once.
+type PlainUsers interface {
+	SetPlainUsers(ctx context.Context, spec Spec, content []byte) error
 }

@@ -37,6 +37,22 @@ func (s *Server) registerOwnRoutes() {
 	s.own("GET", adminPrefix+"/role-bindings", "List role bindings", "", authAdmin, s.listRoleBindings)
 	s.own("POST", adminPrefix+"/role-bindings", "Grant a role to a user in a project", "", authAdmin, s.createRoleBinding)
 	s.own("DELETE", adminPrefix+"/role-bindings", "Revoke a role binding", "", authAdmin, s.deleteRoleBinding)
+
+	// What the reference has no API for, in the project's own namespace.
+	s.own("GET", adminPrefix+"/{project_id}/instances/{instance_id}/ca-certificate", "The CA certificate (PEM) SASL_SSL clients trust",
+		"dms:instance:get", authSigned, s.instanceCACertificate)
+}
+
+// instanceCACertificate answers the instance's CA certificate as a PEM file.
+func (s *Server) instanceCACertificate(w http.ResponseWriter, r *http.Request) {
+	pem, err := s.instances.CACertificate(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+r.PathValue("instance_id")+`-ca.pem"`)
+	w.Write(pem)
 }
 
 func principal(r *http.Request) iam.Principal {

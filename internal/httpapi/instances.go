@@ -444,7 +444,7 @@ func (s *Server) instanceView(in dms.Instance) instanceView {
 			azNames = append(azNames, az.Name)
 		}
 	}
-	pp := effectivePortProtocol(in)
+	pp := in.AccessModes()
 	ports := portProtocols{
 		PrivatePlainEnable: pp.PrivatePlainEnable, PrivateSASLSSLEnable: pp.PrivateSASLSSLEnable,
 		PrivateSASLPlaintextEnable: pp.PrivateSASLPlaintextEnable, PublicPlainEnable: pp.PublicPlainEnable,
@@ -485,24 +485,4 @@ func (s *Server) instanceView(in dms.Instance) instanceView {
 		BrokerNum: int32(in.BrokerNum), Tags: nonNil(in.Tags),
 		OpenDMS: openDMSInfo{Engine: in.Runtime, KafkaVersion: in.KafkaVersion, StatusReason: in.StatusReason, Capabilities: s.instances.Capabilities(in)},
 	}
-}
-
-// effectivePortProtocol is the access modes of an instance: port_protocol as given, else derived from
-// the legacy fields (ssl_enable + kafka_security_protocol, vpc_client_plain).
-func effectivePortProtocol(in dms.Instance) dms.PortProtocol {
-	if in.PortProtocol != nil {
-		return *in.PortProtocol
-	}
-	var pp dms.PortProtocol
-	switch {
-	case !in.SSLEnable:
-		pp.PrivatePlainEnable = true
-	case in.KafkaSecurityProtocol == "SASL_PLAINTEXT":
-		pp.PrivateSASLPlaintextEnable = true
-		pp.PrivatePlainEnable = in.VpcClientPlain
-	default:
-		pp.PrivateSASLSSLEnable = true
-		pp.PrivatePlainEnable = in.VpcClientPlain
-	}
-	return pp
 }

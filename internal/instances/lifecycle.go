@@ -31,6 +31,9 @@ func (s *Service) Create(ctx context.Context, projectID string, who Actor, req C
 	if err != nil {
 		return dms.Instance{}, err
 	}
+	if err := s.checkEngineSecurity(v.protocol); err != nil {
+		return dms.Instance{}, err
+	}
 	if err := s.checkQuota(ctx, projectID); err != nil {
 		return dms.Instance{}, err
 	}
@@ -60,6 +63,11 @@ func (s *Service) Create(ctx context.Context, projectID string, who Actor, req C
 	if in.SSLEnable {
 		in.AccessUser = req.AccessUser
 		in.SealedPassword = s.sealer.Seal([]byte(req.Password))
+	}
+	if needsCA(in) {
+		if err := s.newCA(&in); err != nil {
+			return dms.Instance{}, dms.Internal(err)
+		}
 	}
 	for _, az := range v.azs {
 		in.AvailableZones = append(in.AvailableZones, az.ID)
@@ -156,6 +164,9 @@ func (s *Service) runCreate(ctx context.Context, t dms.Task) error {
 	}
 	if err != nil {
 		return fmt.Errorf("setting the default broker configs: %w", err)
+	}
+	if err := s.setupAdmin(ctx, in, c); err != nil {
+		return fmt.Errorf("creating the instance's administrator %s: %w", in.AccessUser, err)
 	}
 	return s.setStatus(ctx, in.ID, dms.StatusRunning, "")
 }
@@ -429,7 +440,10 @@ func (s *Service) rolling(ctx context.Context, id, status string, change func(*d
 		brokers = brokers[:1] // the engine restarts the whole cluster at once
 	}
 	for _, b := range brokers {
-		err = e.RestartBroker(ctx, s.spec(in), b.ID)
+		spec, serr := s.engineSpec(in)
+		if err = serr; err == nil {
+			err = e.RestartBroker(ctx, spec, b.ID)
+		}
 		if err == nil {
 			err = s.waitReady(ctx, in)
 		}

@@ -202,7 +202,7 @@ func (s *Service) spec(in dms.Instance) engine.Spec {
 	return engine.Spec{
 		InstanceID: in.ID, DataDir: filepath.Join(s.cfg.DataDir, in.ID), ClusterID: in.ClusterID, Brokers: brokers,
 		KafkaVersion: in.KafkaVersion, BrokerConfigs: staticConfigs(in), AutoCreateTopics: in.EnableAutoTopic,
-		Resources: engine.Resources{HeapMB: s.heapMB(in.ProductID)},
+		Resources: engine.Resources{HeapMB: s.heapMB(in.ProductID)}, Listeners: listeners(in), Security: security(in),
 	}
 }
 
@@ -240,7 +240,11 @@ func (s *Service) ensure(ctx context.Context, in dms.Instance) error {
 	if err != nil {
 		return err
 	}
-	if err := e.Ensure(ctx, s.spec(in)); err != nil {
+	spec, err := s.engineSpec(in)
+	if err != nil {
+		return err
+	}
+	if err := e.Ensure(ctx, spec); err != nil {
 		return err
 	}
 	return s.waitReady(ctx, in)
@@ -268,7 +272,11 @@ func (s *Service) client(in dms.Instance) (*kafkaops.Client, error) {
 	if c, ok := s.clients[in.ID]; ok {
 		return c, nil
 	}
-	c, err := kafkaops.Dial(engine.BootstrapAddrs(s.spec(in)), kafkaops.WithLogger(s.log))
+	e, err := s.engineOf(in)
+	if err != nil {
+		return nil, err
+	}
+	c, err := kafkaops.Dial(e.ControlAddrs(s.spec(in)), kafkaops.WithLogger(s.log))
 	if err != nil {
 		return nil, err
 	}

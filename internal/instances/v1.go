@@ -432,6 +432,12 @@ func (s *Service) CreateV1(ctx context.Context, projectID string, who Actor, req
 		in.SSLEnable, in.KafkaSecurityProtocol, in.SASLMechanisms = true, "SASL_SSL", []string{"PLAIN"}
 		in.AccessUser = req.AccessUser
 		in.SealedPassword = s.sealer.Seal([]byte(req.Password))
+		if err := s.checkEngineSecurity(in.KafkaSecurityProtocol); err != nil {
+			return dms.Instance{}, err
+		}
+		if err := s.newCA(&in); err != nil {
+			return dms.Instance{}, dms.Internal(err)
+		}
 	}
 	setSealedManagerPassword(&in, s.sealer.Seal([]byte(req.KafkaManagerPassword)))
 	for _, az := range plan.v.azs {

@@ -243,6 +243,12 @@ func (e *Engine) Delete(ctx context.Context, spec engine.Spec) error {
 
 // Status reports every broker Running with PID 0 while the cluster is open; ErrUnknownInstance
 // when nothing runs for the instance.
+// ControlAddrs are the brokers' only listener, PLAINTEXT on 9092 (kfake has one listener per
+// broker, and this engine runs no SASL clusters).
+func (e *Engine) ControlAddrs(spec engine.Spec) []string {
+	return engine.Addrs(spec, engine.PortPlaintext)
+}
+
 func (e *Engine) Status(ctx context.Context, instanceID string) ([]engine.BrokerState, error) {
 	inst, err := e.lock(ctx, instanceID, false)
 	if err != nil {

@@ -112,7 +112,7 @@ func ctxT(t testing.TB) context.Context {
 func newClient(t testing.TB, spec engine.Spec, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
 	cl, err := kgo.NewClient(append([]kgo.Opt{
-		kgo.SeedBrokers(engine.BootstrapAddrs(spec)...),
+		kgo.SeedBrokers(engine.Addrs(spec, engine.PortPlaintext)...),
 		kgo.RetryTimeout(10 * time.Second),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()), // produce() writes partition 0
 	}, opts...)...)
@@ -209,7 +209,7 @@ func brokerConfig(t testing.TB, adm *kadm.Client, broker int32, key string) stri
 
 func assertPortsFree(t testing.TB, spec engine.Spec) {
 	t.Helper()
-	for _, addr := range engine.BootstrapAddrs(spec) {
+	for _, addr := range engine.Addrs(spec, engine.PortPlaintext) {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			t.Fatalf("%s not free: %v", addr, err)

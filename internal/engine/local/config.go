@@ -23,6 +23,13 @@ var reservedConfigs = map[string]bool{
 	"controller.quorum.voters":            true,
 	"controller.quorum.bootstrap.servers": true,
 	"controller.listener.names":           true,
+	// Listeners and their security are the spec's (Listeners, Security).
+	"listeners":                      true,
+	"advertised.listeners":           true,
+	"listener.security.protocol.map": true,
+	"inter.broker.listener.name":     true,
+	"authorizer.class.name":          true,
+	"super.users":                    true,
 }
 
 type kv struct{ k, v string }
@@ -39,7 +46,6 @@ func replication(n int) (rf, minISR int) {
 
 // serverProperties renders broker b's server.properties for spec. dir is the broker's directory.
 func serverProperties(spec engine.Spec, b engine.Broker, dir string, heapMB int) ([]byte, error) {
-	hp := func(port int) string { return net.JoinHostPort(b.Host, strconv.Itoa(port)) }
 	voters := make([]string, len(spec.Brokers))
 	for i, x := range spec.Brokers {
 		voters[i] = fmt.Sprintf("%d@%s", x.ID, net.JoinHostPort(x.Host, strconv.Itoa(engine.PortController)))
@@ -51,11 +57,6 @@ func serverProperties(spec engine.Spec, b engine.Broker, dir string, heapMB int)
 		{"process.roles", "broker,controller"},
 		{"node.id", strconv.Itoa(int(b.ID))},
 		{"controller.quorum.voters", strings.Join(voters, ",")},
-		{"controller.listener.names", "CONTROLLER"},
-		{"listeners", fmt.Sprintf("PLAINTEXT://%s,INTERNAL://%s,CONTROLLER://%s", hp(engine.PortPlaintext), hp(engine.PortInternal), hp(engine.PortController))},
-		{"advertised.listeners", fmt.Sprintf("PLAINTEXT://%s,INTERNAL://%s", hp(engine.PortPlaintext), hp(engine.PortInternal))},
-		{"inter.broker.listener.name", "INTERNAL"},
-		{"listener.security.protocol.map", "CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,PLAINTEXT:PLAINTEXT"},
 		{"log.dirs", filepath.Join(dir, "data")},
 		{"auto.create.topics.enable", strconv.FormatBool(spec.AutoCreateTopics)},
 		{"default.replication.factor", strconv.Itoa(rf)},
@@ -73,6 +74,7 @@ func serverProperties(spec engine.Spec, b engine.Broker, dir string, heapMB int)
 		{"log.cleaner.threads", "1"},
 		{"log.cleaner.dedupe.buffer.size", strconv.Itoa(dedupe)},
 	}
+	props = append(props, listenerProps(spec, b, dir, spec.DataDir)...)
 	idx := make(map[string]int, len(props))
 	for i, p := range props {
 		idx[p.k] = i
@@ -187,8 +189,14 @@ logger.request.level = WARN
 
 // writeBrokerFiles writes server.properties and log4j2.properties into dir (creating dir/data).
 func writeBrokerFiles(spec engine.Spec, b engine.Broker, dir string, heapMB int) error {
+	if err := validListeners(spec); err != nil {
+		return err
+	}
 	props, err := serverProperties(spec, b, dir, heapMB)
 	if err != nil {
+		return err
+	}
+	if err := writeSecurityFiles(spec, b, dir); err != nil {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {

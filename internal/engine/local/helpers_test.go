@@ -149,7 +149,7 @@ func newSpec(t testing.TB, n int) engine.Spec {
 
 func newClient(t testing.TB, spec engine.Spec, opts ...kgo.Opt) (*kgo.Client, *kadm.Client) {
 	t.Helper()
-	opts = append([]kgo.Opt{kgo.SeedBrokers(engine.BootstrapAddrs(spec)...)}, opts...)
+	opts = append([]kgo.Opt{kgo.SeedBrokers(engine.Addrs(spec, engine.PortPlaintext)...)}, opts...)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -145,7 +145,10 @@ type Engine struct {
 	fetches   map[string]*fetchCall // by Kafka version
 }
 
-var _ engine.Engine = (*Engine)(nil)
+var (
+	_ engine.Engine     = (*Engine)(nil)
+	_ engine.PlainUsers = (*Engine)(nil)
+)
 
 type fetchCall struct {
 	done chan struct{}
@@ -184,14 +187,13 @@ func (e *Engine) Name() string { return "local" }
 // Capabilities of real Kafka clusters.
 func (e *Engine) Capabilities() engine.Capabilities {
 	return engine.Capabilities{
-		Replication:    true,
-		Reassignment:   true,
-		Quotas:         true,
-		ProducerStates: true,
-		// Only PLAINTEXT listeners are configured so far: SASL/SSL listeners come with the security
-		// issue, and runtime PLAIN users need the callback handler of kafka-runtime.md 2.7.
-		ListenerMix:     false,
-		RuntimePLAIN:    false,
+		Replication:     true,
+		Reassignment:    true,
+		Quotas:          true,
+		ProducerStates:  true,
+		ListenerMix:     true,
+		RuntimePLAIN:    true, // the users file read by the PLAIN callback handler (kafka/plainauth)
+		SASL:            true,
 		ProcessRestarts: true,
 	}
 }
@@ -670,6 +672,12 @@ func (e *Engine) Delete(ctx context.Context, spec engine.Spec) error {
 	}
 	e.log.Info("deleted instance", "instance", spec.InstanceID, "data_dir", d)
 	return nil
+}
+
+// ControlAddrs are the brokers' INTERNAL listener (PLAINTEXT on 9090, also the inter-broker one):
+// dmsd reaches every cluster there whatever its client listeners, without credentials.
+func (e *Engine) ControlAddrs(spec engine.Spec) []string {
+	return engine.Addrs(spec, engine.PortInternal)
 }
 
 // Status reports the brokers of the instance, by id.

@@ -1,0 +1,177 @@
+package instances
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"slices"
+	"time"
+
+	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/engine"
+	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/pki"
+	"github.com/opendms/opendms/internal/scram"
+)
+
+// The security of an instance's cluster: its access modes become the brokers' client listeners
+// (the DMS ports, on each broker's own IP), its access_user the super user, and for SASL_SSL its own
+// CA signs the brokers' certificates.
+
+// CA and broker certificate lifetimes. Broker certificates are issued afresh whenever the engine
+// (re)writes a broker's files, so a year is plenty; the CA is what clients pin.
+const (
+	caValidity     = 10 * 365 * 24 * time.Hour
+	brokerValidity = 365 * 24 * time.Hour
+)
+
+// listeners are the client listeners of an instance's access modes: plaintext on 9092, SASL on 9093
+// (SSL or not), and where public access is on, 9094 and 9095.
+func listeners(in dms.Instance) []engine.Listener {
+	pp := in.AccessModes()
+	var ls []engine.Listener
+	add := func(on bool, name string, port int, protocol string) {
+		if on {
+			ls = append(ls, engine.Listener{Name: name, Port: port, Protocol: protocol})
+		}
+	}
+	add(pp.PrivatePlainEnable, "PLAINTEXT", engine.PortPlaintext, engine.ProtocolPlaintext)
+	add(pp.PrivateSASLSSLEnable, "SASL_SSL", engine.PortSASLPrivate, engine.ProtocolSASLSSL)
+	add(pp.PrivateSASLPlaintextEnable, "SASL_PLAINTEXT", engine.PortSASLPrivate, engine.ProtocolSASLPlaintext)
+	add(pp.PublicPlainEnable, "PUBLIC_PLAINTEXT", engine.PortPublicPlain, engine.ProtocolPlaintext)
+	add(pp.PublicSASLSSLEnable, "PUBLIC_SASL_SSL", engine.PortPublicSASL, engine.ProtocolSASLSSL)
+	add(pp.PublicSASLPlaintextEnable, "PUBLIC_SASL_PLAINTEXT", engine.PortPublicSASL, engine.ProtocolSASLPlaintext)
+	return ls
+}
+
+// needsCA reports whether an instance serves SASL_SSL.
+func needsCA(in dms.Instance) bool {
+	for _, l := range listeners(in) {
+		if l.Protocol == engine.ProtocolSASLSSL {
+			return true
+		}
+	}
+	return false
+}
+
+// security is the engine's view of an instance's SASL settings (without TLS material).
+func security(in dms.Instance) engine.Security {
+	if !in.SSLEnable && in.PortProtocol == nil {
+		return engine.Security{}
+	}
+	sec := engine.Security{Mechanisms: in.SASLMechanisms}
+	if in.AccessUser != "" {
+		sec.SuperUsers = []string{in.AccessUser}
+	}
+	return sec
+}
+
+// newCA makes an instance's CA and stores it in the record, its key sealed.
+func (s *Service) newCA(in *dms.Instance) error {
+	ca, err := pki.NewCA("OpenDMS instance "+in.ID+" CA", caValidity)
+	if err != nil {
+		return err
+	}
+	certPEM, keyPEM, err := ca.MarshalPEM()
+	if err != nil {
+		return err
+	}
+	in.CACertPEM, in.SealedCAKey = certPEM, s.sealer.Seal(keyPEM)
+	return nil
+}
+
+// engineSpec is the spec the engine writes a broker's files from: spec() with the TLS material.
+func (s *Service) engineSpec(in dms.Instance) (engine.Spec, error) { return s.withTLS(in, s.spec(in)) }
+
+// withTLS adds to spec what its SASL_SSL listeners serve: the CA certificate and a fresh keystore
+// per broker, with the broker's IP in its certificate.
+func (s *Service) withTLS(in dms.Instance, spec engine.Spec) (engine.Spec, error) {
+	if !needsCA(in) {
+		return spec, nil
+	}
+	if len(in.CACertPEM) == 0 {
+		return spec, fmt.Errorf("instance %s serves SASL_SSL but has no CA", in.ID)
+	}
+	keyPEM, err := s.sealer.Open(in.SealedCAKey)
+	if err != nil {
+		return spec, fmt.Errorf("instance %s: opening the CA key: %w", in.ID, err)
+	}
+	ca, err := pki.LoadCA(in.CACertPEM, keyPEM)
+	if err != nil {
+		return spec, err
+	}
+	t := &engine.TLS{CACertPEM: ca.CertPEM(), Keystores: map[int32][]byte{}}
+	for _, b := range spec.Brokers {
+		ks, err := ca.IssueServer([]net.IP{net.ParseIP(b.Host)}, nil, brokerValidity)
+		if err != nil {
+			return spec, fmt.Errorf("instance %s: broker %d certificate: %w", in.ID, b.ID, err)
+		}
+		t.Keystores[b.ID] = ks
+	}
+	spec.Security.TLS = t
+	return spec, nil
+}
+
+// checkEngineSecurity refuses a SASL instance on an engine whose clusters cannot enforce it
+// (kfake: one security protocol per cluster and no runtime PLAIN users), rather than creating an
+// instance that only pretends to be secured.
+func (s *Service) checkEngineSecurity(protocol string) error {
+	if protocol == "" || protocol == "PLAINTEXT" {
+		return nil
+	}
+	e, ok := s.engines[s.engine]
+	if !ok || e.Capabilities().SASL {
+		return nil
+	}
+	return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: the %s engine runs PLAINTEXT instances only; "+
+		"SASL_PLAINTEXT and SASL_SSL instances need the local engine (dmsd --engine local, with Java 17+).", s.engine)
+}
+
+// setupAdmin gives a SASL instance's access_user its credential: SCRAM-SHA-512 in the cluster and,
+// where PLAIN is enabled, the same credential's stored key in the engine's PLAIN users file. The
+// password is unsealed only here, in memory.
+func (s *Service) setupAdmin(ctx context.Context, in dms.Instance, c *kafkaops.Client) error {
+	if in.AccessUser == "" || len(in.SealedPassword) == 0 {
+		return nil
+	}
+	pw, err := s.sealer.Open(in.SealedPassword)
+	if err != nil {
+		return err
+	}
+	cred, err := scram.NewCredential(string(pw), scram.DefaultIterations)
+	if err != nil {
+		return err
+	}
+	if err := c.UpsertUser(ctx, in.AccessUser, cred); err != nil {
+		return err
+	}
+	if !slices.Contains(in.SASLMechanisms, engine.MechanismPLAIN) {
+		return nil
+	}
+	e, err := s.engineOf(in)
+	if err != nil {
+		return err
+	}
+	pu, ok := e.(engine.PlainUsers)
+	if !ok {
+		return fmt.Errorf("the %s engine cannot take PLAIN users", e.Name())
+	}
+	content, err := scram.PlainUsers(map[string]scram.Credential{in.AccessUser: cred})
+	if err != nil {
+		return err
+	}
+	return pu.SetPlainUsers(ctx, s.spec(in), content)
+}
+
+// CACertificate is the PEM certificate of the CA that signs an instance's brokers: what SASL_SSL
+// clients put in their truststore. An instance without SASL_SSL has none (DMS.00404900).
+func (s *Service) CACertificate(ctx context.Context, projectID, id string) ([]byte, error) {
+	in, err := s.Get(ctx, projectID, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.CACertPEM) == 0 {
+		return nil, dms.Errorf(dms.CodeResourceNotFound, "The instance %s has no SASL_SSL access mode, so no CA certificate.", id)
+	}
+	return in.CACertPEM, nil
+}
