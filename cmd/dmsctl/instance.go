@@ -24,6 +24,8 @@ func newInstanceCmd(a *app) *cobra.Command {
 		newInstanceDeleteCmd(a),
 		newInstanceRestartCmd(a),
 		newInstanceConfigsCmd(a),
+		newInstanceCertCmd(a),
+		newInstanceResetPasswordCmd(a),
 	)
 }
 
