@@ -95,6 +95,7 @@ The access key and the secret key always come together from the same source.`,
 		newTopicCmd(a),
 		newGroupCmd(a),
 		newDiagnoseCmd(a),
+		newQuotaCmd(a),
 		newMessageCmd(a),
 	)
 	return root, a

@@ -121,3 +121,11 @@ const (
 	CodeGroupIDInvalid = "DMS.10240016" // 400: the group name breaks the naming rule
 	CodeGroupExists    = "DMS.10240018" // 400: a group of that name exists (in Kafka or created through the API)
 )
+
+// User and client quotas (5.2.13-5.2.16). Chapter 8.2 has no code for a quota that exists already
+// or does not exist: they are OpenDMS's conflict and not-found codes. Invalid bodies are
+// CodeInvalidParameter, with a message naming the field.
+const (
+	CodeQuotaExists   = "DMS.00409001" // 409: create for an entity that has a quota; modify it instead
+	CodeQuotaNotFound = "DMS.00404900" // 404: modify or delete for an entity without a quota
+)

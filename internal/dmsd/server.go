@@ -20,6 +20,7 @@ import (
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/messages"
+	"github.com/opendms/opendms/internal/quotas"
 	"github.com/opendms/opendms/internal/store/sqlite"
 	"github.com/opendms/opendms/internal/tasks"
 	"github.com/opendms/opendms/internal/topics"
@@ -40,6 +41,7 @@ type Server struct {
 	Instances *instances.Service
 	groups    *groups.Service
 	diagnosis *diagnosis.Service
+	quotas    *quotas.Service
 	API       *httpapi.Server
 }
 
@@ -80,7 +82,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 		return nil, err
 	}
 	s.API = httpapi.New(httpapi.Config{Region: cfg.Region}, httpapi.Services{
-		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: s.groups, Messages: msgs, Diagnosis: s.diagnosis, Catalog: cat,
+		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: s.groups, Messages: msgs, Diagnosis: s.diagnosis, Quotas: s.quotas, Catalog: cat,
 	}, log)
 	return s, nil
 }
@@ -102,6 +104,7 @@ func (s *Server) openInstances(ctx context.Context, cat *catalog.Catalog) error 
 		return err
 	}
 	s.groups = groups.New(s.Instances, s.store, s.runner) // registers its task before Start resumes the tasks
+	s.quotas = quotas.New(s.Instances, s.runner)          // the same
 	return s.Instances.Start(ctx)
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/messages"
+	"github.com/opendms/opendms/internal/quotas"
 	"github.com/opendms/opendms/internal/topics"
 )
 
@@ -35,6 +36,7 @@ type Server struct {
 	groups    *groups.Service
 	messages  *messages.Service
 	diagnosis *diagnosis.Service
+	quotas    *quotas.Service
 	catalog   *catalog.Catalog
 	log       *slog.Logger
 	router    *Router
@@ -50,6 +52,7 @@ type Services struct {
 	Groups    *groups.Service
 	Messages  *messages.Service
 	Diagnosis *diagnosis.Service
+	Quotas    *quotas.Service
 	Catalog   *catalog.Catalog
 }
 
@@ -57,7 +60,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 16 << 20
 	}
-	s := &Server{cfg: cfg, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, diagnosis: svc.Diagnosis, catalog: svc.Catalog, log: log, router: newRouter()}
+	s := &Server{cfg: cfg, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, diagnosis: svc.Diagnosis, quotas: svc.Quotas, catalog: svc.Catalog, log: log, router: newRouter()}
 	for _, spec := range routeTable {
 		s.router.add(spec, authSigned, nil)
 	}
@@ -69,6 +72,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	s.implementMessages()
 	s.implementGroups()
 	s.implementDiagnosis()
+	s.implementQuotas()
 	return s
 }
 

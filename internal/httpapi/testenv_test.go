@@ -28,6 +28,7 @@ import (
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/messages"
+	"github.com/opendms/opendms/internal/quotas"
 	"github.com/opendms/opendms/internal/store/sqlite"
 	"github.com/opendms/opendms/internal/tasks"
 	"github.com/opendms/opendms/internal/topics"
@@ -94,12 +95,13 @@ func newTestEnv(t testing.TB) *testEnv {
 		t.Fatal(err)
 	}
 	grp := groups.New(inst, st, runner) // registers its task before Start resumes the tasks
+	qs := quotas.New(inst, runner)      // the same
 	if err := inst.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	diag := diagnosis.New(inst, grp, st, testDiagnosis, log)
 	srv := New(Config{Region: region}, Services{IAM: iamSvc, Instances: inst, Topics: topics.New(inst, st), Groups: grp, Messages: messages.New(inst),
-		Diagnosis: diag, Catalog: cat}, log)
+		Diagnosis: diag, Quotas: qs, Catalog: cat}, log)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()
