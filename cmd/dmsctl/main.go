@@ -95,6 +95,7 @@ The access key and the secret key always come together from the same source.`,
 		newTopicCmd(a),
 		newGroupCmd(a),
 		newDiagnoseCmd(a),
+		newKafkaUserCmd(a),
 		newQuotaCmd(a),
 		newMessageCmd(a),
 	)

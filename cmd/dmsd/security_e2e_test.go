@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io/fs"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +117,27 @@ func TestLocalSASL(t *testing.T) {
 	if got := consumeAll(t, strings.Split(show.PortProtocols.PrivatePlainAddress, ","), "sasl-topic", 2); got != 2 {
 		t.Errorf("plaintext consumer read %d of 2 records", got)
 	}
+
+	// The password is nowhere: not in dmsd's log, the brokers' files and logs, nor the API's answers.
+	resp, err = e.c.Do(ctx, "GET", e.base(), nil, nil)
+	must(t, err)
+	if strings.Contains(string(resp.Body), e2ePassword) {
+		t.Error("the instance password is in the show-instance response")
+	}
+	if strings.Contains(e.p.log.String(), e2ePassword) {
+		t.Error("the instance password is in dmsd's log")
+	}
+	filepath.WalkDir(e.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(path, ".log.gz") {
+			return nil
+		}
+		if st, err := d.Info(); err == nil && st.Size() < 64<<20 {
+			if data, err := os.ReadFile(path); err == nil && bytes.Contains(data, []byte(e2ePassword)) {
+				t.Errorf("the instance password is in %s", path)
+			}
+		}
+		return nil
+	})
 }
 
 // isAuthFailure reports whether err is a SASL authentication failure (or the broker closing the

@@ -129,3 +129,10 @@ const (
 	CodeQuotaExists   = "DMS.00409001" // 409: create for an entity that has a quota; modify it instead
 	CodeQuotaNotFound = "DMS.00404900" // 404: modify or delete for an entity without a quota
 )
+
+// Kafka users (5.7.x). Chapter 8.2 has no code for a user that exists already: it is OpenDMS's
+// conflict code; invalid names and weak passwords use the instance's access_user codes.
+const (
+	CodeKafkaUserExists = "DMS.00409001" // 409: a user of that name exists on the instance
+	CodeQuotaReached    = "DMS.00400039" // 400: "The quota limit has been reached." (users per instance)
+)

@@ -19,6 +19,7 @@ func TestNamedCodesExist(t *testing.T) {
 		CodeTopicNotExist, CodePartitionQuota,
 		CodeTimestampInvalid, CodePageSizeTooLarge, CodePageSkipTooLarge, CodeMessageTooLarge, CodeQueryTimeout, CodeQueryBusy, CodeQueryMaxBytes,
 		CodeGroupNotFound, CodeGroupNotEmpty, CodeGroupIDInvalid, CodeGroupExists,
+		CodeKafkaUserExists, CodeQuotaReached,
 		CodeQuotaExists, CodeQuotaNotFound,
 	}
 	for _, c := range named {

@@ -186,10 +186,17 @@ type KafkaUser struct {
 	InstanceID  string    `json:"instance_id"`
 	Name        string    `json:"user_name"`
 	Description string    `json:"user_desc"`
-	Role        string    `json:"role"`        // "admin" for the instance's access_user, else "guest"
+	Role        string    `json:"role"`        // KafkaUserRoleAdmin for the instance's access_user, else KafkaUserRoleGuest
 	DefaultApp  bool      `json:"default_app"` // the access_user given at creation
 	CreatedAt   time.Time `json:"created_at"`
 	Salt        []byte    `json:"-"`
 	Iterations  int       `json:"-"`
 	StoredKey   []byte    `json:"-"`
 }
+
+// The roles of Kafka users: the access_user given at creation is the instance's administrator (a
+// super user of the brokers); users created through 5.7.2 are guests, with what they are granted.
+const (
+	KafkaUserRoleAdmin = "admin"
+	KafkaUserRoleGuest = "guest"
+)

@@ -19,6 +19,7 @@ import (
 	"github.com/opendms/opendms/internal/httpapi"
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
+	"github.com/opendms/opendms/internal/kafkausers"
 	"github.com/opendms/opendms/internal/messages"
 	"github.com/opendms/opendms/internal/quotas"
 	"github.com/opendms/opendms/internal/store/sqlite"
@@ -82,7 +83,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 		return nil, err
 	}
 	s.API = httpapi.New(httpapi.Config{Region: cfg.Region}, httpapi.Services{
-		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: s.groups, Messages: msgs, Diagnosis: s.diagnosis, Quotas: s.quotas, Catalog: cat,
+		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: s.groups, Messages: msgs, Diagnosis: s.diagnosis, Quotas: s.quotas, KafkaUsers: kafkausers.New(s.Instances, s.store, s.sealer, log), Catalog: cat,
 	}, log)
 	return s, nil
 }

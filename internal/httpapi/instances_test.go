@@ -60,7 +60,7 @@ func waitInstance(t testing.TB, c *kafka.KafkaClient, id, want string) *model.Sh
 // waitTask polls ShowBackgroundTask until the task ended and returns its status.
 func waitTask(t *testing.T, c *kafka.KafkaClient, instanceID, taskID string) model.ListBackgroundTasksRespTasks {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(3 * time.Minute) // a rolling restart of real brokers under load
 	for time.Now().Before(deadline) {
 		resp, err := c.ShowBackgroundTask(&model.ShowBackgroundTaskRequest{InstanceId: instanceID, TaskId: taskID})
 		if err != nil {

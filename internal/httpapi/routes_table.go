@@ -103,7 +103,6 @@ var routeTable = []RouteSpec{
 	{Section: "5.7.1", Op: "ShowInstanceUsers", Title: "Querying the User List", Method: "GET", Pattern: "/v2/{project_id}/instances/{instance_id}/users", Action: "dms:instance:get", Variant: ""},
 	{Section: "5.7.2", Op: "CreateInstanceUser", Title: "Creating a User", Method: "POST", Pattern: "/v2/{project_id}/instances/{instance_id}/users", Action: "dms:instance:modify", Variant: ""},
 	{Section: "5.7.3", Op: "BatchDeleteInstanceUsers", Title: "Deleting Users in Batches", Method: "PUT", Pattern: "/v2/{project_id}/instances/{instance_id}/users", Action: "dms:instance:modify", Variant: ""},
-	// permissions.tsv maps this write to the read action dms:instance:get (as printed); kept as printed.
 	// permissions.tsv prints dms:instance:get for this write. Resetting a Kafka user's password with a
 	// read-only role would be a privilege escalation, so OpenDMS requires dms:instance:modify here.
 	{Section: "5.7.4", Op: "ResetUserPasswrod", Title: "Resetting a User Password", Method: "PUT", Pattern: "/v2/{project_id}/instances/{instance_id}/users/{user_name}", Action: "dms:instance:modify", Variant: ""},

@@ -13,6 +13,7 @@ import (
 	"github.com/opendms/opendms/internal/groups"
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
+	"github.com/opendms/opendms/internal/kafkausers"
 	"github.com/opendms/opendms/internal/messages"
 	"github.com/opendms/opendms/internal/quotas"
 	"github.com/opendms/opendms/internal/topics"
@@ -29,38 +30,40 @@ type Config struct {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg       Config
-	iam       *iam.Service
-	instances *instances.Service // nil in `dmsd routes` (no store)
-	topics    *topics.Service
-	groups    *groups.Service
-	messages  *messages.Service
-	diagnosis *diagnosis.Service
-	quotas    *quotas.Service
-	catalog   *catalog.Catalog
-	log       *slog.Logger
-	router    *Router
+	cfg        Config
+	iam        *iam.Service
+	instances  *instances.Service // nil in `dmsd routes` (no store)
+	topics     *topics.Service
+	groups     *groups.Service
+	messages   *messages.Service
+	diagnosis  *diagnosis.Service
+	quotas     *quotas.Service
+	kafkaUsers *kafkausers.Service
+	catalog    *catalog.Catalog
+	log        *slog.Logger
+	router     *Router
 }
 
 // New builds the server with every route of the table registered; routes without a handler answer 501.
 // Services are what the handlers call. Instances, Topics and Messages may be nil where only the
 // route table is needed (`dmsd routes`).
 type Services struct {
-	IAM       *iam.Service
-	Instances *instances.Service
-	Topics    *topics.Service
-	Groups    *groups.Service
-	Messages  *messages.Service
-	Diagnosis *diagnosis.Service
-	Quotas    *quotas.Service
-	Catalog   *catalog.Catalog
+	IAM        *iam.Service
+	Instances  *instances.Service
+	Topics     *topics.Service
+	Groups     *groups.Service
+	Messages   *messages.Service
+	Diagnosis  *diagnosis.Service
+	Quotas     *quotas.Service
+	KafkaUsers *kafkausers.Service
+	Catalog    *catalog.Catalog
 }
 
 func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 16 << 20
 	}
-	s := &Server{cfg: cfg, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, diagnosis: svc.Diagnosis, quotas: svc.Quotas, catalog: svc.Catalog, log: log, router: newRouter()}
+	s := &Server{cfg: cfg, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, diagnosis: svc.Diagnosis, quotas: svc.Quotas, kafkaUsers: svc.KafkaUsers, catalog: svc.Catalog, log: log, router: newRouter()}
 	for _, spec := range routeTable {
 		s.router.add(spec, authSigned, nil)
 	}
@@ -73,6 +76,8 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	s.implementGroups()
 	s.implementDiagnosis()
 	s.implementQuotas()
+	s.implementUsers()
+	s.implementInstanceSecurity()
 	return s
 }
 

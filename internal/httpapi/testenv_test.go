@@ -24,13 +24,16 @@ import (
 	"github.com/opendms/opendms/internal/diagnosis"
 	"github.com/opendms/opendms/internal/engine"
 	"github.com/opendms/opendms/internal/engine/embedded"
+	"github.com/opendms/opendms/internal/engine/local"
 	"github.com/opendms/opendms/internal/groups"
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
+	"github.com/opendms/opendms/internal/kafkausers"
 	"github.com/opendms/opendms/internal/messages"
 	"github.com/opendms/opendms/internal/quotas"
 	"github.com/opendms/opendms/internal/store/sqlite"
 	"github.com/opendms/opendms/internal/tasks"
+	"github.com/opendms/opendms/internal/testlock"
 	"github.com/opendms/opendms/internal/topics"
 )
 
@@ -53,6 +56,13 @@ type testEnv struct {
 var testDiagnosis = diagnosis.Config{Window: 2 * time.Second, Samples: 3}
 
 func newTestEnv(t testing.TB) *testEnv {
+	t.Helper()
+	return newTestEnvOn(t, "embedded")
+}
+
+// newTestEnvOn is newTestEnv with the engine of new instances: "embedded" or "local" (Apache Kafka
+// JVMs: for what kfake cannot do, e.g. SASL; the brokers are deleted when the test ends).
+func newTestEnvOn(t testing.TB, engineName string) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -87,10 +97,19 @@ func newTestEnv(t testing.TB) *testEnv {
 		t.Fatal(err)
 	}
 	runner := tasks.New(st, log)
-	eng := embedded.New(embedded.Options{Logger: log})
+	var eng engine.Engine = embedded.New(embedded.Options{Logger: log})
+	ready := 30 * time.Second
+	if engineName == "local" {
+		testlock.JVM(t) // one package at a time runs brokers on this machine
+		le, err := local.New(local.Options{Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng, ready = le, 4*time.Minute
+	}
 	inst, err := instances.New(instances.Config{
-		DataDir: filepath.Join(dir, "instances"), IPPool: testIPPool(), ReadyTimeout: 30 * time.Second, MonitorInterval: 200 * time.Millisecond,
-	}, st, map[string]engine.Engine{"embedded": eng}, "embedded", cat, runner, sealer, log)
+		DataDir: filepath.Join(dir, "instances"), IPPool: testIPPool(), ReadyTimeout: ready, MonitorInterval: 200 * time.Millisecond,
+	}, st, map[string]engine.Engine{engineName: eng}, engineName, cat, runner, sealer, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +120,7 @@ func newTestEnv(t testing.TB) *testEnv {
 	}
 	diag := diagnosis.New(inst, grp, st, testDiagnosis, log)
 	srv := New(Config{Region: region}, Services{IAM: iamSvc, Instances: inst, Topics: topics.New(inst, st), Groups: grp, Messages: messages.New(inst),
-		Diagnosis: diag, Quotas: qs, Catalog: cat}, log)
+		Diagnosis: diag, Quotas: qs, KafkaUsers: kafkausers.New(inst, st, sealer, log), Catalog: cat}, log)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()
@@ -110,8 +129,27 @@ func newTestEnv(t testing.TB) *testEnv {
 		inst.Close()
 		eng.Close()
 	})
+	if le, ok := eng.(*local.Engine); ok { // runs before the above (cleanups run last-in first-out)
+		t.Cleanup(func() { deleteLocalInstances(t, st, le, filepath.Join(dir, "instances")) })
+	}
 	return &testEnv{URL: hs.URL, Region: region, ProjectID: creds.ProjectID, AK: creds.AccessKey, SK: creds.SecretKey,
 		Password: creds.Password, Server: srv, IAM: iamSvc, Instances: inst, Engine: eng, Store: st, Groups: grp, Diagnosis: diag}
+}
+
+// deleteLocalInstances stops and removes the brokers of every instance of a test (the local engine
+// leaves them running when closed).
+func deleteLocalInstances(t testing.TB, st *sqlite.DB, e *local.Engine, dir string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ins, err := st.ListInstances(ctx, "")
+	if err != nil {
+		t.Error(err)
+	}
+	for _, in := range ins {
+		if err := e.Delete(ctx, engine.Spec{InstanceID: in.ID, DataDir: filepath.Join(dir, in.ID)}); err != nil {
+			t.Errorf("deleting the brokers of %s: %v", in.ID, err)
+		}
+	}
 }
 
 // testIPPool picks a random /24 inside 127.0.0.0/8 for one test's brokers, so tests of different

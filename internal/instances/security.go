@@ -2,9 +2,11 @@ package instances
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/opendms/opendms/internal/dms"
@@ -12,6 +14,7 @@ import (
 	"github.com/opendms/opendms/internal/kafkaops"
 	"github.com/opendms/opendms/internal/pki"
 	"github.com/opendms/opendms/internal/scram"
+	"github.com/opendms/opendms/internal/store"
 )
 
 // The security of an instance's cluster: its access modes become the brokers' client listeners
@@ -127,9 +130,9 @@ func (s *Service) checkEngineSecurity(protocol string) error {
 		"SASL_PLAINTEXT and SASL_SSL instances need the local engine (dmsd --engine local, with Java 17+).", s.engine)
 }
 
-// setupAdmin gives a SASL instance's access_user its credential: SCRAM-SHA-512 in the cluster and,
-// where PLAIN is enabled, the same credential's stored key in the engine's PLAIN users file. The
-// password is unsealed only here, in memory.
+// setupAdmin gives a SASL instance's access_user its credential: SCRAM-SHA-512 in the cluster, a
+// Kafka user record (role admin) and, where PLAIN is enabled, the same credential's stored key in the
+// engine's PLAIN users file. The password is unsealed only here, in memory.
 func (s *Service) setupAdmin(ctx context.Context, in dms.Instance, c *kafkaops.Client) error {
 	if in.AccessUser == "" || len(in.SealedPassword) == 0 {
 		return nil
@@ -145,6 +148,20 @@ func (s *Service) setupAdmin(ctx context.Context, in dms.Instance, c *kafkaops.C
 	if err := c.UpsertUser(ctx, in.AccessUser, cred); err != nil {
 		return err
 	}
+	u := dms.KafkaUser{InstanceID: in.ID, Name: in.AccessUser, Role: dms.KafkaUserRoleAdmin, DefaultApp: true, CreatedAt: s.now().UTC(),
+		Salt: cred.Salt, Iterations: cred.Iterations, StoredKey: cred.StoredKey}
+	// A resumed creation task finds the record already there: the credential is replaced.
+	if err := s.store.CreateKafkaUser(ctx, u); errors.Is(err, store.ErrConflict) {
+		err = s.store.UpdateKafkaUser(ctx, u)
+	} else if err != nil {
+		return err
+	}
+	return s.SyncPlainUsers(ctx, in)
+}
+
+// SyncPlainUsers writes the engine's PLAIN users file of an instance from its Kafka user records
+// (nothing to do when PLAIN is not enabled). Writes of one instance are serialized.
+func (s *Service) SyncPlainUsers(ctx context.Context, in dms.Instance) error {
 	if !slices.Contains(in.SASLMechanisms, engine.MechanismPLAIN) {
 		return nil
 	}
@@ -156,11 +173,27 @@ func (s *Service) setupAdmin(ctx context.Context, in dms.Instance, c *kafkaops.C
 	if !ok {
 		return fmt.Errorf("the %s engine cannot take PLAIN users", e.Name())
 	}
-	content, err := scram.PlainUsers(map[string]scram.Credential{in.AccessUser: cred})
+	mu := s.plainMu(in.ID)
+	mu.Lock()
+	defer mu.Unlock()
+	users, err := s.store.ListKafkaUsers(ctx, in.ID)
+	if err != nil {
+		return err
+	}
+	creds := make(map[string]scram.Credential, len(users))
+	for _, u := range users {
+		creds[u.Name] = scram.Credential{Salt: u.Salt, Iterations: u.Iterations, StoredKey: u.StoredKey}
+	}
+	content, err := scram.PlainUsers(creds)
 	if err != nil {
 		return err
 	}
 	return pu.SetPlainUsers(ctx, s.spec(in), content)
+}
+
+func (s *Service) plainMu(id string) *sync.Mutex {
+	m, _ := s.plainLocks.LoadOrStore(id, new(sync.Mutex))
+	return m.(*sync.Mutex)
 }
 
 // CACertificate is the PEM certificate of the CA that signs an instance's brokers: what SASL_SSL
@@ -174,4 +207,13 @@ func (s *Service) CACertificate(ctx context.Context, projectID, id string) ([]by
 		return nil, dms.Errorf(dms.CodeResourceNotFound, "The instance %s has no SASL_SSL access mode, so no CA certificate.", id)
 	}
 	return in.CACertPEM, nil
+}
+
+// SetSealedPassword replaces the instance password (sealed): its administrator's new password,
+// kept for what needs it in clear later (the PLAIN file is written from stored keys, not from it).
+func (s *Service) SetSealedPassword(ctx context.Context, id string, sealed []byte) (dms.Instance, error) {
+	return s.update(ctx, id, func(in *dms.Instance) error {
+		in.SealedPassword = sealed
+		return nil
+	})
 }

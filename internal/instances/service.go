@@ -65,8 +65,9 @@ type Service struct {
 
 	records *records // instance records by id, written through
 
-	clientsMu sync.Mutex
-	clients   map[string]*kafkaops.Client
+	clientsMu  sync.Mutex
+	clients    map[string]*kafkaops.Client
+	plainLocks sync.Map // instance id -> *sync.Mutex: writes of its PLAIN users file
 
 	usage sync.Map // instance id -> int64 bytes on disk, refreshed by the monitor
 
@@ -111,6 +112,7 @@ func New(cfg Config, st store.Store, engines map[string]engine.Engine, defaultEn
 	runner.Register(taskDelete, s.runDelete)
 	runner.Register(taskRestart, s.runRestart)
 	runner.Register(taskModifyConfigs, s.runModifyConfigs)
+	runner.Register(taskAccessMode, s.runAccessMode)
 	runner.Register(taskUpgrade, s.runUpgrade)
 	return s, nil
 }
@@ -122,6 +124,7 @@ const (
 	taskRestart       = "restartInstance"
 	taskModifyConfigs = "modifyInstanceConfigs"
 	taskUpgrade       = "upgradeInstance"
+	taskAccessMode    = "modifyAccessMode"
 )
 
 // Catalog returns the catalog the service validates against.

@@ -81,9 +81,9 @@ func validDescription(d string) error {
 	return nil
 }
 
-// validInstancePassword applies 5.1.1's rule: 8-32 characters, at least three kinds of lower-case,
+// ValidPassword applies 5.1.1's rule: 8-32 characters, at least three kinds of lower-case,
 // upper-case, digit and special characters, not starting with '-'.
-func validInstancePassword(p string) error {
+func ValidPassword(p string) error {
 	bad := dms.Errorf(dms.CodePasswordWeak, "The password does not meet the complexity requirements: 8 to 32 characters, at least three of lower-case letters, upper-case letters, digits and special characters, and not starting with '-'.")
 	if len(p) < 8 || len(p) > 32 || strings.HasPrefix(p, "-") {
 		return bad
@@ -303,7 +303,7 @@ func validateSecurity(v *validated) error {
 	if !accessUserPattern.MatchString(req.AccessUser) {
 		return dms.Errorf(dms.CodeAccessUserInvalid, "Invalid access_user %q: 4 to 64 characters, starting with a letter; letters, digits, '-' and '_'.", req.AccessUser)
 	}
-	if err := validInstancePassword(req.Password); err != nil {
+	if err := ValidPassword(req.Password); err != nil {
 		return err
 	}
 	switch {

@@ -24,7 +24,22 @@ type Store interface {
 	Topics
 	Groups
 	Diagnoses
+	KafkaUsers
 	Close() error
+}
+
+// KafkaUsers holds the SASL users of instances (rows go with their instance).
+type KafkaUsers interface {
+	// CreateKafkaUser adds a user; ErrConflict if the instance has one of that name.
+	CreateKafkaUser(ctx context.Context, u dms.KafkaUser) error
+	// GetKafkaUser returns a user (ErrNotFound if there is none).
+	GetKafkaUser(ctx context.Context, instanceID, name string) (dms.KafkaUser, error)
+	// ListKafkaUsers lists an instance's users by name.
+	ListKafkaUsers(ctx context.Context, instanceID string) ([]dms.KafkaUser, error)
+	// UpdateKafkaUser replaces a user (ErrNotFound if it is gone).
+	UpdateKafkaUser(ctx context.Context, u dms.KafkaUser) error
+	// DeleteKafkaUser removes a user (no error if there is none).
+	DeleteKafkaUser(ctx context.Context, instanceID, name string) error
 }
 
 // Groups holds what OpenDMS keeps about consumer groups beside the cluster (rows go with their
