@@ -118,6 +118,19 @@ func TestLocalSASL(t *testing.T) {
 		t.Errorf("plaintext consumer read %d of 2 records", got)
 	}
 
+	// The cluster's brokers are shown at the clients' port, not at dmsd's own listener.
+	var cluster struct {
+		Cluster struct {
+			Brokers []struct {
+				Port int `json:"port"`
+			} `json:"brokers"`
+		} `json:"cluster"`
+	}
+	must(t, call(ctx, e.c, "GET", e.base()+"/management/cluster", nil, &cluster))
+	if len(cluster.Cluster.Brokers) != 3 || cluster.Cluster.Brokers[0].Port != 9092 {
+		t.Errorf("cluster brokers: %+v", cluster.Cluster.Brokers)
+	}
+
 	// The password is nowhere: not in dmsd's log, the brokers' files and logs, nor the API's answers.
 	resp, err = e.c.Do(ctx, "GET", e.base(), nil, nil)
 	must(t, err)

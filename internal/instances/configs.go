@@ -118,7 +118,7 @@ func (s *Service) runModifyConfigs(ctx context.Context, t dms.Task) error {
 
 // Cluster is 5.2.6: the cluster's metadata.
 func (s *Service) Cluster(ctx context.Context, projectID, id string) (kafkaops.ClusterInfo, error) {
-	_, c, err := s.ClusterClient(ctx, projectID, id)
+	in, c, err := s.ClusterClient(ctx, projectID, id)
 	if err != nil {
 		return kafkaops.ClusterInfo{}, err
 	}
@@ -126,18 +126,24 @@ func (s *Service) Cluster(ctx context.Context, projectID, id string) (kafkaops.C
 	if err != nil {
 		return info, clusterErr(err)
 	}
+	for i := range info.Brokers {
+		info.Brokers[i].Port = ClientPort(in)
+	}
 	return info, nil
 }
 
 // Coordinators is 5.2.7: the coordinator of every consumer group.
 func (s *Service) Coordinators(ctx context.Context, projectID, id string) ([]kafkaops.Coordinator, error) {
-	_, c, err := s.ClusterClient(ctx, projectID, id)
+	in, c, err := s.ClusterClient(ctx, projectID, id)
 	if err != nil {
 		return nil, err
 	}
 	cs, err := c.Coordinators(ctx)
 	if err != nil {
 		return nil, clusterErr(err)
+	}
+	for i := range cs {
+		cs[i].Port = ClientPort(in)
 	}
 	return cs, nil
 }

@@ -47,6 +47,16 @@ func listeners(in dms.Instance) []engine.Listener {
 	return ls
 }
 
+// ClientPort is the port clients reach an instance's brokers on: its first client listener's
+// (PLAINTEXT 9092 when plaintext access is on). dmsd itself talks to the brokers on another listener
+// (engine.ControlAddrs), whose port the cluster's metadata shows; the API shows this one instead.
+func ClientPort(in dms.Instance) int32 {
+	if ls := listeners(in); len(ls) > 0 {
+		return int32(ls[0].Port)
+	}
+	return engine.PortPlaintext
+}
+
 // needsCA reports whether an instance serves SASL_SSL.
 func needsCA(in dms.Instance) bool {
 	for _, l := range listeners(in) {

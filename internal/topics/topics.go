@@ -660,11 +660,14 @@ func (s *Service) Partitions(ctx context.Context, projectID, instanceID, topic s
 // transactional ones on Apache Kafka, transactional ones in a transaction on kfake (see
 // kafkaops.Client.TopicProducers).
 func (s *Service) Producers(ctx context.Context, projectID, instanceID, topic string) ([]kafkaops.Producer, error) {
-	_, c, err := s.cluster(ctx, projectID, instanceID, false)
+	in, c, err := s.cluster(ctx, projectID, instanceID, false)
 	if err != nil {
 		return nil, err
 	}
 	ps, err := c.TopicProducers(ctx, topic)
+	for i := range ps {
+		ps[i].BrokerPort = instances.ClientPort(in)
+	}
 	return ps, clusterErr(topic, err)
 }
 
