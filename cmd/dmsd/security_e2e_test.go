@@ -118,6 +118,31 @@ func TestLocalSASL(t *testing.T) {
 		t.Errorf("plaintext consumer read %d of 2 records", got)
 	}
 
+	// dmsd's own listener (INTERNAL, 9090) is mutual TLS: neither an anonymous plaintext client nor a
+	// TLS client without the instance's client certificate gets in.
+	internal := make([]string, len(saslSeeds))
+	for i, s := range saslSeeds {
+		internal[i] = strings.TrimSuffix(s, ":9093") + ":9090"
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	for name, opts := range map[string][]kgo.Opt{
+		"plaintext":                        nil,
+		"TLS without a client certificate": {kgo.DialTLSConfig(&tls.Config{RootCAs: pool})},
+	} {
+		cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(internal...), kgo.RequestRetries(0)}, opts...)...)
+		must(t, err)
+		pctx, pcancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err = kadm.NewClient(cl).ListTopics(pctx)
+		pcancel()
+		cl.Close()
+		if err == nil {
+			t.Errorf("a %s client listed the topics on the internal listener", name)
+		} else {
+			t.Logf("internal listener, %s client: refused: %v", name, err)
+		}
+	}
+
 	// The cluster's brokers are shown at the clients' port, not at dmsd's own listener.
 	var cluster struct {
 		Cluster struct {

@@ -54,6 +54,10 @@ type Instance struct {
 	// key.
 	CACertPEM   []byte `json:"ca_cert_pem,omitempty"`
 	SealedCAKey []byte `json:"sealed_ca_key,omitempty"`
+	// InternalTLS: the brokers' internal listeners (inter-broker, controller, dmsd's client) are
+	// mutual TLS with the CA. Set at creation by engines that can (local); instances created before
+	// this existed keep PLAINTEXT ones.
+	InternalTLS bool `json:"internal_tls,omitempty"`
 
 	MaintainBegin       string  `json:"maintain_begin"` // HH:mm:ss
 	MaintainEnd         string  `json:"maintain_end"`

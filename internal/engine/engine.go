@@ -56,7 +56,24 @@ type Spec struct {
 	// Security is how the SASL listeners authenticate and what authenticated users may do. Its
 	// zero value is no SASL listener and no authorizer.
 	Security Security
+	// InternalTLS makes the INTERNAL (inter-broker, and dmsd's own client: ControlAddrs) and
+	// CONTROLLER listeners mutual TLS with Security.TLS's CA: only the brokers (certificates named
+	// BrokerCertName) and dmsd (ControlCertName) get in. Without it they are PLAINTEXT, open to any
+	// process that reaches the brokers' IPs, with every right.
+	InternalTLS bool
 }
+
+// The names (subject CN) of the certificates on the internal listeners: the brokers' own, and
+// dmsd's client's. Kafka names a TLS client by its certificate's whole subject (RFC 2253), which
+// internal/pki makes CN=<name>,O=OpenDMS: those principals are the cluster's super users. No SASL
+// user can take them (SASL names hold no '=' or ',').
+const (
+	BrokerCertName  = "opendms-broker"
+	ControlCertName = "opendms-control"
+)
+
+// CertPrincipal is the Kafka principal of a certificate named name.
+func CertPrincipal(name string) string { return "User:CN=" + name + ",O=OpenDMS" }
 
 // The security protocols of client listeners.
 const (
@@ -91,7 +108,8 @@ type Security struct {
 	TLS *TLS
 }
 
-// TLS is the certificates of a cluster's SSL listeners.
+// TLS is the certificates of a cluster's SSL listeners (SASL_SSL ones, and the internal ones with
+// Spec.InternalTLS).
 type TLS struct {
 	CACertPEM []byte
 	Keystores map[int32][]byte
@@ -150,6 +168,8 @@ type Capabilities struct {
 	ProducerStates bool `json:"producer_states"`
 	// SASL: SASL_PLAINTEXT and SASL_SSL listeners with enforced ACLs.
 	SASL bool `json:"sasl"`
+	// InternalTLS: mutual TLS on the internal listeners (Spec.InternalTLS).
+	InternalTLS bool `json:"internal_tls"`
 }
 
 // Engine runs clusters.

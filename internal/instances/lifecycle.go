@@ -64,6 +64,7 @@ func (s *Service) Create(ctx context.Context, projectID string, who Actor, req C
 		in.AccessUser = req.AccessUser
 		in.SealedPassword = s.sealer.Seal([]byte(req.Password))
 	}
+	s.secureInternals(&in)
 	if needsCA(in) {
 		if err := s.newCA(&in); err != nil {
 			return dms.Instance{}, dms.Internal(err)

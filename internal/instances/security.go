@@ -2,6 +2,8 @@ package instances
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -57,8 +59,12 @@ func ClientPort(in dms.Instance) int32 {
 	return engine.PortPlaintext
 }
 
-// needsCA reports whether an instance serves SASL_SSL.
+// needsCA reports whether an instance's brokers need certificates: SASL_SSL access, or TLS on
+// the internal listeners.
 func needsCA(in dms.Instance) bool {
+	if in.InternalTLS {
+		return true
+	}
 	for _, l := range listeners(in) {
 		if l.Protocol == engine.ProtocolSASLSSL {
 			return true
@@ -93,6 +99,41 @@ func (s *Service) newCA(in *dms.Instance) error {
 	return nil
 }
 
+// loadCA opens an instance's CA.
+func (s *Service) loadCA(in dms.Instance) (*pki.CA, error) {
+	if len(in.CACertPEM) == 0 {
+		return nil, fmt.Errorf("instance %s needs a CA and has none", in.ID)
+	}
+	keyPEM, err := s.sealer.Open(in.SealedCAKey)
+	if err != nil {
+		return nil, fmt.Errorf("instance %s: opening the CA key: %w", in.ID, err)
+	}
+	return pki.LoadCA(in.CACertPEM, keyPEM)
+}
+
+// controlTLS is the TLS configuration of dmsd's own client of an instance with internal TLS: a
+// client certificate named ControlCertName from the instance's CA, which alone it trusts.
+func (s *Service) controlTLS(in dms.Instance) (*tls.Config, error) {
+	if !in.InternalTLS {
+		return nil, nil
+	}
+	ca, err := s.loadCA(in)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := ca.IssueServer(nil, []string{engine.ControlCertName}, brokerValidity)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := tls.X509KeyPair(ks, ks) // the PEM holds the key and the chain: each side takes its blocks
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca.CertPEM())
+	return &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+}
+
 // engineSpec is the spec the engine writes a broker's files from: spec() with the TLS material.
 func (s *Service) engineSpec(in dms.Instance) (engine.Spec, error) { return s.withTLS(in, s.spec(in)) }
 
@@ -102,20 +143,14 @@ func (s *Service) withTLS(in dms.Instance, spec engine.Spec) (engine.Spec, error
 	if !needsCA(in) {
 		return spec, nil
 	}
-	if len(in.CACertPEM) == 0 {
-		return spec, fmt.Errorf("instance %s serves SASL_SSL but has no CA", in.ID)
-	}
-	keyPEM, err := s.sealer.Open(in.SealedCAKey)
-	if err != nil {
-		return spec, fmt.Errorf("instance %s: opening the CA key: %w", in.ID, err)
-	}
-	ca, err := pki.LoadCA(in.CACertPEM, keyPEM)
+	ca, err := s.loadCA(in)
 	if err != nil {
 		return spec, err
 	}
 	t := &engine.TLS{CACertPEM: ca.CertPEM(), Keystores: map[int32][]byte{}}
 	for _, b := range spec.Brokers {
-		ks, err := ca.IssueServer([]net.IP{net.ParseIP(b.Host)}, nil, brokerValidity)
+		// The name is the brokers' principal on the internal listeners (User:CN=opendms-broker).
+		ks, err := ca.IssueServer([]net.IP{net.ParseIP(b.Host)}, []string{engine.BrokerCertName}, brokerValidity)
 		if err != nil {
 			return spec, fmt.Errorf("instance %s: broker %d certificate: %w", in.ID, b.ID, err)
 		}
@@ -123,6 +158,13 @@ func (s *Service) withTLS(in dms.Instance, spec engine.Spec) (engine.Spec, error
 	}
 	spec.Security.TLS = t
 	return spec, nil
+}
+
+// secureInternals gives a new instance TLS on its internal listeners where its engine can.
+func (s *Service) secureInternals(in *dms.Instance) {
+	if e, ok := s.engines[s.engine]; ok {
+		in.InternalTLS = e.Capabilities().InternalTLS
+	}
 }
 
 // checkEngineSecurity refuses a SASL instance on an engine whose clusters cannot enforce it

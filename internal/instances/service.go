@@ -206,6 +206,7 @@ func (s *Service) spec(in dms.Instance) engine.Spec {
 		InstanceID: in.ID, DataDir: filepath.Join(s.cfg.DataDir, in.ID), ClusterID: in.ClusterID, Brokers: brokers,
 		KafkaVersion: in.KafkaVersion, BrokerConfigs: staticConfigs(in), AutoCreateTopics: in.EnableAutoTopic,
 		Resources: engine.Resources{HeapMB: s.heapMB(in.ProductID)}, Listeners: listeners(in), Security: security(in),
+		InternalTLS: in.InternalTLS,
 	}
 }
 
@@ -279,7 +280,11 @@ func (s *Service) client(in dms.Instance) (*kafkaops.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := kafkaops.Dial(e.ControlAddrs(s.spec(in)), kafkaops.WithLogger(s.log))
+	tlsCfg, err := s.controlTLS(in)
+	if err != nil {
+		return nil, err
+	}
+	c, err := kafkaops.Dial(e.ControlAddrs(s.spec(in)), kafkaops.WithLogger(s.log), kafkaops.WithTLS(tlsCfg))
 	if err != nil {
 		return nil, err
 	}

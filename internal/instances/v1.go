@@ -435,6 +435,9 @@ func (s *Service) CreateV1(ctx context.Context, projectID string, who Actor, req
 		if err := s.checkEngineSecurity(in.KafkaSecurityProtocol); err != nil {
 			return dms.Instance{}, err
 		}
+	}
+	s.secureInternals(&in)
+	if needsCA(in) {
 		if err := s.newCA(&in); err != nil {
 			return dms.Instance{}, dms.Internal(err)
 		}

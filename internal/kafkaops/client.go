@@ -2,6 +2,7 @@ package kafkaops
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -82,14 +83,14 @@ func WithHealthTimeout(d time.Duration) Option {
 // WithClientID sets the client.id sent to the brokers.
 func WithClientID(id string) Option { return func(c *config) { c.clientID = id } }
 
-// Security. The instance's listeners may require SASL (PLAIN, SCRAM-SHA-512) and TLS (the
-// per-instance CA). Those options come with the security issue and belong here, each translating
-// into kgo options: kgo.SASL(plain.Auth{...}.AsMechanism()) or kgo.SASL(scram.Auth{...}.
-// AsSha512Mechanism()), and kgo.DialTLSConfig(cfg). Until then withKgoOpts is the hook they build on.
-
-// withKgoOpts appends raw kgo options (tests and the security options).
-func withKgoOpts(opts ...kgo.Opt) Option {
-	return func(c *config) { c.extra = append(c.extra, opts...) }
+// WithTLS makes the client speak TLS with cfg (dmsd's client certificate and the instance's CA on
+// the brokers' internal listener, engine.Spec.InternalTLS).
+func WithTLS(cfg *tls.Config) Option {
+	return func(c *config) {
+		if cfg != nil {
+			c.extra = append(c.extra, kgo.DialTLSConfig(cfg))
+		}
+	}
 }
 
 // Dial creates the Client of the cluster reachable at seeds ("host:port"). It does not wait for

@@ -194,6 +194,7 @@ func (e *Engine) Capabilities() engine.Capabilities {
 		ListenerMix:     true,
 		RuntimePLAIN:    true, // the users file read by the PLAIN callback handler (kafka/plainauth)
 		SASL:            true,
+		InternalTLS:     true,
 		ProcessRestarts: true,
 	}
 }

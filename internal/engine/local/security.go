@@ -43,16 +43,16 @@ func validListeners(spec engine.Spec) error {
 		switch l.Protocol {
 		case engine.ProtocolPlaintext, engine.ProtocolSASLPlaintext:
 		case engine.ProtocolSASLSSL:
-			if spec.Security.TLS == nil || len(spec.Security.TLS.CACertPEM) == 0 {
-				return fmt.Errorf("local engine: listener %s is SASL_SSL but the spec has no TLS material", l.Name)
-			}
-			for _, b := range spec.Brokers {
-				if len(spec.Security.TLS.Keystores[b.ID]) == 0 {
-					return fmt.Errorf("local engine: listener %s is SASL_SSL but broker %d has no keystore", l.Name, b.ID)
-				}
+			if err := hasTLS(spec, "listener "+l.Name+" is SASL_SSL"); err != nil {
+				return err
 			}
 		default:
 			return fmt.Errorf("local engine: listener %s: unknown protocol %q", l.Name, l.Protocol)
+		}
+	}
+	if spec.InternalTLS {
+		if err := hasTLS(spec, "the internal listeners are TLS"); err != nil {
+			return err
 		}
 	}
 	if spec.SASL() {
@@ -73,12 +73,29 @@ func validListeners(spec engine.Spec) error {
 	return nil
 }
 
+// hasTLS checks that spec has the CA and every broker's keystore.
+func hasTLS(spec engine.Spec, why string) error {
+	if spec.Security.TLS == nil || len(spec.Security.TLS.CACertPEM) == 0 {
+		return fmt.Errorf("local engine: %s but the spec has no TLS material", why)
+	}
+	for _, b := range spec.Brokers {
+		if len(spec.Security.TLS.Keystores[b.ID]) == 0 {
+			return fmt.Errorf("local engine: %s but broker %d has no keystore", why, b.ID)
+		}
+	}
+	return nil
+}
+
 // listenerProps are the listener and security entries of broker b's server.properties. dir is
 // the broker's directory (TLS files), dataDir the instance's (the PLAIN users file).
 func listenerProps(spec engine.Spec, b engine.Broker, dir, dataDir string) []kv {
 	hp := func(port int) string { return net.JoinHostPort(b.Host, strconv.Itoa(port)) }
 	var listeners, advertised []string
-	protocols := []string{"CONTROLLER:PLAINTEXT", "INTERNAL:PLAINTEXT"}
+	internal := "PLAINTEXT"
+	if spec.InternalTLS {
+		internal = "SSL"
+	}
+	protocols := []string{"CONTROLLER:" + internal, "INTERNAL:" + internal}
 	for _, l := range spec.ClientListeners() {
 		listeners = append(listeners, l.Name+"://"+hp(l.Port))
 		advertised = append(advertised, l.Name+"://"+hp(l.Port))
@@ -93,10 +110,33 @@ func listenerProps(spec engine.Spec, b engine.Broker, dir, dataDir string) []kv 
 		{"inter.broker.listener.name", "INTERNAL"},
 		{"listener.security.protocol.map", strings.Join(protocols, ",")},
 	}
+	if spec.InternalTLS {
+		// Mutual TLS both ways: these listener-prefixed settings serve the broker's server side and
+		// its client side (replication, controller connections, the Raft quorum).
+		for _, l := range []string{"internal", "controller"} {
+			p := "listener.name." + l + "."
+			props = append(props,
+				kv{p + "ssl.keystore.type", "PEM"},
+				kv{p + "ssl.keystore.location", filepath.Join(dir, "tls", "keystore.pem")},
+				kv{p + "ssl.truststore.type", "PEM"},
+				kv{p + "ssl.truststore.location", filepath.Join(dir, "tls", "ca.pem")},
+				kv{p + "ssl.client.auth", "required"},
+			)
+		}
+	}
 	if !spec.SASL() {
 		return props
 	}
-	supers := []string{"User:ANONYMOUS"}
+	var supers []string
+	// Without TLS the brokers and dmsd reach each other as User:ANONYMOUS, and plaintext clients
+	// are anonymous too: DMS's plaintext access has every right.
+	plaintext := slices.ContainsFunc(spec.ClientListeners(), func(l engine.Listener) bool { return l.Protocol == engine.ProtocolPlaintext })
+	if !spec.InternalTLS || plaintext {
+		supers = append(supers, "User:ANONYMOUS")
+	}
+	if spec.InternalTLS {
+		supers = append(supers, engine.CertPrincipal(engine.BrokerCertName), engine.CertPrincipal(engine.ControlCertName))
+	}
 	for _, u := range spec.Security.SuperUsers {
 		supers = append(supers, "User:"+u)
 	}
@@ -140,7 +180,7 @@ func listenerProps(spec engine.Spec, b engine.Broker, dir, dataDir string) []kv 
 // writeSecurityFiles writes broker b's TLS files (0600: the key) and creates the instance's PLAIN
 // users file empty if it does not exist yet (the handler refuses every login until users are set).
 func writeSecurityFiles(spec engine.Spec, b engine.Broker, dir string) error {
-	if !spec.SASL() {
+	if !spec.SASL() && !spec.InternalTLS {
 		return nil
 	}
 	if tls := spec.Security.TLS; tls != nil && len(tls.Keystores[b.ID]) > 0 {
@@ -155,7 +195,7 @@ func writeSecurityFiles(spec engine.Spec, b engine.Broker, dir string) error {
 			return err
 		}
 	}
-	if slices.Contains(spec.Security.Mechanisms, engine.MechanismPLAIN) {
+	if spec.SASL() && slices.Contains(spec.Security.Mechanisms, engine.MechanismPLAIN) {
 		f, err := os.OpenFile(filepath.Join(spec.DataDir, PlainUsersFile), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 		if err == nil {
 			return f.Close()

@@ -129,3 +129,38 @@ func TestWriteSecurityFiles(t *testing.T) {
 		t.Errorf("users file rewritten: %q", data)
 	}
 }
+
+func TestServerPropertiesInternalTLS(t *testing.T) {
+	spec := saslSpec("/inst")
+	spec.InternalTLS = true
+	spec.Listeners = spec.Listeners[1:] // SASL_SSL only: no anonymous access anywhere
+	data, err := serverProperties(spec, spec.Brokers[0], "/inst/broker-0", 256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(data)
+	for _, want := range []string{
+		"listener.security.protocol.map=CONTROLLER:SSL,INTERNAL:SSL,SASL_SSL:SASL_SSL\n",
+		"listener.name.internal.ssl.client.auth=required\n",
+		"listener.name.controller.ssl.client.auth=required\n",
+		"listener.name.controller.ssl.keystore.location=/inst/broker-0/tls/keystore.pem\n",
+		"super.users=User:CN=opendms-broker,O=OpenDMS;User:CN=opendms-control,O=OpenDMS;User:root1\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in\n%s", want, got)
+		}
+	}
+	// With plaintext access, anonymous clients keep every right (DMS's plaintext semantics).
+	spec = saslSpec("/inst")
+	spec.InternalTLS = true
+	data, _ = serverProperties(spec, spec.Brokers[0], "/inst/broker-0", 256)
+	if !strings.Contains(string(data), "super.users=User:ANONYMOUS;User:CN=opendms-broker,O=OpenDMS;") {
+		t.Errorf("plaintext access without User:ANONYMOUS as super user:\n%s", data)
+	}
+	// Internal TLS needs the certificates.
+	spec.Security.TLS = nil
+	spec.Listeners = spec.Listeners[:1]
+	if err := validListeners(spec); err == nil {
+		t.Error("internal TLS without TLS material accepted")
+	}
+}
