@@ -492,19 +492,16 @@ func kafkaClasspath() (string, error) {
 // and truststore (ssl.truststore.type=PEM) files we write, a Kafka-configured
 // Java client verifies the broker certificate by IP with endpoint
 // identification on, and a Go client (CA only) verifies the Java server.
-// It needs java and the kafka-clients jar, so -short skips it; without -short
-// their absence is a failure, not a skip.
+// It needs java and the kafka-clients jar: their absence is a failure, not a
+// skip (as every real-Kafka test of the project).
 func TestKafkaAcceptsPEM(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: skipping the Java/Kafka PEM check")
-	}
 	java, err := exec.LookPath("java")
 	if err != nil {
-		t.Fatalf("java (JDK 11+) is not on PATH; it is needed to check that Kafka accepts the PEM files (run with -short to skip): %v", err)
+		t.Fatalf("java (JDK 11+) is not on PATH; it is needed to check that Kafka accepts the PEM files: %v", err)
 	}
 	classpath, err := kafkaClasspath()
 	if err != nil {
-		t.Fatalf("%v (run with -short to skip)", err)
+		t.Fatalf("%v", err)
 	}
 	src, err := filepath.Abs(filepath.Join("testdata", "KafkaPemCheck.java"))
 	if err != nil {
