@@ -24,10 +24,12 @@ import (
 // CA signs the brokers' certificates.
 
 // CA and broker certificate lifetimes. Broker certificates are issued afresh whenever the engine
-// (re)writes a broker's files, so a year is plenty; the CA is what clients pin.
+// writes a broker's files, but a broker reads them only when it starts, and a broker may run for
+// years without a restart: an expired certificate would cut inter-broker TLS. They live as long as
+// the CA (pki caps them there); renewing the CA is a rolling restart with a new one (not built).
 const (
 	caValidity     = 10 * 365 * 24 * time.Hour
-	brokerValidity = 365 * 24 * time.Hour
+	brokerValidity = caValidity
 )
 
 // listeners are the client listeners of an instance's access modes: plaintext on 9092, SASL on 9093
