@@ -169,6 +169,7 @@ func TestKafkaUsersAPI(t *testing.T) {
 		{"weak password", "app3-user", "password", http.StatusBadRequest, dms.CodePasswordWeak},
 		{"password starting with -", "app3-user", "-Passw0rd", http.StatusBadRequest, dms.CodePasswordWeak},
 		{"password is the name", "Passw0rd-x", "Passw0rd-x", http.StatusBadRequest, dms.CodePasswordWeak},
+		{"Kafka's anonymous principal", "ANONYMOUS", "Passw0rd-x", http.StatusBadRequest, dms.CodeAccessUserInvalid},
 	} {
 		sdkErr(t, create(tc.user, tc.pwd), tc.status, tc.code)
 	}
@@ -280,6 +281,44 @@ func TestKafkaUsersAPI(t *testing.T) {
 	_, err = c.ShowTopicAccessPolicy(&model.ShowTopicAccessPolicyRequest{InstanceId: id, TopicName: "nope"})
 	sdkErr(t, err, http.StatusBadRequest, dms.CodeTopicNotExist)
 
+	// A guest has no cluster rights: it cannot touch credentials or ACLs, not even the
+	// administrator's (the instance's cluster ACL; DMS's allow.everyone.if.no.acl.found is true).
+	guest := kadm.NewClient(userClient(t, seeds, scramAuth(app1, "Passw0rd-app1")))
+	if _, err := guest.AlterUserSCRAMs(ctx, nil, []kadm.UpsertSCRAM{{User: usersAdmin, Mechanism: kadm.ScramSha512, Iterations: 4096, Password: "Hijack3d-pwd"}}); !errors.Is(err, kerr.ClusterAuthorizationFailed) {
+		t.Errorf("a guest sets the administrator's password: %v, want CLUSTER_AUTHORIZATION_FAILED", err)
+	}
+	res, err := guest.CreateACLs(ctx, kadm.NewACLs().Allow("User:"+app1).AllowHosts("*").Topics("orders").
+		ResourcePatternType(kadm.ACLPatternLiteral).Operations(kadm.OpAll))
+	if err == nil && len(res) > 0 {
+		err = res[0].Err
+	}
+	if !errors.Is(err, kerr.ClusterAuthorizationFailed) {
+		t.Errorf("a guest grants itself: %v, want CLUSTER_AUTHORIZATION_FAILED", err)
+	}
+	// A topic nobody has ACLs on stays open to every user, and so do the groups (allow.everyone).
+	if _, err := adm.CreateTopic(ctx, 1, 3, nil, "free"); err != nil {
+		t.Fatal(err)
+	}
+	if err := produceErr(t, admin, "free"); err != nil {
+		t.Fatal(err)
+	}
+	if err := consumeErr(t, seeds, scramAuth(app1, "Passw0rd-app1"), "free", "g-free"); err != nil {
+		t.Errorf("app1 consumes a topic without ACLs: %v", err)
+	}
+	// Deleting a topic deletes its ACLs: a new topic of the name is not open to the old users.
+	if err := grant("free", pol(app2, "all")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.BatchDeleteInstanceTopic(&model.BatchDeleteInstanceTopicRequest{InstanceId: id, Body: &model.BatchDeleteInstanceTopicReq{Topics: &[]string{"free"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adm.CreateTopic(ctx, 1, 3, nil, "free"); err != nil {
+		t.Fatal(err)
+	}
+	if got := show("free"); len(got) != 0 {
+		t.Errorf("a re-created topic has the old ACLs: %v", got)
+	}
+
 	// 5.7.4: the old password fails at once, the new one works.
 	if _, err := c.ResetUserPasswrod(&model.ResetUserPasswrodRequest{InstanceId: id, UserName: app1,
 		Body: &model.ResetUserPasswordReq{NewPassword: tpStr("N3w-Passw0rd")}}); err != nil {
@@ -332,6 +371,12 @@ func TestKafkaUsersAPI(t *testing.T) {
 	}
 	sdkErr(t, del(usersAdmin), http.StatusBadRequest, dms.CodeInvalidParameter)
 	sdkErr(t, del("ghost-user"), http.StatusNotFound, dms.CodeResourceNotFound)
+	if err := create("app3-user", "Passw0rd-app3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := del("app3-user", "app3-user"); err != nil { // a name given twice is deleted once
+		t.Errorf("delete with a repeated name: %v", err)
+	}
 	if us := users(); len(us) != 2 || slices.ContainsFunc(us, func(u model.ShowInstanceUsersEntity) bool { return deref(u.UserName) == app2 }) ||
 		deref(us[0].UserDesc) != "billing" {
 		t.Errorf("users after delete: %+v", us)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"slices"
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/store"
@@ -94,7 +93,7 @@ func (s *Service) SwitchAccessMode(ctx context.Context, projectID, id string, wh
 	}
 	first := saslModes(pp) && in.AccessUser == ""
 	if first {
-		if !accessUserPattern.MatchString(req.UserName) {
+		if !ValidUserName(req.UserName) {
 			return dms.Task{}, dms.Errorf(dms.CodeAccessUserInvalid, "Invalid user_name %q: the first time SASL is enabled it names the administrator: 4 to 64 characters, starting with a letter; letters, digits, '-' and '_'.", req.UserName)
 		}
 		if err := ValidPassword(req.Password); err != nil {
@@ -112,6 +111,11 @@ func (s *Service) SwitchAccessMode(ctx context.Context, projectID, id string, wh
 	if saslModes(pp) {
 		if err := s.checkEngineSecurity("SASL"); err != nil {
 			return dms.Task{}, err
+		}
+		// Without TLS on the internal listeners anyone reaching a broker's IP is a super user there:
+		// such an instance (created before they had TLS) cannot be made SASL-only in truth.
+		if !in.InternalTLS {
+			return dms.Task{}, invalid("the instance was created before OpenDMS secured its brokers' internal listeners, so SASL cannot be enabled on it; create a new instance with SASL")
 		}
 	}
 	if s.runner.Busy(in.ID) {
@@ -160,15 +164,18 @@ func (s *Service) runAccessMode(ctx context.Context, t dms.Task) error {
 	if err != nil || !in.SSLEnable {
 		return err
 	}
-	if _, err := s.store.GetKafkaUser(ctx, in.ID, in.AccessUser); !errors.Is(err, store.ErrNotFound) {
-		if err == nil && slices.Contains(in.SASLMechanisms, "PLAIN") {
-			return s.SyncPlainUsers(ctx, in) // users kept from before are valid for PLAIN again
-		}
-		return err
-	}
 	c, err := s.client(in)
 	if err != nil {
 		return err
+	}
+	if _, err := s.store.GetKafkaUser(ctx, in.ID, in.AccessUser); !errors.Is(err, store.ErrNotFound) {
+		if err != nil {
+			return err
+		}
+		if err := c.ProtectCluster(ctx, in.AccessUser); err != nil {
+			return err
+		}
+		return s.SyncPlainUsers(ctx, in) // users kept from before are valid for PLAIN again
 	}
 	return s.setupAdmin(ctx, in, c)
 }

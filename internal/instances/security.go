@@ -202,6 +202,9 @@ func (s *Service) setupAdmin(ctx context.Context, in dms.Instance, c *kafkaops.C
 	if err := c.UpsertUser(ctx, in.AccessUser, cred); err != nil {
 		return err
 	}
+	if err := c.ProtectCluster(ctx, in.AccessUser); err != nil {
+		return err
+	}
 	u := dms.KafkaUser{InstanceID: in.ID, Name: in.AccessUser, Role: dms.KafkaUserRoleAdmin, DefaultApp: true, CreatedAt: s.now().UTC(),
 		Salt: cred.Salt, Iterations: cred.Iterations, StoredKey: cred.StoredKey}
 	// A resumed creation task finds the record already there: the credential is replaced.

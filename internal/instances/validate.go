@@ -81,6 +81,13 @@ func validDescription(d string) error {
 	return nil
 }
 
+// ValidUserName applies the rule of SASL user names (access_user, 5.7.2): a letter, then 3 to 63
+// letters, digits, '-' and '_'. ANONYMOUS is refused: it is Kafka's name of unauthenticated
+// clients, a super user wherever plaintext access is on, so a SASL user of that name would be one.
+func ValidUserName(name string) bool {
+	return accessUserPattern.MatchString(name) && name != "ANONYMOUS"
+}
+
 // ValidPassword applies 5.1.1's rule: 8-32 characters, at least three kinds of lower-case,
 // upper-case, digit and special characters, not starting with '-'.
 func ValidPassword(p string) error {
@@ -300,7 +307,7 @@ func validateSecurity(v *validated) error {
 		v.protocol = "PLAINTEXT"
 		return nil
 	}
-	if !accessUserPattern.MatchString(req.AccessUser) {
+	if !ValidUserName(req.AccessUser) {
 		return dms.Errorf(dms.CodeAccessUserInvalid, "Invalid access_user %q: 4 to 64 characters, starting with a letter; letters, digits, '-' and '_'.", req.AccessUser)
 	}
 	if err := ValidPassword(req.Password); err != nil {

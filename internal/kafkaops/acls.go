@@ -89,7 +89,9 @@ func (c *Client) TopicAccess(ctx context.Context, topic string) (map[string]Acce
 
 // SetTopicAccess makes the users' access policies on topic exactly want: ACLs are added for what
 // want grants and removed for what it does not (users absent from want lose their access). Group
-// READ follows each affected user's sub permissions over all topics.
+// READ follows each affected user's sub permissions over all topics, decided from the ACLs read
+// before the change (a broker may answer a describe with metadata a moment older than the change).
+// Callers serialize the changes of one cluster.
 func (c *Client) SetTopicAccess(ctx context.Context, topic string, want map[string]Access) error {
 	have, err := c.TopicAccess(ctx, topic)
 	if err != nil {
@@ -105,13 +107,20 @@ func (c *Client) SetTopicAccess(ctx context.Context, topic string, want map[stri
 		users[u] = true
 	}
 	var errs []error
-	changed := make([]string, 0, len(users))
+	reads := map[string]bool{} // user -> may read some topic once want is applied
 	for u := range users {
 		h, w := have[u], want[u]
 		if h == w {
 			continue
 		}
-		changed = append(changed, u)
+		if h.sub() != w.sub() {
+			elsewhere, err := c.readsOtherTopics(ctx, u, topic)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			reads[u] = elsewhere || w.sub()
+		}
 		var add, del []kadm.ACLOperation
 		switch {
 		case w.pub() && !h.pub():
@@ -144,40 +153,99 @@ func (c *Client) SetTopicAccess(ctx context.Context, topic string, want map[stri
 			}
 		}
 	}
+	for _, u := range sortedUsers(reads) {
+		if err := c.setGroupRead(ctx, u, reads[u]); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("kafkaops: setting the ACLs of %s: %w", topic, err)
 	}
-	sort.Strings(changed)
-	return c.syncGroupRead(ctx, changed)
+	return nil
 }
 
-// syncGroupRead gives each user READ on every group while it may read some topic, and takes it
-// away when it may read none.
-func (c *Client) syncGroupRead(ctx context.Context, users []string) error {
-	for _, u := range users {
-		res, err := c.adm.DescribeACLs(ctx, kadm.NewACLs().Allow(userPrefix+u).AllowHosts().Topics().
-			ResourcePatternType(kadm.ACLPatternAny).Operations(kadm.OpRead))
-		if err != nil {
-			return fmt.Errorf("kafkaops: describing the ACLs of %s: %w", u, err)
+// readsOtherTopics reports whether user has READ on some topic other than topic.
+func (c *Client) readsOtherTopics(ctx context.Context, user, topic string) (bool, error) {
+	res, err := c.adm.DescribeACLs(ctx, kadm.NewACLs().Allow(userPrefix+user).AllowHosts().Topics().
+		ResourcePatternType(kadm.ACLPatternAny).Operations(kadm.OpRead))
+	if err != nil {
+		return false, fmt.Errorf("kafkaops: describing the ACLs of %s: %w", user, err)
+	}
+	for _, r := range res {
+		if r.Err != nil {
+			return false, fmt.Errorf("kafkaops: describing the ACLs of %s: %w", user, r.Err)
 		}
-		reads := false
-		for _, r := range res {
-			if r.Err != nil {
-				return fmt.Errorf("kafkaops: describing the ACLs of %s: %w", u, r.Err)
+		for _, d := range r.Described {
+			if d.Name != topic || d.Pattern != kadm.ACLPatternLiteral {
+				return true, nil
 			}
-			reads = reads || len(r.Described) > 0
-		}
-		groups := kadm.NewACLs().Allow(userPrefix + u).AllowHosts("*").Groups("*").ResourcePatternType(kadm.ACLPatternLiteral).Operations(kadm.OpRead)
-		if reads {
-			err = c.createACLs(ctx, groups)
-		} else {
-			err = c.deleteACLs(ctx, groups)
-		}
-		if err != nil {
-			return fmt.Errorf("kafkaops: group ACLs of %s: %w", u, err)
 		}
 	}
+	return false, nil
+}
+
+// setGroupRead gives user READ on every group (GROUP "*"), or takes it away.
+func (c *Client) setGroupRead(ctx context.Context, user string, on bool) error {
+	groups := kadm.NewACLs().Allow(userPrefix + user).AllowHosts("*").Groups("*").ResourcePatternType(kadm.ACLPatternLiteral).Operations(kadm.OpRead)
+	var err error
+	if on {
+		err = c.createACLs(ctx, groups)
+	} else {
+		err = c.deleteACLs(ctx, groups)
+	}
+	if err != nil {
+		return fmt.Errorf("kafkaops: group ACLs of %s: %w", user, err)
+	}
 	return nil
+}
+
+// OpenGroups lets every user use every group (ALLOW User:* READ on GROUP "*"). With
+// allow.everyone.if.no.acl.found=true (DMS's default) groups are open to all until some group has
+// an ACL; the per-user group ACLs of SetTopicAccess would close them to the users consuming topics
+// nobody has ACLs on. Idempotent.
+func (c *Client) OpenGroups(ctx context.Context) error {
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
+	if err := c.createACLs(ctx, kadm.NewACLs().Allow("User:*").AllowHosts("*").Groups("*").
+		ResourcePatternType(kadm.ACLPatternLiteral).Operations(kadm.OpRead)); err != nil {
+		return fmt.Errorf("kafkaops: opening the groups: %w", err)
+	}
+	return nil
+}
+
+// ProtectCluster gives admin every right on the CLUSTER resource. With
+// allow.everyone.if.no.acl.found (DMS's default true) a cluster without ACLs lets every
+// authenticated user do every cluster operation, among them changing other users' credentials and
+// ACLs: one ACL makes the cluster "have ACLs", so that only super users and admin keep those rights.
+// Idempotent.
+func (c *Client) ProtectCluster(ctx context.Context, admin string) error {
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
+	if err := c.createACLs(ctx, kadm.NewACLs().Allow(userPrefix+admin).AllowHosts("*").Clusters().
+		ResourcePatternType(kadm.ACLPatternLiteral).Operations(kadm.OpAll)); err != nil {
+		return fmt.Errorf("kafkaops: the cluster ACL: %w", err)
+	}
+	return nil
+}
+
+// DeleteTopicACLs removes the access policies of a deleted topic (Kafka keeps ACLs of deleted
+// topics: a new topic of the same name would be open to the old users at once), and group READ of
+// users who may then read no topic.
+func (c *Client) DeleteTopicACLs(ctx context.Context, topic string) error {
+	acc, err := c.TopicAccess(ctx, topic)
+	if err != nil || len(acc) == 0 {
+		return err
+	}
+	return c.SetTopicAccess(ctx, topic, map[string]Access{})
+}
+
+func sortedUsers(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for u := range m {
+		out = append(out, u)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // DeleteUserACLs removes every ACL of user (when the user is deleted).

@@ -61,6 +61,7 @@ func (s *Service) Grant(ctx context.Context, projectID, instanceID string, grant
 	if len(grants) == 0 {
 		return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: topics is required.")
 	}
+	defer s.lock(in.ID)()
 	users, err := s.List(ctx, projectID, instanceID)
 	if err != nil {
 		return err
@@ -96,6 +97,12 @@ func (s *Service) Grant(ctx context.Context, projectID, instanceID string, grant
 			}
 		}
 	}
+	if allowEveryone(in) {
+		// Groups stay open to every user, as they were before any ACL (see OpenGroups).
+		if err := c.OpenGroups(ctx); err != nil {
+			return dms.Internal(err)
+		}
+	}
 	for _, g := range grants {
 		want := make(map[string]kafkaops.Access, len(g.Policies))
 		for _, p := range g.Policies {
@@ -118,4 +125,10 @@ func topicExists(ctx context.Context, c *kafkaops.Client, topic string) error {
 		return dms.Internal(err)
 	}
 	return nil
+}
+
+// allowEveryone is the instance's allow.everyone.if.no.acl.found (DMS's static config, default
+// true): resources nobody has ACLs on are open to every authenticated user.
+func allowEveryone(in dms.Instance) bool {
+	return kafkaops.StaticOverrides(in.StaticConfigs)["allow.everyone.if.no.acl.found"] == "true"
 }

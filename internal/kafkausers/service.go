@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -31,7 +32,8 @@ const MaxUsers = 500
 // descriptionMax bounds user_desc (the reference gives no limit; topics and groups take 1024).
 const descriptionMax = 1024
 
-// namePattern is 5.7.1's rule: a letter first, 4 to 64 letters, digits, '_' and '-'.
+// namePattern is 5.7.1's rule: a letter first, 4 to 64 letters, digits, '_' and '-' (ANONYMOUS is
+// refused besides: see instances.ValidUserName).
 var namePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{3,63}$`)
 
 // Service is the Kafka user service.
@@ -41,6 +43,16 @@ type Service struct {
 	sealer    *iam.Sealer
 	log       *slog.Logger
 	now       func() time.Time
+	locks     sync.Map // instance id -> *sync.Mutex: the user and ACL changes of one cluster, one at a time
+}
+
+// lock serializes the changes of an instance's users and ACLs: each reads the cluster's state and
+// then changes it, which two at once would get wrong.
+func (s *Service) lock(instanceID string) func() {
+	m, _ := s.locks.LoadOrStore(instanceID, new(sync.Mutex))
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
 }
 
 // New makes the service.
@@ -111,6 +123,7 @@ func (s *Service) Create(ctx context.Context, projectID, instanceID, name, passw
 	if len(desc) > descriptionMax {
 		return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: user_desc is longer than %d characters.", descriptionMax)
 	}
+	defer s.lock(in.ID)()
 	existing, err := s.List(ctx, projectID, instanceID)
 	if err != nil {
 		return err
@@ -152,6 +165,9 @@ func (s *Service) Delete(ctx context.Context, projectID, instanceID string, name
 	if len(names) == 0 {
 		return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: users is required.")
 	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	defer s.lock(in.ID)()
 	existing, err := s.List(ctx, projectID, instanceID)
 	if err != nil {
 		return err
@@ -164,22 +180,31 @@ func (s *Service) Delete(ctx context.Context, projectID, instanceID string, name
 			return dms.Errorf(dms.CodeResourceNotFound, "The user %s does not exist.", n)
 		}
 	}
-	res, err := c.DeleteUsers(ctx, names...)
-	if err != nil {
-		return dms.Internal(err)
-	}
+	// ACLs first: a user whose ACLs could not be removed keeps its record, so that a retry finds
+	// it and finishes (a user re-created under the name must not inherit old rights).
 	var errs []error
+	var gone []string
 	for _, n := range names {
-		// A user listed from its record but without a credential on the cluster is deleted all the same.
-		if e := res[n]; e != nil && !errors.Is(e, kerr.ResourceNotFound) {
-			errs = append(errs, fmt.Errorf("%s: %w", n, e))
-			continue
-		}
 		if err := c.DeleteUserACLs(ctx, n); err != nil {
 			errs = append(errs, err)
+			continue
 		}
-		if err := s.store.DeleteKafkaUser(ctx, in.ID, n); err != nil {
-			errs = append(errs, err)
+		gone = append(gone, n)
+	}
+	if len(gone) > 0 {
+		res, err := c.DeleteUsers(ctx, gone...)
+		if err != nil {
+			return dms.Internal(errors.Join(append(errs, err)...))
+		}
+		for _, n := range gone {
+			// A user listed from its record but without a credential on the cluster is deleted all the same.
+			if e := res[n]; e != nil && !errors.Is(e, kerr.ResourceNotFound) {
+				errs = append(errs, fmt.Errorf("%s: %w", n, e))
+				continue
+			}
+			if err := s.store.DeleteKafkaUser(ctx, in.ID, n); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	if err := s.instances.SyncPlainUsers(ctx, in); err != nil {
@@ -213,6 +238,7 @@ func (s *Service) Update(ctx context.Context, projectID, instanceID, name string
 			return dms.Errorf(dms.CodePasswordWeak, "The password must not be the username reversed.")
 		}
 	}
+	defer s.lock(in.ID)()
 	u, err := s.store.GetKafkaUser(ctx, in.ID, name)
 	if errors.Is(err, store.ErrNotFound) {
 		// A user made outside OpenDMS gets a record when it is changed through the API.
@@ -235,33 +261,47 @@ func (s *Service) Update(ctx context.Context, projectID, instanceID, name string
 	if desc != nil {
 		u.Description = *desc
 	}
-	if newPassword != nil {
-		cred, err := scram.NewCredential(*newPassword, scram.DefaultIterations)
-		if err != nil {
+	if newPassword == nil {
+		if err := s.store.UpdateKafkaUser(ctx, u); err != nil {
 			return dms.Internal(err)
 		}
-		if err := c.UpsertUser(ctx, name, cred); err != nil {
-			return dms.Internal(err)
-		}
-		u.Salt, u.Iterations, u.StoredKey = cred.Salt, cred.Iterations, cred.StoredKey
-		if name == in.AccessUser {
-			if _, err := s.instances.SetSealedPassword(ctx, in.ID, s.sealer.Seal([]byte(*newPassword))); err != nil {
-				return err
-			}
-		}
+		return nil
 	}
-	if err := s.store.UpdateKafkaUser(ctx, u); errors.Is(err, store.ErrNotFound) {
-		err = s.store.CreateKafkaUser(ctx, u)
-		if err != nil {
-			return dms.Internal(err)
-		}
-	} else if err != nil {
+	// The record first, then the cluster: if the credential cannot be set the record is put back,
+	// so that SCRAM (the cluster) and PLAIN (the file written from the records) never disagree.
+	old := u
+	cred, err := scram.NewCredential(*newPassword, scram.DefaultIterations)
+	if err != nil {
 		return dms.Internal(err)
 	}
-	if newPassword != nil {
-		if err := s.instances.SyncPlainUsers(ctx, in); err != nil {
-			return dms.Internal(fmt.Errorf("writing the PLAIN users file: %w", err))
+	u.Salt, u.Iterations, u.StoredKey = cred.Salt, cred.Iterations, cred.StoredKey
+	err = s.store.UpdateKafkaUser(ctx, u)
+	adopted := errors.Is(err, store.ErrNotFound)
+	if adopted {
+		err = s.store.CreateKafkaUser(ctx, u)
+	}
+	if err != nil {
+		return dms.Internal(err)
+	}
+	restore := func() {
+		bg := context.WithoutCancel(ctx)
+		if adopted {
+			_ = s.store.DeleteKafkaUser(bg, in.ID, name)
+		} else {
+			_ = s.store.UpdateKafkaUser(bg, old)
 		}
+	}
+	if err := c.UpsertUser(ctx, name, cred); err != nil {
+		restore()
+		return dms.Internal(err)
+	}
+	if name == in.AccessUser {
+		if _, err := s.instances.SetSealedPassword(ctx, in.ID, s.sealer.Seal([]byte(*newPassword))); err != nil {
+			return err
+		}
+	}
+	if err := s.instances.SyncPlainUsers(ctx, in); err != nil {
+		return dms.Internal(fmt.Errorf("writing the PLAIN users file: %w", err))
 	}
 	return nil
 }
@@ -279,7 +319,7 @@ func (s *Service) ResetInstancePassword(ctx context.Context, projectID, instance
 }
 
 func validName(name string) error {
-	if !namePattern.MatchString(name) {
+	if !namePattern.MatchString(name) || !instances.ValidUserName(name) {
 		return dms.Errorf(dms.CodeAccessUserInvalid, "Invalid user_name %q: 4 to 64 characters, starting with a letter; letters, digits, '-' and '_'.", name)
 	}
 	return nil

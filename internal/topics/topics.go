@@ -624,6 +624,13 @@ func (s *Service) Delete(ctx context.Context, projectID, instanceID string, name
 			if err := s.meta.DeleteTopicMeta(ctx, in.ID, d.Name); err != nil {
 				return nil, dms.Internal(err)
 			}
+			// Kafka keeps a deleted topic's ACLs: a new topic of the name would be open to the old
+			// users at once. The topic is gone either way: a failure is logged, not answered.
+			if in.SSLEnable {
+				if err := c.DeleteTopicACLs(ctx, d.Name); err != nil {
+					s.log.Warn("deleted topic: its ACLs remain", "instance_id", instanceID, "topic", d.Name, "err", err)
+				}
+			}
 		}
 		if d.Err != nil {
 			s.log.Info("topic not deleted", "instance_id", instanceID, "topic", d.Name, "err", d.Err)
