@@ -30,7 +30,9 @@ func newKafkaFetchCmd() *cobra.Command {
 		Long: `Resolve the jars of an Apache Kafka version for the local engine ahead of time, so the first
 instance does not wait for Maven. The jars come from the pinned POM built into dmsd (kafka_2.13 and the
 log4j2 SLF4J binding), resolved with mvn from Maven Central into <cache-dir>/kafka-<version>/libs, or from
-KAFKA_HOME when it is an install of that version. Prints the directory of the jars.`,
+KAFKA_HOME when it is an install of that version. Beside them it compiles (javac, from a JDK 17+) the
+brokers' PLAIN login handler, opendms-plainauth.jar, which SASL instances need. Prints the directory of
+the jars.`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {

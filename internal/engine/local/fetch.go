@@ -277,7 +277,7 @@ func javaBinary(javaHome string) (string, error) {
 	}
 	p, err := exec.LookPath("java")
 	if err != nil {
-		return "", fmt.Errorf("%w: Java %d+ is needed to run Kafka brokers and java is not on PATH: install it (e.g. `apt-get install openjdk-17-jre-headless`) or set JAVA_HOME", engine.ErrUnavailable, MinJavaVersion)
+		return "", fmt.Errorf("%w: Java %d+ is needed to run Kafka brokers and java is not on PATH: install a JDK (e.g. `apt-get install openjdk-17-jdk-headless`: its javac also builds the brokers' PLAIN handler) or set JAVA_HOME", engine.ErrUnavailable, MinJavaVersion)
 	}
 	return p, nil
 }
