@@ -294,3 +294,15 @@ func TestRoutesCommand(t *testing.T) {
 		t.Errorf("dmsd routes lacks %s", k)
 	}
 }
+
+// TestOneDmsdPerDataDir: a second dmsd on a data dir in use exits at once with an error naming
+// the holder, instead of supervising the same brokers twice.
+func TestOneDmsdPerDataDir(t *testing.T) {
+	dir := t.TempDir()
+	p := startDmsd(t, dir)
+	defer p.stop(t)
+	out, err := exec.Command(dmsdBinary(t), "--listen", "127.0.0.1:"+freePort(t), "--data-dir", dir, "--engine", "embedded").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "in use by another dmsd (pid "+strconv.Itoa(p.cmd.Process.Pid)) {
+		t.Fatalf("second dmsd: %v\n%s", err, out)
+	}
+}

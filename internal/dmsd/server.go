@@ -44,6 +44,7 @@ type Server struct {
 	diagnosis *diagnosis.Service
 	quotas    *quotas.Service
 	API       *httpapi.Server
+	lock      *os.File // the data dir's lock, held while open
 }
 
 // Open assembles the server: data dir, store, master key, IAM with its bootstrap, catalog, HTTP API.
@@ -59,13 +60,19 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 	if err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
-	st, err := sqlite.Open(ctx, cfg.DataDir)
+	lock, err := lockDataDir(cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, store: st}
+	st, err := sqlite.Open(ctx, cfg.DataDir)
+	if err != nil {
+		unlockDataDir(lock)
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: st, lock: lock}
 	if err := s.openIAM(ctx, endpoint); err != nil {
 		st.Close()
+		unlockDataDir(lock)
 		return nil, err
 	}
 	if err := s.openInstances(ctx, cat); err != nil {
@@ -157,7 +164,9 @@ func (s *Server) Close() error {
 			s.log.Warn("close engine", "engine", name, "err", err)
 		}
 	}
-	return s.store.Close()
+	err := s.store.Close()
+	unlockDataDir(s.lock)
+	return err
 }
 
 // Serve serves HTTP(S) on ln until ctx ends, then shuts down gracefully (in-flight requests get up to
