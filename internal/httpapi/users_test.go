@@ -67,10 +67,17 @@ func produceErr(t *testing.T, cl *kgo.Client, topic string) error {
 	return cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("v")}).FirstErr()
 }
 
-// consumeErr consumes from the start of topic in group until one record or an error.
+// consumeErr consumes from the start of topic in group until one record or an error. The consumer
+// leaves the group when it returns: a member left behind would keep partitions of the group.
 func consumeErr(t *testing.T, seeds []string, m sasl.Mechanism, topic, group string) error {
-	cl := userClient(t, seeds, m, kgo.ConsumeTopics(topic), kgo.ConsumerGroup(group), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.SASL(m), kgo.RequestRetries(2), kgo.RetryTimeout(5*time.Second),
+		kgo.ConsumeTopics(topic), kgo.ConsumerGroup(group), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	// A bound, not a speed check: a loaded machine rebalances slowly.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	for ctx.Err() == nil {
 		fs := cl.PollFetches(ctx)
