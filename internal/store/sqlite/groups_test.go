@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -11,14 +10,7 @@ import (
 )
 
 func TestGroupMetaAndDiagnoses(t *testing.T) {
-	ctx := context.Background()
-	db, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	must(t, db.CreateInstance(ctx, dms.Instance{ID: "i1", ProjectID: "p", Name: "a", CreatedAt: now}))
+	ctx, db, now := openWithInstance(t)
 
 	g := dms.GroupMeta{InstanceID: "i1", Name: "g1", Description: "orders", CreatedAt: now}
 	must(t, db.CreateGroupMeta(ctx, g))

@@ -1,24 +1,15 @@
 package sqlite
 
 import (
-	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/store"
 )
 
 func TestKafkaUsers(t *testing.T) {
-	ctx := context.Background()
-	db, err := Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	now := time.Now().UTC().Truncate(time.Millisecond)
-	must(t, db.CreateInstance(ctx, dms.Instance{ID: "i1", ProjectID: "p", Name: "a", CreatedAt: now}))
+	ctx, db, now := openWithInstance(t)
 	u := dms.KafkaUser{InstanceID: "i1", Name: "root1", Role: "admin", DefaultApp: true, CreatedAt: now, Salt: []byte{1, 2}, Iterations: 4096, StoredKey: []byte{3, 4}}
 	must(t, db.CreateKafkaUser(ctx, u))
 	if err := db.CreateKafkaUser(ctx, u); !errors.Is(err, store.ErrConflict) {

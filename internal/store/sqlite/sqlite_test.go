@@ -127,3 +127,18 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// openWithInstance opens a store in a temporary dir holding one instance i1 created at now (ms
+// precision, as stored); the store is closed when t ends.
+func openWithInstance(t *testing.T) (context.Context, *DB, time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	must(t, db.CreateInstance(ctx, dms.Instance{ID: "i1", ProjectID: "p", Name: "a", CreatedAt: now}))
+	return ctx, db, now
+}
