@@ -94,7 +94,11 @@ func Fetch(ctx context.Context, opts FetchOptions) (string, error) {
 		return "", fmt.Errorf("local engine: invalid Kafka version %q", opts.Version)
 	}
 	if dir, ok := kafkaHomeLibs(opts.KafkaHome, opts.Version); ok {
-		return dir, nil // not written to: no PLAIN handler jar (plainauth.go)
+		// Not written to: the PLAIN handler jar goes to the cache (kafkaHomePlainAuthJar).
+		if err := ensurePlainAuthJar(ctx, opts, dir, kafkaHomePlainAuthJar(opts)); err != nil {
+			return "", err
+		}
+		return dir, nil
 	}
 	verDir := filepath.Join(opts.CacheDir, "kafka-"+opts.Version)
 	libs := filepath.Join(verDir, "libs")

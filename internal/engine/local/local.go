@@ -416,7 +416,9 @@ func (e *Engine) Ensure(ctx context.Context, spec engine.Spec) error {
 }
 
 // runtime is what starting a JVM takes: java and the jars of one Kafka version.
-type runtime struct{ java, libs string }
+// runtime is what runs a broker: java, the Kafka jars, and the PLAIN handler jar when it is not
+// among them.
+type runtime struct{ java, libs, plainAuthJar string }
 
 func (e *Engine) runtime(ctx context.Context, version string) (runtime, error) {
 	java, err := checkJava(e.opts.JavaHome)
@@ -427,7 +429,13 @@ func (e *Engine) runtime(ctx context.Context, version string) (runtime, error) {
 	if err != nil {
 		return runtime{}, err
 	}
-	return runtime{java: java, libs: libs}, nil
+	rt := runtime{java: java, libs: libs}
+	if _, err := os.Stat(filepath.Join(libs, PlainAuthJar)); err != nil {
+		if jar := kafkaHomePlainAuthJar(e.opts.fetchOptions(version).withDefaults()); plainAuthCurrent(jar) {
+			rt.plainAuthJar = jar
+		}
+	}
+	return rt, nil
 }
 
 // adopt returns the live JVM of b from its pid file (or, if the file was lost, from /proc), or nil.
@@ -468,7 +476,7 @@ func (e *Engine) prepare(ctx context.Context, rt runtime, spec engine.Spec, b *b
 	}
 	args := []string{"-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
 		"-Dlog4j2.configurationFile=" + filepath.Join(b.dir, "log4j2.properties"), "-Dkafka.logs.dir=" + b.dir,
-		"-cp", filepath.Join(rt.libs, "*"), "kafka.tools.StorageTool",
+		"-cp", rt.classpath(), "kafka.tools.StorageTool",
 		"format", "-t", spec.ClusterID, "-c", b.props, "-g"}
 	cmd := exec.CommandContext(ctx, rt.java, args...)
 	cmd.Dir = b.dir
@@ -494,7 +502,7 @@ func (e *Engine) startJVM(rt runtime, spec engine.Spec, b *broker) (*proc, error
 		"-Dlog4j2.configurationFile="+filepath.Join(b.dir, "log4j2.properties"),
 		"-Dkafka.logs.dir="+b.dir,
 		"-Dopendms.instance="+spec.InstanceID,
-		"-cp", filepath.Join(rt.libs, "*"),
+		"-cp", rt.classpath(),
 		"kafka.Kafka", b.props)
 	out, err := openLog(b.dir, "stdout.log")
 	if err != nil {

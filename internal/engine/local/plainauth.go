@@ -60,7 +60,11 @@ func plainAuthCurrent(jar string) bool {
 // concurrent builders each write a temp file and rename it over the jar (a running broker keeps the
 // jar it opened), and builders of one source write the same jar.
 func ensurePlainAuth(ctx context.Context, opts FetchOptions, libs string) error {
-	jar := filepath.Join(libs, PlainAuthJar)
+	return ensurePlainAuthJar(ctx, opts, libs, filepath.Join(libs, PlainAuthJar))
+}
+
+// ensurePlainAuthJar makes jar a current handler jar, compiled against the Kafka jars of libs.
+func ensurePlainAuthJar(ctx context.Context, opts FetchOptions, libs, jar string) error {
 	if plainAuthCurrent(jar) {
 		return nil
 	}
@@ -68,7 +72,26 @@ func ensurePlainAuth(ctx context.Context, opts FetchOptions, libs string) error 
 	if err != nil {
 		return err
 	}
+	if err := os.MkdirAll(filepath.Dir(jar), 0o755); err != nil {
+		return fmt.Errorf("local engine: %s: %w", PlainAuthJar, err)
+	}
 	return buildPlainAuth(ctx, javac, libs, jar)
+}
+
+// kafkaHomePlainAuthJar is where the handler jar of a KAFKA_HOME install goes: OpenDMS does not
+// write into an install, so the jar lives in its cache and joins the brokers' classpath from there.
+func kafkaHomePlainAuthJar(opts FetchOptions) string {
+	return filepath.Join(opts.CacheDir, "plainauth-"+opts.Version, PlainAuthJar)
+}
+
+// classpath is the brokers' classpath: the Kafka jars, and the handler jar where it is not among
+// them (a KAFKA_HOME install).
+func (rt runtime) classpath() string {
+	cp := filepath.Join(rt.libs, "*")
+	if rt.plainAuthJar != "" {
+		cp += string(os.PathListSeparator) + rt.plainAuthJar
+	}
+	return cp
 }
 
 // plainAuthAvailable is nil when the cached libs of fo hold a current handler jar or javac is found

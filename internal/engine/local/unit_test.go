@@ -127,15 +127,29 @@ func TestUnavailable(t *testing.T) {
 }
 
 func TestFetchKafkaHome(t *testing.T) {
-	home := t.TempDir()
-	os.MkdirAll(filepath.Join(home, "libs"), 0o755)
-	os.WriteFile(filepath.Join(home, "libs", "kafka_2.13-4.3.1.jar"), nil, 0o644)
-	libs, err := Fetch(context.Background(), FetchOptions{KafkaHome: home, CacheDir: t.TempDir(), Maven: "/nonexistent/mvn"})
+	// The fetched jars make a KAFKA_HOME install (dir/libs/kafka_2.13-<version>.jar).
+	requireKafka(t)
+	home := filepath.Dir(fetchLibs)
+	cache := t.TempDir()
+	libs, err := Fetch(context.Background(), FetchOptions{KafkaHome: home, CacheDir: cache, Maven: "/nonexistent/mvn"})
 	if err != nil || libs != filepath.Join(home, "libs") {
 		t.Fatalf("Fetch with KAFKA_HOME: %q %v", libs, err)
 	}
+	// The install is not written to: its PLAIN handler jar is built in the cache, and joins the
+	// brokers' classpath from there.
+	jar := kafkaHomePlainAuthJar(FetchOptions{CacheDir: cache}.withDefaults())
+	if !plainAuthCurrent(jar) || !strings.HasPrefix(jar, cache) {
+		t.Fatalf("no current handler jar at %s", jar)
+	}
+	rt := runtime{libs: libs, plainAuthJar: jar}
+	if got, want := rt.classpath(), filepath.Join(libs, "*")+":"+jar; got != want {
+		t.Errorf("classpath %q, want %q", got, want)
+	}
 	// Another version is not taken from that install.
-	if _, err := Fetch(context.Background(), FetchOptions{Version: "4.2.0", KafkaHome: home, CacheDir: t.TempDir(), Maven: "/nonexistent/mvn"}); !errors.Is(err, engine.ErrUnavailable) {
+	fake := t.TempDir()
+	os.MkdirAll(filepath.Join(fake, "libs"), 0o755)
+	os.WriteFile(filepath.Join(fake, "libs", "kafka_2.13-4.3.1.jar"), nil, 0o644)
+	if _, err := Fetch(context.Background(), FetchOptions{Version: "4.2.0", KafkaHome: fake, CacheDir: t.TempDir(), Maven: "/nonexistent/mvn"}); !errors.Is(err, engine.ErrUnavailable) {
 		t.Fatalf("Fetch of another version: %v", err)
 	}
 }
