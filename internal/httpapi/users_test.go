@@ -130,10 +130,18 @@ func TestKafkaUsersAPI(t *testing.T) {
 	admin := userClient(t, seeds, scramAuth(usersAdmin, usersAdminPwd))
 	adm := kadm.NewClient(admin)
 	ctx := tctx(t)
-	for _, topic := range []string{"orders", "audit"} {
-		if _, err := adm.CreateTopic(ctx, 3, 3, nil, topic); err != nil {
-			t.Fatalf("administrator creates %s: %v", topic, err)
+	// Topics are created through the API, which answers once every broker's metadata has them.
+	createTopic := func(name string) {
+		t.Helper()
+		if _, err := c.CreateInstanceTopic(&model.CreateInstanceTopicRequest{InstanceId: id, Body: &model.CreateInstanceTopicReq{Id: name, Partition: tpI32(3)}}); err != nil {
+			t.Fatal(err)
 		}
+	}
+	createTopic("orders")
+	createTopic("audit")
+	// The administrator may create topics itself.
+	if _, err := adm.CreateTopic(ctx, 1, 3, nil, "by-admin"); err != nil {
+		t.Fatalf("administrator creates a topic: %v", err)
 	}
 	if err := produceErr(t, admin, "orders"); err != nil {
 		t.Fatalf("administrator produces: %v", err)
@@ -303,9 +311,7 @@ func TestKafkaUsersAPI(t *testing.T) {
 		t.Errorf("a guest grants itself: %v, want CLUSTER_AUTHORIZATION_FAILED", err)
 	}
 	// A topic nobody has ACLs on stays open to every user, and so do the groups (allow.everyone).
-	if _, err := adm.CreateTopic(ctx, 1, 3, nil, "free"); err != nil {
-		t.Fatal(err)
-	}
+	createTopic("free")
 	if err := produceErr(t, admin, "free"); err != nil {
 		t.Fatal(err)
 	}
@@ -319,9 +325,7 @@ func TestKafkaUsersAPI(t *testing.T) {
 	if _, err := c.BatchDeleteInstanceTopic(&model.BatchDeleteInstanceTopicRequest{InstanceId: id, Body: &model.BatchDeleteInstanceTopicReq{Topics: &[]string{"free"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := adm.CreateTopic(ctx, 1, 3, nil, "free"); err != nil {
-		t.Fatal(err)
-	}
+	createTopic("free")
 	if got := show("free"); len(got) != 0 {
 		t.Errorf("a re-created topic has the old ACLs: %v", got)
 	}
@@ -403,6 +407,42 @@ func TestKafkaUsersAPI(t *testing.T) {
 	}
 	_, err = c.ResetPassword(&model.ResetPasswordRequest{InstanceId: id, Body: &model.ResetPasswordReq{NewPassword: "weak"}})
 	sdkErr(t, err, http.StatusBadRequest, dms.CodePasswordWeak)
+
+	// Strict mode (allow.everyone.if.no.acl.found=false, a static config: a rolling restart): a topic
+	// no ACL names is closed to a user until it is granted. The users live through the restart.
+	cfgResp, err := c.ModifyInstanceConfigs(&model.ModifyInstanceConfigsRequest{InstanceId: id, Body: &model.ModifyInstanceConfigsReq{
+		KafkaConfigs: &[]model.ModifyInstanceConfig{{Name: tpStr("allow.everyone.if.no.acl.found"), Value: tpStr("false")}}}})
+	if err != nil || deref(cfgResp.StaticConfig) != 1 {
+		t.Fatalf("5.1.8: %+v, %v", cfgResp, err)
+	}
+	if task := waitTask(t, c, id, deref(cfgResp.JobId)); deref(task.Status) != "SUCCESS" {
+		t.Fatalf("config task: %+v", task)
+	}
+	strictAdmin := userClient(t, seeds, scramAuth(usersAdmin, "Adm1n-N3w-Pwd"))
+	createTopic("strict")
+	if err := produceErr(t, strictAdmin, "strict"); err != nil {
+		t.Fatal(err)
+	}
+	p3 := userClient(t, seeds, plain.Auth{User: app1, Pass: "N3w-Passw0rd"}.AsMechanism())
+	if err := produceErr(t, p3, "strict"); !errors.Is(err, kerr.TopicAuthorizationFailed) {
+		t.Fatalf("strict mode: app1 produces without a grant: %v", err)
+	}
+	if err := grant("strict", pol(app1, "pub")); err != nil {
+		t.Fatal(err)
+	}
+	if err := produceErr(t, userClient(t, seeds, plain.Auth{User: app1, Pass: "N3w-Passw0rd"}.AsMechanism()), "strict"); err != nil {
+		t.Fatalf("strict mode: app1 produces with pub: %v", err)
+	}
+	if err := consumeErr(t, seeds, scramAuth(app1, "N3w-Passw0rd"), "strict", "g-strict"); !errors.Is(err, kerr.TopicAuthorizationFailed) &&
+		!errors.Is(err, kerr.GroupAuthorizationFailed) {
+		t.Fatalf("strict mode: app1 consumes with pub only: %v", err)
+	}
+	if err := grant("strict", pol(app1, "all")); err != nil {
+		t.Fatal(err)
+	}
+	if err := consumeErr(t, seeds, scramAuth(app1, "N3w-Passw0rd"), "strict", "g-strict"); err != nil {
+		t.Fatalf("strict mode: app1 consumes with all: %v", err)
+	}
 
 	// Plaintext access needs no credentials and has every right.
 	pcl, err := kgo.NewClient(kgo.SeedBrokers(plainSeeds...))
