@@ -42,16 +42,7 @@ var wantTask = Task{ID: taskID, Name: "restartInstance", UserName: "admin", User
 func strp(s string) *string { return &s }
 
 func TestInstanceHelpers(t *testing.T) {
-	tests := []struct {
-		name      string
-		call      func(c *Client) (any, error)
-		method    string
-		path      string
-		reply     clienttest.Reply
-		wantQuery string
-		wantBody  string
-		want      any
-	}{
+	runClientCases(t, []clientCase{
 		{"CreateInstance", func(c *Client) (any, error) {
 			return c.CreateInstance(ctx(), CreateInstanceRequest{Name: "kafka-demo", EngineVersion: "3.x", BrokerNum: 3, StorageSpace: 300,
 				VpcID: "v", SecurityGroupID: "g", SubnetID: "s", AvailableZones: []string{"az1"}, ProductID: "c6.2u4g.cluster",
@@ -107,35 +98,7 @@ func TestInstanceHelpers(t *testing.T) {
 			"GET", instPath + "/tasks", clienttest.Reply{Status: 200, Body: `{"task_count":"0","tasks":[]}`}, "", "", []Task{}},
 		{"GetTask", func(c *Client) (any, error) { return c.GetTask(ctx(), instID, taskID) },
 			"GET", instPath + "/tasks/" + taskID, clienttest.Reply{Status: 200, Body: `{"task_count":"1","tasks":[` + taskJS + `]}`}, "", "", &wantTask},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := clienttest.New(t, testAK, testSK, map[string]clienttest.Reply{tt.method + " " + tt.path: tt.reply})
-			c := newTestClient(t, f, testPID)
-			got, err := tt.call(c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := f.Last()
-			assertSigned(t, s)
-			if s.Method != tt.method || s.Path != tt.path {
-				t.Errorf("request = %s %s, want %s %s", s.Method, s.Path, tt.method, tt.path)
-			}
-			if s.RawQuery != tt.wantQuery {
-				t.Errorf("query = %q, want %q", s.RawQuery, tt.wantQuery)
-			}
-			if tt.wantBody == "" {
-				if len(s.Body) != 0 {
-					t.Errorf("body = %q, want none", s.Body)
-				}
-			} else {
-				clienttest.JSONEqual(t, s.Body, tt.wantBody)
-			}
-			if tt.want != nil && !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("result = %#v\nwant %#v", got, tt.want)
-			}
-		})
-	}
+	})
 }
 
 func TestInstanceHelperErrors(t *testing.T) {
