@@ -104,7 +104,6 @@ func (o observer) take(ctx context.Context) sample {
 // partitions and the brokers as they were at its end.
 type observation struct {
 	group, topic string
-	window       time.Duration
 	samples      []sample // in time order; at least one
 	partitions   []kafkaops.Partition
 	topicErr     error

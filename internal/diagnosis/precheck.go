@@ -34,21 +34,14 @@ func (s *Service) PreCheck(ctx context.Context, projectID, instanceID, group, to
 	if err := required(group, topic, "group", "topic"); err != nil {
 		return nil, err
 	}
-	c, err := s.check(ctx, projectID, instanceID, group, topic)
-	if err != nil {
-		return nil, err
-	}
-	in, err := s.instances.Get(ctx, projectID, instanceID)
+	in, c, err := s.check(ctx, projectID, instanceID, group, topic)
 	if err != nil {
 		return nil, err
 	}
 	ob := observer{c: c, group: group, topic: topic}
 	smp := ob.take(ctx)
 	o := observation{group: group, topic: topic, samples: []sample{smp}}
-	ids := make([]int32, len(in.Brokers))
-	for i, b := range in.Brokers {
-		ids[i] = b.ID
-	}
+	ids := brokerIDs(in)
 	ob.observeEnd(ctx, &o, ids)
 	parts := o.partitionIDs()
 

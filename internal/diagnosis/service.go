@@ -111,7 +111,7 @@ func (s *Service) Create(ctx context.Context, projectID, instanceID, group, topi
 	if err := required(group, topic, "group_name", "topic_name"); err != nil {
 		return dms.DiagnosisReport{}, err
 	}
-	if _, err := s.check(ctx, projectID, instanceID, group, topic); err != nil {
+	if _, _, err := s.check(ctx, projectID, instanceID, group, topic); err != nil {
 		return dms.DiagnosisReport{}, err
 	}
 	s.mu.Lock()
@@ -143,22 +143,22 @@ func (s *Service) Create(ctx context.Context, projectID, instanceID, group, topi
 }
 
 // check verifies that the instance runs and that the topic and the group exist, and returns the
-// instance's Kafka client.
-func (s *Service) check(ctx context.Context, projectID, instanceID, group, topic string) (*kafkaops.Client, error) {
-	_, c, err := s.instances.ClusterClient(ctx, projectID, instanceID)
+// instance and its Kafka client.
+func (s *Service) check(ctx context.Context, projectID, instanceID, group, topic string) (dms.Instance, *kafkaops.Client, error) {
+	in, c, err := s.instances.ClusterClient(ctx, projectID, instanceID)
 	if err != nil {
-		return nil, err
+		return in, nil, err
 	}
 	if _, err := c.DescribeTopic(ctx, topic); err != nil {
 		if errors.Is(err, kerr.UnknownTopicOrPartition) {
-			return nil, dms.Errorf(dms.CodeTopicNotExist, "The topic does not exist: %s.", topic)
+			return in, nil, dms.Errorf(dms.CodeTopicNotExist, "The topic does not exist: %s.", topic)
 		}
-		return nil, dms.Internal(err)
+		return in, nil, dms.Internal(err)
 	}
 	if _, err := s.groups.Get(ctx, projectID, instanceID, group); err != nil {
-		return nil, err
+		return in, nil, err
 	}
-	return c, nil
+	return in, c, nil
 }
 
 func required(a, b, nameA, nameB string) error {
@@ -199,7 +199,7 @@ func (s *Service) run(ctx context.Context, r dms.DiagnosisReport) {
 		return
 	}
 	ob := observer{c: c, group: r.Group, topic: r.Topic}
-	o := observation{group: r.Group, topic: r.Topic, window: s.cfg.Window}
+	o := observation{group: r.Group, topic: r.Topic}
 	interval := s.cfg.Window / time.Duration(s.cfg.Samples-1)
 	start := time.Now()
 	for i := 0; i < s.cfg.Samples; i++ {
@@ -214,11 +214,7 @@ func (s *Service) run(ctx context.Context, r dms.DiagnosisReport) {
 		}
 		o.samples = append(o.samples, ob.take(ctx))
 	}
-	ids := make([]int32, len(in.Brokers))
-	for i, b := range in.Brokers {
-		ids[i] = b.ID
-	}
-	ob.observeEnd(ctx, &o, ids)
+	ob.observeEnd(ctx, &o, brokerIDs(in))
 	if ctx.Err() != nil {
 		return
 	}
@@ -376,4 +372,13 @@ func (s *Service) Delete(ctx context.Context, projectID, instanceID string, ids 
 		out = append(out, DeleteResult{ID: id, Deleted: true})
 	}
 	return out, nil
+}
+
+// brokerIDs are the ids of an instance's brokers.
+func brokerIDs(in dms.Instance) []int32 {
+	ids := make([]int32, len(in.Brokers))
+	for i, b := range in.Brokers {
+		ids[i] = b.ID
+	}
+	return ids
 }

@@ -62,7 +62,7 @@ func (s *Service) Grant(ctx context.Context, projectID, instanceID string, grant
 		return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: topics is required.")
 	}
 	defer s.lock(in.ID)()
-	users, err := s.List(ctx, projectID, instanceID)
+	users, err := s.list(ctx, in, c)
 	if err != nil {
 		return err
 	}

@@ -86,6 +86,11 @@ func (s *Service) List(ctx context.Context, projectID, instanceID string) ([]Use
 	if err != nil {
 		return nil, err
 	}
+	return s.list(ctx, in, c)
+}
+
+// list is List for an instance already looked up.
+func (s *Service) list(ctx context.Context, in dms.Instance, c *kafkaops.Client) ([]User, error) {
 	recs, err := s.store.ListKafkaUsers(ctx, in.ID)
 	if err != nil {
 		return nil, dms.Internal(err)
@@ -124,7 +129,7 @@ func (s *Service) Create(ctx context.Context, projectID, instanceID, name, passw
 		return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: user_desc is longer than %d characters.", descriptionMax)
 	}
 	defer s.lock(in.ID)()
-	existing, err := s.List(ctx, projectID, instanceID)
+	existing, err := s.list(ctx, in, c)
 	if err != nil {
 		return err
 	}
@@ -168,7 +173,7 @@ func (s *Service) Delete(ctx context.Context, projectID, instanceID string, name
 	slices.Sort(names)
 	names = slices.Compact(names)
 	defer s.lock(in.ID)()
-	existing, err := s.List(ctx, projectID, instanceID)
+	existing, err := s.list(ctx, in, c)
 	if err != nil {
 		return err
 	}
