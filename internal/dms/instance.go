@@ -58,6 +58,9 @@ type Instance struct {
 	// mutual TLS with the CA. Set at creation by engines that can (local); instances created before
 	// this existed keep PLAINTEXT ones.
 	InternalTLS bool `json:"internal_tls,omitempty"`
+	// AdminPending: the access modes have SASL on and the administrator's credential is not yet set
+	// up (an access-mode switch whose last step failed; the same request finishes it).
+	AdminPending bool `json:"admin_pending,omitempty"`
 
 	MaintainBegin       string  `json:"maintain_begin"` // HH:mm:ss
 	MaintainEnd         string  `json:"maintain_end"`

@@ -3,10 +3,9 @@ package instances
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"fmt"
 
 	"github.com/opendms/opendms/internal/dms"
-	"github.com/opendms/opendms/internal/store"
 )
 
 // Switching an access mode on or off (5.2.9): the brokers' client listeners change by a rolling
@@ -28,6 +27,9 @@ type AccessModeSwitch struct {
 type accessModeParams struct {
 	Protocol string `json:"protocol"`
 	Enable   bool   `json:"enable"`
+	// Finish: the modes are in place already and only the administrator's credential is left to set
+	// up (a switch whose last step failed, finished by the same request again).
+	Finish bool `json:"finish,omitempty"`
 }
 
 // setMode sets the access mode named protocol in pp; false for an unknown name.
@@ -65,117 +67,133 @@ func applyModes(in *dms.Instance, pp dms.PortProtocol) {
 	}
 }
 
-// SwitchAccessMode validates a 5.2.9 request and starts the task that applies it.
-func (s *Service) SwitchAccessMode(ctx context.Context, projectID, id string, who Actor, req AccessModeSwitch) (dms.Task, error) {
-	in, err := s.Get(ctx, projectID, id)
-	if err != nil {
-		return dms.Task{}, err
-	}
-	if req.Enable == nil {
-		return dms.Task{}, invalid("enable is required")
-	}
-	pp := in.AccessModes()
-	if !setMode(&pp, req.Protocol, *req.Enable) {
-		return dms.Task{}, invalid("protocol %q is not an access mode (private_plain_enable, private_sasl_ssl_enable, private_sasl_plaintext_enable, public_plain_enable, public_sasl_ssl_enable, public_sasl_plaintext_enable)", req.Protocol)
-	}
-	if pp == in.AccessModes() {
-		return dms.Task{}, invalid("%s is already %v", req.Protocol, *req.Enable)
-	}
+// checkModes refuses access modes pp for instance in: the rules of 5.2.9 and what the engine can do.
+func (s *Service) checkModes(in dms.Instance, pp dms.PortProtocol) error {
 	switch {
 	case pp.PrivateSASLSSLEnable && pp.PrivateSASLPlaintextEnable:
-		return dms.Task{}, invalid("private_sasl_ssl_enable and private_sasl_plaintext_enable cannot both be on: disable one first")
+		return invalid("private_sasl_ssl_enable and private_sasl_plaintext_enable cannot both be on: disable one first")
 	case pp.PublicSASLSSLEnable && pp.PublicSASLPlaintextEnable:
-		return dms.Task{}, invalid("public_sasl_ssl_enable and public_sasl_plaintext_enable cannot both be on: disable one first")
+		return invalid("public_sasl_ssl_enable and public_sasl_plaintext_enable cannot both be on: disable one first")
 	case !pp.PrivatePlainEnable && !pp.PrivateSASLSSLEnable && !pp.PrivateSASLPlaintextEnable:
-		return dms.Task{}, invalid("at least one private access mode must stay on")
+		return invalid("at least one private access mode must stay on")
 	case (pp.PublicPlainEnable || pp.PublicSASLSSLEnable || pp.PublicSASLPlaintextEnable) && !in.EnablePublicIP:
-		return dms.Task{}, dms.Errorf(dms.CodePublicAccessInvalid, "Invalid public access parameters: public access modes need public access (enable_publicip).")
-	}
-	first := saslModes(pp) && in.AccessUser == ""
-	if first {
-		if !ValidUserName(req.UserName) {
-			return dms.Task{}, dms.Errorf(dms.CodeAccessUserInvalid, "Invalid user_name %q: the first time SASL is enabled it names the administrator: 4 to 64 characters, starting with a letter; letters, digits, '-' and '_'.", req.UserName)
-		}
-		if err := ValidPassword(req.Password); err != nil {
-			return dms.Task{}, err
-		}
-		if len(req.Mechanisms) == 0 {
-			req.Mechanisms = []string{"PLAIN"}
-		}
-		for _, m := range req.Mechanisms {
-			if m != "PLAIN" && m != "SCRAM-SHA-512" {
-				return dms.Task{}, invalid("sasl_enabled_mechanisms: %q is not PLAIN or SCRAM-SHA-512", m)
-			}
-		}
+		return dms.Errorf(dms.CodePublicAccessInvalid, "Invalid public access parameters: public access modes need public access (enable_publicip).")
 	}
 	if saslModes(pp) {
 		if err := s.checkEngineSecurity("SASL"); err != nil {
-			return dms.Task{}, err
+			return err
 		}
 		// Without TLS on the internal listeners anyone reaching a broker's IP is a super user there:
 		// such an instance (created before they had TLS) cannot be made SASL-only in truth.
 		if !in.InternalTLS {
-			return dms.Task{}, invalid("the instance was created before OpenDMS secured its brokers' internal listeners, so SASL cannot be enabled on it; create a new instance with SASL")
+			return invalid("the instance was created before OpenDMS secured its brokers' internal listeners, so SASL cannot be enabled on it; create a new instance with SASL")
 		}
 	}
-	if s.runner.Busy(in.ID) {
-		return dms.Task{}, dms.Errorf(dms.CodeInstanceBusy, "This DMS instance job task is still running.")
+	return nil
+}
+
+// SwitchAccessMode validates a 5.2.9 request against the instance as stored and starts the task
+// that applies it (one step under the lock: two switches sent together never both pass). The same
+// request again finishes a switch whose last step, the administrator's credential, failed.
+func (s *Service) SwitchAccessMode(ctx context.Context, projectID, id string, who Actor, req AccessModeSwitch) (dms.Task, error) {
+	if req.Enable == nil {
+		if _, err := s.Get(ctx, projectID, id); err != nil {
+			return dms.Task{}, err
+		}
+		return dms.Task{}, invalid("enable is required")
 	}
-	if in.Status != dms.StatusRunning || in.CreateFailed {
-		return dms.Task{}, dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
-	}
-	// What the switch needs that must not travel in the task's parameters, recorded now.
-	in, err = s.update(ctx, in.ID, func(in *dms.Instance) error {
+	params := accessModeParams{Protocol: req.Protocol, Enable: *req.Enable}
+	return s.startTask(ctx, projectID, id, who, taskAccessMode, &params, func(in *dms.Instance) error {
+		pp := in.AccessModes()
+		if !setMode(&pp, req.Protocol, *req.Enable) {
+			return invalid("protocol %q is not an access mode (private_plain_enable, private_sasl_ssl_enable, private_sasl_plaintext_enable, public_plain_enable, public_sasl_ssl_enable, public_sasl_plaintext_enable)", req.Protocol)
+		}
+		if pp == in.AccessModes() {
+			if !(in.AdminPending && *req.Enable && saslModes(pp)) {
+				return invalid("%s is already %v", req.Protocol, *req.Enable)
+			}
+			if in.Status != dms.StatusRunning && in.Status != dms.StatusError || in.CreateFailed {
+				return dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
+			}
+			params.Finish = true
+			in.Status, in.StatusReason = dms.StatusRestarting, ""
+			return nil
+		}
+		if err := s.checkModes(*in, pp); err != nil {
+			return err
+		}
+		first := saslModes(pp) && in.AccessUser == ""
+		if first {
+			if !ValidUserName(req.UserName) {
+				return dms.Errorf(dms.CodeAccessUserInvalid, "Invalid user_name %q: the first time SASL is enabled it names the administrator: 4 to 64 characters, starting with a letter; letters, digits, '-' and '_'.", req.UserName)
+			}
+			if err := ValidPassword(req.Password); err != nil {
+				return err
+			}
+			if len(req.Mechanisms) == 0 {
+				req.Mechanisms = []string{"PLAIN"}
+			}
+			for _, m := range req.Mechanisms {
+				if m != "PLAIN" && m != "SCRAM-SHA-512" {
+					return invalid("sasl_enabled_mechanisms: %q is not PLAIN or SCRAM-SHA-512", m)
+				}
+			}
+		}
+		if in.Status != dms.StatusRunning || in.CreateFailed {
+			return dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
+		}
+		// What the switch needs that must not travel in the task's parameters, recorded now.
 		if first {
 			in.AccessUser, in.SealedPassword, in.SASLMechanisms = req.UserName, s.sealer.Seal([]byte(req.Password)), req.Mechanisms
 		}
 		if (pp.PrivateSASLSSLEnable || pp.PublicSASLSSLEnable) && len(in.CACertPEM) == 0 {
-			return s.newCA(in)
+			if err := s.newCA(in); err != nil {
+				return err
+			}
 		}
+		in.AdminPending = saslModes(pp)
+		in.Status, in.StatusReason = dms.StatusRestarting, ""
 		return nil
 	})
-	if err != nil {
-		return dms.Task{}, asAPIError(err)
-	}
-	if err := s.setStatus(ctx, id, dms.StatusRestarting, ""); err != nil {
-		return dms.Task{}, dms.Internal(err)
-	}
-	t, err := s.submit(ctx, in, who, taskAccessMode, accessModeParams{Protocol: req.Protocol, Enable: *req.Enable})
-	return t, asAPIError(err)
 }
 
-// runAccessMode applies a switch by a rolling restart, then gives a newly secured instance's
-// administrator its credential.
+// runAccessMode applies a switch by a rolling restart (the modes re-validated against the stored
+// state first), then gives a secured instance's administrator its credential, retried; if that
+// still fails the instance is ERROR and the same request finishes it.
 func (s *Service) runAccessMode(ctx context.Context, t dms.Task) error {
 	var p accessModeParams
 	if err := json.Unmarshal([]byte(t.Params), &p); err != nil {
 		return err
 	}
-	err := s.rolling(ctx, t.InstanceID, dms.StatusRestarting, func(in *dms.Instance) error {
-		pp := in.AccessModes()
-		setMode(&pp, p.Protocol, p.Enable)
-		applyModes(in, pp)
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	in, err := s.store.GetInstance(ctx, t.InstanceID)
-	if err != nil || !in.SSLEnable {
-		return err
-	}
-	c, err := s.client(in)
-	if err != nil {
-		return err
-	}
-	if _, err := s.store.GetKafkaUser(ctx, in.ID, in.AccessUser); !errors.Is(err, store.ErrNotFound) {
+	if !p.Finish {
+		err := s.rolling(ctx, t.InstanceID, dms.StatusRestarting, func(in *dms.Instance) error {
+			pp := in.AccessModes()
+			if !setMode(&pp, p.Protocol, p.Enable) {
+				return invalid("protocol %q is not an access mode", p.Protocol)
+			}
+			if err := s.checkModes(*in, pp); err != nil {
+				return err
+			}
+			applyModes(in, pp)
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		if err := c.ProtectCluster(ctx, in.AccessUser); err != nil {
-			return err
-		}
-		return s.SyncPlainUsers(ctx, in) // users kept from before are valid for PLAIN again
 	}
-	return s.setupAdmin(ctx, in, c)
+	in, err := s.store.GetInstance(ctx, t.InstanceID)
+	if err != nil {
+		return err
+	}
+	if in.SSLEnable {
+		if err := s.retry(ctx, func() error { return s.adminStep(ctx, in) }); err != nil {
+			return fmt.Errorf("the access modes are applied but the SASL administrator %s could not be set up (send the same request again to finish): %w", in.AccessUser, err)
+		}
+	}
+	_, err = s.update(ctx, in.ID, func(in *dms.Instance) error {
+		in.AdminPending = false
+		in.Status, in.StatusReason = dms.StatusRunning, ""
+		return nil
+	})
+	return err
 }

@@ -16,19 +16,16 @@ import (
 //
 // Only a RUNNING instance without a running task accepts the change (as 5.1.8).
 func (s *Service) SetAutoCreateTopics(ctx context.Context, projectID, id string, who Actor, enable bool) (t dms.Task, ok bool, err error) {
-	if _, err := s.Get(ctx, projectID, id); err != nil {
-		return dms.Task{}, false, err
-	}
 	unchanged := errors.New("unchanged")
-	// The check and the change happen under the service lock: two concurrent calls cannot both start
-	// a restart.
-	in, err := s.update(ctx, id, func(in *dms.Instance) error {
-		if err := s.requireRunning(*in); err != nil {
-			return err
+	var name string
+	t, err = s.startTask(ctx, projectID, id, who, taskRestart, map[string]any{"name": &name, "enable_auto_topic": enable}, func(in *dms.Instance) error {
+		if in.Status != dms.StatusRunning || in.CreateFailed {
+			return dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
 		}
 		if in.EnableAutoTopic == enable {
 			return unchanged
 		}
+		name = in.Name
 		in.EnableAutoTopic, in.Status, in.StatusReason = enable, dms.StatusRestarting, ""
 		return nil
 	})
@@ -36,16 +33,7 @@ func (s *Service) SetAutoCreateTopics(ctx context.Context, projectID, id string,
 		return dms.Task{}, false, nil
 	}
 	if err != nil {
-		return dms.Task{}, false, asAPIError(err)
-	}
-	t, err = s.submit(ctx, in, who, taskRestart, map[string]any{"name": in.Name, "enable_auto_topic": enable})
-	if err != nil {
-		// Nothing will restart the brokers: put the instance back as it was.
-		_, _ = s.update(context.WithoutCancel(ctx), id, func(in *dms.Instance) error {
-			in.EnableAutoTopic, in.Status = !enable, dms.StatusRunning
-			return nil
-		})
-		return dms.Task{}, false, dms.Internal(err)
+		return dms.Task{}, false, err
 	}
 	return t, true, nil
 }

@@ -71,12 +71,17 @@ func (s *Service) ModifyConfigs(ctx context.Context, projectID, id string, who A
 	if err != nil {
 		return ConfigChange{}, dms.Errorf(dms.CodeConfigInvalid, "Invalid configuration parameter: %v.", err)
 	}
-	if err := s.requireRunning(in); err != nil {
-		return ConfigChange{}, err
-	}
-	t, err := s.submit(ctx, in, who, taskModifyConfigs, configParams{Dynamic: dynamic, Static: static})
+	t, err := s.startTask(ctx, projectID, in.ID, who, taskModifyConfigs, configParams{Dynamic: dynamic, Static: static}, func(in *dms.Instance) error {
+		if in.Status != dms.StatusRunning || in.CreateFailed {
+			return dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
+		}
+		if len(static) > 0 {
+			in.Status, in.StatusReason = dms.StatusRestarting, "" // the brokers restart to read them
+		}
+		return nil
+	})
 	if err != nil {
-		return ConfigChange{}, dms.Internal(err)
+		return ConfigChange{}, err
 	}
 	return ConfigChange{Task: t, Dynamic: len(dynamic), Static: len(static)}, nil
 }
@@ -107,13 +112,17 @@ func (s *Service) runModifyConfigs(ctx context.Context, t dms.Task) error {
 	if len(p.Static) == 0 {
 		return nil
 	}
-	return s.rolling(ctx, in.ID, dms.StatusRestarting, func(in *dms.Instance) error {
+	err = s.rolling(ctx, in.ID, dms.StatusRestarting, func(in *dms.Instance) error {
 		if in.StaticConfigs == nil {
 			in.StaticConfigs = dms.Configs{}
 		}
 		maps.Copy(in.StaticConfigs, p.Static)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return s.setStatus(ctx, in.ID, dms.StatusRunning, "")
 }
 
 // Cluster is 5.2.6: the cluster's metadata.

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -32,9 +34,6 @@ func (s *Service) Create(ctx context.Context, projectID string, who Actor, req C
 		return dms.Instance{}, err
 	}
 	if err := s.checkEngineSecurity(v.protocol); err != nil {
-		return dms.Instance{}, err
-	}
-	if err := s.checkQuota(ctx, projectID); err != nil {
 		return dms.Instance{}, err
 	}
 	now := s.now().UTC()
@@ -73,16 +72,39 @@ func (s *Service) Create(ctx context.Context, projectID string, who Actor, req C
 	for _, az := range v.azs {
 		in.AvailableZones = append(in.AvailableZones, az.ID)
 	}
-	if err := s.allocateAndStore(ctx, &in, v); err != nil {
+	if err := s.storeAndSubmit(ctx, &in, v, who, nil); err != nil {
 		return dms.Instance{}, err
-	}
-	if _, err := s.submit(ctx, in, who, taskCreate, map[string]any{"name": in.Name, "broker_num": in.BrokerNum, "product_id": in.ProductID}); err != nil {
-		return in, dms.Internal(err)
 	}
 	return in, nil
 }
 
-// checkQuota refuses a creation that would exceed the project's instance quota.
+// storeAndSubmit checks the project's instance quota, picks the brokers' IPs (round-robin over the
+// AZs), stores the instance and submits its creation task, all under the lock: two creations never
+// get the same IP, and concurrent creations never pass the quota check against the same count. A
+// creation whose task cannot be submitted is removed again (nothing of it runs yet). params add to
+// the task's parameters.
+func (s *Service) storeAndSubmit(ctx context.Context, in *dms.Instance, v validated, who Actor, params map[string]any) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.checkQuota(ctx, in.ProjectID); err != nil {
+		return err
+	}
+	if err := s.allocateAndStore(ctx, in, v); err != nil {
+		return err
+	}
+	p := map[string]any{"name": in.Name, "broker_num": in.BrokerNum, "product_id": in.ProductID}
+	maps.Copy(p, params)
+	if _, err := s.submit(ctx, *in, who, taskCreate, p); err != nil {
+		if derr := s.store.DeleteInstance(context.WithoutCancel(ctx), in.ID); derr != nil {
+			s.log.Error("a creation whose task could not be submitted stays recorded; the monitor marks it failed", "instance_id", in.ID, "err", derr)
+		}
+		return dms.Internal(fmt.Errorf("submitting the creation task: %w", err))
+	}
+	return nil
+}
+
+// checkQuota refuses a creation that would exceed the project's instance quota. Callers hold s.mu
+// until the new instance is stored.
 func (s *Service) checkQuota(ctx context.Context, projectID string) error {
 	existing, err := s.store.ListInstances(ctx, projectID)
 	if err != nil {
@@ -94,11 +116,8 @@ func (s *Service) checkQuota(ctx context.Context, projectID string) error {
 	return nil
 }
 
-// allocateAndStore picks the brokers' IPs (round-robin over the AZs) and stores the instance, under
-// the lock so two creations never get the same IP.
+// allocateAndStore picks the brokers' IPs and stores the instance. Callers hold s.mu.
 func (s *Service) allocateAndStore(ctx context.Context, in *dms.Instance, v validated) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	used, err := s.usedAddrs(ctx)
 	if err != nil {
 		return dms.Internal(err)
@@ -141,6 +160,9 @@ func (s *Service) submit(ctx context.Context, in dms.Instance, who Actor, name s
 		UserID: who.UserID, UserName: who.UserName})
 }
 
+// runCreate runs a new instance's cluster, waits until every broker is registered, sets DMS's
+// default broker configs and the SASL administrator. Any failure (settled) leaves the instance
+// ERROR and marked as a failed creation, which can be deleted.
 func (s *Service) runCreate(ctx context.Context, t dms.Task) error {
 	in, err := s.store.GetInstance(ctx, t.InstanceID)
 	if err != nil {
@@ -150,26 +172,43 @@ func (s *Service) runCreate(ctx context.Context, t dms.Task) error {
 		return nil
 	}
 	if err := s.ensure(ctx, in); err != nil {
-		if ctx.Err() != nil {
-			return err // shutting down: resumed at the next start
-		}
-		_, _ = s.update(context.WithoutCancel(ctx), in.ID, func(in *dms.Instance) error {
-			in.Status, in.StatusReason, in.CreateFailed = dms.StatusError, "creation failed: "+err.Error(), true
-			return nil
-		})
 		return err
 	}
-	c, err := s.client(in)
-	if err == nil {
-		err = c.AlterDynamicConfigs(ctx, dynamicDefaults(len(in.Brokers)))
-	}
+	err = s.retry(ctx, func() error {
+		c, err := s.client(in)
+		if err != nil {
+			return err
+		}
+		return c.AlterDynamicConfigs(ctx, dynamicDefaults(len(in.Brokers)))
+	})
 	if err != nil {
 		return fmt.Errorf("setting the default broker configs: %w", err)
 	}
-	if err := s.setupAdmin(ctx, in, c); err != nil {
-		return fmt.Errorf("creating the instance's administrator %s: %w", in.AccessUser, err)
+	if in.SSLEnable {
+		if err := s.retry(ctx, func() error { return s.adminStep(ctx, in) }); err != nil {
+			return fmt.Errorf("creating the instance's administrator %s: %w", in.AccessUser, err)
+		}
 	}
 	return s.setStatus(ctx, in.ID, dms.StatusRunning, "")
+}
+
+// retry calls f until it succeeds, with the service's retry delays between attempts: the steps it
+// wraps talk to a cluster that has just (re)started and are idempotent.
+func (s *Service) retry(ctx context.Context, f func() error) error {
+	err := f()
+	for _, d := range s.retryDelays {
+		if err == nil || ctx.Err() != nil {
+			break
+		}
+		s.log.Info("retrying a step against the cluster", "after", d, "err", err)
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(d):
+		}
+		err = f()
+	}
+	return err
 }
 
 // Filter selects instances of 5.1.2.
@@ -284,20 +323,31 @@ func asAPIError(err error) error {
 // task stops every broker, frees its IPs and removes its data. An instance whose creation is still
 // running cannot be deleted (as the reference says of Creating/Restarting instances).
 func (s *Service) Delete(ctx context.Context, projectID, id string, who Actor) error {
-	in, err := s.Get(ctx, projectID, id)
-	if err != nil {
+	if _, err := s.Get(ctx, projectID, id); err != nil {
 		return err
 	}
-	if in.Status == dms.StatusCreating && !in.CreateFailed || in.Status == dms.StatusRestarting || in.Status == dms.StatusUpgrading {
+	// Checked and marked under the lock, as tasks are started: a restart accepted meanwhile either
+	// came first (and this is refused while it runs) or is refused (the instance is being deleted).
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in, err := s.store.GetInstance(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && in.Deleting) {
+		return dms.Errorf(dms.CodeInstanceNotFound, "This instance does not exist: %s.", id)
+	}
+	if err != nil {
+		return dms.Internal(err)
+	}
+	if isTransitional(in.Status) && !in.CreateFailed {
 		return dms.Errorf(dms.CodeInstanceNotDeletable, "The instance %s is %s and cannot be deleted now.", id, in.Status)
 	}
-	in, err = s.update(ctx, id, func(in *dms.Instance) error {
-		in.Deleting = true
-		return nil
-	})
-	if err != nil {
-		return asAPIError(err)
+	in.Deleting, in.UpdatedAt = true, s.now().UTC()
+	if err := s.store.UpdateInstance(ctx, in); err != nil {
+		s.records.drop(id)
+		return dms.Internal(err)
 	}
+	s.records.put(in, s.now())
+	// Should the submission fail, the instance stays marked and its deletion is submitted again at
+	// the next start (Start), so an accepted deletion always ends with the cluster gone.
 	_, err = s.submit(ctx, in, who, taskDelete, map[string]any{"name": in.Name})
 	return asAPIError(err)
 }
@@ -310,7 +360,7 @@ func (s *Service) runDelete(ctx context.Context, t dms.Task) error {
 	if err != nil {
 		return err
 	}
-	s.dropClient(in.ID)
+	s.dropClient(in.ID) // and no new one: client refuses instances being deleted
 	e, err := s.engineOf(in)
 	if err != nil {
 		return err
@@ -385,48 +435,39 @@ func (s *Service) BatchAction(ctx context.Context, projectID string, who Actor, 
 	return results, false, nil
 }
 
-// requireRunning refuses operations on an instance that is not RUNNING or has a task running.
-func (s *Service) requireRunning(in dms.Instance) error {
-	if s.runner.Busy(in.ID) {
-		return dms.Errorf(dms.CodeInstanceBusy, "This DMS instance job task is still running: wait until the instance's background task ends.")
-	}
-	if in.Status != dms.StatusRunning {
-		return dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
-	}
-	return nil
-}
-
-// Restart starts a rolling restart (5.1.6 restart).
+// Restart starts a rolling restart (5.1.6 restart): of a RUNNING instance, or of an ERROR one
+// (which may bring it back).
 func (s *Service) Restart(ctx context.Context, projectID, id string, who Actor) (dms.Task, error) {
-	in, err := s.Get(ctx, projectID, id)
-	if err != nil {
-		return dms.Task{}, err
-	}
-	if s.runner.Busy(in.ID) {
-		return dms.Task{}, dms.Errorf(dms.CodeInstanceBusy, "This DMS instance job task is still running.")
-	}
-	if in.Status != dms.StatusRunning && in.Status != dms.StatusError || in.CreateFailed {
-		return dms.Task{}, dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
-	}
-	if err := s.setStatus(ctx, id, dms.StatusRestarting, ""); err != nil {
-		return dms.Task{}, dms.Internal(err)
-	}
-	t, err := s.submit(ctx, in, who, taskRestart, map[string]any{"name": in.Name})
-	return t, asAPIError(err)
+	var name string
+	return s.startTask(ctx, projectID, id, who, taskRestart, map[string]any{"name": &name}, func(in *dms.Instance) error {
+		if in.Status != dms.StatusRunning && in.Status != dms.StatusError || in.CreateFailed {
+			return dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
+		}
+		name = in.Name
+		in.Status, in.StatusReason = dms.StatusRestarting, ""
+		return nil
+	})
 }
 
 func (s *Service) runRestart(ctx context.Context, t dms.Task) error {
-	return s.rolling(ctx, t.InstanceID, dms.StatusRestarting, nil)
+	if err := s.rolling(ctx, t.InstanceID, dms.StatusRestarting, nil); err != nil {
+		return err
+	}
+	return s.setStatus(ctx, t.InstanceID, dms.StatusRunning, "")
 }
 
 // rolling restarts the brokers one by one (waiting until all are registered again after each) with
-// the instance as change leaves it, showing status meanwhile; it ends RUNNING, or ERROR with the reason.
+// the instance as change leaves it (change re-validates against the stored state and may refuse),
+// showing status meanwhile. The caller ends the status (RUNNING) when its other steps are done; a
+// failure is settled to ERROR by the task wrapper.
 func (s *Service) rolling(ctx context.Context, id, status string, change func(*dms.Instance) error) error {
 	in, err := s.update(ctx, id, func(in *dms.Instance) error {
-		in.Status = status
 		if change != nil {
-			return change(in)
+			if err := change(in); err != nil {
+				return err
+			}
 		}
+		in.Status = status
 		return nil
 	})
 	if err != nil {
@@ -441,48 +482,59 @@ func (s *Service) rolling(ctx context.Context, id, status string, change func(*d
 		brokers = brokers[:1] // the engine restarts the whole cluster at once
 	}
 	for _, b := range brokers {
-		spec, serr := s.engineSpec(in)
-		if err = serr; err == nil {
+		spec, err := s.engineSpec(in)
+		if err == nil {
 			err = e.RestartBroker(ctx, spec, b.ID)
 		}
 		if err == nil {
 			err = s.waitReady(ctx, in)
 		}
 		if err != nil {
-			if ctx.Err() == nil {
-				_ = s.setStatus(context.WithoutCancel(ctx), id, dms.StatusError, fmt.Sprintf("restart of broker %d failed: %v", b.ID, err))
-			}
-			return err
+			return fmt.Errorf("restart of broker %d failed: %w", b.ID, err)
 		}
 	}
-	return s.setStatus(ctx, id, dms.StatusRunning, "")
+	return nil
+}
+
+// upgradeParams are an upgrade task's parameters.
+type upgradeParams struct {
+	From string `json:"from"`
+	To   string `json:"to"`
 }
 
 // Upgrade moves the instance onto the Kafka build its engine_version maps to, by a rolling restart
 // (5.1.9). It returns the task.
 func (s *Service) Upgrade(ctx context.Context, projectID, id string, who Actor) (dms.Task, error) {
-	in, err := s.Get(ctx, projectID, id)
-	if err != nil {
-		return dms.Task{}, err
+	p := &upgradeParams{}
+	t, err := s.startTask(ctx, projectID, id, who, taskUpgrade, p, func(in *dms.Instance) error {
+		if in.Status != dms.StatusRunning {
+			return dms.E(dms.CodeUpgradeNotRunning)
+		}
+		target := s.cfg.KafkaBuilds[in.EngineVer]
+		if target == "" || target == in.KafkaVersion {
+			return dms.Errorf(dms.CodeUpgradeSameVersion, "The upgrade instance version equals to current version: the instance runs Kafka %s, the build configured for engine_version %s.", in.KafkaVersion, in.EngineVer)
+		}
+		p.From, p.To = in.KafkaVersion, target
+		in.Status, in.StatusReason = dms.StatusUpgrading, ""
+		return nil
+	})
+	if err != nil && dms.AsError(err).Code == dms.CodeInstanceBusy {
+		err = dms.E(dms.CodeUpgradeNotRunning) // the reference's answer to an upgrade of a busy instance
 	}
-	if in.Status != dms.StatusRunning || s.runner.Busy(in.ID) {
-		return dms.Task{}, dms.E(dms.CodeUpgradeNotRunning)
-	}
-	target := s.cfg.KafkaBuilds[in.EngineVer]
-	if target == "" || target == in.KafkaVersion {
-		return dms.Task{}, dms.Errorf(dms.CodeUpgradeSameVersion, "The upgrade instance version equals to current version: the instance runs Kafka %s, the build configured for engine_version %s.", in.KafkaVersion, in.EngineVer)
-	}
-	t, err := s.submit(ctx, in, who, taskUpgrade, map[string]any{"from": in.KafkaVersion, "to": target})
-	return t, asAPIError(err)
+	return t, err
 }
 
 func (s *Service) runUpgrade(ctx context.Context, t dms.Task) error {
-	var p struct{ To string }
+	var p upgradeParams
 	if err := json.Unmarshal([]byte(t.Params), &p); err != nil {
 		return err
 	}
-	return s.rolling(ctx, t.InstanceID, dms.StatusUpgrading, func(in *dms.Instance) error {
+	err := s.rolling(ctx, t.InstanceID, dms.StatusUpgrading, func(in *dms.Instance) error {
 		in.KafkaVersion = p.To
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return s.setStatus(ctx, t.InstanceID, dms.StatusRunning, "")
 }

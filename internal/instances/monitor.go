@@ -21,6 +21,7 @@ func (s *Service) monitor() {
 		case <-s.stop:
 			return
 		case <-t.C:
+			s.settleStuck(context.Background())
 			s.checkAll()
 		}
 	}
@@ -68,6 +69,11 @@ func (s *Service) checkOne(in dms.Instance) {
 
 // check returns "" for a healthy instance, else what is wrong.
 func (s *Service) check(ctx context.Context, in dms.Instance) string {
+	if in.AdminPending {
+		// Healthy brokers, but SASL clients have no working administrator: not RUNNING until the
+		// switch is finished.
+		return fmt.Sprintf("the access modes are applied but the SASL administrator %s is not set up: send the same access-mode request again to finish", in.AccessUser)
+	}
 	e, err := s.engineOf(in)
 	if err != nil {
 		return err.Error()

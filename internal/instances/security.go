@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/opendms/opendms/internal/dms"
@@ -184,6 +183,26 @@ func (s *Service) checkEngineSecurity(protocol string) error {
 		"SASL_PLAINTEXT and SASL_SSL instances need the local engine (dmsd --engine local, with Java 17+).", s.engine)
 }
 
+// ensureAdmin makes sure a SASL instance's administrator has its credential and rights, and is in
+// the PLAIN users file: idempotent, so a task retries it and the same request can finish it. A
+// user kept from before (SASL disabled and enabled again) keeps its credential.
+func (s *Service) ensureAdmin(ctx context.Context, in dms.Instance) error {
+	c, err := s.client(in)
+	if err != nil {
+		return err
+	}
+	if _, err := s.store.GetKafkaUser(ctx, in.ID, in.AccessUser); !errors.Is(err, store.ErrNotFound) {
+		if err != nil {
+			return err
+		}
+		if err := c.ProtectCluster(ctx, in.AccessUser); err != nil {
+			return err
+		}
+		return s.SyncPlainUsers(ctx, in) // users kept from before are valid for PLAIN again
+	}
+	return s.setupAdmin(ctx, in, c)
+}
+
 // setupAdmin gives a SASL instance's access_user its credential: SCRAM-SHA-512 in the cluster, a
 // Kafka user record (role admin) and, where PLAIN is enabled, the same credential's stored key in the
 // engine's PLAIN users file. The password is unsealed only here, in memory.
@@ -230,9 +249,7 @@ func (s *Service) SyncPlainUsers(ctx context.Context, in dms.Instance) error {
 	if !ok {
 		return fmt.Errorf("the %s engine cannot take PLAIN users", e.Name())
 	}
-	mu := s.plainMu(in.ID)
-	mu.Lock()
-	defer mu.Unlock()
+	defer s.plainLocks.Lock(in.ID)()
 	users, err := s.store.ListKafkaUsers(ctx, in.ID)
 	if err != nil {
 		return err
@@ -246,11 +263,6 @@ func (s *Service) SyncPlainUsers(ctx context.Context, in dms.Instance) error {
 		return err
 	}
 	return pu.SetPlainUsers(ctx, s.spec(in), content)
-}
-
-func (s *Service) plainMu(id string) *sync.Mutex {
-	m, _ := s.plainLocks.LoadOrStore(id, new(sync.Mutex))
-	return m.(*sync.Mutex)
 }
 
 // CACertificate is the PEM certificate of the CA that signs an instance's brokers: what SASL_SSL

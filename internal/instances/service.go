@@ -19,6 +19,7 @@ import (
 	"github.com/opendms/opendms/internal/engine"
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/keyed"
 	"github.com/opendms/opendms/internal/store"
 	"github.com/opendms/opendms/internal/tasks"
 )
@@ -67,7 +68,14 @@ type Service struct {
 
 	clientsMu  sync.Mutex
 	clients    map[string]*kafkaops.Client
-	plainLocks sync.Map // instance id -> *sync.Mutex: writes of its PLAIN users file
+	plainLocks keyed.Mutex // by instance id: writes of its PLAIN users file
+
+	// retryDelays are the pauses between attempts of the idempotent steps a task takes against a
+	// cluster that has just (re)started (default configs, the SASL administrator).
+	retryDelays []time.Duration
+	// adminStep gives a SASL instance's administrator its credential (ensureAdmin; tests replace it
+	// to inject failures).
+	adminStep func(ctx context.Context, in dms.Instance) error
 
 	usage sync.Map // instance id -> int64 bytes on disk, refreshed by the monitor
 
@@ -108,12 +116,14 @@ func New(cfg Config, st store.Store, engines map[string]engine.Engine, defaultEn
 	}
 	s := &Service{cfg: cfg, store: st, engines: engines, engine: defaultEngine, cat: cat, runner: runner, sealer: sealer,
 		log: log, pool: pool, now: time.Now, records: newRecords(2 * time.Second), clients: map[string]*kafkaops.Client{}, stop: make(chan struct{})}
-	runner.Register(taskCreate, s.runCreate)
+	s.retryDelays = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
+	s.adminStep = s.ensureAdmin
+	runner.Register(taskCreate, s.settled(s.runCreate))
 	runner.Register(taskDelete, s.runDelete)
-	runner.Register(taskRestart, s.runRestart)
-	runner.Register(taskModifyConfigs, s.runModifyConfigs)
-	runner.Register(taskAccessMode, s.runAccessMode)
-	runner.Register(taskUpgrade, s.runUpgrade)
+	runner.Register(taskRestart, s.settled(s.runRestart))
+	runner.Register(taskModifyConfigs, s.settled(s.runModifyConfigs))
+	runner.Register(taskAccessMode, s.settled(s.runAccessMode))
+	runner.Register(taskUpgrade, s.settled(s.runUpgrade))
 	return s, nil
 }
 
@@ -153,6 +163,7 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := s.runner.Resume(ctx); err != nil {
 		return err
 	}
+	s.settleStuck(ctx)
 	// A deletion whose task failed (a broker that would not stop, a disk error) is tried again at
 	// every start, so an accepted deletion always ends with the cluster gone and its IPs free.
 	for _, in := range all {
@@ -275,6 +286,14 @@ func (s *Service) client(in dms.Instance) (*kafkaops.Client, error) {
 	defer s.clientsMu.Unlock()
 	if c, ok := s.clients[in.ID]; ok {
 		return c, nil
+	}
+	// The caller's record may be older than a deletion (the monitor's list, a handler in flight): a
+	// client made for an instance being deleted would never be closed. The deletion marks the record
+	// before its task drops the client under this lock, so this check and that drop cannot interleave.
+	if cur, err := s.store.GetInstance(context.Background(), in.ID); errors.Is(err, store.ErrNotFound) || (err == nil && cur.Deleting) {
+		return nil, dms.Errorf(dms.CodeInstanceNotFound, "This instance does not exist: %s.", in.ID)
+	} else if err != nil {
+		return nil, err
 	}
 	e, err := s.engineOf(in)
 	if err != nil {

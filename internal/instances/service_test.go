@@ -26,10 +26,12 @@ import (
 // serviceEnv is the instance service on a store and an embedded engine that outlive it, so a test
 // can reopen the service with another configuration (as a dmsd restart with a new config would).
 type serviceEnv struct {
-	t      *testing.T
-	dir    string
-	pool   string
-	store  *sqlite.DB
+	t     *testing.T
+	dir   string
+	pool  string
+	store *sqlite.DB
+	// faults, when set, stands between the service and store (failures injected into writes).
+	faults *faultStore
 	engine engine.Engine
 	cat    *catalog.Catalog
 	log    *slog.Logger
@@ -70,14 +72,23 @@ func (f *failingDelete) Delete(ctx context.Context, spec engine.Spec) error {
 // open starts a service with builds as the engine_version -> Kafka build map; close it with the
 // returned function.
 func (e *serviceEnv) open(builds map[string]string) (*Service, func()) {
-	runner := tasks.New(e.store, e.log)
+	return e.openWith(Config{KafkaBuilds: builds})
+}
+
+// openWith starts a service with cfg (its data dir, pool and short timeouts filled in).
+func (e *serviceEnv) openWith(cfg Config) (*Service, func()) {
+	var st store.Store = e.store
+	if e.faults != nil {
+		st = e.faults
+	}
+	runner := tasks.New(st, e.log)
 	sealer, _ := iam.NewSealer(bytes.Repeat([]byte{1}, 32))
-	s, err := New(Config{DataDir: filepath.Join(e.dir, "instances"), IPPool: e.pool, KafkaBuilds: builds,
-		ReadyTimeout: 30 * time.Second, MonitorInterval: 100 * time.Millisecond},
-		e.store, map[string]engine.Engine{"embedded": e.engine}, "embedded", e.cat, runner, sealer, e.log)
+	cfg.DataDir, cfg.IPPool, cfg.ReadyTimeout, cfg.MonitorInterval = filepath.Join(e.dir, "instances"), e.pool, 30*time.Second, 100*time.Millisecond
+	s, err := New(cfg, st, map[string]engine.Engine{"embedded": e.engine}, "embedded", e.cat, runner, sealer, e.log)
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	s.retryDelays = []time.Duration{0, 0} // retried at once: the injected failures are not transient
 	if err := s.Start(context.Background()); err != nil {
 		e.t.Fatal(err)
 	}

@@ -403,9 +403,6 @@ func (s *Service) CreateV1(ctx context.Context, projectID string, who Actor, req
 	if err != nil {
 		return dms.Instance{}, err
 	}
-	if err := s.checkQuota(ctx, projectID); err != nil {
-		return dms.Instance{}, err
-	}
 	now := s.now().UTC()
 	in := dms.Instance{
 		ID: uuid.NewString(), ProjectID: projectID, Name: req.Name, Description: req.Description, Engine: "kafka",
@@ -446,12 +443,8 @@ func (s *Service) CreateV1(ctx context.Context, projectID string, who Actor, req
 	for _, az := range plan.v.azs {
 		in.AvailableZones = append(in.AvailableZones, az.ID)
 	}
-	if err := s.allocateAndStore(ctx, &in, plan.v); err != nil {
+	if err := s.storeAndSubmit(ctx, &in, plan.v, who, map[string]any{"specification": in.LegacySpecification}); err != nil {
 		return dms.Instance{}, err
-	}
-	if _, err := s.submit(ctx, in, who, taskCreate, map[string]any{"name": in.Name, "broker_num": in.BrokerNum,
-		"product_id": in.ProductID, "specification": in.LegacySpecification}); err != nil {
-		return in, dms.Internal(err)
 	}
 	return in, nil
 }

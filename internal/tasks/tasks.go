@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/keyed"
 	"github.com/opendms/opendms/internal/store"
 )
 
@@ -31,9 +32,9 @@ type Runner struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	locks   keyed.Mutex // per instance: tasks of one instance never overlap
 	mu      sync.Mutex
-	locks   map[string]*sync.Mutex // per instance: tasks of one instance never overlap
-	running map[string]int         // instance id -> tasks submitted and not ended
+	running map[string]int // instance id -> tasks submitted and not ended
 	now     func() time.Time
 }
 
@@ -41,7 +42,7 @@ type Runner struct {
 func New(st store.Tasks, log *slog.Logger) *Runner {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Runner{store: st, log: log, funcs: make(map[string]Func), ctx: ctx, cancel: cancel,
-		locks: make(map[string]*sync.Mutex), running: make(map[string]int), now: time.Now}
+		running: make(map[string]int), now: time.Now}
 }
 
 // Register names a task function.
@@ -97,11 +98,6 @@ func (r *Runner) Close() {
 
 func (r *Runner) start(t dms.Task) {
 	r.mu.Lock()
-	lock := r.locks[t.InstanceID]
-	if lock == nil {
-		lock = &sync.Mutex{}
-		r.locks[t.InstanceID] = lock
-	}
 	r.running[t.InstanceID]++
 	r.mu.Unlock()
 
@@ -115,8 +111,7 @@ func (r *Runner) start(t dms.Task) {
 			}
 			r.mu.Unlock()
 		}()
-		lock.Lock()
-		defer lock.Unlock()
+		defer r.locks.Lock(t.InstanceID)()
 		if r.ctx.Err() != nil {
 			return
 		}

@@ -104,6 +104,11 @@ func TestSerialPerInstance(t *testing.T) {
 	if r.Busy("i1") {
 		t.Fatal("still busy after both ended")
 	}
+	// Nothing is kept per instance once its tasks ended: a dmsd that saw thousands of instances come
+	// and go holds no lock or counter for them.
+	if n := r.locks.Len(); n != 0 {
+		t.Fatalf("%d per-instance locks kept after every task ended", n)
+	}
 }
 
 // A task interrupted by a shutdown stays EXECUTING and runs again after a restart.

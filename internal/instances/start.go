@@ -1,0 +1,134 @@
+package instances
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/store"
+	"github.com/opendms/opendms/internal/tasks"
+)
+
+// Starting asynchronous work on an instance, and making sure it always ends somewhere.
+//
+// Every operation that changes an instance's brokers (restart, upgrade, config change, access-mode
+// switch) starts through startTask: under the service lock it reads the instance as stored, refuses
+// while one of its tasks runs, validates the request against that state, sets the transitional
+// status and submits the task, or changes nothing. Two requests sent together therefore never both
+// pass validation against the same state.
+//
+// A task that set a transitional status ends it: RUNNING on success, or ERROR with the reason on
+// any failure (settled). Should even that fail (the store refusing the write), the sweep at every
+// start and monitor tick finds an instance left in a transitional status with no task and moves it
+// to ERROR, so no instance stays CREATING or RESTARTING forever and every one can be deleted.
+
+// transitional are the statuses a task owns while it runs.
+var transitional = []string{dms.StatusCreating, dms.StatusRestarting, dms.StatusUpgrading, dms.StatusExtending}
+
+func isTransitional(status string) bool { return slices.Contains(transitional, status) }
+
+// startTask is the one way to start an operation on an existing instance (see above). prepare gets
+// the stored instance and changes it to the state the task starts from (at least its status); an
+// error from prepare refuses the request. The record is written and the task submitted under the
+// lock; if the submission fails, the record is put back as it was.
+func (s *Service) startTask(ctx context.Context, projectID, id string, who Actor, name string, params any,
+	prepare func(in *dms.Instance) error) (dms.Task, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prev, err := s.store.GetInstance(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (prev.ProjectID != projectID || prev.Deleting)) {
+		return dms.Task{}, dms.Errorf(dms.CodeInstanceNotFound, "This instance does not exist: %s.", id)
+	}
+	if err != nil {
+		return dms.Task{}, dms.Internal(err)
+	}
+	if s.runner.Busy(id) {
+		return dms.Task{}, dms.Errorf(dms.CodeInstanceBusy, "This DMS instance job task is still running: wait until the instance's background task ends.")
+	}
+	next := prev
+	if err := prepare(&next); err != nil {
+		return dms.Task{}, asAPIError(err)
+	}
+	next.UpdatedAt = s.now().UTC()
+	if err := s.store.UpdateInstance(ctx, next); err != nil {
+		s.records.drop(id)
+		return dms.Task{}, dms.Internal(err)
+	}
+	s.records.put(next, s.now())
+	t, err := s.submit(ctx, next, who, name, params)
+	if err != nil {
+		if rerr := s.store.UpdateInstance(context.WithoutCancel(ctx), prev); rerr != nil {
+			s.records.drop(id)
+			s.log.Error("instance left in its transitional status after a task could not be submitted; the monitor moves it to ERROR",
+				"instance_id", id, "err", rerr)
+		} else {
+			s.records.put(prev, s.now())
+		}
+		return dms.Task{}, dms.Internal(fmt.Errorf("submitting %s: %w", name, err))
+	}
+	return t, nil
+}
+
+// settled wraps a task function that owns the instance's status while it runs: when it fails (not
+// by a shutdown, after which it resumes), an instance still in a transitional status becomes ERROR
+// with the reason; a creation that failed is marked as such (it can then only be deleted).
+func (s *Service) settled(f tasks.Func) tasks.Func {
+	return func(ctx context.Context, t dms.Task) error {
+		err := f(ctx, t)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		s.fallBack(context.WithoutCancel(ctx), t.InstanceID, err.Error())
+		return err
+	}
+}
+
+// fallBack moves an instance out of a transitional status to ERROR with reason.
+func (s *Service) fallBack(ctx context.Context, id, reason string) {
+	_, err := s.update(ctx, id, func(in *dms.Instance) error {
+		if !isTransitional(in.Status) {
+			return nil
+		}
+		if in.Status == dms.StatusCreating {
+			in.CreateFailed = true
+			reason = "creation failed: " + reason
+		}
+		in.Status, in.StatusReason = dms.StatusError, reason
+		return nil
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.log.Error("instance left in its transitional status; the monitor retries", "instance_id", id, "err", err)
+	}
+}
+
+// settleStuck moves every instance that is in a transitional status with no task pending to ERROR:
+// the task that owned the status ended without settling it (its function missing in this version
+// of dmsd, or the store refusing the final write). Checked under the lock, as tasks are started.
+func (s *Service) settleStuck(ctx context.Context) {
+	all, err := s.store.ListInstances(ctx, "")
+	if err != nil {
+		s.log.Warn("settling instances: list", "err", err)
+		return
+	}
+	for _, in := range all {
+		if in.Deleting || !isTransitional(in.Status) || s.runner.Busy(in.ID) {
+			continue
+		}
+		_, err := s.update(ctx, in.ID, func(in *dms.Instance) error {
+			if in.Deleting || !isTransitional(in.Status) || s.runner.Busy(in.ID) {
+				return nil
+			}
+			s.log.Warn("instance was left in a transitional status by a task that ended", "instance_id", in.ID, "status", in.Status)
+			if in.Status == dms.StatusCreating {
+				in.CreateFailed = true
+			}
+			in.Status, in.StatusReason = dms.StatusError, fmt.Sprintf("the task behind the %s status ended without finishing it", in.Status)
+			return nil
+		})
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.Warn("settling instance", "instance_id", in.ID, "err", err)
+		}
+	}
+}
