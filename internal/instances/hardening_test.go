@@ -1,9 +1,11 @@
 package instances
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -364,6 +366,13 @@ func TestNoClientAfterDelete(t *testing.T) {
 	e.deleteAndWait(s, in.ID)
 	if _, err := s.client(old); err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("a client was made for a deleted instance: %v", err)
+	}
+	// The monitor checking its old record of the instance says nothing of it.
+	var logged bytes.Buffer
+	s.log = slog.New(slog.NewTextHandler(&logged, nil))
+	s.checkOne(old)
+	if logged.Len() != 0 {
+		t.Fatalf("the monitor logged about a deleted instance: %s", logged.String())
 	}
 	s.clientsMu.Lock()
 	n := len(s.clients)

@@ -57,6 +57,9 @@ func (s *Service) checkOne(in dms.Instance) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	problem := s.check(ctx, in)
+	if cur, err := s.store.GetInstance(ctx, in.ID); err != nil || cur.Deleting {
+		return // deleted while it was checked: nothing to report
+	}
 	switch {
 	case problem != "" && (in.Status != dms.StatusError || in.StatusReason != problem):
 		s.log.Warn("instance unhealthy", "instance_id", in.ID, "reason", problem)
