@@ -37,9 +37,9 @@ type AdminCredentials struct {
 	PasswordSource string `json:"password_source,omitempty"`
 	PasswordNote   string `json:"password_note,omitempty"`
 	ProjectID      string `json:"project_id"`
-	ProjectName string `json:"project_name"`
-	AccessKey   string `json:"access_key"`
-	SecretKey   string `json:"secret_key"`
+	ProjectName    string `json:"project_name"`
+	AccessKey      string `json:"access_key"`
+	SecretKey      string `json:"secret_key"`
 }
 
 // The values of AdminCredentials.PasswordSource.
