@@ -257,10 +257,6 @@ func (s *Service) IssueToken(ctx context.Context, a PasswordAuth) (IssuedToken, 
 	var out IssuedToken
 	var err error
 	source := sourceKey(a.Source)
-	// A locked source is refused before anything is looked up.
-	if wait, ok := s.logins.check("", source); !ok {
-		return out, lockedErr(wait)
-	}
 	switch {
 	case a.UserID != "":
 		out.User, err = s.store.GetUser(ctx, a.UserID)
@@ -282,20 +278,20 @@ func (s *Service) IssueToken(ctx context.Context, a PasswordAuth) (IssuedToken, 
 	// An unknown user is limited like a known one (by the name given), so locks do not reveal
 	// which users exist.
 	user := userKey(out.User.ID, a.DomainID+"/"+a.DomainName+"/"+a.UserName+"/"+a.UserID)
-	if wait, ok := s.logins.check(user, source); !ok {
+	if wait, ok := s.logins.begin(user, source); !ok {
 		return out, lockedErr(wait)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		// Hash anyway so an unknown user takes as long as a wrong password.
 		CheckPassword("pbkdf2-sha256$210000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", a.Password)
-		s.logins.failed(user, source)
+		s.logins.end(user, source, false)
 		return out, bad
 	}
 	if !out.User.Enabled || out.User.PasswordHash == "" || !CheckPassword(out.User.PasswordHash, a.Password) {
-		s.logins.failed(user, source)
+		s.logins.end(user, source, false)
 		return out, bad
 	}
-	s.logins.succeeded(user)
+	s.logins.end(user, source, true)
 	if out.Domain.ID == "" {
 		if out.Domain, err = s.store.GetDomain(ctx, out.User.DomainID); err != nil {
 			return out, dms.Internal(err)

@@ -13,7 +13,8 @@ import (
 // LockBase and doubles with each lock that follows within Window of the last, up to LockMax, so it
 // always expires: an attacker can slow the admin's password logins down, never shut them off.
 //
-// A locked user still gets in from a clean source: one with no failure and no lock in Window, so the
+// A locked user still gets in from a clean source: one with no failure, lock or attempt in flight in
+// Window, so the
 // administrator at their own machine is not locked out by someone guessing from elsewhere. While the
 // user is locked a guess from a clean source is checked once; its failure makes the source unclean.
 // Access-key (AK/SK) requests are never limited here. The zero value takes the defaults.
@@ -65,6 +66,7 @@ type loginLimiter struct {
 
 type loginEntry struct {
 	failures    []time.Time // within Window, oldest first; at most the key's threshold are kept
+	inflight    int         // attempts begun and not ended: counted as failures until they end
 	lockedUntil time.Time
 	locks       int // consecutive locks: each doubles the next one's length
 	last        time.Time
@@ -101,47 +103,75 @@ func userKey(id, given string) string {
 	return "user?" + strings.ToLower(given)
 }
 
-// check decides whether an attempt for user from source may have its password checked; if not it
-// returns how long until it may.
-func (l *loginLimiter) check(user, source string) (time.Duration, bool) {
+// begin decides whether an attempt for user from source may have its password checked; if not it
+// returns how long until it may. An allowed attempt counts as a failure in advance until end says
+// how it went, so that guesses sent in parallel cannot all pass before the first one fails.
+func (l *loginLimiter) begin(user, source string) (time.Duration, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.cfg.Now()
-	src := l.live(source, now)
+	src, u := l.live(source, now), l.live(user, now)
 	if src != nil && now.Before(src.lockedUntil) {
 		return src.lockedUntil.Sub(now), false
 	}
-	u := l.live(user, now)
-	if u != nil && now.Before(u.lockedUntil) && src != nil {
+	if u != nil && now.Before(u.lockedUntil) && unclean(src) {
 		return u.lockedUntil.Sub(now), false
 	}
+	// Attempts still being checked could reach a threshold: wait for them (a second is plenty for
+	// a password hash).
+	if full(src, l.cfg.SourceFailures) || (full(u, l.cfg.UserFailures) && unclean(src)) {
+		return time.Second, false
+	}
+	l.entry(source, now).inflight++
+	l.entry(user, now).inflight++
 	return 0, true
 }
 
-// failed records a wrong password (or an unknown or disabled user) for user from source.
-func (l *loginLimiter) failed(user, source string) {
+// full: the failures and the attempts in flight reach the threshold.
+func full(e *loginEntry, threshold int) bool {
+	return e != nil && len(e.failures)+e.inflight >= threshold
+}
+
+// unclean: the source failed or was locked in Window, or has an attempt in flight.
+func unclean(src *loginEntry) bool {
+	return src != nil && (len(src.failures) > 0 || src.inflight > 0 || !src.lockedUntil.IsZero())
+}
+
+// end records how an attempt begun with begin went: a wrong password (or an unknown or disabled user)
+// is a failure; a success clears the user's failures. The source's stay either way: a valid login of
+// one account must not buy more guesses at another.
+func (l *loginLimiter) end(user, source string, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.cfg.Now()
+	for _, k := range []string{user, source} {
+		if e := l.entries[k]; e != nil && e.inflight > 0 {
+			e.inflight--
+		}
+	}
+	if ok {
+		if e := l.entries[user]; e != nil {
+			e.failures, e.lockedUntil, e.locks = nil, time.Time{}, 0
+		}
+		return
+	}
 	l.fail(user, l.cfg.UserFailures, now)
 	l.fail(source, l.cfg.SourceFailures, now)
 }
 
-// succeeded clears the user's failures. The source's stay: a valid login of one account must not
-// buy more guesses at another.
-func (l *loginLimiter) succeeded(user string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.entries, user)
-}
-
-func (l *loginLimiter) fail(key string, threshold int, now time.Time) {
+// entry returns key's live entry, making one if there is none.
+func (l *loginLimiter) entry(key string, now time.Time) *loginEntry {
 	e := l.live(key, now)
 	if e == nil {
 		l.makeRoom(now)
 		e = &loginEntry{}
 		l.entries[key] = e
 	}
+	return e
+}
+
+func (l *loginLimiter) fail(key string, threshold int, now time.Time) {
+	e := l.entry(key, now)
 	e.last = now
 	e.failures = append(e.failures, now)
 	if len(e.failures) > threshold {
@@ -181,10 +211,10 @@ func (l *loginLimiter) expire(e *loginEntry, now time.Time) {
 	e.failures = e.failures[i:]
 }
 
-// stale: no failure counts, no lock, and the last lock (if any) is more than Window ago, so the next
-// lock would start from LockBase again.
+// stale: no failure counts, no attempt in flight, no lock, and the last lock (if any) is more than
+// Window ago, so the next lock would start from LockBase again.
 func (l *loginLimiter) stale(e *loginEntry, now time.Time) bool {
-	return len(e.failures) == 0 && !now.Before(e.lockedUntil) && now.Sub(e.lockedUntil) >= l.cfg.Window
+	return len(e.failures) == 0 && e.inflight == 0 && !now.Before(e.lockedUntil) && now.Sub(e.lockedUntil) >= l.cfg.Window
 }
 
 // makeRoom keeps the table under MaxEntries: first the stale entries go, then the least recently

@@ -126,17 +126,52 @@ func TestLoginLimits(t *testing.T) {
 func TestLoginLimiterBounded(t *testing.T) {
 	clock := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	l := newLoginLimiter(LoginLimits{MaxEntries: 100, Now: clock.now})
-	l.failed(userKey("admin-id", ""), "src:192.0.2.1")
+	fail := func(user, source string) {
+		if _, ok := l.begin(user, source); ok {
+			l.end(user, source, false)
+		}
+	}
+	fail(userKey("admin-id", ""), "src:192.0.2.1")
 	for i := 0; i < 10_000; i++ {
-		l.failed(userKey("", fmt.Sprint("user", i)), fmt.Sprintf("src:10.%d.%d.%d", i>>16, i>>8&255, i&255))
+		fail(userKey("", fmt.Sprint("user", i)), fmt.Sprintf("src:10.%d.%d.%d", i>>16, i>>8&255, i&255))
 		if n := l.size(); n > 100 {
 			t.Fatalf("after %d failures: %d entries, want at most 100", i+1, n)
 		}
 	}
 	// Entries nothing depends on go away by themselves.
 	clock.advance(time.Hour)
-	l.failed("user:x", "src:x")
+	fail("user:x", "src:x")
 	if n := l.size(); n > 2 {
 		t.Errorf("an hour later: %d entries, want 2", n)
+	}
+}
+
+// Guesses sent in parallel cannot all be checked before the first one fails: attempts in flight
+// count against the limits.
+func TestLoginLimitsParallel(t *testing.T) {
+	s, _ := newTestService(t, Config{})
+	const n = 40
+	results := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			_, err := s.IssueToken(context.Background(), PasswordAuth{DomainName: "admin", UserName: "admin", Password: "wrong-Passw0rd",
+				ProjectName: "cn-north-4", Source: "192.0.2.9:1234"})
+			results <- err
+		}()
+	}
+	checked := 0
+	for i := 0; i < n; i++ {
+		err := <-results
+		var locked *LockedError
+		switch {
+		case errors.As(err, &locked):
+		case code(err) == dms.CodeTokenInvalid:
+			checked++
+		default:
+			t.Fatalf("attempt: %v", err)
+		}
+	}
+	if checked > 5 {
+		t.Fatalf("%d of %d parallel wrong passwords were checked, want at most 5", checked, n)
 	}
 }
