@@ -14,10 +14,10 @@ import (
 // always expires: an attacker can slow the admin's password logins down, never shut them off.
 //
 // A locked user still gets in from a clean source: one with no failure, lock or attempt in flight in
-// Window, so the
-// administrator at their own machine is not locked out by someone guessing from elsewhere. While the
-// user is locked a guess from a clean source is checked once; its failure makes the source unclean.
-// Access-key (AK/SK) requests are never limited here. The zero value takes the defaults.
+// Window, so the administrator at their own machine is not locked out by someone guessing from
+// elsewhere. While the user is locked a guess from a clean source is checked once; its failure makes
+// the source unclean. Access-key (AK/SK) requests are never limited here. The zero value takes the
+// defaults.
 type LoginLimits struct {
 	UserFailures   int           // failures of one user in Window that lock it (default 5)
 	SourceFailures int           // failures from one source in Window that lock it (default 20)
@@ -138,8 +138,9 @@ func unclean(src *loginEntry) bool {
 }
 
 // end records how an attempt begun with begin went: a wrong password (or an unknown or disabled user)
-// is a failure; a success clears the user's failures. The source's stay either way: a valid login of
-// one account must not buy more guesses at another.
+// is a failure; a success clears the user's failures but not a lock (a success from a clean source
+// must not reopen the user to the sources that caused it). The source's failures stay either way: a
+// valid login of one account must not buy more guesses at another.
 func (l *loginLimiter) end(user, source string, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -151,7 +152,7 @@ func (l *loginLimiter) end(user, source string, ok bool) {
 	}
 	if ok {
 		if e := l.entries[user]; e != nil {
-			e.failures, e.lockedUntil, e.locks = nil, time.Time{}, 0
+			e.failures = nil
 		}
 		return
 	}
@@ -218,8 +219,8 @@ func (l *loginLimiter) stale(e *loginEntry, now time.Time) bool {
 }
 
 // makeRoom keeps the table under MaxEntries: first the stale entries go, then the least recently
-// failed ones, unlocked before locked. Only a flood from many sources gets here, and the scan is cheap next to the password
-// hash every recorded failure costs.
+// failed ones, unlocked before locked. Only a flood from many sources gets here, and the scan is
+// cheap next to the password hash every new entry costs (refused attempts make none).
 func (l *loginLimiter) makeRoom(now time.Time) {
 	if len(l.entries) < l.cfg.MaxEntries {
 		return

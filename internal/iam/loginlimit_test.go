@@ -79,6 +79,9 @@ func TestLoginLimits(t *testing.T) {
 		{"failures older than the window are forgotten", seq(
 			fails(2, "", a),
 			[]attempt{{after: 15 * time.Minute, source: a, want: "bad"}, {source: a, want: "bad"}, {source: a, right: true, want: "ok"}})},
+		{"a success from a clean source does not lift the lock for the others", seq(
+			fails(3, "", a),
+			[]attempt{{source: b, right: true, want: "ok"}, {source: a, right: true, want: "locked"}})},
 		{"a success clears the user's failures", seq(
 			fails(2, "", a),
 			[]attempt{{source: a, right: true, want: "ok"}}, fails(2, "", a),
