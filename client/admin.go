@@ -89,10 +89,23 @@ type Identity struct {
 	Region     string    `json:"region"`
 }
 
-// NewAccount is a created account with its administrator.
+// AccountRequest describes a new account (tenant).
+type AccountRequest struct {
+	Name string `json:"name"`
+	// AdminName is the administrator IAM user ("admin" when empty).
+	AdminName     string `json:"admin_name,omitempty"`
+	AdminPassword string `json:"admin_password"`
+	// CreateAccessKey asks for an access key of the administrator, returned once in NewAccount.
+	CreateAccessKey bool `json:"create_access_key,omitempty"`
+}
+
+// NewAccount is a created account: its administrator, its project (named after the region) and, if
+// asked for, the administrator's access key with its secret, which the server shows this once.
 type NewAccount struct {
-	Account Account `json:"account"`
-	Admin   User    `json:"admin"`
+	Account   Account       `json:"account"`
+	Admin     User          `json:"admin"`
+	Project   Project       `json:"project"`
+	AccessKey *NewAccessKey `json:"access_key,omitempty"`
 }
 
 func adminPath(elems ...string) string {
@@ -117,10 +130,10 @@ func (c *Client) ListAccounts(ctx context.Context) ([]Account, error) {
 	return list[Account](ctx, c, adminPath("accounts"), "accounts")
 }
 
-// CreateAccount creates an account with its administrator IAM user (adminName defaults to "admin" on
-// the server). Only administrators of the bootstrap account may.
-func (c *Client) CreateAccount(ctx context.Context, name, adminName, adminPassword string) (*NewAccount, error) {
-	in := map[string]string{"name": name, "admin_name": adminName, "admin_password": adminPassword}
+// CreateAccount creates a usable tenant: an account with its administrator IAM user, a project named
+// after the server's region and, on request, an access key. Only administrators of the bootstrap
+// account may.
+func (c *Client) CreateAccount(ctx context.Context, in AccountRequest) (*NewAccount, error) {
 	var out NewAccount
 	if err := c.call(ctx, http.MethodPost, adminPath("accounts"), in, &out); err != nil {
 		return nil, err
@@ -183,7 +196,20 @@ func (c *Client) DeleteUser(ctx context.Context, name string) error {
 	return c.call(ctx, http.MethodDelete, adminPath("users", name), nil, nil)
 }
 
-// SetUserPassword sets an IAM user's password.
+// SetUserEnabled enables or disables an IAM user (not the caller). Disabling revokes its tokens and
+// stops its access keys.
+func (c *Client) SetUserEnabled(ctx context.Context, name string, enabled bool) (*User, error) {
+	in := map[string]bool{"enabled": enabled}
+	var out struct {
+		User User `json:"user"`
+	}
+	if err := c.call(ctx, http.MethodPatch, adminPath("users", name), in, &out); err != nil {
+		return nil, err
+	}
+	return &out.User, nil
+}
+
+// SetUserPassword sets an IAM user's password; the user's tokens are revoked.
 func (c *Client) SetUserPassword(ctx context.Context, name, password string) error {
 	in := map[string]string{"password": password}
 	return c.call(ctx, http.MethodPut, adminPath("users", name, "password"), in, nil)

@@ -36,10 +36,20 @@ func TestAdminHelpers(t *testing.T) {
 		{"ListAccounts", func(c *Client) (any, error) { return c.ListAccounts(ctx()) },
 			"GET", "/opendms/v1/accounts", clienttest.Reply{Status: 200, Body: `{"accounts":[{"id":"d1","name":"admin","created_at":` + ts + `}]}`}, "",
 			[]Account{{ID: "d1", Name: "admin", CreatedAt: created}}},
-		{"CreateAccount", func(c *Client) (any, error) { return c.CreateAccount(ctx(), "team", "root", "Pa55word!") },
-			"POST", "/opendms/v1/accounts", clienttest.Reply{Status: 201, Body: `{"account":{"id":"d2","name":"team","created_at":` + ts + `},"admin":` + user + `}`},
+		{"CreateAccount", func(c *Client) (any, error) {
+			return c.CreateAccount(ctx(), AccountRequest{Name: "team", AdminName: "root", AdminPassword: "Pa55word!"})
+		},
+			"POST", "/opendms/v1/accounts", clienttest.Reply{Status: 201, Body: `{"account":{"id":"d2","name":"team","created_at":` + ts + `},"admin":` + user + `,"project":` + project + `}`},
 			`{"name":"team","admin_name":"root","admin_password":"Pa55word!"}`,
-			&NewAccount{Account: Account{ID: "d2", Name: "team", CreatedAt: created}, Admin: wantUser}},
+			&NewAccount{Account: Account{ID: "d2", Name: "team", CreatedAt: created}, Admin: wantUser, Project: wantProject}},
+		{"CreateAccount with an access key", func(c *Client) (any, error) {
+			return c.CreateAccount(ctx(), AccountRequest{Name: "team", AdminPassword: "Pa55word!", CreateAccessKey: true})
+		},
+			"POST", "/opendms/v1/accounts", clienttest.Reply{Status: 201, Body: `{"account":{"id":"d2","name":"team","created_at":` + ts + `},"admin":` + user + `,"project":` + project +
+				`,"access_key":{"access_key":"AK1","secret_key":"SK1","user":"alice","created_at":` + ts + `}}`},
+			`{"name":"team","admin_password":"Pa55word!","create_access_key":true}`,
+			&NewAccount{Account: Account{ID: "d2", Name: "team", CreatedAt: created}, Admin: wantUser, Project: wantProject,
+				AccessKey: &NewAccessKey{AccessKey: "AK1", SecretKey: "SK1", User: "alice", CreatedAt: created}}},
 		{"ListProjects", func(c *Client) (any, error) { return c.ListProjects(ctx()) },
 			"GET", "/opendms/v1/projects", clienttest.Reply{Status: 200, Body: `{"projects":[` + project + `]}`}, "", []Project{wantProject}},
 		{"ListProjects empty", func(c *Client) (any, error) { return c.ListProjects(ctx()) },
@@ -62,6 +72,8 @@ func TestAdminHelpers(t *testing.T) {
 			"DELETE", "/opendms/v1/users/alice", clienttest.Reply{Status: 204}, "", nil},
 		{"DeleteUser escapes", func(c *Client) (any, error) { return nil, c.DeleteUser(ctx(), "a/b c") },
 			"DELETE", "/opendms/v1/users/a/b c", clienttest.Reply{Status: 204}, "", nil},
+		{"SetUserEnabled", func(c *Client) (any, error) { return c.SetUserEnabled(ctx(), "alice", false) },
+			"PATCH", "/opendms/v1/users/alice", clienttest.Reply{Status: 200, Body: `{"user":` + user + `}`}, `{"enabled":false}`, &wantUser},
 		{"SetUserPassword", func(c *Client) (any, error) { return nil, c.SetUserPassword(ctx(), "alice", "N3w-pass") },
 			"PUT", "/opendms/v1/users/alice/password", clienttest.Reply{Status: 204}, `{"password":"N3w-pass"}`, nil},
 		{"ListAccessKeys", func(c *Client) (any, error) { return c.ListAccessKeys(ctx(), "alice") },

@@ -154,7 +154,9 @@ func TestIAMCommands(t *testing.T) {
 		"POST /opendms/v1/role-bindings":                 {Status: 201, Body: `{"role_binding":` + bindingJSON + `}`},
 		"DELETE /opendms/v1/role-bindings":               {Status: 204},
 		"GET /opendms/v1/accounts":                       {Status: 200, Body: `{"accounts":[{"id":"d1","name":"admin","created_at":` + ts + `}]}`},
-		"POST /opendms/v1/accounts":                      {Status: 201, Body: `{"account":{"id":"d2","name":"team","created_at":` + ts + `},"admin":` + strings.Replace(aliceJSON, "alice", "root", 1) + `}`},
+		"POST /opendms/v1/accounts": {Status: 201, Body: `{"account":{"id":"d2","name":"team","created_at":` + ts + `},"admin":` + strings.Replace(aliceJSON, "alice", "root", 1) +
+			`,"project":{"id":"` + testPID + `","domain_id":"d2","name":"cn-north-4","created_at":` + ts + `},"access_key":` + strings.Replace(newKeyJSON, "alice", "root", 1) + `}`},
+		"PATCH /opendms/v1/users/alice": {Status: 200, Body: `{"user":` + aliceJSON + `}`},
 	}
 	policyDoc := `{"Version":"1.1","Statement":[{"Effect":"Allow","Action":["dms:instance:get"]}]}`
 	tests := []struct {
@@ -195,6 +197,13 @@ func TestIAMCommands(t *testing.T) {
 		{name: "account list", args: []string{"iam", "account", "list"}, wantReqs: []string{"GET /opendms/v1/accounts"}, wantOut: "admin"},
 		{name: "account create", args: []string{"iam", "account", "create", "team", "--admin-name", "root", "--admin-password-stdin"}, stdin: "Pa55word!\n",
 			wantReqs: []string{"POST /opendms/v1/accounts"}, wantBody: `{"name":"team","admin_name":"root","admin_password":"Pa55word!"}`, wantOut: "team"},
+		{name: "account create with an access key", args: []string{"iam", "account", "create", "team", "--admin-password-stdin", "--access-key"}, stdin: "Pa55word!\n",
+			wantReqs: []string{"POST /opendms/v1/accounts"}, wantBody: `{"name":"team","admin_name":"admin","admin_password":"Pa55word!","create_access_key":true}`,
+			wantOut: "project_id:  " + testPID + "\naccess_key:  NEWAK0000000000000001\nsecret_key:  newSecretKey00000000000000000000000000001"},
+		{name: "user disable", args: []string{"iam", "user", "disable", "alice"}, wantReqs: []string{"PATCH /opendms/v1/users/alice"},
+			wantBody: `{"enabled":false}`, wantOut: `Disabled IAM user "alice".`},
+		{name: "user enable", args: []string{"iam", "user", "enable", "alice"}, wantReqs: []string{"PATCH /opendms/v1/users/alice"},
+			wantBody: `{"enabled":true}`, wantOut: `Enabled IAM user "alice".`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

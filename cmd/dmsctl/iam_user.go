@@ -8,7 +8,8 @@ import (
 
 func newUserCmd(a *app) *cobra.Command {
 	return groupCmd("user", "Manage the IAM users of the account",
-		newUserListCmd(a), newUserCreateCmd(a), newUserDeleteCmd(a), newUserPasswdCmd(a))
+		newUserListCmd(a), newUserCreateCmd(a), newUserDeleteCmd(a), newUserPasswdCmd(a),
+		newUserEnableCmd(a, true), newUserEnableCmd(a, false))
 }
 
 func userTable(t *table, us ...client.User) {
@@ -104,11 +105,35 @@ func newUserDeleteCmd(a *app) *cobra.Command {
 	}
 }
 
+// newUserEnableCmd is 'user enable' or 'user disable'.
+func newUserEnableCmd(a *app, enable bool) *cobra.Command {
+	use, short, done := "disable NAME", "Disable an IAM user: its tokens are revoked and its access keys stop working", "Disabled"
+	if enable {
+		use, short, done = "enable NAME", "Enable a disabled IAM user (its revoked tokens stay revoked)", "Enabled"
+	}
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  exactArgs("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, _, err := a.newClient(cmd, true)
+			if err != nil {
+				return err
+			}
+			if _, err := c.SetUserEnabled(cmd.Context(), args[0], enable); err != nil {
+				return err
+			}
+			a.printer(cmd).note("%s IAM user %q.", done, args[0])
+			return nil
+		},
+	}
+}
+
 func newUserPasswdCmd(a *app) *cobra.Command {
 	var pw passwordFlags
 	cmd := &cobra.Command{
 		Use:     "passwd NAME",
-		Short:   "Set an IAM user's password (read from stdin unless --password is given)",
+		Short:   "Set an IAM user's password (read from stdin unless --password is given); the user's tokens are revoked",
 		Example: `  printf '%s\n' "$NEW_PASSWORD" | dmsctl iam user passwd alice`,
 		Args:    exactArgs("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {

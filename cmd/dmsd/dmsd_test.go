@@ -181,7 +181,8 @@ func TestFirstStartRestartAndShutdown(t *testing.T) {
 		t.Errorf("credentials file mode %v, want 0600", fi.Mode().Perm())
 	}
 	creds, err := iam.ReadCredentials(credsPath)
-	if err != nil || creds.AccessKey == "" || creds.SecretKey == "" || !iam.ValidProjectID(creds.ProjectID) || creds.Password == "" {
+	if err != nil || creds.AccessKey == "" || creds.SecretKey == "" || !iam.ValidProjectID(creds.ProjectID) || creds.Password == "" ||
+		creds.PasswordSource != iam.PasswordGenerated {
 		t.Fatalf("credentials %+v, %v", creds, err)
 	}
 	if !strings.Contains(p.log.String(), credsPath) {
@@ -239,8 +240,13 @@ func TestFixedAdminCredentialsFromEnvironment(t *testing.T) {
 	)
 	p := startDmsd(t, dir, "DMS_ADMIN_AK="+ak, "DMS_ADMIN_SK="+sk, "DMS_ADMIN_PROJECT_ID="+pid, "DMS_ADMIN_PASSWORD=Fixed-Passw0rd")
 	creds, err := iam.ReadCredentials(filepath.Join(dir, "admin-credentials.json"))
-	if err != nil || creds.AccessKey != ak || creds.SecretKey != sk || creds.ProjectID != pid || creds.Password != "Fixed-Passw0rd" {
+	if err != nil || creds.AccessKey != ak || creds.SecretKey != sk || creds.ProjectID != pid {
 		t.Fatalf("credentials %+v, %v", creds, err)
+	}
+	// A password the operator chose is not written down: the file says where it came from instead.
+	raw, _ := os.ReadFile(filepath.Join(dir, "admin-credentials.json"))
+	if creds.Password != "" || creds.PasswordSource != iam.PasswordFromEnv || bytes.Contains(raw, []byte("Fixed-Passw0rd")) {
+		t.Fatalf("DMS_ADMIN_PASSWORD in the credentials file (source %q):\n%s", creds.PasswordSource, raw)
 	}
 	if got := p.signedGet(t, "/v2/"+pid+"/instances", ak, sk, pid); got != 200 {
 		t.Fatalf("signed call with the fixed AK/SK: %d", got)

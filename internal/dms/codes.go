@@ -136,3 +136,9 @@ const (
 	CodeKafkaUserExists = "DMS.00409001" // 409: a user of that name exists on the instance
 	CodeQuotaReached    = "DMS.00400039" // 400: "The quota limit has been reached." (users per instance)
 )
+
+// IAM password logins (POST /v3/auth/tokens). The reference's only throttling code, DMS.10240407,
+// is listed with status 404; a lockout answers 429 with OpenDMS's own code instead.
+const (
+	CodeLoginLocked = "DMS.00429001" // 429: too many failed logins for the user or from the address
+)

@@ -42,6 +42,8 @@ var extraCodes = []CodeInfo{
 	{Status: 404, Code: "DMS.00404900", Message: "The requested resource does not exist."},
 	// Request bodies above the server's limit.
 	{Status: 413, Code: "DMS.00413001", Message: "The request body is too large."},
+	// Password logins of a user or from an address locked after repeated failures (POST /v3/auth/tokens).
+	{Status: 429, Code: "DMS.00429001", Message: "Too many failed login attempts: try again later."},
 }
 
 func mustParseCodes(tsv []byte) map[string]CodeInfo {

@@ -19,7 +19,7 @@ func (s *Server) registerOwnRoutes() {
 	s.own("GET", "/v3/projects", "IAM: list projects (?name=)", "", authSigned, s.listProjects)
 
 	s.own("GET", adminPrefix+"/whoami", "The caller, its account and projects", "", authSigned, s.whoami)
-	s.own("POST", adminPrefix+"/accounts", "Create an account with its administrator", "", authAdmin, s.createAccount)
+	s.own("POST", adminPrefix+"/accounts", "Create an account with its administrator, a project named after the region and, on request, an access key", "", authAdmin, s.createAccount)
 	s.own("GET", adminPrefix+"/accounts", "List accounts", "", authAdmin, s.listAccounts)
 	s.own("GET", adminPrefix+"/projects", "List projects of the account", "", authAdmin, s.adminListProjects)
 	s.own("POST", adminPrefix+"/projects", "Create a project", "", authAdmin, s.createProject)
@@ -27,6 +27,7 @@ func (s *Server) registerOwnRoutes() {
 	s.own("POST", adminPrefix+"/users", "Create an IAM user", "", authAdmin, s.createUser)
 	s.own("GET", adminPrefix+"/users/{user}", "Show an IAM user", "", authAdmin, s.showUser)
 	s.own("DELETE", adminPrefix+"/users/{user}", "Delete an IAM user", "", authAdmin, s.deleteUser)
+	s.own("PATCH", adminPrefix+"/users/{user}", "Enable or disable an IAM user (disabling revokes its tokens)", "", authAdmin, s.updateUser)
 	s.own("PUT", adminPrefix+"/users/{user}/password", "Set an IAM user's password", "", authAdmin, s.setUserPassword)
 	s.own("GET", adminPrefix+"/users/{user}/access-keys", "List a user's access keys", "", authAdmin, s.listAccessKeys)
 	s.own("POST", adminPrefix+"/users/{user}/access-keys", "Create an access key (the SK is shown once)", "", authAdmin, s.createAccessKey)
@@ -105,24 +106,24 @@ func (s *Server) createAccount(w http.ResponseWriter, r *http.Request) {
 		Name          string `json:"name"`
 		AdminName     string `json:"admin_name"`
 		AdminPassword string `json:"admin_password"`
+		AccessKey     bool   `json:"create_access_key"`
 	}
 	if err := decodeJSON(r, &req); err != nil {
 		writeError(w, r, err)
 		return
 	}
-	if req.AdminName == "" {
-		req.AdminName = "admin"
-	}
-	if req.AdminPassword == "" {
-		writeError(w, r, invalidParam("admin_password is required"))
-		return
-	}
-	d, u, err := s.iam.CreateDomain(r.Context(), req.Name, req.AdminName, req.AdminPassword)
+	a, err := s.iam.CreateAccount(r.Context(), iam.AccountSpec{Name: req.Name, AdminName: req.AdminName, AdminPassword: req.AdminPassword,
+		ProjectName: s.cfg.Region, ProjectDescription: "created with the account", AccessKey: req.AccessKey})
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"account": d, "admin": u})
+	out := map[string]any{"account": a.Domain, "admin": a.Admin, "project": a.Project}
+	if a.AccessKey != nil {
+		// The secret is in this response only, as when a key is created on its own.
+		out["access_key"] = map[string]any{"access_key": a.AccessKey.AccessKey, "secret_key": a.SecretKey, "user": a.Admin.Name, "created_at": a.AccessKey.CreatedAt}
+	}
+	writeJSON(w, http.StatusCreated, out)
 }
 
 func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request) {
@@ -269,6 +270,35 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) {
+	u, err := s.pathUser(r)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	var req struct {
+		Enabled *bool `json:"enabled"`
+	}
+	if err := decodeJSON(r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if req.Enabled == nil {
+		writeError(w, r, invalidParam("enabled (true or false) is required"))
+		return
+	}
+	if !*req.Enabled && u.ID == principal(r).User.ID {
+		writeError(w, r, invalidParam("you cannot disable yourself"))
+		return
+	}
+	if err := s.iam.SetUserEnabled(r.Context(), u.ID, *req.Enabled); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	u.Enabled = *req.Enabled
+	writeJSON(w, http.StatusOK, map[string]any{"user": u})
 }
 
 func (s *Server) setUserPassword(w http.ResponseWriter, r *http.Request) {

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/opendms/opendms/internal/dms"
@@ -77,8 +79,14 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 	issued, err := s.iam.IssueToken(r.Context(), iam.PasswordAuth{
 		DomainName: u.Domain.Name, DomainID: u.Domain.ID, UserName: u.Name, UserID: u.ID, Password: u.Password,
 		ProjectID: req.Auth.Scope.Project.ID, ProjectName: req.Auth.Scope.Project.Name,
+		// The connection's address, not X-Forwarded-For: a header is the client's to choose.
+		Source: r.RemoteAddr,
 	})
 	if err != nil {
+		var locked *iam.LockedError
+		if errors.As(err, &locked) {
+			w.Header().Set("Retry-After", strconv.Itoa(int(locked.RetryAfter/time.Second)))
+		}
 		writeError(w, r, err)
 		return
 	}

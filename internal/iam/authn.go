@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/opendms/opendms/aksk"
 	"github.com/opendms/opendms/internal/dms"
@@ -226,6 +227,8 @@ type PasswordAuth struct {
 	// The project scope: by id, or by name within the user's domain.
 	ProjectID   string
 	ProjectName string
+	// Source is the client's address (host:port or IP), the key of the per-source attempt limit.
+	Source string
 }
 
 // IssuedToken is a new token and what it is scoped to.
@@ -237,11 +240,23 @@ type IssuedToken struct {
 	Project dms.Project
 }
 
+// LockedError refuses a password attempt of a locked user or source (see LoginLimits).
+type LockedError struct {
+	Err        *dms.Error
+	RetryAfter time.Duration
+}
+
+func (e *LockedError) Error() string { return e.Err.Error() }
+func (e *LockedError) Unwrap() error { return e.Err }
+
 // IssueToken checks a password and issues a project-scoped token valid for the configured TTL.
+// Failed attempts are limited per user and per source (LoginLimits): a locked attempt is refused
+// with a *LockedError before the password is checked.
 func (s *Service) IssueToken(ctx context.Context, a PasswordAuth) (IssuedToken, error) {
 	bad := dms.Errorf(dms.CodeTokenInvalid, "The username or password is wrong.")
 	var out IssuedToken
 	var err error
+	source := sourceKey(a.Source)
 	switch {
 	case a.UserID != "":
 		out.User, err = s.store.GetUser(ctx, a.UserID)
@@ -257,17 +272,26 @@ func (s *Service) IssueToken(ctx context.Context, a PasswordAuth) (IssuedToken, 
 	default:
 		return out, dms.Errorf(dms.CodeInvalidParameter, "auth.identity.password.user needs an id, or a name with domain.name or domain.id")
 	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return out, dms.Internal(err)
+	}
+	// An unknown user is limited like a known one (by the name given), so locks do not reveal
+	// which users exist.
+	user := userKey(out.User.ID, a.DomainID+"/"+a.DomainName+"/"+a.UserName+"/"+a.UserID)
+	if wait, ok := s.logins.begin(user, source); !ok {
+		return out, lockedErr(wait)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		// Hash anyway so an unknown user takes as long as a wrong password.
 		CheckPassword("pbkdf2-sha256$210000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", a.Password)
+		s.logins.end(user, source, false)
 		return out, bad
-	}
-	if err != nil {
-		return out, dms.Internal(err)
 	}
 	if !out.User.Enabled || out.User.PasswordHash == "" || !CheckPassword(out.User.PasswordHash, a.Password) {
+		s.logins.end(user, source, false)
 		return out, bad
 	}
+	s.logins.end(user, source, true)
 	if out.Domain.ID == "" {
 		if out.Domain, err = s.store.GetDomain(ctx, out.User.DomainID); err != nil {
 			return out, dms.Internal(err)
@@ -314,6 +338,13 @@ func (s *Service) IssueToken(ctx context.Context, a PasswordAuth) (IssuedToken, 
 		return out, dms.Internal(err)
 	}
 	return out, nil
+}
+
+// lockedErr is the answer to an attempt the login limits refuse: 429, and when to try again.
+func lockedErr(wait time.Duration) error {
+	secs := int((wait + time.Second - 1) / time.Second)
+	return &LockedError{RetryAfter: time.Duration(secs) * time.Second,
+		Err: dms.Errorf(dms.CodeLoginLocked, "Too many failed login attempts for this user or from this address: password logins are locked for %d s. Try again later, or use an access key.", secs)}
 }
 
 // PruneTokens deletes expired tokens.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +25,8 @@ type Config struct {
 	ClockSkew time.Duration
 	// TokenTTL is how long an X-Auth-Token is valid (24 h, as Huawei IAM).
 	TokenTTL time.Duration
+	// Login bounds password guessing at the token endpoint (see LoginLimits).
+	Login LoginLimits
 }
 
 // Service is the IAM service.
@@ -34,6 +37,7 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	creds  *credCache
+	logins *loginLimiter
 	// projects caches projects by id (they are immutable; see project).
 	projects sync.Map
 }
@@ -46,7 +50,8 @@ func New(ctx context.Context, st store.IAM, sealer *Sealer, cfg Config, log *slo
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = 24 * time.Hour
 	}
-	s := &Service{store: st, sealer: sealer, cfg: cfg, log: log, now: time.Now, creds: newCredCache(10 * time.Second)}
+	s := &Service{store: st, sealer: sealer, cfg: cfg, log: log, now: time.Now, creds: newCredCache(10 * time.Second),
+		logins: newLoginLimiter(cfg.Login)}
 	for _, r := range SystemRoles {
 		if _, err := ParsePolicy(r.Document); err != nil {
 			return nil, fmt.Errorf("system role %q: %w", r.Name, err)
@@ -77,17 +82,89 @@ var (
 	projectNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 )
 
-// CreateDomain creates an account with its administrator.
-func (s *Service) CreateDomain(ctx context.Context, name, adminName, adminPassword string) (dms.Domain, dms.User, error) {
-	if !projectNamePattern.MatchString(name) {
-		return dms.Domain{}, dms.User{}, dms.Errorf(dms.CodeInvalidParameter, "invalid account name %q: 1-64 letters, digits, '_', '.', '-'", name)
+// AccountSpec describes a new account (tenant): what an operator gives to onboard one.
+type AccountSpec struct {
+	Name          string
+	AdminName     string // the administrator IAM user; "admin" when empty
+	AdminPassword string
+	// ProjectName is the name of the account's first project: the region, which is what the SDKs
+	// resolve (GET /v3/projects?name=<region>) and what tokens are scoped to by name.
+	ProjectName        string
+	ProjectDescription string
+	// ProjectID fixes the project's id (DMS_ADMIN_PROJECT_ID); generated when empty.
+	ProjectID string
+	// AccessKey asks for an access key of the administrator; its secret is returned once.
+	AccessKey bool
+
+	// A given AK/SK pair instead of a generated one (the bootstrap's DMS_ADMIN_AK/SK).
+	fixedAK, fixedSK string
+}
+
+// NewAccount is a created account: everything its administrator needs to start.
+type NewAccount struct {
+	Domain    dms.Domain
+	Admin     dms.User
+	Project   dms.Project
+	AccessKey *dms.AccessKey // nil unless requested
+	SecretKey string         // the access key's secret, shown this once
+}
+
+// CreateAccount creates a usable tenant in one step: the account, its administrator (with a
+// password, so it can get tokens), a project named after the region and, on request, an access key.
+// They are stored together, so a failure leaves no half-made account behind.
+func (s *Service) CreateAccount(ctx context.Context, spec AccountSpec) (NewAccount, error) {
+	var out NewAccount
+	if spec.AdminName == "" {
+		spec.AdminName = "admin"
 	}
-	d := dms.Domain{ID: NewID(), Name: name, CreatedAt: s.now().UTC()}
-	if err := s.store.CreateDomain(ctx, d); err != nil {
-		return d, dms.User{}, storeErr(err, "account "+name)
+	switch {
+	case !projectNamePattern.MatchString(spec.Name):
+		return out, dms.Errorf(dms.CodeInvalidParameter, "invalid account name %q: 1-64 letters, digits, '_', '.', '-'", spec.Name)
+	case !userNamePattern.MatchString(spec.AdminName):
+		return out, dms.Errorf(dms.CodeInvalidParameter, "invalid user name %q: 1-64 characters, starting with a letter; letters, digits, '_', '.', '-'", spec.AdminName)
+	case spec.AdminPassword == "":
+		return out, dms.Errorf(dms.CodeInvalidParameter, "admin_password is required: the administrator signs in with it to get tokens")
+	case !projectNamePattern.MatchString(spec.ProjectName):
+		return out, dms.Errorf(dms.CodeInvalidParameter, "invalid project name %q: 1-64 letters, digits, '_', '.', '-'", spec.ProjectName)
+	case spec.ProjectID != "" && !ValidProjectID(spec.ProjectID):
+		return out, dms.Errorf(dms.CodeProjectIDInvalid, "invalid project id %q: 32 lower-case hex characters", spec.ProjectID)
 	}
-	u, err := s.CreateUser(ctx, d.ID, adminName, adminPassword, true)
-	return d, u, err
+	if err := checkIAMPassword(spec.AdminPassword); err != nil {
+		return out, err
+	}
+	hash, err := HashPassword(spec.AdminPassword)
+	if err != nil {
+		return out, dms.Internal(err)
+	}
+	now := s.now().UTC()
+	out.Domain = dms.Domain{ID: NewID(), Name: spec.Name, CreatedAt: now}
+	out.Admin = dms.User{ID: NewID(), DomainID: out.Domain.ID, Name: spec.AdminName, Admin: true, Enabled: true,
+		PasswordHash: hash, CreatedAt: now}
+	if spec.ProjectID == "" {
+		spec.ProjectID = NewID()
+	}
+	out.Project = dms.Project{ID: spec.ProjectID, DomainID: out.Domain.ID, Name: spec.ProjectName,
+		Description: spec.ProjectDescription, CreatedAt: now}
+	if spec.AccessKey || spec.fixedAK != "" {
+		ak, sk := spec.fixedAK, spec.fixedSK
+		if ak == "" {
+			ak, sk = NewAccessKeyPair()
+		}
+		k, err := s.newAccessKey(out.Admin.ID, ak, sk, "created with the account")
+		if err != nil {
+			return out, err
+		}
+		out.AccessKey, out.SecretKey = &k, sk
+	}
+	err = s.store.CreateAccount(ctx, store.NewAccount{Domain: out.Domain, Admin: out.Admin, Project: out.Project, Key: out.AccessKey})
+	if errors.Is(err, store.ErrConflict) {
+		// The account name is the likely clash; a fixed project id or AK the other.
+		return NewAccount{}, dms.Errorf(dms.CodeConflict, "account %s (or its project id or access key) already exists", spec.Name)
+	}
+	if err != nil {
+		return NewAccount{}, dms.Internal(err)
+	}
+	return out, nil
 }
 
 // CreateProject creates a project in a domain.
@@ -131,7 +208,8 @@ func (s *Service) CreateUser(ctx context.Context, domainID, name, password strin
 	return u, nil
 }
 
-// SetPassword changes a user's password.
+// SetPassword changes (or, by an administrator, resets) a user's password and revokes the user's
+// tokens: whoever obtained one with the old password must not keep using it.
 func (s *Service) SetPassword(ctx context.Context, userID, password string) error {
 	if err := checkIAMPassword(password); err != nil {
 		return err
@@ -143,11 +221,44 @@ func (s *Service) SetPassword(ctx context.Context, userID, password string) erro
 	if u.PasswordHash, err = HashPassword(password); err != nil {
 		return dms.Internal(err)
 	}
-	return storeErr(s.store.UpdateUser(ctx, u), "user "+userID)
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return storeErr(err, "user "+userID)
+	}
+	return s.revokeTokens(ctx, userID)
 }
 
-// DeleteUser deletes a user with its keys, bindings and tokens; its keys stop working at once.
+// SetUserEnabled enables or disables a user. Disabling revokes its tokens (enabling it again does not
+// bring them back) and stops its access keys at once.
+func (s *Service) SetUserEnabled(ctx context.Context, userID string, enabled bool) error {
+	u, err := s.store.GetUser(ctx, userID)
+	if err != nil {
+		return storeErr(err, "user "+userID)
+	}
+	u.Enabled = enabled
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return storeErr(err, "user "+userID)
+	}
+	s.creds.forget("", userID)
+	if enabled {
+		return nil
+	}
+	return s.revokeTokens(ctx, userID)
+}
+
+// revokeTokens deletes every token of a user.
+func (s *Service) revokeTokens(ctx context.Context, userID string) error {
+	if _, err := s.store.DeleteUserTokens(ctx, userID); err != nil {
+		return dms.Internal(err)
+	}
+	return nil
+}
+
+// DeleteUser deletes a user with its keys, bindings and tokens; its keys and tokens stop working at
+// once. The tokens are deleted explicitly rather than left to the foreign key's cascade.
 func (s *Service) DeleteUser(ctx context.Context, userID string) error {
+	if err := s.revokeTokens(ctx, userID); err != nil {
+		return err
+	}
 	err := s.store.DeleteUser(ctx, userID)
 	s.creds.forget("", userID)
 	return storeErr(err, "user "+userID)
@@ -186,21 +297,32 @@ func (s *Service) CreateAccessKey(ctx context.Context, userID, description strin
 
 // importAccessKey stores a given pair (the bootstrap's DMS_ADMIN_AK/SK).
 func (s *Service) importAccessKey(ctx context.Context, userID, ak, sk, description string) (dms.AccessKey, string, error) {
-	if len(ak) < 8 || len(ak) > 128 || len(sk) < 16 || len(sk) > 256 {
-		return dms.AccessKey{}, "", dms.Errorf(dms.CodeInvalidParameter, "an access key must be 8-128 characters and its secret 16-256")
+	k, err := s.newAccessKey(userID, ak, sk, description)
+	if err != nil {
+		return k, "", err
 	}
-	k := dms.AccessKey{AccessKey: ak, UserID: userID, SealedSecret: s.sealer.Seal([]byte(sk)), Description: description,
-		Enabled: true, CreatedAt: s.now().UTC()}
 	if err := s.store.CreateAccessKey(ctx, k); err != nil {
 		return k, "", storeErr(err, "access key")
 	}
 	return k, sk, nil
 }
 
+// newAccessKey checks a pair and seals its secret.
+func (s *Service) newAccessKey(userID, ak, sk, description string) (dms.AccessKey, error) {
+	if len(ak) < 8 || len(ak) > 128 || len(sk) < 16 || len(sk) > 256 {
+		return dms.AccessKey{}, dms.Errorf(dms.CodeInvalidParameter, "an access key must be 8-128 characters and its secret 16-256")
+	}
+	return dms.AccessKey{AccessKey: ak, UserID: userID, SealedSecret: s.sealer.Seal([]byte(sk)), Description: description,
+		Enabled: true, CreatedAt: s.now().UTC()}, nil
+}
+
 // CreatePolicy creates a custom policy of a domain after validating its document.
 func (s *Service) CreatePolicy(ctx context.Context, domainID, name, description, document string) (dms.Policy, error) {
-	if name == "" || len(name) > 64 {
-		return dms.Policy{}, dms.Errorf(dms.CodeInvalidParameter, "a policy name must be 1-64 characters")
+	if err := checkPolicyName(name); err != nil {
+		return dms.Policy{}, err
+	}
+	if len(description) > maxPolicyDescription {
+		return dms.Policy{}, dms.Errorf(dms.CodeInvalidParameter, "a policy description must be at most %d bytes", maxPolicyDescription)
 	}
 	if _, err := ParsePolicy(document); err != nil {
 		return dms.Policy{}, dms.Errorf(dms.CodeInvalidParameter, "%v", err)
@@ -210,6 +332,25 @@ func (s *Service) CreatePolicy(ctx context.Context, domainID, name, description,
 		return p, storeErr(err, "policy "+name)
 	}
 	return p, nil
+}
+
+var policyNamePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9 _.-]{0,62}[A-Za-z0-9_.-])?$`)
+
+const maxPolicyDescription = 255
+
+// checkPolicyName keeps custom policy names plain (they are path segments of the admin API and
+// appear in listings) and away from the system roles' names, compared case-insensitively: a custom
+// "DMS FullAccess" would be bound, listed and read as the system role.
+func checkPolicyName(name string) error {
+	if !policyNamePattern.MatchString(name) {
+		return dms.Errorf(dms.CodeInvalidParameter, "invalid policy name %q: 1-64 characters: letters, digits, spaces, '_', '.', '-', starting with a letter or digit and not ending with a space", name)
+	}
+	for _, r := range SystemRoles {
+		if strings.EqualFold(name, r.Name) {
+			return dms.Errorf(dms.CodeConflict, "the policy name %q is reserved: it is the name of the system role %q", name, r.Name)
+		}
+	}
+	return nil
 }
 
 // Bind grants a role (system role or custom policy, by name) to a user in a project of the same domain.

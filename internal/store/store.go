@@ -106,9 +106,20 @@ type Tasks interface {
 	DeleteInstanceTasks(ctx context.Context, instanceID string) error
 }
 
+// NewAccount is what CreateAccount stores together.
+type NewAccount struct {
+	Domain  dms.Domain
+	Admin   dms.User
+	Project dms.Project
+	Key     *dms.AccessKey // nil: no access key
+}
+
 // IAM holds accounts, projects, users, keys, roles and tokens.
 type IAM interface {
 	CreateDomain(ctx context.Context, d dms.Domain) error
+	// CreateAccount stores a new account with its administrator, its first project and (if Key is
+	// set) an access key in one transaction: either the tenant is usable or nothing was stored.
+	CreateAccount(ctx context.Context, a NewAccount) error
 	GetDomain(ctx context.Context, id string) (dms.Domain, error)
 	GetDomainByName(ctx context.Context, name string) (dms.Domain, error)
 	ListDomains(ctx context.Context) ([]dms.Domain, error)
@@ -132,7 +143,9 @@ type IAM interface {
 	// CreatePolicy adds a custom policy or (DomainID empty) upserts a system role by name.
 	CreatePolicy(ctx context.Context, p dms.Policy) error
 	GetPolicy(ctx context.Context, id string) (dms.Policy, error)
-	// GetPolicyByName finds a domain's custom policy or a system role (domainID ignored for those).
+	// GetPolicyByName finds a system role or a domain's custom policy (domainID ignored for system
+	// roles). A system role wins over a custom policy of the same name, which only a database from
+	// before names were reserved can hold.
 	GetPolicyByName(ctx context.Context, domainID, name string) (dms.Policy, error)
 	ListPolicies(ctx context.Context, domainID string) ([]dms.Policy, error)
 	DeletePolicy(ctx context.Context, id string) error
@@ -146,6 +159,8 @@ type IAM interface {
 	CreateToken(ctx context.Context, t dms.Token) error
 	GetToken(ctx context.Context, hash string) (dms.Token, error)
 	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
+	// DeleteUserTokens revokes every token of a user (a password change, a disabled user).
+	DeleteUserTokens(ctx context.Context, userID string) (int, error)
 
 	// GetSetting/PutSetting keep small server-wide values (e.g. the bootstrap marker).
 	GetSetting(ctx context.Context, key string) (string, error)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/store"
 )
 
 // scanner is what *sql.Row and *sql.Rows have in common.
@@ -47,6 +48,33 @@ func scanDomain(r scanner) (dms.Domain, error) {
 func (s *DB) CreateDomain(ctx context.Context, d dms.Domain) error {
 	_, err := s.exec(ctx, `INSERT INTO domains(`+domainCols+`) VALUES (?, ?, ?)`, d.ID, d.Name, ms(d.CreatedAt))
 	return mapErr(err)
+}
+
+func (s *DB) CreateAccount(ctx context.Context, a store.NewAccount) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	d, u, p := a.Domain, a.Admin, a.Project
+	if _, err := tx.ExecContext(ctx, `INSERT INTO domains(`+domainCols+`) VALUES (?, ?, ?)`, d.ID, d.Name, ms(d.CreatedAt)); err != nil {
+		return mapErr(err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO users(`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.DomainID, u.Name, b2i(u.Admin), u.PasswordHash, b2i(u.Enabled), ms(u.CreatedAt)); err != nil {
+		return mapErr(err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO projects(`+projectCols+`) VALUES (?, ?, ?, ?, ?)`,
+		p.ID, p.DomainID, p.Name, p.Description, ms(p.CreatedAt)); err != nil {
+		return mapErr(err)
+	}
+	if k := a.Key; k != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO access_keys(`+keyCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+			k.AccessKey, k.UserID, k.SealedSecret, k.Description, b2i(k.Enabled), ms(k.CreatedAt)); err != nil {
+			return mapErr(err)
+		}
+	}
+	return mapErr(tx.Commit())
 }
 
 func (s *DB) GetDomain(ctx context.Context, id string) (dms.Domain, error) {
@@ -189,9 +217,10 @@ func (s *DB) GetPolicy(ctx context.Context, id string) (dms.Policy, error) {
 }
 
 func (s *DB) GetPolicyByName(ctx context.Context, domainID, name string) (dms.Policy, error) {
-	// A domain's own policy wins over a system role of the same name.
+	// The system role wins: a custom policy must never stand in for one (names are reserved now;
+	// migration 0006 renamed the custom policies that took one before).
 	return scanPolicy(s.queryRow(ctx, `SELECT `+policyCols+` FROM policies
-		WHERE name = ? AND (domain_id = ? OR system = 1) ORDER BY system LIMIT 1`, name, domainID))
+		WHERE name = ? AND (domain_id = ? OR system = 1) ORDER BY system DESC LIMIT 1`, name, domainID))
 }
 
 func (s *DB) ListPolicies(ctx context.Context, domainID string) ([]dms.Policy, error) {
@@ -258,6 +287,15 @@ func (s *DB) GetToken(ctx context.Context, hash string) (dms.Token, error) {
 
 func (s *DB) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
 	res, err := s.exec(ctx, `DELETE FROM tokens WHERE expires_at <= ?`, ms(now))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+func (s *DB) DeleteUserTokens(ctx context.Context, userID string) (int, error) {
+	res, err := s.exec(ctx, `DELETE FROM tokens WHERE user_id = ?`, userID)
 	if err != nil {
 		return 0, err
 	}
