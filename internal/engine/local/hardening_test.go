@@ -255,3 +255,47 @@ func TestStalePidFileNotAdopted(t *testing.T) {
 		})
 	}
 }
+
+// TestBrokerFileModes: the instance and broker directories are 0700 (also ones an older version made
+// 0755) and the files written for a broker 0600.
+func TestBrokerFileModes(t *testing.T) {
+	spec := testSpec(1)
+	spec.DataDir = filepath.Join(t.TempDir(), "instance")
+	dir := brokerDir(spec.DataDir, 0)
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil { // as an older version left it
+		t.Fatal(err)
+	}
+	os.Chmod(spec.DataDir, 0o755)
+	if err := privateDir(spec.DataDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeBrokerFiles(spec, spec.Brokers[0], dir, 256); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jvmSandbox(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := writePidFile(filepath.Join(dir, "pid"), 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path string
+		want os.FileMode
+	}{
+		{spec.DataDir, 0o700 | os.ModeDir},
+		{dir, 0o700 | os.ModeDir},
+		{filepath.Join(dir, "data"), 0o700 | os.ModeDir},
+		{filepath.Join(dir, "tmp"), 0o700 | os.ModeDir},
+		{filepath.Join(dir, "server.properties"), 0o600},
+		{filepath.Join(dir, "log4j2.properties"), 0o600},
+		{filepath.Join(dir, "pid"), 0o600},
+	} {
+		st, err := os.Stat(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := st.Mode() & (os.ModeDir | os.ModePerm); got != c.want {
+			t.Errorf("%s: mode %v, want %v", c.path, got, c.want)
+		}
+	}
+}
