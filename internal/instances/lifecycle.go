@@ -149,7 +149,7 @@ func (s *Service) runCreate(ctx context.Context, t dms.Task) error {
 	if in.Deleting {
 		return nil
 	}
-	if err := s.ensure(ctx, in); err != nil {
+	if err := s.ensureNew(ctx, &in); err != nil {
 		if ctx.Err() != nil {
 			return err // shutting down: resumed at the next start
 		}
