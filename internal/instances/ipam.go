@@ -7,7 +7,9 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/engine"
@@ -185,4 +187,33 @@ func hosts(in dms.Instance) []string {
 		out[i] = b.Host
 	}
 	return out
+}
+
+// brokerExits says how the brokers of in that are not running last ended (e.g. a broker of the local
+// engine that cannot bind its address: "Socket server failed to bind to 127.20.0.1:9092: Address
+// already in use"), for the failure reason of an instance whose brokers did not all register; "" if
+// the engine tells nothing.
+func (s *Service) brokerExits(in dms.Instance) string {
+	e, err := s.engineOf(in)
+	if err != nil {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	states, err := e.Status(ctx, in.ID)
+	if err != nil {
+		return ""
+	}
+	var out strings.Builder
+	for _, b := range states {
+		if b.Running || b.LastExit == "" {
+			continue
+		}
+		host := ""
+		if int(b.ID) < len(in.Brokers) {
+			host = " (" + in.Brokers[b.ID].Host + ")"
+		}
+		fmt.Fprintf(&out, "; broker %d%s: %s", b.ID, host, b.LastExit)
+	}
+	return out.String()
 }

@@ -1,16 +1,22 @@
 package instances
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/engine"
+	"github.com/opendms/opendms/internal/iam"
+	"github.com/opendms/opendms/internal/tasks"
 )
 
 func TestIPPool(t *testing.T) {
@@ -146,4 +152,41 @@ func TestBusyAddressAtStart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bindFailing is an engine whose brokers start and exit at once, unable to bind their address (as a
+// local-engine broker does when another process takes its port between the check and the bind).
+type bindFailing struct{ engine.Engine }
+
+func (bindFailing) Ensure(context.Context, engine.Spec) error { return nil }
+func (bindFailing) Status(_ context.Context, id string) ([]engine.BrokerState, error) {
+	return []engine.BrokerState{{ID: 0, Running: true}, {ID: 1, Restarts: 2,
+		LastExit: "restart failed: local engine: broker 1: 127.20.0.2:9092 is in use by a process that is not this broker"}}, nil
+}
+
+// TestBrokerExitInFailureReason: a creation whose brokers do not register fails with the brokers'
+// last exits in its reason, which name the busy address.
+func TestBrokerExitInFailureReason(t *testing.T) {
+	e := newServiceEnv(t)
+	runner := tasks.New(e.store, e.log)
+	defer runner.Close()
+	sealer, _ := iam.NewSealer(bytes.Repeat([]byte{1}, 32))
+	s, err := New(Config{DataDir: filepath.Join(e.dir, "instances"), IPPool: e.pool, ReadyTimeout: 500 * time.Millisecond},
+		e.store, map[string]engine.Engine{"embedded": bindFailing{e.engine}}, "embedded", e.cat, runner, sealer, e.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	in, err := s.Create(context.Background(), "p", Actor{UserID: "u", UserName: "tester"}, validRequest(e.cat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in = e.waitStatus(s, in.ID, dms.StatusError)
+	if want := "127.20.0.2:9092 is in use"; !strings.Contains(in.StatusReason, want) {
+		t.Fatalf("failure reason %q does not say %q", in.StatusReason, want)
+	}
+	t.Logf("failure reason: %s", in.StatusReason)
 }

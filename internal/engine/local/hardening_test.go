@@ -3,6 +3,8 @@ package local
 import (
 	"bufio"
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -297,5 +299,53 @@ func TestBrokerFileModes(t *testing.T) {
 		if got := st.Mode() & (os.ModeDir | os.ModePerm); got != c.want {
 			t.Errorf("%s: mode %v, want %v", c.path, got, c.want)
 		}
+	}
+}
+
+// TestBindFailureReason: a broker that exits because a port of its address is taken says which
+// address (from Kafka's own message in server.log, only what this start wrote), and the supervisor
+// does not start it again while the port is taken: the restart fails naming the address.
+func TestBindFailureReason(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "server.log")
+	old := "[2026-01-01 00:00:00,000] ERROR Exiting Kafka due to fatal exception (kafka.Kafka$)\norg.apache.kafka.common.KafkaException: Socket server failed to bind to 127.20.0.9:9092: Address already in use.\n"
+	if err := os.WriteFile(log, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	from := fileSize(log)
+	for _, c := range []struct {
+		name   string
+		append string
+		want   string
+	}{
+		{"other failure", "[x] ERROR Exiting Kafka due to fatal exception (kafka.Kafka$)\njava.lang.OutOfMemoryError\n", "exit status 1"},
+		{"bind failure", "[x] ERROR Exiting Kafka due to fatal exception (kafka.Kafka$)\norg.apache.kafka.common.KafkaException: Socket server failed to bind to 127.20.0.1:9092: Address already in use.\n\tat org.apache.kafka.server.ServerSocketFactory\n",
+			"exit status 1: Socket server failed to bind to 127.20.0.1:9092: Address already in use"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			os.WriteFile(log, []byte(old+c.append), 0o600)
+			p := &proc{exitMsg: "exit status 1", serverLog: log, logFrom: from}
+			if got := p.exitReason(); got != c.want {
+				t.Errorf("exit reason %q, want %q", got, c.want)
+			}
+		})
+	}
+
+	// The supervisor's restart checks the ports first.
+	spec := testSpec(1)
+	spec.Brokers[0].Host = fmt.Sprintf("127.77.%d.1", freeSubnet(t, 1))
+	spec.DataDir = t.TempDir()
+	busy := net.JoinHostPort(spec.Brokers[0].Host, "9092")
+	ln, err := net.Listen("tcp", busy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	e := newEngine(t)
+	defer e.Close()
+	inst := &instance{id: spec.InstanceID, spec: spec, brokers: map[int32]*broker{}}
+	b := inst.brokerOf(0, spec.DataDir)
+	if _, err := e.restartJVM(b); err == nil || !strings.Contains(err.Error(), busy+" is in use") {
+		t.Fatalf("restart with %s taken: %v", busy, err)
 	}
 }

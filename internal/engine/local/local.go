@@ -390,7 +390,7 @@ func (e *Engine) Ensure(ctx context.Context, spec engine.Spec) error {
 		return nil
 	}
 	for _, b := range toStart {
-		if err := checkPortsFree(spec.Brokers[b.id].Host); err != nil {
+		if err := checkPortsFree(spec.Brokers[b.id].Host, brokerPorts(spec)); err != nil {
 			return fmt.Errorf("local engine: instance %s broker %d: %w", spec.InstanceID, b.id, err)
 		}
 	}
@@ -527,10 +527,12 @@ func (e *Engine) startJVM(rt runtime, spec engine.Spec, b *broker) (*proc, error
 	cmd.Dir = b.dir
 	cmd.Env = childEnv(e.opts.JavaHome)
 	cmd.Stdout, cmd.Stderr = out, out
+	logFrom := fileSize(filepath.Join(b.dir, "server.log"))
 	p, err := startProc(cmd, b.props)
 	if err != nil {
 		return nil, fmt.Errorf("local engine: starting broker %d: %w", b.id, err)
 	}
+	p.serverLog, p.logFrom = filepath.Join(b.dir, "server.log"), logFrom
 	if err := writePidFile(b.pidFile, p.pid); err != nil {
 		p.terminate(e.opts.StopTimeout)
 		return nil, fmt.Errorf("local engine: broker %d pid file: %w", b.id, err)
@@ -539,9 +541,15 @@ func (e *Engine) startJVM(rt runtime, spec engine.Spec, b *broker) (*proc, error
 }
 
 // restartJVM is the supervisor's way to start b again: files rewritten from the instance's current
-// spec, jars fetched if needed.
+// spec, jars fetched if needed. A port taken by another process fails it with the address named
+// (the broker's last exit says so) rather than starting a JVM bound to fail.
 func (e *Engine) restartJVM(b *broker) (*proc, error) {
 	spec := b.inst.currentSpec()
+	if int(b.id) < len(spec.Brokers) {
+		if err := checkPortsFree(spec.Brokers[b.id].Host, brokerPorts(spec)); err != nil {
+			return nil, fmt.Errorf("local engine: broker %d: %w", b.id, err)
+		}
+	}
 	rt, err := e.runtime(e.ctx, spec.KafkaVersion)
 	if err != nil {
 		return nil, err
@@ -579,9 +587,18 @@ func privateDir(dir string) error {
 	return os.Chmod(dir, 0o700)
 }
 
-// checkPortsFree fails when another process listens on one of the broker's ports.
-func checkPortsFree(host string) error {
-	for _, port := range []int{engine.PortPlaintext, engine.PortInternal, engine.PortController} {
+// brokerPorts are the ports every broker of spec listens on (on its own IP).
+func brokerPorts(spec engine.Spec) []int {
+	ports := []int{engine.PortInternal, engine.PortController}
+	for _, l := range spec.ClientListeners() {
+		ports = append(ports, l.Port)
+	}
+	return ports
+}
+
+// checkPortsFree fails when another process listens on one of ports of host.
+func checkPortsFree(host string, ports []int) error {
+	for _, port := range ports {
 		addr := net.JoinHostPort(host, strconv.Itoa(port))
 		ln, err := net.Listen("tcp", addr)
 		if errors.Is(err, syscall.EADDRINUSE) {

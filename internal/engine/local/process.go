@@ -24,6 +24,9 @@ type proc struct {
 	exited  chan struct{} // closed when the process is gone
 	exitMsg string        // how it ended; set before exited is closed
 
+	serverLog string // its server.log (a child), where a fatal error at start is logged
+	logFrom   int64  // the size of serverLog when it started: what it wrote comes after
+
 	quitOnce sync.Once
 	quit     chan struct{} // stops the liveness poller of an adopted process
 }
@@ -57,6 +60,54 @@ func describeExit(st *os.ProcessState, err error) string {
 		return "killed by signal " + ws.Signal().String()
 	}
 	return fmt.Sprintf("exit status %d", st.ExitCode())
+}
+
+// exitReason is how p ended, with the cause of a failure to bind a listener when its server.log
+// tells one (Kafka exits with status 1 and logs "Socket server failed to bind to <addr>: Address
+// already in use", which the exit status alone does not say).
+func (p *proc) exitReason() string {
+	if p.serverLog == "" {
+		return p.exitMsg
+	}
+	if why := bindFailure(p.serverLog, p.logFrom); why != "" {
+		return p.exitMsg + ": " + why
+	}
+	return p.exitMsg
+}
+
+// bindFailure returns Kafka's "failed to bind" message from what path has logged after offset
+// (its last 64 KiB at most; from the start if the file rolled over since), or "".
+func bindFailure(path string, offset int64) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	if st.Size() < offset { // rolled over
+		offset = 0
+	}
+	offset = max(offset, st.Size()-64<<10)
+	buf := make([]byte, st.Size()-offset)
+	n, _ := f.ReadAt(buf, offset)
+	for _, line := range strings.Split(string(buf[:n]), "\n") {
+		// "... KafkaException: Socket server failed to bind to 127.20.0.1:9092: Address already in use."
+		if i := strings.Index(line, "Socket server failed to bind to "); i >= 0 {
+			return strings.TrimSuffix(strings.TrimSpace(line[i:]), ".")
+		}
+	}
+	return ""
+}
+
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
 }
 
 // adoptProc watches a running process that is not our child, by polling its liveness.
