@@ -190,3 +190,15 @@ func TestBrokerExitInFailureReason(t *testing.T) {
 	}
 	t.Logf("failure reason: %s", in.StatusReason)
 }
+
+// BenchmarkProbePorts measures the probe of one address (a listen on each broker port), which
+// allocation makes for every address it hands out:
+// go test -run '^$' -bench ProbePorts ./internal/instances/
+func BenchmarkProbePorts(b *testing.B) {
+	a := netip.MustParseAddr("127.20.255.254")
+	for b.Loop() {
+		if err := probePorts(a); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
