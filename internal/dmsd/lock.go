@@ -3,11 +3,40 @@ package dmsd
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"syscall"
 )
+
+// prepareDataDir creates the data dir readable by dmsd's user only (0700), and tightens an existing
+// one with a wider mode: it holds the master key, the store (sealed secrets, password hashes), the
+// administrator's credentials and every instance's data and keys. A directory dmsd may not chmod
+// (another user's, shared through a group) is left as it is, with a warning: the files that hold
+// secrets are 0600 themselves.
+func prepareDataDir(dir string, log *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("data dir %s is not a directory", dir)
+	}
+	old := st.Mode().Perm()
+	if old&0o077 == 0 {
+		return nil
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		log.Warn("data dir is accessible to other users and cannot be restricted to its owner", "data_dir", dir, "mode", old.String(), "err", err)
+		return nil
+	}
+	log.Warn("data dir was accessible to other users: restricted it to its owner", "data_dir", dir, "old_mode", old.String(), "mode", os.FileMode(0o700).String())
+	return nil
+}
 
 // LockFile is the file in the data dir a running dmsd holds locked (it contains its pid).
 const LockFile = "dmsd.lock"

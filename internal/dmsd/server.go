@@ -53,8 +53,8 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+	if err := prepareDataDir(cfg.DataDir, log); err != nil {
+		return nil, err
 	}
 	cat, err := catalog.New(cfg.Catalog, cfg.Region)
 	if err != nil {

@@ -2,7 +2,8 @@ package httpapi
 
 import (
 	"context"
-	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -41,13 +42,15 @@ func TestInstanceErrorAndRecovery(t *testing.T) {
 func TestFailedCreation(t *testing.T) {
 	e := newTestEnv(t)
 	c := e.kafkaClient(t)
-	// Occupy the broker port of the first IP the pool will hand out.
-	pool := strings.TrimSuffix(e.Instances.IPPool(), "0/24")
-	busy, err := net.Listen("tcp", pool+"1:9092")
-	if err != nil {
+	// The instances' data dir cannot be created: the engine cannot start any broker. (A busy broker
+	// port no longer makes a creation fail: allocation skips such addresses.)
+	instancesDir := filepath.Join(e.Dir, "instances")
+	if err := os.RemoveAll(instancesDir); err != nil {
 		t.Fatal(err)
 	}
-	defer busy.Close()
+	if err := os.WriteFile(instancesDir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	created, err := c.CreateInstanceByEngine(createReq(e, t, "kafka-doomed"))
 	if err != nil {
 		t.Fatal(err)
@@ -59,9 +62,10 @@ func TestFailedCreation(t *testing.T) {
 		t.Fatalf("creation task: %+v, %v", tasks, err)
 	}
 	resp, b := e.do(t, "GET", "/v2/"+e.ProjectID+"/instances/"+id+"/tasks", nil)
-	if resp.StatusCode != 200 || !strings.Contains(string(b), "9092") {
+	if resp.StatusCode != 200 || !strings.Contains(string(b), "not a directory") {
 		t.Fatalf("the failed task does not say why: %s", b)
 	}
+	os.Remove(instancesDir) // the deletion below can remove what there is
 	failures := model.GetListInstancesRequestIncludeFailureEnum().TRUE
 	list, err := c.ListInstances(&model.ListInstancesRequest{})
 	withFailures, err2 := c.ListInstances(&model.ListInstancesRequest{IncludeFailure: &failures})

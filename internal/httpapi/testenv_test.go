@@ -50,6 +50,7 @@ type testEnv struct {
 	Store             *sqlite.DB
 	Groups            *groups.Service
 	Diagnosis         *diagnosis.Service
+	Dir               string // the data dir (instances in Dir/instances)
 }
 
 // testDiagnosis is the diagnosis configuration of test servers: a short window.
@@ -133,7 +134,7 @@ func newTestEnvOn(t testing.TB, engineName string) *testEnv {
 		t.Cleanup(func() { deleteLocalInstances(t, st, le, filepath.Join(dir, "instances")) })
 	}
 	return &testEnv{URL: hs.URL, Region: region, ProjectID: creds.ProjectID, AK: creds.AccessKey, SK: creds.SecretKey,
-		Password: creds.Password, Server: srv, IAM: iamSvc, Instances: inst, Engine: eng, Store: st, Groups: grp, Diagnosis: diag}
+		Password: creds.Password, Server: srv, IAM: iamSvc, Instances: inst, Engine: eng, Store: st, Groups: grp, Diagnosis: diag, Dir: dir}
 }
 
 // deleteLocalInstances stops and removes the brokers of every instance of a test (the local engine

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -40,7 +41,14 @@ func NewSealer(key []byte) (*Sealer, error) {
 }
 
 // LoadOrCreateMasterKey reads the hex master key from envValue if set, else from path, creating the
-// file (mode 0600) with a random key on first start.
+// file (mode 0600) with a random key on first start. The caller holds the data dir (one process).
+//
+// The file is created atomically (a temp file written and fsynced, renamed into place, the directory
+// fsynced): a crash at first start leaves either no key file (a new key is made at the next start:
+// nothing was sealed yet) or a whole one, never a truncated one. Leftover temp files of such a crash
+// are removed. An existing file that is not a valid key is an error, never replaced by a new key:
+// the store's secrets are sealed with the key it once held, and a silent new key would make them
+// unreadable for good.
 func LoadOrCreateMasterKey(path, envValue string) ([]byte, error) {
 	if envValue != "" {
 		k, err := hex.DecodeString(strings.TrimSpace(envValue))
@@ -49,11 +57,19 @@ func LoadOrCreateMasterKey(path, envValue string) ([]byte, error) {
 		}
 		return k, nil
 	}
+	removeKeyTemps(path)
 	b, err := os.ReadFile(path)
 	if err == nil {
 		k, err := hex.DecodeString(strings.TrimSpace(string(b)))
 		if err != nil || len(k) != 32 {
-			return nil, fmt.Errorf("%s: not a 64-hex-character master key", path)
+			return nil, fmt.Errorf("%s is not a valid master key (64 hex characters; the file has %d bytes), e.g. truncated by a crash of an older dmsd at its first start. "+
+				"The secrets in the store are sealed with the key: restore the file from a backup (or give the key in DMS_MASTER_KEY); "+
+				"only if this data dir never held a secret, remove the file to have a new key made", path, len(b))
+		}
+		if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(path, 0o600); err != nil {
+				return nil, fmt.Errorf("master key %s is readable by other users (mode %v) and cannot be restricted: %w", path, st.Mode().Perm(), err)
+			}
 		}
 		return k, nil
 	}
@@ -62,10 +78,59 @@ func LoadOrCreateMasterKey(path, envValue string) ([]byte, error) {
 	}
 	k := make([]byte, 32)
 	rand.Read(k)
-	if err := os.WriteFile(path, []byte(hex.EncodeToString(k)+"\n"), 0o600); err != nil {
+	if err := writeFileSynced(path, []byte(hex.EncodeToString(k)+"\n")); err != nil {
 		return nil, fmt.Errorf("write master key: %w", err)
 	}
 	return k, nil
+}
+
+// keyTempPattern names the temp files of writeFileSynced for path.
+func keyTempPattern(path string) string { return filepath.Base(path) + ".tmp-*" }
+
+// removeKeyTemps removes the temp files a crash in writeFileSynced left next to path.
+func removeKeyTemps(path string) {
+	temps, _ := filepath.Glob(filepath.Join(filepath.Dir(path), keyTempPattern(path)))
+	for _, t := range temps {
+		_ = os.Remove(t)
+	}
+}
+
+// syncFile is (*os.File).Sync; a test makes it fail to stand for a crash before the rename.
+var syncFile = (*os.File).Sync
+
+// writeFileSynced writes data to path (mode 0600) so that after a crash path holds either nothing
+// or all of data: a temp file in the same directory, fsynced, renamed over path, and the directory
+// fsynced so that the rename itself is durable.
+func writeFileSynced(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, keyTempPattern(path)) // mode 0600
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = syncFile(f); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // Seal encrypts plaintext; the nonce is prepended.

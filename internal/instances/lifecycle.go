@@ -171,7 +171,7 @@ func (s *Service) runCreate(ctx context.Context, t dms.Task) error {
 	if in.Deleting {
 		return nil
 	}
-	if err := s.ensure(ctx, in); err != nil {
+	if err := s.ensureNew(ctx, &in); err != nil {
 		return err
 	}
 	err = s.retry(ctx, func() error {

@@ -273,7 +273,7 @@ func (s *Service) waitReady(ctx context.Context, in dms.Instance) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadyTimeout)
 	defer cancel()
 	if err := c.WaitBrokers(ctx, len(in.Brokers)); err != nil {
-		return fmt.Errorf("not all %d brokers registered within %s: %w", len(in.Brokers), s.cfg.ReadyTimeout, err)
+		return fmt.Errorf("not all %d brokers registered within %s: %w%s", len(in.Brokers), s.cfg.ReadyTimeout, err, s.brokerExits(in))
 	}
 	return nil
 }

@@ -196,16 +196,19 @@ func writeBrokerFiles(spec engine.Spec, b engine.Broker, dir string, heapMB int)
 	if err != nil {
 		return err
 	}
+	if err := privateDir(dir); err != nil {
+		return err
+	}
 	if err := writeSecurityFiles(spec, b, dir); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
+	if err := privateDir(filepath.Join(dir, "data")); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "server.properties"), props, 0o644); err != nil {
+	if err := writeFileAtomic(filepath.Join(dir, "server.properties"), props, 0o600); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, "log4j2.properties"), []byte(log4j2Properties), 0o644)
+	return writeFileAtomic(filepath.Join(dir, "log4j2.properties"), []byte(log4j2Properties), 0o600)
 }
 
 // formattedClusterID returns the cluster.id of dir/data/meta.properties, "" when not formatted.

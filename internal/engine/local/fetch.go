@@ -205,9 +205,7 @@ func resolve(ctx context.Context, opts FetchOptions, mvn, verDir string) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
-	if opts.JavaHome != "" {
-		cmd.Env = append(os.Environ(), "JAVA_HOME="+opts.JavaHome)
-	}
+	cmd.Env = toolEnv(opts.JavaHome)
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("local engine: resolving Kafka %s jars: %w", opts.Version, ctx.Err())
@@ -304,7 +302,9 @@ func checkJava(javaHome string) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, p, "-version").CombinedOutput()
+	cmd := exec.CommandContext(ctx, p, "-XX:-UsePerfData", "-version") // no /tmp/hsperfdata_<user> file
+	cmd.Env = childEnv(javaHome)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return "", fmt.Errorf("%w: %s -version failed (%v): install Java %d+ or set JAVA_HOME to one", engine.ErrUnavailable, p, err, MinJavaVersion)
 	}

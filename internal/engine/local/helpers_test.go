@@ -86,6 +86,9 @@ func newEngine(t testing.TB) *Engine {
 	return e
 }
 
+// allPorts are every port a broker may listen on.
+var allPorts = []int{engine.PortInternal, engine.PortController, engine.PortPlaintext, engine.PortSASLPrivate, engine.PortPublicPlain, engine.PortPublicSASL}
+
 // freeSubnet picks 127.77.<n>.0/24 with every broker's ports free, at random so that leftovers of an
 // earlier run cannot collide.
 func freeSubnet(t testing.TB, brokers int) int {
@@ -95,7 +98,7 @@ func freeSubnet(t testing.TB, brokers int) int {
 		n := int(v.Int64()) + 1
 		ok := true
 		for i := range brokers {
-			if checkPortsFree(fmt.Sprintf("127.77.%d.%d", n, i+1)) != nil {
+			if checkPortsFree(fmt.Sprintf("127.77.%d.%d", n, i+1), allPorts) != nil {
 				ok = false
 				break
 			}

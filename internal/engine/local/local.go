@@ -8,6 +8,10 @@
 //	broker-<id>/stdout.log          the JVM's own stdout/stderr (previous start: stdout.log.1)
 //	broker-<id>/data/               log.dirs (formatted once with kafka.tools.StorageTool)
 //	broker-<id>/pid                 the JVM's pid
+//	broker-<id>/tmp/                the JVM's java.io.tmpdir (native compression libraries), emptied at each start
+//
+// Directories are 0700 and files 0600: dmsd's user only. The JVMs get a minimal environment (never
+// dmsd's own: it holds secrets) and write nothing outside the instance's directory.
 //
 // Every broker binds its own IP (Spec.Brokers[i].Host, e.g. 127.20.0.5: any 127.x address works on
 // Linux): PLAINTEXT clients on :9092, INTERNAL (inter-broker) on :9090, CONTROLLER on :9091. Systems
@@ -17,8 +21,8 @@
 // Processes: each JVM runs in its own process group with a pid file and is never found or killed by
 // name. A goroutine per broker restarts it after an unexpected exit (backoff 1 s doubling to 30 s,
 // reset after 60 s of uptime). Close stops supervising and leaves the JVMs running; the next Ensure
-// (in this or a new dmsd) adopts every broker whose pid file names a live process that has that
-// broker's server.properties on its command line, and starts the others.
+// (in this or a new dmsd) adopts every broker whose pid file names a live java process running
+// kafka.Kafka with that broker's server.properties, and starts the others.
 //
 // Jars: Kafka's Maven artifacts resolved from the pinned POM in kafka/pom.xml into a cache dir (see
 // Fetch), or an install named by KAFKA_HOME.
@@ -365,7 +369,7 @@ func (e *Engine) Ensure(ctx context.Context, spec engine.Spec) error {
 	inst.mu.Lock()
 	inst.spec = spec
 	inst.mu.Unlock()
-	if err := os.MkdirAll(spec.DataDir, 0o755); err != nil {
+	if err := privateDir(spec.DataDir); err != nil {
 		return fmt.Errorf("local engine: %w", err)
 	}
 
@@ -386,7 +390,7 @@ func (e *Engine) Ensure(ctx context.Context, spec engine.Spec) error {
 		return nil
 	}
 	for _, b := range toStart {
-		if err := checkPortsFree(spec.Brokers[b.id].Host); err != nil {
+		if err := checkPortsFree(spec.Brokers[b.id].Host, brokerPorts(spec)); err != nil {
 			return fmt.Errorf("local engine: instance %s broker %d: %w", spec.InstanceID, b.id, err)
 		}
 	}
@@ -474,12 +478,17 @@ func (e *Engine) prepare(ctx context.Context, rt runtime, spec engine.Spec, b *b
 		}
 		return nil
 	}
-	args := []string{"-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-		"-Dlog4j2.configurationFile=" + filepath.Join(b.dir, "log4j2.properties"), "-Dkafka.logs.dir=" + b.dir,
+	sandbox, err := jvmSandbox(b.dir)
+	if err != nil {
+		return fmt.Errorf("local engine: broker %d: %w", b.id, err)
+	}
+	args := append([]string{"-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto"}, sandbox...)
+	args = append(args, "-Dlog4j2.configurationFile="+filepath.Join(b.dir, "log4j2.properties"), "-Dkafka.logs.dir="+b.dir,
 		"-cp", rt.classpath(), "kafka.tools.StorageTool",
-		"format", "-t", spec.ClusterID, "-c", b.props, "-g"}
+		"format", "-t", spec.ClusterID, "-c", b.props, "-g")
 	cmd := exec.CommandContext(ctx, rt.java, args...)
 	cmd.Dir = b.dir
+	cmd.Env = childEnv(e.opts.JavaHome)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
@@ -498,6 +507,11 @@ func (e *Engine) startJVM(rt runtime, spec engine.Spec, b *broker) (*proc, error
 	heap := e.heapMB(spec)
 	args := []string{fmt.Sprintf("-Xms%dm", heap), fmt.Sprintf("-Xmx%dm", heap)}
 	args = append(args, e.opts.JVMFlags...)
+	sandbox, err := jvmSandbox(b.dir)
+	if err != nil {
+		return nil, fmt.Errorf("local engine: broker %d: %w", b.id, err)
+	}
+	args = append(args, sandbox...)
 	args = append(args,
 		"-Dlog4j2.configurationFile="+filepath.Join(b.dir, "log4j2.properties"),
 		"-Dkafka.logs.dir="+b.dir,
@@ -511,11 +525,14 @@ func (e *Engine) startJVM(rt runtime, spec engine.Spec, b *broker) (*proc, error
 	defer out.Close() // the child has its own descriptor
 	cmd := exec.Command(rt.java, args...)
 	cmd.Dir = b.dir
+	cmd.Env = childEnv(e.opts.JavaHome)
 	cmd.Stdout, cmd.Stderr = out, out
+	logFrom := fileSize(filepath.Join(b.dir, "server.log"))
 	p, err := startProc(cmd, b.props)
 	if err != nil {
 		return nil, fmt.Errorf("local engine: starting broker %d: %w", b.id, err)
 	}
+	p.serverLog, p.logFrom = filepath.Join(b.dir, "server.log"), logFrom
 	if err := writePidFile(b.pidFile, p.pid); err != nil {
 		p.terminate(e.opts.StopTimeout)
 		return nil, fmt.Errorf("local engine: broker %d pid file: %w", b.id, err)
@@ -524,9 +541,15 @@ func (e *Engine) startJVM(rt runtime, spec engine.Spec, b *broker) (*proc, error
 }
 
 // restartJVM is the supervisor's way to start b again: files rewritten from the instance's current
-// spec, jars fetched if needed.
+// spec, jars fetched if needed. A port taken by another process fails it with the address named
+// (the broker's last exit says so) rather than starting a JVM bound to fail.
 func (e *Engine) restartJVM(b *broker) (*proc, error) {
 	spec := b.inst.currentSpec()
+	if int(b.id) < len(spec.Brokers) {
+		if err := checkPortsFree(spec.Brokers[b.id].Host, brokerPorts(spec)); err != nil {
+			return nil, fmt.Errorf("local engine: broker %d: %w", b.id, err)
+		}
+	}
 	rt, err := e.runtime(e.ctx, spec.KafkaVersion)
 	if err != nil {
 		return nil, err
@@ -537,9 +560,45 @@ func (e *Engine) restartJVM(b *broker) (*proc, error) {
 	return e.startJVM(rt, spec, b)
 }
 
-// checkPortsFree fails when another process listens on one of the broker's ports.
-func checkPortsFree(host string) error {
-	for _, port := range []int{engine.PortPlaintext, engine.PortInternal, engine.PortController} {
+// jvmSandbox returns the flags that keep a JVM's files inside dir (a broker's directory, removed
+// with the instance): java.io.tmpdir is dir/tmp, emptied first, where snappy-java, zstd-jni and
+// lz4-java extract their native libraries (they would otherwise pile up in /tmp, one set per start:
+// a killed JVM never removes them); perf data is off, as HotSpot always writes it to
+// /tmp/hsperfdata_<user>/<pid> whatever java.io.tmpdir says (jps and jstat do not list the brokers;
+// `jcmd <pid>` still works).
+func jvmSandbox(dir string) ([]string, error) {
+	tmp := filepath.Join(dir, "tmp")
+	if err := os.RemoveAll(tmp); err != nil {
+		return nil, err
+	}
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return nil, err
+	}
+	return []string{"-XX:-UsePerfData", "-Djava.io.tmpdir=" + tmp, "-Dorg.xerial.snappy.tempdir=" + tmp}, nil
+}
+
+// privateDir creates dir (and its parents) readable by dmsd's user only, and tightens it when it
+// exists with a wider mode (created by an older version): broker directories hold the cluster's
+// data, TLS keys and the PLAIN users file.
+func privateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o700)
+}
+
+// brokerPorts are the ports every broker of spec listens on (on its own IP).
+func brokerPorts(spec engine.Spec) []int {
+	ports := []int{engine.PortInternal, engine.PortController}
+	for _, l := range spec.ClientListeners() {
+		ports = append(ports, l.Port)
+	}
+	return ports
+}
+
+// checkPortsFree fails when another process listens on one of ports of host.
+func checkPortsFree(host string, ports []int) error {
+	for _, port := range ports {
 		addr := net.JoinHostPort(host, strconv.Itoa(port))
 		ln, err := net.Listen("tcp", addr)
 		if errors.Is(err, syscall.EADDRINUSE) {

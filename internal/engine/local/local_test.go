@@ -23,9 +23,12 @@ import (
 const registerTimeout = 240 * time.Second
 
 // TestOneBroker: a 1-broker cluster (also started by two concurrent Ensures: one JVM), produce with
-// acks=all and consume back, Delete.
+// acks=all and consume back, Delete. dmsd's secrets in the environment do not reach the broker's, and
+// the broker writes nothing outside the instance's directory (compressed batches load the codecs'
+// native libraries; no perf data): nothing of it is left after Delete.
 func TestOneBroker(t *testing.T) {
 	requireKafka(t)
+	setDmsdSecrets(t)
 	e := newEngine(t)
 	defer e.Close()
 	spec := newSpec(t, 1)
@@ -66,6 +69,10 @@ func TestOneBroker(t *testing.T) {
 		}
 	}
 	t.Logf("MEASURE 1 broker: RSS after 200 records = %d MiB", rssMB(st[0].PID))
+	checkBrokerEnv(t, st[0].PID)
+	produceCompressed(t, spec, "t1")
+	nativeLibs := checkFilesInside(t, spec, st[0].PID)
+	firstPID := st[0].PID
 
 	// Ensure again is a no-op.
 	if err := e.Ensure(ctx, spec); err != nil {
@@ -87,10 +94,12 @@ func TestOneBroker(t *testing.T) {
 	}
 	waitServing(t, adm, 0, registerTimeout)
 	st = status(t, e, spec.InstanceID)
-	if got := consumeAll(t, spec, "t1"); len(got) != 200 {
-		t.Fatalf("after Stop and Ensure: %d records, want 200", len(got))
+	if got := consumeAll(t, spec, "t1"); len(got) != 350 {
+		t.Fatalf("after Stop and Ensure: %d records, want 350", len(got))
 	}
 	checkDelete(t, e, spec, []int{st[0].PID})
+	checkNothingLeft(t, firstPID, nativeLibs)
+	checkNothingLeft(t, st[0].PID, nil)
 }
 
 // BenchmarkEnsure measures Ensure until every broker is registered (and Delete) for 1 and 3 brokers:

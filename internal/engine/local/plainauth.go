@@ -148,8 +148,9 @@ func buildPlainAuth(ctx context.Context, javac, libs, jar string) error {
 		return err
 	}
 	classes := filepath.Join(tmp, "classes")
-	cmd := exec.CommandContext(ctx, javac, "--release", "17", "-encoding", "UTF-8", "-Xlint:none",
+	cmd := exec.CommandContext(ctx, javac, "-J-XX:-UsePerfData", "--release", "17", "-encoding", "UTF-8", "-Xlint:none",
 		"-cp", filepath.Join(libs, "*"), "-d", classes, src)
+	cmd.Env = childEnv("") // javac finds its JDK from its own path
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second

@@ -24,6 +24,9 @@ type proc struct {
 	exited  chan struct{} // closed when the process is gone
 	exitMsg string        // how it ended; set before exited is closed
 
+	serverLog string // its server.log (a child), where a fatal error at start is logged
+	logFrom   int64  // the size of serverLog when it started: what it wrote comes after
+
 	quitOnce sync.Once
 	quit     chan struct{} // stops the liveness poller of an adopted process
 }
@@ -57,6 +60,54 @@ func describeExit(st *os.ProcessState, err error) string {
 		return "killed by signal " + ws.Signal().String()
 	}
 	return fmt.Sprintf("exit status %d", st.ExitCode())
+}
+
+// exitReason is how p ended, with the cause of a failure to bind a listener when its server.log
+// tells one (Kafka exits with status 1 and logs "Socket server failed to bind to <addr>: Address
+// already in use", which the exit status alone does not say).
+func (p *proc) exitReason() string {
+	if p.serverLog == "" {
+		return p.exitMsg
+	}
+	if why := bindFailure(p.serverLog, p.logFrom); why != "" {
+		return p.exitMsg + ": " + why
+	}
+	return p.exitMsg
+}
+
+// bindFailure returns Kafka's "failed to bind" message from what path has logged after offset
+// (its last 64 KiB at most; from the start if the file rolled over since), or "".
+func bindFailure(path string, offset int64) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return ""
+	}
+	if st.Size() < offset { // rolled over
+		offset = 0
+	}
+	offset = max(offset, st.Size()-64<<10)
+	buf := make([]byte, st.Size()-offset)
+	n, _ := f.ReadAt(buf, offset)
+	for _, line := range strings.Split(string(buf[:n]), "\n") {
+		// "... KafkaException: Socket server failed to bind to 127.20.0.1:9092: Address already in use."
+		if i := strings.Index(line, "Socket server failed to bind to "); i >= 0 {
+			return strings.TrimSuffix(strings.TrimSpace(line[i:]), ".")
+		}
+	}
+	return ""
+}
+
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
 }
 
 // adoptProc watches a running process that is not our child, by polling its liveness.
@@ -137,6 +188,46 @@ func (p *proc) terminate(timeout time.Duration) string {
 	}
 }
 
+// childEnvKeys are the only variables of dmsd's environment a broker or tool JVM inherits. dmsd's
+// environment holds secrets (DMS_ADMIN_SK, DMS_ADMIN_PASSWORD, DMS_MASTER_KEY, ...) that any process
+// of the same user could read from /proc/<pid>/environ of a child for as long as it runs. Nothing else
+// is needed: the JVM finds its home from its own path and user.home from the password database, and
+// the engine passes everything Kafka needs on the command line. JAVA_TOOL_OPTIONS, _JAVA_OPTIONS,
+// JDK_JAVA_OPTIONS and KAFKA_* are deliberately left out too: they would change the brokers behind
+// the engine's back (the scripts that read KAFKA_* are not used).
+var childEnvKeys = []string{"PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ"}
+
+// childEnv is the environment of a JVM started by the engine: childEnvKeys from dmsd's environment,
+// and JAVA_HOME when the engine runs Java from one.
+func childEnv(javaHome string) []string {
+	env := make([]string, 0, len(childEnvKeys)+1)
+	for _, k := range childEnvKeys {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	if javaHome != "" {
+		env = append(env, "JAVA_HOME="+javaHome)
+	}
+	return env
+}
+
+// toolEnv is the environment of Maven, which needs much of the user's (HOME for ~/.m2, proxies,
+// MAVEN_OPTS, ...): dmsd's own variables (DMS_*, where its secrets are) are removed.
+func toolEnv(javaHome string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "DMS_") || (javaHome != "" && k == "JAVA_HOME") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	if javaHome != "" {
+		env = append(env, "JAVA_HOME="+javaHome)
+	}
+	return env
+}
+
 // procCmdline returns the arguments of pid from /proc (nil if it is gone or a zombie).
 func procCmdline(pid int) []string {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
@@ -146,22 +237,34 @@ func procCmdline(pid int) []string {
 	return strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
 }
 
-// procMatches reports whether pid is alive and has marker as one of its arguments (so a pid reused by
-// another process is never taken for a broker).
+// procMatches reports whether pid is alive and is a broker JVM of marker (its server.properties):
+// the executable is java and its main class kafka.Kafka runs with marker as its argument. The
+// command line alone is not enough: any process naming the file (a `tail -f server.properties`)
+// would be adopted as the broker and, on delete, killed with its whole process group; nor is a pid
+// reused by another process ever taken for a broker.
 func procMatches(pid int, marker string) bool {
 	if pid <= 0 {
 		return false
 	}
-	for _, a := range procCmdline(pid) {
-		if a == marker {
-			return true
-		}
+	exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+	if err != nil {
+		return false // gone, a zombie, or another user's process: not ours to adopt
 	}
-	return false
+	return isBrokerCommand(exe, procCmdline(pid), marker)
 }
 
-// findProcByMarker scans /proc for a process that has marker as an argument (a broker whose pid file
-// was lost, e.g. dmsd died between starting it and writing the file).
+// isBrokerCommand reports whether a process running exe with args is a broker JVM of marker.
+func isBrokerCommand(exe string, args []string, marker string) bool {
+	// A JVM replaced by a package upgrade while it runs shows as ".../java (deleted)".
+	if filepath.Base(strings.TrimSuffix(exe, " (deleted)")) != "java" || len(args) < 3 {
+		return false
+	}
+	// The engine's command line ends in "kafka.Kafka <server.properties>" (startJVM).
+	return args[len(args)-2] == "kafka.Kafka" && args[len(args)-1] == marker
+}
+
+// findProcByMarker scans /proc for the broker JVM of marker (see procMatches): a broker whose pid
+// file was lost, e.g. dmsd died between starting it and writing the file.
 func findProcByMarker(marker string) int {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
@@ -193,7 +296,7 @@ func readPidFile(path string) int {
 }
 
 func writePidFile(path string, pid int) error {
-	return writeFileAtomic(path, []byte(strconv.Itoa(pid)+"\n"), 0o644)
+	return writeFileAtomic(path, []byte(strconv.Itoa(pid)+"\n"), 0o600)
 }
 
 // procStartTime reads when pid started from /proc (field 22 of stat, in clock ticks after boot);
@@ -252,7 +355,7 @@ func rotateFile(path string) {
 func openLog(dir, name string) (*os.File, error) {
 	p := filepath.Join(dir, name)
 	rotateFile(p)
-	return os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o644)
+	return os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
 }
 
 var errClosed = errors.New("local engine: closed")

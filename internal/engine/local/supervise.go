@@ -109,13 +109,14 @@ func (e *Engine) superviseLoop(b *broker, s *supervisor, p *proc) {
 		}
 		uptime := time.Since(p.started)
 		p.release()
+		exit := p.exitReason()
 		b.mu.Lock()
-		b.cur, b.lastExit = nil, p.exitMsg
+		b.cur, b.lastExit = nil, exit
 		b.mu.Unlock()
 		if uptime >= e.opts.BackoffReset {
 			delay = e.opts.BackoffMin
 		}
-		e.log.Warn("broker exited unexpectedly", "instance", inst, "broker", b.id, "pid", p.pid, "exit", p.exitMsg, "uptime", uptime.Round(time.Second), "restart_in", delay)
+		e.log.Warn("broker exited unexpectedly", "instance", inst, "broker", b.id, "pid", p.pid, "exit", exit, "uptime", uptime.Round(time.Second), "restart_in", delay)
 
 		// Backoff, then restart; a failed start backs off again.
 		for {

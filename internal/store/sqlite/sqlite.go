@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -47,6 +48,9 @@ func Open(ctx context.Context, dataDir string) (*DB, error) {
 func OpenPath(ctx context.Context, path string) (*DB, error) {
 	// busy_timeout lets concurrent writers wait instead of failing with SQLITE_BUSY; foreign keys make
 	// deletes cascade; WAL lets readers run beside the writer.
+	if err := restrictFiles(path); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -67,6 +71,33 @@ func OpenPath(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// restrictFiles makes the database file readable by its owner only (it holds password hashes and
+// sealed secrets): created 0600 before SQLite opens it, since SQLite creates files with 0644 (less the
+// umask) and gives its -wal and -shm files the database file's mode; an existing file, -wal or -shm
+// with a wider mode (from an older version) is tightened.
+func restrictFiles(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if st.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Close closes the database.

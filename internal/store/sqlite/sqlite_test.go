@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -141,4 +143,51 @@ func openWithInstance(t *testing.T) (context.Context, *DB, time.Time) {
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	must(t, db.CreateInstance(ctx, dms.Instance{ID: "i1", ProjectID: "p", Name: "a", CreatedAt: now}))
 	return ctx, db, now
+}
+
+// TestFileModes: the database file and its -wal and -shm files are 0600, whether created now or
+// left wider by an older version.
+func TestFileModes(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name    string
+		prepare func(dir string) // before the second Open
+	}{
+		{"new", func(string) {}},
+		{"left 0644 by an older version", func(dir string) {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				os.Chmod(filepath.Join(dir, FileName+suffix), 0o644)
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			db, err := Open(ctx, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.PutSetting(ctx, "k", "v"); err != nil { // creates the WAL
+				t.Fatal(err)
+			}
+			c.prepare(dir)
+			db2, err := Open(ctx, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db2.PutSetting(ctx, "k", "w"); err != nil {
+				t.Fatal(err)
+			}
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				st, err := os.Stat(filepath.Join(dir, FileName+suffix))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if st.Mode().Perm() != 0o600 {
+					t.Errorf("%s%s: mode %v, want 0600", FileName, suffix, st.Mode().Perm())
+				}
+			}
+			db2.Close()
+			db.Close()
+		})
+	}
 }
