@@ -136,3 +136,12 @@ const (
 	CodeKafkaUserExists = "DMS.00409001" // 409: a user of that name exists on the instance
 	CodeQuotaReached    = "DMS.00400039" // 400: "The quota limit has been reached." (users per instance)
 )
+
+// Errors of Kafka calls, mapped in one place (internal/kafkaops/kafkaerr). Chapter 8.2 has no code
+// for a cluster that cannot serve for now (brokers down, no leader, too few in-sync replicas, a
+// timeout): it is OpenDMS's 503, not an internal error. A record the broker refuses as invalid (a
+// keyless record to a compacted topic) is the reference's message code for invalid fields.
+const (
+	CodeClusterUnavailable = "DMS.00503900" // 503: the instance's cluster did not answer or could not be reached
+	CodeMessageInvalid     = "DMS.10540001" // 400: "The message body contains invalid fields."
+)

@@ -42,6 +42,9 @@ var extraCodes = []CodeInfo{
 	{Status: 404, Code: "DMS.00404900", Message: "The requested resource does not exist."},
 	// Request bodies above the server's limit.
 	{Status: 413, Code: "DMS.00413001", Message: "The request body is too large."},
+	// A Kafka cluster that cannot serve for now (brokers down or restarting, no leader, too few
+	// in-sync replicas, a timeout): not an internal error of the control plane.
+	{Status: 503, Code: "DMS.00503900", Message: "The instance's Kafka cluster is unavailable. Please try again later."},
 }
 
 func mustParseCodes(tsv []byte) map[string]CodeInfo {
