@@ -110,13 +110,13 @@ func kafka(err error, a About) *dms.Error {
 	case errors.Is(err, kerr.TopicAlreadyExists):
 		return dms.Errorf(dms.CodeConflict, "The topic %s already exists.", a.Topic)
 	case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.UnknownTopicID):
-		if a.HasPartition {
+		if a.HasPartition && kafkaTopicName(a.Topic) {
 			// Kafka says the same for a partition the topic does not have; the caller asked about one.
 			return dms.Errorf(dms.CodeTopicNotExist, "The topic does not exist or has no partition %d: %s.", a.Partition, a.Topic)
 		}
 		return topicNotExist(a.Topic)
 	case errors.Is(err, kerr.InvalidTopicException):
-		return dms.Errorf(dms.CodeTopicNameInvalid, "Invalid topic name %q: Kafka refuses it (%s).", a.Topic, why)
+		return invalidTopicName(a.Topic, "Kafka refuses it ("+why+")")
 	case errors.Is(err, kerr.InvalidPartitions):
 		return dms.Errorf(dms.CodeTopicPartitionInvalid, "Invalid number of partitions: %s.", why)
 	case errors.Is(err, kerr.InvalidReplicationFactor):
@@ -173,8 +173,35 @@ func unavailable(err error) bool {
 		errors.As(err, &oe) || errors.As(err, &ne) || errors.As(err, &eof)
 }
 
+// topicNotExist is a topic the cluster does not have. A name Kafka can never hold is said to be
+// invalid instead, whatever the call: brokers answer UNKNOWN_TOPIC_OR_PARTITION when asked about
+// one and INVALID_TOPIC_EXCEPTION when asked to create it, and one name should get one answer.
 func topicNotExist(topic string) *dms.Error {
+	if !kafkaTopicName(topic) {
+		return invalidTopicName(topic, "Kafka topic names are 1 to 249 letters, digits, '.', '_' and '-', and not '.' or '..'")
+	}
 	return dms.Errorf(dms.CodeTopicNotExist, "The topic does not exist: %s.", topic)
+}
+
+func invalidTopicName(topic, why string) *dms.Error {
+	return dms.Errorf(dms.CodeTopicNameInvalid, "Invalid topic name %q: %s.", topic, why)
+}
+
+// kafkaTopicName says whether Kafka can hold a topic of that name (Kafka's Topic.validate). The
+// empty name is let through: it names no topic, as when the caller gave none.
+func kafkaTopicName(name string) bool {
+	if name == "" {
+		return true
+	}
+	if len(name) > 249 || name == "." || name == ".." {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func invalid(format string, args ...any) *dms.Error {
