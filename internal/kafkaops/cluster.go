@@ -84,7 +84,7 @@ type ClusterInfo struct {
 	OnlinePartitions int // partitions with a leader
 	Replicas         int // replicas of those partitions
 	ISRReplicas      int // in-sync replicas of those partitions
-	ConsumerGroups   int // groups of the consumer protocol (classic and KIP-848), Connect/share/streams not counted
+	ConsumerGroups   int // groups of the consumer protocol (classic and KIP-848), Connect/share/streams not counted, and Cluster's also
 
 	// Incomplete is non-nil when a count is a lower bound because some broker did not answer
 	// (ListGroups is answered by each coordinator for its own groups). The rest is still valid.
