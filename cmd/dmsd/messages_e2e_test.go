@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/opendms/opendms/client"
 )
 
 type messageView struct {
@@ -124,6 +127,45 @@ func messagesE2E(t *testing.T, engine string, readyTimeout time.Duration) {
 	must(t, err)
 	if o, _ := starts.Lookup("e2e-msgs", 0); o.Offset != 5 {
 		t.Fatalf("the cluster's start offset of partition 0 = %d, want 5", o.Offset)
+	}
+
+	if engine == "local" { // kfake enforces neither
+		brokerRefusals(t, ctx, e, kadm.NewClient(kcl))
+	}
+}
+
+// brokerRefusals: what a real broker refuses on produce is the caller's 4xx over HTTP, never a
+// 500: a record without a key sent to a compacted topic (INVALID_RECORD) is 400 DMS.10540001, and
+// dmsd's shared producer still writes afterwards. (NOT_ENOUGH_REPLICAS cannot be had here with
+// every broker up: Kafka 4 caps min.insync.replicas at the replication factor; its mapping to 503 is
+// in kafkaerr's table test.)
+func brokerRefusals(t *testing.T, ctx context.Context, e *e2eEnv, adm *kadm.Client) {
+	resp, err := adm.CreateTopic(ctx, 1, 3, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}, "e2e-compacted")
+	if err == nil {
+		err = resp.Err
+	}
+	must(t, err)
+	send := func(topic string, props ...map[string]string) error {
+		if props == nil {
+			props = []map[string]string{}
+		}
+		return call(ctx, e.c, "POST", e.base()+"/messages/action?action_id=send", map[string]any{"topic": topic, "body": "v", "property_list": props}, nil)
+	}
+	for _, tt := range []struct {
+		name   string
+		err    error
+		status int
+		code   string
+	}{
+		{"keyless to a compacted topic", send("e2e-compacted"), 400, "DMS.10540001"},
+	} {
+		var apiErr *client.APIError
+		if !errors.As(tt.err, &apiErr) || apiErr.Status != tt.status || apiErr.Code != tt.code {
+			t.Errorf("%s: %v, want %d %s", tt.name, tt.err, tt.status, tt.code)
+		}
+	}
+	if err := send("e2e-compacted", map[string]string{"name": "KEY", "value": "k"}); err != nil {
+		t.Errorf("a keyed record to the compacted topic after the refused one: %v", err)
 	}
 }
 

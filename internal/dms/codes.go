@@ -142,3 +142,12 @@ const (
 const (
 	CodeLoginLocked = "DMS.00429001" // 429: too many failed logins for the user or from the address
 )
+
+// Errors of Kafka calls, mapped in one place (internal/kafkaops/kafkaerr). Chapter 8.2 has no code
+// for a cluster that cannot serve for now (brokers down, no leader, too few in-sync replicas, a
+// timeout): it is OpenDMS's 503, not an internal error. A record the broker refuses as invalid (a
+// keyless record to a compacted topic) is the reference's message code for invalid fields.
+const (
+	CodeClusterUnavailable = "DMS.00503900" // 503: the instance's cluster did not answer or could not be reached
+	CodeMessageInvalid     = "DMS.10540001" // 400: "The message body contains invalid fields."
+)

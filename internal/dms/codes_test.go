@@ -21,6 +21,7 @@ func TestNamedCodesExist(t *testing.T) {
 		CodeGroupNotFound, CodeGroupNotEmpty, CodeGroupIDInvalid, CodeGroupExists,
 		CodeKafkaUserExists, CodeQuotaReached,
 		CodeQuotaExists, CodeQuotaNotFound,
+		CodeClusterUnavailable, CodeMessageInvalid,
 	}
 	for _, c := range named {
 		if _, ok := LookupCode(c); !ok {

@@ -44,6 +44,9 @@ var extraCodes = []CodeInfo{
 	{Status: 413, Code: "DMS.00413001", Message: "The request body is too large."},
 	// Password logins of a user or from an address locked after repeated failures (POST /v3/auth/tokens).
 	{Status: 429, Code: "DMS.00429001", Message: "Too many failed login attempts: try again later."},
+	// A Kafka cluster that cannot serve for now (brokers down or restarting, no leader, too few
+	// in-sync replicas, a timeout): not an internal error of the control plane.
+	{Status: 503, Code: "DMS.00503900", Message: "The instance's Kafka cluster is unavailable. Please try again later."},
 }
 
 func mustParseCodes(tsv []byte) map[string]CodeInfo {

@@ -30,6 +30,7 @@ import (
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
 	"github.com/opendms/opendms/internal/store"
 	"github.com/opendms/opendms/internal/tasks"
 )
@@ -91,18 +92,6 @@ func (s *Service) cluster(ctx context.Context, projectID, instanceID string) (dm
 	return s.instances.ClusterClient(ctx, projectID, instanceID)
 }
 
-// clusterErr turns the error of a Kafka call into the error users get.
-func clusterErr(group string, err error) error {
-	var de *dms.Error
-	switch {
-	case errors.As(err, &de):
-		return de
-	case errors.Is(err, kafkaops.ErrGroupNotFound):
-		return dms.Errorf(dms.CodeGroupNotFound, "The consumer group %s does not exist.", group)
-	}
-	return dms.Internal(err)
-}
-
 // ListFilter selects the groups of a list.
 type ListFilter struct {
 	Group string // a substring of the group's name ("" for all)
@@ -121,7 +110,7 @@ func (s *Service) List(ctx context.Context, projectID, instanceID string, f List
 	listed, listErr := c.ListConsumerGroups(ctx)
 	if listErr != nil {
 		if listed == nil {
-			return 0, nil, clusterErr("", listErr)
+			return 0, nil, kafkaerr.ToDMS(kafkaerr.About{}, listErr)
 		}
 		s.log.Warn("listing consumer groups: some brokers did not answer", "instance", instanceID, "err", listErr)
 	}
@@ -171,7 +160,7 @@ func (s *Service) Get(ctx context.Context, projectID, instanceID, group string) 
 	}
 	kg, gerr := c.Group(ctx, group)
 	if gerr != nil && !errors.Is(gerr, kafkaops.ErrGroupNotFound) {
-		return Group{}, clusterErr(group, gerr)
+		return Group{}, kafkaerr.ToDMS(kafkaerr.Group(group), gerr)
 	}
 	recs, err := s.records(ctx, in.ID)
 	if err != nil {
@@ -180,7 +169,7 @@ func (s *Service) Get(ctx context.Context, projectID, instanceID, group string) 
 	rec, ok := recs[group]
 	if gerr != nil {
 		if !ok || !created(rec) {
-			return Group{}, clusterErr(group, gerr)
+			return Group{}, kafkaerr.ToDMS(kafkaerr.Group(group), gerr)
 		}
 		return onlyCreated(rec, c.GroupCoordinators(ctx, group)), nil
 	}

@@ -1,13 +1,10 @@
 package groups
 
 import (
-	"errors"
-	"fmt"
 	"slices"
 	"testing"
 
 	"github.com/opendms/opendms/internal/dms"
-	"github.com/opendms/opendms/internal/kafkaops"
 )
 
 func TestState(t *testing.T) {
@@ -60,15 +57,5 @@ func TestPage(t *testing.T) {
 		if got := page(items, tt.offset, tt.limit); !slices.Equal(got, tt.want) {
 			t.Errorf("page(%d, %d) = %v, want %v", tt.offset, tt.limit, got, tt.want)
 		}
-	}
-}
-
-func TestClusterErr(t *testing.T) {
-	err := clusterErr("g1", fmt.Errorf("%w: g1", kafkaops.ErrGroupNotFound))
-	if e := dms.AsError(err); e.Code != dms.CodeGroupNotFound || e.Status != 404 {
-		t.Errorf("not found = %+v", e)
-	}
-	if e := dms.AsError(clusterErr("g1", errors.New("boom"))); e.Status != 500 {
-		t.Errorf("other = %+v", e)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
 	"github.com/opendms/opendms/internal/store"
 )
 
@@ -127,7 +128,7 @@ func (s *Service) describe(ctx context.Context, c *kafkaops.Client, shown []kafk
 	}
 	described, err := c.DescribeGroups(ctx, inKafka)
 	if err != nil {
-		return nil, clusterErr("", err)
+		return nil, kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
 	coordinators := c.GroupCoordinators(ctx, stored...)
 	out := make([]Group, 0, len(shown))
@@ -158,7 +159,7 @@ func (s *Service) Create(ctx context.Context, projectID, instanceID, name string
 	}
 	listed, err := c.ListConsumerGroups(ctx)
 	if err != nil { // a broker that did not answer may coordinate a group of that name
-		return clusterErr(name, err)
+		return kafkaerr.ToDMS(kafkaerr.Group(name), err)
 	}
 	exists := dms.Errorf(dms.CodeGroupExists, "The consumer group %s already exists.", name)
 	if listedHas(listed, name) {
@@ -196,7 +197,7 @@ func (s *Service) checkExist(ctx context.Context, projectID, instanceID string, 
 	}
 	listed, listErr := c.ListConsumerGroups(ctx)
 	if listErr != nil && listed == nil {
-		return in, nil, clusterErr("", listErr)
+		return in, nil, kafkaerr.ToDMS(kafkaerr.About{}, listErr)
 	}
 	recs, err := s.records(ctx, in.ID)
 	if err != nil {
@@ -207,7 +208,7 @@ func (s *Service) checkExist(ctx context.Context, projectID, instanceID string, 
 			continue
 		}
 		if listErr != nil { // its coordinator may be the broker that did not answer
-			return in, nil, clusterErr(n, listErr)
+			return in, nil, kafkaerr.ToDMS(kafkaerr.Group(n), listErr)
 		}
 		return in, nil, dms.Errorf(dms.CodeGroupNotFound, "The consumer group %s does not exist.", n)
 	}

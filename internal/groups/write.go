@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
 )
 
 // The group writes on the cluster's real groups (5.6.3, 5.6.5, 5.6.9, 7.2.3.1 and the SDK's
@@ -17,24 +17,6 @@ import (
 // API (meta.go): deleting one drops its record, resetting its offsets makes it the cluster's. A
 // group with active members is refused with CodeGroupNotEmpty (409) rather than changed under its
 // consumers.
-
-// writeErr turns the error of a group write into the error users get.
-func writeErr(group string, err error) error {
-	var de *dms.Error
-	switch {
-	case errors.As(err, &de):
-		return de
-	case errors.Is(err, kafkaops.ErrGroupNotEmpty):
-		return dms.Errorf(dms.CodeGroupNotEmpty, "The consumer group %s has active members (NON_EMPTY_GROUP): stop its consumers first.", group)
-	case errors.Is(err, kafkaops.ErrTopicNotFound):
-		return dms.Errorf(dms.CodeTopicNotExist, "The topic does not exist: %s.", strings.TrimPrefix(err.Error(), kafkaops.ErrTopicNotFound.Error()+": "))
-	case errors.Is(err, kafkaops.ErrUnknownPartition):
-		return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: partition: %v.", err)
-	case errors.Is(err, kafkaops.ErrNoCommittedTopics):
-		return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: topic is required: the consumer group %s has no committed offsets.", group)
-	}
-	return clusterErr(group, err)
-}
 
 // Delete deletes one group (5.6.9, DeleteGroup) with its record: DMS.10240405 when it does not
 // exist, CodeGroupNotEmpty while it has members.
@@ -45,14 +27,14 @@ func (s *Service) Delete(ctx context.Context, projectID, instanceID, group strin
 	}
 	res, err := c.DeleteGroups(ctx, []string{group})
 	if err != nil {
-		return clusterErr(group, err)
+		return kafkaerr.ToDMS(kafkaerr.Group(group), err)
 	}
 	recs, err := s.records(ctx, in.ID)
 	if err != nil {
 		return err
 	}
 	if err := s.settleDelete(ctx, in.ID, group, res[group], recs); err != nil {
-		return writeErr(group, err)
+		return kafkaerr.ToDMS(kafkaerr.Group(group), err)
 	}
 	return nil
 }
@@ -84,7 +66,7 @@ func (s *Service) BatchDelete(ctx context.Context, projectID, instanceID string,
 	}
 	res, err := c.DeleteGroups(ctx, uniq)
 	if err != nil {
-		return nil, clusterErr("", err)
+		return nil, kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
 	recs, err := s.records(ctx, in.ID)
 	if err != nil {
@@ -93,7 +75,7 @@ func (s *Service) BatchDelete(ctx context.Context, projectID, instanceID string,
 	failed := []FailedGroup{}
 	for _, n := range uniq {
 		if err := s.settleDelete(ctx, in.ID, n, res[n], recs); err != nil {
-			de := dms.AsError(writeErr(n, err))
+			de := dms.AsError(kafkaerr.ToDMS(kafkaerr.Group(n), err))
 			if de.Code == dms.CodeInternal {
 				s.log.Warn("deleting consumer group", "instance", instanceID, "group", n, "err", err)
 				de = dms.Errorf(dms.CodeInternal, "%v", err)
@@ -141,7 +123,7 @@ func (s *Service) ResetOffsets(ctx context.Context, projectID, instanceID, group
 	reset.Create = created(recs[group])
 	out, err := c.ResetGroupOffsets(ctx, group, reset)
 	if err != nil {
-		return nil, writeErr(group, err)
+		return nil, kafkaerr.ToDMS(kafkaerr.Group(group), err)
 	}
 	return out, nil
 }
@@ -171,7 +153,7 @@ func (s *Service) DeleteOffsets(ctx context.Context, projectID, instanceID, grou
 	}
 	res, err := c.DeleteGroupOffsets(ctx, group, uniq)
 	if err != nil {
-		return nil, writeErr(group, err)
+		return nil, kafkaerr.ToDMS(kafkaerr.Group(group), err)
 	}
 	out := make([]TopicResult, 0, len(uniq))
 	for _, t := range uniq {

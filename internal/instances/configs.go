@@ -7,6 +7,7 @@ import (
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
 )
 
 // Configs returns the instance's broker configs (5.1.7), read from the running cluster.
@@ -33,9 +34,12 @@ func (s *Service) ClusterClient(ctx context.Context, projectID, id string) (dms.
 	return in, c, err
 }
 
-// runningClient is the Kafka client of an instance whose cluster should be reachable.
+// runningClient is the Kafka client of an instance whose cluster should be reachable: a RUNNING
+// one. Any other status (CREATING, ERROR, RESTARTING, UPGRADING, EXTENDING, or a failed creation)
+// is refused at once with the reference's status error, as DMS does: its brokers are down or being
+// restarted, and a call would only wait out the client's timeout to fail.
 func (s *Service) runningClient(in dms.Instance) (*kafkaops.Client, error) {
-	if in.CreateFailed || in.Status == dms.StatusCreating {
+	if in.CreateFailed || in.Status != dms.StatusRunning {
 		return nil, dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
 	}
 	c, err := s.client(in)
@@ -45,9 +49,10 @@ func (s *Service) runningClient(in dms.Instance) (*kafkaops.Client, error) {
 	return c, nil
 }
 
-// clusterErr is a Kafka request that failed against the instance's cluster.
+// clusterErr is the DMS error of a Kafka call that failed against the instance's cluster, through
+// the one mapper every service uses.
 func clusterErr(err error) error {
-	return dms.Internal(err)
+	return kafkaerr.ToDMS(kafkaerr.About{}, err)
 }
 
 // ConfigChange is the outcome of 5.1.8.
@@ -131,7 +136,11 @@ func (s *Service) Cluster(ctx context.Context, projectID, id string) (kafkaops.C
 	if err != nil {
 		return kafkaops.ClusterInfo{}, err
 	}
-	info, err := c.Cluster(ctx)
+	created, err := s.createdGroups(ctx, in.ID)
+	if err != nil {
+		return kafkaops.ClusterInfo{}, err
+	}
+	info, err := c.Cluster(ctx, created...)
 	if err != nil {
 		return info, clusterErr(err)
 	}
@@ -141,13 +150,18 @@ func (s *Service) Cluster(ctx context.Context, projectID, id string) (kafkaops.C
 	return info, nil
 }
 
-// Coordinators is 5.2.7: the coordinator of every consumer group.
+// Coordinators is 5.2.7: the coordinator of every consumer group 5.6.2 lists, the cluster's and
+// those created through the API (5.6.4) that no consumer has used yet.
 func (s *Service) Coordinators(ctx context.Context, projectID, id string) ([]kafkaops.Coordinator, error) {
 	in, c, err := s.ClusterClient(ctx, projectID, id)
 	if err != nil {
 		return nil, err
 	}
-	cs, err := c.Coordinators(ctx)
+	created, err := s.createdGroups(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := c.Coordinators(ctx, created...)
 	if err != nil {
 		return nil, clusterErr(err)
 	}
@@ -155,4 +169,21 @@ func (s *Service) Coordinators(ctx context.Context, projectID, id string) ([]kaf
 		cs[i].Port = ClientPort(in)
 	}
 	return cs, nil
+}
+
+// createdGroups names the instance's groups created through the API (5.6.4): Kafka has no place
+// for a group before a consumer uses it, so the store's record (one with a creation time) is what
+// makes it exist; records without one only describe a group of the cluster (see package groups).
+func (s *Service) createdGroups(ctx context.Context, instanceID string) ([]string, error) {
+	ms, err := s.store.ListGroupMeta(ctx, instanceID)
+	if err != nil {
+		return nil, dms.Internal(err)
+	}
+	var names []string
+	for _, m := range ms {
+		if !m.CreatedAt.IsZero() {
+			names = append(names, m.Name)
+		}
+	}
+	return names, nil
 }

@@ -84,7 +84,7 @@ type ClusterInfo struct {
 	OnlinePartitions int // partitions with a leader
 	Replicas         int // replicas of those partitions
 	ISRReplicas      int // in-sync replicas of those partitions
-	ConsumerGroups   int // groups of the consumer protocol (classic and KIP-848), Connect/share/streams not counted
+	ConsumerGroups   int // groups of the consumer protocol (classic and KIP-848), Connect/share/streams not counted, and Cluster's also
 
 	// Incomplete is non-nil when a count is a lower bound because some broker did not answer
 	// (ListGroups is answered by each coordinator for its own groups). The rest is still valid.
@@ -161,8 +161,9 @@ func exactVersion(guess string) string {
 
 // Cluster returns the cluster metadata of API 5.2.6. One metadata request of all topics, then at
 // once: ApiVersions to every broker (health, version), ListGroups to every broker (group count)
-// and DescribeQuorum (the controller).
-func (c *Client) Cluster(ctx context.Context) (ClusterInfo, error) {
+// and DescribeQuorum (the controller). The groups named in also (known to the caller, maybe not
+// yet to Kafka: see Coordinators) are counted too, once each.
+func (c *Client) Cluster(ctx context.Context, also ...string) (ClusterInfo, error) {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
 	m, err := c.metadata(ctx)
@@ -192,11 +193,16 @@ func (c *Client) Cluster(ctx context.Context) (ClusterInfo, error) {
 	if leaderErr == nil {
 		info.ControllerID = leader
 	}
+	counted := make(map[string]bool, len(groups)+len(also))
 	for _, g := range groups {
 		if isConsumerGroup(g) {
-			info.ConsumerGroups++
+			counted[g.Group] = true
 		}
 	}
+	for _, n := range also {
+		counted[n] = true
+	}
+	info.ConsumerGroups = len(counted)
 	if groupsErr != nil {
 		info.Incomplete = fmt.Errorf("consumer group count: %w", groupsErr)
 	}
@@ -352,17 +358,24 @@ type Coordinator struct {
 }
 
 // Coordinators returns the coordinator of every consumer group (see ClusterInfo.ConsumerGroups for
-// which groups count), sorted by group id: ListGroups to every broker, then one batched
-// FindCoordinator (KIP-699) for all the groups, never one request per group.
+// which groups count) and of every group named in also, sorted by group id: ListGroups to every
+// broker, then one batched FindCoordinator (KIP-699) for all the groups, never one request per
+// group. also names groups the caller knows of that Kafka may not have yet (created through the
+// API, no consumer has used them): Kafka places a group by its name, so they have a coordinator too.
 //
 // When some broker does not answer ListGroups the groups it coordinates are missing: the others are
 // returned along with a non-nil error (a *kadm.ShardErrors inside), as kadm does.
-func (c *Client) Coordinators(ctx context.Context) ([]Coordinator, error) {
+func (c *Client) Coordinators(ctx context.Context, also ...string) ([]Coordinator, error) {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
 	names, listErr := c.consumerGroupNames(ctx)
 	if listErr != nil && len(names) == 0 {
 		return nil, listErr
+	}
+	if len(also) > 0 {
+		names = append(names, also...)
+		slices.Sort(names)
+		names = slices.Compact(names)
 	}
 	found := c.adm.FindGroupCoordinators(ctx, names...)
 	out := make([]Coordinator, 0, len(names))

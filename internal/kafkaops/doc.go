@@ -5,7 +5,8 @@
 // A Client wraps one franz-go client (kgo, and kadm over it) per instance; the control plane keeps
 // it and reuses it. Results are typed and errors are kept per item, in kadm's style (Coordinator.Err,
 // BrokerInfo.Err, one *ConfigError per config). Kafka protocol errors stay wrapped: callers test
-// them with errors.Is(err, kerr.X) and map them to DMS codes in one place.
+// them with errors.Is(err, kerr.X), and services turn them into DMS errors in one place, the
+// sub-package kafkaerr (this package knows nothing of DMS codes).
 //
 // Where kfake and Apache Kafka differ (each method's documentation has the detail):
 //   - Broker versions: the protocol carries no server version; BrokerInfo.Version is guessed from

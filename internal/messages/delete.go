@@ -5,6 +5,8 @@ import (
 	"errors"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
 )
 
 // PartitionOffset is one entry of 5.8.6's body: delete the messages of Partition before Offset
@@ -41,7 +43,7 @@ func (s *Service) Delete(ctx context.Context, projectID, instanceID, topic strin
 	}
 	bounds, err := c.PartitionBounds(ctx, topic)
 	if err != nil {
-		return nil, clusterErr(topic, -1, err)
+		return nil, kafkaerr.ToDMS(kafkaerr.Topic(topic), err)
 	}
 	end := make(map[int32]int64, len(bounds))
 	for _, b := range bounds {
@@ -66,7 +68,7 @@ func (s *Service) Delete(ctx context.Context, projectID, instanceID, topic strin
 	}
 	res, err := c.DeleteRecords(ctx, topic, before)
 	if err != nil {
-		return nil, clusterErr(topic, -1, err)
+		return nil, kafkaerr.ToDMS(kafkaerr.Topic(topic), err)
 	}
 	out := make([]DeleteOutcome, len(res))
 	for i, r := range res {

@@ -11,16 +11,14 @@ package messages
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
-
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
 )
 
 // Limits bound the work of the message APIs. Zero fields take the defaults.
@@ -149,25 +147,6 @@ func invalid(format string, args ...any) error {
 	return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: %s.", fmt.Sprintf(format, args...))
 }
 
-// clusterErr maps an error of a Kafka request about topic to the DMS error the caller gets: the
-// broker's verdict on the request where it is the caller's doing, a 500 otherwise.
-func clusterErr(topic string, partition int32, err error) error {
-	var de *dms.Error
-	switch {
-	case errors.As(err, &de):
-		return de
-	case errors.Is(err, kafkaops.ErrUnknownPartition):
-		return invalid("topic %s has no partition %d", topic, partition)
-	case errors.Is(err, kerr.UnknownTopicOrPartition):
-		return dms.Errorf(dms.CodeTopicNotExist, "The topic does not exist: %s.", topic)
-	case errors.Is(err, kerr.MessageTooLarge), errors.Is(err, kerr.RecordListTooLarge):
-		return dms.Errorf(dms.CodeMessageTooLarge, "The message is larger than the size limit of the topic or of the producer (%v).", err)
-	case errors.Is(err, kerr.InvalidTopicException):
-		return dms.Errorf(dms.CodeTopicNotExist, "The topic does not exist: %q is not a valid topic name.", topic)
-	}
-	return dms.Internal(err)
-}
-
 // topicCache remembers partition counts of topics produced to for a moment, so that producing does
 // not ask the cluster's metadata on every call. Only topics that exist are remembered; a partition
 // beyond the remembered count is checked again before it is refused.
@@ -218,7 +197,7 @@ func (s *Service) partitions(ctx context.Context, c *kafkaops.Client, instanceID
 	}
 	n, err := c.TopicPartitionCount(ctx, topic)
 	if err != nil {
-		return 0, clusterErr(topic, -1, err)
+		return 0, kafkaerr.ToDMS(kafkaerr.Topic(topic), err)
 	}
 	s.topics.put(instanceID, topic, n)
 	return n, nil

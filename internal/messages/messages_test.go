@@ -9,8 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/twmb/franz-go/pkg/kerr"
-
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/kafkaops"
 )
@@ -191,25 +189,6 @@ func TestTopK(t *testing.T) {
 		}
 		if fmt.Sprint(order) != want {
 			t.Errorf("asc=%v: %v, want %s", asc, order, want)
-		}
-	}
-}
-
-func TestClusterErr(t *testing.T) {
-	tests := []struct {
-		err  error
-		code string
-	}{
-		{fmt.Errorf("x: %w", kerr.UnknownTopicOrPartition), dms.CodeTopicNotExist},
-		{fmt.Errorf("x: %w", kafkaops.ErrUnknownPartition), dms.CodeInvalidParameter},
-		{fmt.Errorf("x: %w", kerr.MessageTooLarge), dms.CodeMessageTooLarge},
-		{fmt.Errorf("x: %w", kerr.RecordListTooLarge), dms.CodeMessageTooLarge},
-		{dms.E(dms.CodeQueryBusy), dms.CodeQueryBusy},
-		{errors.New("broker on fire"), dms.CodeInternal},
-	}
-	for _, tt := range tests {
-		if got := code(clusterErr("t", 0, tt.err)); got != tt.code {
-			t.Errorf("clusterErr(%v) = %s, want %s", tt.err, got, tt.code)
 		}
 	}
 }

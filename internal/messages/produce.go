@@ -8,6 +8,7 @@ import (
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
 )
 
 // Property is one entry of 5.5.1's property_list.
@@ -48,7 +49,7 @@ func (s *Service) Produce(ctx context.Context, projectID, instanceID string, req
 	if isCode(err, dms.CodeTopicNotExist) && inst.EnableAutoTopic {
 		// As any producer of such a cluster: the topic is created with the brokers' defaults.
 		if n, err = c.AutoCreateTopic(ctx, in.Topic); err != nil {
-			return kafkaops.Produced{}, clusterErr(in.Topic, -1, err)
+			return kafkaops.Produced{}, kafkaerr.ToDMS(kafkaerr.Topic(in.Topic), err)
 		}
 		s.topics.put(inst.ID, in.Topic, n)
 	}
@@ -72,7 +73,7 @@ func (s *Service) Produce(ctx context.Context, projectID, instanceID string, req
 		}
 	}
 	if err != nil {
-		return kafkaops.Produced{}, clusterErr(in.Topic, -1, err)
+		return kafkaops.Produced{}, kafkaerr.ToDMS(kafkaerr.Topic(in.Topic), err)
 	}
 	return out, nil
 }

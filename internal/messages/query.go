@@ -10,6 +10,7 @@ import (
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
 )
 
 // Query is a search of one topic's messages by time (5.8.1's offset search, 5.8.3).
@@ -95,7 +96,7 @@ func (s *Service) Search(ctx context.Context, projectID, instanceID string, q Qu
 
 	ranges, err := c.TimeRange(ctx, q.Topic, q.StartMs, q.EndMs)
 	if err != nil {
-		return Page{}, clusterErr(q.Topic, -1, err)
+		return Page{}, kafkaerr.ToDMS(kafkaerr.Topic(q.Topic), err)
 	}
 	if q.Partition >= 0 {
 		i := slices.IndexFunc(ranges, func(r kafkaops.OffsetRange) bool { return r.Partition == q.Partition })
@@ -147,7 +148,7 @@ func (s *Service) Search(ctx context.Context, projectID, instanceID string, q Qu
 		if ctx.Err() != nil {
 			return Page{}, ctx.Err()
 		}
-		return Page{}, clusterErr(q.Topic, -1, err)
+		return Page{}, kafkaerr.ToDMS(kafkaerr.Topic(q.Topic), err)
 	}
 
 	all := top.sorted()
@@ -303,7 +304,7 @@ func cut(b []byte, n int) ([]byte, bool) {
 func (s *Service) whole(ctx context.Context, c *kafkaops.Client, m *Message) error {
 	r, found, err := c.ReadOne(ctx, m.Topic, m.Partition, m.Offset)
 	if err != nil {
-		return clusterErr(m.Topic, m.Partition, err)
+		return kafkaerr.ToDMS(kafkaerr.Partition(m.Topic, m.Partition), err)
 	}
 	if found {
 		m.Key, m.Value, m.Huge = r.Key, r.Value, true
@@ -343,7 +344,7 @@ func (s *Service) Read(ctx context.Context, projectID, instanceID, topic string,
 	}
 	r, found, err := c.ReadOne(ctx, topic, partition, offset)
 	if err != nil {
-		return m, false, clusterErr(topic, partition, err)
+		return m, false, kafkaerr.ToDMS(kafkaerr.Partition(topic, partition), err)
 	}
 	if !found {
 		return m, false, nil
@@ -363,7 +364,7 @@ func (s *Service) Read(ctx context.Context, projectID, instanceID, topic string,
 func (s *Service) bounds(ctx context.Context, c *kafkaops.Client, topic string, partition int32) (kafkaops.OffsetRange, error) {
 	all, err := c.PartitionBounds(ctx, topic)
 	if err != nil {
-		return kafkaops.OffsetRange{}, clusterErr(topic, -1, err)
+		return kafkaops.OffsetRange{}, kafkaerr.ToDMS(kafkaerr.Topic(topic), err)
 	}
 	for _, b := range all {
 		if b.Partition == partition {
@@ -391,7 +392,7 @@ func (s *Service) Earliest(ctx context.Context, projectID, instanceID, topic str
 	}
 	off, ts, err := c.EarliestRecord(ctx, topic, partition)
 	if err != nil {
-		return Position{}, clusterErr(topic, partition, err)
+		return Position{}, kafkaerr.ToDMS(kafkaerr.Partition(topic, partition), err)
 	}
 	return Position{Offset: off, Timestamp: ts}, nil
 }
@@ -413,7 +414,7 @@ func (s *Service) Latest(ctx context.Context, projectID, instanceID, topic strin
 	defer release()
 	r, b, ok, err := c.LatestRecord(ctx, topic, partition)
 	if err != nil {
-		return Position{}, clusterErr(topic, partition, err)
+		return Position{}, kafkaerr.ToDMS(kafkaerr.Partition(topic, partition), err)
 	}
 	if !ok {
 		return Position{Offset: b.End, Timestamp: -1}, nil

@@ -27,6 +27,7 @@ import (
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
 	"github.com/opendms/opendms/internal/tasks"
 )
 
@@ -145,7 +146,7 @@ func (s *Service) List(ctx context.Context, projectID, instanceID string) ([]kaf
 	}
 	qs, err := c.ClientQuotas(ctx)
 	if err != nil {
-		return nil, dms.Internal(err)
+		return nil, kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
 	return qs, nil
 }
@@ -164,7 +165,7 @@ func (s *Service) Submit(ctx context.Context, projectID, instanceID string, who 
 	}
 	qs, err := c.ClientQuotas(ctx)
 	if err != nil {
-		return dms.Task{}, dms.Internal(err)
+		return dms.Task{}, kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
 	exists := false
 	for _, q := range qs {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
 )
 
 // DiskUsageFilter selects the partitions 5.2.10 lists on each broker. The zero value lists them all.
@@ -89,7 +90,7 @@ func (s *Service) DiskUsage(ctx context.Context, projectID, instanceID string, f
 	}
 	logs, err := c.ReplicaLogs(ctx)
 	if err != nil {
-		return nil, clusterErr("", err)
+		return nil, kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
 	capacity := int64(0)
 	if len(in.Brokers) > 0 {

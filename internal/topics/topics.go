@@ -29,6 +29,7 @@ import (
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
 	"github.com/opendms/opendms/internal/store"
 )
 
@@ -102,37 +103,6 @@ func (s *Service) checkQuota(in dms.Instance, ts []kafkaops.Topic, adding int) e
 // internal says whether a topic is Kafka's own (flagged internal by the brokers, or named like one).
 func internal(t kafkaops.Topic) bool { return t.Internal || strings.HasPrefix(t.Name, "__") }
 
-// clusterErr turns the error of a Kafka call into the error users get: the one place where Kafka's
-// errors become DMS codes. topic names the topic the call was about ("" if none).
-func clusterErr(topic string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var de *dms.Error
-	if errors.As(err, &de) {
-		return de
-	}
-	why := strings.TrimPrefix(err.Error(), "kafkaops: ")
-	switch {
-	case errors.Is(err, kerr.TopicAlreadyExists):
-		return dms.Errorf(dms.CodeConflict, "The topic %s already exists.", topic)
-	case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.UnknownTopicID):
-		return dms.Errorf(dms.CodeTopicNotExist, "The topic does not exist: %s.", topic)
-	case errors.Is(err, kerr.InvalidTopicException):
-		return dms.Errorf(dms.CodeTopicNameInvalid, "Invalid topic name %s: %s.", topic, why)
-	case errors.Is(err, kerr.InvalidPartitions):
-		return dms.Errorf(dms.CodeTopicPartitionInvalid, "Invalid number of partitions: %s.", why)
-	case errors.Is(err, kerr.InvalidReplicationFactor):
-		return dms.Errorf(dms.CodeTopicReplicaTooMany, "Replication factor larger than available brokers: %s.", why)
-	case errors.Is(err, kerr.InvalidConfig):
-		return dms.Errorf(dms.CodeConfigInvalid, "Invalid configuration parameter: %s.", why)
-	case errors.Is(err, kerr.InvalidReplicaAssignment), errors.Is(err, kerr.PolicyViolation), errors.Is(err, kerr.InvalidRequest),
-		errors.Is(err, kerr.TopicDeletionDisabled):
-		return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: the cluster refused it: %s.", why)
-	}
-	return dms.Internal(err)
-}
-
 // CreateRequest is the body of 5.5.2 (and of 7.1.1.7, which has no topic_other_configs).
 type CreateRequest struct {
 	ID                string        `json:"id"`
@@ -202,7 +172,7 @@ func (s *Service) Create(ctx context.Context, projectID, instanceID string, req 
 
 	existing, err := c.Topics(ctx)
 	if err != nil {
-		return "", clusterErr(req.ID, err)
+		return "", kafkaerr.ToDMS(kafkaerr.Topic(req.ID), err)
 	}
 	for _, t := range existing {
 		if t.Name == req.ID {
@@ -214,7 +184,7 @@ func (s *Service) Create(ctx context.Context, projectID, instanceID string, req 
 	}
 	err = c.CreateTopic(ctx, kafkaops.NewTopic{Name: req.ID, Partitions: partitions, ReplicationFactor: int16(rf), Configs: configs})
 	if err != nil {
-		return req.ID, clusterErr(req.ID, err)
+		return req.ID, kafkaerr.ToDMS(kafkaerr.Topic(req.ID), err)
 	}
 	meta := dms.TopicMeta{InstanceID: in.ID, Name: req.ID, CreatedAt: s.now().UTC()}
 	if req.TopicDesc != nil {
@@ -264,7 +234,7 @@ func (s *Service) List(ctx context.Context, projectID, instanceID string, offset
 	}
 	all, err := c.Topics(ctx)
 	if err != nil {
-		return TopicList{}, clusterErr("", err)
+		return TopicList{}, kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
 	var user []kafkaops.Topic
 	for _, t := range all {
@@ -289,7 +259,7 @@ func (s *Service) List(ctx context.Context, projectID, instanceID string, offset
 	}
 	configs, err := c.DescribeTopicConfigs(ctx, configNames(), names...)
 	if err != nil {
-		return TopicList{}, clusterErr("", err)
+		return TopicList{}, kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
 	metas, err := s.meta.ListTopicMeta(ctx, in.ID)
 	if err != nil {
@@ -306,7 +276,7 @@ func (s *Service) List(ctx context.Context, projectID, instanceID string, offset
 				out.Total-- // deleted since the metadata was read
 				continue
 			}
-			return TopicList{}, clusterErr(t.Name, tc.Err)
+			return TopicList{}, kafkaerr.ToDMS(kafkaerr.Topic(t.Name), tc.Err)
 		}
 		topic := topicOf(t, tc)
 		topic.Description, topic.CreatedAt = meta[t.Name].Description, meta[t.Name].CreatedAt
@@ -377,7 +347,7 @@ func (s *Service) Update(ctx context.Context, projectID, instanceID string, topi
 	}
 	all, err := c.Topics(ctx)
 	if err != nil {
-		return clusterErr("", err)
+		return kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
 	byName := map[string]kafkaops.Topic{}
 	for _, t := range all {
@@ -414,11 +384,11 @@ func (s *Service) Update(ctx context.Context, projectID, instanceID string, topi
 	}
 	for _, ch := range changes {
 		if err := c.AlterTopicConfigs(ctx, ch.topic, ch.set, ch.remove); err != nil {
-			return clusterErr(ch.topic, err)
+			return kafkaerr.ToDMS(kafkaerr.Topic(ch.topic), err)
 		}
 		if ch.partitions > 0 {
 			if err := c.AddPartitions(ctx, ch.topic, ch.partitions, ch.assignment); err != nil {
-				return clusterErr(ch.topic, err)
+				return kafkaerr.ToDMS(kafkaerr.Topic(ch.topic), err)
 			}
 		}
 		if ch.desc != nil {
@@ -548,7 +518,7 @@ func (s *Service) AddPartitions(ctx context.Context, projectID, instanceID, topi
 	}
 	all, err := c.Topics(ctx)
 	if err != nil {
-		return clusterErr(topic, err)
+		return kafkaerr.ToDMS(kafkaerr.Topic(topic), err)
 	}
 	i := slices.IndexFunc(all, func(t kafkaops.Topic) bool { return t.Name == topic })
 	if i < 0 {
@@ -564,7 +534,7 @@ func (s *Service) AddPartitions(ctx context.Context, projectID, instanceID, topi
 	if err := s.checkQuota(in, all, int(*total-current)); err != nil {
 		return err
 	}
-	return clusterErr(topic, c.AddPartitions(ctx, topic, *total, nil))
+	return kafkaerr.ToDMS(kafkaerr.Topic(topic), c.AddPartitions(ctx, topic, *total, nil))
 }
 
 // DeleteResult is one topic of 5.5.5's answer.
@@ -585,7 +555,7 @@ func (s *Service) Delete(ctx context.Context, projectID, instanceID string, name
 	}
 	all, err := c.Topics(ctx)
 	if err != nil {
-		return nil, clusterErr("", err)
+		return nil, kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
 	byName := map[string]kafkaops.Topic{}
 	for _, t := range all {
@@ -612,7 +582,7 @@ func (s *Service) Delete(ctx context.Context, projectID, instanceID string, name
 	}
 	deleted, err := c.DeleteTopics(ctx, deletable...)
 	if err != nil && deleted == nil {
-		return nil, clusterErr("", err)
+		return nil, kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
 	if err != nil { // deleted, but not yet gone from the metadata: reported as deleted
 		s.log.Warn("deleted topics still in the metadata", "instance_id", instanceID, "err", err)
@@ -642,7 +612,7 @@ func (s *Service) Delete(ctx context.Context, projectID, instanceID string, name
 // topic describes an existing topic (internal ones too: they can be looked at).
 func (s *Service) topic(ctx context.Context, c *kafkaops.Client, name string) (kafkaops.Topic, error) {
 	t, err := c.DescribeTopic(ctx, name)
-	return t, clusterErr(name, err)
+	return t, kafkaerr.ToDMS(kafkaerr.Topic(name), err)
 }
 
 // Partitions returns the offsets of every partition of a topic (5.5.6), sorted by partition.
@@ -653,11 +623,11 @@ func (s *Service) Partitions(ctx context.Context, projectID, instanceID, topic s
 	}
 	ps, err := c.TopicOffsets(ctx, topic)
 	if err != nil {
-		return nil, clusterErr(topic, err)
+		return nil, kafkaerr.ToDMS(kafkaerr.Topic(topic), err)
 	}
 	for _, p := range ps {
 		if p.Err != nil {
-			return nil, clusterErr(topic, fmt.Errorf("partition %d of %s: %w", p.Partition, topic, p.Err))
+			return nil, kafkaerr.ToDMS(kafkaerr.Topic(topic), fmt.Errorf("partition %d of %s: %w", p.Partition, topic, p.Err))
 		}
 	}
 	return ps, nil
@@ -675,7 +645,7 @@ func (s *Service) Producers(ctx context.Context, projectID, instanceID, topic st
 	for i := range ps {
 		ps[i].BrokerPort = instances.ClientPort(in)
 	}
-	return ps, clusterErr(topic, err)
+	return ps, kafkaerr.ToDMS(kafkaerr.Topic(topic), err)
 }
 
 // Detail returns a topic's partitions with their replicas, offsets and sizes, and the consumer
@@ -687,7 +657,7 @@ func (s *Service) Detail(ctx context.Context, projectID, instanceID, topic strin
 	}
 	d, err := c.DescribeTopicDetail(ctx, topic)
 	if err != nil {
-		return d, clusterErr(topic, err)
+		return d, kafkaerr.ToDMS(kafkaerr.Topic(topic), err)
 	}
 	if d.Incomplete != nil {
 		s.log.Warn("topic detail: groups listed partially", "instance_id", instanceID, "topic", topic, "err", d.Incomplete)

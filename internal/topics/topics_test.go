@@ -3,12 +3,9 @@ package topics
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/opendms/opendms/internal/dms"
 )
@@ -108,36 +105,6 @@ func TestAssign(t *testing.T) {
 		if _, err := assign(bs, 1, 2, in); err == nil {
 			t.Errorf("brokers %v accepted", bs)
 		}
-	}
-}
-
-// Every Kafka error a topic call can meet becomes a DMS code; only the unexpected ones are 500s.
-func TestClusterErr(t *testing.T) {
-	for _, tc := range []struct {
-		err    error
-		code   string
-		status int
-	}{
-		{kerr.TopicAlreadyExists, dms.CodeConflict, 409},
-		{kerr.UnknownTopicOrPartition, dms.CodeTopicNotExist, 400},
-		{kerr.InvalidTopicException, dms.CodeTopicNameInvalid, 400},
-		{kerr.InvalidPartitions, dms.CodeTopicPartitionInvalid, 400},
-		{kerr.InvalidReplicationFactor, dms.CodeTopicReplicaTooMany, 400},
-		{kerr.InvalidConfig, dms.CodeConfigInvalid, 400},
-		{kerr.PolicyViolation, dms.CodeInvalidParameter, 400},
-		{kerr.InvalidReplicaAssignment, dms.CodeInvalidParameter, 400},
-		{kerr.TopicDeletionDisabled, dms.CodeInvalidParameter, 400},
-		{kerr.RequestTimedOut, dms.CodeInternal, 500},
-		{dms.E(dms.CodePartitionQuota), dms.CodePartitionQuota, 400},
-	} {
-		err := clusterErr("t", fmt.Errorf("kafkaops: create topic t: %w: the broker's words", tc.err))
-		var de *dms.Error
-		if !errors.As(err, &de) || de.Code != tc.code || de.Status != tc.status {
-			t.Errorf("%v -> %v, want %s %d", tc.err, err, tc.code, tc.status)
-		}
-	}
-	if clusterErr("t", nil) != nil {
-		t.Error("nil is not an error")
 	}
 }
 
