@@ -111,12 +111,20 @@ func TestNotRunningInstanceRefusesClusterCalls(t *testing.T) {
 		}
 	}
 
-	// RESTARTING, as a rolling restart leaves it while brokers go down one by one. The brokers are
-	// all up here: the call is refused for the status alone, as DMS does.
+	// RESTARTING, during a real restart (held before the brokers go down): the brokers are all up
+	// here, the call is refused for the status alone, as DMS does.
 	t.Run("RESTARTING", func(t *testing.T) {
-		setStatus(t, ce, "RESTARTING")
+		release := ce.Gate.hold()
+		res, err := ce.sdk.BatchRestartOrDeleteInstances(&model.BatchRestartOrDeleteInstancesRequest{Body: &model.BatchRestartOrDeleteInstanceReq{
+			Instances: &[]string{ce.id}, Action: model.GetBatchRestartOrDeleteInstanceReqActionEnum().RESTART}})
+		if err != nil || deref((*res.Results)[0].Result) != "success" {
+			release()
+			t.Fatalf("restart: %+v, %v", res, err)
+		}
+		waitInstance(t, ce.sdk, ce.id, "RESTARTING")
 		check(t)
-		setStatus(t, ce, "RUNNING")
+		release()
+		waitInstance(t, ce.sdk, ce.id, "RUNNING")
 	})
 
 	// ERROR for real: the brokers are stopped and the monitor marks the instance.
@@ -127,21 +135,6 @@ func TestNotRunningInstanceRefusesClusterCalls(t *testing.T) {
 		waitInstance(t, ce.sdk, ce.id, "ERROR")
 		check(t)
 	})
-}
-
-// setStatus writes an instance's status in the store, as a task does, and waits until the API
-// shows it (the instance service caches records for a moment).
-func setStatus(t *testing.T, ce *clusterEnv, status string) {
-	t.Helper()
-	in, err := ce.Store.GetInstance(tctx(t), ce.id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in.Status = status
-	if err := ce.Store.UpdateInstance(tctx(t), in); err != nil {
-		t.Fatal(err)
-	}
-	waitInstance(t, ce.sdk, ce.id, status)
 }
 
 // 5.2.7 shows the coordinator of every group 5.6.2 lists, the groups created through 5.6.4 that no

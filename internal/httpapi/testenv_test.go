@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -46,7 +47,8 @@ type testEnv struct {
 	Server            *Server
 	IAM               *iam.Service
 	Instances         *instances.Service
-	Engine            engine.Engine // the embedded engine running the instances
+	Engine            engine.Engine // the engine running the instances
+	Gate              *gatedEngine  // the embedded engine's restarts, to hold (nil on the local engine)
 	Store             *sqlite.DB
 	Groups            *groups.Service
 	Diagnosis         *diagnosis.Service
@@ -98,7 +100,8 @@ func newTestEnvOn(t testing.TB, engineName string) *testEnv {
 		t.Fatal(err)
 	}
 	runner := tasks.New(st, log)
-	var eng engine.Engine = embedded.New(embedded.Options{Logger: log})
+	gated := &gatedEngine{Engine: embedded.New(embedded.Options{Logger: log})}
+	var eng engine.Engine = gated
 	ready := 30 * time.Second
 	if engineName == "local" {
 		testlock.JVM(t) // one package at a time runs brokers on this machine
@@ -106,7 +109,7 @@ func newTestEnvOn(t testing.TB, engineName string) *testEnv {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eng, ready = le, 4*time.Minute
+		eng, ready, gated = le, 4*time.Minute, nil
 	}
 	inst, err := instances.New(instances.Config{
 		DataDir: filepath.Join(dir, "instances"), IPPool: testIPPool(), ReadyTimeout: ready, MonitorInterval: 200 * time.Millisecond,
@@ -134,7 +137,35 @@ func newTestEnvOn(t testing.TB, engineName string) *testEnv {
 		t.Cleanup(func() { deleteLocalInstances(t, st, le, filepath.Join(dir, "instances")) })
 	}
 	return &testEnv{URL: hs.URL, Region: region, ProjectID: creds.ProjectID, AK: creds.AccessKey, SK: creds.SecretKey,
-		Password: creds.Password, Server: srv, IAM: iamSvc, Instances: inst, Engine: eng, Store: st, Groups: grp, Diagnosis: diag, Dir: dir}
+		Password: creds.Password, Server: srv, IAM: iamSvc, Instances: inst, Engine: eng, Gate: gated, Store: st, Groups: grp, Diagnosis: diag, Dir: dir}
+}
+
+// gatedEngine is the embedded engine with broker restarts that a test can hold, to see an instance
+// RESTARTING for as long as it needs.
+type gatedEngine struct {
+	engine.Engine
+	gate atomic.Pointer[chan struct{}]
+}
+
+// hold makes restarts wait until the returned function is called.
+func (g *gatedEngine) hold() (release func()) {
+	ch := make(chan struct{})
+	g.gate.Store(&ch)
+	return func() {
+		g.gate.Store(nil)
+		close(ch)
+	}
+}
+
+func (g *gatedEngine) RestartBroker(ctx context.Context, spec engine.Spec, id int32) error {
+	if ch := g.gate.Load(); ch != nil {
+		select {
+		case <-*ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return g.Engine.RestartBroker(ctx, spec, id)
 }
 
 // deleteLocalInstances stops and removes the brokers of every instance of a test (the local engine
