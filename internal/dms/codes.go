@@ -136,3 +136,11 @@ const (
 	CodeKafkaUserExists = "DMS.00409001" // 409: a user of that name exists on the instance
 	CodeQuotaReached    = "DMS.00400039" // 400: "The quota limit has been reached." (users per instance)
 )
+
+// Request limits and replay (issue 9: defects 2 and 13). OpenDMS codes: the reference has none for
+// them (its only 503 is the message query's).
+const (
+	CodeRequestReplayed = "DMS.10240110" // 401: a signed non-GET request already received (same signature)
+	CodeBodyTimeout     = "DMS.00408001" // 408: the request body did not arrive in time
+	CodeServerBusy      = "DMS.00503001" // 503: too many request bodies being received before verification
+)

@@ -21,6 +21,7 @@ func TestNamedCodesExist(t *testing.T) {
 		CodeGroupNotFound, CodeGroupNotEmpty, CodeGroupIDInvalid, CodeGroupExists,
 		CodeKafkaUserExists, CodeQuotaReached,
 		CodeQuotaExists, CodeQuotaNotFound,
+		CodeRequestReplayed, CodeBodyTimeout, CodeServerBusy,
 	}
 	for _, c := range named {
 		if _, ok := LookupCode(c); !ok {

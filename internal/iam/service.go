@@ -24,6 +24,9 @@ type Config struct {
 	ClockSkew time.Duration
 	// TokenTTL is how long an X-Auth-Token is valid (24 h, as Huawei IAM).
 	TokenTTL time.Duration
+	// Region is this server's region: a V11-HMAC-SHA256 credential scope must name it (default
+	// cn-north-4, as the bootstrap's).
+	Region string
 }
 
 // Service is the IAM service.
@@ -34,6 +37,8 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	creds  *credCache
+	// replays holds the signatures of accepted mutating AK/SK requests (see checkReplay).
+	replays *replayCache
 	// projects caches projects by id (they are immutable; see project).
 	projects sync.Map
 }
@@ -46,7 +51,11 @@ func New(ctx context.Context, st store.IAM, sealer *Sealer, cfg Config, log *slo
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = 24 * time.Hour
 	}
-	s := &Service{store: st, sealer: sealer, cfg: cfg, log: log, now: time.Now, creds: newCredCache(10 * time.Second)}
+	if cfg.Region == "" {
+		cfg.Region = "cn-north-4"
+	}
+	s := &Service{store: st, sealer: sealer, cfg: cfg, log: log, now: time.Now, creds: newCredCache(10 * time.Second),
+		replays: newReplayCache(defaultReplayEntries)}
 	for _, r := range SystemRoles {
 		if _, err := ParsePolicy(r.Document); err != nil {
 			return nil, fmt.Errorf("system role %q: %w", r.Name, err)
