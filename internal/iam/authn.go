@@ -153,16 +153,23 @@ func (s *Service) verifySignature(r *http.Request, ps *pendingSignature, body []
 	return s.checkReplay(r, ps)
 }
 
-// checkReplay accepts a signed mutating request once inside its clock-skew window (issue 9, defect
-// 13). GET and HEAD are left out: they change nothing, and clients poll them.
+// checkReplay refuses a signed mutating request that was already accepted inside its clock-skew
+// window on another connection (issue 9, defect 13). GET and HEAD are left out: they change
+// nothing, and clients poll them.
 //
-// The official SDKs sign nothing unique per request (the Go SDK signs User-Agent, X-Project-Id and
-// X-Sdk-Date, whose resolution is one second; the Node SDK content-type, host, X-Project-Id and
-// X-Sdk-Date), so two identical calls within the same second carry the same signature and the
-// server cannot tell the second from a replay. It is refused with CodeRequestReplayed: a replayed
-// produce, create or delete is worse than asking such a client to retry in the next second. A Go
-// client that repeats identical calls at that rate can add any unique header (the Go SDK signs every
-// header it sends, e.g. an invoker's AddHeader of X-Client-Request-Id: <uuid>).
+// Why "on another connection": the official SDKs sign nothing unique per request (the Go SDK signs
+// User-Agent, X-Project-Id and X-Sdk-Date, which has whole seconds; the Node SDK content-type,
+// host, X-Project-Id and X-Sdk-Date), so a client that repeats a call within the same second (a
+// retry while an instance is busy, a second delete, the same message produced twice) sends the
+// same signature, and refusing every repeat breaks such clients with an authentication error. A
+// client repeats on its own keep-alive connection; a replay of a captured request (from a log, a
+// proxy, a sniffed plain-HTTP request) comes on the replayer's connection, and is refused. What
+// stays open: a repeat on the same connection, i.e. by someone inside the client's TCP
+// connection (with TLS, no one), and, behind a proxy that pools its upstream connections, a
+// replay through that proxy (terminate TLS at dmsd to close it). Identical calls sent at once on
+// several connections (parallel goroutines) are refused after the first, as replays would be; such
+// a Go client can add any unique header (the Go SDK signs every header it sends, e.g. an invoker's
+// AddHeader of X-Client-Request-Id: <uuid>).
 func (s *Service) checkReplay(r *http.Request, ps *pendingSignature) error {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return nil
@@ -170,13 +177,13 @@ func (s *Service) checkReplay(r *http.Request, ps *pendingSignature) error {
 	now := s.now()
 	// The skew check accepts the signature until signed+skew; X-Sdk-Date has whole seconds.
 	expires := ps.signed.Add(s.cfg.ClockSkew + time.Second)
-	fresh, evicted := s.replays.add(replayKey(ps.auth.AccessKey, ps.auth.Signature), expires, now)
+	ok, evicted := s.replays.add(replayKey(ps.auth.AccessKey, ps.auth.Signature), r.RemoteAddr, expires, now)
 	if evicted > 0 {
 		s.log.Warn("replay cache full: dropped entries still inside the clock-skew window", "dropped", evicted)
 	}
-	if !fresh {
+	if !ok {
 		return dms.Errorf(dms.CodeRequestReplayed, "Incorrect IAM authentication information: this signed request was already received "+
-			"(a replay, or an identical call in the same second: sign it again, or add a unique header such as X-Client-Request-Id).")
+			"on another connection (a replay, or identical calls sent at once: sign each again, or add a unique header such as X-Client-Request-Id).")
 	}
 	return nil
 }

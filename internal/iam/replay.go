@@ -6,10 +6,10 @@ import (
 	"time"
 )
 
-// replayCache remembers the signatures of accepted mutating AK/SK requests until their X-Sdk-Date
-// leaves the clock-skew window, so that the same signed request is accepted once (issue 9,
-// defect 13). After the window the skew check refuses the request anyway, so that is all the
-// memory replay protection needs.
+// replayCache remembers the signatures of accepted mutating AK/SK requests, with the connection
+// that carried them, until their X-Sdk-Date leaves the clock-skew window (issue 9, defect 13; see
+// Service.checkReplay for why the connection). After the window the skew check refuses the request
+// anyway, so that is all the memory replay protection needs.
 //
 // Memory is bounded by max entries (about 100 bytes each). When full, the oldest entry is dropped
 // rather than refusing every new request: refusing would let any authenticated caller that sends
@@ -19,9 +19,14 @@ import (
 type replayCache struct {
 	mu      sync.Mutex
 	max     int
-	entries map[[sha256.Size]byte]time.Time // key -> when it leaves the window
-	order   []replayEntry                   // insertion order (a queue), for pruning and eviction
-	head    int                             // first live element of order
+	entries map[[sha256.Size]byte]replaySeen // key -> where it came from and when it leaves the window
+	order   []replayEntry                    // insertion order (a queue), for pruning and eviction
+	head    int                              // first live element of order
+}
+
+type replaySeen struct {
+	conn    string // the client's address: one TCP connection while it is open
+	expires time.Time
 }
 
 type replayEntry struct {
@@ -33,7 +38,7 @@ type replayEntry struct {
 const defaultReplayEntries = 200_000
 
 func newReplayCache(max int) *replayCache {
-	return &replayCache{max: max, entries: make(map[[sha256.Size]byte]time.Time)}
+	return &replayCache{max: max, entries: make(map[[sha256.Size]byte]replaySeen)}
 }
 
 // replayKey identifies a signed request: its access key and signature (the signature covers the
@@ -42,24 +47,25 @@ func replayKey(ak, signature string) [sha256.Size]byte {
 	return sha256.Sum256([]byte(ak + "\n" + signature))
 }
 
-// add records key until expires and reports whether it was new (false: a replay). evicted is how
-// many live entries were dropped to make room (for the log).
-func (c *replayCache) add(key [sha256.Size]byte, expires, now time.Time) (fresh bool, evicted int) {
+// add records key, received on conn, until expires. It reports false for a replay: key seen inside
+// its window on another connection. evicted is how many live entries were dropped to make room
+// (for the log).
+func (c *replayCache) add(key [sha256.Size]byte, conn string, expires, now time.Time) (ok bool, evicted int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if exp, ok := c.entries[key]; ok && now.Before(exp) {
-		return false, 0
+	if seen, found := c.entries[key]; found && now.Before(seen.expires) {
+		return seen.conn == conn, 0
 	}
 	c.pruneLocked(now)
 	for len(c.entries) >= c.max && c.head < len(c.order) {
 		e := c.order[c.head]
 		c.head++
-		if exp, ok := c.entries[e.key]; ok && exp.Equal(e.expires) {
+		if seen, ok := c.entries[e.key]; ok && seen.expires.Equal(e.expires) {
 			delete(c.entries, e.key)
 			evicted++
 		}
 	}
-	c.entries[key] = expires
+	c.entries[key] = replaySeen{conn: conn, expires: expires}
 	c.order = append(c.order, replayEntry{key: key, expires: expires})
 	c.compactLocked()
 	return true, evicted
@@ -74,7 +80,7 @@ func (c *replayCache) pruneLocked(now time.Time) {
 		if now.Before(e.expires) {
 			return
 		}
-		if exp, ok := c.entries[e.key]; ok && exp.Equal(e.expires) {
+		if seen, ok := c.entries[e.key]; ok && seen.expires.Equal(e.expires) {
 			delete(c.entries, e.key)
 		}
 		c.head++
