@@ -106,33 +106,22 @@ func (s *Server) readRequestBody(w http.ResponseWriter, r *http.Request, limit i
 	return body, release, nil
 }
 
-// readAtMost reads a body of n bytes (n < 0: unknown, at most limit). Memory grows with what
-// arrives, never past n: a client announcing a large body holds only what it has sent.
+// readAtMost reads a body of n bytes (n < 0: unknown, at most limit). A known length is allocated
+// once: the memory is exactly what the budget charged (and its pages become resident only as bytes
+// arrive); growing by doubling would leave up to twice that as garbage.
 func readAtMost(r io.Reader, n, limit int64) ([]byte, error) {
-	want := n
-	if n < 0 {
-		want = limit + 1 // one more byte tells a chunked body over the limit
-	}
-	buf := make([]byte, 0, min(want, bodyChunk))
-	for int64(len(buf)) < want {
-		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), min(want, 2*int64(cap(buf))))
-			copy(grown, buf)
-			buf = grown
-		}
-		m, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+m]
-		if err == io.EOF {
-			if n >= 0 && int64(len(buf)) < n {
-				return nil, io.ErrUnexpectedEOF
-			}
-			break
-		}
-		if err != nil {
+	if n >= 0 {
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(r, buf); err != nil {
 			return nil, err
 		}
+		return buf, nil
 	}
-	if n < 0 && int64(len(buf)) > limit {
+	buf, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(buf)) > limit { // one more byte than the limit tells a chunked body over it
 		return nil, &http.MaxBytesError{Limit: limit}
 	}
 	return buf, nil
