@@ -78,6 +78,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, info *requestInfo) {
+	// A response may take WriteTimeout from here, and again from the end of the body (whose time is
+	// bounded on its own). net/http does not reset a deadline set here for the connection's next
+	// request, hence both.
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+
 	rt, params, known := s.router.match(r.Method, r.URL.EscapedPath())
 	if rt == nil {
 		if known {
@@ -109,12 +115,13 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, info *requestI
 	}
 	// Buffer the body once: signatures cover it and handlers decode it.
 	body, release, err := s.readRequestBody(w, r, limit, pending == nil || !pending.BodyVerified())
+	if r.ContentLength != 0 {
+		rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	}
 	if err != nil {
 		refuseUnread(w, r, err)
 		return
 	}
-	// The response may take WriteTimeout from here (the body's time is bounded on its own).
-	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	r.Body = io.NopCloser(bytes.NewReader(body))
 
 	if pending != nil {
