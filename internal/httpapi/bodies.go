@@ -20,7 +20,8 @@ import (
 //   - a body must arrive at a minimum average rate after a grace period, or the read is cut off
 //     (408): the deadline grows with what has arrived, so a 10 MiB produce over a slow link passes
 //     while a client trickling bytes is cut off after the grace period;
-//   - routes without authentication (token issuance) take small bodies only.
+//   - routes without authentication (token issuance) take small bodies only, from a budget of their
+//     own, so unauthenticated senders cannot take the signed requests' reads.
 const (
 	defaultUnauthBodyBytes     = 64 << 10
 	defaultUnverifiedBodyBytes = 64 << 20
@@ -61,9 +62,9 @@ func (b *bodyBudget) release(n int64) {
 }
 
 // readRequestBody reads r's body (at most limit bytes) under the read deadline rule and, when
-// unverified, the budget. release must be called once the body is verified (or refused); it is
-// never nil.
-func (s *Server) readRequestBody(w http.ResponseWriter, r *http.Request, limit int64, unverified bool) (body []byte, release func(), err error) {
+// unverified, the budget (anonymous: the one of routes without authentication). release must be
+// called once the body is verified (or refused); it is never nil.
+func (s *Server) readRequestBody(w http.ResponseWriter, r *http.Request, limit int64, unverified, anonymous bool) (body []byte, release func(), err error) {
 	release = func() {}
 	if r.ContentLength > limit {
 		return nil, release, dms.Errorf(dms.CodeBodyTooLarge, "The request body is larger than %d bytes.", limit)
@@ -76,12 +77,16 @@ func (s *Server) readRequestBody(w http.ResponseWriter, r *http.Request, limit i
 		charge = limit
 	}
 	if unverified {
-		if !s.bodies.tryAcquire(charge) {
+		budget := s.bodies
+		if anonymous {
+			budget = s.anonBodies
+		}
+		if !budget.tryAcquire(charge) {
 			w.Header().Set("Retry-After", "1")
 			return nil, release, dms.Errorf(dms.CodeServerBusy, "The server is busy receiving other requests. Please try again later.")
 		}
 		var once sync.Once
-		release = func() { once.Do(func() { s.bodies.release(charge) }) }
+		release = func() { once.Do(func() { budget.release(charge) }) }
 	}
 	rc := http.NewResponseController(w)
 	dr := &deadlineReader{r: r.Body, rc: rc, start: time.Now(), grace: s.cfg.BodyTimeout, rate: s.cfg.BodyMinRate}

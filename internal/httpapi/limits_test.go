@@ -134,7 +134,7 @@ func limitedServer(e *testEnv, cfg Config) *Server {
 }
 
 // Past the budget of unverified bodies, a signed request is refused at once with 503 (and its body
-// not read); once the budget frees, requests pass again.
+// not read); unauthenticated bodies cannot take that budget; once it frees, requests pass again.
 func TestUnverifiedBodyBudget(t *testing.T) {
 	e := newTestEnv(t)
 	h := limitedServer(e, Config{UnverifiedBodies: 2, UnverifiedBodyBytes: 1 << 20}).Handler()
@@ -147,54 +147,56 @@ func TestUnverifiedBodyBudget(t *testing.T) {
 		}
 		return r
 	}
-	// Two slow bodies (blocked before their first byte) hold the budget's two reads.
-	var held []*countingBody
-	var wg sync.WaitGroup
-	for range 2 {
-		b := newCountingBody(100, true)
-		held = append(held, b)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			h.ServeHTTP(httptest.NewRecorder(), signed(b, 100))
-		}()
-		<-b.started
+	anonymous := func(body io.Reader, n int64) *http.Request {
+		r := httptest.NewRequest("POST", "/v3/auth/tokens", body)
+		r.ContentLength = n
+		return r
 	}
-	tests := []struct {
-		name     string
-		n        int64
-		wantHTTP int
-		wantCode string
-	}{
-		{"a third body while two are read", 10, 503, "DMS.00503001"},
+	// hold starts two requests whose bodies block before their first byte; the returned func
+	// releases them and waits until they are done.
+	hold := func(req func(io.Reader, int64) *http.Request) func() {
+		var wg sync.WaitGroup
+		var bodies []*countingBody
+		for range 2 {
+			b := newCountingBody(100, true)
+			bodies = append(bodies, b)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				h.ServeHTTP(httptest.NewRecorder(), req(b, 100))
+			}()
+			<-b.started
+		}
+		return func() {
+			for _, b := range bodies {
+				close(b.release)
+			}
+			wg.Wait()
+		}
 	}
-	for _, tt := range tests {
-		body := newCountingBody(tt.n, false)
+	// try sends a request with a body of n bytes and checks the status and whether the body was read.
+	try := func(name string, req func(io.Reader, int64) *http.Request, n int64, wantHTTP int, wantRead bool) {
+		t.Helper()
+		body := newCountingBody(n, false)
 		w := httptest.NewRecorder()
-		h.ServeHTTP(w, signed(body, tt.n))
-		if w.Code != tt.wantHTTP || decodeError(t, w.Body.Bytes()).ErrorCode != tt.wantCode || body.read.Load() != 0 {
-			t.Fatalf("%s: got %d %s (%d bytes read), want %d %s unread", tt.name, w.Code, w.Body, body.read.Load(), tt.wantHTTP, tt.wantCode)
+		h.ServeHTTP(w, req(body, n))
+		if w.Code != wantHTTP || (body.read.Load() > 0) != wantRead {
+			t.Fatalf("%s: got %d %s (%d bytes read), want %d read=%v", name, w.Code, w.Body, body.read.Load(), wantHTTP, wantRead)
 		}
-		if w.Header().Get("Retry-After") == "" {
-			t.Errorf("%s: no Retry-After", tt.name)
+		if w.Code == 503 && (decodeError(t, w.Body.Bytes()).ErrorCode != "DMS.00503001" || w.Header().Get("Retry-After") == "") {
+			t.Fatalf("%s: 503 without its code or Retry-After: %v %s", name, w.Header(), w.Body)
 		}
 	}
-	for _, b := range held {
-		close(b.release)
-	}
-	wg.Wait()
-	// The budget is back: a body over the byte budget alone is refused, one inside it is read.
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, signed(newCountingBody(2<<20, false), 2<<20))
-	if w.Code != 503 {
-		t.Fatalf("a body over the byte budget: %d %s", w.Code, w.Body)
-	}
-	body := newCountingBody(10, false)
-	w = httptest.NewRecorder()
-	h.ServeHTTP(w, signed(body, 10))
-	if w.Code != 401 || body.read.Load() != 10 { // read and verified: the signature is over another body
-		t.Fatalf("after the budget freed: %d %s (%d bytes read)", w.Code, w.Body, body.read.Load())
-	}
+	// 401 below: the bodies are read and verified; the signature is over another body.
+	releaseSigned := hold(signed)
+	try("a third signed body while two are read", signed, 10, 503, false)
+	releaseSigned()
+	try("a signed body over the byte budget", signed, 2<<20, 503, false)
+	releaseAnon := hold(anonymous)
+	try("a third unauthenticated body while two are read", anonymous, 10, 503, false)
+	try("a signed body while unauthenticated ones are held", signed, 10, 401, true)
+	releaseAnon()
+	try("an unauthenticated body after the budget freed", anonymous, 10, 400, true)
 }
 
 // A body that stops arriving is cut off with 408 and the connection closed; the same body sent at

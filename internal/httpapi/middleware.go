@@ -114,7 +114,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, info *requestI
 		limit = s.cfg.UnauthBodyBytes
 	}
 	// Buffer the body once: signatures cover it and handlers decode it.
-	body, release, err := s.readRequestBody(w, r, limit, pending == nil || !pending.BodyVerified())
+	body, release, err := s.readRequestBody(w, r, limit, pending == nil || !pending.BodyVerified(), pending == nil)
 	if r.ContentLength != 0 {
 		rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	}

@@ -31,7 +31,8 @@ type Config struct {
 	// UnauthBodyBytes bounds bodies of routes without authentication (token issuance): 64 KiB.
 	UnauthBodyBytes int64
 	// UnverifiedBodyBytes and UnverifiedBodies bound the bodies being read before their signature
-	// is verified, together: 64 MiB and 64 at once.
+	// is verified, together: 64 MiB and 64 at once. Routes without authentication have their own
+	// UnverifiedBodies reads of UnauthBodyBytes.
 	UnverifiedBodyBytes int64
 	UnverifiedBodies    int
 	// A body may take BodyTimeout plus one second per BodyMinRate bytes that arrived: 30 s, 128 KiB/s.
@@ -56,7 +57,8 @@ type Server struct {
 	catalog    *catalog.Catalog
 	log        *slog.Logger
 	router     *Router
-	bodies     *bodyBudget // bodies being read before verification
+	bodies     *bodyBudget // signed bodies being read before verification
+	anonBodies *bodyBudget // bodies of routes without authentication being read
 }
 
 func setDefault[T int | int64 | time.Duration](v *T, def T) {
@@ -90,7 +92,8 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	setDefault(&cfg.BodyTimeout, defaultBodyTimeout)
 	setDefault(&cfg.BodyMinRate, defaultBodyMinRate)
 	setDefault(&cfg.WriteTimeout, defaultWriteTimeout)
-	s := &Server{cfg: cfg, bodies: &bodyBudget{maxBytes: cfg.UnverifiedBodyBytes, maxCount: int64(cfg.UnverifiedBodies)}, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, diagnosis: svc.Diagnosis, quotas: svc.Quotas, kafkaUsers: svc.KafkaUsers, catalog: svc.Catalog, log: log, router: newRouter()}
+	s := &Server{cfg: cfg, bodies: &bodyBudget{maxBytes: cfg.UnverifiedBodyBytes, maxCount: int64(cfg.UnverifiedBodies)},
+		anonBodies: &bodyBudget{maxBytes: cfg.UnauthBodyBytes * int64(cfg.UnverifiedBodies), maxCount: int64(cfg.UnverifiedBodies)}, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, diagnosis: svc.Diagnosis, quotas: svc.Quotas, kafkaUsers: svc.KafkaUsers, catalog: svc.Catalog, log: log, router: newRouter()}
 	for _, spec := range routeTable {
 		s.router.add(spec, authSigned, nil)
 	}
