@@ -66,7 +66,7 @@ func main() {
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	var peak int64
+	peak := kB(before["VmRSS"])
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 loop:
@@ -81,6 +81,7 @@ loop:
 		}
 	}
 	after := status(*pid)
+	peak = max(peak, kB(after["VmRSS"]))
 	fmt.Printf("during: peak VmRSS sampled %d kB\n", peak)
 	fmt.Printf("after: VmRSS %s, VmHWM %s\n", after["VmRSS"], after["VmHWM"])
 	fmt.Printf("bytes sent by all connections: %d\n", sentTotal)
