@@ -91,8 +91,9 @@ func (s *Server) readRequestBody(w http.ResponseWriter, r *http.Request, limit i
 	rc := http.NewResponseController(w)
 	dr := &deadlineReader{r: r.Body, rc: rc, start: time.Now(), grace: s.cfg.BodyTimeout, rate: s.cfg.BodyMinRate}
 	body, err = readAtMost(dr, r.ContentLength, limit)
-	// The connection's read deadline outlives the request: clear it, or net/http's background read
-	// (which watches for the client going away) would fail when it passes and cancel a long handler.
+	// The deadline must not outlive the body: net/http's background read (which watches for the
+	// client going away) would fail when it passes and cancel a long handler's context. net/http
+	// clears it when the body reaches EOF; clearing it here does not depend on that.
 	if dr.set {
 		rc.SetReadDeadline(time.Time{})
 	}

@@ -455,3 +455,36 @@ func TestInvalidUTF8Refused(t *testing.T) {
 		t.Fatalf("projects: %d %s", resp.StatusCode, b)
 	}
 }
+
+// The body's read deadline is lifted once the body is read: a handler that runs past it keeps its
+// context (net/http's background read would otherwise fail at the deadline and cancel it). A guard
+// for message queries, which run up to 10 s.
+func TestBodyDeadlineDoesNotCancelLongHandlers(t *testing.T) {
+	e := newTestEnv(t)
+	srv := limitedServer(e, Config{BodyTimeout: 20 * time.Millisecond, BodyMinRate: 1 << 20})
+	canceled := make(chan bool, 1)
+	srv.own("POST", "/opendms/test/slow", "a handler that outlives the body deadline", "", authSigned, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+			canceled <- true
+		case <-time.After(500 * time.Millisecond): // well past the deadline (20 ms + 62.5 ms)
+			canceled <- false
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	body := []byte(`{"a":1}`)
+	r, _ := http.NewRequest("POST", hs.URL+"/opendms/test/slow", bytes.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	if err := aksk.Sign(r, body, e.AK, e.SK, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, b := send(t, r)
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("got %d %s", resp.StatusCode, b)
+	}
+	if <-canceled {
+		t.Fatal("the handler's context was canceled after the body deadline")
+	}
+}
