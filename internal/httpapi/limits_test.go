@@ -488,3 +488,28 @@ func TestBodyDeadlineDoesNotCancelLongHandlers(t *testing.T) {
 		t.Fatal("the handler's context was canceled after the body deadline")
 	}
 }
+
+func TestJSONTextProblem(t *testing.T) {
+	tests := []struct {
+		in string
+		ok bool
+	}{
+		{`{"a":"plain"}`, true},
+		{`{"a":"caf` + "\xc3\xa9" + `"}`, true},
+		{`{"a":"\ud83d\ude00"}`, true},
+		{`{"a":"\\ud800"}`, true}, // an escaped backslash, then text
+		{`{"a":"\u00e9\"\\"}`, true},
+		{`{"a":"` + "\xff" + `"}`, false},
+		{`{"a":"` + "\xed\xa0\x80" + `"}`, false}, // a surrogate encoded in UTF-8
+		{`{"a":"\ud800"}`, false},
+		{`{"a":"\\\ud800"}`, false}, // an escaped backslash, then a lone surrogate
+		{`{"a":"\ud800\u0041"}`, false},
+		{`{"a":"\ud83d`, false},
+		{`{"\udc00":1}`, false}, // keys are strings too
+	}
+	for _, tt := range tests {
+		if _, ok := jsonTextProblem([]byte(tt.in)); ok != tt.ok {
+			t.Errorf("jsonTextProblem(%q) ok = %v, want %v", tt.in, ok, tt.ok)
+		}
+	}
+}
