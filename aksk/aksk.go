@@ -10,7 +10,8 @@
 //
 // The server flow is: ParseAuthorization(r.Header.Get("Authorization")),
 // look up the SK by Authorization.AccessKey, check SignedDate against the
-// clock (this package does not), read the body once, then Verify.
+// clock (this package does not) and, for V11, CheckScope, read the body
+// once, then Verify.
 package aksk
 
 import (
@@ -250,4 +251,32 @@ func isLowerHex(s string) bool {
 		}
 	}
 	return true
+}
+
+// V11Service is the service name DMS clients put in a V11 credential scope
+// (the Go SDK takes it from WithDerivedAuthServiceName; DMS's endpoints are
+// dms.<region>.myhuaweicloud.com and sdk-compat.md §2.5's vector uses it).
+const V11Service = "dms"
+
+// CheckScope checks the region and service of a V11 credential scope
+// against the server's own; Verify checks only its date. A derived key is
+// meant to be good for one region and service: without this check a key
+// derived for another region (or another Huawei service, possibly handed
+// to a less trusted party) would sign requests here. SDK-HMAC-SHA256
+// requests have no scope and pass. The error wraps ErrBadSignature.
+func CheckScope(a Authorization, region, service string) error {
+	if a.Algorithm != AlgV11HMACSHA256 {
+		return nil
+	}
+	parts := strings.Split(a.CredentialScope, "/")
+	if len(parts) != 3 {
+		return fmt.Errorf("%w: credential scope %q is not yyyymmdd/region/service", ErrBadSignature, a.CredentialScope)
+	}
+	if parts[1] != region {
+		return fmt.Errorf("%w: credential scope region %q is not this server's region %q", ErrBadSignature, parts[1], region)
+	}
+	if parts[2] != service {
+		return fmt.Errorf("%w: credential scope service %q is not %q", ErrBadSignature, parts[2], service)
+	}
+	return nil
 }

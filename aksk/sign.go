@@ -33,6 +33,24 @@ import (
 // outside 0-9999, no URL, an unparsable query) are reported before r is
 // touched; a header name that is not a token is reported after.
 func Sign(r *http.Request, body []byte, ak, sk string, now time.Time) error {
+	return sign(r, body, Authorization{Algorithm: AlgHMACSHA256, AccessKey: ak}, sk, now)
+}
+
+// SignV11 signs r like Sign but with V11-HMAC-SHA256, the key derived for
+// region and service (the Go SDK's derived signer, used when a client sets
+// WithDerivedPredicate and WithDerivedAuthServiceName). Servers check the
+// scope with CheckScope.
+func SignV11(r *http.Request, body []byte, ak, sk, region, service string, now time.Time) error {
+	scope := now.UTC().Format("20060102") + "/" + region + "/" + service
+	if !validCredentialScope(scope) {
+		return fmt.Errorf("aksk: region %q or service %q cannot be put in a credential scope", region, service)
+	}
+	return sign(r, body, Authorization{Algorithm: AlgV11HMACSHA256, AccessKey: ak, CredentialScope: scope}, sk, now)
+}
+
+// sign is Sign for auth's algorithm, access key and scope.
+func sign(r *http.Request, body []byte, auth Authorization, sk string, now time.Time) error {
+	ak := auth.AccessKey
 	if !validAccessKey(ak) {
 		return errors.New("aksk: access key is empty or has separators, spaces or control bytes")
 	}
@@ -64,7 +82,7 @@ func Sign(r *http.Request, body []byte, ak, sk string, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	auth := Authorization{Algorithm: AlgHMACSHA256, AccessKey: ak, SignedHeaders: signed}
+	auth.SignedHeaders = signed
 	if auth.Signature, err = signature(r, body, auth, sk, date); err != nil {
 		return err
 	}
@@ -126,8 +144,8 @@ func deleteHeader(h http.Header, name string) {
 // may reject it. Any other value of that header must equal the body's hash.
 //
 // Verify does not check clock skew (use SignedDate) and, for V11, does not
-// check the region and service of auth.CredentialScope; it does check that
-// the scope's date is the date of X-Sdk-Date.
+// check the region and service of auth.CredentialScope (use CheckScope); it
+// does check that the scope's date is the date of X-Sdk-Date.
 func Verify(r *http.Request, body []byte, auth Authorization, sk string) error {
 	switch auth.Algorithm {
 	case AlgHMACSHA256, AlgV11HMACSHA256:

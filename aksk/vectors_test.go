@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"slices"
@@ -352,5 +353,44 @@ func TestV11Sign(t *testing.T) {
 	}
 	if want := "d34d3d5f6fd4ad64dc5c391a5c6c1df05eab956bf28e3587dab66993eaa89c43"; sig != want {
 		t.Errorf("V11 signature = %s, want %s", sig, want)
+	}
+}
+
+// SignV11 reproduces the V11 vector, and CheckScope accepts its scope only for its region and service.
+func TestSignV11AndCheckScope(t *testing.T) {
+	r, _ := http.NewRequest("GET", "http://"+goHost+"/v2/"+testPID+"/instances/inst-1", nil)
+	r.Header.Set("X-Project-Id", testPID)
+	if err := SignV11(r, nil, testAK, testSK, "cn-north-4", "dms", testNow); err != nil {
+		t.Fatal(err)
+	}
+	want := "V11-HMAC-SHA256 Credential=" + testAK + "/20240416/cn-north-4/dms, SignedHeaders=x-project-id;x-sdk-date, " +
+		"Signature=d34d3d5f6fd4ad64dc5c391a5c6c1df05eab956bf28e3587dab66993eaa89c43"
+	if got := r.Header.Get("Authorization"); got != want {
+		t.Fatalf("Authorization = %q\nwant %q", got, want)
+	}
+	auth, err := ParseAuthorization(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(r, nil, auth, testSK); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		region, service string
+		ok              bool
+	}{
+		{"cn-north-4", "dms", true},
+		{"cn-south-1", "dms", false},
+		{"cn-north-4", "ecs", false},
+		{"cn-north-4", "DMS", false},
+	}
+	for _, tt := range tests {
+		err := CheckScope(auth, tt.region, tt.service)
+		if (err == nil) != tt.ok || (err != nil && !errors.Is(err, ErrBadSignature)) {
+			t.Errorf("CheckScope(%s, %s) = %v, want ok=%v", tt.region, tt.service, err, tt.ok)
+		}
+	}
+	if err := CheckScope(Authorization{Algorithm: AlgHMACSHA256}, "x", "y"); err != nil {
+		t.Errorf("SDK-HMAC-SHA256 has no scope to check: %v", err)
 	}
 }

@@ -151,3 +151,11 @@ const (
 	CodeClusterUnavailable = "DMS.00503900" // 503: the instance's cluster did not answer or could not be reached
 	CodeMessageInvalid     = "DMS.10540001" // 400: "The message body contains invalid fields."
 )
+
+// Request limits and replay (issue 9: defects 2 and 13). OpenDMS codes: the reference has none for
+// them (its only 503 is the message query's).
+const (
+	CodeRequestReplayed = "DMS.10240110" // 401: a signed non-GET request already received (same signature)
+	CodeBodyTimeout     = "DMS.00408001" // 408: the request body did not arrive in time
+	CodeServerBusy      = "DMS.00503001" // 503: too many request bodies being received before verification
+)

@@ -22,6 +22,7 @@ func TestNamedCodesExist(t *testing.T) {
 		CodeKafkaUserExists, CodeQuotaReached,
 		CodeQuotaExists, CodeQuotaNotFound,
 		CodeClusterUnavailable, CodeMessageInvalid,
+		CodeRequestReplayed, CodeBodyTimeout, CodeServerBusy,
 	}
 	for _, c := range named {
 		if _, ok := LookupCode(c); !ok {

@@ -47,6 +47,12 @@ var extraCodes = []CodeInfo{
 	// A Kafka cluster that cannot serve for now (brokers down or restarting, no leader, too few
 	// in-sync replicas, a timeout): not an internal error of the control plane.
 	{Status: 503, Code: "DMS.00503900", Message: "The instance's Kafka cluster is unavailable. Please try again later."},
+	// A signed non-GET request seen before inside the clock-skew window (replay protection).
+	{Status: 401, Code: "DMS.10240110", Message: "Incorrect IAM authentication information: this signed request was already received."},
+	// A body slower than the server's minimum rate (a slow client holding a connection).
+	{Status: 408, Code: "DMS.00408001", Message: "The request body was not received in time."},
+	// Too many bodies being received before their signature can be checked (memory bound).
+	{Status: 503, Code: "DMS.00503001", Message: "The server is busy. Please try again later."},
 }
 
 func mustParseCodes(tsv []byte) map[string]CodeInfo {

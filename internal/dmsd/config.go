@@ -43,6 +43,20 @@ type Config struct {
 	MessageQuery MessageQuery `json:"message_query"`
 	// Diagnosis tunes message backlog diagnosis (5.11.x); zero fields keep the defaults.
 	Diagnosis Diagnosis `json:"diagnosis"`
+	// HTTP bounds what a client can hold of the server; zero fields keep the defaults.
+	HTTP HTTPLimits `json:"http"`
+}
+
+// HTTPLimits are the timeouts and request body limits of the API (see internal/httpapi/bodies.go).
+type HTTPLimits struct {
+	ReadHeaderTimeout   Duration `json:"read_header_timeout"`   // default 10s
+	IdleTimeout         Duration `json:"idle_timeout"`          // keep-alive connections; default 2m
+	WriteTimeout        Duration `json:"write_timeout"`         // a response, from the end of its request body; default 2m
+	BodyTimeout         Duration `json:"body_timeout"`          // a body may take this plus 1 s per body_min_rate bytes; default 30s
+	BodyMinRate         int64    `json:"body_min_rate"`         // bytes per second; default 128 KiB
+	MaxHeaderBytes      int      `json:"max_header_bytes"`      // default 64 KiB
+	UnverifiedBodyBytes int64    `json:"unverified_body_bytes"` // bodies read before their signature is verified, in all; default 64 MiB
+	UnverifiedBodies    int      `json:"unverified_bodies"`     // how many such bodies at once; default 64
 }
 
 // Diagnosis tunes message backlog diagnosis.
@@ -122,6 +136,14 @@ func (c Config) Validate() error {
 	}
 	if c.Diagnosis.Window.Duration < 0 || c.Diagnosis.Samples < 0 || c.Diagnosis.Samples == 1 || c.Diagnosis.MaxRunning < 0 {
 		return fmt.Errorf("diagnosis: window, max_running must not be negative and samples must be 0 (default) or at least 2")
+	}
+	h := c.HTTP
+	if h.ReadHeaderTimeout.Duration < 0 || h.IdleTimeout.Duration < 0 || h.WriteTimeout.Duration < 0 || h.BodyTimeout.Duration < 0 ||
+		h.BodyMinRate < 0 || h.MaxHeaderBytes < 0 || h.UnverifiedBodyBytes < 0 || h.UnverifiedBodies < 0 {
+		return fmt.Errorf("http: limits must not be negative (0 keeps the default)")
+	}
+	if h.UnverifiedBodyBytes > 0 && h.UnverifiedBodyBytes < 16<<20 {
+		return fmt.Errorf("http: unverified_body_bytes must be at least 16 MiB (the largest request body)")
 	}
 	switch c.LogFormat {
 	case "text", "json":

@@ -30,3 +30,35 @@ message_query: {max_scan_bytes: 1048576, max_scan_time: 3s, max_concurrent_queri
 		t.Fatal(err)
 	}
 }
+
+// The http section of the config file sets the API's limits; bad values are refused at start.
+func TestHTTPLimitsConfig(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		ok         bool
+	}{
+		{"all set", "http: {read_header_timeout: 5s, idle_timeout: 1m, write_timeout: 30s, body_timeout: 10s, body_min_rate: 65536, max_header_bytes: 32768, unverified_body_bytes: 33554432, unverified_bodies: 8}", true},
+		{"empty keeps the defaults", "http: {}", true},
+		{"negative timeout", "http: {body_timeout: -1s}", false},
+		{"negative count", "http: {unverified_bodies: -1}", false},
+		{"budget below the largest body", "http: {unverified_body_bytes: 1048576}", false},
+		{"unknown key", "http: {read_timeout: 5s}", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "dmsd.yaml")
+			os.WriteFile(path, []byte(tt.yaml), 0o600)
+			cfg := Defaults()
+			err := LoadFile(&cfg, path)
+			if err == nil {
+				err = cfg.Validate()
+			}
+			if (err == nil) != tt.ok {
+				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
+			}
+			if tt.name == "all set" && (cfg.HTTP.BodyTimeout.Duration != 10*time.Second || cfg.HTTP.UnverifiedBodies != 8 || cfg.HTTP.BodyMinRate != 65536) {
+				t.Fatalf("loaded %+v", cfg.HTTP)
+			}
+		})
+	}
+}

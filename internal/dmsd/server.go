@@ -1,6 +1,7 @@
 package dmsd
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -89,7 +90,9 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 		s.Close()
 		return nil, err
 	}
-	s.API = httpapi.New(httpapi.Config{Region: cfg.Region}, httpapi.Services{
+	h := cfg.HTTP
+	s.API = httpapi.New(httpapi.Config{Region: cfg.Region, UnverifiedBodyBytes: h.UnverifiedBodyBytes, UnverifiedBodies: h.UnverifiedBodies,
+		BodyTimeout: h.BodyTimeout.Duration, BodyMinRate: h.BodyMinRate, WriteTimeout: h.WriteTimeout.Duration}, httpapi.Services{
 		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: s.groups, Messages: msgs, Diagnosis: s.diagnosis, Quotas: s.quotas, KafkaUsers: kafkausers.New(s.Instances, s.store, s.sealer, log), Catalog: cat,
 	}, log)
 	return s, nil
@@ -126,7 +129,7 @@ func (s *Server) openIAM(ctx context.Context, endpoint string) error {
 		return err
 	}
 	s.sealer = sealer
-	s.IAM, err = iam.New(ctx, s.store, sealer, iam.Config{ClockSkew: s.cfg.ClockSkew.Duration}, s.log)
+	s.IAM, err = iam.New(ctx, s.store, sealer, iam.Config{ClockSkew: s.cfg.ClockSkew.Duration, Region: s.cfg.Region}, s.log)
 	if err != nil {
 		return err
 	}
@@ -172,10 +175,15 @@ func (s *Server) Close() error {
 // Serve serves HTTP(S) on ln until ctx ends, then shuts down gracefully (in-flight requests get up to
 // 15 seconds).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	// No ReadTimeout or WriteTimeout here: they would count a 10 MiB body over a slow link and a long
+	// message query against one fixed bound. The API sets per-request deadlines instead (a body must
+	// keep a minimum rate; a response has its own bound), see internal/httpapi/bodies.go.
+	h := s.cfg.HTTP
 	hs := &http.Server{
 		Handler:           s.API.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: cmp.Or(h.ReadHeaderTimeout.Duration, 10*time.Second),
+		IdleTimeout:       cmp.Or(h.IdleTimeout.Duration, 2*time.Minute),
+		MaxHeaderBytes:    cmp.Or(h.MaxHeaderBytes, 64<<10),
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	if s.cfg.TLSCert != "" {

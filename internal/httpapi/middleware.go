@@ -47,6 +47,9 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap lets http.ResponseController reach the connection (read and write deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
@@ -75,6 +78,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, info *requestInfo) {
+	// A response may take WriteTimeout from here, and again from the end of the body (whose time is
+	// bounded on its own). net/http does not reset a deadline set here for the connection's next
+	// request, hence both.
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+
 	rt, params, known := s.router.match(r.Method, r.URL.EscapedPath())
 	if rt == nil {
 		if known {
@@ -89,21 +98,35 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, info *requestI
 		r.SetPathValue(k, v)
 	}
 
-	// Buffer the body once: signatures cover it and handlers decode it.
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			writeError(w, r, dms.Errorf(dms.CodeBodyTooLarge, "The request body is larger than %d bytes.", s.cfg.MaxBodyBytes))
+	// What the headers alone allow is checked before any of the body is read: a caller without a
+	// known access key or a valid token gets its 401 without the server holding its body.
+	var pending *iam.PendingAuth
+	if rt.auth != authNone {
+		p, err := s.iam.AuthenticateHeaders(r.Context(), r)
+		if err != nil {
+			refuseUnread(w, r, err)
 			return
 		}
-		writeError(w, r, dms.Errorf(dms.CodeBodyNotJSON, "The request body could not be read: %v", err))
+		pending = p
+	}
+	limit := s.cfg.MaxBodyBytes
+	if rt.auth == authNone {
+		limit = s.cfg.UnauthBodyBytes
+	}
+	// Buffer the body once: signatures cover it and handlers decode it.
+	body, release, err := s.readRequestBody(w, r, limit, pending == nil || !pending.BodyVerified(), pending == nil)
+	if r.ContentLength != 0 {
+		rc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	}
+	if err != nil {
+		refuseUnread(w, r, err)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
 
-	if rt.auth != authNone {
-		p, err := s.iam.Authenticate(r.Context(), r, body)
+	if pending != nil {
+		p, err := s.iam.AuthenticateBody(r, pending, body)
+		release()
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -115,6 +138,11 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, info *requestI
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	release()
+	if err := checkText(r, body); err != nil {
+		writeError(w, r, err)
+		return
 	}
 	if engine, ok := params["engine"]; ok && engine != "kafka" {
 		writeError(w, r, dms.Errorf(dms.CodeUnsupportedType, "Unsupported engine %q: this service serves kafka.", engine))
@@ -130,6 +158,16 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, info *requestI
 		return
 	}
 	rt.handler.ServeHTTP(w, r)
+}
+
+// refuseUnread answers a request whose body was not (fully) read. The connection is closed after the
+// answer: net/http would otherwise read up to 256 KiB of what remains, from a client that may be
+// sending it slowly, before the next request.
+func refuseUnread(w http.ResponseWriter, r *http.Request, err error) {
+	if r.ContentLength != 0 {
+		w.Header().Set("Connection", "close")
+	}
+	writeError(w, r, err)
 }
 
 func (s *Server) authorize(r *http.Request, rt *route, p iam.Principal) error {

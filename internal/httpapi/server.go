@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sort"
+	"time"
 
 	"github.com/opendms/opendms/internal/catalog"
 	"github.com/opendms/opendms/internal/diagnosis"
@@ -26,6 +27,20 @@ type Config struct {
 	// MaxBodyBytes bounds request bodies (default 16 MiB: a 10 MiB message, the largest a DMS topic
 	// takes, fits in a produce request).
 	MaxBodyBytes int64
+	// Limits on request bodies and responses (see bodies.go); zero fields keep the defaults.
+	// UnauthBodyBytes bounds bodies of routes without authentication (token issuance): 64 KiB.
+	UnauthBodyBytes int64
+	// UnverifiedBodyBytes and UnverifiedBodies bound the bodies being read before their signature
+	// is verified, together: 64 MiB and 64 at once. Routes without authentication have their own
+	// UnverifiedBodies reads of UnauthBodyBytes.
+	UnverifiedBodyBytes int64
+	UnverifiedBodies    int
+	// A body may take BodyTimeout plus one second per BodyMinRate bytes that arrived: 30 s, 128 KiB/s.
+	BodyTimeout time.Duration
+	BodyMinRate int64
+	// WriteTimeout bounds a response from the end of its request's body: 2 minutes (message
+	// queries take up to their 10 s scan bound).
+	WriteTimeout time.Duration
 }
 
 // Server is the HTTP API.
@@ -42,6 +57,14 @@ type Server struct {
 	catalog    *catalog.Catalog
 	log        *slog.Logger
 	router     *Router
+	bodies     *bodyBudget // signed bodies being read before verification
+	anonBodies *bodyBudget // bodies of routes without authentication being read
+}
+
+func setDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v == 0 {
+		*v = def
+	}
 }
 
 // New builds the server with every route of the table registered; routes without a handler answer 501.
@@ -63,7 +86,14 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 16 << 20
 	}
-	s := &Server{cfg: cfg, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, diagnosis: svc.Diagnosis, quotas: svc.Quotas, kafkaUsers: svc.KafkaUsers, catalog: svc.Catalog, log: log, router: newRouter()}
+	setDefault(&cfg.UnauthBodyBytes, defaultUnauthBodyBytes)
+	setDefault(&cfg.UnverifiedBodyBytes, defaultUnverifiedBodyBytes)
+	setDefault(&cfg.UnverifiedBodies, defaultUnverifiedBodies)
+	setDefault(&cfg.BodyTimeout, defaultBodyTimeout)
+	setDefault(&cfg.BodyMinRate, defaultBodyMinRate)
+	setDefault(&cfg.WriteTimeout, defaultWriteTimeout)
+	s := &Server{cfg: cfg, bodies: &bodyBudget{maxBytes: cfg.UnverifiedBodyBytes, maxCount: int64(cfg.UnverifiedBodies)},
+		anonBodies: &bodyBudget{maxBytes: cfg.UnauthBodyBytes * int64(cfg.UnverifiedBodies), maxCount: int64(cfg.UnverifiedBodies)}, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, diagnosis: svc.Diagnosis, quotas: svc.Quotas, kafkaUsers: svc.KafkaUsers, catalog: svc.Catalog, log: log, router: newRouter()}
 	for _, spec := range routeTable {
 		s.router.add(spec, authSigned, nil)
 	}

@@ -27,6 +27,9 @@ type Config struct {
 	TokenTTL time.Duration
 	// Login bounds password guessing at the token endpoint (see LoginLimits).
 	Login LoginLimits
+	// Region is this server's region: a V11-HMAC-SHA256 credential scope must name it (default
+	// cn-north-4, as the bootstrap's).
+	Region string
 }
 
 // Service is the IAM service.
@@ -38,6 +41,8 @@ type Service struct {
 	now    func() time.Time
 	creds  *credCache
 	logins *loginLimiter
+	// replays holds the signatures of accepted mutating AK/SK requests (see checkReplay).
+	replays *replayCache
 	// projects caches projects by id (they are immutable; see project).
 	projects sync.Map
 }
@@ -50,8 +55,11 @@ func New(ctx context.Context, st store.IAM, sealer *Sealer, cfg Config, log *slo
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = 24 * time.Hour
 	}
+	if cfg.Region == "" {
+		cfg.Region = "cn-north-4"
+	}
 	s := &Service{store: st, sealer: sealer, cfg: cfg, log: log, now: time.Now, creds: newCredCache(10 * time.Second),
-		logins: newLoginLimiter(cfg.Login)}
+		logins: newLoginLimiter(cfg.Login), replays: newReplayCache(defaultReplayEntries)}
 	for _, r := range SystemRoles {
 		if _, err := ParsePolicy(r.Document); err != nil {
 			return nil, fmt.Errorf("system role %q: %w", r.Name, err)
