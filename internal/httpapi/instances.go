@@ -28,6 +28,7 @@ func (s *Server) implementInstances() {
 	s.router.implement("POST", "/v2/{project_id}/kafka/instances/{instance_id}/upgrade", http.HandlerFunc(s.upgradeInstance))
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/management/cluster", http.HandlerFunc(s.showCluster))
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/management/coordinators", http.HandlerFunc(s.showCoordinators))
+	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/manage/cluster", http.HandlerFunc(s.showKafkaCluster)) // SDK ShowKafkaCluster
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/ces-hierarchy", http.HandlerFunc(s.showCesHierarchy))
 	s.implementInstancesV1()
 }
@@ -419,6 +420,16 @@ type openDMSInfo struct {
 	Capabilities engine.Capabilities `json:"capabilities"`
 }
 
+// crossVpcEntry is one broker in cross_vpc_info (a JSON document carried as a string), keyed by its
+// listener IP. port is a number: the reference's examples disagree (9011 and "9011"), and the
+// huaweicloud Terraform provider stores it in an integer attribute, which fails on a string.
+type crossVpcEntry struct {
+	AdvertisedIP string `json:"advertised_ip"`
+	BrokerID     int    `json:"broker_id"`
+	Port         int    `json:"port"`
+	PortID       string `json:"port_id"`
+}
+
 func (s *Server) instanceView(in dms.Instance) instanceView {
 	cat := s.instances.Catalog()
 	spec, partitions := in.ProductID, 0
@@ -430,12 +441,12 @@ func (s *Server) instanceView(in dms.Instance) instanceView {
 		spec, partitions = in.LegacySpecification, in.LegacyPartitionNum
 	}
 	var hosts, plainAddrs, saslAddrs []string
-	crossVpc := map[string]map[string]string{}
+	crossVpc := map[string]crossVpcEntry{}
 	for _, b := range in.Brokers {
 		hosts = append(hosts, b.Host)
 		plainAddrs = append(plainAddrs, fmt.Sprintf("%s:%d", b.Host, engine.PortPlaintext))
 		saslAddrs = append(saslAddrs, fmt.Sprintf("%s:%d", b.Host, engine.PortSASLPrivate))
-		crossVpc[b.Host] = map[string]string{"advertised_ip": b.Host, "broker_id": strconv.Itoa(int(b.ID)), "port": strconv.Itoa(engine.PortPlaintext)}
+		crossVpc[b.Host] = crossVpcEntry{AdvertisedIP: b.Host, BrokerID: int(b.ID), Port: engine.PortPlaintext}
 	}
 	crossVpcJSON, _ := json.Marshal(crossVpc)
 	var azNames []string
