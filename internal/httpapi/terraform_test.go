@@ -18,6 +18,8 @@ import (
 	iamsdk "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/iam/v3"
 	iammodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/iam/v3/model"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2/model"
+
+	"github.com/opendms/opendms/internal/instances"
 )
 
 // The huaweicloud Terraform provider, pointed at dmsd (endpoints dms and iam), reads instances,
@@ -155,6 +157,19 @@ func TestTerraformProviderReads(t *testing.T) {
 			c.KafkaVersion == "" || c.Brokers[0].Version != deref(in.EngineVersion) || c.Brokers[0].KafkaVersion != c.KafkaVersion ||
 			c.Brokers[0].RegisterTime == 0 {
 			t.Fatalf("manage/cluster: %s", b)
+		}
+		// The Kafka build next to engine_version: the same in show-instance's opendms object (issue 10
+		// bug 6), the build kafka_builds maps engine_version to.
+		_, b = ce.do(t, "GET", "/v2/"+ce.ProjectID+"/instances/"+ce.id, nil)
+		var shown struct {
+			EngineVersion string `json:"engine_version"`
+			OpenDMS       struct {
+				KafkaVersion string `json:"kafka_version"`
+			} `json:"opendms"`
+		}
+		if err := json.Unmarshal(b, &shown); err != nil || shown.OpenDMS.KafkaVersion != instances.DefaultKafkaBuild ||
+			c.KafkaVersion != shown.OpenDMS.KafkaVersion || shown.EngineVersion != c.EngineVersion {
+			t.Fatalf("show-instance %s, manage/cluster %s/%s", b, c.EngineVersion, c.KafkaVersion)
 		}
 	})
 }
