@@ -240,8 +240,11 @@ func (s *Server) upgradeInstance(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, t.ID)
 }
 
+// showCluster is 5.2.6. It reads what ShowKafkaCluster (manage/cluster) reads, so both agree:
+// version is the engine_version (the reference's example shows "1.1.0" there), kafka_version the
+// Kafka build that serves it.
 func (s *Server) showCluster(w http.ResponseWriter, r *http.Request) {
-	info, err := s.instances.Cluster(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"))
+	kc, err := s.instances.KafkaCluster(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -252,18 +255,19 @@ func (s *Server) showCluster(w http.ResponseWriter, r *http.Request) {
 		BrokerID     string `json:"broker_id"`
 		IsController bool   `json:"is_controller"`
 		Version      string `json:"version"`
+		KafkaVersion string `json:"kafka_version"`
 		RegisterTime int64  `json:"register_time"`
 		IsHealth     bool   `json:"is_health"`
 	}
-	brokers := make([]broker, 0, len(info.Brokers))
-	for _, b := range info.Brokers {
+	brokers := make([]broker, 0, len(kc.Brokers))
+	for _, b := range kc.Brokers {
 		brokers = append(brokers, broker{Host: b.Host, Port: b.Port, BrokerID: strconv.Itoa(int(b.ID)), IsController: b.IsController,
-			Version: b.Version, RegisterTime: b.RegisterTime, IsHealth: b.Healthy})
+			Version: kc.EngineVersion, KafkaVersion: kc.KafkaVersion, RegisterTime: b.RegisterTime, IsHealth: b.Healthy})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"cluster": map[string]any{
-		"controller": strconv.Itoa(int(info.ControllerID)), "brokers": brokers, "topics_count": info.Topics,
-		"partitions_count": info.Partitions, "online_partitions_count": info.OnlinePartitions, "replicas_count": info.Replicas,
-		"isr_replicas_count": info.ISRReplicas, "consumers_count": info.ConsumerGroups,
+		"controller": strconv.Itoa(int(kc.ControllerID)), "brokers": brokers, "topics_count": kc.Topics,
+		"partitions_count": kc.Partitions, "online_partitions_count": kc.OnlinePartitions, "replicas_count": kc.Replicas,
+		"isr_replicas_count": kc.ISRReplicas, "consumers_count": kc.ConsumerGroups,
 	}})
 }
 

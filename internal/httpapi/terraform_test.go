@@ -158,6 +158,16 @@ func TestTerraformProviderReads(t *testing.T) {
 			c.Brokers[0].RegisterTime == 0 {
 			t.Fatalf("manage/cluster: %s", b)
 		}
+		// 5.2.6 reads the same: the same brokers, versions and registration times.
+		meta, err := ce.sdk.ShowCluster(&model.ShowClusterRequest{InstanceId: ce.id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, mb := range *meta.Cluster.Brokers {
+			if deref(mb.Version) != c.EngineVersion || deref(mb.RegisterTime) != c.Brokers[i].RegisterTime || deref(mb.BrokerId) != c.Brokers[i].BrokerID {
+				t.Fatalf("5.2.6 broker %v, manage/cluster broker %+v", mb, c.Brokers[i])
+			}
+		}
 		// The Kafka build next to engine_version: the same in show-instance's opendms object (issue 10
 		// bug 6), the build kafka_builds maps engine_version to.
 		_, b = ce.do(t, "GET", "/v2/"+ce.ProjectID+"/instances/"+ce.id, nil)

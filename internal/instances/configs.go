@@ -125,22 +125,6 @@ func (s *Service) runModifyConfigs(ctx context.Context, t dms.Task) error {
 	return s.setStatus(ctx, in.ID, dms.StatusRunning, "")
 }
 
-// Cluster is 5.2.6: the cluster's metadata.
-func (s *Service) Cluster(ctx context.Context, projectID, id string) (kafkaops.ClusterInfo, error) {
-	in, c, err := s.ClusterClient(ctx, projectID, id)
-	if err != nil {
-		return kafkaops.ClusterInfo{}, err
-	}
-	info, err := c.Cluster(ctx)
-	if err != nil {
-		return info, clusterErr(err)
-	}
-	for i := range info.Brokers {
-		info.Brokers[i].Port = ClientPort(in)
-	}
-	return info, nil
-}
-
 // Coordinators is 5.2.7: the coordinator of every consumer group.
 func (s *Service) Coordinators(ctx context.Context, projectID, id string) ([]kafkaops.Coordinator, error) {
 	in, c, err := s.ClusterClient(ctx, projectID, id)

@@ -6,8 +6,8 @@ import (
 	"github.com/opendms/opendms/internal/kafkaops"
 )
 
-// KafkaCluster is what the SDK's ShowKafkaCluster (GET .../manage/cluster) answers: the live
-// cluster (brokers and their health, the controller, topic and partition counts) and the versions
+// KafkaCluster is what 5.2.6 (GET .../management/cluster) and the SDK's ShowKafkaCluster
+// (GET .../manage/cluster) answer: the live cluster (brokers and their health, the controller, topic and partition counts) and the versions
 // involved: the engine_version the instance was created with and the Kafka build that serves it.
 type KafkaCluster struct {
 	kafkaops.ClusterInfo
