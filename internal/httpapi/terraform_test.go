@@ -272,3 +272,21 @@ func TestAuthDomains(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkTerraformReads measures the calls the Terraform provider makes on every refresh of an
+// instance that are new here: ShowKafkaCluster (a metadata request, ApiVersions to every broker,
+// ListGroups and DescribeQuorum on the embedded engine) and GET /v3/auth/domains.
+//
+//	go test -run '^$' -bench TerraformReads ./internal/httpapi/
+func BenchmarkTerraformReads(b *testing.B) {
+	ce := newClusterEnv(b, "tf-bench")
+	for _, path := range []string{"/v2/" + ce.ProjectID + "/instances/" + ce.id + "/manage/cluster", "/v3/auth/domains"} {
+		b.Run(strings.TrimPrefix(path[strings.LastIndex(path, "/"):], "/"), func(b *testing.B) {
+			for b.Loop() {
+				if resp, body := ce.do(b, "GET", path, nil); resp.StatusCode != 200 {
+					b.Fatalf("%d %s", resp.StatusCode, body)
+				}
+			}
+		})
+	}
+}
