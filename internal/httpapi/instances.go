@@ -450,7 +450,8 @@ func (s *Server) instanceView(in dms.Instance) instanceView {
 		hosts = append(hosts, b.Host)
 		plainAddrs = append(plainAddrs, fmt.Sprintf("%s:%d", b.Host, engine.PortPlaintext))
 		saslAddrs = append(saslAddrs, fmt.Sprintf("%s:%d", b.Host, engine.PortSASLPrivate))
-		crossVpc[b.Host] = crossVpcEntry{AdvertisedIP: b.Host, BrokerID: int(b.ID), Port: engine.PortPlaintext}
+		// The port clients reach this broker at: a SASL-only instance has nothing on 9092.
+		crossVpc[b.Host] = crossVpcEntry{AdvertisedIP: b.Host, BrokerID: int(b.ID), Port: int(instances.ClientPort(in))}
 	}
 	crossVpcJSON, _ := json.Marshal(crossVpc)
 	var azNames []string

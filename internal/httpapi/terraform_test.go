@@ -19,6 +19,7 @@ import (
 	iammodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/iam/v3/model"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2/model"
 
+	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/instances"
 )
 
@@ -52,6 +53,34 @@ func flattenCrossVpcInfo(t *testing.T, s string) map[string]int {
 		ports[ip] = int(port)
 	}
 	return ports
+}
+
+// cross_vpc_info names the port clients reach each broker at, whatever the access modes: a
+// SASL-only instance has nothing on 9092.
+func TestCrossVpcInfoPortFollowsAccessModes(t *testing.T) {
+	e := newTestEnv(t)
+	brokers := []dms.BrokerAddr{{ID: 0, Host: "10.0.0.1"}, {ID: 1, Host: "10.0.0.2"}}
+	for _, c := range []struct {
+		name string
+		pp   dms.PortProtocol
+		want int
+	}{
+		{"plaintext", dms.PortProtocol{PrivatePlainEnable: true}, 9092},
+		{"plaintext and SASL_SSL", dms.PortProtocol{PrivatePlainEnable: true, PrivateSASLSSLEnable: true}, 9092},
+		{"SASL_SSL only", dms.PortProtocol{PrivateSASLSSLEnable: true}, 9093},
+		{"SASL_PLAINTEXT only", dms.PortProtocol{PrivateSASLPlaintextEnable: true}, 9093},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			pp := c.pp
+			v := e.Server.instanceView(dms.Instance{ID: "i-" + c.name, Brokers: brokers, PortProtocol: &pp, SSLEnable: !pp.PrivatePlainEnable})
+			ports := flattenCrossVpcInfo(t, v.CrossVpcInfo)
+			for _, b := range brokers {
+				if ports[b.Host] != c.want {
+					t.Fatalf("cross_vpc_info %s: port %d, want %d", v.CrossVpcInfo, ports[b.Host], c.want)
+				}
+			}
+		})
+	}
 }
 
 func TestTerraformProviderReads(t *testing.T) {
