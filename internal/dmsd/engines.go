@@ -13,8 +13,10 @@ import (
 // embedded, and logs which and why. Both are always available to instances created earlier with
 // either.
 func (s *Server) openEngines() (map[string]engine.Engine, string, error) {
+	// The engines name themselves in their log lines (With("engine", ...)): they get the plain logger,
+	// or every line would carry engine= twice.
 	engines := map[string]engine.Engine{
-		embedded.Name: embedded.New(embedded.Options{Logger: s.log.With("engine", embedded.Name)}),
+		embedded.Name: embedded.New(embedded.Options{Logger: s.log}),
 	}
 	local, localErr := s.openLocalEngine()
 	if local != nil {
@@ -44,7 +46,7 @@ func (s *Server) openEngines() (map[string]engine.Engine, string, error) {
 // machine cannot run it (no Java 17+, or no Kafka jars and no Maven to resolve them). Resolving the
 // jars happens in the background on first use, never here.
 func (s *Server) openLocalEngine() (engine.Engine, error) {
-	opts := local.Options{CacheDir: s.cfg.KafkaCacheDir, DefaultHeapMB: s.cfg.BrokerHeapMB, Logger: s.log.With("engine", "local")}
+	opts := local.Options{CacheDir: s.cfg.KafkaCacheDir, DefaultHeapMB: s.cfg.BrokerHeapMB, Logger: s.log} // the engine adds engine=local itself
 	if err := local.Available(opts); err != nil {
 		return nil, err
 	}

@@ -17,6 +17,7 @@ func (s *Server) registerOwnRoutes() {
 	s.own("GET", "/healthz", "Health check", "", authNone, s.healthz)
 	s.own("POST", "/v3/auth/tokens", "IAM: obtain a token (password, project scope)", "", authNone, s.issueToken)
 	s.own("GET", "/v3/projects", "IAM: list projects (?name=)", "", authSigned, s.listProjects)
+	s.own("GET", "/v3/auth/domains", "IAM: the caller's account (domain)", "", authSigned, s.listAuthDomains)
 
 	s.own("GET", adminPrefix+"/whoami", "The caller, its account and projects", "", authSigned, s.whoami)
 	s.own("POST", adminPrefix+"/accounts", "Create an account with its administrator, a project named after the region and, on request, an access key", "", authAdmin, s.createAccount)

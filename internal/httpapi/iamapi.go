@@ -11,7 +11,8 @@ import (
 )
 
 // The IAM endpoints an SDK or a script needs from "iam.<region>.myhuaweicloud.com": password tokens
-// (POST /v3/auth/tokens) and the project lookup SDKs built WithRegion do (GET /v3/projects?name=).
+// (POST /v3/auth/tokens), the project lookup SDKs built WithRegion do (GET /v3/projects?name=) and the
+// account lookup of the huaweicloud Terraform provider (GET /v3/auth/domains).
 
 type tokenRequest struct {
 	Auth struct {
@@ -133,6 +134,32 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) {
 			Description: pr.Description, Enabled: true})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"projects": out, "links": map[string]any{"self": r.URL.String(), "next": nil, "previous": nil}})
+}
+
+// domainEntry is one entry of GET /v3/auth/domains (IAM's KeystoneListAuthDomains).
+type domainEntry struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	Enabled     bool              `json:"enabled"`
+	Description string            `json:"description"`
+	Links       map[string]string `json:"links"`
+}
+
+// listAuthDomains serves GET /v3/auth/domains: the account (domain) of the caller, token or AK/SK
+// alike, as IAM answers it. The huaweicloud Terraform provider calls it to learn the account id
+// (domain_id) when the configuration names none.
+func (s *Server) listAuthDomains(w http.ResponseWriter, r *http.Request) {
+	p := principal(r)
+	d, err := s.iam.Store().GetDomain(r.Context(), p.User.DomainID)
+	if err != nil {
+		writeError(w, r, dms.Internal(err))
+		return
+	}
+	self := r.URL.Path // IAM puts absolute URLs here; the path is what a proxy-agnostic server knows
+	writeJSON(w, http.StatusOK, map[string]any{
+		"domains": []domainEntry{{ID: d.ID, Name: d.Name, Enabled: true, Links: map[string]string{"self": "/v3/domains/" + d.ID}}},
+		"links":   map[string]any{"self": self, "next": nil, "previous": nil},
+	})
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -28,6 +28,7 @@ func (s *Server) implementInstances() {
 	s.router.implement("POST", "/v2/{project_id}/kafka/instances/{instance_id}/upgrade", http.HandlerFunc(s.upgradeInstance))
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/management/cluster", http.HandlerFunc(s.showCluster))
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/management/coordinators", http.HandlerFunc(s.showCoordinators))
+	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/manage/cluster", http.HandlerFunc(s.showKafkaCluster)) // SDK ShowKafkaCluster
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/ces-hierarchy", http.HandlerFunc(s.showCesHierarchy))
 	s.implementInstancesV1()
 }
@@ -239,8 +240,11 @@ func (s *Server) upgradeInstance(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, t.ID)
 }
 
+// showCluster is 5.2.6. It reads what ShowKafkaCluster (manage/cluster) reads, so both agree:
+// version is the engine_version (the reference's example shows "1.1.0" there), kafka_version the
+// Kafka build that serves it.
 func (s *Server) showCluster(w http.ResponseWriter, r *http.Request) {
-	info, err := s.instances.Cluster(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"))
+	kc, err := s.instances.KafkaCluster(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -251,18 +255,19 @@ func (s *Server) showCluster(w http.ResponseWriter, r *http.Request) {
 		BrokerID     string `json:"broker_id"`
 		IsController bool   `json:"is_controller"`
 		Version      string `json:"version"`
+		KafkaVersion string `json:"kafka_version"`
 		RegisterTime int64  `json:"register_time"`
 		IsHealth     bool   `json:"is_health"`
 	}
-	brokers := make([]broker, 0, len(info.Brokers))
-	for _, b := range info.Brokers {
+	brokers := make([]broker, 0, len(kc.Brokers))
+	for _, b := range kc.Brokers {
 		brokers = append(brokers, broker{Host: b.Host, Port: b.Port, BrokerID: strconv.Itoa(int(b.ID)), IsController: b.IsController,
-			Version: b.Version, RegisterTime: b.RegisterTime, IsHealth: b.Healthy})
+			Version: kc.EngineVersion, KafkaVersion: kc.KafkaVersion, RegisterTime: b.RegisterTime, IsHealth: b.Healthy})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"cluster": map[string]any{
-		"controller": strconv.Itoa(int(info.ControllerID)), "brokers": brokers, "topics_count": info.Topics,
-		"partitions_count": info.Partitions, "online_partitions_count": info.OnlinePartitions, "replicas_count": info.Replicas,
-		"isr_replicas_count": info.ISRReplicas, "consumers_count": info.ConsumerGroups,
+		"controller": strconv.Itoa(int(kc.ControllerID)), "brokers": brokers, "topics_count": kc.Topics,
+		"partitions_count": kc.Partitions, "online_partitions_count": kc.OnlinePartitions, "replicas_count": kc.Replicas,
+		"isr_replicas_count": kc.ISRReplicas, "consumers_count": kc.ConsumerGroups,
 	}})
 }
 
@@ -419,6 +424,16 @@ type openDMSInfo struct {
 	Capabilities engine.Capabilities `json:"capabilities"`
 }
 
+// crossVpcEntry is one broker in cross_vpc_info (a JSON document carried as a string), keyed by its
+// listener IP. port is a number: the reference's examples disagree (9011 and "9011"), and the
+// huaweicloud Terraform provider stores it in an integer attribute, which fails on a string.
+type crossVpcEntry struct {
+	AdvertisedIP string `json:"advertised_ip"`
+	BrokerID     int    `json:"broker_id"`
+	Port         int    `json:"port"`
+	PortID       string `json:"port_id"`
+}
+
 func (s *Server) instanceView(in dms.Instance) instanceView {
 	cat := s.instances.Catalog()
 	spec, partitions := in.ProductID, 0
@@ -430,12 +445,13 @@ func (s *Server) instanceView(in dms.Instance) instanceView {
 		spec, partitions = in.LegacySpecification, in.LegacyPartitionNum
 	}
 	var hosts, plainAddrs, saslAddrs []string
-	crossVpc := map[string]map[string]string{}
+	crossVpc := map[string]crossVpcEntry{}
 	for _, b := range in.Brokers {
 		hosts = append(hosts, b.Host)
 		plainAddrs = append(plainAddrs, fmt.Sprintf("%s:%d", b.Host, engine.PortPlaintext))
 		saslAddrs = append(saslAddrs, fmt.Sprintf("%s:%d", b.Host, engine.PortSASLPrivate))
-		crossVpc[b.Host] = map[string]string{"advertised_ip": b.Host, "broker_id": strconv.Itoa(int(b.ID)), "port": strconv.Itoa(engine.PortPlaintext)}
+		// The port clients reach this broker at: a SASL-only instance has nothing on 9092.
+		crossVpc[b.Host] = crossVpcEntry{AdvertisedIP: b.Host, BrokerID: int(b.ID), Port: int(instances.ClientPort(in))}
 	}
 	crossVpcJSON, _ := json.Marshal(crossVpc)
 	var azNames []string

@@ -115,8 +115,13 @@ func viewTopic(t topics.Topic) topicView {
 	return v
 }
 
+// maxTopicPageSize is the largest limit of a topic list (5.5.3), as the real service takes it.
+const maxTopicPageSize = 200
+
 func (s *Server) listTopics(w http.ResponseWriter, r *http.Request) {
-	offset, limit, err := pageParams(r, 10, 50)
+	// The reference's table says limit 1-50, but the huaweicloud Terraform provider lists topics with
+	// limit=200 and the real service answers it: where the old table and the tools disagree, the tools win.
+	offset, limit, err := pageParams(r, 10, maxTopicPageSize)
 	if err != nil {
 		writeError(w, r, err)
 		return

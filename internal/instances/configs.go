@@ -130,26 +130,6 @@ func (s *Service) runModifyConfigs(ctx context.Context, t dms.Task) error {
 	return s.setStatus(ctx, in.ID, dms.StatusRunning, "")
 }
 
-// Cluster is 5.2.6: the cluster's metadata.
-func (s *Service) Cluster(ctx context.Context, projectID, id string) (kafkaops.ClusterInfo, error) {
-	in, c, err := s.ClusterClient(ctx, projectID, id)
-	if err != nil {
-		return kafkaops.ClusterInfo{}, err
-	}
-	created, err := s.createdGroups(ctx, in.ID)
-	if err != nil {
-		return kafkaops.ClusterInfo{}, err
-	}
-	info, err := c.Cluster(ctx, created...)
-	if err != nil {
-		return info, clusterErr(err)
-	}
-	for i := range info.Brokers {
-		info.Brokers[i].Port = ClientPort(in)
-	}
-	return info, nil
-}
-
 // Coordinators is 5.2.7: the coordinator of every consumer group 5.6.2 lists, the cluster's and
 // those created through the API (5.6.4) that no consumer has used yet.
 func (s *Service) Coordinators(ctx context.Context, projectID, id string) ([]kafkaops.Coordinator, error) {
