@@ -148,11 +148,31 @@ func newInstanceListCmd(a *app) *cobra.Command {
 }
 
 func instanceTable(t *table, ins ...client.Instance) {
-	t.row("ID", "NAME", "STATUS", "BROKERS", "ADDRESS", "VERSION", "CREATED")
+	t.row("ID", "NAME", "STATUS", "BROKERS", "PROTOCOL", "ADDRESS", "VERSION", "CREATED")
 	for _, in := range ins {
-		t.row(in.InstanceID, in.Name, in.Status, itoa(in.BrokerNum), strings.Join(in.Addresses(), ","), in.EngineVersion,
-			fmtTime(in.Created()))
+		var protocol, addrs string
+		if l, err := in.Listener(""); err == nil { // the listener 'instance connect' picks
+			protocol, addrs = l.Protocol, strings.Join(l.Addresses, ",")
+		}
+		t.row(in.InstanceID, in.Name, in.Status, itoa(in.BrokerNum), protocol, addrs, in.EngineVersion, fmtTime(in.Created()))
 	}
+}
+
+// listenerRows returns a "listener NAME" key and "PROTOCOL addresses" value for every listener of
+// an instance, from port_protocols: a SASL-only instance has no plaintext port to show.
+func listenerRows(in client.Instance) []string {
+	var kv []string
+	for _, l := range in.Listeners() {
+		addrs := strings.Join(l.Addresses, ",")
+		if addrs == "" {
+			addrs = "(no address published)"
+		}
+		kv = append(kv, "listener "+l.Name, l.Protocol+" "+addrs)
+	}
+	if len(kv) == 0 {
+		kv = []string{"listeners", ""}
+	}
+	return kv
 }
 
 // instanceDetails writes one instance as "key: value" lines.
@@ -160,10 +180,6 @@ func instanceDetails(t *table, in client.Instance) {
 	tags := make([]string, 0, len(in.Tags))
 	for _, tg := range in.Tags {
 		tags = append(tags, tg.Key+"="+tg.Value)
-	}
-	security := in.KafkaSecurityProtocol
-	if !in.SSLEnable && (security == "" || security == "PLAINTEXT") {
-		security = "PLAINTEXT"
 	}
 	kafka := in.OpenDMS.KafkaVersion
 	if in.OpenDMS.Engine != "" {
@@ -173,7 +189,7 @@ func instanceDetails(t *table, in client.Instance) {
 	if in.MaintainBegin != "" || in.MaintainEnd != "" {
 		maintain = in.MaintainBegin + "-" + in.MaintainEnd
 	}
-	t.keyValues(
+	kv := []string{
 		"id", in.InstanceID,
 		"name", in.Name,
 		"description", in.Description,
@@ -186,8 +202,11 @@ func instanceDetails(t *table, in client.Instance) {
 		"brokers", itoa(in.BrokerNum),
 		"storage", fmt.Sprintf("%d/%d GB used (%s)", in.UsedStorageSpace, in.StorageSpace, in.StorageSpecCode),
 		"partitions", in.PartitionNum,
-		"bootstrap", strings.Join(in.Addresses(), ","),
-		"security", security,
+	}
+	kv = append(kv, listenerRows(in)...)
+	kv = append(kv,
+		"sasl_mechanisms", strings.Join(in.SASLEnabledMechanisms, ","),
+		"access_user", in.AccessUser,
 		"auto_create_topics", fmtBool(in.EnableAutoTopic),
 		"retention_policy", in.RetentionPolicy,
 		"maintenance", maintain,
@@ -196,6 +215,7 @@ func instanceDetails(t *table, in client.Instance) {
 		"tags", strings.Join(tags, ","),
 		"created", fmtTime(in.Created()),
 	)
+	t.keyValues(kv...)
 }
 
 func (a *app) printInstance(cmd *cobra.Command, in *client.Instance) error {

@@ -200,9 +200,9 @@ func TestInstanceList(t *testing.T) {
 		t.Errorf("query = %q", s.RawQuery)
 	}
 	want := "" +
-		"ID                                    NAME          STATUS   BROKERS  ADDRESS                                    VERSION  CREATED\n" +
-		"0d7c9f40-3d4c-4f4e-9a5e-5f0e8f3b2a11  kafka-demo    RUNNING  3        10.0.0.1:9092,10.0.0.2:9092,10.0.0.3:9092  3.x      2025-01-02T03:04:05Z\n" +
-		"5b0d3c1e-8a2f-4e6b-9c7d-1f2e3d4c5b6a  kafka-failed  ERROR    3        -                                          2.7      2025-01-02T03:05:05Z\n"
+		"ID                                    NAME          STATUS   BROKERS  PROTOCOL   ADDRESS                                    VERSION  CREATED\n" +
+		"0d7c9f40-3d4c-4f4e-9a5e-5f0e8f3b2a11  kafka-demo    RUNNING  3        PLAINTEXT  10.0.0.1:9092,10.0.0.2:9092,10.0.0.3:9092  3.x      2025-01-02T03:04:05Z\n" +
+		"5b0d3c1e-8a2f-4e6b-9c7d-1f2e3d4c5b6a  kafka-failed  ERROR    3        -          -                                          2.7      2025-01-02T03:05:05Z\n"
 	if r.stdout != want {
 		t.Errorf("stdout =\n%s\nwant\n%s", r.stdout, want)
 	}
@@ -247,7 +247,7 @@ func TestInstanceShow(t *testing.T) {
 		wantErr   string
 	}{
 		{"by id", iid, "", exitOK, []string{"GET " + ipath},
-			[]string{"id:                  " + iid + "\n", "status:              RUNNING\n", "bootstrap:           10.0.0.1:9092,10.0.0.2:9092,10.0.0.3:9092\n",
+			[]string{"id:                  " + iid + "\n", "status:              RUNNING\n", "listener plaintext:  PLAINTEXT 10.0.0.1:9092,10.0.0.2:9092,10.0.0.3:9092\n",
 				"kafka:               3.9.0 (embedded engine)\n", "storage:             1/300 GB used (dms.physical.storage.ultra.v2)\n",
 				"maintenance:         02:00:00-06:00:00\n", "created:             2025-01-02T03:04:05Z\n"}, ""},
 		{"by name", "kafka-demo", `{"instances":[` + instanceJSON(iid, "kafka-demo", "RUNNING", "") + `],"instance_num":1}`, exitOK,
@@ -533,4 +533,38 @@ func TestInstanceConfigsWait(t *testing.T) {
 			mustContain(t, "stderr", r.stderr, tt.wantErr...)
 		})
 	}
+}
+
+// saslInstanceJSON is a SASL_SSL-only instance with public SASL_SSL access, as dmsd shows it: its
+// brokers have no plaintext listener, although "port" is still 9092 (the reference's field).
+const saslInstanceJSON = `{"instance_id":"` + iid + `","name":"kafka-sasl","status":"RUNNING","engine":"kafka","engine_version":"3.x",` +
+	`"broker_num":3,"connect_address":"10.0.0.1,10.0.0.2,10.0.0.3","port":9092,"ssl_enable":true,"kafka_security_protocol":"SASL_SSL",` +
+	`"sasl_enabled_mechanisms":["SCRAM-SHA-512","PLAIN"],"access_user":"root1","cross_vpc_info":"{}","enable_acl":false,` +
+	`"port_protocols":{"private_plain_enable":false,"private_plain_address":"","private_sasl_ssl_enable":true,` +
+	`"private_sasl_ssl_address":"10.0.0.1:9093,10.0.0.2:9093,10.0.0.3:9093","private_sasl_plaintext_enable":false,` +
+	`"private_sasl_plaintext_address":"","public_plain_enable":false,"public_sasl_ssl_enable":true,` +
+	`"public_sasl_ssl_address":"203.0.113.1:9095,203.0.113.2:9095,203.0.113.3:9095"},` +
+	`"opendms":{"engine":"local","kafka_version":"4.3.1","capabilities":{"sasl":true}}}`
+
+// TestInstanceShowListeners (issue 10, bug 1): show prints every listener of port_protocols with its
+// protocol, never a plaintext address the brokers do not listen on; -o json and -o yaml print the
+// server's whole object.
+func TestInstanceShowListeners(t *testing.T) {
+	isolate(t)
+	f := newFakeDMS(t, map[string]clienttest.Reply{"GET " + ipath: replyOK(saslInstanceJSON)})
+	useFake(t, f, testPID)
+	r := run(t, "", "instance", "show", iid).wantCode(t, exitOK)
+	mustContain(t, "stdout", r.stdout,
+		"listener sasl-ssl:         SASL_SSL 10.0.0.1:9093,10.0.0.2:9093,10.0.0.3:9093\n",
+		"listener public-sasl-ssl:  SASL_SSL 203.0.113.1:9095,203.0.113.2:9095,203.0.113.3:9095\n",
+		"sasl_mechanisms:           SCRAM-SHA-512,PLAIN\n", "access_user:               root1\n")
+	if strings.Contains(r.stdout, ":9092") {
+		t.Errorf("show prints a plaintext address of a SASL-only instance:\n%s", r.stdout)
+	}
+
+	r = run(t, "", "instance", "show", iid, "-o", "json").wantCode(t, exitOK)
+	clienttest.JSONEqual(t, []byte(r.stdout), saslInstanceJSON)
+	r = run(t, "", "instance", "show", iid, "-o", "yaml").wantCode(t, exitOK)
+	mustContain(t, "yaml", r.stdout, "port_protocols:\n", "  private_sasl_ssl_address: 10.0.0.1:9093,10.0.0.2:9093,10.0.0.3:9093\n",
+		"sasl_enabled_mechanisms:\n- SCRAM-SHA-512\n- PLAIN\n", "cross_vpc_info: '{}'\n", "enable_acl: false\n")
 }
