@@ -25,6 +25,7 @@ func newInstanceCmd(a *app) *cobra.Command {
 		newInstanceRestartCmd(a),
 		newInstanceConfigsCmd(a),
 		newInstanceCertCmd(a),
+		newInstanceConnectCmd(a),
 		newInstanceResetPasswordCmd(a),
 	)
 }
