@@ -163,7 +163,9 @@ func TestMessageConsumeEmbedded(t *testing.T) {
 
 	// tail prints what is written after it started: produce until it has seen a message.
 	tailed := make(chan result, 1)
-	go func() { tailed <- runCtx(t, long, "", "message", "tail", "kafka-cli", "orders", "--max", "1", "--format", "json") }()
+	go func() {
+		tailed <- runCtx(t, long, "", "message", "tail", "kafka-cli", "orders", "--max", "1", "--format", "json")
+	}()
 	var tr result
 	for tr.stdout == "" {
 		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "orders", Value: []byte("tailed")}).FirstErr(); err != nil {
