@@ -308,11 +308,23 @@ type CreateInstanceRequest struct {
 	SSLEnable             bool          `json:"ssl_enable,omitempty"`
 	KafkaSecurityProtocol string        `json:"kafka_security_protocol,omitempty"`
 	SASLEnabledMechanisms []string      `json:"sasl_enabled_mechanisms,omitempty"`
+	PortProtocol          *AccessModes  `json:"port_protocol,omitempty"`
 	RetentionPolicy       string        `json:"retention_policy,omitempty"`
 	EnableAutoTopic       bool          `json:"enable_auto_topic,omitempty"`
 	StorageSpecCode       string        `json:"storage_spec_code"`
 	EnterpriseProjectID   string        `json:"enterprise_project_id,omitempty"`
 	Tags                  []InstanceTag `json:"tags,omitempty"`
+}
+
+// AccessModes is 5.1.1's port_protocol: the access modes of a new instance. At most one SASL mode
+// each of private and public; public modes need EnablePublicIP.
+type AccessModes struct {
+	PrivatePlainEnable         bool `json:"private_plain_enable"`
+	PrivateSASLSSLEnable       bool `json:"private_sasl_ssl_enable"`
+	PrivateSASLPlaintextEnable bool `json:"private_sasl_plaintext_enable"`
+	PublicPlainEnable          bool `json:"public_plain_enable"`
+	PublicSASLSSLEnable        bool `json:"public_sasl_ssl_enable"`
+	PublicSASLPlaintextEnable  bool `json:"public_sasl_plaintext_enable"`
 }
 
 // CreateInstance creates an instance (5.1.1) and returns its id; the instance is CREATING until its

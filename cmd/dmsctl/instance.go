@@ -252,7 +252,7 @@ func newInstanceUpdateCmd(a *app) *cobra.Command {
 		Use:   "update ID|NAME",
 		Short: "Change an instance's name, description, maintenance window, security group or retention policy",
 		Example: `  dmsctl instance update kafka-demo --name kafka-prod --description "orders"
-  dmsctl instance update $ID --maintain-begin 02:00:00 --maintain-end 06:00:00`,
+  dmsctl instance update $ID --maintain-begin 02:00 --maintain-end 06:00`,
 		Args: exactArgs("ID|NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var req client.UpdateInstanceRequest
@@ -290,8 +290,8 @@ func newInstanceUpdateCmd(a *app) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&name, "name", "", "new name: 4-64 letters, digits, '_' and '-'")
 	f.StringVar(&description, "description", "", "new description (empty clears it)")
-	f.StringVar(&begin, "maintain-begin", "", "start of the maintenance window, HH:mm:ss (see 'dmsctl catalog windows')")
-	f.StringVar(&end, "maintain-end", "", "end of the maintenance window, HH:mm:ss")
+	f.StringVar(&begin, "maintain-begin", "", "start of the maintenance window, HH:mm (or HH:mm:ss; see 'dmsctl catalog windows')")
+	f.StringVar(&end, "maintain-end", "", "end of the maintenance window, HH:mm (or HH:mm:ss)")
 	f.StringVar(&securityGroup, "security-group", "", "new security group id")
 	f.StringVar(&retention, "retention-policy", "", "when the disk is full: produce_reject or time_base")
 	return cmd

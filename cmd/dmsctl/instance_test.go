@@ -568,3 +568,77 @@ func TestInstanceShowListeners(t *testing.T) {
 	mustContain(t, "yaml", r.stdout, "port_protocols:\n", "  private_sasl_ssl_address: 10.0.0.1:9093,10.0.0.2:9093,10.0.0.3:9093\n",
 		"sasl_enabled_mechanisms:\n- SCRAM-SHA-512\n- PLAIN\n", "cross_vpc_info: '{}'\n", "enable_acl: false\n")
 }
+
+// TestInstanceCreateAccessModes: the access-mode flags fill port_protocol, the SASL fields and
+// public access, with the password from stdin.
+func TestInstanceCreateAccessModes(t *testing.T) {
+	const base = `"name":"kafka-sasl","engine":"kafka","engine_version":"3.x","broker_num":3,"storage_space":300,` +
+		`"vpc_id":"default","security_group_id":"default","subnet_id":"default","available_zones":["az1"],` +
+		`"product_id":"c6.2u4g.cluster","storage_spec_code":"dms.physical.storage.ultra.v2"`
+	tests := []struct {
+		name  string
+		args  []string
+		stdin string
+		want  string
+	}{
+		{"plaintext", []string{"--plaintext"}, "", `{` + base + `,"port_protocol":{"private_plain_enable":true,"private_sasl_ssl_enable":false,` +
+			`"private_sasl_plaintext_enable":false,"public_plain_enable":false,"public_sasl_ssl_enable":false,"public_sasl_plaintext_enable":false}}`},
+		{"SASL_SSL with both mechanisms", []string{"--sasl-ssl", "--sasl-mechanisms", "scram-sha-512,PLAIN", "--access-user", "root1", "--password-stdin"},
+			"Passw0rd-1!\n", `{` + base + `,"access_user":"root1","password":"Passw0rd-1!","ssl_enable":true,"kafka_security_protocol":"SASL_SSL",` +
+				`"sasl_enabled_mechanisms":["SCRAM-SHA-512","PLAIN"],"port_protocol":{"private_plain_enable":false,"private_sasl_ssl_enable":true,` +
+				`"private_sasl_plaintext_enable":false,"public_plain_enable":false,"public_sasl_ssl_enable":false,"public_sasl_plaintext_enable":false}}`},
+		{"SASL_PLAINTEXT beside plaintext, public SASL", []string{"--plaintext", "--sasl-plaintext", "--public-sasl-plaintext", "--access-user", "root1",
+			"--password-stdin", "--public-ip-id", "eip-1"}, "Passw0rd-1!\n",
+			`{` + base + `,"access_user":"root1","password":"Passw0rd-1!","ssl_enable":true,"kafka_security_protocol":"SASL_PLAINTEXT",` +
+				`"enable_publicip":true,"publicip_id":"eip-1","port_protocol":{"private_plain_enable":true,"private_sasl_ssl_enable":false,` +
+				`"private_sasl_plaintext_enable":true,"public_plain_enable":false,"public_sasl_ssl_enable":false,"public_sasl_plaintext_enable":true}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			isolate(t)
+			f := newFakeDMS(t, map[string]clienttest.Reply{
+				"POST " + createAt: replyOK(`{"instance_id":"` + iid + `"}`),
+				"GET " + ipath:     replyOK(saslInstanceJSON),
+			})
+			useFake(t, f, testPID)
+			run(t, tt.stdin, append([]string{"instance", "create", "kafka-sasl", "--az", "az1"}, tt.args...)...).wantCode(t, exitOK)
+			for _, s := range f.Requests() {
+				if s.Method == "POST" {
+					clienttest.JSONEqual(t, s.Body, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// TestInstanceCreateAccessModeErrors: every mistake is reported at once, before any request; a
+// SASL mode without a password on stdin and no terminal to ask on is a usage error.
+func TestInstanceCreateAccessModeErrors(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--sasl-ssl", "--sasl-plaintext", "--public-sasl-ssl", "--public-sasl-plaintext", "--sasl-mechanisms", "GSSAPI", "--tag", "x",
+			"--maintain-begin", "22:00"},
+			`dmsctl: --maintain-begin and --maintain-end go together; --tag "x": want key=value; --sasl-ssl and --sasl-plaintext are exclusive; ` +
+				`--public-sasl-ssl and --public-sasl-plaintext are exclusive; --sasl-mechanisms: "GSSAPI" is not SCRAM-SHA-512 or PLAIN; ` +
+				`SASL access needs --access-user (the instance's administrator)` + "\n"},
+		{[]string{"--public-plaintext"}, "dmsctl: public access needs a private access mode too (--plaintext, --sasl-ssl or --sasl-plaintext)\n"},
+		{[]string{"--access-user", "root1"}, "dmsctl: --access-user, --sasl-mechanisms and --password-stdin go with a SASL access mode (--sasl-ssl, --sasl-plaintext, ...)\n"},
+		{[]string{"--plaintext", "--public-ip-id", "e"}, "dmsctl: --public-ip-id goes with a public access mode\n"},
+		{[]string{"--sasl-ssl", "--access-user", "root1"}, "dmsctl: the password of root1 is needed: give it with --password-stdin (stdin is not a terminal to ask on)\n"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			isolate(t)
+			f := newFakeDMS(t, nil)
+			useFake(t, f, testPID)
+			r := run(t, "", append([]string{"instance", "create", "kafka-sasl", "--az", "az1"}, tt.args...)...).wantCode(t, exitUsage)
+			if !strings.HasPrefix(r.stderr, tt.want) {
+				t.Errorf("stderr = %q\nwant     %q", r.stderr, tt.want)
+			}
+			if len(f.Requests()) != 0 {
+				t.Errorf("requests were sent: %v", requestLines(f))
+			}
+		})
+	}
+}
