@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/opendms/opendms/internal/engine/local"
+)
+
+// TestLocalSASLSSLRoundTrip (issue 10, getting connected) on the local engine (Apache Kafka brokers:
+// one cluster for every case): dmsctl creates a SASL_SSL-only instance with SCRAM-SHA-512 and PLAIN
+// from flags; 'instance show' shows its listeners; the settings of 'instance connect' (properties,
+// each mechanism) configure a real franz-go producer over SASL_SSL; 'message consume' reads the
+// messages back over SASL_SSL, as a group too; a wrong password is an error, not a hang.
+func TestLocalSASLSSLRoundTrip(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Apache Kafka brokers")
+	}
+	if err := local.Available(local.Options{}); err != nil {
+		t.Skipf("the local engine is not available here: %v", err)
+	}
+	dir := isolate(t)
+	s := newRealDMS(t, "local")
+	s.use(t)
+	const (
+		long     = 6 * time.Minute
+		password = "Passw0rd-cli!\n"
+	)
+	r := runCtx(t, long, password, "instance", "create", "kafka-sasl", "--sasl-ssl", "--sasl-mechanisms", "SCRAM-SHA-512,PLAIN",
+		"--access-user", "root1", "--password-stdin", "--wait", "--wait-timeout", "5m").wantCode(t, exitOK)
+	t.Logf("instance create --wait:\n%s", r.stderr)
+	defer func() { // stop the brokers cleanly (the cleanup kills what is left)
+		runCtx(t, long, "", "instance", "delete", "kafka-sasl", "--wait").wantCode(t, exitOK)
+	}()
+
+	r = runCtx(t, long, "", "instance", "show", "kafka-sasl").wantCode(t, exitOK)
+	mustContain(t, "show", r.stdout, "listener sasl-ssl:", "SASL_SSL ", ":9093", "sasl_mechanisms:", "SCRAM-SHA-512,PLAIN", "access_user:", "root1")
+	if strings.Contains(r.stdout, ":9092") {
+		t.Errorf("show lists a plaintext address of a SASL_SSL-only instance:\n%s", r.stdout)
+	}
+	runCtx(t, long, "", "topic", "create", "kafka-sasl", "orders", "--partitions", "1").wantCode(t, exitOK)
+
+	ctx, cancel := context.WithTimeout(context.Background(), long)
+	defer cancel()
+	for _, tt := range []struct {
+		mechanism, value string
+		args             []string
+	}{
+		{"SCRAM-SHA-512", "by scram", nil},
+		{"PLAIN", "by plain", []string{"--mechanism", "PLAIN", "--out-dir", filepath.Join(dir, "plain")}},
+	} {
+		r := runCtx(t, long, password, append([]string{"instance", "connect", "kafka-sasl", "--password-stdin"}, tt.args...)...).wantCode(t, exitOK)
+		mustContain(t, "connect", r.stdout, "security.protocol=SASL_SSL\n", "sasl.mechanism="+tt.mechanism+"\n", "ssl.truststore.location=")
+		cl := clientFromProperties(t, r.stdout, kgo.RecordRetries(3))
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "orders", Key: []byte(tt.mechanism), Value: []byte(tt.value)}).FirstErr(); err != nil {
+			t.Fatalf("a producer configured by 'instance connect' (%s): %v\n%s", tt.mechanism, err, r.stdout)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "plain", "client.properties")); err != nil || !strings.Contains(string(b), "PlainLoginModule") {
+		t.Errorf("--out-dir: %v\n%s", err, b)
+	}
+
+	for _, args := range [][]string{
+		{"--max", "2"},
+		{"--mechanism", "PLAIN", "--group", "cli-group", "--max", "2"},
+	} {
+		r := runCtx(t, long, password, append([]string{"message", "consume", "kafka-sasl", "orders", "--password-stdin", "--format", "json"}, args...)...).
+			wantCode(t, exitOK)
+		if got := values(consumed(t, r.stdout)); got != "by scram,by plain" {
+			t.Errorf("consume %s: values %q\n%s", strings.Join(args, " "), got, r.stdout)
+		}
+	}
+	r = runCtx(t, long, "", "group", "list", "kafka-sasl").wantCode(t, exitOK)
+	mustContain(t, "group list", r.stdout, "cli-group")
+
+	r = runCtx(t, long, "Wrong-Passw0rd!\n", "message", "consume", "kafka-sasl", "orders", "--password-stdin", "--max", "1").wantCode(t, exitError)
+	mustContain(t, "stderr", r.stderr, "connecting to instance kafka-sasl at ", "SASL_SSL listener sasl-ssl")
+	t.Logf("wrong password: %s", r.stderr)
+}
