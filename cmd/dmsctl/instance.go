@@ -224,11 +224,22 @@ func (a *app) printInstance(cmd *cobra.Command, in *client.Instance) error {
 }
 
 func newInstanceShowCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var (
+		waitFor string
+		wait    asyncWait
+	)
+	cmd := &cobra.Command{
 		Use:   "show ID|NAME",
-		Short: "Show an instance, by id or by name",
-		Args:  exactArgs("ID|NAME"),
+		Short: "Show an instance, by id or by name (--wait-for a status first)",
+		Long: `show prints an instance: its listeners (each access mode with its protocol and brokers), SASL
+mechanisms and administrator, storage, versions. With --wait-for STATUS it first follows the
+instance until it has that status, printing its status and running task on stderr; an instance
+that turns ERROR instead (unless ERROR is awaited) ends with exit status 1 and the reason.`,
+		Example: `  dmsctl instance show kafka-demo
+  dmsctl instance show kafka-demo --wait-for RUNNING -o json`,
+		Args: exactArgs("ID|NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			waitFor = strings.ToUpper(strings.TrimSpace(waitFor))
 			c, _, err := a.newClient(cmd, true)
 			if err != nil {
 				return err
@@ -237,6 +248,13 @@ func newInstanceShowCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if waitFor != "" {
+				in, err := waitInstanceStatus(cmd, c, &wait, id, waitFor, instanceLabel(args[0]))
+				if err != nil {
+					return err
+				}
+				return a.printInstance(cmd, in)
+			}
 			in, err := c.GetInstance(cmd.Context(), id)
 			if err != nil {
 				return err
@@ -244,6 +262,33 @@ func newInstanceShowCmd(a *app) *cobra.Command {
 			return a.printInstance(cmd, in)
 		},
 	}
+	cmd.Flags().StringVar(&waitFor, "wait-for", "", "first wait until the instance has this status (RUNNING, ...), showing progress on stderr")
+	cmd.Flags().DurationVar(&wait.timeout, "wait-timeout", 30*time.Minute, "give up --wait-for after this long (0: never)")
+	return cmd
+}
+
+// waitInstanceStatus follows an instance until it has status; ERROR, when not the status awaited,
+// ends the wait with the instance's status reason.
+func waitInstanceStatus(cmd *cobra.Command, c *client.Client, w *asyncWait, id, status, label string) (*client.Instance, error) {
+	ctx, cancel := w.context(cmd)
+	defer cancel()
+	p := newProgress(cmd, label, time.Now())
+	in, err := c.WaitInstance(ctx, id, func(in client.Instance) bool {
+		return in.Status == status || in.Status == client.InstanceError
+	}, func(in client.Instance) {
+		if in.Name != "" { // an instance given by id is named by its name from now on
+			p.label = instanceLabel(in.Name)
+		}
+		p.show(instanceProgress(ctx, c, in))
+	})
+	label = p.label
+	if err != nil {
+		return nil, w.gaveUp(ctx, err, fmt.Sprintf("%s (%s) is %s, not %s", label, id, p.last, status))
+	}
+	if in.Status != status {
+		return nil, fmt.Errorf("%s (%s) is %s: %s", label, id, in.Status, orNoReason(in.OpenDMS.StatusReason))
+	}
+	return in, nil
 }
 
 func newInstanceUpdateCmd(a *app) *cobra.Command {

@@ -258,7 +258,7 @@ func waitInstanceUp(cmd *cobra.Command, c *client.Client, w *asyncWait, id strin
 	p := newProgress(cmd, label, start)
 	in, err := c.WaitInstance(ctx, id, func(in client.Instance) bool {
 		return in.Status == client.InstanceRunning || in.Status == client.InstanceError
-	}, func(in client.Instance) { p.show(in.Status) })
+	}, func(in client.Instance) { p.show(instanceProgress(ctx, c, in)) })
 	if err != nil {
 		return nil, w.gaveUp(ctx, err, fmt.Sprintf("%s (%s) is still %s; see 'dmsctl instance show %s'", label, id, p.last, id))
 	}
@@ -266,4 +266,17 @@ func waitInstanceUp(cmd *cobra.Command, c *client.Client, w *asyncWait, id strin
 		return nil, fmt.Errorf("%s (%s) is %s: %s", label, id, in.Status, orNoReason(in.OpenDMS.StatusReason))
 	}
 	return in, nil
+}
+
+// instanceProgress is an instance's status for a progress line, with its newest background task
+// while that runs ("CREATING, task createInstance EXECUTING"): the task says what the wait is for.
+func instanceProgress(ctx context.Context, c *client.Client, in client.Instance) string {
+	if in.Status == client.InstanceRunning || in.Status == client.InstanceError {
+		return in.Status
+	}
+	tasks, err := c.ListTasks(ctx, in.InstanceID, client.TaskFilter{Limit: 1})
+	if err != nil || len(tasks) == 0 || tasks[0].Finished() {
+		return in.Status // the progress line does without the task (e.g. a server without 5.9)
+	}
+	return in.Status + ", task " + tasks[0].Name + " " + tasks[0].Status
 }

@@ -642,3 +642,40 @@ func TestInstanceCreateAccessModeErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestInstanceShowWaitFor: --wait-for follows the instance (status and running task on stderr)
+// until it has the status, then shows it; ERROR instead ends with the reason; a timeout says so.
+func TestInstanceShowWaitFor(t *testing.T) {
+	const tasksJSON = `{"tasks":[{"id":"` + tid + `","name":"createInstance","status":"EXECUTING"}]}`
+	for _, tt := range []struct {
+		name    string
+		seq     []string
+		args    []string
+		code    int
+		wantErr []string
+		wantOut string
+	}{
+		{"RUNNING", []string{"CREATING", "CREATING", "RUNNING"}, nil, exitOK,
+			[]string{"instance kafka-demo: CREATING, task createInstance EXECUTING (", "instance kafka-demo: RUNNING ("}, "status:              RUNNING\n"},
+		{"lower case", []string{"RUNNING"}, []string{"--wait-for", "running"}, exitOK, []string{"instance kafka-demo: RUNNING ("}, "RUNNING"},
+		{"ERROR instead", []string{"CREATING", "ERROR"}, nil, exitError,
+			[]string{"dmsctl: instance kafka-demo (" + iid + ") is ERROR: broker 2 did not register\n"}, ""},
+		{"timeout", []string{"CREATING"}, []string{"--wait-timeout", "50ms"}, exitError,
+			[]string{"dmsctl: gave up waiting after 50ms: instance kafka-demo (" + iid + ") is CREATING, task createInstance EXECUTING, not RUNNING\n"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			isolate(t)
+			fastPoll(t)
+			var seq []clienttest.Reply
+			for _, st := range tt.seq {
+				seq = append(seq, replyOK(instanceJSON(iid, "kafka-demo", st, "broker 2 did not register")))
+			}
+			f := newSeqFake(t, map[string]clienttest.Reply{"GET " + ipath + "/tasks": replyOK(tasksJSON)}, map[string][]clienttest.Reply{"GET " + ipath: seq})
+			args := []string{"instance", "show", iid, "--wait-for", "RUNNING"}
+			r := run(t, "", append(args, tt.args...)...).wantCode(t, tt.code)
+			allSigned(t, f)
+			mustContain(t, "stderr", r.stderr, tt.wantErr...)
+			mustContain(t, "stdout", r.stdout, tt.wantOut)
+		})
+	}
+}
