@@ -163,6 +163,7 @@ func TestGroupUsageErrors(t *testing.T) {
 		{"group", "reset-offset", iid, "billing", "--topic", "orders", "--offset", "3", "--timestamp", "5"},
 		{"group", "reset-offset", iid, "billing", "--topic", "orders", "--offset", "x"},
 		{"group", "reset-offset", iid, "billing", "--topic", "orders", "--timestamp", "-1"},
+		{"group", "reset-offset", iid, "billing", "--topic", "orders", "--timestamp", "2025-01-01"},
 		{"group", "reset-offset", iid, "billing", "--topic", "orders", "--partition", "-2", "--to-latest"},
 		{"group", "reset-offset", iid, "--topic", "orders", "--to-latest"},
 	} {
@@ -219,6 +220,9 @@ func TestGroupWriteCommands(t *testing.T) {
 		{"reset to a time, by instance name", []string{"reset-offset", "kafka-demo", "billing", "--topic", "orders", "--timestamp", "1735689600000"},
 			[]string{"GET " + byNameList, reset}, `{"topic":"orders","partition":-1,"timestamp":1735689600000}`,
 			"Reset consumer group billing on topic orders (every partition) to the first message at or after 2025-01-01T00:00:00.000Z.\n"},
+		{"reset to an RFC 3339 time", []string{"reset-offset", iid, "billing", "--topic", "orders", "--timestamp", "2025-01-01T08:00:00.5+08:00"},
+			[]string{reset}, `{"topic":"orders","partition":-1,"timestamp":1735689600500}`,
+			"Reset consumer group billing on topic orders (every partition) to the first message at or after 2025-01-01T00:00:00.500Z.\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
