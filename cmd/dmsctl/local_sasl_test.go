@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +47,7 @@ func TestLocalSASLSSLRoundTrip(t *testing.T) {
 		t.Errorf("show lists a plaintext address of a SASL_SSL-only instance:\n%s", r.stdout)
 	}
 	runCtx(t, long, "", "topic", "create", "kafka-sasl", "orders", "--partitions", "1").wantCode(t, exitOK)
+	runCtx(t, long, "", "message", "produce", "kafka-sasl", "orders", "by api", "--key", "k0").wantCode(t, exitOK)
 
 	ctx, cancel := context.WithTimeout(context.Background(), long)
 	defer cancel()
@@ -62,17 +65,37 @@ func TestLocalSASLSSLRoundTrip(t *testing.T) {
 			t.Fatalf("a producer configured by 'instance connect' (%s): %v\n%s", tt.mechanism, err, r.stdout)
 		}
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, "plain", "client.properties")); err != nil || !strings.Contains(string(b), "PlainLoginModule") {
+	props := filepath.Join(dir, "plain", "client.properties")
+	if b, err := os.ReadFile(props); err != nil || !strings.Contains(string(b), "PlainLoginModule") {
 		t.Errorf("--out-dir: %v\n%s", err, b)
 	}
+	want := "by api,by scram,by plain"
+	// The Java client reads the properties file itself (JAAS, the PEM truststore), when a JDK is here.
+	if java, err := exec.LookPath("java"); err == nil {
+		libs := local.CachedLibsDir(local.DefaultCacheDir(), local.DefaultKafkaVersion)
+		src := filepath.Join(dir, "Produce.java")
+		if err := os.WriteFile(src, []byte(javaProducer), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		jctx, jcancel := context.WithTimeout(ctx, 3*time.Minute)
+		out, err := exec.CommandContext(jctx, java, "-cp", filepath.Join(libs, "*"), src, props, "orders", "by java").CombinedOutput()
+		jcancel()
+		if err != nil {
+			t.Fatalf("a Java producer with the properties of 'instance connect': %v\n%s", err, out)
+		}
+		want += ",by java"
+	} else {
+		t.Logf("no java here: the properties are checked with franz-go only")
+	}
 
+	n := strconv.Itoa(strings.Count(want, ",") + 1)
 	for _, args := range [][]string{
-		{"--max", "2"},
-		{"--mechanism", "PLAIN", "--group", "cli-group", "--max", "2"},
+		{"--max", n},
+		{"--mechanism", "PLAIN", "--group", "cli-group", "--max", n},
 	} {
 		r := runCtx(t, long, password, append([]string{"message", "consume", "kafka-sasl", "orders", "--password-stdin", "--format", "json"}, args...)...).
 			wantCode(t, exitOK)
-		if got := values(consumed(t, r.stdout)); got != "by scram,by plain" {
+		if got := values(consumed(t, r.stdout)); got != want {
 			t.Errorf("consume %s: values %q\n%s", strings.Join(args, " "), got, r.stdout)
 		}
 	}
@@ -83,3 +106,25 @@ func TestLocalSASLSSLRoundTrip(t *testing.T) {
 	mustContain(t, "stderr", r.stderr, "connecting to instance kafka-sasl at ", "SASL_SSL listener sasl-ssl")
 	t.Logf("wrong password: %s", r.stderr)
 }
+
+// javaProducer sends one record with the Java client configured by a properties file: java
+// Produce.java FILE TOPIC VALUE.
+const javaProducer = `import java.io.FileReader;
+import java.util.Properties;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+public class Produce {
+    public static void main(String[] args) throws Exception {
+        Properties p = new Properties();
+        try (FileReader r = new FileReader(args[0])) { p.load(r); }
+        p.put("key.serializer", StringSerializer.class.getName());
+        p.put("value.serializer", StringSerializer.class.getName());
+        p.put("max.block.ms", "60000");
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+            producer.send(new ProducerRecord<>(args[1], "java", args[2])).get();
+        }
+    }
+}
+`
