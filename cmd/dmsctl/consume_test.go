@@ -164,15 +164,20 @@ func TestMessageConsumeEmbedded(t *testing.T) {
 	// tail prints what is written after it started: produce until it has seen a message.
 	tailed := make(chan result, 1)
 	go func() {
-		tailed <- runCtx(t, long, "", "message", "tail", "kafka-cli", "orders", "--max", "1", "--format", "json")
+		r, timedOut := runWithin(long, "", "message", "tail", "kafka-cli", "orders", "--max", "1", "--format", "json")
+		if timedOut {
+			r.code = -1
+		}
+		tailed <- r
 	}()
 	var tr result
-	for tr.stdout == "" {
+	for done := false; !done; {
 		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "orders", Value: []byte("tailed")}).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
 		select {
 		case tr = <-tailed:
+			done = true
 		case <-time.After(200 * time.Millisecond):
 		}
 	}

@@ -109,6 +109,16 @@ func killBrokers(t *testing.T, dir string) {
 // messages that never come fails the test instead of hanging it.
 func runCtx(t *testing.T, timeout time.Duration, stdin string, args ...string) result {
 	t.Helper()
+	r, timedOut := runWithin(timeout, stdin, args...)
+	if timedOut {
+		t.Fatalf("dmsctl %s did not end within %s\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), timeout, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// runWithin runs dmsctl with a context that ends after timeout and reports whether it had to end
+// it (it does not fail the test: goroutines may call it).
+func runWithin(timeout time.Duration, stdin string, args ...string) (result, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var out, errb bytes.Buffer
@@ -118,9 +128,6 @@ func runCtx(t *testing.T, timeout time.Duration, stdin string, args ...string) r
 	root.SetOut(&out)
 	root.SetErr(&errb)
 	cmd, err := root.ExecuteContextC(ctx)
-	if ctx.Err() != nil {
-		t.Fatalf("dmsctl %s did not end within %s\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), timeout, out.String(), errb.String())
-	}
 	code := exitCode(cmd, err, &errb)
-	return result{out.String(), errb.String(), code}
+	return result{out.String(), errb.String(), code}, ctx.Err() != nil
 }
