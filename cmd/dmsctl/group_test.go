@@ -29,6 +29,9 @@ func TestGroupCommands(t *testing.T) {
 		"GET " + kgroupsPath + "/billing/topics":       replyOK(`{"topics":[{"topic":"orders","partitions":6,"lag":7}],"total":1}`),
 		"GET " + kgroupsPath + "/billing/members":      replyOK(`{"members":[{"member_id":"c-1","client_id":"shop","host":"/10.0.0.9"}],"total":1}`),
 		"GET " + kgroupsPath + "/billing group/topics": replyOK(`{"topics":[],"total":0}`),
+		// orders has a partition the group neither committed nor has assigned; audit's cannot be listed.
+		"GET " + kpath + "/topics/orders/partitions": replyOK(`{"partitions":[{"partition":0},{"partition":1},{"partition":2}],"total":3}`),
+		"GET " + kpath + "/topics/audit/partitions":  replyError(403, "DMS.00403002", "Access denied."),
 	}
 	tests := []struct {
 		name      string
@@ -64,7 +67,8 @@ func TestGroupCommands(t *testing.T) {
 			`    "lag": 0` + "\n" +
 			`  }` + "\n" +
 			`]` + "\n"},
-		{"show", []string{"show", iid, "billing"}, []string{"GET " + ipath + "/management/groups/billing"}, "" +
+		{"show", []string{"show", iid, "billing"}, []string{"GET " + ipath + "/management/groups/billing",
+			"GET " + kpath + "/topics/orders/partitions", "GET " + kpath + "/topics/audit/partitions"}, "" +
 			"group:        billing\n" +
 			"state:        Stable\n" +
 			"coordinator:  2\n" +
@@ -76,9 +80,10 @@ func TestGroupCommands(t *testing.T) {
 			"c-1     shop    /10.0.0.9   orders:0,1 audit:2\n" +
 			"c-2     shop    /10.0.0.10  -\n" +
 			"\n" +
-			"TOPIC   PARTITION  COMMITTED  END  LAG\n" +
-			"orders  0          9          12   3\n" +
-			"orders  1          -          4    4\n"},
+			"TOPIC   PARTITION  COMMITTED      END  LAG\n" +
+			"orders  0          9              12   3\n" +
+			"orders  1          not committed  4    4\n" +
+			"orders  2          not committed  -    -\n"},
 		{"show empty group", []string{"show", "kafka-demo", "idle"}, []string{"GET " + byNameList, "GET " + ipath + "/management/groups/idle"}, "" +
 			"group:        idle\n" +
 			"state:        Empty\n" +
