@@ -71,7 +71,7 @@ client would: the listener of --listener (default: the first of sasl-ssl, sasl-p
 plaintext), TLS trusting the instance's CA for SASL_SSL, SASL as --user (default: the instance's
 administrator) with SCRAM-SHA-512 or PLAIN, the password from --password-stdin or a prompt.
 
-It starts at the beginning of each partition (--from TIME: at the first message written at or after
+It starts at the START of each partition (--from TIME: at the first message written at or after
 TIME; times are RFC 3339 or Unix milliseconds) and prints each message: partition, offset,
 timestamp, key, headers, value. Without --group it reads every partition (or the one of
 --partition) without committing anything; with --group it joins that consumer group, starts where
@@ -85,7 +85,9 @@ characters); others in base64, marked "base64:". --format json prints one JSON o
   dmsctl message consume kafka-demo orders --from 2025-01-02T00:00:00Z --partition 0 --format json`
 	if tail {
 		use, short = "tail INSTANCE TOPIC", "Follow a topic: print the messages written from now on (a Kafka consumer)"
-		long = "tail is 'consume' starting at the end of each partition (with --group: where the group committed, if it did).\n\n" + long
+		long = strings.Replace(strings.Replace(long, "consume reads", "tail reads", 1), "the START of each partition", "the end of each partition", 1)
+	} else {
+		long = strings.Replace(long, "the START of each partition", "the beginning of each partition", 1)
 		example = `  dmsctl message tail kafka-demo orders
   dmsctl message tail kafka-demo orders --group watcher --format json`
 	}
