@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -143,4 +144,83 @@ func TestInstanceConnectErrors(t *testing.T) {
 			mustContain(t, "stderr", r.stderr, tt.wantErr)
 		})
 	}
+}
+
+// TestInstanceConnectFranzGoBuilds: the franz-go output compiles (go build in a module of its own,
+// against the franz-go of this repository, from the module cache) for SASL_SSL with each mechanism
+// and for plaintext.
+func TestInstanceConnectFranzGoBuilds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go build")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command here")
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	goSum, err := os.ReadFile(filepath.Join(wd, "..", "..", "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// isolate moves HOME: keep the user's module and build caches (franz-go is in the former).
+	caches, err := exec.Command(goBin, "env", "GOMODCACHE", "GOCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cacheDirs := strings.Fields(string(caches))
+	if len(cacheDirs) != 2 {
+		t.Fatalf("go env: %q", caches)
+	}
+	const plainJSON = `{"instance_id":"` + iid + `","name":"kafka-plain","connect_address":"10.0.0.1","port":9092,"port_protocols":{"private_plain_enable":true}}`
+	for _, tt := range []struct {
+		name, instance string
+		args           []string
+	}{
+		{"SCRAM-SHA-512", saslInstanceJSON, nil},
+		{"PLAIN", saslInstanceJSON, []string{"--mechanism", "PLAIN"}},
+		{"plaintext", plainJSON, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := isolate(t)
+			f := newFakeDMS(t, map[string]clienttest.Reply{"GET " + ipath: replyOK(tt.instance), "GET " + caPath: replyOK(testCAPEM(t))})
+			useFake(t, f, testPID)
+			mod := filepath.Join(dir, "mod")
+			run(t, "", append([]string{"instance", "connect", iid, "--format", "franz-go", "--out-dir", mod}, tt.args...)...).wantCode(t, exitOK)
+			files := map[string]string{
+				"go.mod":  "module fgcheck\n\ngo 1.26.0\n\nrequire github.com/twmb/franz-go " + franzGoVersion(t, wd) + "\n",
+				"go.sum":  string(goSum),
+				"main.go": "package main\n\nfunc main() {\n\tcl, err := newKafkaClient()\n\tif err == nil {\n\t\tcl.Close()\n\t}\n}\n",
+			}
+			for name, content := range files {
+				if err := os.WriteFile(filepath.Join(mod, name), []byte(content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cmd := exec.Command(goBin, "build", "-o", os.DevNull, ".")
+			cmd.Dir = mod
+			cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off", "GOMODCACHE="+cacheDirs[0], "GOCACHE="+cacheDirs[1])
+			if out, err := cmd.CombinedOutput(); err != nil {
+				src, _ := os.ReadFile(filepath.Join(mod, "kafka_client.go"))
+				t.Fatalf("go build: %v\n%s\n%s", err, out, src)
+			}
+		})
+	}
+}
+
+// franzGoVersion is the version of franz-go the repository's go.mod requires.
+func franzGoVersion(t *testing.T, wd string) string {
+	b, err := os.ReadFile(filepath.Join(wd, "..", "..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "github.com/twmb/franz-go" {
+			return f[1]
+		}
+	}
+	t.Fatal("franz-go is not in go.mod")
+	return ""
 }
