@@ -180,7 +180,8 @@ listener it downloads the instance's CA certificate and writes it as INSTANCE-ca
 Formats (--format):
   properties   Java clients and the Apache Kafka tools (--command-config / --consumer.config /
                --producer.config FILE)
-  librdkafka   librdkafka clients and kcat (kcat -F FILE)
+  librdkafka   librdkafka clients and kcat (kcat -F FILE); SCRAM against Kafka 4 brokers needs
+               librdkafka 2.6.1 or later (older ones fail to authenticate: use --mechanism PLAIN)
   franz-go     a Go function building a franz-go client
   env          shell exports KAFKA_BOOTSTRAP_SERVERS, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM,
                KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD, KAFKA_SSL_CA_LOCATION

@@ -88,6 +88,30 @@ func TestLocalSASLSSLRoundTrip(t *testing.T) {
 		t.Logf("no java here: the properties are checked with franz-go only")
 	}
 
+	// kcat (librdkafka) reads the librdkafka settings, when it is here: it produces, then reads back.
+	// PLAIN: librdkafka before 2.6.1 (Debian 12 has 2.0.2) fails SCRAM against Kafka 4 brokers
+	// (edenhill/kcat#462), whatever the settings.
+	if kcat, err := exec.LookPath("kcat"); err == nil {
+		out := filepath.Join(dir, "rd")
+		runCtx(t, long, password, "instance", "connect", "kafka-sasl", "--password-stdin", "--mechanism", "PLAIN", "--format", "librdkafka",
+			"--out-dir", out).wantCode(t, exitOK)
+		conf := filepath.Join(out, "librdkafka.conf")
+		kctx, kcancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer kcancel()
+		produce := exec.CommandContext(kctx, kcat, "-F", conf, "-P", "-t", "orders", "-k", "kcat")
+		produce.Stdin = strings.NewReader("by kcat\n")
+		if b, err := produce.CombinedOutput(); err != nil {
+			t.Fatalf("kcat -P with the librdkafka settings of 'instance connect': %v\n%s", err, b)
+		}
+		want += ",by kcat"
+		n := strconv.Itoa(strings.Count(want, ",") + 1)
+		b, err := exec.CommandContext(kctx, kcat, "-F", conf, "-C", "-t", "orders", "-o", "beginning", "-c", n, "-e", "-f", "%s\n").Output()
+		if err != nil || strings.Join(strings.Fields(strings.ReplaceAll(string(b), " ", "_")), ",") != strings.ReplaceAll(want, " ", "_") {
+			t.Errorf("kcat -C read %q (%v), want %s", b, err, want)
+		}
+	} else {
+		t.Logf("no kcat here: the librdkafka settings are not checked with a client")
+	}
 	n := strconv.Itoa(strings.Count(want, ",") + 1)
 	for _, args := range [][]string{
 		{"--max", n},
