@@ -55,6 +55,10 @@ func TestInstanceConnect(t *testing.T) {
 		{"public listener", saslInstanceJSON, []string{"--listener", "public-sasl-ssl", "--format", "librdkafka"}, "", []string{"#",
 			"bootstrap.servers=203.0.113.1:9095,203.0.113.2:9095,203.0.113.3:9095", "security.protocol=sasl_ssl", "sasl.mechanisms=SCRAM-SHA-512",
 			"sasl.username=root1", "sasl.password=<PASSWORD>", "ssl.ca.location=CA"}, nil, false},
+		{"SASL_PLAINTEXT: no CA", `{"instance_id":"` + iid + `","name":"kafka-sp","connect_address":"10.0.0.1","access_user":"root1",` +
+			`"sasl_enabled_mechanisms":["PLAIN"],"port_protocols":{"private_sasl_plaintext_enable":true,"private_sasl_plaintext_address":"10.0.0.1:9093"}}`,
+			nil, "", []string{"#", "bootstrap.servers=10.0.0.1:9093", "security.protocol=SASL_PLAINTEXT", "sasl.mechanism=PLAIN",
+				`sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="root1" password="<PASSWORD>";`}, nil, true},
 		{"plaintext", plainJSON, nil, "", []string{"# Kafka client settings of instance kafka-plain, listener plaintext (PLAINTEXT), written by dmsctl instance connect.",
 			"bootstrap.servers=10.0.0.1:9092", "security.protocol=PLAINTEXT"}, nil, true},
 	}
