@@ -117,6 +117,14 @@ func (p *progressLine) show(status string) {
 	fmt.Fprintf(p.w, "%s: %s (%s)\n", p.label, status, now.Sub(p.start).Round(time.Second))
 }
 
+// showIn is show unless ctx has ended: a status read as the wait gives up (its task lookup cut
+// short) is not progress.
+func (p *progressLine) showIn(ctx context.Context, status string) {
+	if ctx.Err() == nil {
+		p.show(status)
+	}
+}
+
 // instanceLabel names an instance in progress lines and messages: by the name it was given, else by id.
 func instanceLabel(ref string) string { return "instance " + ref }
 
@@ -279,7 +287,7 @@ func waitInstanceStatus(cmd *cobra.Command, c *client.Client, w *asyncWait, id, 
 		if in.Name != "" { // an instance given by id is named by its name from now on
 			p.label = instanceLabel(in.Name)
 		}
-		p.show(instanceProgress(ctx, c, in))
+		p.showIn(ctx, instanceProgress(ctx, c, in))
 	})
 	label = p.label
 	if err != nil {

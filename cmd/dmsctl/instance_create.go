@@ -258,7 +258,7 @@ func waitInstanceUp(cmd *cobra.Command, c *client.Client, w *asyncWait, id strin
 	p := newProgress(cmd, label, start)
 	in, err := c.WaitInstance(ctx, id, func(in client.Instance) bool {
 		return in.Status == client.InstanceRunning || in.Status == client.InstanceError
-	}, func(in client.Instance) { p.show(instanceProgress(ctx, c, in)) })
+	}, func(in client.Instance) { p.showIn(ctx, instanceProgress(ctx, c, in)) })
 	if err != nil {
 		return nil, w.gaveUp(ctx, err, fmt.Sprintf("%s (%s) is still %s; see 'dmsctl instance show %s'", label, id, p.last, id))
 	}

@@ -660,8 +660,8 @@ func TestInstanceShowWaitFor(t *testing.T) {
 		{"lower case", []string{"RUNNING"}, []string{"--wait-for", "running"}, exitOK, []string{"instance kafka-demo: RUNNING ("}, "RUNNING"},
 		{"ERROR instead", []string{"CREATING", "ERROR"}, nil, exitError,
 			[]string{"dmsctl: instance kafka-demo (" + iid + ") is ERROR: broker 2 did not register\n"}, ""},
-		{"timeout", []string{"CREATING"}, []string{"--wait-timeout", "50ms"}, exitError,
-			[]string{"dmsctl: gave up waiting after 50ms: instance kafka-demo (" + iid + ") is CREATING, task createInstance EXECUTING, not RUNNING\n"}, ""},
+		{"timeout", []string{"CREATING"}, []string{"--wait-timeout", "500ms"}, exitError,
+			[]string{"dmsctl: gave up waiting after 500ms: instance kafka-demo (" + iid + ") is CREATING, task createInstance EXECUTING, not RUNNING\n"}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			isolate(t)
