@@ -2,8 +2,10 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -66,8 +68,183 @@ type Instance struct {
 	SecurityGroupID       string        `json:"security_group_id,omitempty"`
 	AvailableZones        []string      `json:"available_zones"`
 	Tags                  []InstanceTag `json:"tags"`
+	AccessUser            string        `json:"access_user,omitempty"`
+	SASLEnabledMechanisms []string      `json:"sasl_enabled_mechanisms,omitempty"`
+	// PortProtocols are the access modes with their addresses (nil from servers that send none).
+	PortProtocols *PortProtocols `json:"port_protocols,omitempty"`
 	// OpenDMS is OpenDMS's extension of the view; empty from other servers.
 	OpenDMS InstanceRuntime `json:"opendms"`
+
+	// Raw is the instance's JSON object as the server sent it, the fields not decoded above
+	// included. MarshalJSON writes it as it is, so printing a decoded instance shows the server's
+	// whole object rather than a reduced one.
+	Raw json.RawMessage `json:"-"`
+}
+
+// UnmarshalJSON decodes the fields of Instance and keeps the whole object in Raw.
+func (in *Instance) UnmarshalJSON(b []byte) error {
+	type fields Instance // without the methods, so that this does not recurse
+	var f fields
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*in = Instance(f)
+	in.Raw = append(json.RawMessage(nil), b...)
+	return nil
+}
+
+// MarshalJSON writes Raw when the instance was decoded from the server, else the fields.
+func (in Instance) MarshalJSON() ([]byte, error) {
+	if len(in.Raw) > 0 {
+		return in.Raw, nil
+	}
+	type fields Instance
+	return json.Marshal(fields(in))
+}
+
+// PortProtocols is ShowInstanceResp.port_protocols: which access modes an instance has, and the
+// brokers' addresses ("ip:port,...") of each one.
+type PortProtocols struct {
+	PrivatePlainEnable          bool   `json:"private_plain_enable"`
+	PrivatePlainAddress         string `json:"private_plain_address"`
+	PrivateSASLSSLEnable        bool   `json:"private_sasl_ssl_enable"`
+	PrivateSASLSSLAddress       string `json:"private_sasl_ssl_address"`
+	PrivateSASLPlaintextEnable  bool   `json:"private_sasl_plaintext_enable"`
+	PrivateSASLPlaintextAddress string `json:"private_sasl_plaintext_address"`
+	PublicPlainEnable           bool   `json:"public_plain_enable"`
+	PublicPlainAddress          string `json:"public_plain_address"`
+	PublicSASLSSLEnable         bool   `json:"public_sasl_ssl_enable"`
+	PublicSASLSSLAddress        string `json:"public_sasl_ssl_address"`
+	PublicSASLPlaintextEnable   bool   `json:"public_sasl_plaintext_enable"`
+	PublicSASLPlaintextAddress  string `json:"public_sasl_plaintext_address"`
+}
+
+// Kafka security protocols of a listener (security.protocol of Kafka clients).
+const (
+	ProtocolPlaintext     = "PLAINTEXT"
+	ProtocolSASLPlaintext = "SASL_PLAINTEXT"
+	ProtocolSASLSSL       = "SASL_SSL"
+)
+
+// Listener names, as dmsctl's --listener takes them.
+const (
+	ListenerSASLSSL             = "sasl-ssl"
+	ListenerSASLPlaintext       = "sasl-plaintext"
+	ListenerPlaintext           = "plaintext"
+	ListenerPublicSASLSSL       = "public-sasl-ssl"
+	ListenerPublicSASLPlaintext = "public-sasl-plaintext"
+	ListenerPublicPlaintext     = "public-plaintext"
+)
+
+// ListenerNames are every listener name, in the order Listeners returns them: the private ones
+// first, the most secure first.
+var ListenerNames = []string{ListenerSASLSSL, ListenerSASLPlaintext, ListenerPlaintext,
+	ListenerPublicSASLSSL, ListenerPublicSASLPlaintext, ListenerPublicPlaintext}
+
+// DMS's ports of each access mode (the addresses of port_protocols, when a server leaves one out).
+const (
+	portPlaintext   = 9092
+	portSASLPrivate = 9093
+	portPublicPlain = 9094
+	portPublicSASL  = 9095
+)
+
+// Listener is one access mode of an instance: where its brokers listen and with which protocol.
+type Listener struct {
+	Name      string   `json:"name"`     // sasl-ssl, plaintext, public-sasl-ssl, ...
+	Protocol  string   `json:"protocol"` // PLAINTEXT, SASL_PLAINTEXT or SASL_SSL
+	Public    bool     `json:"public"`
+	Addresses []string `json:"addresses"` // "host:port" of every broker; empty when the server published none
+}
+
+// Listeners returns the instance's enabled access modes with their addresses, in the order of
+// ListenerNames. They come from port_protocols; a server that sends none (or none enabled) is read
+// from the legacy fields: ssl_enable with kafka_security_protocol, the brokers at connect_address.
+func (in Instance) Listeners() []Listener {
+	type mode struct {
+		name, protocol string
+		public, on     bool
+		addrs          string
+		port           int
+	}
+	var modes []mode
+	if pp := in.PortProtocols; pp != nil {
+		modes = []mode{
+			{ListenerSASLSSL, ProtocolSASLSSL, false, pp.PrivateSASLSSLEnable, pp.PrivateSASLSSLAddress, portSASLPrivate},
+			{ListenerSASLPlaintext, ProtocolSASLPlaintext, false, pp.PrivateSASLPlaintextEnable, pp.PrivateSASLPlaintextAddress, portSASLPrivate},
+			{ListenerPlaintext, ProtocolPlaintext, false, pp.PrivatePlainEnable, pp.PrivatePlainAddress, portPlaintext},
+			{ListenerPublicSASLSSL, ProtocolSASLSSL, true, pp.PublicSASLSSLEnable, pp.PublicSASLSSLAddress, portPublicSASL},
+			{ListenerPublicSASLPlaintext, ProtocolSASLPlaintext, true, pp.PublicSASLPlaintextEnable, pp.PublicSASLPlaintextAddress, portPublicSASL},
+			{ListenerPublicPlaintext, ProtocolPlaintext, true, pp.PublicPlainEnable, pp.PublicPlainAddress, portPublicPlain},
+		}
+	}
+	var out []Listener
+	for _, m := range modes {
+		if !m.on {
+			continue
+		}
+		addrs := splitList(m.addrs)
+		if len(addrs) == 0 && !m.public {
+			// An enabled private mode without its addresses: DMS's port at the brokers' IPs.
+			addrs = in.hostPorts(m.port)
+		}
+		out = append(out, Listener{Name: m.name, Protocol: m.protocol, Public: m.public, Addresses: addrs})
+	}
+	if len(out) > 0 {
+		return out
+	}
+	switch {
+	case in.ConnectAddress == "":
+		return nil
+	case !in.SSLEnable:
+		port := in.Port
+		if port <= 0 {
+			port = portPlaintext
+		}
+		return []Listener{{Name: ListenerPlaintext, Protocol: ProtocolPlaintext, Addresses: in.hostPorts(port)}}
+	case in.KafkaSecurityProtocol == ProtocolSASLPlaintext:
+		return []Listener{{Name: ListenerSASLPlaintext, Protocol: ProtocolSASLPlaintext, Addresses: in.hostPorts(portSASLPrivate)}}
+	}
+	return []Listener{{Name: ListenerSASLSSL, Protocol: ProtocolSASLSSL, Addresses: in.hostPorts(portSASLPrivate)}}
+}
+
+// Listener returns the enabled listener called name; "" is the default one: the first enabled of
+// sasl-ssl, sasl-plaintext and plaintext (the first public one when there is no private one).
+func (in Instance) Listener(name string) (Listener, error) {
+	ls := in.Listeners()
+	if len(ls) == 0 {
+		return Listener{}, fmt.Errorf("instance %s shows no listener (status %s)", in.Name, in.Status)
+	}
+	if name == "" {
+		return ls[0], nil
+	}
+	var names []string
+	for _, l := range ls {
+		if l.Name == name {
+			return l, nil
+		}
+		names = append(names, l.Name)
+	}
+	return Listener{}, fmt.Errorf("instance %s has no %s listener; it has %s", in.Name, name, strings.Join(names, ", "))
+}
+
+// hostPorts returns host:port of every broker of connect_address.
+func (in Instance) hostPorts(port int) []string {
+	var out []string
+	for _, h := range splitList(in.ConnectAddress) {
+		out = append(out, net.JoinHostPort(h, strconv.Itoa(port)))
+	}
+	return out
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // InstanceRuntime is the "opendms" object of an instance: what runs it and why it is in ERROR.
@@ -92,7 +269,8 @@ func (in Instance) Created() time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
-// Addresses returns the brokers' host:port list of connect_address and port.
+// Addresses returns the brokers' host:port list of connect_address and port. That port is the
+// plaintext listener's, which a SASL-only instance does not have: clients want Listeners.
 func (in Instance) Addresses() []string {
 	var out []string
 	for _, h := range strings.Split(in.ConnectAddress, ",") {
@@ -130,11 +308,23 @@ type CreateInstanceRequest struct {
 	SSLEnable             bool          `json:"ssl_enable,omitempty"`
 	KafkaSecurityProtocol string        `json:"kafka_security_protocol,omitempty"`
 	SASLEnabledMechanisms []string      `json:"sasl_enabled_mechanisms,omitempty"`
+	PortProtocol          *AccessModes  `json:"port_protocol,omitempty"`
 	RetentionPolicy       string        `json:"retention_policy,omitempty"`
 	EnableAutoTopic       bool          `json:"enable_auto_topic,omitempty"`
 	StorageSpecCode       string        `json:"storage_spec_code"`
 	EnterpriseProjectID   string        `json:"enterprise_project_id,omitempty"`
 	Tags                  []InstanceTag `json:"tags,omitempty"`
+}
+
+// AccessModes is 5.1.1's port_protocol: the access modes of a new instance. At most one SASL mode
+// each of private and public; public modes need EnablePublicIP.
+type AccessModes struct {
+	PrivatePlainEnable         bool `json:"private_plain_enable"`
+	PrivateSASLSSLEnable       bool `json:"private_sasl_ssl_enable"`
+	PrivateSASLPlaintextEnable bool `json:"private_sasl_plaintext_enable"`
+	PublicPlainEnable          bool `json:"public_plain_enable"`
+	PublicSASLSSLEnable        bool `json:"public_sasl_ssl_enable"`
+	PublicSASLPlaintextEnable  bool `json:"public_sasl_plaintext_enable"`
 }
 
 // CreateInstance creates an instance (5.1.1) and returns its id; the instance is CREATING until its

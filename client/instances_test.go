@@ -2,12 +2,14 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -34,6 +36,7 @@ var wantInstance = Instance{
 	CreatedAt: "1735787045000", MaintainBegin: "02:00:00", MaintainEnd: "06:00:00", KafkaSecurityProtocol: "PLAINTEXT",
 	AvailableZones: []string{"az1"}, Tags: []InstanceTag{{"env", "dev"}},
 	OpenDMS: InstanceRuntime{Engine: "embedded", KafkaVersion: "3.9.0"},
+	Raw:     json.RawMessage(instanceJS),
 }
 
 var wantTask = Task{ID: taskID, Name: "restartInstance", UserName: "admin", UserID: "u1", Params: "{}", Status: "SUCCESS",
@@ -290,5 +293,71 @@ func TestWaitInstanceDeleted(t *testing.T) {
 	}
 	if n != 1 || s.count("GET "+instPath) != 2 {
 		t.Errorf("progress %d times, %d requests", n, s.count("GET "+instPath))
+	}
+}
+
+// TestInstanceListeners: the listeners of an instance, from port_protocols or, from a server that
+// sends none, from the legacy fields.
+func TestInstanceListeners(t *testing.T) {
+	tests := []struct {
+		name string
+		json string
+		want string // "name protocol addresses; ..."
+	}{
+		{"SASL_SSL and public", `{"connect_address":"10.0.0.1,10.0.0.2,10.0.0.3","port":9092,"ssl_enable":true,"port_protocols":{` +
+			`"private_plain_enable":false,"private_plain_address":"","private_sasl_ssl_enable":true,` +
+			`"private_sasl_ssl_address":"10.0.0.1:9093,10.0.0.2:9093,10.0.0.3:9093","public_sasl_ssl_enable":true,` +
+			`"public_sasl_ssl_address":"203.0.113.1:9095,203.0.113.2:9095,203.0.113.3:9095"}}`,
+			"sasl-ssl SASL_SSL 10.0.0.1:9093,10.0.0.2:9093,10.0.0.3:9093; public-sasl-ssl SASL_SSL 203.0.113.1:9095,203.0.113.2:9095,203.0.113.3:9095"},
+		{"plaintext, its address left out", `{"connect_address":"10.0.0.1,10.0.0.2","port":9092,"port_protocols":{"private_plain_enable":true}}`,
+			"plaintext PLAINTEXT 10.0.0.1:9092,10.0.0.2:9092"},
+		{"every private mode", `{"connect_address":"10.0.0.1","port_protocols":{"private_plain_enable":true,"private_plain_address":"10.0.0.1:9092",` +
+			`"private_sasl_plaintext_enable":true,"private_sasl_plaintext_address":"10.0.0.1:9093","public_plain_enable":true}}`,
+			"sasl-plaintext SASL_PLAINTEXT 10.0.0.1:9093; plaintext PLAINTEXT 10.0.0.1:9092; public-plaintext PLAINTEXT "},
+		{"legacy SASL_SSL", `{"connect_address":"10.0.0.1,10.0.0.2","port":9092,"ssl_enable":true,"kafka_security_protocol":"SASL_SSL"}`,
+			"sasl-ssl SASL_SSL 10.0.0.1:9093,10.0.0.2:9093"},
+		{"legacy SASL_PLAINTEXT", `{"connect_address":"10.0.0.1","ssl_enable":true,"kafka_security_protocol":"SASL_PLAINTEXT"}`,
+			"sasl-plaintext SASL_PLAINTEXT 10.0.0.1:9093"},
+		{"legacy plaintext", `{"connect_address":"10.0.0.1","port":9092}`, "plaintext PLAINTEXT 10.0.0.1:9092"},
+		{"no brokers yet", `{"status":"CREATING","connect_address":"","port_protocols":{}}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var in Instance
+			if err := json.Unmarshal([]byte(tt.json), &in); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, l := range in.Listeners() {
+				got = append(got, l.Name+" "+l.Protocol+" "+strings.Join(l.Addresses, ","))
+			}
+			if g := strings.Join(got, "; "); g != tt.want {
+				t.Errorf("listeners = %q\nwant        %q", g, tt.want)
+			}
+		})
+	}
+}
+
+// TestInstanceListener: the default listener is the first private one, the most secure first; a
+// listener the instance lacks is an error naming those it has.
+func TestInstanceListener(t *testing.T) {
+	var in Instance
+	if err := json.Unmarshal([]byte(`{"name":"k","connect_address":"10.0.0.1","port_protocols":{"private_plain_enable":true,`+
+		`"private_sasl_ssl_enable":true,"public_sasl_ssl_enable":true,"public_sasl_ssl_address":"203.0.113.1:9095"}}`), &in); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"": "sasl-ssl", "plaintext": "plaintext", "public-sasl-ssl": "public-sasl-ssl",
+		"sasl-plaintext": "error: instance k has no sasl-plaintext listener; it has sasl-ssl, plaintext, public-sasl-ssl"} {
+		l, err := in.Listener(name)
+		got := l.Name
+		if err != nil {
+			got = "error: " + err.Error()
+		}
+		if got != want {
+			t.Errorf("Listener(%q) = %s, want %s", name, got, want)
+		}
+	}
+	if _, err := (Instance{Name: "k", Status: "CREATING"}).Listener(""); err == nil || err.Error() != "instance k shows no listener (status CREATING)" {
+		t.Errorf("no listener: %v", err)
 	}
 }

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -187,14 +190,91 @@ production feeds a backlog).`,
 			if err != nil {
 				return err
 			}
-			return a.printer(cmd).print(checks, func(t *table) {
-				t.row("CHECK", "PASSED", "REASON")
-				for _, ch := range checks {
-					t.row(ch.Name, fmtBool(ch.Success), ch.Reason)
-				}
-			})
+			return a.printer(cmd).print(checks, func(t *table) { precheckTable(t, checks) })
 		},
 	}
+}
+
+// precheckTable writes the pre-check as a table of checks with readable details, then the backlog
+// of each partition that has one. The server's reasons are data (5.11.1: the ids of brokers or
+// partitions, {"partition": lag}, {"minute start ms": records/s}); a reason of another form (an
+// error) is shown as it is.
+func precheckTable(t *table, checks []client.DiagnosisCheck) {
+	type partLag struct {
+		partition int
+		lag       int64
+	}
+	var lags []partLag
+	t.row("CHECK", "PASSED", "DETAIL")
+	for _, ch := range checks {
+		detail := ch.Reason
+		switch ch.Name {
+		case "BROKER":
+			if ch.Success {
+				detail = "every broker answers"
+			} else if isIntList(ch.Reason) {
+				detail = "brokers not answering: " + ch.Reason
+			}
+		case "SUBSCRIPTION":
+			if ch.Success {
+				detail = "every partition has a consumer of the group"
+			} else if isIntList(ch.Reason) {
+				detail = "partitions without a consumer of the group: " + ch.Reason
+			}
+		case "LAG":
+			var m map[string]int64
+			if json.Unmarshal([]byte(ch.Reason), &m) != nil {
+				break
+			}
+			var total int64
+			for p, l := range m {
+				n, err := strconv.Atoi(p)
+				if err != nil {
+					continue
+				}
+				lags, total = append(lags, partLag{n, l}), total+l
+			}
+			detail = "no backlog"
+			if len(lags) > 0 {
+				detail = fmt.Sprintf("backlog of %d messages on %d partitions (below)", total, len(lags))
+			}
+		case "PRODUCE":
+			var m map[string]float64
+			if json.Unmarshal([]byte(ch.Reason), &m) != nil || len(m) != 1 {
+				break
+			}
+			for start, rate := range m {
+				ms, err := strconv.ParseInt(start, 10, 64)
+				if err != nil {
+					break
+				}
+				detail = fmt.Sprintf("%s messages/s produced over the minute since %s", strconv.FormatFloat(rate, 'f', -1, 64), fmtMillis(ms))
+				if !ch.Success {
+					detail += ", feeding the backlog"
+				}
+			}
+		}
+		t.row(ch.Name, fmtBool(ch.Success), detail)
+	}
+	if len(lags) == 0 {
+		return
+	}
+	slices.SortFunc(lags, func(a, b partLag) int { return a.partition - b.partition })
+	fmt.Fprintln(t.tw) // an empty line: the next table aligns on its own
+	t.row("PARTITION", "LAG")
+	for _, l := range lags {
+		t.row(itoa(l.partition), strconv.FormatInt(l.lag, 10))
+	}
+}
+
+// isIntList reports whether s is a comma-separated list of numbers.
+func isIntList(s string) bool {
+	for _, f := range strings.Split(s, ",") {
+		if _, err := strconv.Atoi(f); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 func newDiagnoseListCmd(a *app) *cobra.Command {

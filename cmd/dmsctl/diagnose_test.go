@@ -47,7 +47,7 @@ func TestDiagnoseCommands(t *testing.T) {
 		"GET " + diagTasks:    replyOK(diagListJSON),
 		"DELETE " + diagTasks: replyOK(`{"results":[{"result":true,"id":"` + diagReportID + `"}]}`),
 		"GET " + kpath + "/message-diagnosis/" + diagReportID: replyOK(diagReportJSON),
-		"GET " + kpath + "/diagnosis-check":                   replyOK(`[{"name":"BROKER","reason":"","success":true},{"name":"LAG","reason":"{\"1\":200}","success":false}]`),
+		"GET " + kpath + "/diagnosis-check":                   replyOK(precheckJSON),
 	}
 	list := "GET " + diagTasks + "?limit=50&offset=0"
 	tests := []struct {
@@ -67,9 +67,15 @@ func TestDiagnoseCommands(t *testing.T) {
 			"REPORT                                STATUS    GROUP    TOPIC   BACKLOGGED  BEGIN                     END\n" +
 			diagReportID + "  abnormal  billing  orders  2           2026-11-28T07:00:00.000Z  2026-11-28T07:01:00.000Z\n"},
 		{"precheck", []string{"precheck", iid, "billing", "orders"}, []string{"GET " + kpath + "/diagnosis-check?group=billing&topic=orders"}, "", "" +
-			"CHECK   PASSED  REASON\n" +
-			"BROKER  true    -\n" +
-			"LAG     false   {\"1\":200}\n"},
+			"CHECK         PASSED  DETAIL\n" +
+			"BROKER        true    every broker answers\n" +
+			"SUBSCRIPTION  false   partitions without a consumer of the group: 0,1,2\n" +
+			"LAG           false   backlog of 205 messages on 2 partitions (below)\n" +
+			"PRODUCE       false   2.5 messages/s produced over the minute since 2025-01-02T03:04:05.046Z, feeding the backlog\n" +
+			"\n" +
+			"PARTITION  LAG\n" +
+			"1          200\n" +
+			"10         5\n"},
 		{"delete", []string{"delete", iid, diagReportID}, []string{"DELETE " + diagTasks}, `{"report_id_list":["` + diagReportID + `"]}`, "" +
 			"REPORT                                DELETED\n" +
 			diagReportID + "  true\n"},
@@ -129,5 +135,24 @@ func TestDiagnoseFailures(t *testing.T) {
 				t.Errorf("requests were sent: %v", requestLines(f))
 			}
 		})
+	}
+}
+
+// precheckJSON is a pre-check as dmsd answers it: reasons are data (5.11.1).
+const precheckJSON = `[{"name":"BROKER","reason":"","success":true},{"name":"SUBSCRIPTION","reason":"0,1,2","success":false},` +
+	`{"name":"LAG","reason":"{\"1\":200,\"10\":5}","success":false},{"name":"PRODUCE","reason":"{\"1735787045046\":2.5}","success":false}]`
+
+// TestDiagnosePrecheckErrors: a reason that is not data (an error) is shown as it is.
+func TestDiagnosePrecheckErrors(t *testing.T) {
+	r, _ := runCase(t, map[string]clienttest.Reply{"GET " + kpath + "/diagnosis-check": replyOK(`[{"name":"BROKER","reason":"2","success":false},` +
+		`{"name":"SUBSCRIPTION","reason":"describe group: timeout","success":false},{"name":"LAG","reason":"describe group: timeout","success":false}]`)},
+		exitOK, nil, "diagnose", "precheck", iid, "audit", "orders")
+	want := "" +
+		"CHECK         PASSED  DETAIL\n" +
+		"BROKER        false   brokers not answering: 2\n" +
+		"SUBSCRIPTION  false   describe group: timeout\n" +
+		"LAG           false   describe group: timeout\n"
+	if r.stdout != want {
+		t.Errorf("stdout =\n%s\nwant\n%s", r.stdout, want)
 	}
 }

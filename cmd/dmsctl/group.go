@@ -1,6 +1,9 @@
 package main
 
 import (
+	"cmp"
+	"context"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -63,8 +66,62 @@ func fmtAssignment(as []client.GroupAssignment) string {
 	return strings.Join(s, " ")
 }
 
-// fmtCommitted shows a committed offset, "" (shown as -) for none (-1).
+// notCommitted is how a partition without a committed offset shows.
+const notCommitted = "not committed"
+
+// fmtCommitted shows a committed offset, "not committed" for none (-1).
 func fmtCommitted(o int64) string {
+	if o < 0 {
+		return notCommitted
+	}
+	return i64toa(o)
+}
+
+// allPartitions completes a group's offset lines with every partition of the topics it consumes:
+// the server lists the partitions committed or assigned only, and a partition missing from the table
+// would look consumed. The lines added have neither a committed offset, an end nor a lag ("-": see
+// 'topic partitions'). A topic whose partitions cannot be listed keeps the server's lines.
+func allPartitions(ctx context.Context, c *client.Client, instanceID string, g *client.GroupDetail) []client.GroupOffset {
+	type tp struct {
+		topic     string
+		partition int
+	}
+	seen := map[tp]bool{}
+	var topics []string
+	add := func(t string) {
+		if !slices.Contains(topics, t) {
+			topics = append(topics, t)
+		}
+	}
+	for _, o := range g.GroupMessageOffsets {
+		seen[tp{o.Topic, o.Partition}] = true
+		add(o.Topic)
+	}
+	for _, m := range g.Members {
+		for _, a := range m.Assignment {
+			add(a.Topic)
+		}
+	}
+	out := slices.Clone(g.GroupMessageOffsets)
+	for _, t := range topics {
+		ps, err := c.TopicPartitions(ctx, instanceID, t)
+		if err != nil {
+			continue
+		}
+		for _, p := range ps {
+			if !seen[tp{t, p.Partition}] {
+				out = append(out, client.GroupOffset{Topic: t, Partition: p.Partition, MessageCurrentOffset: -1, MessageLogEndOffset: -1, Lag: -1})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b client.GroupOffset) int {
+		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+	})
+	return out
+}
+
+// optOffset shows an offset or a lag, "" (shown as -) for none (-1).
+func optOffset(o int64) string {
 	if o < 0 {
 		return ""
 	}
@@ -77,8 +134,9 @@ func newGroupShowCmd(a *app) *cobra.Command {
 		Short: "Show a consumer group: state, members and their partitions, offsets and lag",
 		Long: `show describes a consumer group (GET .../management/groups/{group}): its state, coordinator broker and
 partition assignment strategy; its members (consumers) with the partitions assigned to each; and,
-for each partition it consumes, the committed offset, the log end offset and the lag between
-them. COMMITTED is - for a partition assigned but not committed yet.`,
+for each partition of the topics it consumes, the committed offset, the log end offset and the lag
+between them. A partition the group has not committed an offset for shows "not committed" (and,
+when no member has it either, no end or lag).`,
 		Example: `  dmsctl group show kafka-demo billing`,
 		Args:    exactArgs("INSTANCE", "GROUP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -90,7 +148,12 @@ them. COMMITTED is - for a partition assigned but not committed yet.`,
 			if err != nil {
 				return err
 			}
-			return a.printer(cmd).print(g, func(t *table) {
+			p := a.printer(cmd)
+			offsets := g.GroupMessageOffsets
+			if p.format == formatTable { // json and yaml show the server's answer
+				offsets = allPartitions(cmd.Context(), c, id, g)
+			}
+			return p.print(g, func(t *table) {
 				var lag int64
 				for _, o := range g.GroupMessageOffsets {
 					lag += o.Lag
@@ -104,11 +167,11 @@ them. COMMITTED is - for a partition assigned but not committed yet.`,
 						t.row(m.MemberID, m.ClientID, m.Host, fmtAssignment(m.Assignment))
 					}
 				}
-				if len(g.GroupMessageOffsets) > 0 {
+				if len(offsets) > 0 {
 					t.blank()
 					t.row("TOPIC", "PARTITION", "COMMITTED", "END", "LAG")
-					for _, o := range g.GroupMessageOffsets {
-						t.row(o.Topic, itoa(o.Partition), fmtCommitted(o.MessageCurrentOffset), i64toa(o.MessageLogEndOffset), i64toa(o.Lag))
+					for _, o := range offsets {
+						t.row(o.Topic, itoa(o.Partition), fmtCommitted(o.MessageCurrentOffset), optOffset(o.MessageLogEndOffset), optOffset(o.Lag))
 					}
 				}
 			})

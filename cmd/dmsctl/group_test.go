@@ -29,6 +29,9 @@ func TestGroupCommands(t *testing.T) {
 		"GET " + kgroupsPath + "/billing/topics":       replyOK(`{"topics":[{"topic":"orders","partitions":6,"lag":7}],"total":1}`),
 		"GET " + kgroupsPath + "/billing/members":      replyOK(`{"members":[{"member_id":"c-1","client_id":"shop","host":"/10.0.0.9"}],"total":1}`),
 		"GET " + kgroupsPath + "/billing group/topics": replyOK(`{"topics":[],"total":0}`),
+		// orders has a partition the group neither committed nor has assigned; audit's cannot be listed.
+		"GET " + kpath + "/topics/orders/partitions": replyOK(`{"partitions":[{"partition":0},{"partition":1},{"partition":2}],"total":3}`),
+		"GET " + kpath + "/topics/audit/partitions":  replyError(403, "DMS.00403002", "Access denied."),
 	}
 	tests := []struct {
 		name      string
@@ -64,7 +67,8 @@ func TestGroupCommands(t *testing.T) {
 			`    "lag": 0` + "\n" +
 			`  }` + "\n" +
 			`]` + "\n"},
-		{"show", []string{"show", iid, "billing"}, []string{"GET " + ipath + "/management/groups/billing"}, "" +
+		{"show", []string{"show", iid, "billing"}, []string{"GET " + ipath + "/management/groups/billing",
+			"GET " + kpath + "/topics/orders/partitions", "GET " + kpath + "/topics/audit/partitions"}, "" +
 			"group:        billing\n" +
 			"state:        Stable\n" +
 			"coordinator:  2\n" +
@@ -76,9 +80,10 @@ func TestGroupCommands(t *testing.T) {
 			"c-1     shop    /10.0.0.9   orders:0,1 audit:2\n" +
 			"c-2     shop    /10.0.0.10  -\n" +
 			"\n" +
-			"TOPIC   PARTITION  COMMITTED  END  LAG\n" +
-			"orders  0          9          12   3\n" +
-			"orders  1          -          4    4\n"},
+			"TOPIC   PARTITION  COMMITTED      END  LAG\n" +
+			"orders  0          9              12   3\n" +
+			"orders  1          not committed  4    4\n" +
+			"orders  2          not committed  -    -\n"},
 		{"show empty group", []string{"show", "kafka-demo", "idle"}, []string{"GET " + byNameList, "GET " + ipath + "/management/groups/idle"}, "" +
 			"group:        idle\n" +
 			"state:        Empty\n" +
@@ -163,6 +168,7 @@ func TestGroupUsageErrors(t *testing.T) {
 		{"group", "reset-offset", iid, "billing", "--topic", "orders", "--offset", "3", "--timestamp", "5"},
 		{"group", "reset-offset", iid, "billing", "--topic", "orders", "--offset", "x"},
 		{"group", "reset-offset", iid, "billing", "--topic", "orders", "--timestamp", "-1"},
+		{"group", "reset-offset", iid, "billing", "--topic", "orders", "--timestamp", "2025-01-01"},
 		{"group", "reset-offset", iid, "billing", "--topic", "orders", "--partition", "-2", "--to-latest"},
 		{"group", "reset-offset", iid, "--topic", "orders", "--to-latest"},
 	} {
@@ -219,6 +225,9 @@ func TestGroupWriteCommands(t *testing.T) {
 		{"reset to a time, by instance name", []string{"reset-offset", "kafka-demo", "billing", "--topic", "orders", "--timestamp", "1735689600000"},
 			[]string{"GET " + byNameList, reset}, `{"topic":"orders","partition":-1,"timestamp":1735689600000}`,
 			"Reset consumer group billing on topic orders (every partition) to the first message at or after 2025-01-01T00:00:00.000Z.\n"},
+		{"reset to an RFC 3339 time", []string{"reset-offset", iid, "billing", "--topic", "orders", "--timestamp", "2025-01-01T08:00:00.5+08:00"},
+			[]string{reset}, `{"topic":"orders","partition":-1,"timestamp":1735689600500}`,
+			"Reset consumer group billing on topic orders (every partition) to the first message at or after 2025-01-01T00:00:00.500Z.\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

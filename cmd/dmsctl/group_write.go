@@ -139,9 +139,9 @@ when any was not deleted. A group with active consumers is not deleted: stop the
 
 func newGroupResetOffsetCmd(a *app) *cobra.Command {
 	var (
-		topic                string
+		topic, timestamp     string
 		partition            int
-		offset, timestamp    int64
+		offset               int64
 		toEarliest, toLatest bool
 	)
 	cmd := &cobra.Command{
@@ -149,10 +149,11 @@ func newGroupResetOffsetCmd(a *app) *cobra.Command {
 		Short: "Move a consumer group's committed offsets on a topic",
 		Long: `reset-offset moves where a consumer group resumes on a topic (PUT /v2/kafka/{project_id}/instances/{instance_id}/groups/{group}/reset-message-offset),
 on every partition or on --partition only: to an offset, to the first message at or after a time
-(Unix ms), or to the start or the end of each partition. Offsets are clamped to what each
+(RFC 3339 or Unix ms), or to the start or the end of each partition. Offsets are clamped to what each
 partition holds. The group must have no active consumers: stop them first.`,
 		Example: `  dmsctl group reset-offset kafka-demo billing --topic orders --to-earliest
   dmsctl group reset-offset kafka-demo billing --topic orders --partition 2 --offset 1500
+  dmsctl group reset-offset kafka-demo billing --topic orders --timestamp 2025-01-01T00:00:00Z
   dmsctl group reset-offset kafka-demo billing --topic orders --timestamp 1735689600000`,
 		Args: exactArgs("INSTANCE", "GROUP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -171,11 +172,13 @@ partition holds. The group must have no active consumers: stop them first.`,
 				req.MessageOffset, to = &offset, "offset "+i64toa(offset)
 			}
 			if fl.Changed("timestamp") {
-				if timestamp < 0 {
-					return usageErrorf("--timestamp must be a Unix time in ms, got %d", timestamp)
+				t, err := parseTime("timestamp", timestamp)
+				if err != nil {
+					return err
 				}
+				ms := t.UnixMilli()
 				given++
-				req.Timestamp, to = &timestamp, "the first message at or after "+fmtMillis(timestamp)
+				req.Timestamp, to = &ms, "the first message at or after "+fmtMillis(ms)
 			}
 			// 5.6.5 knows offsets and times only: the start and the end are the smallest and largest
 			// offsets, which the server clamps to each partition's.
@@ -209,7 +212,7 @@ partition holds. The group must have no active consumers: stop them first.`,
 	f.StringVar(&topic, "topic", "", "the topic whose offsets move (required)")
 	f.IntVar(&partition, "partition", -1, "only this partition (-1: every partition)")
 	f.Int64Var(&offset, "offset", 0, "move to this offset")
-	f.Int64Var(&timestamp, "timestamp", 0, "move to the first message at or after this time, in Unix ms")
+	f.StringVar(&timestamp, "timestamp", "", "move to the first message at or after this time (RFC 3339 or Unix ms)")
 	f.BoolVar(&toEarliest, "to-earliest", false, "move to the start of each partition")
 	f.BoolVar(&toLatest, "to-latest", false, "move to the end of each partition (skip every message not consumed yet)")
 	return cmd

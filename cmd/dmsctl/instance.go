@@ -25,6 +25,7 @@ func newInstanceCmd(a *app) *cobra.Command {
 		newInstanceRestartCmd(a),
 		newInstanceConfigsCmd(a),
 		newInstanceCertCmd(a),
+		newInstanceConnectCmd(a),
 		newInstanceResetPasswordCmd(a),
 	)
 }
@@ -116,6 +117,14 @@ func (p *progressLine) show(status string) {
 	fmt.Fprintf(p.w, "%s: %s (%s)\n", p.label, status, now.Sub(p.start).Round(time.Second))
 }
 
+// showIn is show unless ctx has ended: a status read as the wait gives up (its task lookup cut
+// short) is not progress.
+func (p *progressLine) showIn(ctx context.Context, status string) {
+	if ctx.Err() == nil {
+		p.show(status)
+	}
+}
+
 // instanceLabel names an instance in progress lines and messages: by the name it was given, else by id.
 func instanceLabel(ref string) string { return "instance " + ref }
 
@@ -148,11 +157,31 @@ func newInstanceListCmd(a *app) *cobra.Command {
 }
 
 func instanceTable(t *table, ins ...client.Instance) {
-	t.row("ID", "NAME", "STATUS", "BROKERS", "ADDRESS", "VERSION", "CREATED")
+	t.row("ID", "NAME", "STATUS", "BROKERS", "PROTOCOL", "ADDRESS", "VERSION", "CREATED")
 	for _, in := range ins {
-		t.row(in.InstanceID, in.Name, in.Status, itoa(in.BrokerNum), strings.Join(in.Addresses(), ","), in.EngineVersion,
-			fmtTime(in.Created()))
+		var protocol, addrs string
+		if l, err := in.Listener(""); err == nil { // the listener 'instance connect' picks
+			protocol, addrs = l.Protocol, strings.Join(l.Addresses, ",")
+		}
+		t.row(in.InstanceID, in.Name, in.Status, itoa(in.BrokerNum), protocol, addrs, in.EngineVersion, fmtTime(in.Created()))
 	}
+}
+
+// listenerRows returns a "listener NAME" key and "PROTOCOL addresses" value for every listener of
+// an instance, from port_protocols: a SASL-only instance has no plaintext port to show.
+func listenerRows(in client.Instance) []string {
+	var kv []string
+	for _, l := range in.Listeners() {
+		addrs := strings.Join(l.Addresses, ",")
+		if addrs == "" {
+			addrs = "(no address published)"
+		}
+		kv = append(kv, "listener "+l.Name, l.Protocol+" "+addrs)
+	}
+	if len(kv) == 0 {
+		kv = []string{"listeners", ""}
+	}
+	return kv
 }
 
 // instanceDetails writes one instance as "key: value" lines.
@@ -160,10 +189,6 @@ func instanceDetails(t *table, in client.Instance) {
 	tags := make([]string, 0, len(in.Tags))
 	for _, tg := range in.Tags {
 		tags = append(tags, tg.Key+"="+tg.Value)
-	}
-	security := in.KafkaSecurityProtocol
-	if !in.SSLEnable && (security == "" || security == "PLAINTEXT") {
-		security = "PLAINTEXT"
 	}
 	kafka := in.OpenDMS.KafkaVersion
 	if in.OpenDMS.Engine != "" {
@@ -173,7 +198,7 @@ func instanceDetails(t *table, in client.Instance) {
 	if in.MaintainBegin != "" || in.MaintainEnd != "" {
 		maintain = in.MaintainBegin + "-" + in.MaintainEnd
 	}
-	t.keyValues(
+	kv := []string{
 		"id", in.InstanceID,
 		"name", in.Name,
 		"description", in.Description,
@@ -186,8 +211,11 @@ func instanceDetails(t *table, in client.Instance) {
 		"brokers", itoa(in.BrokerNum),
 		"storage", fmt.Sprintf("%d/%d GB used (%s)", in.UsedStorageSpace, in.StorageSpace, in.StorageSpecCode),
 		"partitions", in.PartitionNum,
-		"bootstrap", strings.Join(in.Addresses(), ","),
-		"security", security,
+	}
+	kv = append(kv, listenerRows(in)...)
+	kv = append(kv,
+		"sasl_mechanisms", strings.Join(in.SASLEnabledMechanisms, ","),
+		"access_user", in.AccessUser,
 		"auto_create_topics", fmtBool(in.EnableAutoTopic),
 		"retention_policy", in.RetentionPolicy,
 		"maintenance", maintain,
@@ -196,6 +224,7 @@ func instanceDetails(t *table, in client.Instance) {
 		"tags", strings.Join(tags, ","),
 		"created", fmtTime(in.Created()),
 	)
+	t.keyValues(kv...)
 }
 
 func (a *app) printInstance(cmd *cobra.Command, in *client.Instance) error {
@@ -203,11 +232,22 @@ func (a *app) printInstance(cmd *cobra.Command, in *client.Instance) error {
 }
 
 func newInstanceShowCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var (
+		waitFor string
+		wait    asyncWait
+	)
+	cmd := &cobra.Command{
 		Use:   "show ID|NAME",
-		Short: "Show an instance, by id or by name",
-		Args:  exactArgs("ID|NAME"),
+		Short: "Show an instance, by id or by name (--wait-for a status first)",
+		Long: `show prints an instance: its listeners (each access mode with its protocol and brokers), SASL
+mechanisms and administrator, storage, versions. With --wait-for STATUS it first follows the
+instance until it has that status, printing its status and running task on stderr; an instance
+that turns ERROR instead (unless ERROR is awaited) ends with exit status 1 and the reason.`,
+		Example: `  dmsctl instance show kafka-demo
+  dmsctl instance show kafka-demo --wait-for RUNNING -o json`,
+		Args: exactArgs("ID|NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			waitFor = strings.ToUpper(strings.TrimSpace(waitFor))
 			c, _, err := a.newClient(cmd, true)
 			if err != nil {
 				return err
@@ -216,6 +256,13 @@ func newInstanceShowCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if waitFor != "" {
+				in, err := waitInstanceStatus(cmd, c, &wait, id, waitFor, instanceLabel(args[0]))
+				if err != nil {
+					return err
+				}
+				return a.printInstance(cmd, in)
+			}
 			in, err := c.GetInstance(cmd.Context(), id)
 			if err != nil {
 				return err
@@ -223,6 +270,33 @@ func newInstanceShowCmd(a *app) *cobra.Command {
 			return a.printInstance(cmd, in)
 		},
 	}
+	cmd.Flags().StringVar(&waitFor, "wait-for", "", "first wait until the instance has this status (RUNNING, ...), showing progress on stderr")
+	cmd.Flags().DurationVar(&wait.timeout, "wait-timeout", 30*time.Minute, "give up --wait-for after this long (0: never)")
+	return cmd
+}
+
+// waitInstanceStatus follows an instance until it has status; ERROR, when not the status awaited,
+// ends the wait with the instance's status reason.
+func waitInstanceStatus(cmd *cobra.Command, c *client.Client, w *asyncWait, id, status, label string) (*client.Instance, error) {
+	ctx, cancel := w.context(cmd)
+	defer cancel()
+	p := newProgress(cmd, label, time.Now())
+	in, err := c.WaitInstance(ctx, id, func(in client.Instance) bool {
+		return in.Status == status || in.Status == client.InstanceError
+	}, func(in client.Instance) {
+		if in.Name != "" { // an instance given by id is named by its name from now on
+			p.label = instanceLabel(in.Name)
+		}
+		p.showIn(ctx, instanceProgress(ctx, c, in))
+	})
+	label = p.label
+	if err != nil {
+		return nil, w.gaveUp(ctx, err, fmt.Sprintf("%s (%s) is %s, not %s", label, id, p.last, status))
+	}
+	if in.Status != status {
+		return nil, fmt.Errorf("%s (%s) is %s: %s", label, id, in.Status, orNoReason(in.OpenDMS.StatusReason))
+	}
+	return in, nil
 }
 
 func newInstanceUpdateCmd(a *app) *cobra.Command {
@@ -231,7 +305,7 @@ func newInstanceUpdateCmd(a *app) *cobra.Command {
 		Use:   "update ID|NAME",
 		Short: "Change an instance's name, description, maintenance window, security group or retention policy",
 		Example: `  dmsctl instance update kafka-demo --name kafka-prod --description "orders"
-  dmsctl instance update $ID --maintain-begin 02:00:00 --maintain-end 06:00:00`,
+  dmsctl instance update $ID --maintain-begin 02:00 --maintain-end 06:00`,
 		Args: exactArgs("ID|NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var req client.UpdateInstanceRequest
@@ -269,8 +343,8 @@ func newInstanceUpdateCmd(a *app) *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&name, "name", "", "new name: 4-64 letters, digits, '_' and '-'")
 	f.StringVar(&description, "description", "", "new description (empty clears it)")
-	f.StringVar(&begin, "maintain-begin", "", "start of the maintenance window, HH:mm:ss (see 'dmsctl catalog windows')")
-	f.StringVar(&end, "maintain-end", "", "end of the maintenance window, HH:mm:ss")
+	f.StringVar(&begin, "maintain-begin", "", "start of the maintenance window, HH:mm (or HH:mm:ss; see 'dmsctl catalog windows')")
+	f.StringVar(&end, "maintain-end", "", "end of the maintenance window, HH:mm (or HH:mm:ss)")
 	f.StringVar(&securityGroup, "security-group", "", "new security group id")
 	f.StringVar(&retention, "retention-policy", "", "when the disk is full: produce_reject or time_base")
 	return cmd

@@ -101,7 +101,7 @@ func waitInstanceGone(cmd *cobra.Command, c *client.Client, w *asyncWait, id str
 	ctx, cancel := w.context(cmd)
 	defer cancel()
 	p := newProgress(cmd, label, start)
-	err := c.WaitInstanceDeleted(ctx, id, func(in client.Instance) { p.show(in.Status) })
+	err := c.WaitInstanceDeleted(ctx, id, func(in client.Instance) { p.showIn(ctx, instanceProgress(ctx, c, in)) })
 	if err != nil {
 		return w.gaveUp(ctx, err, fmt.Sprintf("%s (%s) still exists", label, id))
 	}

@@ -200,9 +200,9 @@ func TestInstanceList(t *testing.T) {
 		t.Errorf("query = %q", s.RawQuery)
 	}
 	want := "" +
-		"ID                                    NAME          STATUS   BROKERS  ADDRESS                                    VERSION  CREATED\n" +
-		"0d7c9f40-3d4c-4f4e-9a5e-5f0e8f3b2a11  kafka-demo    RUNNING  3        10.0.0.1:9092,10.0.0.2:9092,10.0.0.3:9092  3.x      2025-01-02T03:04:05Z\n" +
-		"5b0d3c1e-8a2f-4e6b-9c7d-1f2e3d4c5b6a  kafka-failed  ERROR    3        -                                          2.7      2025-01-02T03:05:05Z\n"
+		"ID                                    NAME          STATUS   BROKERS  PROTOCOL   ADDRESS                                    VERSION  CREATED\n" +
+		"0d7c9f40-3d4c-4f4e-9a5e-5f0e8f3b2a11  kafka-demo    RUNNING  3        PLAINTEXT  10.0.0.1:9092,10.0.0.2:9092,10.0.0.3:9092  3.x      2025-01-02T03:04:05Z\n" +
+		"5b0d3c1e-8a2f-4e6b-9c7d-1f2e3d4c5b6a  kafka-failed  ERROR    3        -          -                                          2.7      2025-01-02T03:05:05Z\n"
 	if r.stdout != want {
 		t.Errorf("stdout =\n%s\nwant\n%s", r.stdout, want)
 	}
@@ -247,7 +247,7 @@ func TestInstanceShow(t *testing.T) {
 		wantErr   string
 	}{
 		{"by id", iid, "", exitOK, []string{"GET " + ipath},
-			[]string{"id:                  " + iid + "\n", "status:              RUNNING\n", "bootstrap:           10.0.0.1:9092,10.0.0.2:9092,10.0.0.3:9092\n",
+			[]string{"id:                  " + iid + "\n", "status:              RUNNING\n", "listener plaintext:  PLAINTEXT 10.0.0.1:9092,10.0.0.2:9092,10.0.0.3:9092\n",
 				"kafka:               3.9.0 (embedded engine)\n", "storage:             1/300 GB used (dms.physical.storage.ultra.v2)\n",
 				"maintenance:         02:00:00-06:00:00\n", "created:             2025-01-02T03:04:05Z\n"}, ""},
 		{"by name", "kafka-demo", `{"instances":[` + instanceJSON(iid, "kafka-demo", "RUNNING", "") + `],"instance_num":1}`, exitOK,
@@ -531,6 +531,151 @@ func TestInstanceConfigsWait(t *testing.T) {
 				t.Errorf("stdout =\n%s\nwant\n%s", r.stdout, tt.wantOut)
 			}
 			mustContain(t, "stderr", r.stderr, tt.wantErr...)
+		})
+	}
+}
+
+// saslInstanceJSON is a SASL_SSL-only instance with public SASL_SSL access, as dmsd shows it: its
+// brokers have no plaintext listener, although "port" is still 9092 (the reference's field).
+const saslInstanceJSON = `{"instance_id":"` + iid + `","name":"kafka-sasl","status":"RUNNING","engine":"kafka","engine_version":"3.x",` +
+	`"broker_num":3,"connect_address":"10.0.0.1,10.0.0.2,10.0.0.3","port":9092,"ssl_enable":true,"kafka_security_protocol":"SASL_SSL",` +
+	`"sasl_enabled_mechanisms":["SCRAM-SHA-512","PLAIN"],"access_user":"root1","cross_vpc_info":"{}","enable_acl":false,` +
+	`"port_protocols":{"private_plain_enable":false,"private_plain_address":"","private_sasl_ssl_enable":true,` +
+	`"private_sasl_ssl_address":"10.0.0.1:9093,10.0.0.2:9093,10.0.0.3:9093","private_sasl_plaintext_enable":false,` +
+	`"private_sasl_plaintext_address":"","public_plain_enable":false,"public_sasl_ssl_enable":true,` +
+	`"public_sasl_ssl_address":"203.0.113.1:9095,203.0.113.2:9095,203.0.113.3:9095"},` +
+	`"opendms":{"engine":"local","kafka_version":"4.3.1","capabilities":{"sasl":true}}}`
+
+// TestInstanceShowListeners (issue 10, bug 1): show prints every listener of port_protocols with its
+// protocol, never a plaintext address the brokers do not listen on; -o json and -o yaml print the
+// server's whole object.
+func TestInstanceShowListeners(t *testing.T) {
+	isolate(t)
+	f := newFakeDMS(t, map[string]clienttest.Reply{"GET " + ipath: replyOK(saslInstanceJSON)})
+	useFake(t, f, testPID)
+	r := run(t, "", "instance", "show", iid).wantCode(t, exitOK)
+	mustContain(t, "stdout", r.stdout,
+		"listener sasl-ssl:         SASL_SSL 10.0.0.1:9093,10.0.0.2:9093,10.0.0.3:9093\n",
+		"listener public-sasl-ssl:  SASL_SSL 203.0.113.1:9095,203.0.113.2:9095,203.0.113.3:9095\n",
+		"sasl_mechanisms:           SCRAM-SHA-512,PLAIN\n", "access_user:               root1\n")
+	if strings.Contains(r.stdout, ":9092") {
+		t.Errorf("show prints a plaintext address of a SASL-only instance:\n%s", r.stdout)
+	}
+
+	r = run(t, "", "instance", "show", iid, "-o", "json").wantCode(t, exitOK)
+	clienttest.JSONEqual(t, []byte(r.stdout), saslInstanceJSON)
+	r = run(t, "", "instance", "show", iid, "-o", "yaml").wantCode(t, exitOK)
+	mustContain(t, "yaml", r.stdout, "port_protocols:\n", "  private_sasl_ssl_address: 10.0.0.1:9093,10.0.0.2:9093,10.0.0.3:9093\n",
+		"sasl_enabled_mechanisms:\n- SCRAM-SHA-512\n- PLAIN\n", "cross_vpc_info: '{}'\n", "enable_acl: false\n")
+}
+
+// TestInstanceCreateAccessModes: the access-mode flags fill port_protocol, the SASL fields and
+// public access, with the password from stdin.
+func TestInstanceCreateAccessModes(t *testing.T) {
+	const base = `"name":"kafka-sasl","engine":"kafka","engine_version":"3.x","broker_num":3,"storage_space":300,` +
+		`"vpc_id":"default","security_group_id":"default","subnet_id":"default","available_zones":["az1"],` +
+		`"product_id":"c6.2u4g.cluster","storage_spec_code":"dms.physical.storage.ultra.v2"`
+	tests := []struct {
+		name  string
+		args  []string
+		stdin string
+		want  string
+	}{
+		{"plaintext", []string{"--plaintext"}, "", `{` + base + `,"port_protocol":{"private_plain_enable":true,"private_sasl_ssl_enable":false,` +
+			`"private_sasl_plaintext_enable":false,"public_plain_enable":false,"public_sasl_ssl_enable":false,"public_sasl_plaintext_enable":false}}`},
+		{"SASL_SSL with both mechanisms", []string{"--sasl-ssl", "--sasl-mechanisms", "scram-sha-512,PLAIN", "--access-user", "root1", "--password-stdin"},
+			"Passw0rd-1!\n", `{` + base + `,"access_user":"root1","password":"Passw0rd-1!","ssl_enable":true,"kafka_security_protocol":"SASL_SSL",` +
+				`"sasl_enabled_mechanisms":["SCRAM-SHA-512","PLAIN"],"port_protocol":{"private_plain_enable":false,"private_sasl_ssl_enable":true,` +
+				`"private_sasl_plaintext_enable":false,"public_plain_enable":false,"public_sasl_ssl_enable":false,"public_sasl_plaintext_enable":false}}`},
+		{"SASL_PLAINTEXT beside plaintext, public SASL", []string{"--plaintext", "--sasl-plaintext", "--public-sasl-plaintext", "--access-user", "root1",
+			"--password-stdin", "--public-ip-id", "eip-1"}, "Passw0rd-1!\n",
+			`{` + base + `,"access_user":"root1","password":"Passw0rd-1!","ssl_enable":true,"kafka_security_protocol":"SASL_PLAINTEXT",` +
+				`"enable_publicip":true,"publicip_id":"eip-1","port_protocol":{"private_plain_enable":true,"private_sasl_ssl_enable":false,` +
+				`"private_sasl_plaintext_enable":true,"public_plain_enable":false,"public_sasl_ssl_enable":false,"public_sasl_plaintext_enable":true}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			isolate(t)
+			f := newFakeDMS(t, map[string]clienttest.Reply{
+				"POST " + createAt: replyOK(`{"instance_id":"` + iid + `"}`),
+				"GET " + ipath:     replyOK(saslInstanceJSON),
+			})
+			useFake(t, f, testPID)
+			run(t, tt.stdin, append([]string{"instance", "create", "kafka-sasl", "--az", "az1"}, tt.args...)...).wantCode(t, exitOK)
+			for _, s := range f.Requests() {
+				if s.Method == "POST" {
+					clienttest.JSONEqual(t, s.Body, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// TestInstanceCreateAccessModeErrors: every mistake is reported at once, before any request; a
+// SASL mode without a password on stdin and no terminal to ask on is a usage error.
+func TestInstanceCreateAccessModeErrors(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--sasl-ssl", "--sasl-plaintext", "--public-sasl-ssl", "--public-sasl-plaintext", "--sasl-mechanisms", "GSSAPI", "--tag", "x",
+			"--maintain-begin", "22:00"},
+			`dmsctl: --maintain-begin and --maintain-end go together; --tag "x": want key=value; --sasl-ssl and --sasl-plaintext are exclusive; ` +
+				`--public-sasl-ssl and --public-sasl-plaintext are exclusive; --sasl-mechanisms: "GSSAPI" is not SCRAM-SHA-512 or PLAIN; ` +
+				`SASL access needs --access-user (the instance's administrator)` + "\n"},
+		{[]string{"--public-plaintext"}, "dmsctl: public access needs a private access mode too (--plaintext, --sasl-ssl or --sasl-plaintext)\n"},
+		{[]string{"--access-user", "root1"}, "dmsctl: --access-user, --sasl-mechanisms and --password-stdin go with a SASL access mode (--sasl-ssl, --sasl-plaintext, ...)\n"},
+		{[]string{"--plaintext", "--public-ip-id", "e"}, "dmsctl: --public-ip-id goes with a public access mode\n"},
+		{[]string{"--sasl-ssl", "--access-user", "root1"}, "dmsctl: the password of root1 is needed: give it with --password-stdin (stdin is not a terminal to ask on)\n"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			isolate(t)
+			f := newFakeDMS(t, nil)
+			useFake(t, f, testPID)
+			r := run(t, "", append([]string{"instance", "create", "kafka-sasl", "--az", "az1"}, tt.args...)...).wantCode(t, exitUsage)
+			if !strings.HasPrefix(r.stderr, tt.want) {
+				t.Errorf("stderr = %q\nwant     %q", r.stderr, tt.want)
+			}
+			if len(f.Requests()) != 0 {
+				t.Errorf("requests were sent: %v", requestLines(f))
+			}
+		})
+	}
+}
+
+// TestInstanceShowWaitFor: --wait-for follows the instance (status and running task on stderr)
+// until it has the status, then shows it; ERROR instead ends with the reason; a timeout says so.
+func TestInstanceShowWaitFor(t *testing.T) {
+	const tasksJSON = `{"tasks":[{"id":"` + tid + `","name":"createInstance","status":"EXECUTING"}]}`
+	for _, tt := range []struct {
+		name    string
+		seq     []string
+		args    []string
+		code    int
+		wantErr []string
+		wantOut string
+	}{
+		{"RUNNING", []string{"CREATING", "CREATING", "RUNNING"}, nil, exitOK,
+			[]string{"instance kafka-demo: CREATING, task createInstance EXECUTING (", "instance kafka-demo: RUNNING ("}, "status:              RUNNING\n"},
+		{"lower case", []string{"RUNNING"}, []string{"--wait-for", "running"}, exitOK, []string{"instance kafka-demo: RUNNING ("}, "RUNNING"},
+		{"ERROR instead", []string{"CREATING", "ERROR"}, nil, exitError,
+			[]string{"dmsctl: instance kafka-demo (" + iid + ") is ERROR: broker 2 did not register\n"}, ""},
+		{"timeout", []string{"CREATING"}, []string{"--wait-timeout", "500ms"}, exitError,
+			[]string{"dmsctl: gave up waiting after 500ms: instance kafka-demo (" + iid + ") is CREATING, task createInstance EXECUTING, not RUNNING\n"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			isolate(t)
+			fastPoll(t)
+			var seq []clienttest.Reply
+			for _, st := range tt.seq {
+				seq = append(seq, replyOK(instanceJSON(iid, "kafka-demo", st, "broker 2 did not register")))
+			}
+			f := newSeqFake(t, map[string]clienttest.Reply{"GET " + ipath + "/tasks": replyOK(tasksJSON)}, map[string][]clienttest.Reply{"GET " + ipath: seq})
+			args := []string{"instance", "show", iid, "--wait-for", "RUNNING"}
+			r := run(t, "", append(args, tt.args...)...).wantCode(t, tt.code)
+			allSigned(t, f)
+			mustContain(t, "stderr", r.stderr, tt.wantErr...)
+			mustContain(t, "stdout", r.stdout, tt.wantOut)
 		})
 	}
 }

@@ -16,8 +16,10 @@ import (
 
 // newMessageCmd is the messages of an instance's topics (API reference 5.5.1, 5.8.1-5.8.6).
 func newMessageCmd(a *app) *cobra.Command {
-	return groupCmd("message", "Produce, query and delete the messages of a topic",
+	return groupCmd("message", "Produce, consume, query and delete the messages of a topic",
 		newMessageProduceCmd(a),
+		newMessageConsumeCmd(a, false),
+		newMessageConsumeCmd(a, true),
 		newMessageQueryCmd(a),
 		newMessageOffsetsCmd(a),
 		newMessageDeleteCmd(a),

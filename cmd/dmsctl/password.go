@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 )
 
 // readPassword reads a password from the first line of stdin (as 'docker login --password-stdin').
@@ -43,4 +45,23 @@ func (p *passwordFlags) get(cmd *cobra.Command) (string, error) {
 		fmt.Fprintln(cmd.ErrOrStderr(), "dmsctl: warning: --password is insecure, prefer --password-stdin")
 	}
 	return p.value, nil
+}
+
+// promptPassword asks for a password on the terminal, without echo. When stdin is not a terminal
+// (a pipe, a test) there is nobody to ask: that is a usage error pointing at --password-stdin.
+func promptPassword(cmd *cobra.Command, what string) (string, error) {
+	f, ok := cmd.InOrStdin().(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return "", usageErrorf("the %s is needed: give it with --password-stdin (stdin is not a terminal to ask on)", what)
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "Enter the %s: ", what)
+	b, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(cmd.ErrOrStderr())
+	if err != nil {
+		return "", fmt.Errorf("reading the %s: %w", what, err)
+	}
+	if len(b) == 0 {
+		return "", usageErrorf("the %s is empty", what)
+	}
+	return string(b), nil
 }

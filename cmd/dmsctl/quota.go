@@ -33,12 +33,21 @@ func quotaName(name string, def bool) string {
 	return name
 }
 
-// quotaRate shows a rate; 0 is no limit ("-").
+// quotaRate shows a rate with its unit, in the largest binary unit that divides it ("3 MiB/s",
+// "1500 B/s"); 0 is no limit ("-").
 func quotaRate(r int64) string {
 	if r == 0 {
 		return ""
 	}
-	return i64toa(r)
+	for _, u := range []struct {
+		name string
+		size int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if r%u.size == 0 {
+			return i64toa(r/u.size) + " " + u.name + "/s"
+		}
+	}
+	return i64toa(r) + " B/s"
 }
 
 func newQuotaListCmd(a *app) *cobra.Command {
@@ -47,7 +56,9 @@ func newQuotaListCmd(a *app) *cobra.Command {
 		Short: "List the quotas of an instance",
 		Long: `list shows every user and client quota of an instance (GET /v2/kafka/{project_id}/instances/{instance_id}/kafka-user-client-quota):
 whom each applies to, a user, a client id or both, "<default>" standing for every user (client id)
-without a quota of its own, and its produce and consume rates in bytes/s ("-": no limit).`,
+without a quota of its own, and its produce and consume rates ("-": no limit). Kafka applies a
+quota on each broker: the rates are per broker, so a client writing to partitions led by three
+brokers may produce up to three times the rate in all.`,
 		Example: `  dmsctl quota list kafka-demo
   dmsctl quota list kafka-demo -o json`,
 		Args: exactArgs("INSTANCE"),
@@ -61,7 +72,7 @@ without a quota of its own, and its produce and consume rates in bytes/s ("-": n
 				return err
 			}
 			return a.printer(cmd).print(qs, func(t *table) {
-				t.row("USER", "CLIENT", "PRODUCER_BYTE_RATE", "CONSUMER_BYTE_RATE")
+				t.row("USER", "CLIENT", "PRODUCE_RATE_PER_BROKER", "CONSUME_RATE_PER_BROKER")
 				for _, q := range qs {
 					t.row(quotaName(q.User, q.UserDefault), quotaName(q.Client, q.ClientDefault), quotaRate(q.ProducerByteRate), quotaRate(q.ConsumerByteRate))
 				}
@@ -189,7 +200,8 @@ and client already, changes the rates given (PUT), the other staying.`,
 
 The quota applies to --user NAME or --user-default (every user without a quota of its own), and/or
 --client ID or --client-default; with both a user and a client, to that user's connections with that
-client id. Rates are bytes/s, a number or with a unit (256KiB, 10MiB, 5MB). A background task applies
+client id. Rates are bytes/s per broker (Kafka applies a quota on each broker), a number or with a
+unit (256KiB, 10MiB, 5MB). A background task applies
 it; --wait follows the task (exit status 1 if it FAILED). Apache Kafka clusters (engine local)
 enforce quotas by throttling; the embedded engine stores them without enforcing them.`
 	cmd := &cobra.Command{
@@ -256,8 +268,8 @@ enforce quotas by throttling; the embedded engine stores them without enforcing 
 		},
 	}
 	ef.bind(cmd)
-	cmd.Flags().StringVar(&producer, "producer-byte-rate", "", "the most bytes/s the entity's producers send (e.g. 1048576, 256KiB, 10MB)")
-	cmd.Flags().StringVar(&consumer, "consumer-byte-rate", "", "the most bytes/s the entity's consumers fetch")
+	cmd.Flags().StringVar(&producer, "producer-byte-rate", "", "the most bytes/s the entity's producers send to each broker (e.g. 1048576, 256KiB, 10MB)")
+	cmd.Flags().StringVar(&consumer, "consumer-byte-rate", "", "the most bytes/s the entity's consumers fetch from each broker")
 	wait.bind(cmd, "wait until the quota task has ended")
 	return cmd
 }

@@ -14,7 +14,7 @@ const (
 	quotasJSON = `{"quotas":[` +
 		`{"user":"","client":"","user-default":false,"client-default":true,"producer-byte-rate":3145728,"consumer-byte-rate":2097152},` +
 		`{"user":"","client":"ingest","user-default":false,"client-default":false,"producer-byte-rate":262144,"consumer-byte-rate":0},` +
-		`{"user":"alice","client":"","user-default":false,"client-default":true,"producer-byte-rate":0,"consumer-byte-rate":1048576}],"count":3}`
+		`{"user":"alice","client":"","user-default":false,"client-default":true,"producer-byte-rate":0,"consumer-byte-rate":1500}],"count":3}`
 )
 
 func TestQuotaCommands(t *testing.T) {
@@ -37,10 +37,10 @@ func TestQuotaCommands(t *testing.T) {
 		wantOut   string
 	}{
 		{"list, by instance name", []string{"list", "kafka-demo"}, []string{"GET " + byNameList, quotaList}, "", "" +
-			"USER   CLIENT     PRODUCER_BYTE_RATE  CONSUMER_BYTE_RATE\n" +
-			"-      <default>  3145728             2097152\n" +
-			"-      ingest     262144              -\n" +
-			"alice  <default>  -                   1048576\n"},
+			"USER   CLIENT     PRODUCE_RATE_PER_BROKER  CONSUME_RATE_PER_BROKER\n" +
+			"-      <default>  3 MiB/s                  2 MiB/s\n" +
+			"-      ingest     256 KiB/s                -\n" +
+			"alice  <default>  -                        1500 B/s\n"},
 		{"create a client quota", []string{"create", iid, "--client", "ingest", "--producer-byte-rate", "256KiB"},
 			[]string{"POST " + quotaPath}, `{"client":"ingest","producer-byte-rate":262144}`, job("client ingest", "created")},
 		{"create for the default user of a client", []string{"create", iid, "--user-default", "--client", "app", "--consumer-byte-rate", "5MB"},
@@ -72,7 +72,7 @@ func TestQuotaCommands(t *testing.T) {
 	r, _ := runCase(t, replies, exitOK, nil, "quota", "list", iid, "-o", "json")
 	clienttest.JSONEqual(t, []byte(r.stdout), `[{"user":"","client":"","user-default":false,"client-default":true,"producer-byte-rate":3145728,"consumer-byte-rate":2097152},`+
 		`{"user":"","client":"ingest","user-default":false,"client-default":false,"producer-byte-rate":262144,"consumer-byte-rate":0},`+
-		`{"user":"alice","client":"","user-default":false,"client-default":true,"producer-byte-rate":0,"consumer-byte-rate":1048576}]`)
+		`{"user":"alice","client":"","user-default":false,"client-default":true,"producer-byte-rate":0,"consumer-byte-rate":1500}]`)
 	r, _ = runCase(t, replies, exitOK, nil, "quota", "delete", iid, "--client", "x", "-o", "json")
 	clienttest.JSONEqual(t, []byte(r.stdout), `{"job_id":"`+quotaJobID+`","action":"deleted"}`)
 }

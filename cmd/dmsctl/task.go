@@ -32,15 +32,34 @@ func taskTable(t *table, ts ...client.Task) {
 }
 
 func newTaskListCmd(a *app) *cobra.Command {
-	var limit int
+	var (
+		limit    int
+		from, to string
+	)
 	cmd := &cobra.Command{
-		Use:     "list INSTANCE",
-		Short:   "List an instance's background tasks, newest first",
-		Example: `  dmsctl task list kafka-demo --limit 5`,
-		Args:    exactArgs("INSTANCE"),
+		Use:   "list INSTANCE",
+		Short: "List an instance's background tasks, newest first",
+		Example: `  dmsctl task list kafka-demo --limit 5
+  dmsctl task list kafka-demo --from 2025-01-02T00:00:00Z --to 1735862400000`,
+		Args: exactArgs("INSTANCE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if limit < 0 {
 				return usageErrorf("--limit must be >= 0")
+			}
+			f := client.TaskFilter{Limit: limit}
+			var err error
+			if from != "" {
+				if f.Begin, err = parseTime("from", from); err != nil {
+					return err
+				}
+			}
+			if to != "" {
+				if f.End, err = parseTime("to", to); err != nil {
+					return err
+				}
+			}
+			if !f.Begin.IsZero() && !f.End.IsZero() && f.End.Before(f.Begin) {
+				return usageErrorf("--to is before --from")
 			}
 			c, _, err := a.newClient(cmd, true)
 			if err != nil {
@@ -50,7 +69,7 @@ func newTaskListCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ts, err := c.ListTasks(cmd.Context(), id, client.TaskFilter{Limit: limit})
+			ts, err := c.ListTasks(cmd.Context(), id, f)
 			if err != nil {
 				return err
 			}
@@ -58,6 +77,8 @@ func newTaskListCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many tasks (0: all)")
+	cmd.Flags().StringVar(&from, "from", "", "tasks created at or after this time (RFC 3339 or Unix ms)")
+	cmd.Flags().StringVar(&to, "to", "", "tasks created at or before this time (RFC 3339 or Unix ms)")
 	return cmd
 }
 

@@ -39,8 +39,16 @@ func TestTaskList(t *testing.T) {
 	}
 	mustContain(t, "stdout", r.stdout, `"name": "restartInstance"`, `"error": "broker 1 did not come back"`)
 
+	// --from and --to take RFC 3339 or Unix ms, as every time flag of dmsctl.
+	run(t, "", "task", "list", iid, "--from", "2025-01-02T03:04:05+01:00", "--to", "1735787045000").wantCode(t, exitOK)
+	if q := f.Last().RawQuery; q != "begin_time=20250102020405&end_time=20250102030405" {
+		t.Errorf("query = %q", q)
+	}
+
 	run(t, "", "task", "list").wantCode(t, exitUsage)
 	run(t, "", "task", "list", iid, "--limit", "-1").wantCode(t, exitUsage)
+	run(t, "", "task", "list", iid, "--from", "yesterday").wantCode(t, exitUsage)
+	run(t, "", "task", "list", iid, "--from", "1735787045000", "--to", "1735787044999").wantCode(t, exitUsage)
 }
 
 func TestTaskShow(t *testing.T) {

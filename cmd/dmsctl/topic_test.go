@@ -18,7 +18,7 @@ const (
 		`"external_configs":{},"topic_type":0,"topic_other_configs":[` +
 		`{"name":"max.message.bytes","valid_values":"[0...10485760]","default_value":"10485760","config_type":"dynamic","value":"1048576","value_type":"int"},` +
 		`{"name":"message.timestamp.type","valid_values":"[CreateTime, LogAppendTime]","default_value":"CreateTime","config_type":"dynamic","value":"CreateTime","value_type":"string"}],` +
-		`"topic_desc":"","created_at":0},` +
+		`"topic_desc":"shop orders","created_at":0},` +
 		`{"name":"audit","replication":1,"partition":2,"retention_time":24,"sync_replication":false,"sync_message_flush":true,"topic_type":0,"topic_other_configs":[]},` +
 		`{"name":"__consumer_offsets","replication":3,"partition":50,"retention_time":168,"topic_type":1,"topic_other_configs":[]}]}`
 	detailJSON = `{"topic":"orders","partitions":[` +
@@ -159,9 +159,9 @@ func TestTopicList(t *testing.T) {
 	replies := map[string]clienttest.Reply{"GET " + topicsPath: replyOK(topicsJSON)}
 	r, _ := runCase(t, replies, exitOK, []string{"GET " + topicsPath + "?limit=50&offset=0"}, "topic", "list", iid)
 	want := "" +
-		"NAME    PARTITIONS  REPLICAS  RETENTION_HOURS  SYNC_REPLICATION  SYNC_FLUSH  CONFIGS\n" +
-		"orders  6           3         72               true              false       max.message.bytes=1048576\n" +
-		"audit   2           1         24               false             true        -\n" +
+		"NAME    PARTITIONS  REPLICAS  RETENTION_HOURS  SYNC_REPLICATION  SYNC_FLUSH  CONFIGS                    DESCRIPTION\n" +
+		"orders  6           3         72               true              false       max.message.bytes=1048576  shop orders\n" +
+		"audit   2           1         24               false             true        -                          -\n" +
 		"3 topic(s); partitions: 741 of 750 free, at most 200 per topic.\n"
 	if r.stdout != want {
 		t.Errorf("stdout =\n%s\nwant\n%s", r.stdout, want)
@@ -190,10 +190,11 @@ func TestTopicList(t *testing.T) {
 }
 
 func TestTopicShow(t *testing.T) {
-	r, _ := runCase(t, map[string]clienttest.Reply{"GET " + ipath + "/management/topics/orders": replyOK(detailJSON)}, exitOK,
-		[]string{"GET " + ipath + "/management/topics/orders"}, "topic", "show", iid, "orders")
+	r, _ := runCase(t, map[string]clienttest.Reply{"GET " + ipath + "/management/topics/orders": replyOK(detailJSON), "GET " + topicsPath: replyOK(topicsJSON)},
+		exitOK, []string{"GET " + ipath + "/management/topics/orders", "GET " + topicsPath + "?limit=50&offset=0"}, "topic", "show", iid, "orders")
 	want := "" +
 		"topic:            orders\n" +
+		"description:      shop orders\n" +
 		"partitions:       2\n" +
 		"consumer_groups:  billing,audit\n" +
 		"\n" +
