@@ -192,6 +192,10 @@ func TestKafkaUsersAPI(t *testing.T) {
 		deref(us[2].UserName) != usersAdmin {
 		t.Errorf("users after create: %+v", us)
 	}
+	// Concurrent creations never exceed the users limit (here the 3 users plus 3).
+	for round := range limitRounds(t) {
+		usersLimitBurst(t, e, id, round, 3, 3)
+	}
 
 	// Logins: both mechanisms for a new user; wrong password and unknown user refused.
 	for name, m := range map[string]sasl.Mechanism{
