@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -22,6 +21,7 @@ import (
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/keylock"
 	"github.com/opendms/opendms/internal/scram"
 	"github.com/opendms/opendms/internal/store"
 )
@@ -51,16 +51,15 @@ type Service struct {
 	cfg       Config
 	log       *slog.Logger
 	now       func() time.Time
-	locks     sync.Map // instance id -> *sync.Mutex: the user and ACL changes of one cluster, one at a time
+	locks     keylock.Map // by instance id: the user and ACL changes of one cluster, one at a time
 }
 
 // lock serializes the changes of an instance's users and ACLs: each reads the cluster's state and
-// then changes it, which two at once would get wrong.
+// then changes it, which two at once would get wrong (Create counts the users and adds one: the
+// users limit holds only if no other creation runs in between). The lock of an instance exists
+// only while it is held or waited for: no entry outlives its instance.
 func (s *Service) lock(instanceID string) func() {
-	m, _ := s.locks.LoadOrStore(instanceID, new(sync.Mutex))
-	mu := m.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
+	return s.locks.Lock(instanceID)
 }
 
 // New makes the service.

@@ -42,19 +42,28 @@ type claim struct {
 	settled bool // the call returned without a clear outcome: the claim waits out claimGrace
 }
 
-// counts returns the partitions of the listed user topics with the instance's claims applied:
-// each topic counts the larger of what the cluster shows and what a claim on it will make.
-func (cs *claims) counts(instanceID string, ts []kafkaops.Topic) map[string]int {
+// snapshot returns the instance's claims: topic -> the largest claimed partition count.
+func (cs *claims) snapshot(instanceID string) map[string]int {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	out := map[string]int{}
+	for _, c := range cs.byInstance[instanceID] {
+		out[c.topic] = max(out[c.topic], c.total)
+	}
+	return out
+}
+
+// counts returns the partitions of the listed user topics with claims applied: each topic counts
+// the larger of what the cluster shows and what a claim on it will make.
+func counts(ts []kafkaops.Topic, claimed map[string]int) map[string]int {
 	out := map[string]int{}
 	for _, t := range ts {
 		if !t.Internal {
 			out[t.Name] = len(t.Partitions)
 		}
 	}
-	cs.mu.Lock()
-	defer cs.mu.Unlock()
-	for _, c := range cs.byInstance[instanceID] {
-		out[c.topic] = max(out[c.topic], c.total)
+	for topic, n := range claimed {
+		out[topic] = max(out[topic], n)
 	}
 	return out
 }
@@ -150,15 +159,21 @@ func containsClaim(cs []*claim, c *claim) bool {
 // the cluster's topics and validates its change in between, so the count claim checks is of a
 // listing no other admission of the instance can change meanwhile.
 type admission struct {
-	s      *Service
-	in     dms.Instance
-	unlock func()
+	s       *Service
+	in      dms.Instance
+	unlock  func()
+	claimed map[string]int // the claims when the lock was taken, before the listing
 }
 
 // lockAdmission starts the admission of a change of in's partitions. The caller defers unlock,
 // which is harmless after claim.
+//
+// The claims are read before the caller lists the topics: a change that finishes in between drops
+// its claim, and its partitions are then in the listing; one that finishes after the listing is in
+// the claims read. Read after the listing, such a change would be in neither.
 func (s *Service) lockAdmission(in dms.Instance) *admission {
-	return &admission{s: s, in: in, unlock: s.claims.locks.Lock(in.ID)}
+	unlock := s.claims.locks.Lock(in.ID)
+	return &admission{s: s, in: in, unlock: unlock, claimed: s.claims.snapshot(in.ID)}
 }
 
 // claim ends the admission: it refuses with DMS.111400860 a change that takes the instance beyond
@@ -169,7 +184,7 @@ func (s *Service) lockAdmission(in dms.Instance) *admission {
 func (a *admission) claim(ts []kafkaops.Topic, totals map[string]int) (release func(error), err error) {
 	defer a.unlock()
 	cs := &a.s.claims
-	if err := a.s.checkQuota(a.in, cs.counts(a.in.ID, ts), totals); err != nil {
+	if err := a.s.checkQuota(a.in, counts(ts, a.claimed), totals); err != nil {
 		return nil, err
 	}
 	return cs.add(a.in.ID, totals), nil

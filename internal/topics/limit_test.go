@@ -91,3 +91,23 @@ func TestPartitionClaims(t *testing.T) {
 		}
 	}
 }
+
+// TestPartitionClaimsFinishDuringListing: a change that finishes while another admission lists
+// the topics (after its lock, before its count) counts for that admission, though the listing may
+// not show it yet: the admission counts the claims as they were when it took the lock.
+func TestPartitionClaimsFinishDuringListing(t *testing.T) {
+	s := &Service{}
+	in := dms.Instance{ID: "i-1", LegacySpecification: "100MB", LegacyPartitionNum: 10}
+	before := []kafkaops.Topic{{Name: "a", Partitions: make([]kafkaops.Partition, 4)}} // b not shown yet
+	a := s.lockAdmission(in)
+	releaseB, err := a.claim(before, map[string]int{"b": 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := s.lockAdmission(in)
+	defer next.unlock()
+	releaseB(nil) // b is created, its claim dropped, while next lists
+	if _, err := next.claim(before, map[string]int{"c": 4}); code(err) != dms.CodePartitionQuota {
+		t.Errorf("c: %v, want %s (4 listed + 3 of b + 4 > 10)", err, dms.CodePartitionQuota)
+	}
+}
