@@ -17,15 +17,24 @@ import (
 // same partitions and all pass (40 creations with room for 3 accepted up to 40). So a change is
 // admitted in one step under the instance's lock (list the topics, count, check, claim its
 // partitions), and the partitions it admits stay claimed, counted by every later admission, until
-// the cluster shows them: the Kafka call returns once the metadata has them. The call and its wait
-// for leaders run outside the lock: the admissions of one instance are serialized, never behind a
-// creation.
-
-// claimGrace is how long the partitions of a change whose outcome is unknown (a timeout, a
-// retriable error, a wait for leaders cut short) stay claimed: the cluster may still make them.
+// every broker surely shows them. The call and its wait for leaders run outside the lock: the
+// admissions of one instance are serialized, never behind a creation.
+//
 // A claim never counts twice (a topic counts max(listed, claimed)), so one kept after its
-// partitions show costs nothing; one kept after they failed refuses room that exists, for a while.
-const claimGrace = 30 * time.Second
+// partitions show costs nothing. One kept after its topic is gone refuses room that exists for a
+// while: a deletion through the API forgets the claims of the topic; a deletion by a Kafka client
+// within the grace of its creation is counted until the grace ends.
+
+// Claim graces: how long the partitions of a change stay claimed after its Kafka call returned.
+const (
+	// doneGrace, after success: the call returns once one broker's metadata shows the partitions,
+	// and the next listing may come from a broker that has not caught up yet (seen on Apache Kafka
+	// right after a topic is re-created).
+	doneGrace = 5 * time.Second
+	// unknownGrace, when the outcome is unknown (a timeout, a retriable error, a wait for leaders
+	// cut short): the cluster may still make them.
+	unknownGrace = 30 * time.Second
+)
 
 // claims are the partitions admitted per instance and not yet surely visible.
 type claims struct {
@@ -39,7 +48,7 @@ type claims struct {
 type claim struct {
 	topic   string
 	total   int
-	settled bool // the call returned without a clear outcome: the claim waits out claimGrace
+	settled bool // the call returned: the claim waits out its grace
 }
 
 // snapshot returns the instance's claims: topic -> the largest claimed partition count.
@@ -87,9 +96,7 @@ func (cs *claims) add(instanceID string, totals map[string]int) (release func(er
 	var once sync.Once
 	return func(err error) {
 		once.Do(func() {
-			// Done (the metadata shows the partitions) or refused (they will not exist): the
-			// listing is the truth from now on.
-			if err == nil || refused(err) {
+			if refused(err) { // the partitions will not exist
 				cs.drop(instanceID, mine)
 				return
 			}
@@ -98,7 +105,11 @@ func (cs *claims) add(instanceID string, totals map[string]int) (release func(er
 				c.settled = true
 			}
 			cs.mu.Unlock()
-			time.AfterFunc(claimGrace, func() { cs.drop(instanceID, mine) })
+			grace := unknownGrace
+			if err == nil {
+				grace = doneGrace
+			}
+			time.AfterFunc(grace, func() { cs.drop(instanceID, mine) })
 		})
 	}
 }

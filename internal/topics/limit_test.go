@@ -3,6 +3,8 @@ package topics
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -12,9 +14,8 @@ import (
 )
 
 // TestPartitionClaims follows an instance of partition_num 10 through admissions and their
-// outcomes: claimed partitions count until the change is done or refused, a change whose outcome
-// is unknown keeps its claim (until a deletion through the API), nothing counts twice, and no
-// claim or lock is left at the end.
+// outcomes: claimed partitions count until refused, or through their grace (until a deletion
+// through the API), nothing counts twice, and no claim or lock is left at the end.
 func TestPartitionClaims(t *testing.T) {
 	s := &Service{}
 	in := dms.Instance{ID: "i-1", LegacySpecification: "100MB", LegacyPartitionNum: 10} // a V1 instance: its own limit
@@ -50,12 +51,16 @@ func TestPartitionClaims(t *testing.T) {
 		{name: "c deleted through the API", forget: "c"},
 		{name: "f deleted through the API", forget: "f"},
 		{name: "e fits now", claim: map[string]int{"e": 3}},
-		{name: "d done and listed: counted once", release: "d fits now", outcome: nil,
+		{name: "d done, claimed and listed: counted once", release: "d fits now", outcome: nil,
 			listed: []kafkaops.Topic{topic("a", 4), topic("d", 1)}},
+		{name: "g fits: 4 + 1 + 3 (e claimed) + 2", claim: map[string]int{"g": 2}},
+		{name: "g done", release: "g fits: 4 + 1 + 3 (e claimed) + 2"},
 		{name: "a claim under what is listed counts the listing", claim: map[string]int{"d": 1},
-			listed: []kafkaops.Topic{topic("a", 4), topic("d", 2)}},
+			listed: []kafkaops.Topic{topic("a", 4), topic("d", 2), topic("e", 3)}},
+		{name: "h: 4 + 2 + 3 + 2 (g claimed, not listed yet) is refused", claim: map[string]int{"h": 1}, want: dms.CodePartitionQuota},
 		{name: "e done", release: "e fits now"},
-		{name: "d again done", release: "a claim under what is listed counts the listing", check: func(t *testing.T) {
+		{name: "d again done", release: "a claim under what is listed counts the listing"},
+		{name: "d, e, g deleted through the API", forget: "d,e,g", check: func(t *testing.T) {
 			if n := len(s.claims.byInstance); n != 0 {
 				t.Errorf("%d instances with claims left, want 0", n)
 			}
@@ -84,7 +89,7 @@ func TestPartitionClaims(t *testing.T) {
 			release(st.outcome)
 		}
 		if st.forget != "" {
-			s.claims.forget(in.ID, []string{st.forget})
+			s.claims.forget(in.ID, strings.Split(st.forget, ","))
 		}
 		if st.check != nil {
 			st.check(t)
@@ -92,7 +97,7 @@ func TestPartitionClaims(t *testing.T) {
 	}
 }
 
-// TestPartitionClaimsFinishDuringListing: a change that finishes while another admission lists
+// TestPartitionClaimsFinishDuringListing: a change whose claim ends while another admission lists
 // the topics (after its lock, before its count) counts for that admission, though the listing may
 // not show it yet: the admission counts the claims as they were when it took the lock.
 func TestPartitionClaimsFinishDuringListing(t *testing.T) {
@@ -106,7 +111,8 @@ func TestPartitionClaimsFinishDuringListing(t *testing.T) {
 	}
 	next := s.lockAdmission(in)
 	defer next.unlock()
-	releaseB(nil) // b is created, its claim dropped, while next lists
+	releaseB(nil)                                                  // b is created
+	s.claims.drop(in.ID, slices.Clone(s.claims.byInstance[in.ID])) // and its grace ends while next lists
 	if _, err := next.claim(before, map[string]int{"c": 4}); code(err) != dms.CodePartitionQuota {
 		t.Errorf("c: %v, want %s (4 listed + 3 of b + 4 > 10)", err, dms.CodePartitionQuota)
 	}
