@@ -124,7 +124,7 @@ func newTestEnvOn(t testing.TB, engineName string) *testEnv {
 	}
 	diag := diagnosis.New(inst, grp, st, testDiagnosis, log)
 	srv := New(Config{Region: region}, Services{IAM: iamSvc, Instances: inst, Topics: topics.New(inst, st), Groups: grp, Messages: messages.New(inst),
-		Diagnosis: diag, Quotas: qs, KafkaUsers: kafkausers.New(inst, st, sealer, log), Catalog: cat}, log)
+		Diagnosis: diag, Quotas: qs, KafkaUsers: kafkausers.New(inst, st, sealer, kafkausers.Config{}, log), Catalog: cat}, log)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()

@@ -453,6 +453,12 @@ func TestKafkaUsersAPI(t *testing.T) {
 	if err := produceErr(t, pcl, "audit"); err != nil {
 		t.Errorf("plaintext produce: %v", err)
 	}
+
+	// Concurrent creations never exceed the users limit (here the instance's users plus 3).
+	have := len(users())
+	for round := range limitRounds(t) {
+		usersLimitBurst(t, e, id, round, have, 3)
+	}
 }
 
 // TestKafkaUsersNeedSASL: on a plaintext instance the user APIs answer a clear 400.

@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -22,12 +21,20 @@ import (
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/keyed"
 	"github.com/opendms/opendms/internal/scram"
 	"github.com/opendms/opendms/internal/store"
 )
 
-// MaxUsers is the reference's limit of users per instance (instances created from 2023-07-15).
+// MaxUsers is the reference's limit of users per instance (instances created from 2023-07-15), the
+// default of Config.MaxUsers.
 const MaxUsers = 500
+
+// Config tunes the service.
+type Config struct {
+	// MaxUsers bounds the users of an instance, its administrator included (default MaxUsers).
+	MaxUsers int
+}
 
 // descriptionMax bounds user_desc (the reference gives no limit; topics and groups take 1024).
 const descriptionMax = 1024
@@ -41,26 +48,29 @@ type Service struct {
 	instances *instances.Service
 	store     store.Store
 	sealer    *iam.Sealer
+	cfg       Config
 	log       *slog.Logger
 	now       func() time.Time
-	locks     sync.Map // instance id -> *sync.Mutex: the user and ACL changes of one cluster, one at a time
+	locks     keyed.Mutex // by instance id: the user and ACL changes of one cluster, one at a time
 }
 
 // lock serializes the changes of an instance's users and ACLs: each reads the cluster's state and
-// then changes it, which two at once would get wrong.
+// then changes it, which two at once would get wrong (Create counts the users and adds one: the
+// users limit holds only if no other creation runs in between). The lock of an instance exists
+// only while it is held or waited for: no entry outlives its instance.
 func (s *Service) lock(instanceID string) func() {
-	m, _ := s.locks.LoadOrStore(instanceID, new(sync.Mutex))
-	mu := m.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
+	return s.locks.Lock(instanceID)
 }
 
 // New makes the service.
-func New(inst *instances.Service, st store.Store, sealer *iam.Sealer, log *slog.Logger) *Service {
+func New(inst *instances.Service, st store.Store, sealer *iam.Sealer, cfg Config, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{instances: inst, store: st, sealer: sealer, log: log, now: time.Now}
+	if cfg.MaxUsers <= 0 {
+		cfg.MaxUsers = MaxUsers
+	}
+	return &Service{instances: inst, store: st, sealer: sealer, cfg: cfg, log: log, now: time.Now}
 }
 
 // saslInstance returns a running SASL instance of the project and its Kafka client; user
@@ -136,8 +146,8 @@ func (s *Service) Create(ctx context.Context, projectID, instanceID, name, passw
 	if slices.ContainsFunc(existing, func(u User) bool { return u.Name == name }) {
 		return dms.Errorf(dms.CodeKafkaUserExists, "The user %s already exists.", name)
 	}
-	if len(existing) >= MaxUsers {
-		return dms.Errorf(dms.CodeQuotaReached, "The quota limit has been reached: an instance has at most %d users.", MaxUsers)
+	if len(existing) >= s.cfg.MaxUsers {
+		return dms.Errorf(dms.CodeQuotaReached, "The quota limit has been reached: an instance has at most %d users.", s.cfg.MaxUsers)
 	}
 	cred, err := scram.NewCredential(password, scram.DefaultIterations)
 	if err != nil {

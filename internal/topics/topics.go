@@ -39,6 +39,7 @@ type Service struct {
 	meta      store.Topics // descriptions and creation times, which the cluster has no place for
 	log       *slog.Logger
 	now       func() time.Time
+	claims    claims // partitions admitted under the instances' limits (see admission)
 }
 
 // New makes the service over the instances (which give each instance's Kafka client) and the store
@@ -89,15 +90,6 @@ func userPartitions(ts []kafkaops.Topic) int {
 		}
 	}
 	return n
-}
-
-// checkQuota refuses adding partitions beyond the instance's partition_num.
-func (s *Service) checkQuota(in dms.Instance, ts []kafkaops.Topic, adding int) error {
-	limit := s.partitionLimit(in)
-	if used := userPartitions(ts); limit > 0 && used+adding > limit {
-		return dms.Errorf(dms.CodePartitionQuota, "Instance partition is not enough: %d partitions are used of the instance's %d, and %d more were asked for.", used, limit, adding)
-	}
-	return nil
 }
 
 // internal says whether a topic is Kafka's own (flagged internal by the brokers, or named like one).
@@ -170,6 +162,8 @@ func (s *Service) Create(ctx context.Context, projectID, instanceID string, req 
 		configs[cfgFlush] = "1"
 	}
 
+	adm := s.lockAdmission(in) // listing, check and claim in one step
+	defer adm.unlock()
 	existing, err := c.Topics(ctx)
 	if err != nil {
 		return "", kafkaerr.ToDMS(kafkaerr.Topic(req.ID), err)
@@ -179,10 +173,12 @@ func (s *Service) Create(ctx context.Context, projectID, instanceID string, req 
 			return "", dms.Errorf(dms.CodeConflict, "The topic %s already exists.", req.ID)
 		}
 	}
-	if err := s.checkQuota(in, existing, int(partitions)); err != nil {
+	release, err := adm.claim(existing, map[string]int{req.ID: int(partitions)})
+	if err != nil {
 		return "", err
 	}
 	err = c.CreateTopic(ctx, kafkaops.NewTopic{Name: req.ID, Partitions: partitions, ReplicationFactor: int16(rf), Configs: configs})
+	release(err)
 	if err != nil {
 		return req.ID, kafkaerr.ToDMS(kafkaerr.Topic(req.ID), err)
 	}
@@ -345,6 +341,8 @@ func (s *Service) Update(ctx context.Context, projectID, instanceID string, topi
 	if len(topics) == 0 {
 		return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: topics must name at least one topic.")
 	}
+	adm := s.lockAdmission(in) // listing, check and claim in one step
+	defer adm.unlock()
 	all, err := c.Topics(ctx)
 	if err != nil {
 		return kafkaerr.ToDMS(kafkaerr.About{}, err)
@@ -354,7 +352,7 @@ func (s *Service) Update(ctx context.Context, projectID, instanceID string, topi
 		byName[t.Name] = t
 	}
 	var changes []topicChange
-	adding := 0
+	totals := map[string]int{}
 	seen := map[string]bool{}
 	for _, u := range topics {
 		if seen[u.ID] {
@@ -373,23 +371,35 @@ func (s *Service) Update(ctx context.Context, projectID, instanceID string, topi
 			return err
 		}
 		if ch.partitions > 0 {
-			adding += int(ch.partitions) - len(t.Partitions)
+			totals[ch.topic] = int(ch.partitions)
 		}
 		changes = append(changes, ch)
 	}
-	if adding > 0 {
-		if err := s.checkQuota(in, all, adding); err != nil {
-			return err
-		}
+	release, err := adm.claim(all, totals)
+	if err != nil {
+		return err
 	}
+	// The claims are released with the outcome: a refusal drops them at once, unless partitions
+	// were added before it (those exist: the claims wait out their grace).
+	var outcome error
+	added := false
+	defer func() {
+		if added {
+			outcome = nil
+		}
+		release(outcome)
+	}()
 	for _, ch := range changes {
 		if err := c.AlterTopicConfigs(ctx, ch.topic, ch.set, ch.remove); err != nil {
+			outcome = err
 			return kafkaerr.ToDMS(kafkaerr.Topic(ch.topic), err)
 		}
 		if ch.partitions > 0 {
 			if err := c.AddPartitions(ctx, ch.topic, ch.partitions, ch.assignment); err != nil {
+				outcome = err
 				return kafkaerr.ToDMS(kafkaerr.Topic(ch.topic), err)
 			}
+			added = true
 		}
 		if ch.desc != nil {
 			if err := s.setDescription(ctx, in.ID, ch.topic, *ch.desc); err != nil {
@@ -516,6 +526,8 @@ func (s *Service) AddPartitions(ctx context.Context, projectID, instanceID, topi
 	if err := checkPartitions(*total, maxPartitionsV1); err != nil {
 		return err
 	}
+	adm := s.lockAdmission(in) // listing, check and claim in one step
+	defer adm.unlock()
 	all, err := c.Topics(ctx)
 	if err != nil {
 		return kafkaerr.ToDMS(kafkaerr.Topic(topic), err)
@@ -531,10 +543,13 @@ func (s *Service) AddPartitions(ctx context.Context, projectID, instanceID, topi
 	if *total <= current {
 		return dms.Errorf(dms.CodeTopicPartitionInvalid, "The number of partitions must be larger than the current %d of topic %s, got %d.", current, topic, *total)
 	}
-	if err := s.checkQuota(in, all, int(*total-current)); err != nil {
+	release, err := adm.claim(all, map[string]int{topic: int(*total)})
+	if err != nil {
 		return err
 	}
-	return kafkaerr.ToDMS(kafkaerr.Topic(topic), c.AddPartitions(ctx, topic, *total, nil))
+	err = c.AddPartitions(ctx, topic, *total, nil)
+	release(err)
+	return kafkaerr.ToDMS(kafkaerr.Topic(topic), err)
 }
 
 // DeleteResult is one topic of 5.5.5's answer.
@@ -591,6 +606,7 @@ func (s *Service) Delete(ctx context.Context, projectID, instanceID string, name
 		i := slices.IndexFunc(out, func(r DeleteResult) bool { return r.Name == d.Name })
 		out[i].Success = d.Err == nil
 		if d.Err == nil {
+			s.claims.forget(in.ID, []string{d.Name})
 			if err := s.meta.DeleteTopicMeta(ctx, in.ID, d.Name); err != nil {
 				return nil, dms.Internal(err)
 			}
