@@ -40,6 +40,12 @@ func topicsE2E(t *testing.T, engine string, readyTimeout time.Duration) {
 	if name.Name != "e2e-orders" {
 		t.Fatalf("create answered %q", name.Name)
 	}
+	// The create answered once every broker knows the topic: a client asking any of them finds it.
+	for b := range seeds {
+		if md := topicMetadataAt(t, kcl.Broker(b), "e2e-orders"); md.Err != nil || len(md.Partitions) != 3 {
+			t.Errorf("broker %d right after the create: %v, %d partitions", b, md.Err, len(md.Partitions))
+		}
+	}
 	own := topicConfigs(t, adm, "e2e-orders")
 	for k, v := range map[string]string{"retention.ms": "86400000", "min.insync.replicas": "2", "max.message.bytes": "2097152"} {
 		if own[k] != v {
@@ -286,6 +292,11 @@ func topicConfigs(t *testing.T, adm *kadm.Client, topic string) map[string]strin
 
 // topicMetadata asks the cluster for a topic's metadata (a fresh request).
 func topicMetadata(t *testing.T, cl *kgo.Client, topic string) kadm.TopicDetail {
+	return topicMetadataAt(t, cl, topic)
+}
+
+// topicMetadataAt is a topic's metadata as r (a client: any broker; or one broker) answers it.
+func topicMetadataAt(t *testing.T, r kmsg.Requestor, topic string) kadm.TopicDetail {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -293,7 +304,7 @@ func topicMetadata(t *testing.T, cl *kgo.Client, topic string) kadm.TopicDetail 
 	rt := kmsg.NewMetadataRequestTopic()
 	rt.Topic = kmsg.StringPtr(topic)
 	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, cl)
+	resp, err := req.RequestWith(ctx, r)
 	must(t, err)
 	td := kadm.TopicDetail{Topic: topic, Partitions: kadm.PartitionDetails{}}
 	for _, r := range resp.Topics {

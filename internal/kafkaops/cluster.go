@@ -246,9 +246,14 @@ func (c *Client) brokerMetadata(ctx context.Context) (kadm.Metadata, error) {
 
 // metadataOf issues a Metadata request for topics: nil for all, empty for none.
 func (c *Client) metadataOf(ctx context.Context, topics []kmsg.MetadataRequestTopic) (kadm.Metadata, error) {
+	return metadataFrom(ctx, c.cl, topics)
+}
+
+// metadataFrom issues a Metadata request for topics to r: the client (any broker) or one broker.
+func metadataFrom(ctx context.Context, r kmsg.Requestor, topics []kmsg.MetadataRequestTopic) (kadm.Metadata, error) {
 	req := kmsg.NewPtrMetadataRequest()
 	req.Topics = topics
-	resp, err := req.RequestWith(ctx, c.cl)
+	resp, err := req.RequestWith(ctx, r)
 	if err != nil {
 		return kadm.Metadata{}, err
 	}

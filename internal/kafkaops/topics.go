@@ -93,9 +93,14 @@ func (c *Client) DescribeTopic(ctx context.Context, name string) (Topic, error) 
 // describeTopic asks for one topic's metadata (never creating it: auto-creation is off in the
 // request) and returns it with the brokers.
 func (c *Client) describeTopic(ctx context.Context, name string) (Topic, kadm.BrokerDetails, error) {
+	return describeTopicAt(ctx, c.cl, name)
+}
+
+// describeTopicAt is describeTopic as r (the client, or one broker) sees it.
+func describeTopicAt(ctx context.Context, r kmsg.Requestor, name string) (Topic, kadm.BrokerDetails, error) {
 	rt := kmsg.NewMetadataRequestTopic()
 	rt.Topic = kmsg.StringPtr(name)
-	m, err := c.metadataOf(ctx, []kmsg.MetadataRequestTopic{rt})
+	m, err := metadataFrom(ctx, r, []kmsg.MetadataRequestTopic{rt})
 	if err != nil {
 		return Topic{}, nil, fmt.Errorf("kafkaops: metadata of topic %s: %w", name, err)
 	}
@@ -109,11 +114,13 @@ func (c *Client) describeTopic(ctx context.Context, name string) (Topic, kadm.Br
 	return topicOf(td), m.Brokers, nil
 }
 
-// waitTopic polls the topic's metadata until done says the change is visible, or ctx ends.
+// waitTopic polls the topic's metadata until done says the change is visible on every broker, or
+// ctx ends. Every broker, not one: a client asks any broker for metadata, and one that has not
+// caught up yet answers that a topic just created does not exist (or one just deleted does).
 func (c *Client) waitTopic(ctx context.Context, name string, done func(Topic, error) bool) error {
 	for {
-		t, _, err := c.describeTopic(ctx, name)
-		if done(t, err) {
+		ok, err := c.topicDoneEverywhere(ctx, name, done)
+		if ok {
 			return nil
 		}
 		select {
@@ -122,6 +129,29 @@ func (c *Client) waitTopic(ctx context.Context, name string, done func(Topic, er
 		case <-time.After(topicPollInterval):
 		}
 	}
+}
+
+// topicDoneEverywhere says whether done holds for the topic as the cluster's metadata shows it and
+// as each broker shows it. A broker that cannot be reached is passed over: it serves no client
+// either, and catches up when it is back.
+func (c *Client) topicDoneEverywhere(ctx context.Context, name string, done func(Topic, error) bool) (bool, error) {
+	t, brokers, err := c.describeTopic(ctx, name)
+	if !done(t, err) {
+		return false, err
+	}
+	for _, b := range brokers {
+		bctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		t, _, err := describeTopicAt(bctx, c.cl.Broker(int(b.NodeID)), name)
+		cancel()
+		var ke *kerr.Error
+		if err != nil && !errors.As(err, &ke) {
+			continue // unreachable
+		}
+		if !done(t, err) {
+			return false, fmt.Errorf("broker %d: %w", b.NodeID, err)
+		}
+	}
+	return true, nil
 }
 
 // topicReady says whether every partition of t has a leader and t has n partitions.
