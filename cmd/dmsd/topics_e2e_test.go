@@ -41,6 +41,7 @@ func topicsE2E(t *testing.T, engine string, readyTimeout time.Duration) {
 		t.Fatalf("create answered %q", name.Name)
 	}
 	// The create answered once every broker knows the topic: a client asking any of them finds it.
+	topicMetadata(t, kcl, "e2e-orders") // (the client learns the brokers from a metadata answer)
 	for b := range seeds {
 		if md := topicMetadataAt(t, kcl.Broker(b), "e2e-orders"); md.Err != nil || len(md.Partitions) != 3 {
 			t.Errorf("broker %d right after the create: %v, %d partitions", b, md.Err, len(md.Partitions))
