@@ -23,6 +23,7 @@ import (
 	"github.com/opendms/opendms/internal/groups"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
 	"github.com/opendms/opendms/internal/store"
 )
 
@@ -153,7 +154,7 @@ func (s *Service) check(ctx context.Context, projectID, instanceID, group, topic
 		if errors.Is(err, kerr.UnknownTopicOrPartition) {
 			return in, nil, dms.Errorf(dms.CodeTopicNotExist, "The topic does not exist: %s.", topic)
 		}
-		return in, nil, dms.Internal(err)
+		return in, nil, kafkaerr.ToDMS(kafkaerr.Topic(topic), err)
 	}
 	if _, err := s.groups.Get(ctx, projectID, instanceID, group); err != nil {
 		return in, nil, err

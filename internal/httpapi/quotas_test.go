@@ -3,10 +3,14 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/huaweicloud/huaweicloud-sdk-go-v3/core/sdkerr"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2/model"
 	"github.com/twmb/franz-go/pkg/kadm"
 
@@ -342,5 +346,51 @@ func TestQuotasAPIValidation(t *testing.T) {
 
 	if after := len(modifyTasksNamed(t, ce)); after != tasksBefore+1 {
 		t.Fatalf("tasks: %d before, %d after one valid request", tasksBefore, after)
+	}
+}
+
+// Quota requests are checked against what the accepted tasks will leave: of creates of one quota
+// sent together exactly one is accepted (the rest 409), and a modify or delete sent right after the
+// create finds the quota, before its task has run.
+func TestQuotaRequestsTogether(t *testing.T) {
+	ce := newClusterEnv(t, "kafka-quotas-together")
+	const callers = 20
+	var accepted, conflicts atomic.Int32
+	var wg sync.WaitGroup
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Rates differ so no two requests carry the same signature (identical ones sent at once
+			// on several connections are refused as replays).
+			_, err := ce.sdk.CreateKafkaUserClientQuotaTask(&model.CreateKafkaUserClientQuotaTaskRequest{InstanceId: ce.id,
+				Body: &model.CreateKafkaUserClientQuotaTaskReq{User: tpStr("carol"), ProducerByteRate: tpI64(int64(1000 + i))}})
+			var se *sdkerr.ServiceResponseError
+			switch {
+			case err == nil:
+				accepted.Add(1)
+			case errors.As(err, &se) && se.StatusCode == 409 && se.ErrorCode == dms.CodeQuotaExists:
+				conflicts.Add(1)
+			default:
+				t.Errorf("create: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if accepted.Load() != 1 || conflicts.Load() != callers-1 {
+		t.Fatalf("%d creates of one quota accepted, %d conflicts; want 1 and %d", accepted.Load(), conflicts.Load(), callers-1)
+	}
+	// A create, then at once a modify and a delete of the same new quota: both accepted.
+	if _, err := ce.sdk.CreateKafkaUserClientQuotaTask(&model.CreateKafkaUserClientQuotaTaskRequest{InstanceId: ce.id,
+		Body: &model.CreateKafkaUserClientQuotaTaskReq{User: tpStr("dave"), ProducerByteRate: tpI64(100)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ce.sdk.UpdateKafkaUserClientQuotaTask(&model.UpdateKafkaUserClientQuotaTaskRequest{InstanceId: ce.id,
+		Body: &model.UpdateKafkaUserClientQuotaTaskReq{User: tpStr("dave"), ProducerByteRate: tpI64(200)}}); err != nil {
+		t.Fatalf("modify right after the create: %v", err)
+	}
+	if _, err := ce.sdk.DeleteKafkaUserClientQuotaTask(&model.DeleteKafkaUserClientQuotaTaskRequest{InstanceId: ce.id,
+		Body: &model.DeleteKafkaUserClientQuotaTaskReq{User: tpStr("dave")}}); err != nil {
+		t.Fatalf("delete right after the modify: %v", err)
 	}
 }

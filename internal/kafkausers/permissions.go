@@ -10,6 +10,7 @@ import (
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
 )
 
 // Policy is one user's access policy on a topic (5.7.6's PolicyEntity).
@@ -34,7 +35,7 @@ func (s *Service) TopicPolicies(ctx context.Context, projectID, instanceID, topi
 	}
 	acc, err := c.TopicAccess(ctx, topic)
 	if err != nil {
-		return nil, dms.Internal(err)
+		return nil, kafkaerr.ToDMS(kafkaerr.Topic(topic), err)
 	}
 	out := make([]Policy, 0, len(acc))
 	for u, a := range acc {
@@ -100,7 +101,7 @@ func (s *Service) Grant(ctx context.Context, projectID, instanceID string, grant
 	if allowEveryone(in) {
 		// Groups stay open to every user, as they were before any ACL (see OpenGroups).
 		if err := c.OpenGroups(ctx); err != nil {
-			return dms.Internal(err)
+			return kafkaerr.ToDMS(kafkaerr.About{}, err)
 		}
 	}
 	for _, g := range grants {
@@ -109,7 +110,7 @@ func (s *Service) Grant(ctx context.Context, projectID, instanceID string, grant
 			want[p.User] = p.Access
 		}
 		if err := c.SetTopicAccess(ctx, g.Topic, want); err != nil {
-			return dms.Internal(err)
+			return kafkaerr.ToDMS(kafkaerr.Topic(g.Topic), err)
 		}
 	}
 	return nil
@@ -122,7 +123,7 @@ func topicExists(ctx context.Context, c *kafkaops.Client, topic string) error {
 		return dms.Errorf(dms.CodeTopicNotExist, "The topic does not exist: %s.", topic)
 	}
 	if err != nil {
-		return dms.Internal(err)
+		return kafkaerr.ToDMS(kafkaerr.Topic(topic), err)
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
 	"github.com/opendms/opendms/internal/keyed"
 	"github.com/opendms/opendms/internal/scram"
 	"github.com/opendms/opendms/internal/store"
@@ -107,7 +108,7 @@ func (s *Service) list(ctx context.Context, in dms.Instance, c *kafkaops.Client)
 	}
 	names, err := c.Users(ctx)
 	if err != nil && names == nil {
-		return nil, dms.Internal(err)
+		return nil, kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
 	if err != nil {
 		s.log.Warn("listing SCRAM users: some users could not be described", "instance", in.ID, "err", err)
@@ -162,7 +163,7 @@ func (s *Service) Create(ctx context.Context, projectID, instanceID, name, passw
 	}
 	if err := c.UpsertUser(ctx, name, cred); err != nil {
 		_ = s.store.DeleteKafkaUser(context.WithoutCancel(ctx), in.ID, name)
-		return dms.Internal(err)
+		return kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
 	if err := s.instances.SyncPlainUsers(ctx, in); err != nil {
 		return dms.Internal(fmt.Errorf("writing the PLAIN users file: %w", err))
@@ -259,7 +260,7 @@ func (s *Service) Update(ctx context.Context, projectID, instanceID, name string
 		// A user made outside OpenDMS gets a record when it is changed through the API.
 		names, lerr := c.Users(ctx)
 		if lerr != nil && names == nil {
-			return dms.Internal(lerr)
+			return kafkaerr.ToDMS(kafkaerr.About{}, lerr)
 		}
 		if !slices.Contains(names, name) {
 			return dms.Errorf(dms.CodeResourceNotFound, "The user %s does not exist.", name)
@@ -308,7 +309,7 @@ func (s *Service) Update(ctx context.Context, projectID, instanceID, name string
 	}
 	if err := c.UpsertUser(ctx, name, cred); err != nil {
 		restore()
-		return dms.Internal(err)
+		return kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
 	if name == in.AccessUser {
 		if _, err := s.instances.SetSealedPassword(ctx, in.ID, s.sealer.Seal([]byte(*newPassword))); err != nil {

@@ -9,8 +9,10 @@
 // which sets or removes values and so can run again after a dmsd restart with the same outcome,
 // and succeeds once every broker that answers has applied it (Kafka's brokers apply a quota from
 // the metadata log a moment after the controller accepted it).
-// The check sees the cluster as it is when the request comes: a modify sent before the task of
-// the create of the same quota has run finds no quota yet (tasks take milliseconds; wait for them).
+// The check sees the cluster as its accepted tasks will leave it: requests of one instance are
+// checked one at a time, and a quota whose create (modify, delete) was accepted exists (does not)
+// from then on, before its task has run, so two creates of one quota sent together are one 201
+// and one 409.
 //
 // Apache Kafka enforces quotas (by throttling clients over their rate); the embedded engine's kfake
 // stores and lists them but enforces nothing, as the instance's opendms.capabilities.quotas says.
@@ -21,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -28,6 +31,7 @@ import (
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/kafkaops"
 	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
+	"github.com/opendms/opendms/internal/keyed"
 	"github.com/opendms/opendms/internal/tasks"
 )
 
@@ -62,13 +66,48 @@ type Service struct {
 	// resumed task may start before the brokers are back).
 	retryFor   time.Duration
 	retryEvery time.Duration
+
+	// locks serializes the check and submission of one instance's quota requests.
+	locks keyed.Mutex
+	// pending is what accepted tasks that have not ended will leave: whether the entity has a
+	// quota. A resumed task (after a restart) is not in it; its check had passed before.
+	pendingMu sync.Mutex
+	pending   map[pendingKey]pendingQuota
+}
+
+type pendingKey struct {
+	instanceID string
+	entity     kafkaops.QuotaEntity
+}
+
+type pendingQuota struct {
+	taskID string
+	exists bool
+}
+
+// expected says whether the entity will have a quota once the accepted tasks have run, if one of
+// them changes it.
+func (s *Service) expected(k pendingKey) (exists, known bool) {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	p, ok := s.pending[k]
+	return p.exists, ok
+}
+
+// settle forgets what a task was to do once it ended (unless a later task of the entity replaced it).
+func (s *Service) settle(k pendingKey, taskID string) {
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
+	if p, ok := s.pending[k]; ok && p.taskID == taskID {
+		delete(s.pending, k)
+	}
 }
 
 // New makes the service over the instances (which give each instance's Kafka client) and the task
 // runner. It registers its tasks with the runner, so it must be made before the instances
 // service's Start resumes the tasks a restart interrupted.
 func New(inst *instances.Service, runner *tasks.Runner) *Service {
-	s := &Service{instances: inst, runner: runner, retryFor: 2 * time.Minute, retryEvery: 2 * time.Second}
+	s := &Service{instances: inst, runner: runner, retryFor: 2 * time.Minute, retryEvery: 2 * time.Second, pending: map[pendingKey]pendingQuota{}}
 	runner.Register(taskCreate, s.runTask)
 	runner.Register(taskModify, s.runTask)
 	runner.Register(taskDelete, s.runTask)
@@ -163,15 +202,19 @@ func (s *Service) Submit(ctx context.Context, projectID, instanceID string, who 
 	if err != nil {
 		return dms.Task{}, err
 	}
-	qs, err := c.ClientQuotas(ctx)
-	if err != nil {
-		return dms.Task{}, kafkaerr.ToDMS(kafkaerr.About{}, err)
-	}
-	exists := false
-	for _, q := range qs {
-		if q.Entity == e {
-			exists = true
-			break
+	defer s.locks.Lock(in.ID)()
+	key := pendingKey{instanceID: in.ID, entity: e}
+	exists, known := s.expected(key)
+	if !known {
+		qs, err := c.ClientQuotas(ctx)
+		if err != nil {
+			return dms.Task{}, kafkaerr.ToDMS(kafkaerr.About{}, err)
+		}
+		for _, q := range qs {
+			if q.Entity == e {
+				exists = true
+				break
+			}
 		}
 	}
 	switch {
@@ -188,11 +231,15 @@ func (s *Service) Submit(ctx context.Context, projectID, instanceID string, who 
 	if err != nil {
 		return dms.Task{}, dms.Internal(err)
 	}
+	// Recorded before the task can end (Submit starts it), under the pending lock it settles with.
+	s.pendingMu.Lock()
+	defer s.pendingMu.Unlock()
 	t, err := s.runner.Submit(ctx, dms.Task{InstanceID: in.ID, ProjectID: in.ProjectID, Name: op.task(), Params: string(b),
 		UserID: who.UserID, UserName: who.UserName})
 	if err != nil {
 		return dms.Task{}, dms.Internal(err)
 	}
+	s.pending[key] = pendingQuota{taskID: t.ID, exists: op != OpDelete}
 	return t, nil
 }
 
@@ -221,6 +268,8 @@ func (s *Service) runTask(ctx context.Context, t dms.Task) error {
 		ProducerByteRate: p.ProducerByteRate, ConsumerByteRate: p.ConsumerByteRate,
 		Remove: t.Name == taskDelete,
 	}
+	// Once it ends (either way) the cluster says again whether the entity has a quota.
+	defer s.settle(pendingKey{instanceID: t.InstanceID, entity: alt.Entity}, t.ID)
 	deadline := time.Now().Add(s.retryFor)
 	for {
 		// The instance is looked up at every attempt: one deleted meanwhile fails the task.
