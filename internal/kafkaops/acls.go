@@ -161,7 +161,13 @@ func (c *Client) SetTopicAccess(ctx context.Context, topic string, want map[stri
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("kafkaops: setting the ACLs of %s: %w", topic, err)
 	}
-	return nil
+	state := aclState{topic: topic, access: map[string]Access{}, groupRead: reads}
+	for u, a := range want {
+		if a != AccessNone {
+			state.access[u] = a
+		}
+	}
+	return c.waitACLsEverywhere(ctx, state)
 }
 
 // readsOtherTopics reports whether user has READ on some topic other than topic.
