@@ -115,6 +115,22 @@ func (e *serviceEnv) deleteAndWait(s *Service, id string) {
 	e.t.Fatalf("instance %s was not deleted", id)
 }
 
+// upgradableInstance creates a RUNNING instance with public access (so public access modes can be
+// switched) on Kafka 4.3.0 of a service opened with 3.x -> 4.3.0, then maps 3.x to 4.3.1 (so it can
+// be upgraded).
+func (e *serviceEnv) upgradableInstance(s *Service) dms.Instance {
+	e.t.Helper()
+	req := validRequest(e.cat)
+	req.EnablePublicIP, req.PublicIPID = true, "eip-1"
+	in, err := s.Create(context.Background(), "p", Actor{UserID: "u", UserName: "tester"}, req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	in = e.waitStatus(s, in.ID, dms.StatusRunning)
+	s.cfg.KafkaBuilds["3.x"] = "4.3.1"
+	return in
+}
+
 // A failure injected at each step of restart, access-mode switch, config change, upgrade and the
 // auto-topic switch leaves the instance out of its transitional status (ERROR with the reason, which
 // the monitor may already have turned into RUNNING for a healthy cluster; or as it was when the
@@ -167,14 +183,7 @@ func TestFailureAtEveryStepNeverStuck(t *testing.T) {
 				e.faults = &faultStore{DB: e.store, plans: map[string][]bool{}}
 				s, closeSvc := e.openWith(Config{KafkaBuilds: map[string]string{"3.x": "4.3.0"}})
 				defer closeSvc()
-				req := validRequest(e.cat)
-				req.EnablePublicIP, req.PublicIPID = true, "eip-1"
-				in, err := s.Create(ctx, "p", who, req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				e.waitStatus(s, in.ID, dms.StatusRunning)
-				s.cfg.KafkaBuilds["3.x"] = "4.3.1" // something to upgrade to
+				in := e.upgradableInstance(s)
 
 				f.inject(fe, e.faults, op.status)
 				task, err := op.do(s, in.ID)
@@ -265,14 +274,7 @@ func TestConcurrentOperationsOneStarts(t *testing.T) {
 	e.engine = fe
 	s, closeSvc := e.openWith(Config{KafkaBuilds: map[string]string{"3.x": "4.3.0"}})
 	defer closeSvc()
-	req := validRequest(e.cat)
-	req.EnablePublicIP, req.PublicIPID = true, "eip-1"
-	in, err := s.Create(ctx, "p", who, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.waitStatus(s, in.ID, dms.StatusRunning)
-	s.cfg.KafkaBuilds["3.x"] = "4.3.1"
+	in := e.upgradableInstance(s)
 	hold := make(chan struct{})
 	fe.hold.Store(&hold)
 
