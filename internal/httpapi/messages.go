@@ -27,7 +27,8 @@ func (s *Server) implementMessages() {
 }
 
 // 5.5.1. The response echoes topic and body as the reference does, and adds where the message was
-// written (partition, message_offset, timestamp: extra fields the SDKs ignore).
+// written (partition, message_offset, timestamp) and its size as 5.8.x report it (messages.ValueSize):
+// extra fields the SDKs ignore.
 func (s *Server) produceMessage(w http.ResponseWriter, r *http.Request) {
 	if a := r.URL.Query().Get("action_id"); a != "send" {
 		writeError(w, r, invalidParam("action_id must be send, got %q", a))
@@ -45,7 +46,7 @@ func (s *Server) produceMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"topic": req.Topic, "body": req.Body, "property_list": []any{},
-		"partition": out.Partition, "message_offset": out.Offset, "timestamp": out.Timestamp,
+		"partition": out.Partition, "message_offset": out.Offset, "timestamp": out.Timestamp, "size": out.Size,
 	})
 }
 

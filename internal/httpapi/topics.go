@@ -256,7 +256,7 @@ func (s *Server) listTopicPartitions(w http.ResponseWriter, r *http.Request) {
 	type partition struct {
 		Partition      int32 `json:"partition"`
 		StartOffset    int64 `json:"start_offset"`
-		LastOffset     int64 `json:"last_offset"` // the high watermark: the offset the next record gets
+		LastOffset     int64 `json:"last_offset"` // the log end offset (high watermark): the offset the next message gets; see topics.Service.Partitions
 		MessageCount   int64 `json:"message_count"`
 		LastUpdateTime int64 `json:"last_update_time"`
 	}

@@ -40,7 +40,7 @@ type Message struct {
 	Partition int32
 	Offset    int64
 	Timestamp int64 // Unix ms
-	Size      int64 // key + value + headers, bytes
+	Size      int64 // the value's bytes: see ValueSize
 	Key       []byte
 	HasKey    bool
 	Value     []byte
@@ -270,7 +270,7 @@ func (f *filter) match(r *kafkaops.Record) bool {
 // messageOf copies a record into a Message, its key and value cut to display bytes. The copies let
 // the fetch buffers the record points into be freed.
 func messageOf(topic string, r *kafkaops.Record, display int, noValues bool) Message {
-	m := Message{Topic: topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp, Size: r.Size(), HasKey: r.Key != nil}
+	m := Message{Topic: topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp, Size: ValueSize(r.Value), HasKey: r.Key != nil}
 	if noValues {
 		return m
 	}
@@ -376,12 +376,21 @@ func (s *Service) bounds(ctx context.Context, c *kafkaops.Client, topic string, 
 
 // Position is a message's place: 5.8.4 and 5.8.5's answer.
 type Position struct {
-	Offset    int64
+	Offset    int64 // -1 when the partition holds no message
 	Timestamp int64 // Unix ms; -1 when the partition holds no message
 }
 
-// Earliest returns the offset and timestamp of the first message of a partition (5.8.4). An empty
-// partition answers its end offset (where the next message goes) and timestamp -1.
+// NoMessage is the Position of 5.8.4 and 5.8.5 for a partition that holds no message.
+//
+// The reference (5.8.4/5.8.5) defines offset only as "the offset of the earliest/latest message"
+// and says nothing of a partition without one. The log start or end offset would read as the
+// offset of a message: an empty partition would answer 0 like a partition whose one message is at
+// 0. So both answer -1 and timestamp -1, as Kafka's ListOffsets does for a timestamp query that
+// finds no record. Where the next message goes is 5.5.6's last_offset (the log end offset).
+var NoMessage = Position{Offset: -1, Timestamp: -1}
+
+// Earliest returns the offset and timestamp of the first message of a partition (5.8.4), or
+// NoMessage when it holds none.
 func (s *Service) Earliest(ctx context.Context, projectID, instanceID, topic string, partition int32) (Position, error) {
 	if partition < 0 {
 		return Position{}, invalid("partition must be a partition number")
@@ -394,11 +403,15 @@ func (s *Service) Earliest(ctx context.Context, projectID, instanceID, topic str
 	if err != nil {
 		return Position{}, kafkaerr.ToDMS(kafkaerr.Partition(topic, partition), err)
 	}
+	if off < 0 || ts < 0 { // no record has a timestamp >= 0: the partition is empty
+		return NoMessage, nil
+	}
 	return Position{Offset: off, Timestamp: ts}, nil
 }
 
-// Latest returns the offset and timestamp of the last message of a partition (5.8.5). An empty
-// partition answers its end offset (where the next message goes) and timestamp -1.
+// Latest returns the offset and timestamp of the last message of a partition (5.8.5): when the
+// partition holds messages, the log end offset (5.5.6's last_offset) minus one, unless the last
+// offsets are transaction markers. NoMessage when it holds none.
 func (s *Service) Latest(ctx context.Context, projectID, instanceID, topic string, partition int32) (Position, error) {
 	if partition < 0 {
 		return Position{}, invalid("partition must be a partition number")
@@ -412,12 +425,12 @@ func (s *Service) Latest(ctx context.Context, projectID, instanceID, topic strin
 		return Position{}, err
 	}
 	defer release()
-	r, b, ok, err := c.LatestRecord(ctx, topic, partition)
+	r, _, ok, err := c.LatestRecord(ctx, topic, partition)
 	if err != nil {
 		return Position{}, kafkaerr.ToDMS(kafkaerr.Partition(topic, partition), err)
 	}
 	if !ok {
-		return Position{Offset: b.End, Timestamp: -1}, nil
+		return NoMessage, nil
 	}
 	return Position{Offset: r.Offset, Timestamp: r.Timestamp}, nil
 }

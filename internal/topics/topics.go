@@ -631,7 +631,14 @@ func (s *Service) topic(ctx context.Context, c *kafkaops.Client, name string) (k
 	return t, kafkaerr.ToDMS(kafkaerr.Topic(name), err)
 }
 
-// Partitions returns the offsets of every partition of a topic (5.5.6), sorted by partition.
+// Partitions returns the offsets of every partition of a topic (5.5.6), sorted by partition: Start
+// is start_offset (the log start offset, the first message's offset when there is one), End is
+// last_offset and End-Start is message_count.
+//
+// The reference calls last_offset only "last offset"; its example (start_offset 0, last_offset
+// 1216303, message_count 1216303) makes it the log end offset: the offset the next message gets,
+// one past the last message's (which 5.8.5 answers). So an empty partition has last_offset ==
+// start_offset and message_count 0, and a partition with one message at 0 has last_offset 1.
 func (s *Service) Partitions(ctx context.Context, projectID, instanceID, topic string) ([]kafkaops.PartitionOffsets, error) {
 	_, c, err := s.cluster(ctx, projectID, instanceID, false)
 	if err != nil {
