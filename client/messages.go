@@ -36,8 +36,9 @@ type ProduceMessageRequest struct {
 	PropertyList []MessageProperty `json:"property_list"`
 }
 
-// ProducedMessage is the answer of 5.5.1. Partition, MessageOffset and Timestamp are OpenDMS's
-// additions (nil from other servers): where the message was written.
+// ProducedMessage is the answer of 5.5.1. Partition, MessageOffset, Timestamp and Size are OpenDMS's
+// additions (nil from other servers): where the message was written, and its size as 5.8.x report
+// it (the value's bytes).
 type ProducedMessage struct {
 	Topic         string            `json:"topic"`
 	Body          string            `json:"body"`
@@ -45,6 +46,7 @@ type ProducedMessage struct {
 	Partition     *int              `json:"partition,omitempty"`
 	MessageOffset *int64            `json:"message_offset,omitempty"`
 	Timestamp     *int64            `json:"timestamp,omitempty"` // Unix ms
+	Size          *int64            `json:"size,omitempty"`      // bytes of the value (key and headers not counted)
 }
 
 // ProduceMessage writes one message (5.5.1: POST .../messages/action?action_id=send).
@@ -279,9 +281,13 @@ func (c *Client) MessagesByTime(ctx context.Context, instanceID, topic string, t
 // MessagePosition is the answer of 5.8.4 or 5.8.5: a message's offset and timestamp. For an empty
 // partition OpenDMS answers the offset the next message gets and the timestamp -1.
 type MessagePosition struct {
-	Offset    int64 `json:"offset"`
-	Timestamp int64 `json:"timestamp"` // Unix ms
+	Offset    int64 `json:"offset"`    // -1: the partition holds no message (OpenDMS; see None)
+	Timestamp int64 `json:"timestamp"` // Unix ms; -1 when the partition holds no message
 }
+
+// None says the partition holds no message. OpenDMS answers offset -1; older servers answered the
+// partition's end offset with timestamp -1, which None also recognizes.
+func (p MessagePosition) None() bool { return p.Offset < 0 || p.Timestamp < 0 }
 
 // PartitionOffsets is where a partition's messages begin and end (5.8.4 and 5.8.5).
 type PartitionOffsets struct {

@@ -40,7 +40,10 @@ written. The value is VALUE, else the content of --file (- for stdin), else stdi
 is sent as it is, a final newline included (use printf, or echo -n, to leave it out). The value
 must be text (UTF-8): the API carries it in a JSON string.
 
-Without --partition the partition is chosen by the key's hash, or spread when there is no key.`,
+Without --partition the partition is chosen by the key's hash, or spread when there is no key.
+
+size is the message's size as 'message query' shows it: the bytes of the value, key and headers
+not counted.`,
 		Example: `  dmsctl message produce kafka-demo orders '{"id":1}' --key order-1 --header source=cli
   dmsctl message produce kafka-demo orders --partition 2 --file order.json
   printf 'hello' | dmsctl message produce kafka-demo orders`,
@@ -114,8 +117,14 @@ Without --partition the partition is chosen by the key's hash, or spread when th
 				if out.Timestamp != nil {
 					ts = fmtMillis(*out.Timestamp)
 				}
+				// The server's size when it tells one (OpenDMS does): the same number 'message query'
+				// shows. Else the value's bytes, which is what it means.
+				size := int64(len(value))
+				if out.Size != nil {
+					size = *out.Size
+				}
 				t.keyValues("topic", req.Topic, "partition", optInt(out.Partition), "offset", optInt64(out.MessageOffset), "timestamp", ts,
-					"size", itoa(len(value)))
+					"size", i64toa(size))
 			})
 		},
 	}
@@ -192,7 +201,8 @@ func newMessageQueryCmd(a *app) *cobra.Command {
 Times are RFC 3339 (2025-01-02T03:04:05Z) or Unix milliseconds. The table shows values cut to
 ` + strconv.Itoa(displayCut) + ` characters unless --download is given (json and yaml show what the server sent); the
 server itself cuts long values (huge_message) unless --download is given. Keys or values that are
-not text are shown in base64, marked "base64:".`,
+not text are shown in base64, marked "base64:". SIZE is the bytes of the value (key and headers not
+counted), as 'message produce' reports it.`,
 		Example: `  dmsctl message query kafka-demo orders --from 2025-01-02T00:00:00Z --to 2025-01-03T00:00:00Z --limit 20
   dmsctl message query kafka-demo orders --keyword order-1
   dmsctl message query kafka-demo orders --partition 0 --offset 42 --download -o json`,
@@ -332,7 +342,12 @@ func newMessageOffsetsCmd(a *app) *cobra.Command {
 		Short: "Show the offsets and times of the first and last messages of each partition",
 		Long: `offsets shows, for each partition of a topic (or the one of --partition), the offset and time of its
 earliest message (GET .../partitions/{p}/beginning-message) and of its latest one
-(.../end-message). An empty partition shows the offset its next message gets, and no times.`,
+(.../end-message).
+
+EARLIEST is the offset of the first message: 'topic partitions' START_OFFSET. LATEST is the offset
+of the last message: 'topic partitions' END_OFFSET minus one (END_OFFSET is where the next message
+goes). A partition without a message shows "-" for both (the API answers offset -1); its
+END_OFFSET is in 'topic partitions'.`,
 		Example: `  dmsctl message offsets kafka-demo orders
   dmsctl message offsets kafka-demo orders --partition 0 -o json`,
 		Args: exactArgs("INSTANCE", "TOPIC"),
@@ -368,7 +383,7 @@ earliest message (GET .../partitions/{p}/beginning-message) and of its latest on
 			return a.printer(cmd).print(out, func(t *table) {
 				t.row("PARTITION", "EARLIEST", "EARLIEST_TIME", "LATEST", "LATEST_TIME")
 				for _, o := range out {
-					t.row(itoa(o.Partition), i64toa(o.Earliest.Offset), fmtMillis(o.Earliest.Timestamp), i64toa(o.Latest.Offset),
+					t.row(itoa(o.Partition), positionOffset(o.Earliest), fmtMillis(o.Earliest.Timestamp), positionOffset(o.Latest),
 						fmtMillis(o.Latest.Timestamp))
 				}
 			})
@@ -376,6 +391,15 @@ earliest message (GET .../partitions/{p}/beginning-message) and of its latest on
 	}
 	cmd.Flags().IntVar(&partition, "partition", 0, "only this partition")
 	return cmd
+}
+
+// positionOffset is a message's offset in a table: "" (shown "-") when the partition holds no
+// message, so that an empty partition does not read as one with a message at offset 0.
+func positionOffset(p client.MessagePosition) string {
+	if p.None() {
+		return ""
+	}
+	return i64toa(p.Offset)
 }
 
 func newMessageDeleteCmd(a *app) *cobra.Command {

@@ -239,23 +239,28 @@ func TestMessageOffsets(t *testing.T) {
 		return replyOK(`{"topic":"orders","partition":` + p + `,"offset":` + off + `,"timestamp":` + ts + `}`)
 	}
 	replies := map[string]clienttest.Reply{
-		"GET " + kpath + "/topics/orders/partitions":            replyOK(`{"total":2,"partitions":[{"partition":0},{"partition":1}]}`),
+		"GET " + kpath + "/topics/orders/partitions":            replyOK(`{"total":3,"partitions":[{"partition":0},{"partition":1},{"partition":2}]}`),
 		"GET " + mgmtOrders + "/partitions/0/beginning-message": pos("0", "3", "1735787045046"),
 		"GET " + mgmtOrders + "/partitions/0/end-message":       pos("0", "9", "1735787049000"),
-		"GET " + mgmtOrders + "/partitions/1/beginning-message": pos("1", "0", "-1"),
-		"GET " + mgmtOrders + "/partitions/1/end-message":       pos("1", "0", "-1"),
+		// Empty: -1 (OpenDMS), and the end offset with timestamp -1 (older servers) for partition 2.
+		"GET " + mgmtOrders + "/partitions/1/beginning-message": pos("1", "-1", "-1"),
+		"GET " + mgmtOrders + "/partitions/1/end-message":       pos("1", "-1", "-1"),
+		"GET " + mgmtOrders + "/partitions/2/beginning-message": pos("2", "0", "-1"),
+		"GET " + mgmtOrders + "/partitions/2/end-message":       pos("2", "0", "-1"),
 	}
 	r, f := runStdin(t, replies, "", exitOK, "message", "offsets", iid, "orders")
 	want := []string{"GET " + kpath + "/topics/orders/partitions",
 		"GET " + mgmtOrders + "/partitions/0/beginning-message", "GET " + mgmtOrders + "/partitions/0/end-message",
-		"GET " + mgmtOrders + "/partitions/1/beginning-message", "GET " + mgmtOrders + "/partitions/1/end-message"}
+		"GET " + mgmtOrders + "/partitions/1/beginning-message", "GET " + mgmtOrders + "/partitions/1/end-message",
+		"GET " + mgmtOrders + "/partitions/2/beginning-message", "GET " + mgmtOrders + "/partitions/2/end-message"}
 	if got := strings.Join(requestLines(f), "\n"); got != strings.Join(want, "\n") {
 		t.Errorf("requests:\n%s\nwant\n%s", got, strings.Join(want, "\n"))
 	}
 	wantOut := "" +
 		"PARTITION  EARLIEST  EARLIEST_TIME             LATEST  LATEST_TIME\n" +
 		"0          3         2025-01-02T03:04:05.046Z  9       2025-01-02T03:04:09.000Z\n" +
-		"1          0         -                         0       -\n"
+		"1          -         -                         -       -\n" +
+		"2          -         -                         -       -\n"
 	if r.stdout != wantOut {
 		t.Errorf("stdout =\n%s\nwant\n%s", r.stdout, wantOut)
 	}

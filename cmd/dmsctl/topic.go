@@ -346,8 +346,15 @@ when any was not deleted.`,
 
 func newTopicPartitionsCmd(a *app) *cobra.Command {
 	return &cobra.Command{
-		Use:     "partitions INSTANCE TOPIC",
-		Short:   "List a topic's partitions with their offsets and message counts",
+		Use:   "partitions INSTANCE TOPIC",
+		Short: "List a topic's partitions with their offsets and message counts",
+		Long: `partitions lists the partitions of a topic (GET .../topics/{topic}/partitions) with:
+
+  START_OFFSET  the offset of the first message (the log start offset; start_offset)
+  END_OFFSET    the offset the next message gets, one past the last message's (the log end
+                offset: the API's last_offset); 'message offsets' shows LATEST = END_OFFSET - 1
+  MESSAGES      END_OFFSET - START_OFFSET (message_count): 0 for an empty partition
+  LAST_UPDATE   the time of the latest message`,
 		Example: `  dmsctl topic partitions kafka-demo orders`,
 		Args:    exactArgs("INSTANCE", "TOPIC"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -360,7 +367,9 @@ func newTopicPartitionsCmd(a *app) *cobra.Command {
 				return err
 			}
 			return a.printer(cmd).print(ps, func(t *table) {
-				t.row("PARTITION", "START_OFFSET", "LAST_OFFSET", "MESSAGES", "LAST_UPDATE")
+				// END_OFFSET, not the API's name: "last offset" reads as the last message's offset,
+				// which is END_OFFSET - 1 (see topics.Service.Partitions).
+				t.row("PARTITION", "START_OFFSET", "END_OFFSET", "MESSAGES", "LAST_UPDATE")
 				for _, p := range ps {
 					t.row(itoa(p.Partition), i64toa(p.StartOffset), i64toa(p.LastOffset), i64toa(p.MessageCount), fmtMillis(p.LastUpdateTime))
 				}

@@ -266,9 +266,9 @@ func TestTopicPartitions(t *testing.T) {
 		`{"partition":1,"start_offset":0,"last_offset":0,"message_count":0,"last_update_time":0}]}`)},
 		exitOK, []string{"GET " + path}, "topic", "partitions", iid, "orders")
 	want := "" +
-		"PARTITION  START_OFFSET  LAST_OFFSET  MESSAGES  LAST_UPDATE\n" +
-		"0          2             12           10        2025-01-02T03:04:05.046Z\n" +
-		"1          0             0            0         -\n"
+		"PARTITION  START_OFFSET  END_OFFSET  MESSAGES  LAST_UPDATE\n" +
+		"0          2             12          10        2025-01-02T03:04:05.046Z\n" +
+		"1          0             0           0         -\n"
 	if r.stdout != want {
 		t.Errorf("stdout =\n%s\nwant\n%s", r.stdout, want)
 	}
