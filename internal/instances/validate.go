@@ -1,6 +1,7 @@
 package instances
 
 import (
+	"fmt"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -155,80 +156,85 @@ type validated struct {
 }
 
 // validateCreate checks every field of 5.1.1 as the reference states it, each failure a 400 with
-// the reference's code.
+// the reference's code. Every bad field is reported at once (see fieldErrors), so that a client
+// fixing a request does not learn of its mistakes one try at a time. A check that depends on a
+// field already found bad (the storage range on the product and broker count) is left out rather
+// than reported against a value the caller is going to change anyway.
 func validateCreate(cat *catalog.Catalog, req CreateRequest) (validated, error) {
 	v := validated{req: req}
-	var err error
-	if err := validName(req.Name); err != nil {
-		return v, err
-	}
-	if err := validDescription(req.Description); err != nil {
-		return v, err
-	}
+	var errs fieldErrors
+	errs.add(validName(req.Name))
+	errs.add(validDescription(req.Description))
 	if req.Engine != "" && req.Engine != "kafka" {
-		return v, dms.Errorf(dms.CodeUnsupportedType, "Unsupported engine %q: only kafka.", req.Engine)
+		errs.add(dms.Errorf(dms.CodeUnsupportedType, "Unsupported engine %q: only kafka.", req.Engine))
 	}
 	if !cat.HasVersion(req.EngineVersion) {
-		return v, dms.Errorf(dms.CodeUnsupportedVersion, "Unsupported engine_version %q: one of %s.", req.EngineVersion, strings.Join(cat.Versions(), ", "))
+		errs.add(dms.Errorf(dms.CodeUnsupportedVersion, "Unsupported engine_version %q: one of %s.", req.EngineVersion, strings.Join(cat.Versions(), ", ")))
 	}
-	p, ok := cat.Product(req.ProductID)
-	if !ok {
-		return v, dms.Errorf(dms.CodeInvalidProductID, "Invalid product_id %q: see GET /v2/kafka/products.", req.ProductID)
+	p, productOK := cat.Product(req.ProductID)
+	brokersOK := false
+	if !productOK {
+		errs.add(dms.Errorf(dms.CodeInvalidProductID, "Invalid product_id %q: see GET /v2/kafka/products.", req.ProductID))
+	} else {
+		v.product = p
+		brokersOK = req.BrokerNum >= p.MinBroker && req.BrokerNum <= p.MaxBroker
+		if !brokersOK {
+			errs.add(invalid("broker_num %d is outside %d-%d for %s", req.BrokerNum, p.MinBroker, p.MaxBroker, p.ID))
+		} else if minGB, maxGB := p.StorageRange(req.BrokerNum); req.StorageSpace < minGB || req.StorageSpace > maxGB || req.StorageSpace%catalog.StorageStepGB != 0 {
+			errs.add(dms.Errorf(dms.CodeDiskSpaceInvalid, "Invalid disk space: storage_space %d GB must be a multiple of %d within %d-%d GB for %d brokers of %s.",
+				req.StorageSpace, catalog.StorageStepGB, minGB, maxGB, req.BrokerNum, p.ID))
+		}
+		if !p.HasStorageSpec(req.StorageSpecCode) {
+			errs.add(dms.Errorf(dms.CodeSpecCodeInvalid, "Invalid SPEC_CODE: storage_spec_code %q; %s offers %s.", req.StorageSpecCode, p.ID, strings.Join(p.StorageSpecCodes, ", ")))
+		}
 	}
-	v.product = p
-	if req.BrokerNum < p.MinBroker || req.BrokerNum > p.MaxBroker {
-		return v, invalid("broker_num %d is outside %d-%d for %s", req.BrokerNum, p.MinBroker, p.MaxBroker, p.ID)
+	for _, err := range networkErrors(req.VpcID, req.SecurityGroupID, req.SubnetID) {
+		errs.add(err)
 	}
-	minGB, maxGB := p.StorageRange(req.BrokerNum)
-	if req.StorageSpace < minGB || req.StorageSpace > maxGB || req.StorageSpace%catalog.StorageStepGB != 0 {
-		return v, dms.Errorf(dms.CodeDiskSpaceInvalid, "Invalid disk space: storage_space %d GB must be a multiple of %d within %d-%d GB for %d brokers of %s.",
-			req.StorageSpace, catalog.StorageStepGB, minGB, maxGB, req.BrokerNum, p.ID)
+	// Without a product, the AZs are checked for existence only (whether one has the product's
+	// resources is asked again once product_id is right).
+	available, what := func(string) bool { return true }, req.ProductID
+	if productOK {
+		available, what = p.AvailableIn, p.ID
 	}
-	if !p.HasStorageSpec(req.StorageSpecCode) {
-		return v, dms.Errorf(dms.CodeSpecCodeInvalid, "Invalid SPEC_CODE: storage_spec_code %q; %s offers %s.", req.StorageSpecCode, p.ID, strings.Join(p.StorageSpecCodes, ", "))
+	azs, err := resolveAZs(cat, req.AvailableZones, available, what, "/v2/available-zones")
+	if errs.add(err) {
+		v.azs = azs
+		if brokersOK && len(v.azs) > req.BrokerNum {
+			errs.add(invalid("%d AZs for %d brokers: every AZ needs a broker", len(v.azs), req.BrokerNum))
+		}
 	}
-	if err := validNetwork(req.VpcID, req.SecurityGroupID, req.SubnetID); err != nil {
-		return v, err
+	if w, ok := cat.FindMaintainWindow(req.MaintainBegin, req.MaintainEnd); ok {
+		v.window = w
+	} else {
+		errs.add(dms.Errorf(dms.CodeMaintainWindowInvalid, "Invalid maintenance time window %q-%q: see GET /v2/instances/maintain-windows.", req.MaintainBegin, req.MaintainEnd))
 	}
-	if v.azs, err = resolveAZs(cat, req.AvailableZones, p.AvailableIn, p.ID, "/v2/available-zones"); err != nil {
-		return v, err
-	}
-	if len(v.azs) > req.BrokerNum {
-		return v, invalid("%d AZs for %d brokers: every AZ needs a broker", len(v.azs), req.BrokerNum)
-	}
-	w, ok := cat.FindMaintainWindow(req.MaintainBegin, req.MaintainEnd)
-	if !ok {
-		return v, dms.Errorf(dms.CodeMaintainWindowInvalid, "Invalid maintenance time window %q-%q: see GET /v2/instances/maintain-windows.", req.MaintainBegin, req.MaintainEnd)
-	}
-	v.window = w
 	if req.RetentionPolicy != "" && req.RetentionPolicy != "produce_reject" && req.RetentionPolicy != "time_base" {
-		return v, invalid("retention_policy must be produce_reject or time_base")
+		errs.add(invalid("retention_policy must be produce_reject or time_base"))
 	}
 	if req.ArchType != "" && req.ArchType != "X86" {
-		return v, invalid("arch_type must be X86")
+		errs.add(invalid("arch_type must be X86"))
 	}
 	if req.EnablePublicIP && strings.TrimSpace(req.PublicIPID) == "" {
-		return v, dms.Errorf(dms.CodePublicAccessInvalid, "Invalid public access parameters: publicip_id is required when enable_publicip is true.")
+		errs.add(dms.Errorf(dms.CodePublicAccessInvalid, "Invalid public access parameters: publicip_id is required when enable_publicip is true."))
 	}
 	if req.DiskEncryptedEnable && req.DiskEncryptedKey == "" {
-		return v, dms.E(dms.CodeDiskKeyEmpty)
+		errs.add(dms.E(dms.CodeDiskKeyEmpty))
 	}
-	if err := validTags(req.Tags); err != nil {
-		return v, err
-	}
-	if err := validateSecurity(&v); err != nil {
-		return v, err
-	}
-	if len(req.TenantIPs) > req.BrokerNum {
-		return v, invalid("tenant_ips has %d addresses for %d brokers", len(req.TenantIPs), req.BrokerNum)
+	errs.add(validTags(req.Tags))
+	validateSecurity(&v, &errs)
+	if brokersOK && len(req.TenantIPs) > req.BrokerNum {
+		errs.add(invalid("tenant_ips has %d addresses for %d brokers", len(req.TenantIPs), req.BrokerNum))
 	}
 	for _, s := range req.TenantIPs {
 		ip, err := netip.ParseAddr(s)
 		if err != nil || !ip.Is4() {
-			return v, invalid("tenant_ips: %q is not an IPv4 address", s)
+			errs.add(invalid("tenant_ips: %q is not an IPv4 address", s))
+			break
 		}
 		if slices.Contains(v.ips, ip) {
-			return v, invalid("tenant_ips lists %s twice", s)
+			errs.add(invalid("tenant_ips lists %s twice", s))
+			break
 		}
 		v.ips = append(v.ips, ip)
 	}
@@ -237,24 +243,65 @@ func validateCreate(cat *catalog.Catalog, req CreateRequest) (validated, error) 
 		case b.PeriodType == "month" && b.PeriodNum >= 1 && b.PeriodNum <= 9:
 		case b.PeriodType == "year" && b.PeriodNum >= 1 && b.PeriodNum <= 3:
 		default:
-			return v, dms.Errorf(dms.CodePeriodInvalid, "Invalid period time: prePaid needs period_type month (1-9) or year (1-3).")
+			errs.add(dms.Errorf(dms.CodePeriodInvalid, "Invalid period time: prePaid needs period_type month (1-9) or year (1-3)."))
 		}
 	}
-	return v, nil
+	return v, errs.err()
+}
+
+// fieldErrors collects the errors of a request's fields, in the order the fields are checked.
+type fieldErrors struct{ errs []*dms.Error }
+
+// add records err (nil: nothing) and says whether the field was good.
+func (f *fieldErrors) add(err error) bool {
+	if err == nil {
+		return true
+	}
+	f.errs = append(f.errs, dms.AsError(err))
+	return false
+}
+
+// err is nil, the one error, or one error for all: the DMS error format has one error_code, so it
+// is the first field's (its status too: every create check is a 400), and the message lists every
+// error with its code.
+func (f *fieldErrors) err() error {
+	switch len(f.errs) {
+	case 0:
+		return nil
+	case 1:
+		return f.errs[0]
+	}
+	first := *f.errs[0]
+	parts := make([]string, len(f.errs))
+	for i, e := range f.errs {
+		parts[i] = fmt.Sprintf("(%d) %s: %s", i+1, e.Code, e.Message)
+	}
+	first.Message = fmt.Sprintf("%d invalid fields: %s", len(f.errs), strings.Join(parts, " "))
+	return &first
 }
 
 // validNetwork checks the VPC, security group and subnet ids: OpenDMS has no VPCs, but the reference
-// requires the ids and the instance shows them.
+// requires the ids and the instance shows them. It returns the first missing one.
 func validNetwork(vpcID, securityGroupID, subnetID string) error {
-	switch {
-	case strings.TrimSpace(vpcID) == "":
-		return dms.E(dms.CodeVpcIDEmpty)
-	case strings.TrimSpace(securityGroupID) == "":
-		return dms.E(dms.CodeSecurityGroupEmpty)
-	case strings.TrimSpace(subnetID) == "":
-		return dms.E(dms.CodeSubnetIDEmpty)
+	if errs := networkErrors(vpcID, securityGroupID, subnetID); len(errs) > 0 {
+		return errs[0]
 	}
 	return nil
+}
+
+// networkErrors is the error of each network id missing.
+func networkErrors(vpcID, securityGroupID, subnetID string) []error {
+	var errs []error
+	if strings.TrimSpace(vpcID) == "" {
+		errs = append(errs, dms.E(dms.CodeVpcIDEmpty))
+	}
+	if strings.TrimSpace(securityGroupID) == "" {
+		errs = append(errs, dms.E(dms.CodeSecurityGroupEmpty))
+	}
+	if strings.TrimSpace(subnetID) == "" {
+		errs = append(errs, dms.E(dms.CodeSubnetIDEmpty))
+	}
+	return errs
 }
 
 // resolveAZs checks available_zones (exactly 1 or at least 3 distinct AZs of the catalog, each with
@@ -282,37 +329,36 @@ func resolveAZs(cat *catalog.Catalog, ids []string, available func(azCode string
 	return azs, nil
 }
 
-// validateSecurity checks the SASL fields: ssl_enable needs access_user and password; protocol and
-// mechanisms enums; port_protocol's exclusive pairs and its need for public access.
-func validateSecurity(v *validated) error {
+// validateSecurity checks the SASL fields into errs: ssl_enable needs access_user and password;
+// protocol and mechanisms enums; port_protocol's exclusive pairs and its need for public access.
+// It sets v.protocol and v.mechs.
+func validateSecurity(v *validated, errs *fieldErrors) {
 	req := v.req
 	pp := req.PortProtocol
 	sasl := req.SSLEnable
 	if pp != nil {
 		if pp.PrivateSASLSSLEnable && pp.PrivateSASLPlaintextEnable {
-			return invalid("port_protocol: private_sasl_ssl_enable and private_sasl_plaintext_enable cannot both be true")
+			errs.add(invalid("port_protocol: private_sasl_ssl_enable and private_sasl_plaintext_enable cannot both be true"))
 		}
 		if pp.PublicSASLSSLEnable && pp.PublicSASLPlaintextEnable {
-			return invalid("port_protocol: public_sasl_ssl_enable and public_sasl_plaintext_enable cannot both be true")
+			errs.add(invalid("port_protocol: public_sasl_ssl_enable and public_sasl_plaintext_enable cannot both be true"))
 		}
 		if (pp.PublicPlainEnable || pp.PublicSASLSSLEnable || pp.PublicSASLPlaintextEnable) && !req.EnablePublicIP {
-			return dms.Errorf(dms.CodePublicAccessInvalid, "Invalid public access parameters: public access modes need enable_publicip.")
+			errs.add(dms.Errorf(dms.CodePublicAccessInvalid, "Invalid public access parameters: public access modes need enable_publicip."))
 		}
 		if !pp.PrivatePlainEnable && !pp.PrivateSASLSSLEnable && !pp.PrivateSASLPlaintextEnable {
-			return invalid("port_protocol must enable at least one private access mode")
+			errs.add(invalid("port_protocol must enable at least one private access mode"))
 		}
 		sasl = pp.PrivateSASLSSLEnable || pp.PrivateSASLPlaintextEnable || pp.PublicSASLSSLEnable || pp.PublicSASLPlaintextEnable
 	}
 	if !sasl {
 		v.protocol = "PLAINTEXT"
-		return nil
+		return
 	}
 	if !ValidUserName(req.AccessUser) {
-		return dms.Errorf(dms.CodeAccessUserInvalid, "Invalid access_user %q: 4 to 64 characters, starting with a letter; letters, digits, '-' and '_'.", req.AccessUser)
+		errs.add(dms.Errorf(dms.CodeAccessUserInvalid, "Invalid access_user %q: 4 to 64 characters, starting with a letter; letters, digits, '-' and '_'.", req.AccessUser))
 	}
-	if err := ValidPassword(req.Password); err != nil {
-		return err
-	}
+	errs.add(ValidPassword(req.Password))
 	switch {
 	case pp != nil && (pp.PrivateSASLPlaintextEnable || pp.PublicSASLPlaintextEnable):
 		v.protocol = "SASL_PLAINTEXT"
@@ -323,7 +369,7 @@ func validateSecurity(v *validated) error {
 	case req.KafkaSecurityProtocol == "SASL_PLAINTEXT":
 		v.protocol = "SASL_PLAINTEXT"
 	default:
-		return invalid("kafka_security_protocol must be SASL_SSL or SASL_PLAINTEXT")
+		errs.add(invalid("kafka_security_protocol must be SASL_SSL or SASL_PLAINTEXT"))
 	}
 	v.mechs = req.SASLEnabledMechanisms
 	if len(v.mechs) == 0 {
@@ -331,10 +377,10 @@ func validateSecurity(v *validated) error {
 	}
 	for _, m := range v.mechs {
 		if m != "PLAIN" && m != "SCRAM-SHA-512" {
-			return invalid("sasl_enabled_mechanisms: %q is not PLAIN or SCRAM-SHA-512", m)
+			errs.add(invalid("sasl_enabled_mechanisms: %q is not PLAIN or SCRAM-SHA-512", m))
+			break
 		}
 	}
-	return nil
 }
 
 func invalid(format string, args ...any) error {
