@@ -185,7 +185,9 @@ func newTopicShowCmd(a *app) *cobra.Command {
 		Short: "Show a topic's partitions: leader, replicas, in-sync replicas, offsets",
 		Long: `show describes a topic (GET .../management/topics/{topic}; its description from GET .../topics): the consumer groups subscribed to it and,
 for each partition, its leader broker, its replicas and in-sync replicas (ISR), its log start
-offset (LSO), high watermark (HW) and log end offset (LEO), and when it was last written to.`,
+offset (LSO), high watermark (HW) and log end offset (LEO), and when it was last written to.
+LSO is 'topic partitions' START_OFFSET; HW and LEO are the offset the next message gets, its
+END_OFFSET (OpenDMS reports the leader's high watermark for both).`,
 		Example: `  dmsctl topic show kafka-demo orders`,
 		Args:    exactArgs("INSTANCE", "TOPIC"),
 		RunE: func(cmd *cobra.Command, args []string) error {
