@@ -69,6 +69,16 @@ func TestCreateInstanceValidation(t *testing.T) {
 			sdkErr(t, err, 400, tt.code)
 		})
 	}
+	// Several bad fields: one 400 that lists them all, with the first field's code (issue 10).
+	req := createReq(e, t, "k")
+	req.Body.StorageSpace, req.Body.VpcId, req.Body.SslEnable = 350, "", &yes
+	_, err := c.CreateInstanceByEngine(req)
+	sdkErr(t, err, 400, "DMS.00400010")
+	for _, w := range []string{"5 invalid fields", "DMS.00400010", "DMS.00400500", "DMS.00400013", "DMS.00400015", "DMS.00400012"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("several bad fields: %v lacks %s", err, w)
+		}
+	}
 	// None of the refused requests left an instance behind.
 	list, err := c.ListInstances(&model.ListInstancesRequest{})
 	if err != nil || deref(list.InstanceNum) != 1 {
