@@ -121,7 +121,7 @@ exec "$JAVA" ${KAFKA_HEAP_OPTS:--Xmx512m} -XX:+UseSerialGC -XX:TieredStopAtLevel
 `, t.Script, version, t.MainClass, shellQuote(logCfg), shellQuote(filepath.Join(libs, "*")), t.MainClass)
 }
 
-// shellQuote quotes s for sh: in single quotes, each ' as '\”.
+// shellQuote quotes s for sh: inside single quotes, each single quote closed, escaped and reopened.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
