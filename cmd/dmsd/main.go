@@ -63,7 +63,7 @@ func newRootCmd() *cobra.Command {
 	f.String("tls-key", "", "TLS private key (PEM) [DMS_TLS_KEY]")
 	f.String("region", d.Region, "region name: the bootstrap project's name and the catalog's region [DMS_REGION]")
 	f.String("log-format", d.LogFormat, "log format: text|json [DMS_LOG_FORMAT]")
-	cmd.AddCommand(newRoutesCmd(&configPath), newKafkaCmd())
+	cmd.AddCommand(newRoutesCmd(&configPath), newKafkaCmd(), newStopBrokersCmd(&configPath))
 	return cmd
 }
 

@@ -108,7 +108,7 @@ func (s *Server) openInstances(ctx context.Context, cat *catalog.Catalog) error 
 	s.engines = engines
 	s.runner = tasks.New(s.store, s.log)
 	s.Instances, err = instances.New(instances.Config{
-		DataDir: filepath.Join(s.cfg.DataDir, "instances"), IPPool: s.cfg.IPPool, KafkaBuilds: s.cfg.KafkaBuilds,
+		DataDir: s.cfg.instancesDir(), IPPool: s.cfg.IPPool, KafkaBuilds: s.cfg.KafkaBuilds,
 		HeapMB: s.cfg.BrokerHeapMB, HeapMBByProduct: s.cfg.ProductHeapMB, MaxInstancesPerProject: s.cfg.MaxInstancesPerProject,
 	}, s.store, engines, def, cat, s.runner, s.sealer, s.log)
 	if err != nil {
@@ -162,6 +162,7 @@ func (s *Server) Close() error {
 	if s.Instances != nil {
 		s.Instances.Close()
 	}
+	left, local := s.runningBrokers()
 	for name, e := range s.engines {
 		if err := e.Close(); err != nil {
 			s.log.Warn("close engine", "engine", name, "err", err)
@@ -169,6 +170,14 @@ func (s *Server) Close() error {
 	}
 	err := s.store.Close()
 	unlockDataDir(s.lock)
+	if local {
+		// Leaving them is deliberate: a dmsd restart (an upgrade, a crash) does not stop the clusters;
+		// the next start adopts them.
+		s.log.Info("stopped; the local engine's broker JVMs keep running by design (the next dmsd start adopts them; `dmsd stop-brokers` stops them)",
+			"brokers_left_running", left)
+	} else {
+		s.log.Info("stopped")
+	}
 	return err
 }
 
