@@ -41,8 +41,8 @@ resolved with mvn into <cache-dir>/kafka-<version>-tools/libs, and wrapper scrip
 kafka-topics.sh, kafka-consumer-groups.sh, kafka-producer-perf-test.sh, kafka-consumer-perf-test.sh)
 that run them with the java of JAVA_HOME or PATH. With KAFKA_HOME an install of that version, its bin/
 is used as it is. Prints the bin directory: put it on PATH, or run the scripts from there, with the
-file of ` + "`dmsctl instance connect --format properties`" + ` as --command-config,
---producer.config or --consumer.config.`,
+file of ` + "`dmsctl instance connect --format properties`" + ` as --command-config
+(Kafka 4.3's console producer and consumer take it there too).`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
