@@ -269,8 +269,9 @@ func (in Instance) Created() time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
-// Addresses returns the brokers' host:port list of connect_address and port. That port is the
-// plaintext listener's, which a SASL-only instance does not have: clients want Listeners.
+// Addresses returns the brokers' host:port list of connect_address and port. That port is the first
+// client listener's (9093 for a SASL-only instance; older servers always sent 9092): clients that
+// pick a protocol want Listeners.
 func (in Instance) Addresses() []string {
 	var out []string
 	for _, h := range strings.Split(in.ConnectAddress, ",") {

@@ -13,3 +13,9 @@ var POM []byte
 
 // DefaultVersion is the Kafka version the POM pins by default.
 const DefaultVersion = "4.3.1"
+
+// ToolsPOM is tools-pom.xml: org.apache.kafka:kafka-tools at ${kafka.version} (the command-line
+// tools of the same build as the brokers) with the same SLF4J binding and pins as POM.
+//
+//go:embed tools-pom.xml
+var ToolsPOM []byte

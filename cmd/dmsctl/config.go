@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/yaml"
 
 	"github.com/opendms/opendms/client"
+	"github.com/opendms/opendms/internal/cliconfig"
 	"github.com/opendms/opendms/internal/iam"
 )
 
@@ -25,7 +24,7 @@ const (
 	envRegion          = "CLOUD_SDK_REGION"
 	envInsecure        = "DMS_INSECURE"
 	envProfile         = "DMSCTL_PROFILE"
-	envConfig          = "DMSCTL_CONFIG"
+	envConfig          = cliconfig.EnvPath
 	envCredentialsFile = "DMS_CREDENTIALS_FILE"
 
 	defaultEndpoint        = "http://127.0.0.1:9780"
@@ -232,78 +231,33 @@ func credentialsPath(a *app) (string, bool) {
 	return defaultCredentialsFile, false
 }
 
-// configPath is the profile file: $DMSCTL_CONFIG or ~/.config/opendms/config.yaml.
+// configPath is the profile file: $DMSCTL_CONFIG or <user config dir>/opendms/config.yaml (on Linux
+// ~/.config/opendms/config.yaml unless $XDG_CONFIG_HOME says otherwise), where dmsd writes its
+// administrator's profile too (internal/cliconfig).
 func configPath() (string, error) {
-	if v := os.Getenv(envConfig); v != "" {
-		return v, nil
-	}
-	home, err := os.UserHomeDir()
+	p, err := cliconfig.Path()
 	if err != nil {
-		return "", usageErrorf("cannot locate the config file (set $%s): %v", envConfig, err)
+		return "", &usageError{err}
 	}
-	return filepath.Join(home, ".config", "opendms", "config.yaml"), nil
+	return p, nil
 }
 
 // profileFile is the config file of 'dmsctl configure'.
-type profileFile struct {
-	Profiles map[string]profile `json:"profiles"`
-}
+type profileFile = cliconfig.File
 
-type profile struct {
-	Endpoint  string `json:"endpoint,omitempty"`
-	AccessKey string `json:"access_key,omitempty"`
-	SecretKey string `json:"secret_key,omitempty"`
-	ProjectID string `json:"project_id,omitempty"`
-	Region    string `json:"region,omitempty"`
-	Insecure  bool   `json:"insecure,omitempty"`
-}
+type profile = cliconfig.Profile
 
 // loadProfiles reads the config file; a missing file is an empty one.
 func loadProfiles(path string) (profileFile, error) {
-	var pf profileFile
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return profileFile{Profiles: map[string]profile{}}, nil
-	}
+	pf, err := cliconfig.Load(path)
 	if err != nil {
 		return pf, usageErrorf("config file: %v", err)
-	}
-	if err := yaml.UnmarshalStrict(b, &pf); err != nil {
-		return pf, usageErrorf("config file %s: %v", path, err)
-	}
-	if pf.Profiles == nil {
-		pf.Profiles = map[string]profile{}
 	}
 	return pf, nil
 }
 
 // saveProfiles writes the config file with mode 0600 (atomically; its directory is made 0700).
-func saveProfiles(path string, pf profileFile) error {
-	b, err := yaml.Marshal(pf)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".config-*.yaml")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
+func saveProfiles(path string, pf profileFile) error { return cliconfig.Save(path, pf) }
 
 // newClient resolves the settings and returns a client. needKey makes a missing AK/SK a usage error.
 func (a *app) newClient(cmd *cobra.Command, needKey bool) (*client.Client, settings, error) {

@@ -23,16 +23,26 @@ func newKafkaCmd() *cobra.Command {
 
 func newKafkaFetchCmd() *cobra.Command {
 	var opts local.FetchOptions
-	var verbose bool
+	var verbose, tools bool
 	cmd := &cobra.Command{
 		Use:   "fetch",
-		Short: "Resolve the Kafka broker jars into the cache with Maven (or find them in KAFKA_HOME) and print their directory",
+		Short: "Resolve the Kafka broker jars (or with --tools the command-line tools) into the cache with Maven and print their directory",
 		Long: `Resolve the jars of an Apache Kafka version for the local engine ahead of time, so the first
 instance does not wait for Maven. The jars come from the pinned POM built into dmsd (kafka_2.13 and the
 log4j2 SLF4J binding), resolved with mvn from Maven Central into <cache-dir>/kafka-<version>/libs, or from
 KAFKA_HOME when it is an install of that version. Beside them it compiles (javac, from a JDK 17+) the
 brokers' PLAIN login handler, opendms-plainauth.jar, which SASL instances need. Prints the directory of
-the jars.`,
+the jars.
+
+With --tools it fetches instead the Apache Kafka command-line tools of the same build, which the broker
+jars lack: org.apache.kafka:kafka-tools and its dependencies (the pinned tools POM built into dmsd),
+resolved with mvn into <cache-dir>/kafka-<version>-tools/libs, and wrapper scripts in
+<cache-dir>/kafka-<version>-tools/bin (kafka-console-producer.sh, kafka-console-consumer.sh,
+kafka-topics.sh, kafka-consumer-groups.sh, kafka-producer-perf-test.sh, kafka-consumer-perf-test.sh)
+that run them with the java of JAVA_HOME or PATH. With KAFKA_HOME an install of that version, its bin/
+is used as it is. Prints the bin directory: put it on PATH, or run the scripts from there, with the
+file of ` + "`dmsctl instance connect --format properties`" + ` as --command-config
+(Kafka 4.3's console producer and consumer take it there too).`,
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -41,7 +51,11 @@ the jars.`,
 			} else {
 				opts.Log = io.Discard
 			}
-			libs, err := local.Fetch(cmd.Context(), opts)
+			fetch := local.Fetch
+			if tools {
+				fetch = local.FetchTools
+			}
+			libs, err := fetch(cmd.Context(), opts)
 			if err != nil {
 				return fail(err)
 			}
@@ -54,5 +68,6 @@ the jars.`,
 	f.StringVar(&opts.CacheDir, "cache-dir", "", "jar cache directory (default "+local.DefaultCacheDir()+")")
 	f.StringVar(&opts.KafkaHome, "kafka-home", os.Getenv("KAFKA_HOME"), "an Apache Kafka install to use when it is this version [KAFKA_HOME]")
 	f.BoolVarP(&verbose, "verbose", "v", false, "show Maven's output")
+	f.BoolVar(&tools, "tools", false, "fetch the Kafka command-line tools (console producer/consumer, topics, consumer groups) instead of the broker jars, and print their bin directory")
 	return cmd
 }

@@ -35,6 +35,7 @@ var flagEnv = []struct{ flag, env string }{
 	{"tls-key", "DMS_TLS_KEY"},
 	{"region", "DMS_REGION"},
 	{"log-format", "DMS_LOG_FORMAT"},
+	{"dmsctl-profile", "DMS_DMSCTL_PROFILE"},
 }
 
 func newRootCmd() *cobra.Command {
@@ -63,7 +64,8 @@ func newRootCmd() *cobra.Command {
 	f.String("tls-key", "", "TLS private key (PEM) [DMS_TLS_KEY]")
 	f.String("region", d.Region, "region name: the bootstrap project's name and the catalog's region [DMS_REGION]")
 	f.String("log-format", d.LogFormat, "log format: text|json [DMS_LOG_FORMAT]")
-	cmd.AddCommand(newRoutesCmd(&configPath), newKafkaCmd())
+	f.String("dmsctl-profile", dmsd.DefaultDmsctlProfile, "on first start, write the administrator's credentials (secret key included, mode 0600) as this profile of dmsctl's config file ($DMSCTL_CONFIG or ~/.config/opendms/config.yaml), unless it has one of that name; \"none\": do not [DMS_DMSCTL_PROFILE]")
+	cmd.AddCommand(newRoutesCmd(&configPath), newKafkaCmd(), newStopBrokersCmd(&configPath))
 	return cmd
 }
 
@@ -71,6 +73,7 @@ func newRootCmd() *cobra.Command {
 // command line.
 func resolveConfig(flags *pflag.FlagSet, configPath string) (dmsd.Config, error) {
 	cfg := dmsd.Defaults()
+	cfg.DmsctlProfile = dmsd.DefaultDmsctlProfile // the command writes one; dmsd.Open as a library does not unless asked
 	if configPath != "" {
 		if err := dmsd.LoadFile(&cfg, configPath); err != nil {
 			return cfg, err
@@ -78,7 +81,7 @@ func resolveConfig(flags *pflag.FlagSet, configPath string) (dmsd.Config, error)
 	}
 	set := map[string]*string{
 		"listen": &cfg.Listen, "data-dir": &cfg.DataDir, "engine": &cfg.Engine, "tls-cert": &cfg.TLSCert,
-		"tls-key": &cfg.TLSKey, "region": &cfg.Region, "log-format": &cfg.LogFormat,
+		"tls-key": &cfg.TLSKey, "region": &cfg.Region, "log-format": &cfg.LogFormat, "dmsctl-profile": &cfg.DmsctlProfile,
 	}
 	for _, fe := range flagEnv {
 		if v, ok := os.LookupEnv(fe.env); ok && v != "" {

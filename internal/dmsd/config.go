@@ -45,7 +45,17 @@ type Config struct {
 	Diagnosis Diagnosis `json:"diagnosis"`
 	// HTTP bounds what a client can hold of the server; zero fields keep the defaults.
 	HTTP HTTPLimits `json:"http"`
+	// DmsctlProfile is the profile of dmsctl's config file (internal/cliconfig: $DMSCTL_CONFIG or
+	// <user config dir>/opendms/config.yaml) that the first start fills with the administrator's
+	// credentials, so dmsctl works from any directory; an existing profile of that name is kept.
+	// "" or "none": none is written (the zero Config writes none; the dmsd command's default is
+	// DefaultDmsctlProfile). --dmsctl-profile, DMS_DMSCTL_PROFILE.
+	DmsctlProfile string `json:"dmsctl_profile"`
 }
+
+// DefaultDmsctlProfile is the dmsctl profile the dmsd command writes on first start: dmsctl's default
+// profile, so plain `dmsctl` commands use it.
+const DefaultDmsctlProfile = "default"
 
 // HTTPLimits are the timeouts and request body limits of the API (see internal/httpapi/bodies.go).
 type HTTPLimits struct {

@@ -38,6 +38,9 @@ func prepareDataDir(dir string, log *slog.Logger) error {
 	return nil
 }
 
+// errDataDirInUse is lockDataDir's error when another process (a dmsd) holds the data dir.
+var errDataDirInUse = errors.New("in use by another dmsd")
+
 // LockFile is the file in the data dir a running dmsd holds locked (it contains its pid).
 const LockFile = "dmsd.lock"
 
@@ -54,7 +57,7 @@ func lockDataDir(dir string) (*os.File, error) {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			pid, _ := os.ReadFile(path)
-			return nil, fmt.Errorf("the data dir %s is in use by another dmsd (pid %s holds %s)", dir, string(pid), path)
+			return nil, fmt.Errorf("the data dir %s is %w (pid %s holds %s)", dir, errDataDirInUse, string(pid), path)
 		}
 		return nil, fmt.Errorf("data dir lock: %w", err)
 	}

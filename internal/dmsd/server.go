@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/opendms/opendms/internal/catalog"
+	"github.com/opendms/opendms/internal/cliconfig"
 	"github.com/opendms/opendms/internal/diagnosis"
 	"github.com/opendms/opendms/internal/engine"
 	"github.com/opendms/opendms/internal/groups"
@@ -108,7 +109,7 @@ func (s *Server) openInstances(ctx context.Context, cat *catalog.Catalog) error 
 	s.engines = engines
 	s.runner = tasks.New(s.store, s.log)
 	s.Instances, err = instances.New(instances.Config{
-		DataDir: filepath.Join(s.cfg.DataDir, "instances"), IPPool: s.cfg.IPPool, KafkaBuilds: s.cfg.KafkaBuilds,
+		DataDir: s.cfg.instancesDir(), IPPool: s.cfg.IPPool, KafkaBuilds: s.cfg.KafkaBuilds,
 		HeapMB: s.cfg.BrokerHeapMB, HeapMBByProduct: s.cfg.ProductHeapMB, MaxInstancesPerProject: s.cfg.MaxInstancesPerProject,
 	}, s.store, engines, def, cat, s.runner, s.sealer, s.log)
 	if err != nil {
@@ -145,8 +146,46 @@ func (s *Server) openIAM(ctx context.Context, endpoint string) error {
 	if wrote {
 		s.log.Info("first start: created the administrator (account admin, user admin), a project and an access key",
 			"credentials_file", credsPath)
+		s.writeDmsctlProfile(credsPath)
 	}
 	return nil
+}
+
+// writeDmsctlProfile adds the administrator's credentials (the SK included: dmsctl signs with it) as
+// profile cfg.DmsctlProfile of dmsctl's config file, 0600, so dmsctl works from any directory. An
+// existing profile of that name is the user's and is kept. Failing here never stops dmsd: the log
+// says how to do it by hand.
+func (s *Server) writeDmsctlProfile(credsPath string) {
+	name := s.cfg.DmsctlProfile
+	if name == "" || name == "none" {
+		return
+	}
+	if abs, err := filepath.Abs(credsPath); err == nil {
+		credsPath = abs
+	}
+	byHand := fmt.Sprintf("dmsctl configure --profile %s --from-credentials %s", name, credsPath)
+	creds, err := iam.ReadCredentials(credsPath)
+	if err != nil {
+		s.log.Warn("no dmsctl profile written", "err", err, "by_hand", byHand)
+		return
+	}
+	path, err := cliconfig.Path()
+	if err != nil {
+		s.log.Warn("no dmsctl profile written", "err", err, "by_hand", byHand)
+		return
+	}
+	added, err := cliconfig.AddIfAbsent(path, name, cliconfig.Profile{Endpoint: creds.Endpoint, AccessKey: creds.AccessKey,
+		SecretKey: creds.SecretKey, ProjectID: creds.ProjectID, Region: creds.Region})
+	switch {
+	case err != nil:
+		s.log.Warn("no dmsctl profile written", "config_file", path, "err", err, "by_hand", byHand)
+	case !added:
+		s.log.Warn("dmsctl's config file already has this profile: kept it, so dmsctl may point at another server; to use this one's administrator",
+			"profile", name, "config_file", path, "by_hand", byHand)
+	default:
+		s.log.Info("wrote the administrator's dmsctl profile (with its secret key, mode 0600): dmsctl works from any directory",
+			"profile", name, "config_file", path)
+	}
 }
 
 // Close stops the background work (tasks and diagnoses are interrupted and resume at the next
@@ -162,6 +201,7 @@ func (s *Server) Close() error {
 	if s.Instances != nil {
 		s.Instances.Close()
 	}
+	left, local := s.runningBrokers()
 	for name, e := range s.engines {
 		if err := e.Close(); err != nil {
 			s.log.Warn("close engine", "engine", name, "err", err)
@@ -169,6 +209,14 @@ func (s *Server) Close() error {
 	}
 	err := s.store.Close()
 	unlockDataDir(s.lock)
+	if local {
+		// Leaving them is deliberate: a dmsd restart (an upgrade, a crash) does not stop the clusters;
+		// the next start adopts them.
+		s.log.Info("stopped; the local engine's broker JVMs keep running by design (the next dmsd start adopts them; `dmsd stop-brokers` stops them)",
+			"brokers_left_running", left)
+	} else {
+		s.log.Info("stopped")
+	}
 	return err
 }
 

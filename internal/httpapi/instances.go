@@ -444,12 +444,16 @@ func (s *Server) instanceView(in dms.Instance) instanceView {
 	if in.LegacySpecification != "" {
 		spec, partitions = in.LegacySpecification, in.LegacyPartitionNum
 	}
-	var hosts, plainAddrs, saslAddrs []string
+	var hosts, plainAddrs, saslAddrs, publicPlainAddrs, publicSASLAddrs []string
 	crossVpc := map[string]crossVpcEntry{}
 	for _, b := range in.Brokers {
 		hosts = append(hosts, b.Host)
 		plainAddrs = append(plainAddrs, fmt.Sprintf("%s:%d", b.Host, engine.PortPlaintext))
 		saslAddrs = append(saslAddrs, fmt.Sprintf("%s:%d", b.Host, engine.PortSASLPrivate))
+		// There is no public address pool: the public listeners bind the broker's own IP on the
+		// public ports (instances.listeners), so that is where public clients connect.
+		publicPlainAddrs = append(publicPlainAddrs, fmt.Sprintf("%s:%d", b.Host, engine.PortPublicPlain))
+		publicSASLAddrs = append(publicSASLAddrs, fmt.Sprintf("%s:%d", b.Host, engine.PortPublicSASL))
 		// The port clients reach this broker at: a SASL-only instance has nothing on 9092.
 		crossVpc[b.Host] = crossVpcEntry{AdvertisedIP: b.Host, BrokerID: int(b.ID), Port: int(instances.ClientPort(in))}
 	}
@@ -475,6 +479,15 @@ func (s *Server) instanceView(in dms.Instance) instanceView {
 	if pp.PrivateSASLPlaintextEnable {
 		ports.PrivateSASLPlaintextAddress = strings.Join(saslAddrs, ",")
 	}
+	if pp.PublicPlainEnable {
+		ports.PublicPlainAddress = strings.Join(publicPlainAddrs, ",")
+	}
+	if pp.PublicSASLSSLEnable {
+		ports.PublicSASLSSLAddress = strings.Join(publicSASLAddrs, ",")
+	}
+	if pp.PublicSASLPlaintextEnable {
+		ports.PublicSASLPlaintextAddress = strings.Join(publicSASLAddrs, ",")
+	}
 	used := s.instances.UsedBytes(in.ID)
 	usedGB := int32((used + (1<<30 - 1)) >> 30)
 	mechs := in.SASLMechanisms
@@ -484,7 +497,7 @@ func (s *Server) instanceView(in dms.Instance) instanceView {
 	return instanceView{
 		Name: in.Name, Engine: "kafka", EngineVersion: in.EngineVer, Description: in.Description, Specification: spec,
 		StorageSpace: int32(in.StorageSpace), PartitionNum: strconv.Itoa(partitions), UsedStorageSpace: usedGB,
-		ConnectAddress: strings.Join(hosts, ","), Port: engine.PortPlaintext, Status: in.Status, InstanceID: in.ID,
+		ConnectAddress: strings.Join(hosts, ","), Port: instances.ClientPort(in), Status: in.Status, InstanceID: in.ID,
 		ChargingMode: int32(in.ChargingMode), VpcID: in.VpcID, VpcName: in.VpcID, CreatedAt: strconv.FormatInt(in.CreatedAt.UnixMilli(), 10),
 		SubnetName: in.SubnetID, UserID: in.CreatedBy, UserName: in.CreatedByName, AccessUser: in.AccessUser,
 		MaintainBegin: in.MaintainBegin, MaintainEnd: in.MaintainEnd, EnablePublicIP: in.EnablePublicIP, SSLEnable: in.SSLEnable,

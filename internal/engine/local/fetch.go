@@ -175,19 +175,26 @@ func unavailableJars(opts FetchOptions, cause error) error {
 		engine.ErrUnavailable, opts.Version, filepath.Join(opts.CacheDir, "kafka-"+opts.Version), home, cause, opts.Version, opts.Version)
 }
 
-// resolve runs Maven into verDir/libs.tmp, then moves it to verDir/libs and writes the marker.
+// resolve runs Maven on the broker POM into verDir/libs.tmp, then moves it to verDir/libs and writes
+// the marker.
 func resolve(ctx context.Context, opts FetchOptions, mvn, verDir string) error {
-	if err := os.RemoveAll(verDir); err != nil {
+	return resolvePOM(ctx, opts, mvn, verDir, "Kafka", kafka.POM, "kafka_2.13-"+opts.Version+".jar")
+}
+
+// resolvePOM clears dir, resolves the runtime dependencies of pom (what: "Kafka", "Kafka tools") into
+// dir/libs through dir/libs.tmp, checks that wantJar is among them and writes dir's complete marker.
+func resolvePOM(ctx context.Context, opts FetchOptions, mvn, dir, what string, pom []byte, wantJar string) error {
+	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("local engine: clearing a half-done resolve: %w", err)
 	}
-	if err := os.MkdirAll(verDir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	pom := filepath.Join(verDir, "pom.xml")
-	if err := os.WriteFile(pom, kafka.POM, 0o644); err != nil {
+	pomPath := filepath.Join(dir, "pom.xml")
+	if err := os.WriteFile(pomPath, pom, 0o644); err != nil {
 		return err
 	}
-	tmp := filepath.Join(verDir, "libs.tmp")
+	tmp := filepath.Join(dir, "libs.tmp")
 	var out bytes.Buffer
 	var w io.Writer = &out
 	if opts.Log != nil {
@@ -197,10 +204,10 @@ func resolve(ctx context.Context, opts FetchOptions, mvn, verDir string) error {
 	if opts.Log != nil {
 		quiet = "-ntp" // what Maven does, without download progress
 	}
-	cmd := exec.CommandContext(ctx, mvn, quiet, "-B", "-Dstyle.color=never", "-f", pom,
+	cmd := exec.CommandContext(ctx, mvn, quiet, "-B", "-Dstyle.color=never", "-f", pomPath,
 		"dependency:copy-dependencies", "-DincludeScope=runtime", "-DoutputDirectory="+tmp,
 		"-Dkafka.version="+opts.Version)
-	cmd.Dir = verDir
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = w, w
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
@@ -208,19 +215,19 @@ func resolve(ctx context.Context, opts FetchOptions, mvn, verDir string) error {
 	cmd.Env = toolEnv(opts.JavaHome)
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("local engine: resolving Kafka %s jars: %w", opts.Version, ctx.Err())
+			return fmt.Errorf("local engine: resolving %s %s jars: %w", what, opts.Version, ctx.Err())
 		}
-		return fmt.Errorf("%w: resolving Apache Kafka %s jars with %s failed (%v); Maven Central must be reachable (or set KAFKA_HOME to an Apache Kafka %s install): %s",
-			engine.ErrUnavailable, opts.Version, mvn, err, opts.Version, tail(out.String(), 2000))
+		return fmt.Errorf("%w: resolving Apache %s %s jars with %s failed (%v); Maven Central must be reachable (or set KAFKA_HOME to an Apache Kafka %s install): %s",
+			engine.ErrUnavailable, what, opts.Version, mvn, err, opts.Version, tail(out.String(), 2000))
 	}
-	if _, err := os.Stat(filepath.Join(tmp, "kafka_2.13-"+opts.Version+".jar")); err != nil {
-		return fmt.Errorf("local engine: Maven finished but %s has no kafka_2.13-%s.jar", tmp, opts.Version)
+	if _, err := os.Stat(filepath.Join(tmp, wantJar)); err != nil {
+		return fmt.Errorf("local engine: Maven finished but %s has no %s", tmp, wantJar)
 	}
-	if err := os.Rename(tmp, filepath.Join(verDir, "libs")); err != nil {
+	if err := os.Rename(tmp, filepath.Join(dir, "libs")); err != nil {
 		return err
 	}
-	marker := fmt.Sprintf("kafka %s resolved %s\n", opts.Version, time.Now().UTC().Format(time.RFC3339))
-	return writeFileAtomic(filepath.Join(verDir, completeMarker), []byte(marker), 0o644)
+	marker := fmt.Sprintf("%s %s resolved %s\n", strings.ToLower(what), opts.Version, time.Now().UTC().Format(time.RFC3339))
+	return writeFileAtomic(filepath.Join(dir, completeMarker), []byte(marker), 0o644)
 }
 
 var ansiRE = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")

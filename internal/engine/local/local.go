@@ -42,6 +42,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -670,8 +671,9 @@ func (e *Engine) Stop(ctx context.Context, instanceID string) error {
 	return nil
 }
 
-// stopAll stops every broker of inst at once, each with timeout as its graceful-stop bound.
-func (e *Engine) stopAll(inst *instance, timeout time.Duration) {
+// stopAll stops every broker of inst at once, each with timeout as its graceful-stop bound, and
+// returns how many were running.
+func (e *Engine) stopAll(inst *instance, timeout time.Duration) int {
 	inst.mu.Lock()
 	bs := make([]*broker, 0, len(inst.brokers))
 	for _, b := range inst.brokers {
@@ -679,11 +681,16 @@ func (e *Engine) stopAll(inst *instance, timeout time.Duration) {
 	}
 	inst.mu.Unlock()
 	var wg sync.WaitGroup
+	var running atomic.Int32
 	for _, b := range bs {
 		wg.Go(func() {
 			if b.supervised() {
+				if b.state().Running {
+					running.Add(1)
+				}
 				b.stopSupervising(true, timeout)
 			} else if p := e.adopt(b); p != nil {
+				running.Add(1)
 				p.terminate(timeout)
 				p.release()
 			}
@@ -691,6 +698,81 @@ func (e *Engine) stopAll(inst *instance, timeout time.Duration) {
 		})
 	}
 	wg.Wait()
+	return int(running.Load())
+}
+
+// registerBrokerDirs makes inst know every broker-<id> directory under dir, not only the brokers of
+// a spec: a shrunk spec leaves none behind.
+func registerBrokerDirs(inst *instance, dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, ent := range ents {
+		if n, ok := strings.CutPrefix(ent.Name(), "broker-"); ok && ent.IsDir() {
+			if id, err := strconv.Atoi(n); err == nil {
+				inst.brokerOf(int32(id), dir)
+			}
+		}
+	}
+}
+
+// StopInstanceBrokers stops, gracefully (Kafka's controlled shutdown, SIGKILL after StopTimeout),
+// every running broker of an instance, also one this engine never supervised: `dmsd stop-brokers`
+// runs it on the instances of a data dir no dmsd holds. The JVMs are found from the broker-<id>
+// directories under spec.DataDir, each by its pid file (checked to be that broker's kafka.Kafka
+// JVM), never by process name. The data stays; a later Ensure starts the brokers again. It returns
+// how many brokers were running.
+func (e *Engine) StopInstanceBrokers(ctx context.Context, spec engine.Spec) (int, error) {
+	if spec.InstanceID == "" || spec.DataDir == "" {
+		return 0, errors.New("local engine: StopInstanceBrokers needs InstanceID and DataDir")
+	}
+	d, err := filepath.Abs(spec.DataDir)
+	if err != nil {
+		return 0, err
+	}
+	inst, release, err := e.acquire(ctx, spec.InstanceID, d, true)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	inst.mu.Lock()
+	if inst.spec.DataDir == "" {
+		inst.spec.DataDir = d
+	}
+	inst.mu.Unlock()
+	registerBrokerDirs(inst, d)
+	n := e.stopAll(inst, e.opts.StopTimeout)
+	if n > 0 {
+		e.log.Info("stopped the brokers of an instance", "instance", spec.InstanceID, "brokers", n)
+	}
+	return n, nil
+}
+
+// RunningBrokers counts the broker JVMs this engine supervises that are running: what Close leaves
+// running.
+func (e *Engine) RunningBrokers() int {
+	e.mu.Lock()
+	insts := make([]*instance, 0, len(e.instances))
+	for _, inst := range e.instances {
+		insts = append(insts, inst)
+	}
+	e.mu.Unlock()
+	n := 0
+	for _, inst := range insts {
+		inst.mu.Lock()
+		bs := make([]*broker, 0, len(inst.brokers))
+		for _, b := range inst.brokers {
+			bs = append(bs, b)
+		}
+		inst.mu.Unlock()
+		for _, b := range bs {
+			if b.state().Running {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // Delete stops every broker of spec's instance (also ones this engine never supervised, found by
@@ -716,16 +798,7 @@ func (e *Engine) Delete(ctx context.Context, spec engine.Spec) error {
 		inst.spec.DataDir = d
 	}
 	inst.mu.Unlock()
-	// Every broker-<id> directory, not only the spec's brokers: a shrunk spec leaves none behind.
-	if ents, err := os.ReadDir(d); err == nil {
-		for _, ent := range ents {
-			if n, ok := strings.CutPrefix(ent.Name(), "broker-"); ok && ent.IsDir() {
-				if id, err := strconv.Atoi(n); err == nil {
-					inst.brokerOf(int32(id), d)
-				}
-			}
-		}
-	}
+	registerBrokerDirs(inst, d)
 	// SIGKILL, not a controlled shutdown: the data is removed next, and the last broker of a KRaft
 	// quorum whose peers are gone waits out the whole graceful bound (30 s) for nothing.
 	e.stopAll(inst, 0)
