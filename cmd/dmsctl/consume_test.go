@@ -104,12 +104,8 @@ func values(recs []consumedRecord) string {
 // messages produced through the API and by a client configured by 'instance connect', read back by
 // 'message consume' (whole topic, one partition, from a time, as a group that commits) and 'tail'.
 func TestMessageConsumeEmbedded(t *testing.T) {
-	isolate(t)
-	s := newRealDMS(t, "embedded")
-	s.use(t)
+	embeddedTopic(t, "kafka-cli", "orders", 1)
 	const long = 2 * time.Minute
-	runCtx(t, long, "", "instance", "create", "kafka-cli", "--wait").wantCode(t, exitOK)
-	runCtx(t, long, "", "topic", "create", "kafka-cli", "orders", "--partitions", "1").wantCode(t, exitOK)
 	runCtx(t, long, "", "message", "produce", "kafka-cli", "orders", "one", "--key", "k1", "--header", "trace=abc").wantCode(t, exitOK)
 	before := time.Now()
 	runCtx(t, long, "", "message", "produce", "kafka-cli", "orders", "two words").wantCode(t, exitOK)
@@ -187,12 +183,8 @@ func TestMessageConsumeEmbedded(t *testing.T) {
 }
 
 func TestMessageConsumeErrors(t *testing.T) {
-	isolate(t)
-	s := newRealDMS(t, "embedded")
-	s.use(t)
+	embeddedTopic(t, "kafka-cli", "orders", 2)
 	const long = 2 * time.Minute
-	runCtx(t, long, "", "instance", "create", "kafka-cli", "--wait").wantCode(t, exitOK)
-	runCtx(t, long, "", "topic", "create", "kafka-cli", "orders", "--partitions", "2").wantCode(t, exitOK)
 	for _, tt := range []struct {
 		args    []string
 		code    int

@@ -12,12 +12,8 @@ import (
 // 'topic partitions' END_OFFSET - 1; an empty partition does not read as one holding a message at
 // offset 0.
 func TestMessageNumbersEmbedded(t *testing.T) {
-	isolate(t)
-	s := newRealDMS(t, "embedded")
-	s.use(t)
+	embeddedTopic(t, "kafka-nums", "nums", 2)
 	const long = 2 * time.Minute
-	runCtx(t, long, "", "instance", "create", "kafka-nums", "--wait").wantCode(t, exitOK)
-	runCtx(t, long, "", "topic", "create", "kafka-nums", "nums", "--partitions", "2").wantCode(t, exitOK)
 
 	const value = "8-bytes!" // no space: tableRows splits on spaces
 	r := runCtx(t, long, "", "message", "produce", "kafka-nums", "nums", value, "--key", "order-1", "--header", "trace=abc",

@@ -131,3 +131,14 @@ func runWithin(timeout time.Duration, stdin string, args ...string) (result, boo
 	code := exitCode(cmd, err, &errb)
 	return result{out.String(), errb.String(), code}, ctx.Err() != nil
 }
+
+// embeddedTopic starts a real dmsd (embedded engine) for t, isolated, and creates an instance with a
+// topic through dmsctl.
+func embeddedTopic(t *testing.T, instance, topic string, partitions int) {
+	t.Helper()
+	isolate(t)
+	s := newRealDMS(t, "embedded")
+	s.use(t)
+	runCtx(t, 2*time.Minute, "", "instance", "create", instance, "--wait").wantCode(t, exitOK)
+	runCtx(t, 2*time.Minute, "", "topic", "create", instance, topic, "--partitions", strconv.Itoa(partitions)).wantCode(t, exitOK)
+}
