@@ -214,7 +214,7 @@ func TestRecordsProduceRefused(t *testing.T) {
 func TestRecordsProduceRecordError(t *testing.T) {
 	m := newMsgEnv(t, "kafka-records-rec")
 	m.createTopic(t, "events", 3) // max.message.bytes 4 MiB
-	big := make([]byte, 5<<20) // random: the client compresses batches, and must not get it under the limit
+	big := make([]byte, 5<<20)    // random: the client compresses batches, and must not get it under the limit
 	rand.Read(big)
 	// Kafka refuses a whole batch, and batches are per partition: the big record has its own.
 	body := fmt.Sprintf(`[{"value":"a","partition":0},{"value":{"type":"binary","data":%q},"partition":1},{"value":"c","partition":2}]`,
