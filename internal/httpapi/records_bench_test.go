@@ -1,0 +1,102 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// BenchmarkMessagesRecords: the batched produce API (POST .../topics/{topic}/records, signed,
+// through the whole request path to the instance's shared client, acks=all) beside franz-go's
+// batched async producer on the same instance (one client shared by the callers, Produce with a
+// callback, acks=all): each call of either is a batch of 100 records of 100-byte values with keys,
+// answered once every record of it is acknowledged. 64 callers.
+//
+//	go test -run '^$' -bench 'MessagesRecords' -benchtime 2000x ./internal/httpapi/
+func BenchmarkMessagesRecords(b *testing.B) {
+	e := newTestEnv(b)
+	id, seeds := benchInstance(b, e, "bench-records")
+	benchTopic(b, seeds, "records", 3)
+	sc := newSignedClient(e)
+	path := adminPrefix + "/" + e.ProjectID + "/instances/" + id + "/topics/records/records"
+	value := strings.Repeat("v", 100)
+	direct, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic("records"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer direct.Close()
+	const batch, n = 100, 64
+	var seq atomic.Int64
+
+	type result struct {
+		rate     float64 // records/s
+		p50, p99 time.Duration
+	}
+	results := map[string]result{}
+	for _, way := range []string{"http", "franz-go"} {
+		name := fmt.Sprintf("embedded/%s/callers=%d/batch=%d", way, n, batch)
+		b.Run(name, func(b *testing.B) {
+			var fn func() error
+			if way == "http" {
+				fn = func() error {
+					i := seq.Add(batch)
+					var sb strings.Builder
+					sb.WriteByte('[')
+					for j := range int64(batch) {
+						if j > 0 {
+							sb.WriteByte(',')
+						}
+						fmt.Fprintf(&sb, `{"key":"k%d","value":%q}`, i+j, value)
+					}
+					sb.WriteByte(']')
+					code, out, err := sc.do("POST", path, []byte(sb.String()))
+					if err == nil && (code != 200 || !strings.Contains(string(out), `"failed":0,`)) {
+						err = fmt.Errorf("records: %d %.300s", code, out)
+					}
+					return err
+				}
+			} else {
+				fn = func() error {
+					i := seq.Add(batch)
+					var wg sync.WaitGroup
+					var failed atomic.Value
+					wg.Add(batch)
+					for j := range int64(batch) {
+						direct.Produce(context.Background(), &kgo.Record{Key: fmt.Appendf(nil, "k%d", i+j), Value: []byte(value)}, func(_ *kgo.Record, err error) {
+							if err != nil {
+								failed.Store(err)
+							}
+							wg.Done()
+						})
+					}
+					wg.Wait()
+					err, _ := failed.Load().(error)
+					return err
+				}
+			}
+			start := time.Now()
+			lat := callers(b, n, fn)
+			el := time.Since(start)
+			r := result{rate: float64(len(lat)*batch) / el.Seconds(), p50: pct(lat, 50), p99: pct(lat, 99)}
+			results[name] = r
+			b.ReportMetric(r.rate, "records/s")
+			b.ReportMetric(float64(r.p50.Microseconds()), "p50-µs")
+			b.ReportMetric(float64(r.p99.Microseconds()), "p99-µs")
+		})
+	}
+	h, d := results[fmt.Sprintf("embedded/http/callers=%d/batch=%d", n, batch)], results[fmt.Sprintf("embedded/franz-go/callers=%d/batch=%d", n, batch)]
+	if d.rate == 0 || h.rate == 0 {
+		return
+	}
+	printTable(fmt.Sprintf("batched produce, engine embedded (kfake, 3 brokers), %d callers x %d-record batches, 100-byte values, acks=all", n, batch),
+		[]string{"", "records/s", "p50/batch", "p99/batch", "of ceiling"}, []benchRow{
+			{"http records API", []string{fmt.Sprintf("%.0f", h.rate), fmt.Sprint(h.p50.Round(time.Microsecond)), fmt.Sprint(h.p99.Round(time.Microsecond)), fmt.Sprintf("%.0f%%", 100*h.rate/d.rate)}},
+			{"franz-go async Produce (batched)", []string{fmt.Sprintf("%.0f", d.rate), fmt.Sprint(d.p50.Round(time.Microsecond)), fmt.Sprint(d.p99.Round(time.Microsecond)), "100%"}},
+		})
+}
