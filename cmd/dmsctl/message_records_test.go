@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opendms/opendms/client/clienttest"
 )
@@ -82,6 +83,43 @@ func TestMessageProduceRecordsFile(t *testing.T) {
 		_, f := runStdin(t, nil, "", exitUsage, append([]string{"message", "produce", iid, "orders"}, args...)...)
 		if len(f.Requests()) != 0 {
 			t.Errorf("%v: requests were sent", args)
+		}
+	}
+}
+
+// TestMessageProduceRecordsEmbedded: on a real server (embedded engine), the records of a .jsonl
+// file are written where the answer says, and read back by 'message query'.
+func TestMessageProduceRecordsEmbedded(t *testing.T) {
+	isolate(t)
+	s := newRealDMS(t, "embedded")
+	s.use(t)
+	const long = 2 * time.Minute
+	runCtx(t, long, "", "instance", "create", "kafka-recs", "--wait").wantCode(t, exitOK)
+	runCtx(t, long, "", "topic", "create", "kafka-recs", "recs", "--partitions", "2").wantCode(t, exitOK)
+	file := filepath.Join(t.TempDir(), "records.jsonl")
+	body := `{"key":"k0","value":"first","partition":1}` + "\n" + `{"key":"k1","value":"second","partition":1,"headers":[{"name":"h","value":"v"}]}` + "\n" +
+		`{"value":{"type":"binary","data":"dGhpcmQ="},"partition":0,"timestamp":"2026-01-02T03:04:05Z"}` + "\n"
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCtx(t, long, "", "message", "produce", "kafka-recs", "recs", "--file", file).wantCode(t, exitOK)
+	rows := tableRows(r.stdout)
+	want := []struct{ partition, offset string }{{"1", "0"}, {"1", "1"}, {"0", "0"}}
+	if len(rows) != len(want) {
+		t.Fatalf("produce:\n%s", r.stdout)
+	}
+	for i, w := range want {
+		if rows[i]["RECORD"] != itoa(i) || rows[i]["PARTITION"] != w.partition || rows[i]["OFFSET"] != w.offset || rows[i]["ERROR"] != "-" {
+			t.Errorf("record %d: %v, want partition %s offset %s", i, rows[i], w.partition, w.offset)
+		}
+	}
+	if rows[2]["TIMESTAMP"] != "2026-01-02T03:04:05.000Z" {
+		t.Errorf("record 2 timestamp %s", rows[2]["TIMESTAMP"])
+	}
+	for _, q := range []struct{ partition, offset, value string }{{"1", "1", "second"}, {"0", "0", "third"}} {
+		r = runCtx(t, long, "", "message", "query", "kafka-recs", "recs", "--partition", q.partition, "--offset", q.offset, "-o", "json").wantCode(t, exitOK)
+		if !strings.Contains(r.stdout, `"value": "`+q.value+`"`) {
+			t.Errorf("query %s/%s:\n%s", q.partition, q.offset, r.stdout)
 		}
 	}
 }
