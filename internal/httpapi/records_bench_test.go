@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,8 +21,14 @@ import (
 // answered once every record of it is acknowledged. 64 callers.
 //
 //	go test -run '^$' -bench 'MessagesRecords' -benchtime 2000x ./internal/httpapi/
+//
+// OPENDMS_BENCH_ENGINE=local runs it on the local engine (Apache Kafka JVMs) instead of kfake.
 func BenchmarkMessagesRecords(b *testing.B) {
-	e := newTestEnv(b)
+	eng := "embedded"
+	if os.Getenv("OPENDMS_BENCH_ENGINE") == "local" {
+		eng = "local"
+	}
+	e := newTestEnvOn(b, eng)
 	id, seeds := benchInstance(b, e, "bench-records")
 	benchTopic(b, seeds, "records", 3)
 	sc := newSignedClient(e)
@@ -41,7 +48,7 @@ func BenchmarkMessagesRecords(b *testing.B) {
 	}
 	results := map[string]result{}
 	for _, way := range []string{"http", "franz-go"} {
-		name := fmt.Sprintf("embedded/%s/callers=%d/batch=%d", way, n, batch)
+		name := fmt.Sprintf("%s/%s/callers=%d/batch=%d", eng, way, n, batch)
 		b.Run(name, func(b *testing.B) {
 			var fn func() error
 			if way == "http" {
@@ -97,11 +104,11 @@ func BenchmarkMessagesRecords(b *testing.B) {
 			b.ReportMetric(float64(r.p99.Microseconds()), "p99-µs")
 		})
 	}
-	h, d := results[fmt.Sprintf("embedded/http/callers=%d/batch=%d", n, batch)], results[fmt.Sprintf("embedded/franz-go/callers=%d/batch=%d", n, batch)]
+	h, d := results[fmt.Sprintf("%s/http/callers=%d/batch=%d", eng, n, batch)], results[fmt.Sprintf("%s/franz-go/callers=%d/batch=%d", eng, n, batch)]
 	if d.rate == 0 || h.rate == 0 {
 		return
 	}
-	printTable(fmt.Sprintf("batched produce, engine embedded (kfake, 3 brokers), %d callers x %d-record batches, 100-byte values, acks=all", n, batch),
+	printTable(fmt.Sprintf("batched produce, engine %s (3 brokers), %d callers x %d-record batches, 100-byte values, acks=all", eng, n, batch),
 		[]string{"", "records/s", "p50/batch", "p99/batch", "of ceiling"}, []benchRow{
 			{"http records API", []string{fmt.Sprintf("%.0f", h.rate), fmt.Sprint(h.p50.Round(time.Microsecond)), fmt.Sprint(h.p99.Round(time.Microsecond)), fmt.Sprintf("%.0f%%", 100*h.rate/d.rate)}},
 			{"franz-go async Produce (batched)", []string{fmt.Sprintf("%.0f", d.rate), fmt.Sprint(d.p50.Round(time.Microsecond)), fmt.Sprint(d.p99.Round(time.Microsecond)), "100%"}},
