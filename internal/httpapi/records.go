@@ -24,5 +24,7 @@ func (s *Server) produceRecords(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(out.AppendJSON(make([]byte, 0, 64+48*len(out.Records))))
 }

@@ -320,3 +320,65 @@ func (s *Service) ProduceRecords(ctx context.Context, projectID, instanceID, top
 	}
 	return out, nil
 }
+
+// AppendJSON appends the result as JSON, the same bytes encoding/json would write (HTML not
+// escaped), without its reflection: encoding the answer of a large batch through encoding/json
+// was a tenth of the request's CPU.
+func (r *RecordsResult) AppendJSON(b []byte) []byte {
+	b = append(b, `{"topic":`...)
+	b = appendJSONString(b, r.Topic)
+	b = append(b, `,"succeeded":`...)
+	b = strconv.AppendInt(b, int64(r.Succeeded), 10)
+	b = append(b, `,"failed":`...)
+	b = strconv.AppendInt(b, int64(r.Failed), 10)
+	b = append(b, `,"records":[`...)
+	for i := range r.Records {
+		o := &r.Records[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		sep := false
+		field := func(name string) {
+			if sep {
+				b = append(b, ',')
+			}
+			sep = true
+			b = append(b, '"')
+			b = append(b, name...)
+			b = append(b, `":`...)
+		}
+		if o.Partition != nil {
+			field("partition")
+			b = strconv.AppendInt(b, int64(*o.Partition), 10)
+		}
+		if o.Offset != nil {
+			field("offset")
+			b = strconv.AppendInt(b, *o.Offset, 10)
+		}
+		if o.Timestamp != nil {
+			field("timestamp")
+			b = strconv.AppendInt(b, *o.Timestamp, 10)
+		}
+		if o.ErrorCode != "" {
+			field("error_code")
+			b = appendJSONString(b, o.ErrorCode)
+		}
+		if o.ErrorMsg != "" {
+			field("error_msg")
+			b = appendJSONString(b, o.ErrorMsg)
+		}
+		b = append(b, '}')
+	}
+	return append(b, "]}\n"...)
+}
+
+// appendJSONString appends s as a JSON string as encoding/json writes it without HTML escaping
+// (only topics and error messages: not on the path of every record).
+func appendJSONString(b []byte, s string) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+}
