@@ -14,7 +14,7 @@ func (s *Server) registerRecordRoutes() {
 }
 
 func (s *Server) produceRecords(w http.ResponseWriter, r *http.Request) {
-	recs, err := messages.DecodeRecords(r.Body)
+	recs, err := messages.DecodeRecords(readBody(r))
 	if err != nil {
 		writeError(w, r, err)
 		return

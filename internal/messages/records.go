@@ -1,7 +1,6 @@
 package messages
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -160,72 +159,6 @@ type RecordsResult struct {
 	Succeeded int         `json:"succeeded"`
 	Failed    int         `json:"failed"`
 	Records   []RecordOut `json:"records"`
-}
-
-// DecodeRecords reads a request body of records, one at a time: a JSON array of records, or records
-// one after another (newline-delimited JSON; any whitespace separates them). The form is told by
-// the first byte that is not whitespace ('[': an array). Any bad record refuses the whole body
-// (400, naming the record), as does a body of more than MaxBatchRecords records or of none.
-func DecodeRecords(body io.Reader) ([]kafkaops.BatchInput, error) {
-	br := bufio.NewReader(body)
-	first, err := peekNonSpace(br)
-	if err == io.EOF {
-		return nil, dms.E(dms.CodeBodyEmpty)
-	}
-	if err != nil {
-		return nil, bodyError(-1, err)
-	}
-	dec := json.NewDecoder(br)
-	array := first == '['
-	if array {
-		if _, err := dec.Token(); err != nil {
-			return nil, bodyError(-1, err)
-		}
-	}
-	var out []kafkaops.BatchInput
-	for i := 0; ; i++ {
-		if array && !dec.More() {
-			if _, err := dec.Token(); err != nil { // the closing ']'
-				return nil, bodyError(-1, err)
-			}
-			if _, err := dec.Token(); err != io.EOF {
-				return nil, dms.Errorf(dms.CodeBodyNotJSON, "The message body is not in JSON format: unexpected data after the array of records.")
-			}
-			break
-		}
-		var rec RecordIn
-		err := dec.Decode(&rec)
-		if !array && err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, bodyError(i, err)
-		}
-		if i >= MaxBatchRecords {
-			return nil, invalid("a request may carry at most %d records", MaxBatchRecords)
-		}
-		in, err := batchInput(rec)
-		if err != nil {
-			return nil, invalid("records[%d]: %v", i, err)
-		}
-		out = append(out, in)
-	}
-	if len(out) == 0 {
-		return nil, invalid("the body has no records")
-	}
-	return out, nil
-}
-
-func peekNonSpace(br *bufio.Reader) (byte, error) {
-	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			return 0, err
-		}
-		if b != ' ' && b != '\t' && b != '\n' && b != '\r' {
-			return b, br.UnreadByte()
-		}
-	}
 }
 
 // bodyError is the 400 of a body that does not decode; i is the record (-1: none in particular).
