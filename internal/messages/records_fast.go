@@ -20,7 +20,8 @@ import (
 // else (escapes, other key spellings, objects, unknown fields, ...) to it: FuzzFastRecord checks
 // that the two agree.
 
-// DecodeRecords reads a request body of records, one record at a time: a JSON
+// DecodeRecords reads a request body of records (which the records returned refer to: the caller
+// must not change it while they are in use), one record at a time: a JSON
 // array of records, or records one after another (newline-delimited JSON; any whitespace separates
 // them). The form is told by the first byte that is not whitespace ('[': an array). Any bad record
 // refuses the whole body (400, naming the record), as does a body of more than MaxBatchRecords
@@ -268,7 +269,7 @@ func (p *fastParser) peek(c byte) bool {
 // end says whether only whitespace is left.
 func (p *fastParser) end() bool { return skipSpace(p.b, p.i) == len(p.b) }
 
-// str consumes a plain string and returns its text (in the body: copy it to keep it).
+// str consumes a plain string and returns its text (a part of the body).
 func (p *fastParser) str() ([]byte, bool) {
 	if !p.byte('"') {
 		return nil, false
@@ -296,7 +297,9 @@ func (p *fastParser) null() bool {
 	return false
 }
 
-// data consumes a key, value or header value: a plain string (copied) or null (nil).
+// data consumes a key, value or header value: a plain string or null (nil). The string is not
+// copied: the record refers to the body, which the caller owns and does not change (two
+// allocations less per record, which the garbage collector felt).
 func (p *fastParser) data() ([]byte, bool) {
 	if p.null() {
 		return nil, true
@@ -305,7 +308,7 @@ func (p *fastParser) data() ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	return append(make([]byte, 0, len(s)), s...), true
+	return s[:len(s):len(s)], true
 }
 
 // int consumes an integer that fits bits, written as encoding/json reads one: an optional minus,
