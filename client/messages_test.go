@@ -35,6 +35,20 @@ func TestMessageMethods(t *testing.T) {
 		}, "POST", instPath + "/messages/action", clienttest.Reply{Status: 200, Body: `{"topic":"orders","body":"","property_list":[]}`},
 			"action_id=send", `{"topic":"orders","body":"","property_list":[]}`,
 			&ProducedMessage{Topic: "orders", PropertyList: []json.RawMessage{}}},
+		{"ProduceRecords", func(c *Client) (any, error) {
+			p := int32(2)
+			return c.ProduceRecords(ctx(), instID, "orders", []Record{
+				{Key: Text("k1"), Value: Text("hello <&>"), Headers: []RecordHeader{{"trace", Text("abc")}}},
+				{Value: Binary([]byte{0xff}), Partition: &p, Timestamp: 1735787045046},
+			})
+		}, "POST", "/opendms/v1/" + testPID + "/instances/" + instID + "/topics/orders/records", clienttest.Reply{Status: 200,
+			Body: `{"topic":"orders","succeeded":1,"failed":1,"records":[{"partition":0,"offset":7,"timestamp":1735787045046},` +
+				`{"error_code":"DMS.00400062","error_msg":"too large"}]}`},
+			"",
+			`[{"key":{"type":"string","data":"k1"},"value":{"type":"string","data":"hello <&>"},"headers":[{"name":"trace","value":{"type":"string","data":"abc"}}]},` +
+				`{"value":{"type":"binary","data":"/w=="},"partition":2,"timestamp":1735787045046}]`,
+			&ProducedRecords{Topic: "orders", Succeeded: 1, Failed: 1, Records: []RecordResult{
+				{Partition: int32p(0), Offset: int64p(7), Timestamp: int64p(1735787045046)}, {ErrorCode: "DMS.00400062", ErrorMsg: "too large"}}}},
 		{"QueryMessages by time", func(c *Client) (any, error) {
 			return c.QueryMessages(ctx(), instID, MessageQuery{Topic: "orders", Start: from, End: to, Partition: intp(1), Keyword: "hel lo",
 				Key: strp(""), Include: []string{"a", "b"}, Exclude: []string{"c"}, Asc: true, Limit: 20, Page: 2, Download: true})
@@ -159,3 +173,5 @@ func TestMessageDeleteResultOK(t *testing.T) {
 		t.Error("OK is wrong")
 	}
 }
+
+func int32p(i int32) *int32 { return &i }

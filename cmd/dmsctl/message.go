@@ -29,6 +29,7 @@ func newMessageCmd(a *app) *cobra.Command {
 func newMessageProduceCmd(a *app) *cobra.Command {
 	var (
 		key, file string
+		records   bool
 		partition int
 		headers   []string
 	)
@@ -43,8 +44,17 @@ must be text (UTF-8): the API carries it in a JSON string.
 Without --partition the partition is chosen by the key's hash, or spread when there is no key.
 
 size is the message's size as 'message query' shows it: the bytes of the value, key and headers
-not counted.`,
+not counted.
+
+With --records, or a --file named *.jsonl or *.ndjson, the file (or stdin) holds records: one JSON
+object a line (or a JSON array of them), each
+  {"key":"k1","value":"text","headers":[{"name":"h","value":"v"}],"partition":0,"timestamp":1735787045046}
+where key, value and header values are text, or {"type":"binary","data":"<base64>"}; partition and
+timestamp (Unix ms or RFC 3339) are optional. They are sent through OpenDMS's batched produce API
+(POST /opendms/v1/{project_id}/instances/{instance_id}/topics/{topic}/records), up to 10,000 records
+a request, and each record's partition and offset, or its error, is shown in order.`,
 		Example: `  dmsctl message produce kafka-demo orders '{"id":1}' --key order-1 --header source=cli
+  dmsctl message produce kafka-demo orders --file records.jsonl
   dmsctl message produce kafka-demo orders --partition 2 --file order.json
   printf 'hello' | dmsctl message produce kafka-demo orders`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -55,6 +65,12 @@ not counted.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fl := cmd.Flags()
+			if records || isRecordsFile(file) {
+				if len(args) == 3 || fl.Changed("key") || fl.Changed("partition") || len(headers) > 0 {
+					return usageErrorf("a file of records gives each record's key, partition and headers: VALUE, --key, --partition and --header do not apply")
+				}
+				return a.produceRecordsFile(cmd, args[0], args[1], file)
+			}
 			req := client.ProduceMessageRequest{Topic: args[1], PropertyList: []client.MessageProperty{}}
 			if fl.Changed("key") {
 				req.PropertyList = append(req.PropertyList, client.MessageProperty{Name: client.PropertyKey, Value: key})
@@ -132,7 +148,8 @@ not counted.`,
 	f.StringVar(&key, "key", "", "the message's key (none by default)")
 	f.IntVar(&partition, "partition", 0, "the partition to write to (default: chosen by the key's hash)")
 	f.StringArrayVar(&headers, "header", nil, "a record header: name=value (repeatable)")
-	f.StringVar(&file, "file", "", "read the value from this file (- for stdin)")
+	f.StringVar(&file, "file", "", "read the value from this file (- for stdin); a .jsonl or .ndjson file holds records (see --records)")
+	f.BoolVar(&records, "records", false, "--file (or stdin) holds records, one JSON object a line or a JSON array, sent through the batched produce API")
 	return cmd
 }
 

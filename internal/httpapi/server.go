@@ -98,6 +98,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 		s.router.add(spec, authSigned, nil)
 	}
 	s.registerOwnRoutes()
+	s.registerRecordRoutes()
 	s.implementCatalog()
 	s.implementInstances()
 	s.implementTasksAndTags()
