@@ -21,9 +21,6 @@ import (
 // each mechanism) configure a real franz-go producer over SASL_SSL; 'message consume' reads the
 // messages back over SASL_SSL, as a group too; a wrong password is an error, not a hang.
 func TestLocalSASLSSLRoundTrip(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts Apache Kafka brokers")
-	}
 	if err := local.Available(local.Options{}); err != nil {
 		t.Fatalf("the local engine is not available here (real-Kafka tests fail, never skip): %v", err)
 	}
