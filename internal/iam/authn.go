@@ -44,15 +44,6 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 // AuthTokenHeader carries a token issued by POST /v3/auth/tokens.
 const AuthTokenHeader = "X-Auth-Token"
 
-// Authenticate identifies the caller of r. body is the request body already read (signatures cover it).
-func (s *Service) Authenticate(ctx context.Context, r *http.Request, body []byte) (Principal, error) {
-	p, err := s.AuthenticateHeaders(ctx, r)
-	if err != nil {
-		return Principal{}, err
-	}
-	return s.AuthenticateBody(r, p, body)
-}
-
 // PendingAuth is what the headers of a request established before its body was read: the caller of
 // a token (complete), or an AK/SK request whose signature over the body is still to be verified.
 type PendingAuth struct {
