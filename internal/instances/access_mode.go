@@ -112,8 +112,8 @@ func (s *Service) SwitchAccessMode(ctx context.Context, projectID, id string, wh
 			if !(in.AdminPending && *req.Enable && saslModes(pp)) {
 				return invalid("%s is already %v", req.Protocol, *req.Enable)
 			}
-			if in.Status != dms.StatusRunning && in.Status != dms.StatusError || in.CreateFailed {
-				return dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
+			if err := statusForbids(*in, dms.StatusRunning, dms.StatusError); err != nil {
+				return err
 			}
 			params.Finish = true
 			in.Status, in.StatusReason = dms.StatusRestarting, ""
@@ -139,8 +139,8 @@ func (s *Service) SwitchAccessMode(ctx context.Context, projectID, id string, wh
 				}
 			}
 		}
-		if in.Status != dms.StatusRunning || in.CreateFailed {
-			return dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
+		if err := statusForbids(*in, dms.StatusRunning); err != nil {
+			return err
 		}
 		// What the switch needs that must not travel in the task's parameters, recorded now.
 		if first {
@@ -192,8 +192,7 @@ func (s *Service) runAccessMode(ctx context.Context, t dms.Task) error {
 	}
 	_, err = s.update(ctx, in.ID, func(in *dms.Instance) error {
 		in.AdminPending = false
-		in.Status, in.StatusReason = dms.StatusRunning, ""
 		return nil
 	})
-	return err
+	return err // RUNNING again: settled
 }

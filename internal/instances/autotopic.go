@@ -19,8 +19,8 @@ func (s *Service) SetAutoCreateTopics(ctx context.Context, projectID, id string,
 	unchanged := errors.New("unchanged")
 	var name string
 	t, err = s.startTask(ctx, projectID, id, who, taskRestart, map[string]any{"name": &name, "enable_auto_topic": enable}, func(in *dms.Instance) error {
-		if in.Status != dms.StatusRunning || in.CreateFailed {
-			return dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
+		if err := statusForbids(*in, dms.StatusRunning); err != nil {
+			return err
 		}
 		if in.EnableAutoTopic == enable {
 			return unchanged

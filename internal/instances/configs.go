@@ -39,8 +39,8 @@ func (s *Service) ClusterClient(ctx context.Context, projectID, id string) (dms.
 // is refused at once with the reference's status error, as DMS does: its brokers are down or being
 // restarted, and a call would only wait out the client's timeout to fail.
 func (s *Service) runningClient(in dms.Instance) (*kafkaops.Client, error) {
-	if in.CreateFailed || in.Status != dms.StatusRunning {
-		return nil, dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
+	if err := statusForbids(in, dms.StatusRunning); err != nil {
+		return nil, err
 	}
 	c, err := s.client(in)
 	if err != nil {
@@ -77,8 +77,8 @@ func (s *Service) ModifyConfigs(ctx context.Context, projectID, id string, who A
 		return ConfigChange{}, dms.Errorf(dms.CodeConfigInvalid, "Invalid configuration parameter: %v.", err)
 	}
 	t, err := s.startTask(ctx, projectID, in.ID, who, taskModifyConfigs, configParams{Dynamic: dynamic, Static: static}, func(in *dms.Instance) error {
-		if in.Status != dms.StatusRunning || in.CreateFailed {
-			return dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
+		if err := statusForbids(*in, dms.StatusRunning); err != nil {
+			return err
 		}
 		if len(static) > 0 {
 			in.Status, in.StatusReason = dms.StatusRestarting, "" // the brokers restart to read them
@@ -117,17 +117,13 @@ func (s *Service) runModifyConfigs(ctx context.Context, t dms.Task) error {
 	if len(p.Static) == 0 {
 		return nil
 	}
-	err = s.rolling(ctx, in.ID, dms.StatusRestarting, func(in *dms.Instance) error {
+	return s.rolling(ctx, in.ID, dms.StatusRestarting, func(in *dms.Instance) error {
 		if in.StaticConfigs == nil {
 			in.StaticConfigs = dms.Configs{}
 		}
 		maps.Copy(in.StaticConfigs, p.Static)
 		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return s.setStatus(ctx, in.ID, dms.StatusRunning, "")
+	}) // RUNNING again: settled
 }
 
 // Coordinators is 5.2.7: the coordinator of every consumer group 5.6.2 lists, the cluster's and

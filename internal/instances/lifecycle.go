@@ -189,7 +189,7 @@ func (s *Service) runCreate(ctx context.Context, t dms.Task) error {
 			return fmt.Errorf("creating the instance's administrator %s: %w", in.AccessUser, err)
 		}
 	}
-	return s.setStatus(ctx, in.ID, dms.StatusRunning, "")
+	return nil // RUNNING: settled
 }
 
 // retry calls f until it succeeds, with the service's retry delays between attempts: the steps it
@@ -360,7 +360,7 @@ func (s *Service) runDelete(ctx context.Context, t dms.Task) error {
 	if err != nil {
 		return err
 	}
-	s.dropClient(in.ID) // and no new one: client refuses instances being deleted
+	s.forgetClient(in.ID) // and no new one for callers holding an older record
 	e, err := s.engineOf(in)
 	if err != nil {
 		return err
@@ -440,8 +440,8 @@ func (s *Service) BatchAction(ctx context.Context, projectID string, who Actor, 
 func (s *Service) Restart(ctx context.Context, projectID, id string, who Actor) (dms.Task, error) {
 	var name string
 	return s.startTask(ctx, projectID, id, who, taskRestart, map[string]any{"name": &name}, func(in *dms.Instance) error {
-		if in.Status != dms.StatusRunning && in.Status != dms.StatusError || in.CreateFailed {
-			return dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
+		if err := statusForbids(*in, dms.StatusRunning, dms.StatusError); err != nil {
+			return err
 		}
 		name = in.Name
 		in.Status, in.StatusReason = dms.StatusRestarting, ""
@@ -450,16 +450,13 @@ func (s *Service) Restart(ctx context.Context, projectID, id string, who Actor) 
 }
 
 func (s *Service) runRestart(ctx context.Context, t dms.Task) error {
-	if err := s.rolling(ctx, t.InstanceID, dms.StatusRestarting, nil); err != nil {
-		return err
-	}
-	return s.setStatus(ctx, t.InstanceID, dms.StatusRunning, "")
+	return s.rolling(ctx, t.InstanceID, dms.StatusRestarting, nil) // RUNNING again: settled
 }
 
 // rolling restarts the brokers one by one (waiting until all are registered again after each) with
 // the instance as change leaves it (change re-validates against the stored state and may refuse),
-// showing status meanwhile. The caller ends the status (RUNNING) when its other steps are done; a
-// failure is settled to ERROR by the task wrapper.
+// showing status meanwhile. The task wrapper (settled) ends the status when the task's other steps
+// are done: RUNNING, or ERROR on a failure.
 func (s *Service) rolling(ctx context.Context, id, status string, change func(*dms.Instance) error) error {
 	in, err := s.update(ctx, id, func(in *dms.Instance) error {
 		if change != nil {
@@ -529,12 +526,8 @@ func (s *Service) runUpgrade(ctx context.Context, t dms.Task) error {
 	if err := json.Unmarshal([]byte(t.Params), &p); err != nil {
 		return err
 	}
-	err := s.rolling(ctx, t.InstanceID, dms.StatusUpgrading, func(in *dms.Instance) error {
+	return s.rolling(ctx, t.InstanceID, dms.StatusUpgrading, func(in *dms.Instance) error {
 		in.KafkaVersion = p.To
 		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return s.setStatus(ctx, t.InstanceID, dms.StatusRunning, "")
+	}) // RUNNING again: settled
 }

@@ -21,7 +21,6 @@ func (s *Service) monitor() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			s.settleStuck(context.Background())
 			s.checkAll()
 		}
 	}
@@ -35,6 +34,7 @@ func (s *Service) checkAll() {
 		s.log.Warn("monitor: list instances", "err", err)
 		return
 	}
+	s.settleStuck(context.Background(), all)
 	// Each instance gets its own deadline, and a few are checked at once: one unhealthy instance
 	// (whose check waits out its timeout) must not make the others look unhealthy too.
 	sem := make(chan struct{}, 4)
@@ -57,16 +57,15 @@ func (s *Service) checkOne(in dms.Instance) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	problem := s.check(ctx, in)
-	if cur, err := s.store.GetInstance(ctx, in.ID); err != nil || cur.Deleting {
-		return // deleted while it was checked: nothing to report
-	}
 	switch {
 	case problem != "" && (in.Status != dms.StatusError || in.StatusReason != problem):
-		s.log.Warn("instance unhealthy", "instance_id", in.ID, "reason", problem)
-		s.setStatusIfIdle(ctx, in.ID, dms.StatusError, problem)
+		if s.setStatusIfIdle(ctx, in.ID, dms.StatusError, problem) {
+			s.log.Warn("instance unhealthy", "instance_id", in.ID, "reason", problem)
+		}
 	case problem == "" && in.Status == dms.StatusError:
-		s.log.Info("instance recovered", "instance_id", in.ID)
-		s.setStatusIfIdle(ctx, in.ID, dms.StatusRunning, "")
+		if s.setStatusIfIdle(ctx, in.ID, dms.StatusRunning, "") {
+			s.log.Info("instance recovered", "instance_id", in.ID)
+		}
 	}
 }
 
@@ -106,13 +105,15 @@ func (s *Service) check(ctx context.Context, in dms.Instance) string {
 }
 
 // setStatusIfIdle changes the status unless a task started meanwhile (tasks own the status while
-// they run).
-func (s *Service) setStatusIfIdle(ctx context.Context, id, status, reason string) {
-	_, _ = s.update(ctx, id, func(in *dms.Instance) error {
+// they run) or the instance is being deleted or gone; it says whether it changed it (so a check of
+// an instance deleted meanwhile reports nothing).
+func (s *Service) setStatusIfIdle(ctx context.Context, id, status, reason string) (changed bool) {
+	_, err := s.update(ctx, id, func(in *dms.Instance) error {
 		if s.runner.Busy(id) || in.Deleting || (in.Status != dms.StatusRunning && in.Status != dms.StatusError) {
 			return nil
 		}
-		in.Status, in.StatusReason = status, reason
+		in.Status, in.StatusReason, changed = status, reason, true
 		return nil
 	})
+	return changed && err == nil
 }

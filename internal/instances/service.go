@@ -68,7 +68,8 @@ type Service struct {
 
 	clientsMu  sync.Mutex
 	clients    map[string]*kafkaops.Client
-	plainLocks keyed.Mutex // by instance id: writes of its PLAIN users file
+	gone       map[string]bool // ids of deleted instances: no client for them (forgetClient)
+	plainLocks keyed.Mutex     // by instance id: writes of its PLAIN users file
 
 	// retryDelays are the pauses between attempts of the idempotent steps a task takes against a
 	// cluster that has just (re)started (default configs, the SASL administrator).
@@ -115,7 +116,7 @@ func New(cfg Config, st store.Store, engines map[string]engine.Engine, defaultEn
 		return nil, err
 	}
 	s := &Service{cfg: cfg, store: st, engines: engines, engine: defaultEngine, cat: cat, runner: runner, sealer: sealer,
-		log: log, pool: pool, now: time.Now, records: newRecords(2 * time.Second), clients: map[string]*kafkaops.Client{}, stop: make(chan struct{})}
+		log: log, pool: pool, now: time.Now, records: newRecords(2 * time.Second), clients: map[string]*kafkaops.Client{}, gone: map[string]bool{}, stop: make(chan struct{})}
 	s.retryDelays = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
 	s.adminStep = s.ensureAdmin
 	runner.Register(taskCreate, s.settled(s.runCreate))
@@ -163,7 +164,7 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := s.runner.Resume(ctx); err != nil {
 		return err
 	}
-	s.settleStuck(ctx)
+	s.settleStuck(ctx, all)
 	// A deletion whose task failed (a broker that would not stop, a disk error) is tried again at
 	// every start, so an accepted deletion always ends with the cluster gone and its IPs free.
 	for _, in := range all {
@@ -288,12 +289,10 @@ func (s *Service) client(in dms.Instance) (*kafkaops.Client, error) {
 		return c, nil
 	}
 	// The caller's record may be older than a deletion (the monitor's list, a handler in flight): a
-	// client made for an instance being deleted would never be closed. The deletion marks the record
-	// before its task drops the client under this lock, so this check and that drop cannot interleave.
-	if cur, err := s.store.GetInstance(context.Background(), in.ID); errors.Is(err, store.ErrNotFound) || (err == nil && cur.Deleting) {
+	// client made for a deleted instance would never be closed. The deletion task marks the id gone
+	// under this lock (forgetClient) before it stops the brokers.
+	if in.Deleting || s.gone[in.ID] {
 		return nil, dms.Errorf(dms.CodeInstanceNotFound, "This instance does not exist: %s.", in.ID)
-	} else if err != nil {
-		return nil, err
 	}
 	e, err := s.engineOf(in)
 	if err != nil {
@@ -311,9 +310,22 @@ func (s *Service) client(in dms.Instance) (*kafkaops.Client, error) {
 	return c, nil
 }
 
+// forgetClient closes a deleted instance's client and refuses it a new one (ids are never reused:
+// one entry per deleted instance).
+func (s *Service) forgetClient(id string) {
+	s.clientsMu.Lock()
+	defer s.clientsMu.Unlock()
+	s.gone[id] = true
+	s.closeClientLocked(id)
+}
+
 func (s *Service) dropClient(id string) {
 	s.clientsMu.Lock()
 	defer s.clientsMu.Unlock()
+	s.closeClientLocked(id)
+}
+
+func (s *Service) closeClientLocked(id string) {
 	if c, ok := s.clients[id]; ok {
 		c.Close()
 		delete(s.clients, id)
@@ -366,14 +378,6 @@ func (s *Service) update(ctx context.Context, id string, change func(*dms.Instan
 	}
 	s.records.put(in, s.now())
 	return in, nil
-}
-
-func (s *Service) setStatus(ctx context.Context, id, status, reason string) error {
-	_, err := s.update(ctx, id, func(in *dms.Instance) error {
-		in.Status, in.StatusReason = status, reason
-		return nil
-	})
-	return err
 }
 
 // UsedBytes is the instance's bytes on disk as last measured (0 before the first measurement).

@@ -29,6 +29,15 @@ var transitional = []string{dms.StatusCreating, dms.StatusRestarting, dms.Status
 
 func isTransitional(status string) bool { return slices.Contains(transitional, status) }
 
+// statusForbids refuses an operation on an instance whose status is not one of allowed, or whose
+// creation failed.
+func statusForbids(in dms.Instance, allowed ...string) error {
+	if in.CreateFailed || !slices.Contains(allowed, in.Status) {
+		return dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status %s.", in.Status)
+	}
+	return nil
+}
+
 // startTask is the one way to start an operation on an existing instance (see above). prepare gets
 // the stored instance and changes it to the state the task starts from (at least its status); an
 // error from prepare refuses the request. The record is written and the task submitted under the
@@ -71,25 +80,41 @@ func (s *Service) startTask(ctx context.Context, projectID, id string, who Actor
 	return t, nil
 }
 
-// settled wraps a task function that owns the instance's status while it runs: when it fails (not
-// by a shutdown, after which it resumes), an instance still in a transitional status becomes ERROR
-// with the reason; a creation that failed is marked as such (it can then only be deleted).
+// settled wraps a task function that owns the instance's status while it runs: on success an
+// instance still in a transitional status is RUNNING again; when the task fails (not by a shutdown,
+// after which it resumes), it becomes ERROR with the reason, and a creation that failed is marked
+// as such (it can then only be deleted).
 func (s *Service) settled(f tasks.Func) tasks.Func {
 	return func(ctx context.Context, t dms.Task) error {
 		err := f(ctx, t)
-		if err == nil || ctx.Err() != nil {
-			return err
+		switch {
+		case ctx.Err() != nil:
+		case err == nil:
+			if _, uerr := s.update(ctx, t.InstanceID, func(in *dms.Instance) error {
+				if isTransitional(in.Status) {
+					in.Status, in.StatusReason = dms.StatusRunning, ""
+				}
+				return nil
+			}); uerr != nil && !errors.Is(uerr, store.ErrNotFound) {
+				return uerr // the store refused: the sweep settles the instance
+			}
+		default:
+			s.fallBack(context.WithoutCancel(ctx), t.InstanceID, err.Error(), false)
 		}
-		s.fallBack(context.WithoutCancel(ctx), t.InstanceID, err.Error())
 		return err
 	}
 }
 
-// fallBack moves an instance out of a transitional status to ERROR with reason.
-func (s *Service) fallBack(ctx context.Context, id, reason string) {
+// fallBack moves an instance out of a transitional status to ERROR with reason (a creation is
+// marked failed). idleOnly: only if no task of it is pending and it is not being deleted (the
+// sweep; a failing task calls it while it is still pending itself).
+func (s *Service) fallBack(ctx context.Context, id, reason string, idleOnly bool) {
 	_, err := s.update(ctx, id, func(in *dms.Instance) error {
-		if !isTransitional(in.Status) {
+		if !isTransitional(in.Status) || idleOnly && (in.Deleting || s.runner.Busy(in.ID)) {
 			return nil
+		}
+		if idleOnly {
+			s.log.Warn("instance was left in a transitional status by a task that ended", "instance_id", in.ID, "status", in.Status)
 		}
 		if in.Status == dms.StatusCreating {
 			in.CreateFailed = true
@@ -103,32 +128,14 @@ func (s *Service) fallBack(ctx context.Context, id, reason string) {
 	}
 }
 
-// settleStuck moves every instance that is in a transitional status with no task pending to ERROR:
-// the task that owned the status ended without settling it (its function missing in this version
-// of dmsd, or the store refusing the final write). Checked under the lock, as tasks are started.
-func (s *Service) settleStuck(ctx context.Context) {
-	all, err := s.store.ListInstances(ctx, "")
-	if err != nil {
-		s.log.Warn("settling instances: list", "err", err)
-		return
-	}
+// settleStuck moves every instance of all that is in a transitional status with no task pending to
+// ERROR: the task that owned the status ended without settling it (its function missing in this
+// version of dmsd, or the store refusing the final write). Checked again under the lock, as tasks
+// are started.
+func (s *Service) settleStuck(ctx context.Context, all []dms.Instance) {
 	for _, in := range all {
-		if in.Deleting || !isTransitional(in.Status) || s.runner.Busy(in.ID) {
-			continue
-		}
-		_, err := s.update(ctx, in.ID, func(in *dms.Instance) error {
-			if in.Deleting || !isTransitional(in.Status) || s.runner.Busy(in.ID) {
-				return nil
-			}
-			s.log.Warn("instance was left in a transitional status by a task that ended", "instance_id", in.ID, "status", in.Status)
-			if in.Status == dms.StatusCreating {
-				in.CreateFailed = true
-			}
-			in.Status, in.StatusReason = dms.StatusError, fmt.Sprintf("the task behind the %s status ended without finishing it", in.Status)
-			return nil
-		})
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			s.log.Warn("settling instance", "instance_id", in.ID, "err", err)
+		if !in.Deleting && isTransitional(in.Status) && !s.runner.Busy(in.ID) {
+			s.fallBack(ctx, in.ID, fmt.Sprintf("the task behind the %s status ended without finishing it", in.Status), true)
 		}
 	}
 }
