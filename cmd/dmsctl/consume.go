@@ -86,10 +86,10 @@ characters); others in base64, marked "base64:". --format json prints one JSON o
 	if tail {
 		use, short = "tail INSTANCE TOPIC", "Follow a topic: print the messages written from now on (a Kafka consumer)"
 		long = strings.Replace(strings.Replace(long, "consume reads", "tail reads", 1), "the START of each partition", "the end of each partition", 1)
-	} else {
-		long = strings.Replace(long, "the START of each partition", "the beginning of each partition", 1)
 		example = `  dmsctl message tail kafka-demo orders
   dmsctl message tail kafka-demo orders --group watcher --format json`
+	} else {
+		long = strings.Replace(long, "the START of each partition", "the beginning of each partition", 1)
 	}
 	cmd := &cobra.Command{
 		Use: use, Short: short, Long: long, Example: example,

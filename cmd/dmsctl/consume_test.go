@@ -205,3 +205,17 @@ func TestMessageConsumeErrors(t *testing.T) {
 		})
 	}
 }
+
+// Each command's help shows its own examples.
+func TestConsumeAndTailHelp(t *testing.T) {
+	isolate(t)
+	for _, tt := range []struct{ cmd, want, not string }{
+		{"consume", "dmsctl message consume kafka-demo", "dmsctl message tail kafka-demo"},
+		{"tail", "dmsctl message tail kafka-demo", "dmsctl message consume kafka-demo"},
+	} {
+		r := runCtx(t, time.Minute, "", "message", tt.cmd, "--help").wantCode(t, exitOK)
+		if !strings.Contains(r.stdout, tt.want) || strings.Contains(r.stdout, tt.not) {
+			t.Errorf("message %s --help:\n%s", tt.cmd, r.stdout)
+		}
+	}
+}
