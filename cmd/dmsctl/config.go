@@ -231,9 +231,8 @@ func credentialsPath(a *app) (string, bool) {
 	return defaultCredentialsFile, false
 }
 
-// configPath is the profile file: $DMSCTL_CONFIG or <user config dir>/opendms/config.yaml (on Linux
-// ~/.config/opendms/config.yaml unless $XDG_CONFIG_HOME says otherwise), where dmsd writes its
-// administrator's profile too (internal/cliconfig).
+// configPath is the profile file: $DMSCTL_CONFIG or ($XDG_CONFIG_HOME or ~/.config)/opendms/config.yaml,
+// where dmsd writes its administrator's profile too (internal/cliconfig).
 func configPath() (string, error) {
 	p, err := cliconfig.Path()
 	if err != nil {

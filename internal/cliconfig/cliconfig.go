@@ -17,17 +17,20 @@ import (
 // EnvPath names the config file instead of the default path.
 const EnvPath = "DMSCTL_CONFIG"
 
-// Path is the config file: $DMSCTL_CONFIG, else <user config dir>/opendms/config.yaml (on Linux
-// $XDG_CONFIG_HOME/opendms/config.yaml, by default ~/.config/opendms/config.yaml).
+// Path is the config file: $DMSCTL_CONFIG, else $XDG_CONFIG_HOME/opendms/config.yaml, else
+// ~/.config/opendms/config.yaml, on every system (where dmsctl always kept it).
 func Path() (string, error) {
 	if v := os.Getenv(EnvPath); v != "" {
 		return v, nil
 	}
-	dir, err := os.UserConfigDir()
+	if v := os.Getenv("XDG_CONFIG_HOME"); v != "" {
+		return filepath.Join(v, "opendms", "config.yaml"), nil
+	}
+	home, err := os.UserHomeDir()
 	if err != nil {
 		return "", fmt.Errorf("cannot locate the config file (set $%s): %w", EnvPath, err)
 	}
-	return filepath.Join(dir, "opendms", "config.yaml"), nil
+	return filepath.Join(home, ".config", "opendms", "config.yaml"), nil
 }
 
 // File is the config file.

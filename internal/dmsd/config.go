@@ -46,7 +46,7 @@ type Config struct {
 	// HTTP bounds what a client can hold of the server; zero fields keep the defaults.
 	HTTP HTTPLimits `json:"http"`
 	// DmsctlProfile is the profile of dmsctl's config file (internal/cliconfig: $DMSCTL_CONFIG or
-	// <user config dir>/opendms/config.yaml) that the first start fills with the administrator's
+	// ($XDG_CONFIG_HOME or ~/.config)/opendms/config.yaml) that the first start fills with the administrator's
 	// credentials, so dmsctl works from any directory; an existing profile of that name is kept.
 	// "" or "none": none is written (the zero Config writes none; the dmsd command's default is
 	// DefaultDmsctlProfile). --dmsctl-profile, DMS_DMSCTL_PROFILE.
