@@ -75,17 +75,8 @@ type Produced struct {
 func (c *Client) Produce(ctx context.Context, in ProduceInput) (Produced, error) {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
-	r := &kgo.Record{Topic: in.Topic, Key: in.Key, Value: in.Value}
-	if len(in.Headers) > 0 {
-		r.Headers = make([]kgo.RecordHeader, len(in.Headers))
-		for i, h := range in.Headers {
-			r.Headers[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
-		}
-	}
-	if in.Partition >= 0 {
-		r.Partition = in.Partition
-		r.Context = context.WithValue(ctx, explicitPartitionKey{}, true)
-	}
+	r := &kgo.Record{}
+	fillRecord(r, in.Topic, in, func() context.Context { return context.WithValue(ctx, explicitPartitionKey{}, true) })
 	res := c.cl.ProduceSync(ctx, r)
 	if len(res) != 1 {
 		return Produced{}, errors.New("kafkaops: produce returned no result")
@@ -95,6 +86,22 @@ func (c *Client) Produce(ctx context.Context, in ProduceInput) (Produced, error)
 	}
 	out := res[0].Record
 	return Produced{Partition: out.Partition, Offset: out.Offset, Timestamp: out.Timestamp.UnixMilli()}, nil
+}
+
+// fillRecord sets r from in for topic; a record with a partition chosen by the caller gets the
+// context explicit returns (marked for producePartitioner).
+func fillRecord(r *kgo.Record, topic string, in ProduceInput, explicit func() context.Context) {
+	r.Topic, r.Key, r.Value = topic, in.Key, in.Value
+	if len(in.Headers) > 0 {
+		r.Headers = make([]kgo.RecordHeader, len(in.Headers))
+		for i, h := range in.Headers {
+			r.Headers[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
+		}
+	}
+	if in.Partition >= 0 {
+		r.Partition = in.Partition
+		r.Context = explicit()
+	}
 }
 
 // explicitPartitionKey marks, in a record's Context, a record whose Partition the caller chose.

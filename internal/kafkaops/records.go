@@ -40,22 +40,10 @@ func (c *Client) ProduceBatch(ctx context.Context, topic string, in []BatchInput
 	wg.Add(len(in))
 	for i := range in {
 		r := &recs[i]
-		b := &in[i]
-		r.Topic, r.Key, r.Value = topic, b.Key, b.Value
-		if len(b.Headers) > 0 {
-			r.Headers = make([]kgo.RecordHeader, len(b.Headers))
-			for j, h := range b.Headers {
-				r.Headers[j] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
-			}
+		fillRecord(r, topic, in[i].ProduceInput, func() context.Context { return explicit })
+		if in[i].Timestamp != 0 {
+			r.Timestamp = time.UnixMilli(in[i].Timestamp)
 		}
-		if b.Timestamp != 0 {
-			r.Timestamp = time.UnixMilli(b.Timestamp)
-		}
-		if b.Partition >= 0 {
-			r.Partition = b.Partition
-			r.Context = explicit
-		}
-		i := i
 		// The callback runs on kgo's goroutines; each writes only its own slot.
 		c.cl.Produce(ctx, r, func(r *kgo.Record, err error) {
 			if err != nil {
