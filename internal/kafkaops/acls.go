@@ -77,6 +77,11 @@ func (c *Client) TopicAccess(ctx context.Context, topic string) (map[string]Acce
 			}
 		}
 	}
+	return foldAccess(pub, sub), nil
+}
+
+// foldAccess is each user's access policy from the users with WRITE (pub) and READ (sub).
+func foldAccess(pub, sub map[string]bool) map[string]Access {
 	out := map[string]Access{}
 	for u := range pub {
 		out[u] = accessOf(true, sub[u])
@@ -84,7 +89,7 @@ func (c *Client) TopicAccess(ctx context.Context, topic string) (map[string]Acce
 	for u := range sub {
 		out[u] = accessOf(pub[u], true)
 	}
-	return out, nil
+	return out
 }
 
 // SetTopicAccess makes the users' access policies on topic exactly want: ACLs are added for what

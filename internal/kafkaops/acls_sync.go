@@ -2,6 +2,7 @@ package kafkaops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"strings"
@@ -25,18 +26,22 @@ type aclState struct {
 // waitACLsEverywhere polls every broker until each describes want, or ctx ends. A broker that
 // cannot be reached is passed over (it serves no client; it catches up when back).
 func (c *Client) waitACLsEverywhere(ctx context.Context, want aclState) error {
+	m, err := c.brokerMetadata(ctx)
+	if err != nil {
+		return err
+	}
 	for {
-		m, err := c.brokerMetadata(ctx)
-		if err != nil {
-			return err
-		}
 		pending := ""
 		for _, b := range m.Brokers {
 			bctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			ok, err := aclsMatch(bctx, c.cl.Broker(int(b.NodeID)), want)
 			cancel()
-			if err == nil && !ok {
-				pending = fmt.Sprintf("broker %d", b.NodeID)
+			var ke *kerr.Error
+			if err != nil && !errors.As(err, &ke) {
+				continue // unreachable
+			}
+			if !ok {
+				pending = fmt.Sprintf("broker %d (%v)", b.NodeID, err)
 				break
 			}
 		}
@@ -66,14 +71,7 @@ func aclsMatch(ctx context.Context, r kmsg.Requestor, want aclState) (bool, erro
 			sub[a.user] = true
 		}
 	}
-	have := map[string]Access{}
-	for u := range pub {
-		have[u] = accessOf(true, sub[u])
-	}
-	for u := range sub {
-		have[u] = accessOf(pub[u], true)
-	}
-	if !maps.Equal(have, want.access) {
+	if !maps.Equal(foldAccess(pub, sub), want.access) {
 		return false, nil
 	}
 	if len(want.groupRead) == 0 {
