@@ -232,6 +232,8 @@ func (s *Service) Submit(ctx context.Context, projectID, instanceID string, who 
 		return dms.Task{}, dms.Internal(err)
 	}
 	// Recorded before the task can end (Submit starts it), under the pending lock it settles with.
+	// (This holds the lock over one store write: quota requests are rare, and recording after the
+	// submission could keep an entry of a task that had ended already.)
 	s.pendingMu.Lock()
 	defer s.pendingMu.Unlock()
 	t, err := s.runner.Submit(ctx, dms.Task{InstanceID: in.ID, ProjectID: in.ProjectID, Name: op.task(), Params: string(b),
