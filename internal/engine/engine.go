@@ -224,3 +224,22 @@ func Addrs(spec Spec, port int) []string {
 type PlainUsers interface {
 	SetPlainUsers(ctx context.Context, spec Spec, content []byte) error
 }
+
+// AllBrokerPorts are every port a broker may listen on, on its own IP: the internal and controller
+// ports, and the client ports of every access mode (a PLAINTEXT-only instance gets the SASL and
+// public listeners on the same address when they are switched on later).
+var AllBrokerPorts = []int{PortInternal, PortController, PortPlaintext, PortSASLPrivate, PortPublicPlain, PortPublicSASL}
+
+// ListenFree listens on each of ports of host and closes it at once: the first failure (a
+// *net.OpError naming the address; syscall.EADDRINUSE when another process holds it) says the port
+// cannot be a broker's.
+func ListenFree(host string, ports []int) error {
+	for _, port := range ports {
+		ln, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			return err
+		}
+		ln.Close()
+	}
+	return nil
+}

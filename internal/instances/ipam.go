@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -35,24 +34,11 @@ func newIPPool(cidr string) (ipPool, error) {
 	return ipPool{prefix: p.Masked(), probe: probePorts}, nil
 }
 
-// brokerPorts are every port a broker may listen on, on its own IP: the internal and controller
-// ports, and the client ports of every access mode (an instance created with PLAINTEXT only gets
-// the SASL and public listeners when they are switched on later, on the same address).
-var brokerPorts = []int{engine.PortInternal, engine.PortController, engine.PortPlaintext,
-	engine.PortSASLPrivate, engine.PortPublicPlain, engine.PortPublicSASL}
-
-// probePorts fails when another process holds one of brokerPorts on addr (the metadata store only
-// knows this dmsd's instances: another dmsd on the same host and pool, or any program, may hold an
-// address), or when addr cannot be listened on at all.
+// probePorts fails when another process holds one of the broker ports on addr (the metadata store
+// only knows this dmsd's instances: another dmsd on the same host and pool, or any program, may
+// hold an address), or when addr cannot be listened on at all.
 func probePorts(addr netip.Addr) error {
-	for _, port := range brokerPorts {
-		ln, err := net.Listen("tcp", net.JoinHostPort(addr.String(), strconv.Itoa(port)))
-		if err != nil {
-			return err
-		}
-		ln.Close()
-	}
-	return nil
+	return engine.ListenFree(addr.String(), engine.AllBrokerPorts)
 }
 
 // allocate picks n addresses: the requested ones first (each must be in the pool, not used by an

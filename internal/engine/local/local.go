@@ -599,18 +599,18 @@ func brokerPorts(spec engine.Spec) []int {
 
 // checkPortsFree fails when another process listens on one of ports of host.
 func checkPortsFree(host string, ports []int) error {
-	for _, port := range ports {
-		addr := net.JoinHostPort(host, strconv.Itoa(port))
-		ln, err := net.Listen("tcp", addr)
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("%s is in use by a process that is not this broker: %w", addr, err)
-		}
-		if err != nil {
-			return fmt.Errorf("cannot listen on %s (without a loopback /8, as on macOS, the address must be configured on an interface first): %w", addr, err)
-		}
-		ln.Close()
+	err := engine.ListenFree(host, ports)
+	if err == nil {
+		return nil
 	}
-	return nil
+	addr := host
+	if op := (*net.OpError)(nil); errors.As(err, &op) && op.Addr != nil {
+		addr = op.Addr.String()
+	}
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s is in use by a process that is not this broker: %w", addr, err)
+	}
+	return fmt.Errorf("cannot listen on %s (without a loopback /8, as on macOS, the address must be configured on an interface first): %w", addr, err)
 }
 
 // RestartBroker stops one broker gracefully (controlled shutdown), rewrites its configuration from
