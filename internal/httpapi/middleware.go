@@ -22,6 +22,7 @@ type requestInfo struct {
 	route     *route
 	principal *iam.Principal
 	err       *dms.Error
+	body      []byte // the request body, buffered once (bufferedBody)
 }
 
 type requestInfoKey struct{}
@@ -123,17 +124,19 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, info *requestI
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
+	info.body = body
 
 	if pending != nil {
 		p, err := s.iam.AuthenticateBody(r, pending, body)
-		release()
 		if err != nil {
+			release()
 			writeError(w, r, err)
 			return
 		}
 		info.principal = &p
 		r = r.WithContext(iam.WithPrincipal(r.Context(), p))
 		if err := s.authorize(r, rt, p); err != nil {
+			release()
 			writeError(w, r, err)
 			return
 		}

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"io"
 	"net/http"
 
 	"github.com/opendms/opendms/internal/messages"
@@ -15,7 +14,7 @@ func (s *Server) registerRecordRoutes() {
 }
 
 func (s *Server) produceRecords(w http.ResponseWriter, r *http.Request) {
-	recs, err := messages.DecodeRecords(requestBody(r))
+	recs, err := messages.DecodeRecords(bufferedBody(r))
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -28,16 +27,4 @@ func (s *Server) produceRecords(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	w.Write(out.AppendJSON(make([]byte, 0, 64+48*len(out.Records))))
-}
-
-// requestBody is the buffered request body, read in one allocation when its length is known
-// (io.ReadAll grows its buffer by doubling). The records decoded refer to it.
-func requestBody(r *http.Request) []byte {
-	if r.ContentLength > 0 {
-		b := make([]byte, r.ContentLength)
-		n, _ := io.ReadFull(r.Body, b) // net/http ends a body at its Content-Length
-		return b[:n]
-	}
-	b, _ := io.ReadAll(r.Body)
-	return b
 }

@@ -80,8 +80,18 @@ func invalidParam(format string, args ...any) error {
 
 // readBody returns the buffered request body and rewinds it for a later decode.
 func readBody(r *http.Request) []byte {
-	b, _ := io.ReadAll(r.Body)
+	b := bufferedBody(r)
 	r.Body = io.NopCloser(bytes.NewReader(b))
+	return b
+}
+
+// bufferedBody is the request body dispatch buffered (signatures cover it), without another copy;
+// a request that did not pass dispatch (a handler called directly) has its body read here.
+func bufferedBody(r *http.Request) []byte {
+	if info := requestInfoFrom(r.Context()); info != nil && info.body != nil {
+		return info.body
+	}
+	b, _ := io.ReadAll(r.Body)
 	return b
 }
 
