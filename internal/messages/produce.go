@@ -64,28 +64,12 @@ func (s *Service) produce(ctx context.Context, projectID, instanceID string, req
 	if err != nil {
 		return kafkaops.Produced{}, err
 	}
-	inst, c, err := s.instances.ClusterClient(ctx, projectID, instanceID)
+	inst, c, n, err := s.produceTarget(ctx, projectID, instanceID, in.Topic, in.Partition)
 	if err != nil {
 		return kafkaops.Produced{}, err
 	}
-	n, err := s.partitions(ctx, c, inst.ID, in.Topic, false)
-	if isCode(err, dms.CodeTopicNotExist) && inst.EnableAutoTopic {
-		// As any producer of such a cluster: the topic is created with the brokers' defaults.
-		if n, err = c.AutoCreateTopic(ctx, in.Topic); err != nil {
-			return kafkaops.Produced{}, kafkaerr.ToDMS(kafkaerr.Topic(in.Topic), err)
-		}
-		s.topics.put(inst.ID, in.Topic, n)
-	}
-	if err != nil {
-		return kafkaops.Produced{}, err
-	}
-	if in.Partition >= n { // partitions may have been added since the count was cached
-		if n, err = s.partitions(ctx, c, inst.ID, in.Topic, true); err != nil {
-			return kafkaops.Produced{}, err
-		}
-		if in.Partition >= n {
-			return kafkaops.Produced{}, invalid("PARTITION %d does not exist: topic %s has %d partitions", in.Partition, in.Topic, n)
-		}
+	if in.Partition >= n {
+		return kafkaops.Produced{}, invalid("PARTITION %d does not exist: topic %s has %d partitions", in.Partition, in.Topic, n)
 	}
 	out, err := c.Produce(ctx, in)
 	if err != nil && in.Partition >= 0 {
@@ -143,4 +127,27 @@ func produceInput(req ProduceRequest) (kafkaops.ProduceInput, error) {
 func isCode(err error, code string) bool {
 	var de *dms.Error
 	return errors.As(err, &de) && de.Code == code
+}
+
+// produceTarget is the instance, its client and the partition count of topic, for a produce whose
+// highest explicit partition is top (-1: none): the topic is created the first time where the
+// instance creates topics automatically (as any producer of such a cluster would, with the brokers'
+// defaults), and a count cached before partitions were added is read again when top is beyond it.
+// The caller refuses a top still beyond the count.
+func (s *Service) produceTarget(ctx context.Context, projectID, instanceID, topic string, top int32) (dms.Instance, *kafkaops.Client, int32, error) {
+	inst, c, err := s.instances.ClusterClient(ctx, projectID, instanceID)
+	if err != nil {
+		return inst, nil, 0, err
+	}
+	n, err := s.partitions(ctx, c, inst.ID, topic, false)
+	if isCode(err, dms.CodeTopicNotExist) && inst.EnableAutoTopic {
+		if n, err = c.AutoCreateTopic(ctx, topic); err != nil {
+			return inst, nil, 0, kafkaerr.ToDMS(kafkaerr.Topic(topic), err)
+		}
+		s.topics.put(inst.ID, topic, n)
+	}
+	if err == nil && top >= n {
+		n, err = s.partitions(ctx, c, inst.ID, topic, true)
+	}
+	return inst, c, n, err
 }

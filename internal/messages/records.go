@@ -206,32 +206,17 @@ func (s *Service) ProduceRecords(ctx context.Context, projectID, instanceID, top
 	if strings.TrimSpace(topic) == "" {
 		return RecordsResult{}, invalid("topic is required")
 	}
-	inst, c, err := s.instances.ClusterClient(ctx, projectID, instanceID)
-	if err != nil {
-		return RecordsResult{}, err
-	}
-	n, err := s.partitions(ctx, c, inst.ID, topic, false)
-	if isCode(err, dms.CodeTopicNotExist) && inst.EnableAutoTopic {
-		if n, err = c.AutoCreateTopic(ctx, topic); err != nil {
-			return RecordsResult{}, kafkaerr.ToDMS(kafkaerr.Topic(topic), err)
-		}
-		s.topics.put(inst.ID, topic, n)
-	}
-	if err != nil {
-		return RecordsResult{}, err
-	}
 	top := int32(-1)
 	for i := range recs {
 		top = max(top, recs[i].Partition)
 	}
-	if top >= n { // partitions may have been added since the count was cached
-		if n, err = s.partitions(ctx, c, inst.ID, topic, true); err != nil {
-			return RecordsResult{}, err
-		}
-		for i := range recs {
-			if recs[i].Partition >= n {
-				return RecordsResult{}, invalid("records[%d]: partition %d does not exist: topic %s has %d partitions", i, recs[i].Partition, topic, n)
-			}
+	_, c, n, err := s.produceTarget(ctx, projectID, instanceID, topic, top)
+	if err != nil {
+		return RecordsResult{}, err
+	}
+	for i := range recs {
+		if recs[i].Partition >= n {
+			return RecordsResult{}, invalid("records[%d]: partition %d does not exist: topic %s has %d partitions", i, recs[i].Partition, topic, n)
 		}
 	}
 	res := c.ProduceBatch(ctx, topic, recs)
