@@ -170,11 +170,10 @@ func WriteCredentials(path string, creds AdminCredentials) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
+	if err := writeFileSynced(path, append(b, '\n')); err != nil { // it holds the SK: never half written
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 // ReadCredentials reads a credentials file written by WriteCredentials.
