@@ -257,7 +257,7 @@ that turns ERROR instead (unless ERROR is awaited) ends with exit status 1 and t
 				return err
 			}
 			if waitFor != "" {
-				in, err := waitInstanceStatus(cmd, c, &wait, id, waitFor, instanceLabel(args[0]))
+				in, err := waitInstanceStatus(cmd, c, &wait, id, waitFor, instanceLabel(args[0]), time.Now())
 				if err != nil {
 					return err
 				}
@@ -277,10 +277,10 @@ that turns ERROR instead (unless ERROR is awaited) ends with exit status 1 and t
 
 // waitInstanceStatus follows an instance until it has status; ERROR, when not the status awaited,
 // ends the wait with the instance's status reason.
-func waitInstanceStatus(cmd *cobra.Command, c *client.Client, w *asyncWait, id, status, label string) (*client.Instance, error) {
+func waitInstanceStatus(cmd *cobra.Command, c *client.Client, w *asyncWait, id, status, label string, start time.Time) (*client.Instance, error) {
 	ctx, cancel := w.context(cmd)
 	defer cancel()
-	p := newProgress(cmd, label, time.Now())
+	p := newProgress(cmd, label, start)
 	in, err := c.WaitInstance(ctx, id, func(in client.Instance) bool {
 		return in.Status == status || in.Status == client.InstanceError
 	}, func(in client.Instance) {
@@ -291,6 +291,10 @@ func waitInstanceStatus(cmd *cobra.Command, c *client.Client, w *asyncWait, id, 
 	})
 	label = p.label
 	if err != nil {
+		if status == client.InstanceRunning && p.last == client.InstanceCreating {
+			// A creation still under way (create --wait).
+			return nil, w.gaveUp(ctx, err, fmt.Sprintf("%s (%s) is still %s; see 'dmsctl instance show %s'", label, id, p.last, id))
+		}
 		return nil, w.gaveUp(ctx, err, fmt.Sprintf("%s (%s) is %s, not %s", label, id, p.last, status))
 	}
 	if in.Status != status {

@@ -105,7 +105,7 @@ on a terminal, a prompt (8-32 characters, three of lower case, upper case, digit
 				}
 				return a.printInstance(cmd, in)
 			}
-			in, err := waitInstanceUp(cmd, c, &wait, id, start, instanceLabel(req.Name))
+			in, err := waitInstanceStatus(cmd, c, &wait, id, client.InstanceRunning, instanceLabel(req.Name), start)
 			if err != nil {
 				return err
 			}
@@ -248,24 +248,6 @@ func defaultAZs(ctx context.Context, c *client.Client, brokers int) ([]string, e
 		return ids[:min(len(ids), brokers)], nil
 	}
 	return ids[:1], nil
-}
-
-// waitInstanceUp follows a new instance until it is RUNNING; ERROR (a failed creation) is an error
-// with the instance's status reason.
-func waitInstanceUp(cmd *cobra.Command, c *client.Client, w *asyncWait, id string, start time.Time, label string) (*client.Instance, error) {
-	ctx, cancel := w.context(cmd)
-	defer cancel()
-	p := newProgress(cmd, label, start)
-	in, err := c.WaitInstance(ctx, id, func(in client.Instance) bool {
-		return in.Status == client.InstanceRunning || in.Status == client.InstanceError
-	}, func(in client.Instance) { p.showIn(ctx, instanceProgress(ctx, c, in)) })
-	if err != nil {
-		return nil, w.gaveUp(ctx, err, fmt.Sprintf("%s (%s) is still %s; see 'dmsctl instance show %s'", label, id, p.last, id))
-	}
-	if in.Status != client.InstanceRunning {
-		return nil, fmt.Errorf("%s (%s) is %s: %s", label, id, in.Status, orNoReason(in.OpenDMS.StatusReason))
-	}
-	return in, nil
 }
 
 // instanceProgress is an instance's status for a progress line, with its newest background task
