@@ -199,17 +199,18 @@ END_OFFSET (OpenDMS reports the leader's high watermark for both).`,
 			if err != nil {
 				return err
 			}
-			// The description is kept by the topic list only (5.5.3): look the topic up there. A
-			// list refused (or a server without descriptions) leaves it out; the detail stands.
-			desc := ""
-			if l, err := c.ListTopics(cmd.Context(), id, client.TopicPage{}); err == nil {
-				for _, tp := range l.Topics {
-					if tp.Name == args[1] {
-						desc = tp.TopicDesc
+			return a.printer(cmd).print(d, func(t *table) {
+				// The description is kept by the topic list only (5.5.3), and only the table shows
+				// it: look the topic up there. A list refused (or a server without descriptions)
+				// leaves it out; the detail stands.
+				desc := ""
+				if l, err := c.ListTopics(cmd.Context(), id, client.TopicPage{}); err == nil {
+					for _, tp := range l.Topics {
+						if tp.Name == args[1] {
+							desc = tp.TopicDesc
+						}
 					}
 				}
-			}
-			return a.printer(cmd).print(d, func(t *table) {
 				t.keyValues("topic", d.Topic, "description", desc, "partitions", itoa(len(d.Partitions)), "consumer_groups", strings.Join(d.GroupSubscribed, ","))
 				t.blank()
 				t.row("PARTITION", "LEADER", "REPLICAS", "ISR", "LSO", "HW", "LEO", "SIZE", "LAST_WRITE")
