@@ -116,8 +116,10 @@ func TestLocalQuota(t *testing.T) {
 	if limited.throttle == 0 {
 		t.Errorf("the brokers never asked the client id under a quota to slow down")
 	}
-	if free.steady < 4*quota {
-		t.Errorf("the client id without a quota produced only %.0f B/s", free.steady)
+	// Without a quota: never throttled, and faster than the bound the quota keeps the other under
+	// (not a fixed multiple of it: a 1-second rate on a loaded 2-core machine varies).
+	if free.throttle != 0 || free.steady <= 2*quota {
+		t.Errorf("the client id without a quota produced %.0f B/s, throttled %s", free.steady, free.throttle)
 	}
 
 	// Deleting the quota removes it from the cluster.

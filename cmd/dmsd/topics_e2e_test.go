@@ -59,8 +59,9 @@ func topicsE2E(t *testing.T, engine string, readyTimeout time.Duration) {
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) { // every broker learns of it
 		ok := true
-		for range seeds {
-			md := topicMetadata(t, kcl, "e2e-plain")
+		topicMetadata(t, kcl, "e2e-plain") // (the client learns the brokers from a metadata answer)
+		for b := range seeds {             // each broker, not any: dmsd's client asks any of them
+			md := topicMetadataAt(t, kcl.Broker(b), "e2e-plain")
 			ok = ok && md.Err == nil && len(md.Partitions) == 2
 		}
 		if ok {
