@@ -55,7 +55,7 @@ func benchInstance(b *testing.B, e *testEnv, name string) (id string, seeds []st
 	if resp.StatusCode != 200 || json.Unmarshal(body, &created) != nil {
 		b.Fatalf("create: %d %s", resp.StatusCode, body)
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(4 * time.Minute)
 	for time.Now().Before(deadline) {
 		_, body = e.do(b, "GET", "/v2/"+e.ProjectID+"/instances/"+created.InstanceID, nil)
 		var in struct {

@@ -2,28 +2,30 @@ package kafkaops
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// Reading records: Scan reads offset ranges of a topic's partitions with a consumer client of its own,
-// assigned the partitions directly at exact offsets (kgo.ConsumePartitions): no consumer group, no
-// committed offsets, nothing left on the brokers.
+// Reading records: Scan reads offset ranges of a topic's partitions with Fetch requests of its own,
+// sent through the instance's shared client to each partition's leader (kgo's Broker.Request, on
+// the connection kgo keeps for fetches: producing and admin requests have connections of their
+// own), and decodes the answers with kgo.ProcessFetchPartition. No consumer group, no committed
+// offsets, no fetch session: nothing is left on the brokers.
 //
-// Why not the instance's shared client: a kgo client has one consumer, with one assignment and one
-// stream of fetched records. Assigning partitions on the shared client would mix the records of
-// concurrent scans, keep fetching for the whole client after a scan, and put producing and admin
-// requests behind fetches of scans. A short-lived client per scan costs a metadata request and a
-// connection to each partition leader (about a millisecond on a local network, see the benchmarks);
-// in exchange every scan has its own fetch buffers, bounded by its own FetchMaxBytes, and is closed
-// with every connection it opened when the scan ends, whatever the instance's client does meanwhile.
-// A pool was not worth it: its clients would outlive deleted instances unless the instance service
-// closed them, and reassigning a pooled client costs a new fetch session anyway. The client copies
-// the shared client's options (seeds, dial timeout, logger, and the security options to come), so it
-// connects exactly as the shared client does.
+// Why not a consumer client per scan (what Scan did first): a new client pays a metadata request,
+// a connection to every leader and its ApiVersions and SASL handshakes before the first record:
+// most of a query over a hundred thousand records, so a keyword search ran at a fifth of a plain
+// consume. Why not the shared client's consumer: a kgo client has one consumer, one assignment and
+// one stream of records, which concurrent scans would mix. Raw fetches need neither: each scan
+// asks for exactly the offsets it wants, its partitions' leaders in parallel, one request in flight
+// per leader, each answer at most FetchMaxBytes, so a scan holds at most one answer per leader.
 
 // Why a scan stopped before covering its ranges.
 const (
@@ -49,12 +51,14 @@ type ScanOptions struct {
 	MaxRecords int64         // stop after visiting this many records
 	MaxTime    time.Duration // stop after this long
 
-	// FetchMaxBytes bounds one fetch response (the client fetches from each leader broker at once),
-	// default 4 MiB; PartitionFetchBytes the part of one partition in it (at most FetchMaxBytes).
-	// Brokers return whole record batches, at least one, then more up to that bound, so a read of a
-	// few records must ask for little not to receive (and decode) a megabyte of batches after the
-	// records it wants. The default is 256 bytes per offset of the longest range, within
-	// [32 KiB, 1 MiB]: bigger records only take more fetches.
+	// FetchMaxBytes bounds one fetch response (a scan fetches from each leader broker at once, one
+	// request in flight per broker besides the answer being decoded), default 4 MiB;
+	// PartitionFetchBytes the part of one partition in it (at most FetchMaxBytes). Brokers return
+	// whole record batches, at least one, then more up to that bound, so a read of a few records
+	// must ask for little not to receive (and decode) megabytes of batches after the records it
+	// wants. The default is 256 bytes per offset of the longest range, within [32 KiB, 4 MiB]:
+	// fewer, bigger fetches for long ranges (a fetch costs a round trip, and TLS on the brokers'
+	// side works in bigger pieces), small ones for short reads.
 	FetchMaxBytes       int32
 	PartitionFetchBytes int32
 }
@@ -82,64 +86,38 @@ const (
 // Scan reads the ranges (at most one per partition) of topic and calls visit with every record whose
 // offset is in its partition's range, until the ranges are read, visit returns false, or a bound of
 // o is reached (ScanResult.Stopped). Records without a payload the caller could show (transaction
-// markers) are skipped. The *Record passed to visit is only valid during the call; its slices may be
-// kept.
+// markers) are skipped. visit is never called concurrently; the *Record passed to it is only valid
+// during the call, its slices may be kept.
 //
 // An error is a failure of the scan itself (the cluster unreachable, ctx canceled); partitions whose
 // start offset was deleted meanwhile are read from their new start.
 func (c *Client) Scan(ctx context.Context, topic string, ranges []OffsetRange, o ScanOptions, visit func(*Record) bool) (ScanResult, error) {
-	var res ScanResult
-	parts := make(map[int32]*scanPart, len(ranges))
+	s := &scan{c: c, topic: topic, o: o, visit: visit}
 	for _, r := range ranges {
 		if r.Len() > 0 {
-			parts[r.Partition] = &scanPart{rng: r}
+			s.parts = append(s.parts, &scanPart{rng: r, leader: -1})
 		}
 	}
-	if len(parts) == 0 {
-		return res, nil
+	if len(s.parts) == 0 {
+		return s.res, nil
 	}
 	chunk := o.Chunk
 	if chunk <= 0 {
 		chunk = defaultScanChunk
 	}
-	fetchMax := o.FetchMaxBytes
-	if fetchMax <= 0 {
-		fetchMax = defaultFetchMaxBytes
+	s.fetchMax = o.FetchMaxBytes
+	if s.fetchMax <= 0 {
+		s.fetchMax = defaultFetchMaxBytes
 	}
-	partMax := o.PartitionFetchBytes
-	if partMax <= 0 {
+	s.partMax = o.PartitionFetchBytes
+	if s.partMax <= 0 {
 		var longest int64
-		for _, sp := range parts {
+		for _, sp := range s.parts {
 			longest = max(longest, sp.rng.Len())
 		}
-		partMax = int32(min(1<<20, max(32<<10, longest*256)))
+		s.partMax = int32(min(4<<20, max(32<<10, longest*256)))
 	}
-	partMax = min(partMax, fetchMax)
-
-	// The first chunk of every partition.
-	chunk = budgetChunk(chunk, o, ScanResult{}, len(parts))
-	assign := make(map[int32]kgo.Offset, len(parts))
-	for p, sp := range parts {
-		sp.next(o.Backward, chunk)
-		assign[p] = kgo.NewOffset().At(sp.lo)
-	}
-
-	opts := append(c.cl.Opts(),
-		kgo.ClientID(c.cfg.clientID+"-scan"),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: assign}),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), // a start deleted meanwhile: read from the new start
-		kgo.KeepControlRecords(),                          // markers count as progress through a range
-		kgo.FetchMaxWait(scanFetchWait),
-		kgo.FetchMaxBytes(fetchMax),
-		kgo.FetchMaxPartitionBytes(partMax),
-		kgo.DisableFetchSessions(), // nothing to keep on the brokers for a client that lives one scan
-		kgo.DisableClientMetrics(), // no KIP-714 subscription and push for it either
-	)
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return res, fmt.Errorf("kafkaops: scan client: %w", err)
-	}
-	defer cl.Close()
+	s.partMax = min(s.partMax, s.fetchMax)
 
 	sctx := ctx
 	if o.MaxTime > 0 {
@@ -147,139 +125,454 @@ func (c *Client) Scan(ctx context.Context, topic string, ranges []OffsetRange, o
 		sctx, cancel = context.WithTimeout(ctx, o.MaxTime)
 		defer cancel()
 	}
-
-	active := len(parts) // partitions whose current chunk is not read yet
-	lastProgress := time.Now()
-	var rec Record
-	for active > 0 {
-		pctx, cancel := context.WithTimeout(sctx, scanIdle)
-		fs := cl.PollFetches(pctx)
-		cancel()
-		if err := ctx.Err(); err != nil {
-			return res, err
+	// The outcome of the scan once ctx or the time bound ended it, else err.
+	ended := func(err error) (ScanResult, error) {
+		if ctx.Err() != nil {
+			return s.res, ctx.Err()
 		}
 		if sctx.Err() != nil {
-			res.Stopped = StopTime
-			return res, nil
+			s.res.Stopped = StopTime
+			return s.res, nil
 		}
-		var fetchErr error
-		fs.EachError(func(_ string, _ int32, err error) {
-			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) && fetchErr == nil {
-				fetchErr = err
-			}
-		})
-		if fetchErr != nil {
-			return res, fmt.Errorf("kafkaops: scan %s: %w", topic, fetchErr)
+		return s.res, err
+	}
+	if err := s.locate(sctx, false); err != nil {
+		return ended(err)
+	}
+
+	// Rounds of chunks: see ScanOptions.
+	chunk = budgetChunk(chunk, o, ScanResult{}, len(s.parts))
+	round := s.parts
+	for len(round) > 0 {
+		for _, sp := range round {
+			sp.next(o.Backward, chunk)
 		}
-		progressed := false
-		stop := false
-		fs.EachPartition(func(fp kgo.FetchTopicPartition) {
-			sp := parts[fp.Partition]
-			if stop || sp == nil || sp.done {
-				return
+		if err := s.round(sctx, round); err != nil || s.stopped {
+			if err == nil && s.res.Stopped == StopNone && sctx.Err() != nil && ctx.Err() == nil {
+				s.res.Stopped = StopTime
 			}
-			for _, r := range fp.Records {
-				if r.Offset < sp.lo {
-					continue // cannot happen after SetOffsets; guard anyway
+			return ended(err)
+		}
+		round = round[:0:0]
+		for _, sp := range s.parts {
+			if sp.left(o.Backward) {
+				round = append(round, sp)
+			}
+		}
+		chunk = budgetChunk(min(chunk*4, maxScanChunk), o, s.res, len(round))
+	}
+	return s.res, nil
+}
+
+// scanDecompressor decompresses the record batches of every scan (it is safe for concurrent use).
+var scanDecompressor = kgo.DefaultDecompressor()
+
+// scan is the state of one Scan.
+type scan struct {
+	c                 *Client
+	topic             string
+	topicID           [16]byte
+	o                 ScanOptions
+	fetchMax, partMax int32
+	parts             []*scanPart
+
+	mu      sync.Mutex // serializes visit, and guards what follows and the parts' progress
+	visit   func(*Record) bool
+	res     ScanResult
+	stopped bool // visit returned false or a bound was reached
+	rec     Record
+}
+
+// scanPart is the progress of one partition: its range, the chunk [lo, hi) being read and the next
+// offset to fetch in it.
+type scanPart struct {
+	rng     OffsetRange
+	lo, hi  int64
+	pos     int64
+	started bool
+	done    bool  // the current chunk is read
+	leader  int32 // the partition's leader broker, -1 when unknown
+}
+
+// errLeaderMoved is a partition's answer that asks for its leader again (a retriable error).
+var errLeaderMoved = errors.New("kafkaops: partition leader moved")
+
+// scanRetryWait is the pause before asking the metadata again when a leader moved.
+const scanRetryWait = 100 * time.Millisecond
+
+// locate finds the topic's ID (Fetch v13 and later name topics by ID) and its partitions' leaders.
+//
+// The client's cached metadata answers (kadm's calls, TimeRange's included, refresh it), fresher
+// than 5 s (kgo's MetadataMinAge), unless fresh is set: after a leader moved.
+func (s *scan) locate(ctx context.Context, fresh bool) error {
+	req := kmsg.NewPtrMetadataRequest()
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(s.topic)
+	req.Topics = append(req.Topics, rt)
+	limit := time.Duration(0) // MetadataMinAge
+	if fresh {
+		limit = time.Nanosecond
+	}
+	resp, err := s.c.cl.RequestCachedMetadata(ctx, req, limit)
+	if err != nil {
+		return fmt.Errorf("kafkaops: metadata of %s: %w", s.topic, err)
+	}
+	if len(resp.Topics) != 1 {
+		return fmt.Errorf("kafkaops: metadata of %s: %d topics in the answer", s.topic, len(resp.Topics))
+	}
+	t := resp.Topics[0]
+	if err := kerr.ErrorForCode(t.ErrorCode); err != nil {
+		return fmt.Errorf("kafkaops: scan %s: %w", s.topic, err)
+	}
+	s.topicID = t.TopicID
+	leaders := make(map[int32]int32, len(t.Partitions))
+	for _, p := range t.Partitions {
+		leaders[p.Partition] = p.Leader
+	}
+	for _, sp := range s.parts {
+		l, ok := leaders[sp.rng.Partition]
+		if !ok {
+			return fmt.Errorf("kafkaops: scan %s[%d]: %w", s.topic, sp.rng.Partition, ErrUnknownPartition)
+		}
+		sp.leader = l
+	}
+	return nil
+}
+
+// round reads the current chunk of every partition of parts: one fetch loop per leader broker, in
+// parallel. A partition whose leader moved is read again from where it was once the metadata says
+// where its leader is now, until ctx ends.
+func (s *scan) round(ctx context.Context, parts []*scanPart) error {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for {
+		byLeader := map[int32][]*scanPart{}
+		for _, sp := range parts {
+			if !sp.done {
+				byLeader[sp.leader] = append(byLeader[sp.leader], sp)
+			}
+		}
+		if len(byLeader) == 0 {
+			return nil
+		}
+		errs := make(chan error, len(byLeader))
+		for leader, ps := range byLeader {
+			go func() { errs <- s.fetchLoop(rctx, leader, ps, cancel) }()
+		}
+		var moved bool
+		var failed error
+		for range byLeader {
+			switch err := <-errs; {
+			case errors.Is(err, errLeaderMoved):
+				moved = true
+			case err != nil && failed == nil:
+				failed = err
+				cancel() // the other loops' reads are lost with the scan
+			}
+		}
+		if s.stopped {
+			return nil
+		}
+		if failed != nil {
+			return failed
+		}
+		if !moved {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(scanRetryWait):
+		}
+		if err := s.locate(ctx, true); err != nil {
+			return err
+		}
+	}
+}
+
+// fetchLoop reads the current chunks of ps, partitions led by leader, until they are read, the scan
+// stops (stop cancels the other loops' requests then) or a partition's leader moved (errLeaderMoved,
+// with the progress of every partition kept).
+//
+// It keeps a fetch in flight while it decodes and visits the previous answer, as a consumer does:
+// the next offsets are read from the answer's batch headers (nextOffsets) before its records are
+// decoded. An answer whose offsets turn out not to be where the decoding left a partition (it
+// cannot happen with well-formed batches) is dropped for that partition and fetched again.
+func (s *scan) fetchLoop(ctx context.Context, leader int32, ps []*scanPart, stop context.CancelFunc) error {
+	br := s.c.cl.Broker(int(leader))
+	type answer struct {
+		req  *kmsg.FetchRequest
+		resp kmsg.Response
+		err  error
+	}
+	send := func(req *kmsg.FetchRequest) <-chan answer {
+		ch := make(chan answer, 1) // the sender never blocks, even when the loop has returned
+		go func() {
+			resp, err := br.RetriableRequest(ctx, req)
+			ch <- answer{req, resp, err}
+		}()
+		return ch
+	}
+	lastProgress := time.Now()
+	rotate := 0
+	var pending <-chan answer
+	for {
+		if pending == nil {
+			req := s.fetchRequest(ps, &rotate, nil)
+			if req == nil {
+				return nil
+			}
+			pending = send(req)
+		}
+		a := <-pending
+		pending = nil
+		if a.err != nil {
+			return fmt.Errorf("kafkaops: scan %s: %w", s.topic, a.err)
+		}
+		resp := a.resp.(*kmsg.FetchResponse)
+		if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+			return fmt.Errorf("kafkaops: scan %s: %w", s.topic, err)
+		}
+		asked := map[int32]int64{}
+		for _, t := range a.req.Topics {
+			for _, rp := range t.Partitions {
+				asked[rp.Partition] = rp.FetchOffset
+			}
+		}
+		// The next fetch, sent now when this answer says where every partition goes on.
+		if next, ok := nextOffsets(resp); ok {
+			if req := s.fetchRequest(ps, &rotate, next); req != nil {
+				pending = send(req)
+			}
+		}
+		var moved, progressed, dropped bool
+		for _, t := range resp.Topics {
+			for i := range t.Partitions {
+				rp := &t.Partitions[i]
+				sp := findPart(ps, rp.Partition)
+				if sp == nil || sp.done {
+					continue
 				}
-				progressed = true
-				if r.Offset >= sp.hi {
-					sp.done = true
-					break
+				if off, ok := asked[rp.Partition]; !ok || off != sp.pos {
+					dropped = true
+					continue
 				}
-				last := r.Offset >= sp.hi-1
-				if !r.Attrs.IsControl() {
-					rec = recordFrom(r)
-					res.Records++
-					res.Bytes += rec.Size()
-					if !visit(&rec) {
-						stop = true
-						return
+				switch err := kerr.ErrorForCode(rp.ErrorCode); {
+				case err == nil:
+				case errors.Is(err, kerr.OffsetOutOfRange):
+					// The records were deleted meanwhile: read from the new start.
+					if err := s.restart(ctx, sp); err != nil {
+						return err
 					}
-					bound := StopNone
-					if o.MaxRecords > 0 && res.Records >= o.MaxRecords {
-						bound = StopRecords
-					} else if o.MaxBytes > 0 && res.Bytes >= o.MaxBytes {
-						bound = StopBytes
-					}
-					if bound != StopNone {
-						// A bound reached by the very last record of the ranges stopped nothing.
-						if !last || active > 1 || sp.left(o.Backward) || anyLeft(parts, o.Backward, sp) {
-							res.Stopped = bound
-						}
-						stop = true
-						return
-					}
+					progressed, dropped = true, true
+					continue
+				case kerr.IsRetriable(err) || errors.Is(err, kerr.NotLeaderForPartition) || errors.Is(err, kerr.FencedLeaderEpoch):
+					moved = true
+					continue
+				default:
+					return fmt.Errorf("kafkaops: scan %s[%d]: %w", s.topic, rp.Partition, err)
 				}
-				if last {
-					sp.done = true
-					break
+				fp, next := kgo.ProcessFetchPartition(kgo.ProcessFetchPartitionOpts{
+					KeepControlRecords: true, // markers count as progress through a range
+					Offset:             sp.pos,
+					Topic:              s.topic,
+					Partition:          rp.Partition,
+				}, rp, scanDecompressor, nil)
+				if fp.Err != nil && len(fp.Records) == 0 {
+					return fmt.Errorf("kafkaops: scan %s[%d]: %w", s.topic, rp.Partition, fp.Err)
+				}
+				if next > sp.pos || len(fp.Records) > 0 {
+					progressed = true
+				}
+				if !s.take(sp, fp.Records, next, rp.HighWatermark) {
+					stop()
+					return nil
 				}
 			}
-			if sp.done {
-				active--
-				cl.PauseFetchPartitions(map[string][]int32{topic: {fp.Partition}})
-			}
-		})
-		if stop {
-			if res.Stopped == StopNone && sctx.Err() != nil {
-				res.Stopped = StopTime
-			}
-			return res, nil
+		}
+		if moved {
+			return errLeaderMoved
+		}
+		if dropped {
+			// The fetch in flight asked from offsets this answer did not lead to: ask again.
+			pending = nil
 		}
 		if progressed {
 			lastProgress = time.Now()
 		} else if time.Since(lastProgress) >= scanIdle {
 			// Nothing arrived for the remaining chunks: their last offsets hold no records.
-			for p, sp := range parts {
-				if !sp.done {
-					sp.done = true
-					active--
-					cl.PauseFetchPartitions(map[string][]int32{topic: {p}})
-				}
+			pending = nil
+			s.mu.Lock()
+			for _, sp := range ps {
+				sp.done = true
 			}
+			s.mu.Unlock()
 		}
-		if active > 0 {
-			continue
-		}
-		// Every chunk is read: move to the next ones.
-		left := 0
-		for _, sp := range parts {
-			if sp.left(o.Backward) {
-				left++
-			}
-		}
-		if left == 0 {
-			break
-		}
-		chunk = budgetChunk(min(chunk*4, maxScanChunk), o, res, left)
-		set := make(map[int32]kgo.EpochOffset)
-		var resume []int32
-		for p, sp := range parts {
-			if !sp.left(o.Backward) {
-				continue
-			}
-			sp.next(o.Backward, chunk)
-			set[p] = kgo.EpochOffset{Epoch: -1, Offset: sp.lo}
-			resume = append(resume, p)
-		}
-		if len(set) == 0 {
-			break
-		}
-		cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{topic: set})
-		cl.ResumeFetchPartitions(map[string][]int32{topic: resume})
-		active = len(set)
-		lastProgress = time.Now()
 	}
-	return res, nil
 }
 
-// scanPart is the progress of one partition: its range and the chunk [lo, hi) being read.
-type scanPart struct {
-	rng     OffsetRange
-	lo, hi  int64
-	started bool
-	done    bool
+// fetchRequest asks for the current chunks of the partitions of ps that are not read yet, from
+// their next offsets, or from next[partition] when next is given (a fetch sent before the previous
+// answer is decoded: partitions whose chunk that answer ends are left out). nil when nothing is
+// left to ask for.
+func (s *scan) fetchRequest(ps []*scanPart, rotate *int, next map[int32]int64) *kmsg.FetchRequest {
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic, rt.TopicID = s.topic, s.topicID
+	s.mu.Lock()
+	for _, sp := range ps {
+		if sp.done {
+			continue
+		}
+		pos := sp.pos
+		if next != nil {
+			n, ok := next[sp.rng.Partition]
+			if !ok || n >= sp.hi {
+				continue
+			}
+			pos = n
+		}
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.Partition = sp.rng.Partition
+		rp.FetchOffset = pos
+		rp.PartitionMaxBytes = s.partMax
+		rt.Partitions = append(rt.Partitions, rp)
+	}
+	s.mu.Unlock()
+	if len(rt.Partitions) == 0 {
+		return nil
+	}
+	// An answer holds at most FetchMaxBytes: start with another partition each time so that none
+	// waits for the others' chunks.
+	*rotate = (*rotate + 1) % len(rt.Partitions)
+	rt.Partitions = append(rt.Partitions[*rotate:], rt.Partitions[:*rotate]...)
+	req := kmsg.NewPtrFetchRequest()
+	req.MaxWaitMillis = int32(scanFetchWait / time.Millisecond)
+	req.MinBytes = 1
+	req.MaxBytes = s.fetchMax
+	req.Topics = append(req.Topics, rt)
+	return req
+}
+
+// nextOffsets reads, from the headers of an answer's record batches, the offset after the last
+// whole batch of each partition: where ProcessFetchPartition leaves the partition. ok is false
+// when a partition has an error, no whole batch, or batches of an old format: the next fetch then
+// waits for the decoding.
+func nextOffsets(resp *kmsg.FetchResponse) (map[int32]int64, bool) {
+	next := map[int32]int64{}
+	for _, t := range resp.Topics {
+		for _, rp := range t.Partitions {
+			if rp.ErrorCode != 0 {
+				return nil, false
+			}
+			in, last := rp.RecordBatches, int64(-1)
+			// A v2 batch: baseOffset int64, length int32, leader epoch int32, magic int8, crc int32,
+			// attributes int16, lastOffsetDelta int32 (bytes 23-26), ...
+			for len(in) >= 27 {
+				length := int64(binary.BigEndian.Uint32(in[8:])) + 12
+				if length > int64(len(in)) || length < 27 {
+					break // a partial batch at the end of the answer
+				}
+				if in[16] != 2 {
+					return nil, false
+				}
+				last = int64(binary.BigEndian.Uint64(in)) + int64(int32(binary.BigEndian.Uint32(in[23:])))
+				in = in[length:]
+			}
+			if last < 0 {
+				return nil, false
+			}
+			next[rp.Partition] = last + 1
+		}
+	}
+	return next, true
+}
+
+func findPart(ps []*scanPart, p int32) *scanPart {
+	for _, sp := range ps {
+		if sp.rng.Partition == p {
+			return sp
+		}
+	}
+	return nil
+}
+
+// take visits the records fetched for sp's chunk and moves sp to next, the offset after them; hwm is
+// the partition's high watermark. It returns false when the scan stops.
+func (s *scan) take(sp *scanPart, records []*kgo.Record, next, hwm int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return false
+	}
+	o := s.o
+	for _, r := range records {
+		if r.Offset < sp.lo {
+			continue
+		}
+		if r.Offset >= sp.hi {
+			sp.done = true
+			break
+		}
+		last := r.Offset >= sp.hi-1
+		if !r.Attrs.IsControl() {
+			s.rec = recordFrom(r)
+			s.res.Records++
+			s.res.Bytes += s.rec.Size()
+			if !s.visit(&s.rec) {
+				s.stopped = true
+				return false
+			}
+			bound := StopNone
+			if o.MaxRecords > 0 && s.res.Records >= o.MaxRecords {
+				bound = StopRecords
+			} else if o.MaxBytes > 0 && s.res.Bytes >= o.MaxBytes {
+				bound = StopBytes
+			}
+			if bound != StopNone {
+				// A bound reached by the very last record of the ranges stopped nothing.
+				if !last || sp.left(o.Backward) || s.anyLeft(sp) {
+					s.res.Stopped = bound
+				}
+				s.stopped = true
+				return false
+			}
+		}
+		if last {
+			sp.done = true
+			break
+		}
+	}
+	sp.pos = max(sp.pos, next)
+	if sp.pos >= sp.hi || (len(records) == 0 && sp.pos >= hwm) {
+		sp.done = true // nothing more to read in the chunk (records past the end were compacted away)
+	}
+	return true
+}
+
+// restart moves sp to the partition's new log start after its records before it were deleted.
+func (s *scan) restart(ctx context.Context, sp *scanPart) error {
+	starts, err := s.c.adm.ListStartOffsets(ctx, s.topic)
+	if err == nil {
+		err = starts.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("kafkaops: scan %s: %w", s.topic, err)
+	}
+	start, ok := starts.Lookup(s.topic, sp.rng.Partition)
+	if !ok {
+		return fmt.Errorf("kafkaops: scan %s[%d]: %w", s.topic, sp.rng.Partition, ErrUnknownPartition)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if start.Offset > sp.pos {
+		sp.pos = start.Offset
+	} else {
+		sp.pos++ // out of range above: nothing is there
+	}
+	if sp.pos >= sp.hi {
+		sp.done = true
+	}
+	return nil
 }
 
 // next moves to the next chunk of n offsets: after the current one, or before it with backward.
@@ -299,6 +592,7 @@ func (sp *scanPart) next(backward bool, n int64) {
 		sp.lo = sp.hi
 		sp.hi = min(sp.rng.End, sp.lo+n)
 	}
+	sp.pos = sp.lo
 	sp.started = true
 }
 
@@ -333,13 +627,13 @@ func scanCeilDiv(a, b int64) int64 {
 	return (a + b - 1) / b
 }
 
-// anyLeft says whether a partition other than cur still has offsets to read.
-func anyLeft(parts map[int32]*scanPart, backward bool, cur *scanPart) bool {
-	for _, sp := range parts {
+// anyLeft says whether a partition other than cur still has offsets to read. The caller holds s.mu.
+func (s *scan) anyLeft(cur *scanPart) bool {
+	for _, sp := range s.parts {
 		if sp == cur {
 			continue
 		}
-		if !sp.done || sp.left(backward) {
+		if !sp.done || sp.left(s.o.Backward) {
 			return true
 		}
 	}

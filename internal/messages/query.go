@@ -127,7 +127,7 @@ func (s *Service) Search(ctx context.Context, projectID, instanceID string, q Qu
 		}
 	} else {
 		opts.Backward = !q.Asc
-		opts.Chunk = max(int64(depth), 256) // then growing: see kafkaops.ScanOptions
+		opts.Chunk = max(int64(depth), 1024) // then growing: see kafkaops.ScanOptions
 	}
 	res, err := c.Scan(ctx, q.Topic, read, opts, func(r *kafkaops.Record) bool {
 		if r.Timestamp < q.StartMs || (q.EndMs >= 0 && r.Timestamp > q.EndMs) {
