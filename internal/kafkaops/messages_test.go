@@ -1,14 +1,17 @@
 package kafkaops
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // msgProduceAt writes n records to one partition with timestamps base+i*step ms and values "v<i>".
@@ -186,5 +189,110 @@ func TestScanAndTimeRange(t *testing.T) {
 		return true
 	}); err != nil || first != 1000 {
 		t.Fatalf("scan from a deleted start begins at %d (%v)", first, err)
+	}
+}
+
+// A scan goes on from where it was when a partition's leader moves under it (a broker answers
+// NOT_LEADER_FOR_PARTITION, one request in three here): every record once, in offset order.
+func TestScanFollowsMovedLeader(t *testing.T) {
+	c, cl := newCluster(t, 3, nil)
+	createTopic(t, cl, "t", 2, 1)
+	base := time.UnixMilli(1_700_000_000_000)
+	p, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for i := range 30 { // batches of 100 records: a fetch of 4 KiB reads one
+		var rs []*kgo.Record
+		for j := range 200 {
+			rs = append(rs, &kgo.Record{Topic: "t", Partition: int32(j % 2), Timestamp: base, Value: fmt.Appendf(nil, "v%d", i*100+j/2)})
+		}
+		if err := p.ProduceSync(testCtx(t), rs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var fetches, refused atomic.Int64
+	c.ControlKey(kmsg.Fetch.Int16(), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		if fetches.Add(1)%3 != 0 {
+			return nil, nil, false
+		}
+		refused.Add(1)
+		req := kreq.(*kmsg.FetchRequest)
+		resp := req.ResponseKind().(*kmsg.FetchResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewFetchResponseTopic()
+			st.Topic, st.TopicID = rt.Topic, rt.TopicID
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewFetchResponseTopicPartition()
+				sp.Partition, sp.ErrorCode = rp.Partition, kerr.NotLeaderForPartition.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+	ctx := testCtx(t)
+	for _, backward := range []bool{false, true} {
+		t.Run(fmt.Sprintf("backward=%v", backward), func(t *testing.T) {
+			next := map[int32]int64{}
+			refused.Store(0)
+			res, err := cl.Scan(ctx, "t", []OffsetRange{{0, 0, 3000}, {1, 0, 3000}},
+				// Small fetches: many requests, the next one in flight when an answer is refused.
+				ScanOptions{Backward: backward, Chunk: 3000, PartitionFetchBytes: 4096, FetchMaxBytes: 4096}, func(r *Record) bool {
+					if want := next[r.Partition]; r.Offset != want {
+						t.Errorf("partition %d: offset %d after %d", r.Partition, r.Offset, want-1)
+					}
+					next[r.Partition] = r.Offset + 1
+					return true
+				})
+			if err != nil || res.Records != 6000 || res.Stopped != StopNone || next[0] != 3000 || next[1] != 3000 || refused.Load() < 5 {
+				t.Fatalf("scan: %+v %v, read up to %v, %d fetches refused", res, err, next, refused.Load())
+			}
+		})
+	}
+}
+
+// nextOffsets reads where the decoding of an answer leaves each partition from its batch headers.
+func TestNextOffsets(t *testing.T) {
+	batch := func(base int64, n int, magic int8) []byte {
+		rb := kmsg.RecordBatch{FirstOffset: base, Magic: magic, LastOffsetDelta: int32(n - 1), NumRecords: int32(n), Records: make([]byte, 10*n)}
+		b := rb.AppendTo(nil)
+		binary.BigEndian.PutUint32(b[8:], uint32(len(b)-12)) // the length after the length field
+		return b
+	}
+	cat := func(bs ...[]byte) []byte { return slices.Concat(bs...) }
+	tests := []struct {
+		name string
+		raw  []byte
+		want int64 // -1: not known
+	}{
+		{"one batch", batch(10, 5, 2), 15},
+		{"two batches", cat(batch(10, 5, 2), batch(15, 20, 2)), 35},
+		{"a partial batch at the end", cat(batch(10, 5, 2), batch(15, 20, 2)[:40]), 15},
+		{"only a partial batch", batch(10, 5, 2)[:30], -1},
+		{"no batch", nil, -1},
+		{"an old format", batch(10, 5, 1), -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := kmsg.NewFetchResponse()
+			rt := kmsg.NewFetchResponseTopic()
+			rp := kmsg.NewFetchResponseTopicPartition()
+			rp.Partition, rp.RecordBatches = 3, tt.raw
+			rt.Partitions = append(rt.Partitions, rp)
+			resp.Topics = append(resp.Topics, rt)
+			got, ok := nextOffsets(&resp)
+			if tt.want < 0 {
+				if ok {
+					t.Fatalf("next %v, want none", got)
+				}
+				return
+			}
+			if !ok || got[3] != tt.want {
+				t.Fatalf("next %v %v, want %d", got, ok, tt.want)
+			}
+		})
 	}
 }
