@@ -4,11 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,18 +21,22 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/aksk"
 )
+
+// searches is how many times each keyword search (and its consume) runs.
+const searches = 5
 
 // BenchmarkDataPlane measures issue 11's ratios in one run, each beside its franz-go (or bare
 // net/http) ceiling on the same instance and machine, and prints them in one table, so that the next
 // change can be compared with this one. The engine is the local one (3 Apache Kafka brokers) unless
 // OPENDMS_BENCH_ENGINE=embedded.
 //
-//	make bench-dataplane   (go test -run '^$' -bench DataPlane -benchtime 3x -timeout 60m ./internal/httpapi/)
+//	make bench   (go test -run '^$' -bench DataPlane -benchtime 1x -timeout 60m ./internal/httpapi/)
 //
 // OPENDMS_BENCH_BIG_RECORDS sets the record count of the biggest topic (default 10,000,000; its
-// search covers a time window of a tenth of it).
+// search covers a time window of a tenth of it); OPENDMS_BENCH_ONLY=search|produce|path runs one
+// part of the table.
 func BenchmarkDataPlane(b *testing.B) {
 	eng := "local"
 	if v := os.Getenv("OPENDMS_BENCH_ENGINE"); v != "" {
@@ -39,10 +48,191 @@ func BenchmarkDataPlane(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("OPENDMS_BENCH_BIG_RECORDS")); err == nil && v > 0 {
 		big = v
 	}
+	only := os.Getenv("OPENDMS_BENCH_ONLY") // search, produce or path: one part of the table
 	var rows []benchRow
-	rows = append(rows, benchKeywordSearch(b, e, id, seeds, eng, big)...)
+	if only == "" || only == "search" {
+		rows = append(rows, benchKeywordSearch(b, e, id, seeds, big)...)
+	}
+	if only == "" || only == "produce" {
+		rows = append(rows, benchProduceRatios(b, e, id, seeds)...)
+	}
+	if only == "" || only == "path" {
+		rows = append(rows, benchRequestPathRatio(b, e))
+	}
 	printTable(fmt.Sprintf("issue 11 data-plane ratios, engine %s (3 brokers), one run", eng),
 		[]string{"", "ours", "ceiling", "unit", "ratio", "goal"}, rows)
+}
+
+// rate is calls per second and the latency percentiles of one measurement.
+type rate struct {
+	perSec   float64
+	p50, p99 time.Duration
+}
+
+// measure runs fn over n concurrent callers for d; each call counts as per units.
+func measure(b *testing.B, d time.Duration, n, per int, fn func() error) rate {
+	var mu sync.Mutex
+	var all []time.Duration
+	var wg sync.WaitGroup
+	start := time.Now()
+	end := start.Add(d)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			for t0 := time.Now(); t0.Before(end); t0 = time.Now() {
+				if err := fn(); err != nil {
+					b.Error(err)
+					return
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	slices.Sort(all)
+	return rate{perSec: float64(len(all)*per) / el.Seconds(), p50: pct(all, 50), p99: pct(all, 99)}
+}
+
+// benchSpan is how long each side of a rate is measured.
+const benchSpan = 5 * time.Second
+
+// ratioRow is a table row: ours beside the ceiling, per second, with the goal.
+func ratioRow(name string, ours, ceiling rate, unit, goal string) benchRow {
+	return benchRow{name, []string{fmt.Sprintf("%.0f", ours.perSec), fmt.Sprintf("%.0f", ceiling.perSec), unit,
+		fmt.Sprintf("%.2f", ours.perSec/ceiling.perSec), goal}}
+}
+
+// benchProduceRatios: 5.5.1 (one message per call) beside franz-go's ProduceSync, and the batched
+// records API beside franz-go's batched async producer (100-record calls), both at 64 callers on
+// one topic of 3 partitions, 100-byte values with keys, acks=all; franz-go with one client shared
+// by the callers.
+func benchProduceRatios(b *testing.B, e *testEnv, id string, seeds []string) []benchRow {
+	benchTopic(b, seeds, "produce", 3)
+	sc := newSignedClient(e)
+	direct, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic("produce"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer direct.Close()
+	value := strings.Repeat("v", 100)
+	var seq atomic.Int64
+	const callers, batch = 64, 100
+	one := "/v2/" + e.ProjectID + "/instances/" + id + "/messages/action?action_id=send"
+	many := adminPrefix + "/" + e.ProjectID + "/instances/" + id + "/topics/produce/records"
+	ways := []struct {
+		name string
+		per  int
+		fn   func() error
+	}{
+		{"5.5.1", 1, func() error {
+			body := fmt.Appendf(nil, `{"topic":"produce","body":%q,"property_list":[{"name":"KEY","value":"k%d"}]}`, value, seq.Add(1))
+			code, out, err := sc.do("POST", one, body)
+			if err == nil && code != 200 {
+				err = fmt.Errorf("produce: %d %.300s", code, out)
+			}
+			return err
+		}},
+		{"ProduceSync", 1, func() error {
+			return direct.ProduceSync(context.Background(), &kgo.Record{Key: fmt.Appendf(nil, "k%d", seq.Add(1)), Value: []byte(value)}).FirstErr()
+		}},
+		{"records", batch, func() error {
+			i := seq.Add(batch)
+			body := make([]byte, 0, batch*(len(value)+40))
+			body = append(body, '[')
+			for j := range int64(batch) {
+				if j > 0 {
+					body = append(body, ',')
+				}
+				body = fmt.Appendf(body, `{"key":"k%d","value":"%s"}`, i+j, value)
+			}
+			body = append(body, ']')
+			code, out, err := sc.do("POST", many, body)
+			if err == nil && (code != 200 || !strings.Contains(string(out), `"failed":0,`)) {
+				err = fmt.Errorf("records: %d %.300s", code, out)
+			}
+			return err
+		}},
+		{"async Produce", batch, func() error {
+			i := seq.Add(batch)
+			var wg sync.WaitGroup
+			var failed atomic.Value
+			wg.Add(batch)
+			for j := range int64(batch) {
+				direct.Produce(context.Background(), &kgo.Record{Key: fmt.Appendf(nil, "k%d", i+j), Value: []byte(value)}, func(_ *kgo.Record, err error) {
+					if err != nil {
+						failed.Store(err)
+					}
+					wg.Done()
+				})
+			}
+			wg.Wait()
+			err, _ := failed.Load().(error)
+			return err
+		}},
+	}
+	got := map[string]rate{}
+	for _, w := range ways {
+		// Warm both sides (connections, the brokers' JIT) before measuring.
+		for range 200 {
+			if err := w.fn(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		got[w.name] = measure(b, benchSpan, callers, w.per, w.fn)
+	}
+	return []benchRow{
+		ratioRow(fmt.Sprintf("5.5.1 produce vs ProduceSync, %d callers", callers), got["5.5.1"], got["ProduceSync"], "records/s", ">= 0.70"),
+		ratioRow(fmt.Sprintf("records API vs async Produce, %dx%d", callers, batch), got["records"], got["async Produce"], "records/s", ">= 0.50"),
+	}
+}
+
+// benchRequestPathRatio: a signed catalog request (AK/SK signature made by the caller and checked
+// by dmsd, routing, authorization, the handler) beside a bare net/http handler writing the same
+// JSON, at 32 callers over loopback HTTP.
+func benchRequestPathRatio(b *testing.B, e *testEnv) benchRow {
+	_, azJSON := e.do(b, "GET", "/v2/available-zones", nil)
+	bare := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(azJSON)
+	}))
+	defer bare.Close()
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	get := func(url string, sign bool) func() error {
+		return func() error {
+			req, _ := http.NewRequest("GET", url, nil)
+			req.Header.Set("Content-Type", "application/json")
+			if sign {
+				if err := aksk.Sign(req, nil, e.AK, e.SK, time.Now()); err != nil {
+					return err
+				}
+			}
+			resp, err := hc.Do(req)
+			if err != nil {
+				return err
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				return fmt.Errorf("status %d", resp.StatusCode)
+			}
+			return nil
+		}
+	}
+	const callers = 32
+	got := map[string]rate{}
+	for _, w := range []struct {
+		name string
+		fn   func() error
+	}{{"signed", get(e.URL+"/v2/available-zones", true)}, {"bare", get(bare.URL+"/v2/available-zones", false)}} {
+		got[w.name] = measure(b, benchSpan, callers, 1, w.fn)
+	}
+	return ratioRow(fmt.Sprintf("signed catalog request vs bare handler, %d callers", callers), got["signed"], got["bare"], "req/s", ">= 0.70")
 }
 
 // benchKeywordSearch: 5.8.1 with a keyword that matches one record, over a whole topic of 100
@@ -50,7 +240,7 @@ func BenchmarkDataPlane(b *testing.B) {
 // records, beside a plain franz-go consume of the same records (a new direct consumer each time,
 // default options, given the window's offsets) doing the same match per record. Each iteration
 // runs both, one after the other, so that both see the same machine.
-func benchKeywordSearch(b *testing.B, e *testEnv, id string, seeds []string, eng string, big int) []benchRow {
+func benchKeywordSearch(b *testing.B, e *testEnv, id string, seeds []string, big int) []benchRow {
 	type window struct {
 		name     string
 		records  int // in the topic
@@ -157,24 +347,6 @@ func benchKeywordSearch(b *testing.B, e *testEnv, id string, seeds []string, eng
 			}
 			return got, nil
 		}
-		if os.Getenv("OPENDMS_SCAN_PLAIN") != "" {
-			kc, err := kafkaops.Dial(seeds)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var rs []kafkaops.OffsetRange
-			starts.Each(func(o kadm.ListedOffset) {
-				rs = append(rs, kafkaops.OffsetRange{Partition: o.Partition, Start: o.Offset, End: stop[o.Partition]})
-			})
-			for range 3 {
-				t0 := time.Now()
-				res, err := kc.Scan(context.Background(), topic, rs, kafkaops.ScanOptions{Backward: true, Chunk: 256}, func(r *kafkaops.Record) bool { return true })
-				t1 := time.Now()
-				_, err2 := consume()
-				fmt.Printf("plaintext scan %s %+v %v; consume %s %v\n", t1.Sub(t0), res, err, time.Since(t1), err2)
-			}
-			kc.Close()
-		}
 		// Once unmeasured: the brokers' JIT compiles their read and TLS paths at the first reads.
 		if _, err := search(); err != nil {
 			b.Fatal(err)
@@ -184,29 +356,25 @@ func benchKeywordSearch(b *testing.B, e *testEnv, id string, seeds []string, eng
 		}
 		var sRecs, cRecs int64
 		var sTime, cTime time.Duration
-		b.Run(eng+"/"+w.name, func(b *testing.B) {
-			for range b.N {
-				t0 := time.Now()
-				n, err := search()
-				if err != nil {
-					b.Fatal(err)
-				}
-				sRecs, sTime = sRecs+n, sTime+time.Since(t0)
-				t0 = time.Now()
-				if n, err = consume(); err != nil {
-					b.Fatal(err)
-				}
-				cRecs, cTime = cRecs+n, cTime+time.Since(t0)
+		for range searches {
+			t0 := time.Now()
+			n, err := search()
+			if err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(float64(sRecs)/sTime.Seconds(), "search-records/s")
-			b.ReportMetric(float64(cRecs)/cTime.Seconds(), "consume-records/s")
-		})
+			sRecs, sTime = sRecs+n, sTime+time.Since(t0)
+			t0 = time.Now()
+			if n, err = consume(); err != nil {
+				b.Fatal(err)
+			}
+			cRecs, cTime = cRecs+n, cTime+time.Since(t0)
+		}
 		if sTime > 0 && cTime > 0 {
 			s, c := float64(sRecs)/sTime.Seconds(), float64(cRecs)/cTime.Seconds()
 			per := func(n int64, d time.Duration) string {
 				return fmt.Sprint((d / time.Duration(max(1, n/want))).Round(100 * time.Microsecond))
 			}
-			rows = append(rows, benchRow{w.name, []string{per(sRecs, sTime), per(cRecs, cTime), "time", fmt.Sprintf("%.2f", s/c), ">= 0.70"}})
+			rows = append(rows, benchRow{w.name, []string{per(sRecs, sTime), per(cRecs, cTime), "per search", fmt.Sprintf("%.2f", s/c), ">= 0.70"}})
 		}
 		// The next topics are loaded and searched without this one's data in the page cache's way.
 		deleteBenchTopic(b, adm, topic)

@@ -202,13 +202,13 @@ type benchRow struct {
 func printTable(title string, header []string, rows []benchRow) {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "\n%s\n", title)
-	fmt.Fprintf(&sb, "%-44s", header[0])
+	fmt.Fprintf(&sb, "%-52s", header[0])
 	for _, h := range header[1:] {
 		fmt.Fprintf(&sb, " %14s", h)
 	}
 	sb.WriteString("\n")
 	for _, r := range rows {
-		fmt.Fprintf(&sb, "%-44s", r.name)
+		fmt.Fprintf(&sb, "%-52s", r.name)
 		for _, c := range r.cols {
 			fmt.Fprintf(&sb, " %14s", c)
 		}
