@@ -220,8 +220,11 @@ func printTable(title string, header []string, rows []benchRow) {
 // BenchmarkMessagesProduce: 5.5.1 over HTTP (signed, through the whole request path, to the
 // instance's shared client, acks=all) beside franz-go producing the same records straight to the
 // same instance (ProduceSync, acks=all, one client shared by the callers): the ceiling.
+//
+// OPENDMS_BENCH_ENGINE=local runs it on the local engine (Apache Kafka JVMs) instead of kfake.
 func BenchmarkMessagesProduce(b *testing.B) {
-	e := newTestEnv(b)
+	eng := benchEngine()
+	e := newTestEnvOn(b, eng)
 	id, seeds := benchInstance(b, e, "bench-produce")
 	benchTopic(b, seeds, "produce", 3)
 	sc := newSignedClient(e)
@@ -241,7 +244,7 @@ func BenchmarkMessagesProduce(b *testing.B) {
 	results := map[string]result{}
 	for _, n := range []int{1, 16, 64} {
 		for _, way := range []string{"http", "franz-go"} {
-			name := fmt.Sprintf("embedded/%s/callers=%d", way, n)
+			name := fmt.Sprintf("%s/%s/callers=%d", eng, way, n)
 			b.Run(name, func(b *testing.B) {
 				var fn func() error
 				if way == "http" {
@@ -273,7 +276,7 @@ func BenchmarkMessagesProduce(b *testing.B) {
 	}
 	var rows []benchRow
 	for _, n := range []int{1, 16, 64} {
-		h, d := results[fmt.Sprintf("embedded/http/callers=%d", n)], results[fmt.Sprintf("embedded/franz-go/callers=%d", n)]
+		h, d := results[fmt.Sprintf("%s/http/callers=%d", eng, n)], results[fmt.Sprintf("%s/franz-go/callers=%d", eng, n)]
 		if d.rate == 0 {
 			continue
 		}
@@ -281,7 +284,7 @@ func BenchmarkMessagesProduce(b *testing.B) {
 			benchRow{fmt.Sprintf("http 5.5.1, %d callers", n), []string{fmt.Sprintf("%.0f", h.rate), fmt.Sprint(h.p50.Round(time.Microsecond)), fmt.Sprint(h.p99.Round(time.Microsecond)), fmt.Sprintf("%.0f%%", 100*h.rate/d.rate)}},
 			benchRow{fmt.Sprintf("franz-go ProduceSync, %d callers", n), []string{fmt.Sprintf("%.0f", d.rate), fmt.Sprint(d.p50.Round(time.Microsecond)), fmt.Sprint(d.p99.Round(time.Microsecond)), "100%"}})
 	}
-	printTable("produce, engine embedded (kfake, 3 brokers), 100-byte values, acks=all", []string{"", "msgs/s", "p50", "p99", "of ceiling"}, rows)
+	printTable(fmt.Sprintf("produce, engine %s (3 brokers), 100-byte values, acks=all", eng), []string{"", "msgs/s", "p50", "p99", "of ceiling"}, rows)
 }
 
 // BenchmarkMessagesQuery: 5.8.1 by time range (a 1-second window in the middle of the topic, first
