@@ -87,3 +87,24 @@ func TestMessagesProduceForms(t *testing.T) {
 		})
 	}
 }
+
+// FuzzAppendProduced: appendProduced writes what writeJSON writes, for any topic and body.
+//
+//	go test -run '^$' -fuzz FuzzAppendProduced -fuzztime 30s ./internal/httpapi/
+func FuzzAppendProduced(f *testing.F) {
+	for _, s := range []string{"", "orders", "a<b>&c", "é\u2028\u2029\x7f", "\"\\\n\x00", "\xff\xc3", "\U0001F600"} {
+		f.Add(s, s+"x", int64(7))
+	}
+	f.Fuzz(func(t *testing.T, topic, body string, n int64) {
+		req := messages.ProduceRequest{Topic: topic, Body: body}
+		out := messages.Produced{Produced: kafkaops.Produced{Partition: int32(n), Offset: n, Timestamp: -n}, Size: n}
+		rec := httptest.NewRecorder()
+		writeJSON(rec, http.StatusOK, map[string]any{
+			"topic": req.Topic, "body": req.Body, "property_list": []any{},
+			"partition": out.Partition, "message_offset": out.Offset, "timestamp": out.Timestamp, "size": out.Size,
+		})
+		if got := appendProduced(nil, req, out); string(got) != rec.Body.String() {
+			t.Fatalf("got  %q\nwant %q", got, rec.Body.String())
+		}
+	})
+}
