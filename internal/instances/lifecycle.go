@@ -95,10 +95,10 @@ func (s *Service) storeAndSubmit(ctx context.Context, in *dms.Instance, v valida
 	p := map[string]any{"name": in.Name, "broker_num": in.BrokerNum, "product_id": in.ProductID}
 	maps.Copy(p, params)
 	if _, err := s.submit(ctx, *in, who, taskCreate, p); err != nil {
-		s.records.drop(in.ID) // should a lookup have cached it meanwhile
 		if derr := s.store.DeleteInstance(context.WithoutCancel(ctx), in.ID); derr != nil {
 			s.log.Error("a creation whose task could not be submitted stays recorded; the monitor marks it failed", "instance_id", in.ID, "err", derr)
 		}
+		s.records.drop(in.ID) // should a lookup have cached it meanwhile
 		return dms.Internal(fmt.Errorf("submitting the creation task: %w", err))
 	}
 	return nil
