@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"io"
 	"math"
 	"net/http"
 	"net/url"
@@ -29,25 +32,94 @@ func (s *Server) implementMessages() {
 // 5.5.1. The response echoes topic and body as the reference does, and adds where the message was
 // written (partition, message_offset, timestamp) and its size as 5.8.x report it (messages.ValueSize):
 // extra fields the SDKs ignore.
+//
+// This is the path of every message produced over HTTP, so the common request is served without
+// reflection: the query string and body of the usual shape are read directly and the answer is
+// appended (appendProduced), each giving exactly what the general path gives; anything else takes
+// the general path (url.Values, decodeJSON), which also gives the errors.
 func (s *Server) produceMessage(w http.ResponseWriter, r *http.Request) {
-	if a := r.URL.Query().Get("action_id"); a != "send" {
-		writeError(w, r, invalidParam("action_id must be send, got %q", a))
-		return
+	if r.URL.RawQuery != "action_id=send" {
+		if a := r.URL.Query().Get("action_id"); a != "send" {
+			writeError(w, r, invalidParam("action_id must be send, got %q", a))
+			return
+		}
 	}
-	var req messages.ProduceRequest
-	if err := decodeJSON(r, &req); err != nil {
-		writeError(w, r, err)
-		return
+	body := bufferedBody(r)
+	req, ok := messages.DecodeProduceRequest(body)
+	if !ok {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if err := decodeJSON(r, &req); err != nil {
+			writeError(w, r, err)
+			return
+		}
 	}
 	out, err := s.messages.Produce(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), req)
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"topic": req.Topic, "body": req.Body, "property_list": []any{},
-		"partition": out.Partition, "message_offset": out.Offset, "timestamp": out.Timestamp, "size": out.Size,
-	})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(appendProduced(make([]byte, 0, len(req.Topic)+len(req.Body)+160), req, out))
+}
+
+// appendProduced appends 5.5.1's answer as writeJSON writes the map
+//
+//	{"topic": req.Topic, "body": req.Body, "property_list": []any{}, "partition": out.Partition,
+//	 "message_offset": out.Offset, "timestamp": out.Timestamp, "size": out.Size}
+//
+// (keys sorted, as encoding/json writes a map; TestAppendProduced compares the two).
+func appendProduced(b []byte, req messages.ProduceRequest, out messages.Produced) []byte {
+	b = append(b, `{"body":`...)
+	b = appendJSONString(b, req.Body)
+	b = append(b, `,"message_offset":`...)
+	b = strconv.AppendInt(b, out.Offset, 10)
+	b = append(b, `,"partition":`...)
+	b = strconv.AppendInt(b, int64(out.Partition), 10)
+	b = append(b, `,"property_list":[],"size":`...)
+	b = strconv.AppendInt(b, out.Size, 10)
+	b = append(b, `,"timestamp":`...)
+	b = strconv.AppendInt(b, out.Timestamp, 10)
+	b = append(b, `,"topic":`...)
+	b = appendJSONString(b, req.Topic)
+	return append(b, "}\n"...)
+}
+
+// appendJSONString appends s as a JSON string as writeJSON writes it (HTML not escaped): as it is
+// when it needs no escape, else through encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	if plainJSONText(s) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+}
+
+// plainJSONText says whether encoding/json writes s between quotes unchanged (with HTML escaping
+// off): valid UTF-8 without control characters, quotes, backslashes, U+2028 or U+2029 (which it
+// escapes for JavaScript's sake).
+func plainJSONText(s string) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == '"' || c == '\\' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && n == 1) || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+		i += n
+	}
+	return true
 }
 
 // messageView is MessagesEntity (5.8.1) and, without huge_message and the ids, ShowPartitionMessageEntity

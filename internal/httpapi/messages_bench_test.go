@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"runtime"
@@ -220,8 +222,11 @@ func printTable(title string, header []string, rows []benchRow) {
 // BenchmarkMessagesProduce: 5.5.1 over HTTP (signed, through the whole request path, to the
 // instance's shared client, acks=all) beside franz-go producing the same records straight to the
 // same instance (ProduceSync, acks=all, one client shared by the callers): the ceiling.
+//
+// OPENDMS_BENCH_ENGINE=local runs it on the local engine (Apache Kafka JVMs) instead of kfake.
 func BenchmarkMessagesProduce(b *testing.B) {
-	e := newTestEnv(b)
+	eng := benchEngine()
+	e := newTestEnvOn(b, eng)
 	id, seeds := benchInstance(b, e, "bench-produce")
 	benchTopic(b, seeds, "produce", 3)
 	sc := newSignedClient(e)
@@ -241,7 +246,7 @@ func BenchmarkMessagesProduce(b *testing.B) {
 	results := map[string]result{}
 	for _, n := range []int{1, 16, 64} {
 		for _, way := range []string{"http", "franz-go"} {
-			name := fmt.Sprintf("embedded/%s/callers=%d", way, n)
+			name := fmt.Sprintf("%s/%s/callers=%d", eng, way, n)
 			b.Run(name, func(b *testing.B) {
 				var fn func() error
 				if way == "http" {
@@ -273,7 +278,7 @@ func BenchmarkMessagesProduce(b *testing.B) {
 	}
 	var rows []benchRow
 	for _, n := range []int{1, 16, 64} {
-		h, d := results[fmt.Sprintf("embedded/http/callers=%d", n)], results[fmt.Sprintf("embedded/franz-go/callers=%d", n)]
+		h, d := results[fmt.Sprintf("%s/http/callers=%d", eng, n)], results[fmt.Sprintf("%s/franz-go/callers=%d", eng, n)]
 		if d.rate == 0 {
 			continue
 		}
@@ -281,7 +286,7 @@ func BenchmarkMessagesProduce(b *testing.B) {
 			benchRow{fmt.Sprintf("http 5.5.1, %d callers", n), []string{fmt.Sprintf("%.0f", h.rate), fmt.Sprint(h.p50.Round(time.Microsecond)), fmt.Sprint(h.p99.Round(time.Microsecond)), fmt.Sprintf("%.0f%%", 100*h.rate/d.rate)}},
 			benchRow{fmt.Sprintf("franz-go ProduceSync, %d callers", n), []string{fmt.Sprintf("%.0f", d.rate), fmt.Sprint(d.p50.Round(time.Microsecond)), fmt.Sprint(d.p99.Round(time.Microsecond)), "100%"}})
 	}
-	printTable("produce, engine embedded (kfake, 3 brokers), 100-byte values, acks=all", []string{"", "msgs/s", "p50", "p99", "of ceiling"}, rows)
+	printTable(fmt.Sprintf("produce, engine %s (3 brokers), 100-byte values, acks=all", eng), []string{"", "msgs/s", "p50", "p99", "of ceiling"}, rows)
 }
 
 // BenchmarkMessagesQuery: 5.8.1 by time range (a 1-second window in the middle of the topic, first
@@ -462,4 +467,48 @@ func BenchmarkMessagesKeywordScan(b *testing.B) {
 				{"franz-go consume (direct, defaults)", []string{fmt.Sprintf("%.0f", rates["franz-go"]), "100%"}},
 			})
 	}
+}
+
+// BenchmarkMessagesProduceHandler: the server's side of 5.5.1 alone (the whole request path:
+// signature, authorization, handler, the shared producer, acks=all; no network, no client), with
+// 64 requests in flight, so that its CPU and allocations per message can be compared between
+// changes on a machine whose other load makes throughput numbers noisy. Requests are signed before
+// the timer starts.
+//
+//	go test -run '^$' -bench 'MessagesProduceHandler' -benchtime 20000x -benchmem -cpuprofile cpu.out ./internal/httpapi/
+func BenchmarkMessagesProduceHandler(b *testing.B) {
+	e := newTestEnvOn(b, benchEngine())
+	id, seeds := benchInstance(b, e, "bench-produce-handler")
+	benchTopic(b, seeds, "produce", 3)
+	path := e.URL + "/v2/" + e.ProjectID + "/instances/" + id + "/messages/action?action_id=send"
+	value := strings.Repeat("v", 100)
+	reqs := make([]*http.Request, b.N)
+	for i := range reqs {
+		body := fmt.Appendf(nil, `{"topic":"produce","body":%q,"property_list":[{"name":"KEY","value":"k%d"}]}`, value, i)
+		req, err := http.NewRequest("POST", path, bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if err := aksk.Sign(req, body, e.AK, e.SK, time.Now()); err != nil {
+			b.Fatal(err)
+		}
+		req.RemoteAddr = "127.0.0.1:40000"
+		req.RequestURI = req.URL.RequestURI()
+		reqs[i] = req
+	}
+	h := e.Server.Handler()
+	var next atomic.Int64
+	b.SetParallelism(32) // 64 in flight on 2 CPUs
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, reqs[next.Add(1)-1])
+			if rec.Code != 200 {
+				b.Errorf("produce: %d %s", rec.Code, rec.Body)
+				return
+			}
+		}
+	})
 }

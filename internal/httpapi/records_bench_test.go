@@ -14,6 +14,15 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
+// benchEngine is the engine of the produce benchmarks: "embedded" (kfake, the default) or, with
+// OPENDMS_BENCH_ENGINE=local, "local" (Apache Kafka JVMs).
+func benchEngine() string {
+	if os.Getenv("OPENDMS_BENCH_ENGINE") == "local" {
+		return "local"
+	}
+	return "embedded"
+}
+
 // BenchmarkMessagesRecords: the batched produce API (POST .../topics/{topic}/records, signed,
 // through the whole request path to the instance's shared client, acks=all) beside franz-go's
 // batched async producer on the same instance (one client shared by the callers, Produce with a
@@ -24,10 +33,7 @@ import (
 //
 // OPENDMS_BENCH_ENGINE=local runs it on the local engine (Apache Kafka JVMs) instead of kfake.
 func BenchmarkMessagesRecords(b *testing.B) {
-	eng := "embedded"
-	if os.Getenv("OPENDMS_BENCH_ENGINE") == "local" {
-		eng = "local"
-	}
+	eng := benchEngine()
 	e := newTestEnvOn(b, eng)
 	id, seeds := benchInstance(b, e, "bench-records")
 	benchTopic(b, seeds, "records", 3)

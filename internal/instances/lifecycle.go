@@ -98,6 +98,7 @@ func (s *Service) storeAndSubmit(ctx context.Context, in *dms.Instance, v valida
 		if derr := s.store.DeleteInstance(context.WithoutCancel(ctx), in.ID); derr != nil {
 			s.log.Error("a creation whose task could not be submitted stays recorded; the monitor marks it failed", "instance_id", in.ID, "err", derr)
 		}
+		s.records.drop(in.ID) // should a lookup have cached it meanwhile
 		return dms.Internal(fmt.Errorf("submitting the creation task: %w", err))
 	}
 	return nil

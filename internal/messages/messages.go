@@ -149,11 +149,14 @@ func invalid(format string, args ...any) error {
 
 // topicCache remembers partition counts of topics produced to for a moment, so that producing does
 // not ask the cluster's metadata on every call. Only topics that exist are remembered; a partition
-// beyond the remembered count is checked again before it is refused.
+// beyond the remembered count is checked again before it is refused. Every produce reads it: reads
+// share the lock and the key is not built (a concatenated key was an allocation per call).
 type topicCache struct {
-	mu sync.Mutex
-	m  map[string]topicEntry
+	mu sync.RWMutex
+	m  map[topicKey]topicEntry
 }
+
+type topicKey struct{ instanceID, topic string }
 
 type topicEntry struct {
 	partitions int32
@@ -163,9 +166,9 @@ type topicEntry struct {
 const topicCacheTTL = 2 * time.Second
 
 func (tc *topicCache) get(instanceID, topic string) (int32, bool) {
-	tc.mu.Lock()
-	defer tc.mu.Unlock()
-	e, ok := tc.m[instanceID+"\x00"+topic]
+	tc.mu.RLock()
+	e, ok := tc.m[topicKey{instanceID, topic}]
+	tc.mu.RUnlock()
 	if !ok || time.Since(e.at) > topicCacheTTL {
 		return 0, false
 	}
@@ -176,7 +179,7 @@ func (tc *topicCache) put(instanceID, topic string, n int32) {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
 	if tc.m == nil {
-		tc.m = make(map[string]topicEntry)
+		tc.m = make(map[topicKey]topicEntry)
 	}
 	if len(tc.m) >= 4096 {
 		for k, e := range tc.m {
@@ -185,7 +188,7 @@ func (tc *topicCache) put(instanceID, topic string, n int32) {
 			}
 		}
 	}
-	tc.m[instanceID+"\x00"+topic] = topicEntry{partitions: n, at: time.Now()}
+	tc.m[topicKey{instanceID, topic}] = topicEntry{partitions: n, at: time.Now()}
 }
 
 // partitions returns the partition count of topic, from the cache unless fresh is set.

@@ -133,9 +133,10 @@ func isCode(err error, code string) bool {
 // highest explicit partition is top (-1: none): the topic is created the first time where the
 // instance creates topics automatically (as any producer of such a cluster would, with the brokers'
 // defaults), and a count cached before partitions were added is read again when top is beyond it.
-// The caller refuses a top still beyond the count.
-func (s *Service) produceTarget(ctx context.Context, projectID, instanceID, topic string, top int32) (dms.Instance, *kafkaops.Client, int32, error) {
-	inst, c, err := s.instances.ClusterClient(ctx, projectID, instanceID)
+// The caller refuses a top still beyond the count. The instance is the shared cached record: not to
+// be modified.
+func (s *Service) produceTarget(ctx context.Context, projectID, instanceID, topic string, top int32) (*dms.Instance, *kafkaops.Client, int32, error) {
+	inst, c, err := s.instances.ClusterRef(ctx, projectID, instanceID)
 	if err != nil {
 		return inst, nil, 0, err
 	}
