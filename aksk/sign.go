@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"net/http"
 	"slices"
 	"strings"
@@ -83,9 +84,16 @@ func sign(r *http.Request, body []byte, auth Authorization, sk string, now time.
 		return err
 	}
 	auth.SignedHeaders = signed
-	if auth.Signature, err = signature(r, body, auth, sk, date); err != nil {
+	key, err := signingKey(auth, sk, date)
+	if err != nil {
 		return err
 	}
+	parts, err := newCanonicalParts(r, newHeaderLookup(r.Header), auth.SignedHeaders, body)
+	if err != nil {
+		return err
+	}
+	sum := signatureSum(hmac.New(sha256.New, key), auth, date, parts.sum(r.URL.Path))
+	auth.Signature = hex.EncodeToString(sum[:])
 	r.Header.Set("Authorization", auth.String())
 	return nil
 }
@@ -166,7 +174,8 @@ func Verify(r *http.Request, body []byte, auth Authorization, sk string) error {
 	if sk == "" {
 		return fmt.Errorf("%w: empty secret key", ErrBadSignature)
 	}
-	date, _, err := signedDate(r)
+	hl := newHeaderLookup(r.Header)
+	date, _, err := signedDate(hl)
 	if err != nil {
 		return err
 	}
@@ -174,35 +183,72 @@ func Verify(r *http.Request, body []byte, auth Authorization, sk string) error {
 	if err != nil {
 		return err
 	}
-	parts, err := newCanonicalParts(r, auth.SignedHeaders, body)
+	parts, err := newCanonicalParts(r, hl, auth.SignedHeaders, body)
 	if err != nil {
 		return err
 	}
 	if parts.payloadFromHeader && parts.payloadHash != UnsignedPayload && parts.payloadHash != sha256Hex(body) {
 		return fmt.Errorf("%w: %s does not match the body", ErrBadSignature, ContentSHA256Header)
 	}
-	want, _ := hex.DecodeString(auth.Signature) // checked above
+	var want [sha256.Size]byte
+	decodeLowerHex(want[:], auth.Signature) // checked above
+	m := hmac.New(sha256.New, key)
 	path := r.URL.Path
-	if hmac.Equal(mac(key, stringToSign(auth, date, parts.request(canonicalURI(path)))), want) {
+	if got := signatureSum(m, auth, date, parts.sum(path)); hmac.Equal(got[:], want[:]) {
 		return nil
 	}
-	if legacy, changed := legacyNodePath(path); changed &&
-		hmac.Equal(mac(key, stringToSign(auth, date, parts.request(canonicalURI(legacy)))), want) {
-		return nil
+	if legacy, changed := legacyNodePath(path); changed {
+		if got := signatureSum(m, auth, date, parts.sum(legacy)); hmac.Equal(got[:], want[:]) {
+			return nil
+		}
 	}
 	return ErrBadSignature
+}
+
+// signatureSum is the HMAC (m, keyed with the signing key) of the string to
+// sign of a canonical request with hash crHash: stringToSign and mac without
+// their strings.
+func signatureSum(m hash.Hash, auth Authorization, date string, crHash [sha256.Size]byte) [sha256.Size]byte {
+	var buf [192]byte
+	sts := append(buf[:0], auth.Algorithm...)
+	sts = append(sts, '\n')
+	sts = append(sts, date...)
+	sts = append(sts, '\n')
+	if auth.Algorithm == AlgV11HMACSHA256 {
+		sts = append(sts, auth.CredentialScope...)
+		sts = append(sts, '\n')
+	}
+	sts = hex.AppendEncode(sts, crHash[:])
+	m.Reset()
+	m.Write(sts)
+	var out [sha256.Size]byte
+	m.Sum(out[:0])
+	return out
+}
+
+// decodeLowerHex decodes s, lower-case hex of len(dst) bytes, into dst.
+func decodeLowerHex(dst []byte, s string) {
+	val := func(c byte) byte {
+		if c >= 'a' {
+			return c - 'a' + 10
+		}
+		return c - '0'
+	}
+	for i := range dst {
+		dst[i] = val(s[2*i])<<4 | val(s[2*i+1])
+	}
 }
 
 // SignedDate returns the time in X-Sdk-Date, parsed strictly: exactly one
 // value, exactly DateLayout. Callers use it to reject stale requests (Huawei's
 // gateway allows about 15 minutes of skew).
 func SignedDate(r *http.Request) (time.Time, error) {
-	_, t, err := signedDate(r)
+	_, t, err := signedDate(newHeaderLookup(r.Header))
 	return t, err
 }
 
-func signedDate(r *http.Request) (string, time.Time, error) {
-	values := headerValues(r.Header, DateHeader)
+func signedDate(hl headerLookup) (string, time.Time, error) {
+	values := hl.values(DateHeader)
 	switch len(values) {
 	case 0:
 		return "", time.Time{}, ErrMissingDate
@@ -211,13 +257,42 @@ func signedDate(r *http.Request) (string, time.Time, error) {
 		return "", time.Time{}, fmt.Errorf("%w: %d values", ErrMalformedDate, len(values))
 	}
 	v := values[0]
-	t, err := time.Parse(DateLayout, v)
-	// The round trip rejects what time.Parse tolerates (e.g. one-digit
-	// fields), so the string in StringToSign is the one the client formatted.
-	if err != nil || t.Format(DateLayout) != v {
+	t, ok := parseDate(v)
+	if !ok {
 		return "", time.Time{}, fmt.Errorf("%w: %q", ErrMalformedDate, v)
 	}
 	return v, t, nil
+}
+
+// parseDate parses v in DateLayout exactly: what time.Parse accepts and
+// formats back to v (it tolerates e.g. a signed year, which the round trip
+// refuses), so the string in StringToSign is the one the client formatted.
+// Written out because every signed request parses its date twice.
+func parseDate(v string) (time.Time, bool) {
+	if len(v) != len(DateLayout) || v[8] != 'T' || v[15] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(s string) int {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day := num(v[0:4]), num(v[4:6]), num(v[6:8])
+	hour, minute, sec := num(v[9:11]), num(v[11:13]), num(v[13:15])
+	if year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
+	if t.Day() != day { // past the end of its month (time.Date normalises)
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // signature computes the lower-case hex signature of r for auth (whose

@@ -35,6 +35,13 @@ func WithPrincipal(ctx context.Context, p Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
+// IsPrincipalKey reports whether key is the one WithPrincipal stores the principal under, for a
+// context type of its own that carries the principal (the HTTP layer's request context).
+func IsPrincipalKey(key any) bool {
+	_, ok := key.(principalKey)
+	return ok
+}
+
 // PrincipalFrom returns the principal of a request's context.
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
