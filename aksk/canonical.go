@@ -337,7 +337,16 @@ func appendPercent(b []byte, c byte) []byte {
 	return append(b, '%', upperHex[c>>4], upperHex[c&15])
 }
 
+// emptyBodySHA256 is the hash of an empty body, the body of every GET.
+var emptyBodySHA256 = func() string {
+	sum := sha256.Sum256(nil)
+	return hex.EncodeToString(sum[:])
+}()
+
 func sha256Hex(b []byte) string {
+	if len(b) == 0 {
+		return emptyBodySHA256
+	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }

@@ -198,6 +198,7 @@ func Verify(r *http.Request, body []byte, auth Authorization, sk string) error {
 		return nil
 	}
 	if legacy, changed := legacyNodePath(path); changed {
+		m.Reset()
 		if got := signatureSum(m, auth, date, parts.sum(legacy)); hmac.Equal(got[:], want[:]) {
 			return nil
 		}
@@ -205,9 +206,10 @@ func Verify(r *http.Request, body []byte, auth Authorization, sk string) error {
 	return ErrBadSignature
 }
 
-// signatureSum is the HMAC (m, keyed with the signing key) of the string to
-// sign of a canonical request with hash crHash: stringToSign and mac without
-// their strings.
+// signatureSum is the HMAC (m, keyed with the signing key, new or Reset) of
+// the string to sign of a canonical request with hash crHash: stringToSign and
+// mac without their strings. (Resetting a new HMAC would only make it save its
+// keyed state, which a single use does not need.)
 func signatureSum(m hash.Hash, auth Authorization, date string, crHash [sha256.Size]byte) [sha256.Size]byte {
 	var buf [192]byte
 	sts := append(buf[:0], auth.Algorithm...)
@@ -219,7 +221,6 @@ func signatureSum(m hash.Hash, auth Authorization, date string, crHash [sha256.S
 		sts = append(sts, '\n')
 	}
 	sts = hex.AppendEncode(sts, crHash[:])
-	m.Reset()
 	m.Write(sts)
 	var out [sha256.Size]byte
 	m.Sum(out[:0])
