@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"net/http"
 	"slices"
 	"strings"
@@ -92,7 +91,7 @@ func sign(r *http.Request, body []byte, auth Authorization, sk string, now time.
 	if err != nil {
 		return err
 	}
-	sum := signatureSum(hmac.New(sha256.New, key), auth, date, parts.sum(r.URL.Path))
+	sum := signatureSum(key, auth, date, parts.sum(r.URL.Path))
 	auth.Signature = hex.EncodeToString(sum[:])
 	r.Header.Set("Authorization", auth.String())
 	return nil
@@ -192,26 +191,23 @@ func Verify(r *http.Request, body []byte, auth Authorization, sk string) error {
 	}
 	var want [sha256.Size]byte
 	decodeLowerHex(want[:], auth.Signature) // checked above
-	m := hmac.New(sha256.New, key)
 	path := r.URL.Path
-	if got := signatureSum(m, auth, date, parts.sum(path)); hmac.Equal(got[:], want[:]) {
+	if got := signatureSum(key, auth, date, parts.sum(path)); hmac.Equal(got[:], want[:]) {
 		return nil
 	}
 	if legacy, changed := legacyNodePath(path); changed {
-		m.Reset()
-		if got := signatureSum(m, auth, date, parts.sum(legacy)); hmac.Equal(got[:], want[:]) {
+		if got := signatureSum(key, auth, date, parts.sum(legacy)); hmac.Equal(got[:], want[:]) {
 			return nil
 		}
 	}
 	return ErrBadSignature
 }
 
-// signatureSum is the HMAC (m, keyed with the signing key, new or Reset) of
-// the string to sign of a canonical request with hash crHash: stringToSign and
-// mac without their strings. (Resetting a new HMAC would only make it save its
-// keyed state, which a single use does not need.)
-func signatureSum(m hash.Hash, auth Authorization, date string, crHash [sha256.Size]byte) [sha256.Size]byte {
-	var buf [192]byte
+// signatureSum is the HMAC-SHA256 with key of the string to sign of a
+// canonical request with hash crHash: stringToSign and mac without their
+// strings and allocations.
+func signatureSum(key []byte, auth Authorization, date string, crHash [sha256.Size]byte) [sha256.Size]byte {
+	var buf [maxStringToSign]byte
 	sts := append(buf[:0], auth.Algorithm...)
 	sts = append(sts, '\n')
 	sts = append(sts, date...)
@@ -221,10 +217,40 @@ func signatureSum(m hash.Hash, auth Authorization, date string, crHash [sha256.S
 		sts = append(sts, '\n')
 	}
 	sts = hex.AppendEncode(sts, crHash[:])
-	m.Write(sts)
-	var out [sha256.Size]byte
-	m.Sum(out[:0])
-	return out
+	return hmacSHA256(key, sts)
+}
+
+// maxStringToSign fits any string to sign of the algorithms Verify accepts
+// with a credential scope of up to about 100 bytes; a longer one is still
+// signed right (append grows the buffer onto the heap).
+const maxStringToSign = 256
+
+// hmacSHA256 is HMAC-SHA256 (RFC 2104) over stack buffers: crypto/hmac works
+// through hash.Hash interfaces, which costs its state, both digests and the
+// sum an allocation each on every signed request, and one HMAC of a short
+// message is all a signature needs. TestHMACSHA256 checks it against
+// crypto/hmac.
+func hmacSHA256(key, msg []byte) [sha256.Size]byte {
+	const blockSize = 64
+	var k [blockSize]byte
+	if len(key) > blockSize {
+		sum := sha256.Sum256(key)
+		copy(k[:], sum[:])
+	} else {
+		copy(k[:], key)
+	}
+	var ibuf [blockSize + maxStringToSign]byte
+	inner := ibuf[:blockSize]
+	for i := range blockSize {
+		inner[i] = k[i] ^ 0x36
+	}
+	innerSum := sha256.Sum256(append(inner, msg...))
+	var outer [blockSize + sha256.Size]byte
+	for i := range blockSize {
+		outer[i] = k[i] ^ 0x5c
+	}
+	copy(outer[blockSize:], innerSum[:])
+	return sha256.Sum256(outer[:])
 }
 
 // decodeLowerHex decodes s, lower-case hex of len(dst) bytes, into dst.
