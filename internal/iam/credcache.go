@@ -30,12 +30,15 @@ const cacheTTL = 10 * time.Second
 // maxCacheEntries bounds each cache; past it the cache starts over rather than tracking recency.
 const maxCacheEntries = 10_000
 
-// ttlCache is a map with expiring entries and generation-checked puts.
+// ttlCache is a map with expiring entries and generation-checked puts. Reads take no lock (every
+// authenticated request reads, and a reader preempted inside a mutex held up the others: the
+// contention profile of BenchmarkRequestPath showed it); writes are serialised by mu.
 type ttlCache[V any] struct {
-	mu      sync.Mutex
 	ttl     time.Duration
-	gen     uint64
-	entries map[string]ttlEntry[V]
+	entries sync.Map // string -> *ttlEntry[V]
+	mu      sync.Mutex
+	gen     uint64 // under mu
+	n       int    // entries stored, under mu
 }
 
 type ttlEntry[V any] struct {
@@ -44,7 +47,7 @@ type ttlEntry[V any] struct {
 }
 
 func newTTLCache[V any](ttl time.Duration) *ttlCache[V] {
-	return &ttlCache[V]{ttl: ttl, entries: make(map[string]ttlEntry[V])}
+	return &ttlCache[V]{ttl: ttl}
 }
 
 // generation is read before the store is, and given to put.
@@ -55,14 +58,12 @@ func (c *ttlCache[V]) generation() uint64 {
 }
 
 func (c *ttlCache[V]) get(key string, now time.Time) (V, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[key]
-	if !ok || now.After(e.expires) {
+	e, ok := c.entries.Load(key)
+	if !ok || now.After(e.(*ttlEntry[V]).expires) {
 		var zero V
 		return zero, false
 	}
-	return e.v, true
+	return e.(*ttlEntry[V]).v, true
 }
 
 // put stores v unless the cache was invalidated since gen was read: v may predate that write.
@@ -72,10 +73,13 @@ func (c *ttlCache[V]) put(key string, v V, gen uint64, now time.Time) {
 	if c.gen != gen {
 		return
 	}
-	if len(c.entries) >= maxCacheEntries {
-		c.entries = make(map[string]ttlEntry[V])
+	if c.n >= maxCacheEntries {
+		c.entries.Clear()
+		c.n = 0
 	}
-	c.entries[key] = ttlEntry[V]{v: v, expires: now.Add(c.ttl)}
+	if _, loaded := c.entries.Swap(key, &ttlEntry[V]{v: v, expires: now.Add(c.ttl)}); !loaded {
+		c.n++
+	}
 }
 
 // invalidate drops the entries drop selects (all of them when drop is nil) and fails every put of
@@ -85,14 +89,17 @@ func (c *ttlCache[V]) invalidate(drop func(key string, v V) bool) {
 	defer c.mu.Unlock()
 	c.gen++
 	if drop == nil {
-		clear(c.entries)
+		c.entries.Clear()
+		c.n = 0
 		return
 	}
-	for k, e := range c.entries {
-		if drop(k, e.v) {
-			delete(c.entries, k)
+	c.entries.Range(func(k, e any) bool {
+		if drop(k.(string), e.(*ttlEntry[V]).v) {
+			c.entries.Delete(k)
+			c.n--
 		}
-	}
+		return true
+	})
 }
 
 // credEntry is an enabled access key with its opened secret and its active user.
