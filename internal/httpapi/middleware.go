@@ -232,7 +232,8 @@ func (s *Server) logRequest(r *http.Request, info *requestInfo, status int, d ti
 	if info.err != nil && info.err.Status >= 500 {
 		level = slog.LevelError
 	}
-	if !s.log.Enabled(r.Context(), level) {
+	h := s.log.Handler()
+	if !h.Enabled(r.Context(), level) {
 		return
 	}
 	var buf [10]slog.Attr // on the stack: the attributes are copied into the record
@@ -261,7 +262,12 @@ func (s *Server) logRequest(r *http.Request, info *requestInfo, status int, d ti
 			}
 		}
 	}
-	s.log.LogAttrs(r.Context(), level, "request", attrs...)
+	// The record goes to the handler directly: Logger.LogAttrs would also capture the caller's
+	// program counter (runtime.Callers) for a source attribute that no handler here adds, and
+	// which would name this function on every line anyway.
+	rec := slog.NewRecord(time.Now(), level, "request", 0)
+	rec.AddAttrs(attrs...)
+	h.Handle(r.Context(), rec)
 }
 
 // Request ids are 32 lower-case hex characters, as before: 16 random ones drawn when the process
