@@ -351,9 +351,20 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// commonLower holds the lower-case names of the headers the SDKs sign, so
+// that signing (which lower-cases every header name) does not allocate them.
+var commonLower = map[string]string{
+	"Host": "host", "User-Agent": "user-agent", "X-Project-Id": "x-project-id", "X-Domain-Id": "x-domain-id",
+	DateHeader: "x-sdk-date", ContentSHA256Header: "x-sdk-content-sha256", "Content-Type": "content-type",
+	"Accept": "accept", "X-Security-Token": "x-security-token",
+}
+
 // lowerASCII lower-cases ASCII letters only, so that no Unicode folding
 // (e.g. KELVIN SIGN to 'k') can turn a bogus header name into a valid one.
 func lowerASCII(s string) string {
+	if l, ok := commonLower[s]; ok {
+		return l
+	}
 	for i := 0; i < len(s); i++ {
 		if 'A' <= s[i] && s[i] <= 'Z' {
 			b := []byte(s)
