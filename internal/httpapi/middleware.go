@@ -26,7 +26,8 @@ type requestInfo struct {
 	id        string
 	idHeader  [1]string // the X-Request-Id header value
 	route     *route
-	principal *iam.Principal
+	principal iam.Principal // the caller, once authenticated
+	authed    bool          // principal is set
 	err       *dms.Error
 	body      []byte // the request body, buffered once (bufferedBody)
 	sw        statusWriter
@@ -47,8 +48,8 @@ func (c *requestContext) Value(key any) any {
 	if _, ok := key.(requestInfoKey); ok {
 		return c.info
 	}
-	if iam.IsPrincipalKey(key) && c.info.principal != nil {
-		return *c.info.principal
+	if iam.IsPrincipalKey(key) && c.info.authed {
+		return c.info.principal
 	}
 	return c.Context.Value(key)
 }
@@ -169,7 +170,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, info *requestI
 			writeError(w, r, err)
 			return
 		}
-		info.principal = &p // iam.PrincipalFrom(r.Context()) answers p from here on
+		info.principal, info.authed = p, true // iam.PrincipalFrom(r.Context()) answers p from here on
 		if err := s.authorize(r, rt, p); err != nil {
 			release()
 			writeError(w, r, err)
@@ -247,7 +248,7 @@ func (s *Server) logRequest(r *http.Request, info *requestInfo, status int, d ti
 	if info.route != nil {
 		attrs = append(attrs, slog.String("route", info.route.spec.Pattern))
 	}
-	if p := info.principal; p != nil {
+	if p := &info.principal; info.authed {
 		// The user and the AK identify the caller; the SK and tokens are never logged.
 		attrs = append(attrs, slog.String("user", p.User.Name), slog.String("auth", p.Method))
 		if p.AccessKey != "" {
