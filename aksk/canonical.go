@@ -282,10 +282,15 @@ func appendCanonicalKey(dst []byte, name string) (key []byte, ok bool) {
 
 // isTokenByte reports whether c may appear in an HTTP token (RFC 9110), the
 // bytes textproto accepts in a header name.
-func isTokenByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
+func isTokenByte(c byte) bool { return tokenBytes[c] }
+
+var tokenBytes = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
+	}
+	return t
+}()
 
 // headerValues returns all values of the header name, matching keys
 // ASCII-case-insensitively like the SDK's lower-casing map. A server's
