@@ -242,6 +242,16 @@ func (l headerLookup) values(name string) []string {
 	return l.h[string(key)] // no allocation: the conversion only serves the lookup
 }
 
+// delete deletes the header name (a canonical spelling of a token) under
+// every spelling: deleteHeader without the scan when all keys are canonical.
+func (l headerLookup) delete(name string) {
+	if l.scan {
+		deleteHeader(l.h, name)
+		return
+	}
+	delete(l.h, name)
+}
+
 // isCanonicalKey reports whether no token name can equal-fold to k other than
 // through textproto's canonical spelling: k is that spelling, or k is not a
 // token (textproto leaves such keys alone, and folding only changes letters).

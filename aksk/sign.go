@@ -70,13 +70,16 @@ func sign(r *http.Request, body []byte, auth Authorization, sk string, now time.
 	if r.Header == nil {
 		r.Header = make(http.Header)
 	}
-	deleteHeader(r.Header, "Authorization")
-	deleteHeader(r.Header, DateHeader)
-	r.Header.Set(DateHeader, date)
-	if ct := headerValues(r.Header, "Content-Type"); len(ct) > 0 &&
+	// One scan tells whether every key is canonical; then each header is one
+	// map operation (the keys added below are canonical, so that stays true).
+	hl := newHeaderLookup(r.Header)
+	hl.delete("Authorization")
+	hl.delete(DateHeader)
+	r.Header[DateHeader] = []string{date}
+	if ct := hl.values("Content-Type"); len(ct) > 0 &&
 		!strings.Contains(ct[0], "application/json") && !strings.Contains(ct[0], "application/bson") {
-		deleteHeader(r.Header, ContentSHA256Header)
-		r.Header.Set(ContentSHA256Header, UnsignedPayload)
+		hl.delete(ContentSHA256Header)
+		r.Header[ContentSHA256Header] = []string{UnsignedPayload}
 	}
 	signed, err := goSDKSignedHeaders(r.Header)
 	if err != nil {
@@ -87,13 +90,13 @@ func sign(r *http.Request, body []byte, auth Authorization, sk string, now time.
 	if err != nil {
 		return err
 	}
-	parts, err := newCanonicalParts(r, newHeaderLookup(r.Header), auth.SignedHeaders, body)
+	parts, err := newCanonicalParts(r, hl, auth.SignedHeaders, body)
 	if err != nil {
 		return err
 	}
 	sum := signatureSum(key, auth, date, parts.sum(r.URL.Path))
 	auth.Signature = hex.EncodeToString(sum[:])
-	r.Header.Set("Authorization", auth.String())
+	r.Header["Authorization"] = []string{auth.String()}
 	return nil
 }
 
