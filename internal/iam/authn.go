@@ -55,7 +55,8 @@ const AuthTokenHeader = "X-Auth-Token"
 // a token (complete), or an AK/SK request whose signature over the body is still to be verified.
 type PendingAuth struct {
 	principal Principal
-	sig       *pendingSignature // nil for a token
+	sig       *pendingSignature // nil for a token; else points to signature (one allocation)
+	signature pendingSignature
 }
 
 type pendingSignature struct {
@@ -137,7 +138,9 @@ func (s *Service) signatureHeaders(ctx context.Context, r *http.Request, header 
 	}
 	// X-Project-Id is covered by the signature when present (both SDKs sign it).
 	p := Principal{User: cred.user, Method: "aksk", AccessKey: cred.key.AccessKey, ScopeProjectID: r.Header.Get("X-Project-Id")}
-	return &PendingAuth{principal: p, sig: &pendingSignature{auth: auth, secret: cred.secret, signed: signed}}, nil
+	pa := &PendingAuth{principal: p, signature: pendingSignature{auth: auth, secret: cred.secret, signed: signed}}
+	pa.sig = &pa.signature
+	return pa, nil
 }
 
 // verifySignature is the body half of AK/SK authentication.
