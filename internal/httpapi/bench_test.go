@@ -3,12 +3,14 @@ package httpapi
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -53,12 +55,12 @@ func BenchmarkRequestPath(b *testing.B) {
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * *reqPathCallers}}
 	// RunParallel runs parallelism × GOMAXPROCS goroutines.
 	parallelism := max(1, (*reqPathCallers+runtime.GOMAXPROCS(0)-1)/runtime.GOMAXPROCS(0))
-	rates := map[string]float64{}
+	rates, cpus := map[string]float64{}, map[string]float64{}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
 			var mu sync.Mutex
 			var all []time.Duration
-			start := time.Now()
+			start, cpu0 := time.Now(), processCPU()
 			b.SetParallelism(parallelism)
 			b.RunParallel(func(pb *testing.PB) {
 				lat := make([]time.Duration, 0, 1024)
@@ -84,10 +86,14 @@ func BenchmarkRequestPath(b *testing.B) {
 				all = append(all, lat...)
 				mu.Unlock()
 			})
-			elapsed := time.Since(start)
+			elapsed, cpu := time.Since(start), processCPU()-cpu0
 			slices.Sort(all)
 			if len(all) > 0 {
 				rates[c.name] = float64(len(all)) / elapsed.Seconds()
+				// CPU time (client and server) per request: on a machine shared with other work,
+				// steadier than requests/s, which is what the cores allow when they are ours alone.
+				cpus[c.name] = float64(cpu.Microseconds()) / float64(len(all))
+				b.ReportMetric(cpus[c.name], "cpu-µs/req")
 				b.ReportMetric(float64(parallelism*runtime.GOMAXPROCS(0)), "callers")
 				b.ReportMetric(float64(len(all))/elapsed.Seconds(), "req/s")
 				b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
@@ -100,10 +106,20 @@ func BenchmarkRequestPath(b *testing.B) {
 			if rates[c.name] == 0 {
 				continue // not selected by -bench
 			}
-			b.Logf("%-24s %8.0f req/s  %.2f of bare-net-http (%.0f req/s), %d callers", c.name, rates[c.name], rates[c.name]/bare, bare,
+			fmt.Printf("%-24s %8.0f req/s  %.2f of bare-net-http (%.0f req/s); by CPU per request %.2f (%.1f vs %.1f µs); %d callers\n",
+				c.name, rates[c.name], rates[c.name]/bare, bare, cpus["bare-net-http"]/cpus[c.name], cpus[c.name], cpus["bare-net-http"],
 				parallelism*runtime.GOMAXPROCS(0))
 		}
 	}
+}
+
+// processCPU is the CPU time (user and system) the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func adminToken(t testing.TB, e *testEnv) string {
