@@ -159,6 +159,11 @@ func ParseAuthorization(h string) (Authorization, error) {
 // Go SDK does.
 func (a Authorization) String() string {
 	var b strings.Builder
+	n := len(a.Algorithm) + len(a.AccessKey) + len(a.CredentialScope) + len(a.Signature) + 48
+	for _, h := range a.SignedHeaders {
+		n += len(h) + 1
+	}
+	b.Grow(n) // one allocation: every signed request formats one
 	b.WriteString(a.Algorithm)
 	if a.Algorithm == AlgV11HMACSHA256 {
 		b.WriteString(" Credential=")
@@ -170,7 +175,12 @@ func (a Authorization) String() string {
 		b.WriteString(a.AccessKey)
 	}
 	b.WriteString(", SignedHeaders=")
-	b.WriteString(strings.Join(a.SignedHeaders, ";"))
+	for i, h := range a.SignedHeaders {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		b.WriteString(h)
+	}
 	b.WriteString(", Signature=")
 	b.WriteString(a.Signature)
 	return b.String()

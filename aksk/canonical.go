@@ -22,7 +22,7 @@ import (
 // ErrMissingSignedHeader (the SDK would silently emit no line), and a query
 // string that url.ParseQuery rejects is ErrMalformedRequest.
 func CanonicalRequest(r *http.Request, signedHeaders []string, body []byte) (string, error) {
-	c, err := newCanonicalParts(r, signedHeaders, body)
+	c, err := newCanonicalParts(r, newHeaderLookup(r.Header), signedHeaders, body)
 	if err != nil {
 		return "", err
 	}
@@ -36,7 +36,7 @@ type canonicalParts struct {
 	payloadFromHeader                                  bool // payloadHash is X-Sdk-Content-Sha256, not the body's hash
 }
 
-func newCanonicalParts(r *http.Request, signedHeaders []string, body []byte) (canonicalParts, error) {
+func newCanonicalParts(r *http.Request, hl headerLookup, signedHeaders []string, body []byte) (canonicalParts, error) {
 	var c canonicalParts
 	if r.URL == nil {
 		return c, fmt.Errorf("%w: no URL", ErrMalformedRequest)
@@ -51,11 +51,11 @@ func newCanonicalParts(r *http.Request, signedHeaders []string, body []byte) (ca
 	if c.query, err = canonicalQuery(r.URL.RawQuery); err != nil {
 		return c, err
 	}
-	if c.headers, err = canonicalHeaders(r, signedHeaders); err != nil {
+	if c.headers, err = canonicalHeaders(r, hl, signedHeaders); err != nil {
 		return c, err
 	}
 	c.signedHeaders = strings.Join(signedHeaders, ";")
-	if v := headerValues(r.Header, ContentSHA256Header); len(v) > 0 {
+	if v := hl.values(ContentSHA256Header); len(v) > 0 {
 		c.payloadHash, c.payloadFromHeader = v[0], true // used literally, as the SDKs do
 	} else {
 		c.payloadHash = sha256Hex(body)
@@ -66,28 +66,49 @@ func newCanonicalParts(r *http.Request, signedHeaders []string, body []byte) (ca
 // request joins the six parts with '\n'. headers already ends with '\n',
 // which is what leaves the empty line before the SignedHeaders line.
 func (c canonicalParts) request(uri string) string {
-	var b strings.Builder
-	b.Grow(len(c.method) + len(uri) + len(c.query) + len(c.headers) + len(c.signedHeaders) + len(c.payloadHash) + 5)
-	for i, s := range [...]string{c.method, uri, c.query, c.headers, c.signedHeaders, c.payloadHash} {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(s)
+	return string(c.appendRequest(nil, uri, false))
+}
+
+// appendRequest appends the canonical request to dst; with encodeURI, uri is
+// a decoded path that is appended as canonicalURI would make it.
+func (c canonicalParts) appendRequest(dst []byte, uri string, encodeURI bool) []byte {
+	dst = append(dst, c.method...)
+	dst = append(dst, '\n')
+	if encodeURI {
+		dst = appendCanonicalURI(dst, uri)
+	} else {
+		dst = append(dst, uri...)
 	}
-	return b.String()
+	dst = append(dst, '\n')
+	dst = append(dst, c.query...)
+	dst = append(dst, '\n')
+	dst = append(dst, c.headers...)
+	dst = append(dst, '\n')
+	dst = append(dst, c.signedHeaders...)
+	dst = append(dst, '\n')
+	return append(dst, c.payloadHash...)
+}
+
+// sum is the SHA-256 of the canonical request for the decoded path, built in
+// a buffer on the stack (the request path signs or verifies on every call).
+func (c canonicalParts) sum(path string) [sha256.Size]byte {
+	var buf [1024]byte
+	return sha256.Sum256(c.appendRequest(buf[:0], path, true))
 }
 
 // canonicalURI is §2.3 step 2: split the decoded path on '/', percent-encode
 // every segment byte-wise, join with '/', and make sure it ends in '/'.
 // Keeping '/' while encoding everything else is the same thing in one pass.
 func canonicalURI(path string) string {
-	var b strings.Builder
-	b.Grow(len(path) + 8)
-	writeEscaped(&b, path, true)
+	return string(appendCanonicalURI(make([]byte, 0, len(path)+8), path))
+}
+
+func appendCanonicalURI(dst []byte, path string) []byte {
+	dst = appendEscaped(dst, path, true)
 	if !strings.HasSuffix(path, "/") {
-		b.WriteByte('/')
+		dst = append(dst, '/')
 	}
-	return b.String()
+	return dst
 }
 
 // legacyNodeChars are the bytes Node's legacy url.parse() percent-encodes
@@ -105,17 +126,16 @@ func legacyNodePath(path string) (legacy string, changed bool) {
 	if !strings.ContainsAny(path, legacyNodeChars) {
 		return path, false
 	}
-	var b strings.Builder
-	b.Grow(len(path) + 16)
+	b := make([]byte, 0, len(path)+16)
 	for i := 0; i < len(path); i++ {
 		c := path[i]
 		if strings.IndexByte(legacyNodeChars, c) >= 0 {
-			writePercent(&b, c)
+			b = appendPercent(b, c)
 		} else {
-			b.WriteByte(c)
+			b = append(b, c)
 		}
 	}
-	return b.String(), true
+	return string(b), true
 }
 
 // canonicalQuery is §2.3 step 3: decode the raw query, sort keys and each
@@ -131,23 +151,22 @@ func canonicalQuery(rawQuery string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%w: query: %v", ErrMalformedRequest, err)
 	}
-	var b strings.Builder
-	b.Grow(len(rawQuery) + 8)
+	b := make([]byte, 0, len(rawQuery)+8)
 	first := true
 	for _, key := range slices.Sorted(maps.Keys(values)) {
 		vs := values[key] // ours: ParseQuery built it, sorting in place is fine
 		slices.Sort(vs)
 		for _, v := range vs {
 			if !first {
-				b.WriteByte('&')
+				b = append(b, '&')
 			}
 			first = false
-			writeEscaped(&b, key, false)
-			b.WriteByte('=')
-			writeEscaped(&b, v, false)
+			b = appendEscaped(b, key, false)
+			b = append(b, '=')
+			b = appendEscaped(b, v, false)
 		}
 	}
-	return b.String(), nil
+	return string(b), nil
 }
 
 // canonicalHeaders is §2.3 step 4: for each signed name, in the given
@@ -155,8 +174,10 @@ func canonicalQuery(rawQuery string) (string, error) {
 // line ending in '\n'. "host" is r.Host (or r.URL.Host on a client request
 // that leaves Host empty): that is what goes on the wire, and Go servers
 // keep it out of r.Header.
-func canonicalHeaders(r *http.Request, signedHeaders []string) (string, error) {
-	var b strings.Builder
+func canonicalHeaders(r *http.Request, hl headerLookup, signedHeaders []string) (string, error) {
+	var stack [256]byte
+	b := stack[:0]
+	var sorted []string
 	for _, name := range signedHeaders {
 		var values []string
 		if name == "host" {
@@ -165,29 +186,121 @@ func canonicalHeaders(r *http.Request, signedHeaders []string) (string, error) {
 				host = r.URL.Host
 			}
 			if host != "" {
-				values = []string{host}
+				if len(b) > 0 {
+					b = append(b, '\n')
+				}
+				b = append(append(append(b, name...), ':'), strings.TrimSpace(host)...)
+				continue
 			}
 		} else {
-			values = headerValues(r.Header, name)
+			values = hl.values(name)
 		}
 		if len(values) == 0 {
 			return "", fmt.Errorf("%w: %q", ErrMissingSignedHeader, name)
 		}
 		if len(values) > 1 {
-			values = slices.Sorted(slices.Values(values)) // a copy: values may alias r.Header
+			sorted = append(sorted[:0], values...) // a copy: values may alias r.Header
+			slices.Sort(sorted)
+			values = sorted
 		}
 		for _, v := range values {
-			if b.Len() > 0 {
-				b.WriteByte('\n')
+			if len(b) > 0 {
+				b = append(b, '\n')
 			}
-			b.WriteString(name)
-			b.WriteByte(':')
-			b.WriteString(strings.TrimSpace(v))
+			b = append(append(append(b, name...), ':'), strings.TrimSpace(v)...)
 		}
 	}
-	b.WriteByte('\n')
-	return b.String(), nil
+	b = append(b, '\n')
+	return string(b), nil
 }
+
+// headerLookup finds header values by lower-case name. A server request's
+// keys are all canonical (net/http's reader makes them so), and then a value
+// is one map lookup; a header map with a key in another spelling (client code
+// that assigns r.Header[...] directly) is scanned, as headerValues does.
+type headerLookup struct {
+	h    http.Header
+	scan bool
+}
+
+func newHeaderLookup(h http.Header) headerLookup {
+	for k := range h {
+		if !isCanonicalKey(k) {
+			return headerLookup{h: h, scan: true}
+		}
+	}
+	return headerLookup{h: h}
+}
+
+// values is headerValues(l.h, name).
+func (l headerLookup) values(name string) []string {
+	var buf [64]byte
+	key, ok := appendCanonicalKey(buf[:0], name)
+	if l.scan || !ok {
+		return headerValues(l.h, name)
+	}
+	return l.h[string(key)] // no allocation: the conversion only serves the lookup
+}
+
+// delete deletes the header name (a canonical spelling of a token) under
+// every spelling: deleteHeader without the scan when all keys are canonical.
+func (l headerLookup) delete(name string) {
+	if l.scan {
+		deleteHeader(l.h, name)
+		return
+	}
+	delete(l.h, name)
+}
+
+// isCanonicalKey reports whether no token name can equal-fold to k other than
+// through textproto's canonical spelling: k is that spelling, or k is not a
+// token (textproto leaves such keys alone, and folding only changes letters).
+func isCanonicalKey(k string) bool {
+	upper := true
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !isTokenByte(c) {
+			return true
+		}
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			return false
+		}
+		upper = c == '-'
+	}
+	return true
+}
+
+// appendCanonicalKey appends textproto.CanonicalMIMEHeaderKey(name) for a
+// token name; ok is false for a name that is not a token.
+func appendCanonicalKey(dst []byte, name string) (key []byte, ok bool) {
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !isTokenByte(c) {
+			return nil, false
+		}
+		if upper && 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		} else if !upper && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+		upper = c == '-'
+	}
+	return dst, len(name) > 0
+}
+
+// isTokenByte reports whether c may appear in an HTTP token (RFC 9110), the
+// bytes textproto accepts in a header name.
+func isTokenByte(c byte) bool { return tokenBytes[c] }
+
+var tokenBytes = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
+	}
+	return t
+}()
 
 // headerValues returns all values of the header name, matching keys
 // ASCII-case-insensitively like the SDK's lower-casing map. A server's
@@ -220,34 +333,53 @@ func shouldEscape(c byte) bool {
 		c == '-' || c == '_' || c == '.' || c == '~')
 }
 
-// writeEscaped writes s with every byte that shouldEscape encoded as %XX
+// appendEscaped appends s with every byte that shouldEscape encoded as %XX
 // (upper-case hex), optionally keeping '/'.
-func writeEscaped(b *strings.Builder, s string, keepSlash bool) {
+func appendEscaped(b []byte, s string, keepSlash bool) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if shouldEscape(c) && !(keepSlash && c == '/') {
-			writePercent(b, c)
+			b = appendPercent(b, c)
 		} else {
-			b.WriteByte(c)
+			b = append(b, c)
 		}
 	}
+	return b
 }
 
-func writePercent(b *strings.Builder, c byte) {
+func appendPercent(b []byte, c byte) []byte {
 	const upperHex = "0123456789ABCDEF"
-	b.WriteByte('%')
-	b.WriteByte(upperHex[c>>4])
-	b.WriteByte(upperHex[c&15])
+	return append(b, '%', upperHex[c>>4], upperHex[c&15])
 }
+
+// emptyBodySHA256 is the hash of an empty body, the body of every GET.
+var emptyBodySHA256 = func() string {
+	sum := sha256.Sum256(nil)
+	return hex.EncodeToString(sum[:])
+}()
 
 func sha256Hex(b []byte) string {
+	if len(b) == 0 {
+		return emptyBodySHA256
+	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// commonLower holds the lower-case names of the headers the SDKs sign, so
+// that signing (which lower-cases every header name) does not allocate them.
+var commonLower = map[string]string{
+	"Host": "host", "User-Agent": "user-agent", "X-Project-Id": "x-project-id", "X-Domain-Id": "x-domain-id",
+	DateHeader: "x-sdk-date", ContentSHA256Header: "x-sdk-content-sha256", "Content-Type": "content-type",
+	"Accept": "accept", "X-Security-Token": "x-security-token",
 }
 
 // lowerASCII lower-cases ASCII letters only, so that no Unicode folding
 // (e.g. KELVIN SIGN to 'k') can turn a bogus header name into a valid one.
 func lowerASCII(s string) string {
+	if l, ok := commonLower[s]; ok {
+		return l
+	}
 	for i := 0; i < len(s); i++ {
 		if 'A' <= s[i] && s[i] <= 'Z' {
 			b := []byte(s)

@@ -176,6 +176,7 @@ func FuzzCanonicalRequest(f *testing.F) {
 		if err := verifyAsServer(r, body, testSK); err != nil {
 			t.Fatalf("Verify(client request %q ? %q): %v", path, rawQuery, err)
 		}
+		signatureMatchesStrings(t, r, body, testSK)
 
 		sr, sbody, err := transmit(t, r)
 		if err != nil {

@@ -70,23 +70,33 @@ func sign(r *http.Request, body []byte, auth Authorization, sk string, now time.
 	if r.Header == nil {
 		r.Header = make(http.Header)
 	}
-	deleteHeader(r.Header, "Authorization")
-	deleteHeader(r.Header, DateHeader)
-	r.Header.Set(DateHeader, date)
-	if ct := headerValues(r.Header, "Content-Type"); len(ct) > 0 &&
+	// One scan tells whether every key is canonical; then each header is one
+	// map operation (the keys added below are canonical, so that stays true).
+	hl := newHeaderLookup(r.Header)
+	hl.delete("Authorization")
+	hl.delete(DateHeader)
+	r.Header[DateHeader] = []string{date}
+	if ct := hl.values("Content-Type"); len(ct) > 0 &&
 		!strings.Contains(ct[0], "application/json") && !strings.Contains(ct[0], "application/bson") {
-		deleteHeader(r.Header, ContentSHA256Header)
-		r.Header.Set(ContentSHA256Header, UnsignedPayload)
+		hl.delete(ContentSHA256Header)
+		r.Header[ContentSHA256Header] = []string{UnsignedPayload}
 	}
 	signed, err := goSDKSignedHeaders(r.Header)
 	if err != nil {
 		return err
 	}
 	auth.SignedHeaders = signed
-	if auth.Signature, err = signature(r, body, auth, sk, date); err != nil {
+	key, err := signingKey(auth, sk, date)
+	if err != nil {
 		return err
 	}
-	r.Header.Set("Authorization", auth.String())
+	parts, err := newCanonicalParts(r, hl, auth.SignedHeaders, body)
+	if err != nil {
+		return err
+	}
+	sum := signatureSum(key, auth, date, parts.sum(r.URL.Path))
+	auth.Signature = hex.EncodeToString(sum[:])
+	r.Header["Authorization"] = []string{auth.String()}
 	return nil
 }
 
@@ -166,7 +176,8 @@ func Verify(r *http.Request, body []byte, auth Authorization, sk string) error {
 	if sk == "" {
 		return fmt.Errorf("%w: empty secret key", ErrBadSignature)
 	}
-	date, _, err := signedDate(r)
+	hl := newHeaderLookup(r.Header)
+	date, _, err := signedDate(hl)
 	if err != nil {
 		return err
 	}
@@ -174,35 +185,100 @@ func Verify(r *http.Request, body []byte, auth Authorization, sk string) error {
 	if err != nil {
 		return err
 	}
-	parts, err := newCanonicalParts(r, auth.SignedHeaders, body)
+	parts, err := newCanonicalParts(r, hl, auth.SignedHeaders, body)
 	if err != nil {
 		return err
 	}
 	if parts.payloadFromHeader && parts.payloadHash != UnsignedPayload && parts.payloadHash != sha256Hex(body) {
 		return fmt.Errorf("%w: %s does not match the body", ErrBadSignature, ContentSHA256Header)
 	}
-	want, _ := hex.DecodeString(auth.Signature) // checked above
+	var want [sha256.Size]byte
+	decodeLowerHex(want[:], auth.Signature) // checked above
 	path := r.URL.Path
-	if hmac.Equal(mac(key, stringToSign(auth, date, parts.request(canonicalURI(path)))), want) {
+	if got := signatureSum(key, auth, date, parts.sum(path)); hmac.Equal(got[:], want[:]) {
 		return nil
 	}
-	if legacy, changed := legacyNodePath(path); changed &&
-		hmac.Equal(mac(key, stringToSign(auth, date, parts.request(canonicalURI(legacy)))), want) {
-		return nil
+	if legacy, changed := legacyNodePath(path); changed {
+		if got := signatureSum(key, auth, date, parts.sum(legacy)); hmac.Equal(got[:], want[:]) {
+			return nil
+		}
 	}
 	return ErrBadSignature
+}
+
+// signatureSum is the HMAC-SHA256 with key of the string to sign of a
+// canonical request with hash crHash: stringToSign and mac without their
+// strings and allocations.
+func signatureSum(key []byte, auth Authorization, date string, crHash [sha256.Size]byte) [sha256.Size]byte {
+	var buf [maxStringToSign]byte
+	sts := append(buf[:0], auth.Algorithm...)
+	sts = append(sts, '\n')
+	sts = append(sts, date...)
+	sts = append(sts, '\n')
+	if auth.Algorithm == AlgV11HMACSHA256 {
+		sts = append(sts, auth.CredentialScope...)
+		sts = append(sts, '\n')
+	}
+	sts = hex.AppendEncode(sts, crHash[:])
+	return hmacSHA256(key, sts)
+}
+
+// maxStringToSign fits any string to sign of the algorithms Verify accepts
+// with a credential scope of up to about 100 bytes; a longer one is still
+// signed right (append grows the buffer onto the heap).
+const maxStringToSign = 256
+
+// hmacSHA256 is HMAC-SHA256 (RFC 2104) over stack buffers: crypto/hmac works
+// through hash.Hash interfaces, which costs its state, both digests and the
+// sum an allocation each on every signed request, and one HMAC of a short
+// message is all a signature needs. TestHMACSHA256 checks it against
+// crypto/hmac.
+func hmacSHA256(key, msg []byte) [sha256.Size]byte {
+	const blockSize = 64
+	var k [blockSize]byte
+	if len(key) > blockSize {
+		sum := sha256.Sum256(key)
+		copy(k[:], sum[:])
+	} else {
+		copy(k[:], key)
+	}
+	var ibuf [blockSize + maxStringToSign]byte
+	inner := ibuf[:blockSize]
+	for i := range blockSize {
+		inner[i] = k[i] ^ 0x36
+	}
+	innerSum := sha256.Sum256(append(inner, msg...))
+	var outer [blockSize + sha256.Size]byte
+	for i := range blockSize {
+		outer[i] = k[i] ^ 0x5c
+	}
+	copy(outer[blockSize:], innerSum[:])
+	return sha256.Sum256(outer[:])
+}
+
+// decodeLowerHex decodes s, lower-case hex of len(dst) bytes, into dst.
+func decodeLowerHex(dst []byte, s string) {
+	val := func(c byte) byte {
+		if c >= 'a' {
+			return c - 'a' + 10
+		}
+		return c - '0'
+	}
+	for i := range dst {
+		dst[i] = val(s[2*i])<<4 | val(s[2*i+1])
+	}
 }
 
 // SignedDate returns the time in X-Sdk-Date, parsed strictly: exactly one
 // value, exactly DateLayout. Callers use it to reject stale requests (Huawei's
 // gateway allows about 15 minutes of skew).
 func SignedDate(r *http.Request) (time.Time, error) {
-	_, t, err := signedDate(r)
+	_, t, err := signedDate(newHeaderLookup(r.Header))
 	return t, err
 }
 
-func signedDate(r *http.Request) (string, time.Time, error) {
-	values := headerValues(r.Header, DateHeader)
+func signedDate(hl headerLookup) (string, time.Time, error) {
+	values := hl.values(DateHeader)
 	switch len(values) {
 	case 0:
 		return "", time.Time{}, ErrMissingDate
@@ -211,13 +287,42 @@ func signedDate(r *http.Request) (string, time.Time, error) {
 		return "", time.Time{}, fmt.Errorf("%w: %d values", ErrMalformedDate, len(values))
 	}
 	v := values[0]
-	t, err := time.Parse(DateLayout, v)
-	// The round trip rejects what time.Parse tolerates (e.g. one-digit
-	// fields), so the string in StringToSign is the one the client formatted.
-	if err != nil || t.Format(DateLayout) != v {
+	t, ok := parseDate(v)
+	if !ok {
 		return "", time.Time{}, fmt.Errorf("%w: %q", ErrMalformedDate, v)
 	}
 	return v, t, nil
+}
+
+// parseDate parses v in DateLayout exactly: what time.Parse accepts and
+// formats back to v (it tolerates e.g. a signed year, which the round trip
+// refuses), so the string in StringToSign is the one the client formatted.
+// Written out because every signed request parses its date twice.
+func parseDate(v string) (time.Time, bool) {
+	if len(v) != len(DateLayout) || v[8] != 'T' || v[15] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(s string) int {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day := num(v[0:4]), num(v[4:6]), num(v[6:8])
+	hour, minute, sec := num(v[9:11]), num(v[11:13]), num(v[13:15])
+	if year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || sec < 0 || sec > 59 {
+		return time.Time{}, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
+	if t.Day() != day { // past the end of its month (time.Date normalises)
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // signature computes the lower-case hex signature of r for auth (whose

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/opendms/opendms/internal/catalog"
 	"github.com/opendms/opendms/internal/dms"
@@ -14,6 +15,15 @@ import (
 // with the instances (catalog.CesHierarchy builds its body).
 
 func (s *Server) implementCatalog() {
+	// The catalog is fixed when the server starts (catalog.New validates it from the configuration
+	// and nothing changes it after), so its constant answers are encoded once, on first use, rather
+	// than on every request.
+	s.catalogJSON.zones = onceJSON(func() any { return s.catalog.ListAvailableZones() })
+	s.catalogJSON.windows = onceJSON(func() any { return s.catalog.ListMaintainWindows() })
+	s.catalogJSON.products = onceJSON(func() any { r, _ := s.catalog.ListProducts(""); return r })
+	s.catalogJSON.v1Zones = onceJSON(func() any { return s.catalog.V1AvailableZones() })
+	s.catalogJSON.v1Products = onceJSON(func() any { return s.catalog.V1Products() })
+	s.catalogJSON.v1Windows = onceJSON(func() any { return s.catalog.V1MaintainWindows() })
 	s.router.implement("GET", "/v2/instances/maintain-windows", http.HandlerFunc(s.showMaintainWindows))
 	s.router.implement("GET", "/v2/available-zones", http.HandlerFunc(s.listAvailableZones))
 	s.router.implement("GET", "/v2/{engine}/products", http.HandlerFunc(s.listEngineProducts))
@@ -23,19 +33,40 @@ func (s *Server) implementCatalog() {
 	s.router.implement("GET", "/v1.0/instances/maintain-windows", http.HandlerFunc(s.v1ShowMaintainWindows))
 }
 
+// catalogJSON holds the catalog's constant answers, encoded.
+type catalogJSON struct {
+	zones, windows, products, v1Zones, v1Products, v1Windows func() []byte
+}
+
+// onceJSON encodes v() once, as writeJSON would, and returns those bytes from then on.
+func onceJSON(v func() any) func() []byte {
+	return sync.OnceValue(func() []byte {
+		b, err := marshalCompact(v())
+		if err != nil {
+			panic(err) // catalog types always encode
+		}
+		return append([]byte(b), '\n') // writeJSON's encoder ends each answer with a newline
+	})
+}
+
 // 5.12.1 GET /v2/instances/maintain-windows
 func (s *Server) showMaintainWindows(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.catalog.ListMaintainWindows())
+	writeJSONBytes(w, http.StatusOK, s.catalogJSON.windows())
 }
 
 // 5.12.2 GET /v2/available-zones
 func (s *Server) listAvailableZones(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.catalog.ListAvailableZones())
+	writeJSONBytes(w, http.StatusOK, s.catalogJSON.zones())
 }
 
 // 5.12.3 GET /v2/{engine}/products[?product_id=] (the router has already rejected engines but kafka)
 func (s *Server) listEngineProducts(w http.ResponseWriter, r *http.Request) {
-	resp, err := s.catalog.ListProducts(strings.TrimSpace(r.URL.Query().Get("product_id")))
+	productID := strings.TrimSpace(r.URL.Query().Get("product_id"))
+	if productID == "" {
+		writeJSONBytes(w, http.StatusOK, s.catalogJSON.products())
+		return
+	}
+	resp, err := s.catalog.ListProducts(productID)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -82,7 +113,7 @@ func (s *Server) showKafkaProductCores(w http.ResponseWriter, r *http.Request) {
 
 // 7.1.2.1 GET /v1.0/availableZones
 func (s *Server) v1ListAvailableZones(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.catalog.V1AvailableZones())
+	writeJSONBytes(w, http.StatusOK, s.catalogJSON.v1Zones())
 }
 
 // 7.1.2.2 GET /v1.0/products?engine=kafka
@@ -97,10 +128,10 @@ func (s *Server) v1ListProducts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, dms.Errorf(dms.CodeUnsupportedType, "Unsupported engine %q: this service serves kafka.", engine))
 		return
 	}
-	writeJSON(w, http.StatusOK, s.catalog.V1Products())
+	writeJSONBytes(w, http.StatusOK, s.catalogJSON.v1Products())
 }
 
 // 7.1.2.3 GET /v1.0/instances/maintain-windows
 func (s *Server) v1ShowMaintainWindows(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.catalog.V1MaintainWindows())
+	writeJSONBytes(w, http.StatusOK, s.catalogJSON.v1Windows())
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/opendms/opendms/internal/dms"
 )
@@ -19,18 +20,40 @@ type errorBody struct {
 	ErrorMsg  string `json:"error_msg"`
 }
 
+// jsonContentType is the Content-Type value of every JSON answer, shared by all responses: assigning
+// it to the header map directly skips Header.Set's key canonicalisation and its one-element slice
+// per response. Nothing modifies a header value in place (Add appends, which copies a full slice).
+var jsonContentType = []string{"application/json"}
+
+// jsonBuffers recycles the buffers answers are encoded into; one larger than maxPooledJSON (a
+// message query's page) is left to the collector rather than kept for small answers.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+const maxPooledJSON = 64 << 10
+
 // writeJSON writes v as JSON with status. HTML escaping is off, as the SDKs encode.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= maxPooledJSON {
+			buf.Reset()
+			jsonBuffers.Put(buf)
+		}
+	}()
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		writeError(w, nil, dms.Internal(err))
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	writeJSONBytes(w, status, buf.Bytes())
+}
+
+// writeJSONBytes writes b, already encoded JSON, with status.
+func writeJSONBytes(w http.ResponseWriter, status int, b []byte) {
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(b)
 }
 
 // writeError writes err as a DMS error body; the status and code come from its *dms.Error (a 500 for

@@ -27,6 +27,7 @@ const (
 type route struct {
 	spec    RouteSpec
 	segs    []string // pattern segments; "{name}" for parameters
+	params  []string // params[i] is the name of the parameter segs[i], "" for a literal
 	auth    authMode
 	handler http.Handler // nil: not implemented yet (501)
 }
@@ -35,9 +36,14 @@ type route struct {
 type Router struct {
 	routes []*route
 	byKey  map[string]*route
+	// bySegments lists the routes by their number of segments (in registration order): only those
+	// can match a path, so a request compares a few dozen routes, not all of them.
+	bySegments map[int][]*route
 }
 
-func newRouter() *Router { return &Router{byKey: make(map[string]*route)} }
+func newRouter() *Router {
+	return &Router{byKey: make(map[string]*route), bySegments: make(map[int][]*route)}
+}
 
 func routeKey(method, pattern string) string { return method + " " + pattern }
 
@@ -48,8 +54,15 @@ func (rt *Router) add(spec RouteSpec, auth authMode, h http.Handler) {
 		panic("duplicate route " + key)
 	}
 	r := &route{spec: spec, segs: splitPattern(spec.Pattern), auth: auth, handler: h}
+	r.params = make([]string, len(r.segs))
+	for i, s := range r.segs {
+		if isParam(s) {
+			r.params[i] = s[1 : len(s)-1]
+		}
+	}
 	rt.routes = append(rt.routes, r)
 	rt.byKey[key] = r
+	rt.bySegments[len(r.segs)] = append(rt.bySegments[len(r.segs)], r)
 }
 
 // implement attaches a handler to a route of the table. Implementing a route that is not in the table
@@ -69,17 +82,41 @@ func splitPattern(p string) []string {
 // match finds the route for method and escaped path. It returns the route and its decoded path
 // parameters; with no route, pathKnown says whether some other method serves the path (405 vs 404).
 func (rt *Router) match(method, escapedPath string) (best *route, params map[string]string, pathKnown bool) {
-	trimmed := strings.Trim(escapedPath, "/")
-	raw := strings.Split(trimmed, "/")
-	segs := make([]string, len(raw))
-	for i, s := range raw {
-		d, err := url.PathUnescape(s)
-		if err != nil {
-			return nil, nil, false
-		}
-		segs[i] = d
+	best, segs, pathKnown := rt.matchSegments(method, escapedPath, nil)
+	if best == nil {
+		return nil, nil, pathKnown
 	}
-	for _, r := range rt.routes {
+	params = make(map[string]string, 4)
+	for i, name := range best.params {
+		if name != "" {
+			params[name] = segs[i]
+		}
+	}
+	return best, params, true
+}
+
+// matchSegments is match without the map: it returns the decoded path segments (appended to buf),
+// of which the route's params name the parameters. The request path uses it with a buffer on its
+// stack.
+func (rt *Router) matchSegments(method, escapedPath string, buf []string) (best *route, segs []string, pathKnown bool) {
+	rest := strings.Trim(escapedPath, "/")
+	segs = buf[:0]
+	for {
+		seg, tail, more := strings.Cut(rest, "/")
+		if strings.IndexByte(seg, '%') >= 0 { // without one, decoding changes nothing
+			d, err := url.PathUnescape(seg)
+			if err != nil {
+				return nil, nil, false
+			}
+			seg = d
+		}
+		segs = append(segs, seg)
+		if !more {
+			break
+		}
+		rest = tail
+	}
+	for _, r := range rt.bySegments[len(segs)] {
 		if !r.matches(segs) {
 			continue
 		}
@@ -94,13 +131,7 @@ func (rt *Router) match(method, escapedPath string) (best *route, params map[str
 	if best == nil {
 		return nil, nil, pathKnown
 	}
-	params = make(map[string]string, 4)
-	for i, s := range best.segs {
-		if isParam(s) {
-			params[s[1:len(s)-1]] = segs[i]
-		}
-	}
-	return best, params, true
+	return best, segs, true
 }
 
 func isParam(seg string) bool { return strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") }
@@ -110,7 +141,7 @@ func (r *route) matches(segs []string) bool {
 		return false
 	}
 	for i, s := range r.segs {
-		if isParam(s) {
+		if r.params[i] != "" {
 			if segs[i] == "" {
 				return false
 			}
@@ -127,7 +158,7 @@ func (r *route) matches(segs []string) bool {
 // parameter, the literal wins.
 func moreSpecific(a, b *route) bool {
 	for i := range a.segs {
-		pa, pb := isParam(a.segs[i]), isParam(b.segs[i])
+		pa, pb := a.params[i] != "", b.params[i] != ""
 		if pa != pb {
 			return !pa
 		}

@@ -59,6 +59,8 @@ type Server struct {
 	router     *Router
 	bodies     *bodyBudget // signed bodies being read before verification
 	anonBodies *bodyBudget // bodies of routes without authentication being read
+
+	catalogJSON catalogJSON // the catalog's constant answers, encoded once (catalog.go)
 }
 
 func setDefault[T int | int64 | time.Duration](v *T, def T) {

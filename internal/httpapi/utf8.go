@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"net/http"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/opendms/opendms/internal/dms"
@@ -19,6 +20,21 @@ func checkText(r *http.Request, body []byte) error {
 		return dms.Errorf(dms.CodeBodyNotJSON, "The message body is not in JSON format or contains invalid characters: "+
 			"invalid UTF-8 or an unpaired UTF-16 surrogate escape at byte %d.", off)
 	}
+	// A raw query that is valid UTF-8 and has no escapes decodes to substrings of itself (and '+'
+	// to ' '): it is valid without being parsed.
+	if q := r.URL.RawQuery; q != "" && (strings.IndexByte(q, '%') >= 0 || !utf8.ValidString(q)) {
+		if err := checkQueryText(r); err != nil {
+			return err
+		}
+	}
+	if !utf8.ValidString(r.URL.Path) {
+		return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: the path is not valid UTF-8.")
+	}
+	return nil
+}
+
+// checkQueryText is checkText for the decoded query parameters.
+func checkQueryText(r *http.Request) error {
 	for k, vs := range r.URL.Query() {
 		if !utf8.ValidString(k) {
 			return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: a query parameter name is not valid UTF-8.")
@@ -28,9 +44,6 @@ func checkText(r *http.Request, body []byte) error {
 				return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: the value of query parameter %q is not valid UTF-8.", k)
 			}
 		}
-	}
-	if !utf8.ValidString(r.URL.Path) {
-		return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: the path is not valid UTF-8.")
 	}
 	return nil
 }

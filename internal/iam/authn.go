@@ -35,6 +35,13 @@ func WithPrincipal(ctx context.Context, p Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
+// IsPrincipalKey reports whether key is the one WithPrincipal stores the principal under, for a
+// context type of its own that carries the principal (the HTTP layer's request context).
+func IsPrincipalKey(key any) bool {
+	_, ok := key.(principalKey)
+	return ok
+}
+
 // PrincipalFrom returns the principal of a request's context.
 func PrincipalFrom(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(Principal)
@@ -48,7 +55,8 @@ const AuthTokenHeader = "X-Auth-Token"
 // a token (complete), or an AK/SK request whose signature over the body is still to be verified.
 type PendingAuth struct {
 	principal Principal
-	sig       *pendingSignature // nil for a token
+	sig       *pendingSignature // nil for a token; else points to signature (one allocation)
+	signature pendingSignature
 }
 
 type pendingSignature struct {
@@ -130,7 +138,9 @@ func (s *Service) signatureHeaders(ctx context.Context, r *http.Request, header 
 	}
 	// X-Project-Id is covered by the signature when present (both SDKs sign it).
 	p := Principal{User: cred.user, Method: "aksk", AccessKey: cred.key.AccessKey, ScopeProjectID: r.Header.Get("X-Project-Id")}
-	return &PendingAuth{principal: p, sig: &pendingSignature{auth: auth, secret: cred.secret, signed: signed}}, nil
+	pa := &PendingAuth{principal: p, signature: pendingSignature{auth: auth, secret: cred.secret, signed: signed}}
+	pa.sig = &pa.signature
+	return pa, nil
 }
 
 // verifySignature is the body half of AK/SK authentication.
@@ -183,9 +193,10 @@ func (s *Service) checkReplay(r *http.Request, ps *pendingSignature) error {
 // store. An unknown or disabled key or user is a 401.
 func (s *Service) credential(ctx context.Context, ak string) (credEntry, error) {
 	now := s.now()
-	if e, ok := s.creds.get(ak, now); ok {
+	if e, ok := s.cache.creds.get(ak, now); ok {
 		return e, nil
 	}
+	gen := s.cache.creds.generation()
 	key, err := s.store.GetAccessKey(ctx, ak)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !key.Enabled) {
 		return credEntry{}, dms.E(dms.CodeSignatureInvalid)
@@ -202,26 +213,36 @@ func (s *Service) credential(ctx context.Context, ak string) (credEntry, error) 
 		return credEntry{}, err
 	}
 	e := credEntry{key: key, secret: string(sk), user: u}
-	s.creds.put(e, now)
+	s.cache.creds.put(ak, e, gen, now)
 	return e, nil
 }
 
+// authenticateToken finds a token and its active user, from the cache or the store; its expiry is
+// checked on every use.
 func (s *Service) authenticateToken(ctx context.Context, token string) (Principal, error) {
-	t, err := s.store.GetToken(ctx, hashToken(token))
-	if errors.Is(err, store.ErrNotFound) {
-		return Principal{}, dms.E(dms.CodeTokenInvalid)
+	hash := hashToken(token)
+	now := s.now()
+	e, ok := s.cache.tokens.get(hash, now)
+	if !ok {
+		gen := s.cache.tokens.generation()
+		t, err := s.store.GetToken(ctx, hash)
+		if errors.Is(err, store.ErrNotFound) {
+			return Principal{}, dms.E(dms.CodeTokenInvalid)
+		}
+		if err != nil {
+			return Principal{}, dms.Internal(err)
+		}
+		u, err := s.activeUser(ctx, t.UserID)
+		if err != nil {
+			return Principal{}, err
+		}
+		e = tokenEntry{token: t, user: u}
+		s.cache.tokens.put(hash, e, gen, now)
 	}
-	if err != nil {
-		return Principal{}, dms.Internal(err)
-	}
-	if !s.now().Before(t.ExpiresAt) {
+	if !now.Before(e.token.ExpiresAt) {
 		return Principal{}, dms.E(dms.CodeTokenExpired)
 	}
-	u, err := s.activeUser(ctx, t.UserID)
-	if err != nil {
-		return Principal{}, err
-	}
-	return Principal{User: u, Method: "token", ScopeProjectID: t.ProjectID}, nil
+	return Principal{User: e.user, Method: "token", ScopeProjectID: e.token.ProjectID}, nil
 }
 
 func (s *Service) activeUser(ctx context.Context, id string) (dms.User, error) {
@@ -256,7 +277,7 @@ func (s *Service) Authorize(ctx context.Context, p Principal, projectID, action 
 	if p.User.Admin {
 		return nil
 	}
-	bindings, err := s.store.ListRoleBindings(ctx, p.User.ID, projectID)
+	bindings, err := s.roleBindings(ctx, p.User.ID, projectID)
 	if err != nil {
 		return dms.Internal(err)
 	}
@@ -265,13 +286,9 @@ func (s *Service) Authorize(ctx context.Context, p Principal, projectID, action 
 	}
 	docs := make([]PolicyDocument, 0, len(bindings))
 	for _, b := range bindings {
-		pol, err := s.store.GetPolicy(ctx, b.PolicyID)
+		doc, err := s.policy(ctx, b.PolicyID)
 		if err != nil {
-			return dms.Internal(err)
-		}
-		doc, err := ParsePolicy(pol.Document)
-		if err != nil {
-			return dms.Internal(err) // validated at creation; a broken row is a server fault
+			return err
 		}
 		docs = append(docs, doc)
 	}
@@ -281,14 +298,49 @@ func (s *Service) Authorize(ctx context.Context, p Principal, projectID, action 
 	return nil
 }
 
+// roleBindings lists a user's role bindings (in one project, or all with projectID empty) through
+// the cache.
+func (s *Service) roleBindings(ctx context.Context, userID, projectID string) ([]dms.RoleBinding, error) {
+	key, now := bindingsKey(userID, projectID), s.now()
+	if b, ok := s.cache.bindings.get(key, now); ok {
+		return b, nil
+	}
+	gen := s.cache.bindings.generation()
+	b, err := s.store.ListRoleBindings(ctx, userID, projectID)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.bindings.put(key, b, gen, now)
+	return b, nil
+}
+
+// policy returns a bound policy's parsed document through the cache.
+func (s *Service) policy(ctx context.Context, id string) (PolicyDocument, error) {
+	now := s.now()
+	if d, ok := s.cache.policies.get(id, now); ok {
+		return d, nil
+	}
+	gen := s.cache.policies.generation()
+	pol, err := s.store.GetPolicy(ctx, id)
+	if err != nil {
+		return PolicyDocument{}, dms.Internal(err)
+	}
+	doc, err := ParsePolicy(pol.Document)
+	if err != nil {
+		return PolicyDocument{}, dms.Internal(err) // validated at creation; a broken row is a server fault
+	}
+	s.cache.policies.put(id, doc, gen, now)
+	return doc, nil
+}
+
 // VisibleProjects lists the projects p may use: all of its domain for administrators, else the ones
 // it has a role in.
 func (s *Service) VisibleProjects(ctx context.Context, p Principal) ([]dms.Project, error) {
-	all, err := s.store.ListProjects(ctx, p.User.DomainID)
+	all, err := s.domainProjects(ctx, p.User.DomainID)
 	if err != nil || p.User.Admin {
 		return all, err
 	}
-	bindings, err := s.store.ListRoleBindings(ctx, p.User.ID, "")
+	bindings, err := s.roleBindings(ctx, p.User.ID, "")
 	if err != nil {
 		return nil, err
 	}
@@ -303,6 +355,22 @@ func (s *Service) VisibleProjects(ctx context.Context, p Principal) ([]dms.Proje
 		}
 	}
 	return out, nil
+}
+
+// domainProjects lists a domain's projects through the cache. The slice is shared: callers do not
+// modify it.
+func (s *Service) domainProjects(ctx context.Context, domainID string) ([]dms.Project, error) {
+	now := s.now()
+	if ps, ok := s.cache.projects.get(domainID, now); ok {
+		return ps, nil
+	}
+	gen := s.cache.projects.generation()
+	ps, err := s.store.ListProjects(ctx, domainID)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.projects.put(domainID, ps, gen, now)
+	return ps, nil
 }
 
 // PasswordAuth identifies a user for token issuance.

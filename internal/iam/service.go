@@ -39,7 +39,7 @@ type Service struct {
 	cfg    Config
 	log    *slog.Logger
 	now    func() time.Time
-	creds  *credCache
+	cache  authCaches // of store reads; store invalidates them on writes (credcache.go)
 	logins *loginLimiter
 	// replays holds the signatures of accepted mutating AK/SK requests (see checkReplay).
 	replays *replayCache
@@ -58,7 +58,8 @@ func New(ctx context.Context, st store.IAM, sealer *Sealer, cfg Config, log *slo
 	if cfg.Region == "" {
 		cfg.Region = "cn-north-4"
 	}
-	s := &Service{store: st, sealer: sealer, cfg: cfg, log: log, now: time.Now, creds: newCredCache(10 * time.Second),
+	caches := newAuthCaches(cacheTTL)
+	s := &Service{store: invalidatingStore{IAM: st, c: caches}, sealer: sealer, cfg: cfg, log: log, now: time.Now, cache: caches,
 		logins: newLoginLimiter(cfg.Login), replays: newReplayCache(defaultReplayEntries)}
 	for _, r := range SystemRoles {
 		if _, err := ParsePolicy(r.Document); err != nil {
@@ -243,10 +244,9 @@ func (s *Service) SetUserEnabled(ctx context.Context, userID string, enabled boo
 		return storeErr(err, "user "+userID)
 	}
 	u.Enabled = enabled
-	if err := s.store.UpdateUser(ctx, u); err != nil {
+	if err := s.store.UpdateUser(ctx, u); err != nil { // stops its keys and tokens at once
 		return storeErr(err, "user "+userID)
 	}
-	s.creds.forget("", userID)
 	if enabled {
 		return nil
 	}
@@ -268,14 +268,12 @@ func (s *Service) DeleteUser(ctx context.Context, userID string) error {
 		return err
 	}
 	err := s.store.DeleteUser(ctx, userID)
-	s.creds.forget("", userID)
 	return storeErr(err, "user "+userID)
 }
 
 // DeleteAccessKey deletes an access key; it stops working at once.
 func (s *Service) DeleteAccessKey(ctx context.Context, ak string) error {
 	err := s.store.DeleteAccessKey(ctx, ak)
-	s.creds.forget(ak, "")
 	return storeErr(err, "access key "+ak)
 }
 
@@ -395,7 +393,8 @@ func (s *Service) Unbind(ctx context.Context, domainID, userName, projectID, rol
 	return storeErr(s.store.DeleteRoleBinding(ctx, dms.RoleBinding{UserID: u.ID, ProjectID: projectID, PolicyID: pol.ID}), "role binding")
 }
 
-// Store exposes the IAM store for read-only listings of the admin API.
+// Store exposes the IAM store for listings of the admin API (and its policy deletion): writes
+// through it invalidate the Service's caches as the Service's own do.
 func (s *Service) Store() store.IAM { return s.store }
 
 // storeErr maps store sentinels to DMS errors naming what was looked for.
