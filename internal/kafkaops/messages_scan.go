@@ -37,13 +37,15 @@ const (
 
 // ScanOptions bound a scan; a zero bound is no bound.
 type ScanOptions struct {
-	// Scans read in rounds: each round reads, in every partition not done, the chunk of C offsets
-	// after the previous one ([Start, Start+C) first), or before it with Backward ([End-C, End)
-	// first: newest first). C starts at Chunk and grows fourfold every round (up to 2^20
+	// Scans read every partition at once, each in chunks: the chunk of C offsets after the previous
+	// one ([Start, Start+C) first), or before it with Backward ([End-C, End) first: newest first).
+	// A partition's C starts at Chunk and grows fourfold with each of its chunks (up to 2^20
 	// offsets), but never beyond what the MaxRecords and MaxBytes left could read (spread over the
-	// partitions, bytes estimated from the records read), so that when a bound stops a scan, what
-	// was read is the first part (newest part with Backward) of every range, evenly, and the round
-	// it stopped in is small. Records are visited in offset order within a chunk.
+	// partitions not done, bytes estimated from the records read), so that when a bound stops a
+	// scan, what was read is about the first part (newest part with Backward) of every range,
+	// evenly, and the chunks it stopped in are small. Records are visited in offset order within a
+	// chunk. Partitions do not wait for each other between chunks: a round of chunks with a barrier
+	// cost a fetch's wait per round, half of a search over a hundred thousand records.
 	Backward bool
 	Chunk    int64 // first chunk per partition (default 1024 offsets)
 
@@ -140,26 +142,16 @@ func (c *Client) Scan(ctx context.Context, topic string, ranges []OffsetRange, o
 		return ended(err)
 	}
 
-	// Rounds of chunks: see ScanOptions.
+	// The first chunk of every partition; take moves each to its next ones.
 	chunk = budgetChunk(chunk, o, ScanResult{}, len(s.parts))
-	round := s.parts
-	for len(round) > 0 {
-		for _, sp := range round {
-			sp.next(o.Backward, chunk)
+	for _, sp := range s.parts {
+		sp.next(o.Backward, chunk)
+	}
+	if err := s.read(sctx); err != nil || s.stopped {
+		if err == nil && s.res.Stopped == StopNone && sctx.Err() != nil && ctx.Err() == nil {
+			s.res.Stopped = StopTime
 		}
-		if err := s.round(sctx, round); err != nil || s.stopped {
-			if err == nil && s.res.Stopped == StopNone && sctx.Err() != nil && ctx.Err() == nil {
-				s.res.Stopped = StopTime
-			}
-			return ended(err)
-		}
-		round = round[:0:0]
-		for _, sp := range s.parts {
-			if sp.left(o.Backward) {
-				round = append(round, sp)
-			}
-		}
-		chunk = budgetChunk(min(chunk*4, maxScanChunk), o, s.res, len(round))
+		return ended(err)
 	}
 	return s.res, nil
 }
@@ -181,6 +173,7 @@ type scan struct {
 	res     ScanResult
 	stopped bool // visit returned false or a bound was reached
 	rec     Record
+	wake    chan struct{} // closed (and replaced) when a paused partition may go on
 }
 
 // scanPart is the progress of one partition: its range, the chunk [lo, hi) being read and the next
@@ -190,8 +183,11 @@ type scanPart struct {
 	lo, hi  int64
 	pos     int64
 	started bool
-	done    bool  // the current chunk is read
+	done    bool  // the range is read
+	paused  bool  // the chunk is read; the next one waits for the others (nextChunk)
 	leader  int32 // the partition's leader broker, -1 when unknown
+
+	records, bytes int64 // what was visited of the partition
 }
 
 // errLeaderMoved is a partition's answer that asks for its leader again (a retriable error).
@@ -239,10 +235,11 @@ func (s *scan) locate(ctx context.Context, fresh bool) error {
 	return nil
 }
 
-// round reads the current chunk of every partition of parts: one fetch loop per leader broker, in
-// parallel. A partition whose leader moved is read again from where it was once the metadata says
-// where its leader is now, until ctx ends.
-func (s *scan) round(ctx context.Context, parts []*scanPart) error {
+// read reads every partition: one fetch loop per leader broker, in parallel. A partition whose
+// leader moved is read again from where it was once the metadata says where its leader is now,
+// until ctx ends.
+func (s *scan) read(ctx context.Context) error {
+	parts := s.parts
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for {
@@ -290,7 +287,7 @@ func (s *scan) round(ctx context.Context, parts []*scanPart) error {
 	}
 }
 
-// fetchLoop reads the current chunks of ps, partitions led by leader, until they are read, the scan
+// fetchLoop reads ps, partitions led by leader, until they are read, the scan
 // stops (stop cancels the other loops' requests then) or a partition's leader moved (errLeaderMoved,
 // with the progress of every partition kept).
 //
@@ -320,7 +317,18 @@ func (s *scan) fetchLoop(ctx context.Context, leader int32, ps []*scanPart, stop
 		if pending == nil {
 			req := s.fetchRequest(ps, &rotate, nil)
 			if req == nil {
-				return nil
+				// Every partition is read, or waits for the others' progress (see nextChunk).
+				wake, waiting := s.waiting(ps)
+				if !waiting {
+					return nil
+				}
+				select {
+				case <-wake:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+				lastProgress = time.Now()
+				continue
 			}
 			pending = send(req)
 		}
@@ -340,7 +348,7 @@ func (s *scan) fetchLoop(ctx context.Context, leader int32, ps []*scanPart, stop
 			}
 		}
 		// The next fetch, sent now when this answer says where every partition goes on.
-		if next, ok := nextOffsets(resp); ok {
+		if next, ok := nextOffsets(resp, asked); ok {
 			if req := s.fetchRequest(ps, &rotate, next); req != nil {
 				pending = send(req)
 			}
@@ -353,7 +361,7 @@ func (s *scan) fetchLoop(ctx context.Context, leader int32, ps []*scanPart, stop
 				if sp == nil || sp.done {
 					continue
 				}
-				if off, ok := asked[rp.Partition]; !ok || off != sp.pos {
+				if asked[rp.Partition] != sp.pos {
 					dropped = true
 					continue
 				}
@@ -411,22 +419,23 @@ func (s *scan) fetchLoop(ctx context.Context, leader int32, ps []*scanPart, stop
 	}
 }
 
-// fetchRequest asks for the current chunks of the partitions of ps that are not read yet, from
-// their next offsets, or from next[partition] when next is given (a fetch sent before the previous
-// answer is decoded: partitions whose chunk that answer ends are left out). nil when nothing is
-// left to ask for.
+// fetchRequest asks for the partitions of ps that are not read yet, from their next offsets. With
+// next (a fetch sent before the previous answer is decoded), a partition of that answer is asked
+// from next[partition]: what it leads to, unless that is the end of its chunk and the next chunk
+// is before it (Backward) or there is none; the others are asked from where they are. nil when
+// nothing is left to ask for.
 func (s *scan) fetchRequest(ps []*scanPart, rotate *int, next map[int32]int64) *kmsg.FetchRequest {
 	rt := kmsg.NewFetchRequestTopic()
 	rt.Topic, rt.TopicID = s.topic, s.topicID
 	s.mu.Lock()
+	s.resume(ps)
 	for _, sp := range ps {
-		if sp.done {
+		if sp.done || sp.paused {
 			continue
 		}
 		pos := sp.pos
-		if next != nil {
-			n, ok := next[sp.rng.Partition]
-			if !ok || n >= sp.hi {
+		if n, ok := next[sp.rng.Partition]; ok {
+			if n >= sp.hi && (s.o.Backward || !sp.left(false)) {
 				continue
 			}
 			pos = n
@@ -454,10 +463,10 @@ func (s *scan) fetchRequest(ps []*scanPart, rotate *int, next map[int32]int64) *
 }
 
 // nextOffsets reads, from the headers of an answer's record batches, the offset after the last
-// whole batch of each partition: where ProcessFetchPartition leaves the partition. ok is false
-// when a partition has an error, no whole batch, or batches of an old format: the next fetch then
-// waits for the decoding.
-func nextOffsets(resp *kmsg.FetchResponse) (map[int32]int64, bool) {
+// whole batch of each partition (the offset asked when there is none): where ProcessFetchPartition
+// leaves the partition. ok is false when a partition has an error or batches of an old format:
+// the next fetch then waits for the decoding.
+func nextOffsets(resp *kmsg.FetchResponse, asked map[int32]int64) (map[int32]int64, bool) {
 	next := map[int32]int64{}
 	for _, t := range resp.Topics {
 		for _, rp := range t.Partitions {
@@ -479,9 +488,10 @@ func nextOffsets(resp *kmsg.FetchResponse) (map[int32]int64, bool) {
 				in = in[length:]
 			}
 			if last < 0 {
-				return nil, false
+				next[rp.Partition] = asked[rp.Partition]
+			} else {
+				next[rp.Partition] = last + 1
 			}
-			next[rp.Partition] = last + 1
 		}
 	}
 	return next, true
@@ -496,8 +506,9 @@ func findPart(ps []*scanPart, p int32) *scanPart {
 	return nil
 }
 
-// take visits the records fetched for sp's chunk and moves sp to next, the offset after them; hwm is
-// the partition's high watermark. It returns false when the scan stops.
+// take visits the records fetched for sp from its next offset and moves sp on: to next, the offset
+// after them, or to its next chunk when they end the current one. hwm is the partition's high
+// watermark. It returns false when the scan stops.
 func (s *scan) take(sp *scanPart, records []*kgo.Record, next, hwm int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -506,18 +517,24 @@ func (s *scan) take(sp *scanPart, records []*kgo.Record, next, hwm int64) bool {
 	}
 	o := s.o
 	for _, r := range records {
-		if r.Offset < sp.lo {
+		if r.Offset < sp.pos {
 			continue
 		}
 		if r.Offset >= sp.hi {
-			sp.done = true
-			break
+			// The chunk is read. The next one is before it (Backward: fetched from its start) or
+			// starts here.
+			if !s.nextChunk(sp) || o.Backward || r.Offset >= sp.hi {
+				return true
+			}
 		}
-		last := r.Offset >= sp.hi-1
+		sp.pos = r.Offset + 1
 		if !r.Attrs.IsControl() {
 			s.rec = recordFrom(r)
+			size := s.rec.Size()
 			s.res.Records++
-			s.res.Bytes += s.rec.Size()
+			s.res.Bytes += size
+			sp.records++
+			sp.bytes += size
 			if !s.visit(&s.rec) {
 				s.stopped = true
 				return false
@@ -530,23 +547,128 @@ func (s *scan) take(sp *scanPart, records []*kgo.Record, next, hwm int64) bool {
 			}
 			if bound != StopNone {
 				// A bound reached by the very last record of the ranges stopped nothing.
-				if !last || sp.left(o.Backward) || s.anyLeft(sp) {
+				if r.Offset < sp.hi-1 || sp.left(o.Backward) || s.anyLeft(sp) {
 					s.res.Stopped = bound
 				}
 				s.stopped = true
 				return false
 			}
 		}
-		if last {
-			sp.done = true
-			break
-		}
 	}
 	sp.pos = max(sp.pos, next)
-	if sp.pos >= sp.hi || (len(records) == 0 && sp.pos >= hwm) {
-		sp.done = true // nothing more to read in the chunk (records past the end were compacted away)
+	if sp.pos >= sp.hi {
+		// The chunk is read (records past its end were compacted away, or were markers).
+		if s.nextChunk(sp) && !o.Backward {
+			sp.pos = max(sp.pos, next)
+		}
+	} else if len(records) == 0 && sp.pos >= hwm {
+		sp.done = true // the partition ends before the range: nothing more to read
 	}
 	return true
+}
+
+// nextChunk moves sp to its next chunk (ScanOptions), or marks it done when its range is read, and
+// says which. The chunk grows fourfold, within what the bounds leave the partition: an even share
+// of what they leave the partitions not done. A partition that has read its share waits (paused)
+// until another one is done, which leaves it more, or until every partition not done has read its
+// share (resume). The caller holds s.mu.
+func (s *scan) nextChunk(sp *scanPart) bool {
+	if !sp.left(s.o.Backward) {
+		sp.done = true
+		s.wakeAll()
+		return false
+	}
+	if n := min((sp.hi-sp.lo)*4, maxScanChunk, s.share(sp)); n > 0 {
+		sp.next(s.o.Backward, n)
+		return true
+	}
+	sp.paused = true
+	sp.pos = sp.hi // the chunk is read; pos is where the next one starts for Forward
+	if s.o.Backward {
+		sp.pos = sp.lo
+	}
+	s.wakeAll() // the others may all be waiting now
+	return true
+}
+
+// share is how many more offsets sp may read: its even share of what the bounds leave the
+// partitions not done, less what it read (bytes counted in records of the average size so far).
+func (s *scan) share(sp *scanPart) int64 {
+	open, records, bytes := int64(0), s.o.MaxRecords, s.o.MaxBytes
+	for _, p := range s.parts {
+		if p.done {
+			records -= p.records
+			bytes -= p.bytes
+		} else {
+			open++
+		}
+	}
+	n := int64(maxScanChunk)
+	if s.o.MaxRecords > 0 {
+		n = min(n, scanCeilDiv(records, open)-sp.records)
+	}
+	if s.o.MaxBytes > 0 && s.res.Records > 0 {
+		avg := max(1, s.res.Bytes/s.res.Records)
+		n = min(n, (scanCeilDiv(bytes, open)-sp.bytes)/avg)
+	}
+	return n
+}
+
+// resume moves the paused partitions of ps to their next chunks when the bounds leave them some:
+// after another partition is done, or when every partition not done waits (each then reads a
+// chunk of an even part of what is left, at least one offset, until a bound stops the scan). The
+// caller holds s.mu.
+func (s *scan) resume(ps []*scanPart) {
+	all := true
+	for _, p := range s.parts {
+		if !p.done && !p.paused {
+			all = false
+		}
+	}
+	for _, sp := range ps {
+		if !sp.paused {
+			continue
+		}
+		n := s.share(sp)
+		if n <= 0 && !all {
+			continue
+		}
+		if n <= 0 {
+			open := 0
+			for _, p := range s.parts {
+				if !p.done {
+					open++
+				}
+			}
+			n = budgetChunk(sp.hi-sp.lo, s.o, s.res, open)
+		}
+		sp.paused = false
+		sp.next(s.o.Backward, min((sp.hi-sp.lo)*4, maxScanChunk, n))
+	}
+}
+
+// waiting says whether partitions of ps wait for the others (paused), and returns the channel
+// closed when they may go on. The caller does not hold s.mu.
+func (s *scan) waiting(ps []*scanPart) (<-chan struct{}, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sp := range ps {
+		if sp.paused && !sp.done {
+			if s.wake == nil {
+				s.wake = make(chan struct{})
+			}
+			return s.wake, true
+		}
+	}
+	return nil, false
+}
+
+// wakeAll wakes the fetch loops waiting for paused partitions. The caller holds s.mu.
+func (s *scan) wakeAll() {
+	if s.wake != nil {
+		close(s.wake)
+		s.wake = nil
+	}
 }
 
 // restart moves sp to the partition's new log start after its records before it were deleted.
@@ -569,8 +691,10 @@ func (s *scan) restart(ctx context.Context, sp *scanPart) error {
 	} else {
 		sp.pos++ // out of range above: nothing is there
 	}
-	if sp.pos >= sp.hi {
-		sp.done = true
+	for !sp.done && sp.pos >= sp.hi {
+		if s.nextChunk(sp) && !s.o.Backward {
+			sp.pos = max(sp.pos, start.Offset)
+		}
 	}
 	return nil
 }
@@ -630,10 +754,7 @@ func scanCeilDiv(a, b int64) int64 {
 // anyLeft says whether a partition other than cur still has offsets to read. The caller holds s.mu.
 func (s *scan) anyLeft(cur *scanPart) bool {
 	for _, sp := range s.parts {
-		if sp == cur {
-			continue
-		}
-		if !sp.done || sp.left(s.o.Backward) {
+		if sp != cur && !sp.done {
 			return true
 		}
 	}

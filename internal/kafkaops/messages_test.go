@@ -271,8 +271,8 @@ func TestNextOffsets(t *testing.T) {
 		{"one batch", batch(10, 5, 2), 15},
 		{"two batches", cat(batch(10, 5, 2), batch(15, 20, 2)), 35},
 		{"a partial batch at the end", cat(batch(10, 5, 2), batch(15, 20, 2)[:40]), 15},
-		{"only a partial batch", batch(10, 5, 2)[:30], -1},
-		{"no batch", nil, -1},
+		{"only a partial batch: where it was asked", batch(10, 5, 2)[:30], 7},
+		{"no batch: where it was asked", nil, 7},
 		{"an old format", batch(10, 5, 1), -1},
 	}
 	for _, tt := range tests {
@@ -283,7 +283,7 @@ func TestNextOffsets(t *testing.T) {
 			rp.Partition, rp.RecordBatches = 3, tt.raw
 			rt.Partitions = append(rt.Partitions, rp)
 			resp.Topics = append(resp.Topics, rt)
-			got, ok := nextOffsets(&resp)
+			got, ok := nextOffsets(&resp, map[int32]int64{3: 7})
 			if tt.want < 0 {
 				if ok {
 					t.Fatalf("next %v, want none", got)
@@ -292,6 +292,48 @@ func TestNextOffsets(t *testing.T) {
 			}
 			if !ok || got[3] != tt.want {
 				t.Fatalf("next %v %v, want %d", got, ok, tt.want)
+			}
+		})
+	}
+}
+
+// A bound stops a scan with about the same part of every partition read: the newest with
+// Backward, the oldest otherwise, whichever partition's fetches come back first.
+func TestScanBoundReadsEvenly(t *testing.T) {
+	c, cl := newCluster(t, 3, nil)
+	createTopic(t, cl, "t", 3, 1)
+	base := time.UnixMilli(1_700_000_000_000)
+	for p := range int32(3) {
+		msgProduceAt(t, c.ListenAddrs(), "t", p, 3000, base, time.Millisecond)
+	}
+	ranges := []OffsetRange{{0, 0, 3000}, {1, 0, 3000}, {2, 0, 3000}}
+	tests := []struct {
+		name   string
+		o      ScanOptions
+		lo, hi int64 // the offsets read of each partition, within a few
+	}{
+		{"records, newest first", ScanOptions{Backward: true, Chunk: 16, MaxRecords: 900}, 2700, 3000},
+		{"records, oldest first", ScanOptions{Chunk: 16, MaxRecords: 900}, 0, 300},
+		// Values "v<i>" and keys "k<i>" of 2+4 to 2+8 bytes: 900 records are about 9 KB.
+		{"bytes, newest first", ScanOptions{Backward: true, Chunk: 16, MaxBytes: 9000}, 2700, 3000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lo, hi := map[int32]int64{}, map[int32]int64{}
+			res, err := cl.Scan(testCtx(t), "t", ranges, tt.o, func(r *Record) bool {
+				if l, ok := lo[r.Partition]; !ok || r.Offset < l {
+					lo[r.Partition] = r.Offset
+				}
+				hi[r.Partition] = max(hi[r.Partition], r.Offset+1)
+				return true
+			})
+			if err != nil || res.Stopped == StopNone {
+				t.Fatalf("scan: %+v %v", res, err)
+			}
+			for p := range int32(3) {
+				if lo[p] < tt.lo-60 || lo[p] > tt.lo+60 || hi[p] < tt.hi-60 || hi[p] > tt.hi+60 {
+					t.Errorf("partition %d: read [%d, %d), want about [%d, %d)", p, lo[p], hi[p], tt.lo, tt.hi)
+				}
 			}
 		})
 	}
