@@ -3,8 +3,10 @@ package httpapi
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +72,29 @@ func TestAccessModeSwitch(t *testing.T) {
 		})
 	}
 
+	// The data path (5.5.1, message queries) of a plaintext-only instance goes through the plaintext
+	// listener; once SASL is on, or plaintext off, through the internal one: it works throughout.
+	if hr, out := e.do(t, "POST", "/v2/"+e.ProjectID+"/instances/"+id+"/topics", map[string]any{"id": "data-path", "partition": 1, "replication": 1}); hr.StatusCode != 200 {
+		t.Fatalf("topic: %d %s", hr.StatusCode, out)
+	}
+	produced := 0
+	produceHTTP := func(when string) {
+		t.Helper()
+		hr, out := e.do(t, "POST", "/v2/"+e.ProjectID+"/instances/"+id+"/messages/action?action_id=send", map[string]any{"topic": "data-path", "body": when})
+		if hr.StatusCode != 200 {
+			t.Fatalf("5.5.1 %s: %d %s", when, hr.StatusCode, out)
+		}
+		produced++
+		hr, out = e.do(t, "GET", "/v2/"+e.ProjectID+"/instances/"+id+"/messages?topic=data-path&start_time=0&end_time="+strconv.FormatInt(time.Now().Add(time.Minute).UnixMilli(), 10), nil)
+		var page struct {
+			Total int `json:"total"`
+		}
+		if hr.StatusCode != 200 || json.Unmarshal(out, &page) != nil || page.Total != produced {
+			t.Fatalf("5.8.1 %s: %d %s, want %d messages", when, hr.StatusCode, out, produced)
+		}
+	}
+	produceHTTP("plaintext only")
+
 	resp, err := sw("private_sasl_ssl_enable", true, "root1", "Sw1tch-Passw0rd")
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +124,7 @@ func TestAccessModeSwitch(t *testing.T) {
 	if err := loginErr(t, addrs("9093"), scramAuth("root1", "wrong-Passw0rd"), kgo.DialTLSConfig(&tls.Config{RootCAs: pool})); err == nil {
 		t.Error("a wrong password was accepted after the switch")
 	}
+	produceHTTP("SASL_SSL beside plaintext")
 
 	// Plaintext off: 9092 closes.
 	resp, err = sw("private_plain_enable", false, "", "")
@@ -115,4 +141,5 @@ func TestAccessModeSwitch(t *testing.T) {
 	if err := loginErr(t, addrs("9093"), scramAuth("root1", "Sw1tch-Passw0rd"), kgo.DialTLSConfig(&tls.Config{RootCAs: pool})); err != nil {
 		t.Errorf("SASL_SSL login after plaintext went off: %v", err)
 	}
+	produceHTTP("SASL_SSL only")
 }

@@ -66,10 +66,11 @@ type Service struct {
 
 	records *records // instance records by id, written through
 
-	clientsMu  sync.Mutex
-	clients    map[string]*kafkaops.Client
-	gone       map[string]bool // ids of deleted instances: no client for them (forgetClient)
-	plainLocks keyed.Mutex     // by instance id: writes of its PLAIN users file
+	clientsMu   sync.Mutex
+	clients     map[string]*kafkaops.Client
+	dataClients map[string]dataClient // the data path's, where it differs (dataclient.go)
+	gone        map[string]bool       // ids of deleted instances: no client for them (forgetClient)
+	plainLocks  keyed.Mutex           // by instance id: writes of its PLAIN users file
 
 	// retryDelays are the pauses between attempts of the idempotent steps a task takes against a
 	// cluster that has just (re)started (default configs, the SASL administrator).
@@ -116,7 +117,7 @@ func New(cfg Config, st store.Store, engines map[string]engine.Engine, defaultEn
 		return nil, err
 	}
 	s := &Service{cfg: cfg, store: st, engines: engines, engine: defaultEngine, cat: cat, runner: runner, sealer: sealer,
-		log: log, pool: pool, now: time.Now, records: newRecords(2 * time.Second), clients: map[string]*kafkaops.Client{}, gone: map[string]bool{}, stop: make(chan struct{})}
+		log: log, pool: pool, now: time.Now, records: newRecords(2 * time.Second), clients: map[string]*kafkaops.Client{}, dataClients: map[string]dataClient{}, gone: map[string]bool{}, stop: make(chan struct{})}
 	s.retryDelays = []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second}
 	s.adminStep = s.ensureAdmin
 	runner.Register(taskCreate, s.settled(s.runCreate))
@@ -185,9 +186,11 @@ func (s *Service) Close() {
 	s.wg.Wait()
 	s.clientsMu.Lock()
 	defer s.clientsMu.Unlock()
-	for id, c := range s.clients {
-		c.Close()
-		delete(s.clients, id)
+	for id := range s.clients {
+		s.closeClientLocked(id)
+	}
+	for id := range s.dataClients {
+		s.closeClientLocked(id)
 	}
 }
 
@@ -329,6 +332,10 @@ func (s *Service) closeClientLocked(id string) {
 	if c, ok := s.clients[id]; ok {
 		c.Close()
 		delete(s.clients, id)
+	}
+	if dc, ok := s.dataClients[id]; ok {
+		dc.c.Close()
+		delete(s.dataClients, id)
 	}
 }
 

@@ -136,7 +136,7 @@ func isCode(err error, code string) bool {
 // The caller refuses a top still beyond the count. The instance is the shared cached record: not to
 // be modified.
 func (s *Service) produceTarget(ctx context.Context, projectID, instanceID, topic string, top int32) (*dms.Instance, *kafkaops.Client, int32, error) {
-	inst, c, err := s.instances.ClusterRef(ctx, projectID, instanceID)
+	inst, c, err := s.instances.DataClient(ctx, projectID, instanceID)
 	if err != nil {
 		return inst, nil, 0, err
 	}

@@ -84,7 +84,7 @@ func (s *Service) Search(ctx context.Context, projectID, instanceID string, q Qu
 	if err := validateQuery(q, lim); err != nil {
 		return Page{}, err
 	}
-	_, c, err := s.instances.ClusterClient(ctx, projectID, instanceID)
+	_, c, err := s.instances.DataClient(ctx, projectID, instanceID)
 	if err != nil {
 		return Page{}, err
 	}
@@ -323,7 +323,7 @@ func (s *Service) Read(ctx context.Context, projectID, instanceID, topic string,
 	if partition < 0 {
 		return m, false, invalid("partition must be a partition number")
 	}
-	_, c, err := s.instances.ClusterClient(ctx, projectID, instanceID)
+	_, c, err := s.instances.DataClient(ctx, projectID, instanceID)
 	if err != nil {
 		return m, false, err
 	}
@@ -395,7 +395,7 @@ func (s *Service) Earliest(ctx context.Context, projectID, instanceID, topic str
 	if partition < 0 {
 		return Position{}, invalid("partition must be a partition number")
 	}
-	_, c, err := s.instances.ClusterClient(ctx, projectID, instanceID)
+	_, c, err := s.instances.DataClient(ctx, projectID, instanceID)
 	if err != nil {
 		return Position{}, err
 	}
@@ -416,7 +416,7 @@ func (s *Service) Latest(ctx context.Context, projectID, instanceID, topic strin
 	if partition < 0 {
 		return Position{}, invalid("partition must be a partition number")
 	}
-	_, c, err := s.instances.ClusterClient(ctx, projectID, instanceID)
+	_, c, err := s.instances.DataClient(ctx, projectID, instanceID)
 	if err != nil {
 		return Position{}, err
 	}
