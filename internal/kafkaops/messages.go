@@ -10,7 +10,7 @@ import (
 
 // Messages: producing one record (API 5.5.1), reading records by offset range (5.8.x), locating
 // offsets by time and deleting records (DeleteRecords). Producing goes through the instance's shared
-// client; reading uses a short-lived consumer client per scan (messages_scan.go explains why).
+// client; reading uses Fetch requests of its own per scan, through the same client (messages_scan.go).
 
 // Header is one record header.
 type Header struct {
