@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/opendms/opendms/client"
+	"github.com/opendms/opendms/internal/iam"
 )
 
 func newRoleCmd(a *app) *cobra.Command {
@@ -101,7 +102,7 @@ func newRoleBindCmd(a *app, bind bool) *cobra.Command {
 
 // resolveProject returns a project id for an id or a name of the account's projects.
 func resolveProject(ctx context.Context, c *client.Client, idOrName string) (string, error) {
-	if isProjectID(idOrName) {
+	if iam.ValidProjectID(idOrName) {
 		return idOrName, nil
 	}
 	ps, err := c.ListProjects(ctx)
@@ -114,17 +115,4 @@ func resolveProject(ctx context.Context, c *client.Client, idOrName string) (str
 		}
 	}
 	return "", fmt.Errorf("no project named %q in this account ('dmsctl iam project list' shows them)", idOrName)
-}
-
-// isProjectID reports whether s has the form of a project id: 32 lower-case hex characters.
-func isProjectID(s string) bool {
-	if len(s) != 32 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }

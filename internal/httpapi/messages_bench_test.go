@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,38 +97,7 @@ func benchTopic(b *testing.B, seeds []string, topic string, partitions int32) {
 // Batches are of 64 KiB, whatever the topic's size (a busy producer's; the Java client's default is
 // 16 KiB): what a query reads depends on the batches around the offsets it wants.
 func load(b *testing.B, seeds []string, topic string, n int, size int, base time.Time, step time.Duration) time.Duration {
-	b.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
-		kgo.ProducerLinger(20*time.Millisecond), kgo.MaxBufferedRecords(1<<20), kgo.ProducerBatchMaxBytes(64<<10),
-		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.DisableIdempotentWrite(), kgo.MaxProduceRequestsInflightPerBroker(4))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cl.Close()
-	filler := strings.Repeat("abcdefghij", size/10+1)
-	start := time.Now()
-	var failed atomic.Value
-	ctx := context.Background()
-	for i := range n {
-		v := fmt.Appendf(nil, "record %d ", i)
-		v = append(v, filler[:max(0, size-len(v))]...)
-		cl.Produce(ctx, &kgo.Record{Value: v, Key: fmt.Appendf(nil, "k%d", i), Timestamp: base.Add(time.Duration(i) * step)}, func(_ *kgo.Record, err error) {
-			if err != nil {
-				failed.Store(err)
-			}
-		})
-	}
-	if err := cl.Flush(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if err, _ := failed.Load().(error); err != nil {
-		b.Fatal(err)
-	}
-	took := time.Since(start)
-	// Let the loader's garbage and the engine's writes settle before anything is measured.
-	runtime.GC()
-	time.Sleep(2 * time.Second)
-	return took
+	return loadNeedle(b, seeds, topic, n, size, base, step, -1)
 }
 
 // callers runs fn b.N times over n concurrent callers and returns every call's latency.

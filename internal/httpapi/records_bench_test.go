@@ -1,12 +1,9 @@
 package httpapi
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -59,46 +56,14 @@ func BenchmarkMessagesRecords(b *testing.B) {
 			var fn func() error
 			if way == "http" {
 				fn = func() error {
-					i := seq.Add(batch)
-					// Built by appending, as a client holding its data would: the callers share the
-					// machine with the server.
-					body := make([]byte, 0, batch*(len(value)+40))
-					body = append(body, '[')
-					for j := range int64(batch) {
-						if j > 0 {
-							body = append(body, ',')
-						}
-						body = append(body, `{"key":"k`...)
-						body = strconv.AppendInt(body, i+j, 10)
-						body = append(body, `","value":"`...)
-						body = append(body, value...)
-						body = append(body, `"}`...)
-					}
-					body = append(body, ']')
-					code, out, err := sc.do("POST", path, body)
+					code, out, err := sc.do("POST", path, recordsBody(seq.Add(batch), batch, value))
 					if err == nil && (code != 200 || !strings.Contains(string(out), `"failed":0,`)) {
 						err = fmt.Errorf("records: %d %.300s", code, out)
 					}
 					return err
 				}
 			} else {
-				fn = func() error {
-					i := seq.Add(batch)
-					var wg sync.WaitGroup
-					var failed atomic.Value
-					wg.Add(batch)
-					for j := range int64(batch) {
-						direct.Produce(context.Background(), &kgo.Record{Key: strconv.AppendInt([]byte("k"), i+j, 10), Value: []byte(value)}, func(_ *kgo.Record, err error) {
-							if err != nil {
-								failed.Store(err)
-							}
-							wg.Done()
-						})
-					}
-					wg.Wait()
-					err, _ := failed.Load().(error)
-					return err
-				}
+				fn = func() error { return produceAsync(direct, seq.Add(batch), batch, value) }
 			}
 			start := time.Now()
 			lat := callers(b, n, fn)

@@ -2,20 +2,13 @@ package httpapi
 
 import (
 	"bytes"
-	"context"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/opendms/opendms/aksk"
-	"github.com/opendms/opendms/internal/catalog"
-	"github.com/opendms/opendms/internal/iam"
-	"github.com/opendms/opendms/internal/store/sqlite"
 )
 
 // lockedBuffer is a log destination for a server's goroutines and a test.
@@ -39,37 +32,8 @@ func (l *lockedBuffer) String() string {
 // The access log line of a request says who called what and how it ended (written without
 // Logger.LogAttrs since issue 11), and never carries the secret key, the signature or a token.
 func TestAccessLog(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	sealer, err := iam.NewSealer(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var logs lockedBuffer
-	log := slog.New(slog.NewTextHandler(&logs, nil))
-	iamSvc, err := iam.New(ctx, st, sealer, iam.Config{}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	credsPath := filepath.Join(dir, "admin-credentials.json")
-	if _, err := iamSvc.Bootstrap(ctx, iam.BootstrapConfig{Region: "cn-north-4"}, credsPath); err != nil {
-		t.Fatal(err)
-	}
-	creds, err := iam.ReadCredentials(credsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := catalog.New(catalog.Config{}, "cn-north-4")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(New(Config{Region: "cn-north-4"}, Services{IAM: iamSvc, Catalog: cat}, log).Handler())
-	t.Cleanup(hs.Close)
+	e := newTestEnvLogging(t, "embedded", &logs)
 
 	tests := []struct {
 		name     string
@@ -80,17 +44,17 @@ func TestAccessLog(t *testing.T) {
 	}{
 		{"signed catalog request", "/v2/available-zones", true, 200, []string{
 			"level=INFO", "msg=request", "method=GET", "path=/v2/available-zones", "status=200", "route=/v2/available-zones",
-			"user=admin", "auth=aksk", "ak=" + creds.AccessKey}},
+			"user=admin", "auth=aksk", "ak=" + e.AK}},
 		{"unsigned request", "/v2/available-zones", false, 401, []string{"status=401", "error_code=DMS.10240103"}},
 		{"unknown path", "/nope", false, 404, []string{"status=404", "path=/nope", "error_code=DMS.00404001"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(logs.String())
-			req, _ := http.NewRequest("GET", hs.URL+tt.path, nil)
+			req, _ := http.NewRequest("GET", e.URL+tt.path, nil)
 			req.Header.Set("Content-Type", "application/json")
 			if tt.sign {
-				if err := aksk.Sign(req, nil, creds.AccessKey, creds.SecretKey, time.Now()); err != nil {
+				if err := aksk.Sign(req, nil, e.AK, e.SK, time.Now()); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -116,7 +80,7 @@ func TestAccessLog(t *testing.T) {
 					t.Errorf("log line %q lacks %q", line, w)
 				}
 			}
-			if auth := req.Header.Get("Authorization"); strings.Contains(line, creds.SecretKey) ||
+			if auth := req.Header.Get("Authorization"); strings.Contains(line, e.SK) ||
 				(auth != "" && strings.Contains(line, auth[strings.LastIndex(auth, "=")+1:])) {
 				t.Errorf("log line %q carries the SK or the signature", line)
 			}

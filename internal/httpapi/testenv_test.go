@@ -67,6 +67,13 @@ func newTestEnv(t testing.TB) *testEnv {
 // JVMs: for what kfake cannot do, e.g. SASL; the brokers are deleted when the test ends).
 func newTestEnvOn(t testing.TB, engineName string) *testEnv {
 	t.Helper()
+	return newTestEnvLogging(t, engineName, nil)
+}
+
+// newTestEnvLogging is newTestEnvOn with the server's log written to logs (nil: nowhere, or
+// stderr with -v).
+func newTestEnvLogging(t testing.TB, engineName string, logs io.Writer) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	st, err := sqlite.Open(ctx, dir)
@@ -79,7 +86,9 @@ func newTestEnvOn(t testing.TB, engineName string) *testEnv {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
+	if logs != nil {
+		log = slog.New(slog.NewTextHandler(logs, nil))
+	} else if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	iamSvc, err := iam.New(ctx, st, sealer, iam.Config{}, log)
