@@ -150,10 +150,11 @@ func benchProduceRatios(b *testing.B, e *testEnv, id string, seeds []string) []b
 		}},
 		{"async Produce", batch, func() error { return produceAsync(direct, seq.Add(batch), batch, value) }},
 	}
-	// Warm every way (connections, the brokers' JIT: their rates climb for seconds), then measure
-	// them in turns, twice, so that a drift of the machine touches each alike.
+	// Warm every way (connections, the brokers' JIT: on the local engine their produce rate climbs
+	// for tens of seconds, fourfold, while C2 compiles), then measure them in turns, twice, so that
+	// a drift of the machine touches each alike.
 	for _, w := range ways {
-		measure(b, 2*time.Second, callers, w.per, w.fn)
+		measure(b, 10*time.Second, callers, w.per, w.fn)
 	}
 	got := map[string]rate{}
 	for range 2 {
