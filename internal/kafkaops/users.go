@@ -5,18 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/opendms/opendms/internal/scram"
 )
 
 // Kafka users: SCRAM-SHA-512 credentials in the cluster's metadata (AlterUserScramCredentials,
-// forwarded to the controller; new connections see them at once). PLAIN logins are verified by the
+// forwarded to the controller; brokers apply them a moment later: UpsertUser waits for it). PLAIN logins are verified by the
 // engine from a file of stored keys (engine.PlainUsers), which the caller keeps beside.
 
 // UpsertUser creates a user or sets its credential (derived by the caller, who writes the same
-// credential's stored key for PLAIN: one secret for both mechanisms).
+// credential's stored key for PLAIN: one secret for both mechanisms), and returns once every
+// broker has it: brokers
+// apply credentials from the cluster's metadata log a moment after the controller accepted them,
+// and a login on one that has not caught up would still take the old password (or refuse a new
+// user). A broker shows a credential's mechanism and iteration count only, so a change is seen when
+// the count is new: callers changing a password give the new credential another count than the old
+// one (kafkausers alternates two).
 func (c *Client) UpsertUser(ctx context.Context, user string, cred scram.Credential) error {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
@@ -28,7 +36,58 @@ func (c *Client) UpsertUser(ctx context.Context, user string, cred scram.Credent
 	if r, ok := res[user]; ok && r.Err != nil {
 		return fmt.Errorf("kafkaops: setting the SCRAM credential of %s: %w (%s)", user, r.Err, r.ErrMessage)
 	}
-	return nil
+	return c.waitUserEverywhere(ctx, user, int32(cred.Iterations))
+}
+
+// waitUserEverywhere polls every broker until each describes user's SCRAM-SHA-512 credential with
+// iterations, or ctx ends. A broker that cannot be reached is passed over (it serves no client).
+func (c *Client) waitUserEverywhere(ctx context.Context, user string, iterations int32) error {
+	m, err := c.brokerMetadata(ctx)
+	if err != nil {
+		return err
+	}
+	req := kmsg.NewPtrDescribeUserSCRAMCredentialsRequest()
+	ru := kmsg.NewDescribeUserSCRAMCredentialsRequestUser()
+	ru.Name = user
+	req.Users = append(req.Users, ru)
+	for {
+		pending := ""
+		for _, b := range m.Brokers {
+			bctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			resp, err := req.RequestWith(bctx, c.cl.Broker(int(b.NodeID)))
+			cancel()
+			if err != nil {
+				continue // unreachable
+			}
+			if !hasSCRAM(resp, user, iterations) {
+				pending = fmt.Sprintf("broker %d", b.NodeID)
+				break
+			}
+		}
+		if pending == "" {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("kafkaops: waiting for the SCRAM credential of %s on %s: %w", user, pending, ctx.Err())
+		case <-time.After(topicPollInterval):
+		}
+	}
+}
+
+// hasSCRAM says whether resp describes user's SCRAM-SHA-512 credential with iterations.
+func hasSCRAM(resp *kmsg.DescribeUserSCRAMCredentialsResponse, user string, iterations int32) bool {
+	for _, r := range resp.Results {
+		if r.User != user || r.ErrorCode != 0 {
+			continue
+		}
+		for _, ci := range r.CredentialInfos {
+			if ci.Mechanism == 2 && ci.Iterations == iterations { // 2: SCRAM-SHA-512
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // DeleteUsers removes users' credentials and returns each user's error (nil when deleted).

@@ -286,7 +286,13 @@ func (s *Service) Update(ctx context.Context, projectID, instanceID, name string
 	// The record first, then the cluster: if the credential cannot be set the record is put back,
 	// so that SCRAM (the cluster) and PLAIN (the file written from the records) never disagree.
 	old := u
-	cred, err := scram.NewCredential(*newPassword, scram.DefaultIterations)
+	// Another iteration count than the old credential's, so that UpsertUser sees the brokers have
+	// the new one (they show counts, not salts).
+	iterations := scram.DefaultIterations
+	if u.Iterations == iterations {
+		iterations++
+	}
+	cred, err := scram.NewCredential(*newPassword, iterations)
 	if err != nil {
 		return dms.Internal(err)
 	}
