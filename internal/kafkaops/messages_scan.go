@@ -320,7 +320,10 @@ func (s *scan) fetchLoop(ctx context.Context, leader int32, ps []*scanPart, stop
 				// Every partition is read, or waits for the others' progress (see nextChunk).
 				wake, waiting := s.waiting(ps)
 				if !waiting {
-					return nil
+					if s.allDone(ps) {
+						return nil
+					}
+					continue // resumed meanwhile
 				}
 				select {
 				case <-wake:
@@ -647,20 +650,43 @@ func (s *scan) resume(ps []*scanPart) {
 	}
 }
 
-// waiting says whether partitions of ps wait for the others (paused), and returns the channel
-// closed when they may go on. The caller does not hold s.mu.
+// waiting says whether partitions of ps wait for the others (paused) and none can be asked for,
+// and returns the channel closed when they may go on. It resumes the partitions the others' progress
+// let go on meanwhile, under the same lock as it takes the channel: a wake between the caller's
+// fetchRequest and this call is not lost. The caller does not hold s.mu.
 func (s *scan) waiting(ps []*scanPart) (<-chan struct{}, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.resume(ps)
+	paused := false
 	for _, sp := range ps {
-		if sp.paused && !sp.done {
-			if s.wake == nil {
-				s.wake = make(chan struct{})
-			}
-			return s.wake, true
+		if sp.done {
+			continue
+		}
+		if !sp.paused {
+			return nil, false // one can be asked for: the caller's next fetchRequest has it
+		}
+		paused = true
+	}
+	if !paused {
+		return nil, false
+	}
+	if s.wake == nil {
+		s.wake = make(chan struct{})
+	}
+	return s.wake, true
+}
+
+// allDone says whether every partition of ps is read.
+func (s *scan) allDone(ps []*scanPart) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sp := range ps {
+		if !sp.done {
+			return false
 		}
 	}
-	return nil, false
+	return true
 }
 
 // wakeAll wakes the fetch loops waiting for paused partitions. The caller holds s.mu.
