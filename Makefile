@@ -24,7 +24,7 @@ test: vet
 	$(GO) test -count=1 -timeout 30m ./...
 
 # The data-plane ratios (keyword search, produce, request path, each beside its franz-go or bare
-# net/http ceiling) on the local engine, printed as one table: about 10 minutes.
+# net/http ceiling) on the local engine, printed as one table: 2 to 5 minutes.
 bench:
 	$(GO) test -run '^$$' -bench DataPlane -benchtime 1x -timeout 60m ./internal/httpapi/
 
