@@ -174,6 +174,7 @@ type scan struct {
 	stopped bool // visit returned false or a bound was reached
 	rec     Record
 	wake    chan struct{} // closed (and replaced) when a paused partition may go on
+	regroup bool          // a loop ended on a moved leader: the others end too, to be regrouped
 }
 
 // scanPart is the progress of one partition: its range, the chunk [lo, hi) being read and the next
@@ -252,11 +253,16 @@ func (s *scan) read(ctx context.Context) error {
 		if len(byLeader) == 0 {
 			return nil
 		}
+		// A partition without a leader (an election under way) waits for the next look-up.
+		_, moved := byLeader[-1]
+		delete(byLeader, -1)
+		s.mu.Lock()
+		s.regroup = false
+		s.mu.Unlock()
 		errs := make(chan error, len(byLeader))
 		for leader, ps := range byLeader {
 			go func() { errs <- s.fetchLoop(rctx, leader, ps, cancel) }()
 		}
-		var moved bool
 		var failed error
 		for range byLeader {
 			switch err := <-errs; {
@@ -330,6 +336,12 @@ func (s *scan) fetchLoop(ctx context.Context, leader int32, ps []*scanPart, stop
 				case <-ctx.Done():
 					return ctx.Err()
 				}
+				s.mu.Lock()
+				regroup := s.regroup
+				s.mu.Unlock()
+				if regroup {
+					return errLeaderMoved
+				}
 				lastProgress = time.Now()
 				continue
 			}
@@ -362,6 +374,10 @@ func (s *scan) fetchLoop(ctx context.Context, leader int32, ps []*scanPart, stop
 				rp := &t.Partitions[i]
 				sp := findPart(ps, rp.Partition)
 				if sp == nil || sp.done {
+					continue
+				}
+				if sp.paused { // a prefetch of the chunk after the one that paused it
+					dropped = true
 					continue
 				}
 				if asked[rp.Partition] != sp.pos {
@@ -402,6 +418,10 @@ func (s *scan) fetchLoop(ctx context.Context, leader int32, ps []*scanPart, stop
 			}
 		}
 		if moved {
+			s.mu.Lock()
+			s.regroup = true
+			s.wakeAll() // loops waiting for paused partitions end too, to be regrouped (read)
+			s.mu.Unlock()
 			return errLeaderMoved
 		}
 		if dropped {
@@ -411,13 +431,17 @@ func (s *scan) fetchLoop(ctx context.Context, leader int32, ps []*scanPart, stop
 		if progressed {
 			lastProgress = time.Now()
 		} else if time.Since(lastProgress) >= scanIdle {
-			// Nothing arrived for the remaining chunks: their last offsets hold no records.
+			// Nothing arrived for the current chunks: their last offsets hold no records. On to the
+			// next ones.
 			pending = nil
 			s.mu.Lock()
 			for _, sp := range ps {
-				sp.done = true
+				if !sp.done && !sp.paused {
+					s.nextChunk(sp)
+				}
 			}
 			s.mu.Unlock()
+			lastProgress = time.Now()
 		}
 	}
 }
@@ -565,7 +589,14 @@ func (s *scan) take(sp *scanPart, records []*kgo.Record, next, hwm int64) bool {
 			sp.pos = max(sp.pos, next)
 		}
 	} else if len(records) == 0 && sp.pos >= hwm {
-		sp.done = true // the partition ends before the range: nothing more to read
+		// The partition ends before the chunk does (a new leader's high watermark may lag a moment):
+		// nothing more to read after pos; with Backward, the older chunks remain.
+		if o.Backward {
+			s.nextChunk(sp)
+		} else {
+			sp.done = true
+			s.wakeAll()
+		}
 	}
 	return true
 }
@@ -670,6 +701,11 @@ func (s *scan) waiting(ps []*scanPart) (<-chan struct{}, bool) {
 	}
 	if !paused {
 		return nil, false
+	}
+	if s.regroup { // another loop ended on a moved leader already: no wait, the caller ends too
+		ch := make(chan struct{})
+		close(ch)
+		return ch, true
 	}
 	if s.wake == nil {
 		s.wake = make(chan struct{})

@@ -338,3 +338,41 @@ func TestScanBoundReadsEvenly(t *testing.T) {
 		})
 	}
 }
+
+// A bounded scan whose partitions are on two leaders ends by its bound, not its time bound, when
+// one leader refuses fetches for a while: the other loop, waiting for the refused partition to
+// catch up with its share, is woken to be regrouped.
+func TestScanBoundAcrossLeaderMove(t *testing.T) {
+	c, cl := newCluster(t, 3, nil)
+	createTopic(t, cl, "t", 2, 1)
+	for p := range int32(2) {
+		if err := c.MoveTopicPartition("t", p, p); err != nil {
+			t.Fatal(err)
+		}
+		msgProduceAt(t, c.ListenAddrs(), "t", p, 3000, time.UnixMilli(1_700_000_000_000), time.Millisecond)
+	}
+	refuseUntil := time.Now().Add(500 * time.Millisecond)
+	c.ControlKey(kmsg.Fetch.Int16(), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req := kreq.(*kmsg.FetchRequest)
+		if time.Now().After(refuseUntil) || len(req.Topics) == 0 || !slices.ContainsFunc(req.Topics[0].Partitions,
+			func(p kmsg.FetchRequestTopicPartition) bool { return p.Partition == 1 }) {
+			return nil, nil, false
+		}
+		resp := req.ResponseKind().(*kmsg.FetchResponse)
+		st := kmsg.NewFetchResponseTopic()
+		st.Topic, st.TopicID = req.Topics[0].Topic, req.Topics[0].TopicID
+		for _, rp := range req.Topics[0].Partitions {
+			sp := kmsg.NewFetchResponseTopicPartition()
+			sp.Partition, sp.ErrorCode = rp.Partition, kerr.NotLeaderForPartition.Code
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+		return resp, nil, true
+	})
+	res, err := cl.Scan(testCtx(t), "t", []OffsetRange{{0, 0, 3000}, {1, 0, 3000}},
+		ScanOptions{Chunk: 16, MaxRecords: 900, MaxTime: 20 * time.Second}, func(*Record) bool { return true })
+	if err != nil || res.Stopped != StopRecords || res.Records != 900 {
+		t.Fatalf("scan: %+v %v, want stopped by records at 900", res, err)
+	}
+}
