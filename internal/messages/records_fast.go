@@ -19,6 +19,15 @@ import (
 // reflection. It accepts only what encoding/json accepts with the same meaning and leaves anything
 // else (escapes, other key spellings, objects, unknown fields, ...) to it: FuzzFastRecord checks
 // that the two agree.
+//
+// Libraries were measured against it (issue 11; Go 1.26, median of 8-10 runs, the 100-record body
+// of BenchmarkMessagesRecords): this decoder 31-37 µs and 8 allocations; encoding/json one record
+// at a time 142-184 µs, 904 allocations; with the same per-record framing, segmentio/encoding
+// 49-55 µs (504), goccy/go-json 53-65 µs (704), bytedance/sonic 59-63 µs (704), and whole-array
+// decoding (no NDJSON, no per-record errors) 41-50 µs at best. sonic and json-iterator also differ
+// from encoding/json (no "ſ"/"K" case folding; they accept "\x" or raw control characters). None
+// came within 1.3 times, so the decoder stays; a 5.5.1 body (one message) is left to
+// encoding/json, where a parser saved 2 µs of the ~140 µs of CPU a message costs.
 
 // DecodeRecords reads a request body of records (which the records returned refer to: the caller
 // must not change it while they are in use), one record at a time: a JSON
