@@ -3,6 +3,7 @@ package instances
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/engine"
@@ -43,6 +44,12 @@ func (s *Service) dataAddrs(in dms.Instance) []string {
 	return engine.Addrs(s.spec(in), engine.PortPlaintext)
 }
 
+// retire closes a data client replaced by another once the calls still using it are over: each is
+// bounded by the client's request timeout.
+func retire(c *kafkaops.Client) {
+	time.AfterFunc(kafkaops.DefaultRequestTimeout+time.Second, c.Close)
+}
+
 // DataClient is ClusterRef for the data path: the instance (a shared record, not to be modified)
 // and the client its records are produced and read through.
 func (s *Service) DataClient(ctx context.Context, projectID, id string) (*dms.Instance, *kafkaops.Client, error) {
@@ -55,7 +62,7 @@ func (s *Service) DataClient(ctx context.Context, projectID, id string) (*dms.In
 	defer s.clientsMu.Unlock()
 	if addrs == nil {
 		if dc, ok := s.dataClients[id]; ok { // made before SASL was switched on
-			dc.c.Close()
+			retire(dc.c)
 			delete(s.dataClients, id)
 		}
 		return in, c, nil
@@ -64,7 +71,7 @@ func (s *Service) DataClient(ctx context.Context, projectID, id string) (*dms.In
 		if slices.Equal(dc.addrs, addrs) {
 			return in, dc.c, nil
 		}
-		dc.c.Close() // made for other addresses (the instance's IPs changed)
+		retire(dc.c) // made for other addresses (the instance's IPs changed)
 		delete(s.dataClients, id)
 	}
 	if s.gone[id] {
