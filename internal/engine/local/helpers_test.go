@@ -169,7 +169,10 @@ func waitRegistered(t testing.TB, adm *kadm.Client, spec engine.Spec, timeout ti
 	var last string
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		md, err := adm.BrokerMetadata(ctx)
+		// WithAuthorizedOps makes kadm ask a broker: otherwise kgo answers a request without topics
+		// from the broker list of its metadata loop, refreshed every 5 minutes, which may predate
+		// the last broker's registration.
+		md, err := adm.BrokerMetadata(kadm.WithAuthorizedOps(ctx))
 		cancel()
 		if err == nil {
 			if md.Cluster != spec.ClusterID {
