@@ -39,23 +39,27 @@ func (c *Client) UpsertUser(ctx context.Context, user string, cred scram.Credent
 	}
 	// The credential is set: a broker still behind when the wait ends catches up on its own, and
 	// the caller must not undo what the cluster has (its records and the PLAIN file follow it).
-	if err := c.waitUserEverywhere(ctx, user, int32(cred.Iterations)); err != nil && c.cfg.logger != nil {
+	if err := c.waitUsersEverywhere(ctx, []string{user}, func(r kmsg.DescribeUserSCRAMCredentialsResponseResult) bool {
+		return hasSCRAM(r, int32(cred.Iterations))
+	}); err != nil && c.cfg.logger != nil {
 		c.cfg.logger.Warn("a broker has not shown a new SCRAM credential yet", "user", user, "err", err)
 	}
 	return nil
 }
 
-// waitUserEverywhere polls every broker until each describes user's SCRAM-SHA-512 credential with
-// iterations, or ctx ends. A broker that cannot be reached is passed over (it serves no client).
-func (c *Client) waitUserEverywhere(ctx context.Context, user string, iterations int32) error {
+// waitUsersEverywhere polls every broker until each describes every user of users as done says, or
+// ctx ends. A broker that cannot be reached is passed over (it serves no client).
+func (c *Client) waitUsersEverywhere(ctx context.Context, users []string, done func(kmsg.DescribeUserSCRAMCredentialsResponseResult) bool) error {
 	m, err := c.brokerMetadata(ctx)
 	if err != nil {
 		return err
 	}
 	req := kmsg.NewPtrDescribeUserSCRAMCredentialsRequest()
-	ru := kmsg.NewDescribeUserSCRAMCredentialsRequestUser()
-	ru.Name = user
-	req.Users = append(req.Users, ru)
+	for _, u := range users {
+		ru := kmsg.NewDescribeUserSCRAMCredentialsRequestUser()
+		ru.Name = u
+		req.Users = append(req.Users, ru)
+	}
 	for {
 		pending := ""
 		for _, b := range m.Brokers {
@@ -65,8 +69,13 @@ func (c *Client) waitUserEverywhere(ctx context.Context, user string, iterations
 			if err != nil {
 				continue // unreachable
 			}
-			if !hasSCRAM(resp, user, iterations) {
-				pending = fmt.Sprintf("broker %d", b.NodeID)
+			for _, r := range resp.Results {
+				if !done(r) {
+					pending = fmt.Sprintf("broker %d", b.NodeID)
+					break
+				}
+			}
+			if pending != "" {
 				break
 			}
 		}
@@ -75,25 +84,36 @@ func (c *Client) waitUserEverywhere(ctx context.Context, user string, iterations
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("kafkaops: waiting for the SCRAM credential of %s on %s: %w", user, pending, ctx.Err())
+			return fmt.Errorf("kafkaops: waiting for the SCRAM credentials of %v on %s: %w", users, pending, ctx.Err())
 		case <-time.After(topicPollInterval):
 		}
 	}
 }
 
-// hasSCRAM says whether resp describes user's SCRAM-SHA-512 credential with iterations.
-func hasSCRAM(resp *kmsg.DescribeUserSCRAMCredentialsResponse, user string, iterations int32) bool {
-	for _, r := range resp.Results {
-		if r.User != user || r.ErrorCode != 0 {
-			continue
-		}
-		for _, ci := range r.CredentialInfos {
-			if ci.Mechanism == 2 && ci.Iterations == iterations { // 2: SCRAM-SHA-512
-				return true
-			}
+// hasSCRAM says whether r describes a SCRAM-SHA-512 credential with iterations.
+func hasSCRAM(r kmsg.DescribeUserSCRAMCredentialsResponseResult, iterations int32) bool {
+	if r.ErrorCode != 0 {
+		return false
+	}
+	for _, ci := range r.CredentialInfos {
+		if ci.Mechanism == 2 && ci.Iterations == iterations { // 2: SCRAM-SHA-512
+			return true
 		}
 	}
 	return false
+}
+
+// hasNoSCRAM says whether r describes no SCRAM-SHA-512 credential (the user is gone).
+func hasNoSCRAM(r kmsg.DescribeUserSCRAMCredentialsResponseResult) bool {
+	if r.ErrorCode != 0 {
+		return true // RESOURCE_NOT_FOUND
+	}
+	for _, ci := range r.CredentialInfos {
+		if ci.Mechanism == 2 {
+			return false
+		}
+	}
+	return true
 }
 
 // DeleteUsers removes users' credentials and returns each user's error (nil when deleted).
@@ -109,11 +129,20 @@ func (c *Client) DeleteUsers(ctx context.Context, users ...string) (map[string]e
 		return nil, fmt.Errorf("kafkaops: deleting SCRAM credentials: %w", err)
 	}
 	out := make(map[string]error, len(users))
+	var gone []string
 	for _, u := range users {
 		if r, ok := res[u]; ok && r.Err != nil {
 			out[u] = r.Err
 		} else {
 			out[u] = nil
+			gone = append(gone, u)
+		}
+	}
+	// As UpsertUser: the deletion is done once every broker shows it (a broker behind would still
+	// list the user, and take its password); a broker still behind when the wait ends is logged.
+	if len(gone) > 0 {
+		if err := c.waitUsersEverywhere(ctx, gone, hasNoSCRAM); err != nil && c.cfg.logger != nil {
+			c.cfg.logger.Warn("a broker still shows deleted SCRAM credentials", "users", gone, "err", err)
 		}
 	}
 	return out, nil

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kmsg"
+
 	"github.com/opendms/opendms/internal/scram"
 )
 
@@ -26,7 +28,17 @@ func TestUpsertUserWaitsForBrokers(t *testing.T) {
 	// A credential the brokers never show: the wait ends with the context.
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel()
-	if err := cl.waitUserEverywhere(short, "app1-user", 7); err == nil {
+	if err := cl.waitUsersEverywhere(short, []string{"app1-user"}, func(r kmsg.DescribeUserSCRAMCredentialsResponseResult) bool {
+		return hasSCRAM(r, 7)
+	}); err == nil {
 		t.Fatal("waited for a credential no broker has")
+	}
+	// A deletion returns once no broker shows the user.
+	res, err := cl.DeleteUsers(ctx, "app1-user")
+	if err != nil || res["app1-user"] != nil {
+		t.Fatalf("delete: %v %v", res, err)
+	}
+	if users, err := cl.Users(ctx); err != nil || len(users) != 0 {
+		t.Fatalf("users after delete: %v %v", users, err)
 	}
 }
