@@ -21,6 +21,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/opendms/opendms/aksk"
 	"github.com/opendms/opendms/internal/messages"
@@ -83,12 +84,35 @@ func benchTopic(b *testing.B, seeds []string, topic string, partitions int32) {
 		b.Fatal(err)
 	}
 	defer cl.Close()
-	resp, err := kadm.NewClient(cl).CreateTopic(context.Background(), partitions, 1, nil, topic)
+	ctx := context.Background()
+	resp, err := kadm.NewClient(cl).CreateTopic(ctx, partitions, 1, nil, topic)
 	if err == nil {
 		err = resp.Err
 	}
 	if err != nil {
 		b.Fatal(err)
+	}
+	// As the topics API does: the topic is used once every broker knows it (a broker behind the
+	// controller answers UNKNOWN_TOPIC_OR_PARTITION, which 5.5.1 reports as a 400).
+	md, err := kadm.NewClient(cl).BrokerMetadata(kadm.WithAuthorizedOps(ctx))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, br := range md.Brokers {
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			req := kmsg.NewPtrMetadataRequest()
+			rt := kmsg.NewMetadataRequestTopic()
+			rt.Topic = kmsg.StringPtr(topic)
+			req.Topics = append(req.Topics, rt)
+			r, err := req.RequestWith(ctx, cl.Broker(int(br.NodeID)))
+			if err == nil && len(r.Topics) == 1 && r.Topics[0].ErrorCode == 0 && len(r.Topics[0].Partitions) == int(partitions) {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("topic %s not on broker %d: %v", topic, br.NodeID, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }
 
