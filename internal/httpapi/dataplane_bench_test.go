@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,31 +70,10 @@ type rate struct {
 
 // measure runs fn over n concurrent callers for d; each call counts as per units.
 func measure(b *testing.B, d time.Duration, n, per int, fn func() error) rate {
-	var mu sync.Mutex
-	var all []time.Duration
-	var wg sync.WaitGroup
 	start := time.Now()
 	end := start.Add(d)
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var lat []time.Duration
-			for t0 := time.Now(); t0.Before(end); t0 = time.Now() {
-				if err := fn(); err != nil {
-					b.Error(err)
-					return
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			mu.Lock()
-			all = append(all, lat...)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
+	all := runCallers(b, n, func() bool { return time.Now().Before(end) }, fn)
 	el := time.Since(start)
-	slices.Sort(all)
 	return rate{perSec: float64(len(all)*per) / el.Seconds(), p50: pct(all, 50), p99: pct(all, 99)}
 }
 

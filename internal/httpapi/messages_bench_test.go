@@ -127,6 +127,12 @@ func load(b *testing.B, seeds []string, topic string, n int, size int, base time
 // callers runs fn b.N times over n concurrent callers and returns every call's latency.
 func callers(b *testing.B, n int, fn func() error) []time.Duration {
 	var next atomic.Int64
+	return runCallers(b, n, func() bool { return next.Add(1) <= int64(b.N) }, fn)
+}
+
+// runCallers runs fn over n concurrent callers while more says so (asked before each call) and
+// returns every call's latency, sorted.
+func runCallers(b *testing.B, n int, more func() bool, fn func() error) []time.Duration {
 	var mu sync.Mutex
 	var all []time.Duration
 	var wg sync.WaitGroup
@@ -134,8 +140,8 @@ func callers(b *testing.B, n int, fn func() error) []time.Duration {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lat := make([]time.Duration, 0, b.N/n+1)
-			for next.Add(1) <= int64(b.N) {
+			var lat []time.Duration
+			for more() {
 				t0 := time.Now()
 				if err := fn(); err != nil {
 					b.Error(err)

@@ -706,6 +706,22 @@ func (e *Engine) stopAll(inst *instance, timeout time.Duration) int {
 	return int(running.Load())
 }
 
+// acquireDir acquires an instance to stop or delete by its data dir d: also one this engine never
+// started, whose brokers it then knows from their broker-<id> directories.
+func (e *Engine) acquireDir(ctx context.Context, id, d string) (*instance, func(), error) {
+	inst, release, err := e.acquire(ctx, id, d, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	inst.mu.Lock()
+	if inst.spec.DataDir == "" {
+		inst.spec.DataDir = d
+	}
+	inst.mu.Unlock()
+	registerBrokerDirs(inst, d)
+	return inst, release, nil
+}
+
 // registerBrokerDirs makes inst know every broker-<id> directory under dir, not only the brokers of
 // a spec: a shrunk spec leaves none behind.
 func registerBrokerDirs(inst *instance, dir string) {
@@ -736,17 +752,11 @@ func (e *Engine) StopInstanceBrokers(ctx context.Context, spec engine.Spec) (int
 	if err != nil {
 		return 0, err
 	}
-	inst, release, err := e.acquire(ctx, spec.InstanceID, d, true)
+	inst, release, err := e.acquireDir(ctx, spec.InstanceID, d)
 	if err != nil {
 		return 0, err
 	}
 	defer release()
-	inst.mu.Lock()
-	if inst.spec.DataDir == "" {
-		inst.spec.DataDir = d
-	}
-	inst.mu.Unlock()
-	registerBrokerDirs(inst, d)
 	n := e.stopAll(inst, e.opts.StopTimeout)
 	if n > 0 {
 		e.log.Info("stopped the brokers of an instance", "instance", spec.InstanceID, "brokers", n)
@@ -793,17 +803,11 @@ func (e *Engine) Delete(ctx context.Context, spec engine.Spec) error {
 	if d == "/" || d == filepath.Dir(d) {
 		return fmt.Errorf("local engine: refusing to delete %q", spec.DataDir)
 	}
-	inst, release, err := e.acquire(ctx, spec.InstanceID, d, true)
+	inst, release, err := e.acquireDir(ctx, spec.InstanceID, d)
 	if err != nil {
 		return err
 	}
 	defer release()
-	inst.mu.Lock()
-	if inst.spec.DataDir == "" {
-		inst.spec.DataDir = d
-	}
-	inst.mu.Unlock()
-	registerBrokerDirs(inst, d)
 	// SIGKILL, not a controlled shutdown: the data is removed next, and the last broker of a KRaft
 	// quorum whose peers are gone waits out the whole graceful bound (30 s) for nothing.
 	e.stopAll(inst, 0)
