@@ -143,6 +143,34 @@ type Task struct {
 	UserName   string    `json:"user_name"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// Progress is how far a long task has come (reassignments, scaling), nil for tasks that do
+	// not report it. The task function sets it through tasks.Runner.SetProgress.
+	Progress *TaskProgress `json:"progress,omitempty"`
+}
+
+// TaskProgress is the progress of a long task: Done of Total units of work (partitions moved,
+// brokers restarted), and the steps it goes through.
+type TaskProgress struct {
+	Done  int        `json:"done"`
+	Total int        `json:"total"`
+	Unit  string     `json:"unit,omitempty"` // "partitions", "brokers", ...
+	Steps []TaskStep `json:"steps,omitempty"`
+}
+
+// Task step statuses (the SDK's StepDetail.statue).
+const (
+	StepWaiting    = "WAITING"
+	StepInProgress = "IN_PROGRESS"
+	StepCompleted  = "COMPLETED"
+	StepFailed     = "FAILED"
+)
+
+// TaskStep is one step of a long task; Start and End are zero until it starts and ends.
+type TaskStep struct {
+	Name   string    `json:"name"`
+	Status string    `json:"status"`
+	Start  time.Time `json:"start,omitzero"`
+	End    time.Time `json:"end,omitzero"`
 }
 
 // Finished reports whether the task has ended.

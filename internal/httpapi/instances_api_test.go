@@ -201,6 +201,13 @@ func TestInstanceConfigsTasksTagsAndUpgrade(t *testing.T) {
 	if err != nil || len(*one.Tasks) != 1 || deref(one.TaskCount) != "2" {
 		t.Fatalf("tasks limit 1: %+v, %v", one, err)
 	}
+	// An ended task is 100 % done with nothing left (ShowBackgroundTaskProgress); an unknown one is 404.
+	prog, err := c.ShowBackgroundTaskProgress(&model.ShowBackgroundTaskProgressRequest{InstanceId: id, TaskId: deref(mod.JobId)})
+	if err != nil || deref(prog.ProgressPercentage) != 100 || prog.RemainTime == nil || *prog.RemainTime != 0 || prog.StepList == nil {
+		t.Fatalf("progress: %+v, %v", prog, err)
+	}
+	_, err = c.ShowBackgroundTaskProgress(&model.ShowBackgroundTaskProgressRequest{InstanceId: id, TaskId: "no-such-task"})
+	sdkErr(t, err, 404, "DMS.00404900")
 	if _, err := c.DeleteBackgroundTask(&model.DeleteBackgroundTaskRequest{InstanceId: id, TaskId: deref(mod.JobId)}); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ func (s *Server) implementTasksAndTags() {
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/tasks", http.HandlerFunc(s.listTasks))
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/tasks/{task_id}", http.HandlerFunc(s.showTask))
 	s.router.implement("DELETE", "/v2/{project_id}/instances/{instance_id}/tasks/{task_id}", http.HandlerFunc(s.deleteTask))
+	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/tasks/{task_id}/progress", http.HandlerFunc(s.showTaskProgress))
 	s.router.implement("POST", "/v2/{project_id}/kafka/{instance_id}/tags/action", http.HandlerFunc(s.changeTags))
 	s.router.implement("GET", "/v2/{project_id}/kafka/{instance_id}/tags", http.HandlerFunc(s.listTags))
 	s.router.implement("GET", "/v2/{project_id}/kafka/tags", http.HandlerFunc(s.listProjectTags))
@@ -138,4 +139,36 @@ func (s *Server) listProjectTags(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"tags": tags})
+}
+
+// stepView is the SDK's StepDetail (its status field is spelled "statue").
+type stepView struct {
+	Name      string `json:"name"`
+	Status    string `json:"statue"`
+	StartTime string `json:"start_time,omitempty"`
+	EndTime   string `json:"end_time,omitempty"`
+}
+
+// showTaskProgress is the SDK's ShowBackgroundTaskProgress. remain_time is left out while unknown.
+func (s *Server) showTaskProgress(w http.ResponseWriter, r *http.Request) {
+	p, err := s.instances.Progress(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), r.PathValue("task_id"))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	steps := make([]stepView, len(p.Steps))
+	for i, st := range p.Steps {
+		steps[i] = stepView{Name: st.Name, Status: st.Status}
+		if !st.Start.IsZero() {
+			steps[i].StartTime = st.Start.UTC().Format(isoMillis)
+		}
+		if !st.End.IsZero() {
+			steps[i].EndTime = st.End.UTC().Format(isoMillis)
+		}
+	}
+	body := map[string]any{"progress_percentage": p.Percentage, "step_list": steps}
+	if p.RemainSeconds >= 0 {
+		body["remain_time"] = p.RemainSeconds
+	}
+	writeJSON(w, http.StatusOK, body)
 }

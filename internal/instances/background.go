@@ -80,3 +80,47 @@ func (s *Service) DeleteTask(ctx context.Context, projectID, id, taskID string) 
 	}
 	return nil
 }
+
+// TaskProgress is ShowBackgroundTaskProgress's view of a task: how far it has come in percent,
+// the seconds it still needs (-1 when unknown) and its steps.
+type TaskProgress struct {
+	Percentage    int
+	RemainSeconds int
+	Steps         []dms.TaskStep
+}
+
+// Progress reports how far a background task of an instance has come. Tasks that report progress
+// (reassignments, scaling) give Done of Total; the remaining time is extrapolated from the rate so
+// far. Other tasks are 0 % until they end and 100 % after.
+func (s *Service) Progress(ctx context.Context, projectID, id, taskID string) (TaskProgress, error) {
+	t, err := s.Task(ctx, projectID, id, taskID)
+	if err != nil {
+		return TaskProgress{}, err
+	}
+	return progressOf(t, s.now()), nil
+}
+
+func progressOf(t dms.Task, now time.Time) TaskProgress {
+	out := TaskProgress{RemainSeconds: -1}
+	p := t.Progress
+	if p != nil {
+		out.Steps = p.Steps
+	}
+	switch {
+	case t.Status == dms.TaskSuccess:
+		out.Percentage, out.RemainSeconds = 100, 0
+	case t.Status == dms.TaskFailed:
+		if p != nil && p.Total > 0 {
+			out.Percentage = min(99, p.Done*100/p.Total)
+		}
+		out.RemainSeconds = 0
+	case p != nil && p.Total > 0:
+		// Never 100 before the task has ended: its last step (e.g. removing throttles) may remain.
+		out.Percentage = min(99, p.Done*100/p.Total)
+		if p.Done > 0 {
+			elapsed := now.Sub(t.CreatedAt).Seconds()
+			out.RemainSeconds = int(elapsed / float64(p.Done) * float64(p.Total-p.Done))
+		}
+	}
+	return out
+}

@@ -97,6 +97,8 @@ type Tasks interface {
 	CreateTask(ctx context.Context, t dms.Task) error
 	GetTask(ctx context.Context, id string) (dms.Task, error)
 	UpdateTask(ctx context.Context, t dms.Task) error
+	// UpdateTaskProgress replaces a task's progress (ErrNotFound if it is gone).
+	UpdateTaskProgress(ctx context.Context, id string, p dms.TaskProgress) error
 	DeleteTask(ctx context.Context, id string) error
 	// ListTasks lists an instance's tasks, newest first.
 	ListTasks(ctx context.Context, instanceID string) ([]dms.Task, error)

@@ -82,6 +82,12 @@ func (r *Runner) Resume(ctx context.Context) error {
 	return nil
 }
 
+// SetProgress records how far task id has come (shown by ShowBackgroundTaskProgress). Task
+// functions call it as they go; a task resumed after a restart starts from what it recorded last.
+func (r *Runner) SetProgress(ctx context.Context, id string, p dms.TaskProgress) error {
+	return r.store.UpdateTaskProgress(ctx, id, p)
+}
+
 // Busy reports whether a task of the instance is queued or running.
 func (r *Runner) Busy(instanceID string) bool {
 	r.mu.Lock()

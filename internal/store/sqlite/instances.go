@@ -55,10 +55,23 @@ const taskCols = `id, instance_id, project_id, name, params, status, error, user
 func scanTask(r scanner) (dms.Task, error) {
 	var t dms.Task
 	var created, updated int64
-	err := r.Scan(&t.ID, &t.InstanceID, &t.ProjectID, &t.Name, &t.Params, &t.Status, &t.Error, &t.UserID, &t.UserName, &created, &updated)
+	var progress string
+	err := r.Scan(&t.ID, &t.InstanceID, &t.ProjectID, &t.Name, &t.Params, &t.Status, &t.Error, &t.UserID, &t.UserName, &created, &updated, &progress)
+	if err != nil {
+		return t, mapErr(err)
+	}
 	t.CreatedAt, t.UpdatedAt = fromMS(created), fromMS(updated)
-	return t, mapErr(err)
+	if progress != "" {
+		t.Progress = new(dms.TaskProgress)
+		if err := json.Unmarshal([]byte(progress), t.Progress); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
 }
+
+// taskSelect reads tasks with their progress (written apart from the rest: UpdateTaskProgress).
+const taskSelect = `SELECT ` + taskCols + `, progress FROM tasks`
 
 func (s *DB) CreateTask(ctx context.Context, t dms.Task) error {
 	_, err := s.exec(ctx, `INSERT INTO tasks(`+taskCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -67,7 +80,7 @@ func (s *DB) CreateTask(ctx context.Context, t dms.Task) error {
 }
 
 func (s *DB) GetTask(ctx context.Context, id string) (dms.Task, error) {
-	return scanTask(s.queryRow(ctx, `SELECT `+taskCols+` FROM tasks WHERE id = ?`, id))
+	return scanTask(s.queryRow(ctx, taskSelect+` WHERE id = ?`, id))
 }
 
 func (s *DB) UpdateTask(ctx context.Context, t dms.Task) error {
@@ -75,16 +88,24 @@ func (s *DB) UpdateTask(ctx context.Context, t dms.Task) error {
 		t.Status, t.Error, t.Params, ms(t.UpdatedAt), t.ID)
 }
 
+func (s *DB) UpdateTaskProgress(ctx context.Context, id string, p dms.TaskProgress) error {
+	body, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return s.execOne(ctx, `UPDATE tasks SET progress = ? WHERE id = ?`, string(body), id)
+}
+
 func (s *DB) DeleteTask(ctx context.Context, id string) error {
 	return s.execOne(ctx, `DELETE FROM tasks WHERE id = ?`, id)
 }
 
 func (s *DB) ListTasks(ctx context.Context, instanceID string) ([]dms.Task, error) {
-	return queryAll(ctx, s, scanTask, `SELECT `+taskCols+` FROM tasks WHERE instance_id = ? ORDER BY created_at DESC, rowid DESC`, instanceID)
+	return queryAll(ctx, s, scanTask, taskSelect+` WHERE instance_id = ? ORDER BY created_at DESC, rowid DESC`, instanceID)
 }
 
 func (s *DB) ListUnfinishedTasks(ctx context.Context) ([]dms.Task, error) {
-	return queryAll(ctx, s, scanTask, `SELECT `+taskCols+` FROM tasks WHERE status IN (?, ?) ORDER BY created_at, rowid`,
+	return queryAll(ctx, s, scanTask, taskSelect+` WHERE status IN (?, ?) ORDER BY created_at, rowid`,
 		dms.TaskCreated, dms.TaskExecuting)
 }
 

@@ -52,9 +52,17 @@ func TestInstancesAndTasks(t *testing.T) {
 	}
 	t1.Status, t1.Error = dms.TaskFailed, "boom"
 	must(t, db.UpdateTask(ctx, t1))
+	step := dms.TaskStep{Name: "move partitions", Status: dms.StepInProgress, Start: now}
+	must(t, db.UpdateTaskProgress(ctx, "t1", dms.TaskProgress{Done: 3, Total: 10, Unit: "partitions", Steps: []dms.TaskStep{step}}))
+	if err := db.UpdateTaskProgress(ctx, "nope", dms.TaskProgress{}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("progress of a missing task: %v", err)
+	}
 	ts, _ := db.ListTasks(ctx, "i4")
-	if len(ts) != 2 || ts[0].ID != "t2" || ts[1].Error != "boom" {
+	if len(ts) != 2 || ts[0].ID != "t2" || ts[1].Error != "boom" || ts[0].Progress != nil {
 		t.Fatalf("tasks = %+v", ts)
+	}
+	if p := ts[1].Progress; p == nil || p.Done != 3 || p.Total != 10 || len(p.Steps) != 1 || !p.Steps[0].Start.Equal(now) {
+		t.Fatalf("progress = %+v", p)
 	}
 	must(t, db.DeleteInstanceTasks(ctx, "i4"))
 	if ts, _ := db.ListTasks(ctx, "i4"); len(ts) != 0 {
