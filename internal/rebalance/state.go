@@ -1,0 +1,452 @@
+package rebalance
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// state is a cluster being rebalanced. Brokers are indexes into ids (sorted ascending), so a
+// lower index is a lower id and index order is the tie-break order.
+type state struct {
+	ids  []int32
+	dest []bool // may receive replicas and leadership by choice (not only by necessity)
+
+	topics  []string
+	topicIx map[string]int // only looked up, never ranged over
+	byTopic [][]int        // movable partitions of each topic, in partition order
+	parts   []part
+
+	g     []int   // replicas per broker
+	c     [][]int // replicas per topic per broker
+	bytes []int64 // bytes per broker
+	lead  []int   // preferred leaders per broker, among movable partitions
+}
+
+type part struct {
+	topic int
+	id    int32
+	size  int64
+	orig  []int32 // replicas before, orig[0] the leader
+	reps  []int   // broker indexes now; -1: a broker outside ids (must move)
+	lead  int     // broker index of the preferred leader, set by electLeaders
+	fixed bool    // counted as load, never moved (AssignTopic's other topics)
+}
+
+func newState(brokers []int32) (*state, error) {
+	if len(brokers) == 0 {
+		return nil, fmt.Errorf("rebalance: no brokers")
+	}
+	ids := slices.Clone(brokers)
+	slices.Sort(ids)
+	for i := 1; i < len(ids); i++ {
+		if ids[i] == ids[i-1] {
+			return nil, &PlanError{Kind: ErrDuplicateBroker, Partition: -1, Broker: ids[i]}
+		}
+	}
+	s := &state{
+		ids:   ids,
+		dest:  make([]bool, len(ids)),
+		g:     make([]int, len(ids)),
+		bytes: make([]int64, len(ids)),
+		lead:  make([]int, len(ids)),
+
+		topicIx: map[string]int{},
+	}
+	for i := range s.dest {
+		s.dest[i] = true
+	}
+	return s, nil
+}
+
+func (s *state) index(id int32) (int, bool) { return slices.BinarySearch(s.ids, id) }
+
+// load adds partitions, sorted by topic and partition; fixed ones only count as load.
+func (s *state) load(parts []Partition, fixed bool) error {
+	ps := slices.Clone(parts)
+	slices.SortFunc(ps, func(a, b Partition) int {
+		if c := strings.Compare(a.Topic, b.Topic); c != 0 {
+			return c
+		}
+		return int(a.Partition) - int(b.Partition)
+	})
+	for i, p := range ps {
+		if i > 0 && p.Topic == ps[i-1].Topic && p.Partition == ps[i-1].Partition {
+			return fmt.Errorf("rebalance: %s-%d listed twice", p.Topic, p.Partition)
+		}
+		if len(p.Replicas) == 0 {
+			return &PlanError{Kind: ErrNoReplicas, Topic: p.Topic, Partition: p.Partition, Broker: -1}
+		}
+		for j, b := range p.Replicas {
+			if slices.Contains(p.Replicas[:j], b) {
+				return &PlanError{Kind: ErrDuplicateBroker, Topic: p.Topic, Partition: p.Partition, Broker: b}
+			}
+		}
+		t := s.topic(p.Topic)
+		np := part{topic: t, id: p.Partition, size: p.Size, orig: slices.Clone(p.Replicas), lead: -1, fixed: fixed}
+		for _, b := range p.Replicas {
+			bi, ok := s.index(b)
+			if !ok {
+				bi = -1
+			}
+			np.reps = append(np.reps, bi)
+			s.count(t, bi, p.Size, 1)
+		}
+		if !fixed {
+			s.byTopic[t] = append(s.byTopic[t], len(s.parts))
+		}
+		s.parts = append(s.parts, np)
+	}
+	return nil
+}
+
+// topic is the index of a topic, added if new.
+func (s *state) topic(name string) int {
+	if i, ok := s.topicIx[name]; ok {
+		return i
+	}
+	s.topicIx[name] = len(s.topics)
+	s.topics = append(s.topics, name)
+	s.byTopic = append(s.byTopic, nil)
+	s.c = append(s.c, make([]int, len(s.ids)))
+	return len(s.topics) - 1
+}
+
+func (s *state) count(t, b int, size int64, n int) {
+	if b < 0 {
+		return
+	}
+	s.g[b] += n
+	s.c[t][b] += n
+	s.bytes[b] += size * int64(n)
+}
+
+// move moves replica slot i of partition pi to broker b.
+func (s *state) move(pi, i, b int) {
+	p := &s.parts[pi]
+	s.count(p.topic, p.reps[i], p.size, -1)
+	s.count(p.topic, b, p.size, 1)
+	p.reps[i] = b
+}
+
+// cost is what moving partition p's replica from broker a to b adds to the plan's replica
+// moves: -1 puts a replica back where it was, 0 retargets one already moving, 1 is a new move.
+func (s *state) cost(p *part, a, b int) int {
+	switch {
+	case slices.Contains(p.orig, s.ids[b]):
+		return -1
+	case a >= 0 && !slices.Contains(p.orig, s.ids[a]):
+		return 0
+	}
+	return 1
+}
+
+// pick chooses a replica of topic t to move from broker a to broker b: cheapest first (see
+// cost), then the size that leaves the two brokers' bytes closest, then partition order. It
+// returns the partition and replica slot, or -1.
+func (s *state) pick(t, a, b int) (int, int) {
+	best, slot, bc := -1, -1, 0
+	var bd int64
+	for _, pi := range s.byTopic[t] {
+		p := &s.parts[pi]
+		i := slices.Index(p.reps, a)
+		if i < 0 || slices.Contains(p.reps, b) {
+			continue
+		}
+		c := s.cost(p, a, b)
+		d := s.bytes[a] - s.bytes[b] - 2*p.size
+		if d < 0 {
+			d = -d
+		}
+		if best < 0 || c < bc || c == bc && d < bd {
+			best, slot, bc, bd = pi, i, c, d
+		}
+	}
+	return best, slot
+}
+
+// evacuate moves every replica on a broker outside ids to the broker, not yet holding the
+// partition, with the fewest replicas of its topic, then fewest replicas, then fewest bytes.
+// This is the one step that may place replicas on brokers that are not dest.
+func (s *state) evacuate() {
+	for pi := range s.parts {
+		p := &s.parts[pi]
+		for i, a := range p.reps {
+			if a >= 0 || p.fixed {
+				continue
+			}
+			best := -1
+			for b := range s.ids {
+				if slices.Contains(p.reps, b) {
+					continue
+				}
+				if best < 0 || s.less(p.topic, b, best) {
+					best = b
+				}
+			}
+			s.move(pi, i, best)
+		}
+	}
+}
+
+// less orders brokers as targets for a replica of topic t: fewer of the topic, fewer replicas,
+// fewer bytes, lower id.
+func (s *state) less(t, a, b int) bool {
+	switch {
+	case s.c[t][a] != s.c[t][b]:
+		return s.c[t][a] < s.c[t][b]
+	case s.g[a] != s.g[b]:
+		return s.g[a] < s.g[b]
+	case s.bytes[a] != s.bytes[b]:
+		return s.bytes[a] < s.bytes[b]
+	}
+	return a < b
+}
+
+// spreadReplicas evens replica counts per broker (step 2 of the package doc).
+func (s *state) spreadReplicas() {
+	for {
+		a, b := -1, -1
+		for x := range s.ids {
+			if a < 0 || s.g[x] > s.g[a] || s.g[x] == s.g[a] && s.bytes[x] > s.bytes[a] {
+				a = x
+			}
+			if s.dest[x] && (b < 0 || s.g[x] < s.g[b] || s.g[x] == s.g[b] && s.bytes[x] < s.bytes[b]) {
+				b = x
+			}
+		}
+		if b < 0 || s.g[a]-s.g[b] < 2 {
+			return
+		}
+		// The topic a holds most more of than b; a holds more replicas than b, so some topic
+		// has a positive difference and a partition on a that is not on b.
+		moved := false
+		for _, t := range s.topicsByDiff(a, b) {
+			if pi, i := s.pick(t, a, b); pi >= 0 {
+				s.move(pi, i, b)
+				moved = true
+				break
+			}
+		}
+		if !moved {
+			return
+		}
+	}
+}
+
+// topicsByDiff lists the topics a holds more replicas of than b, the largest difference first.
+func (s *state) topicsByDiff(a, b int) []int {
+	var ts []int
+	for t := range s.topics {
+		if s.c[t][a] > s.c[t][b] {
+			ts = append(ts, t)
+		}
+	}
+	slices.SortStableFunc(ts, func(x, y int) int {
+		return (s.c[y][a] - s.c[y][b]) - (s.c[x][a] - s.c[x][b])
+	})
+	return ts
+}
+
+// spreadTopic evens topic t's replicas per broker without unevening the brokers' totals (step 3
+// of the package doc).
+func (s *state) spreadTopic(t int) {
+	n := len(s.ids)
+	src := make([]int, n)
+	dst := make([]int, 0, n)
+	for {
+		for i := range src {
+			src[i] = i
+		}
+		dst = dst[:0]
+		for i := range n {
+			if s.dest[i] {
+				dst = append(dst, i)
+			}
+		}
+		c := s.c[t]
+		// Sources: most of the topic, then most replicas; targets: the reverse.
+		slices.SortStableFunc(src, func(x, y int) int {
+			if c[x] != c[y] {
+				return c[y] - c[x]
+			}
+			return s.g[y] - s.g[x]
+		})
+		slices.SortStableFunc(dst, func(x, y int) int {
+			if c[x] != c[y] {
+				return c[x] - c[y]
+			}
+			return s.g[x] - s.g[y]
+		})
+		if !s.topicStep(t, src, dst) {
+			return
+		}
+	}
+}
+
+func (s *state) topicStep(t int, src, dst []int) bool {
+	c := s.c[t]
+	for _, a := range src {
+		for _, b := range dst {
+			if c[a]-c[b] < 2 {
+				break
+			}
+			if s.g[a] > s.g[b] {
+				if pi, i := s.pick(t, a, b); pi >= 0 {
+					s.move(pi, i, b)
+					return true
+				}
+				continue
+			}
+			if !s.dest[a] {
+				continue
+			}
+			// A swap: t from a to b, and back another topic u that b holds more of than a.
+			pt, it := s.pick(t, a, b)
+			if pt < 0 {
+				continue
+			}
+			for _, u := range s.topicsByDiff(b, a) {
+				if u == t {
+					continue
+				}
+				if pu, iu := s.pick(u, b, a); pu >= 0 {
+					s.move(pt, it, b)
+					s.move(pu, iu, a)
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// electLeaders chooses every movable partition's preferred leader (step 4 of the package doc).
+func (s *state) electLeaders() {
+	for pi := range s.parts {
+		p := &s.parts[pi]
+		if p.fixed {
+			continue
+		}
+		if l, ok := s.index(p.orig[0]); ok && slices.Contains(p.reps, l) {
+			p.lead = l
+			s.lead[l]++
+		}
+	}
+	for pi := range s.parts {
+		p := &s.parts[pi]
+		if p.fixed || p.lead >= 0 {
+			continue
+		}
+		for _, b := range p.reps {
+			if p.lead < 0 || s.lead[b] < s.lead[p.lead] || s.lead[b] == s.lead[p.lead] && b < p.lead {
+				p.lead = b
+			}
+		}
+		s.lead[p.lead]++
+	}
+	// One-hop shifts first: cheap, and they do nearly all of the work.
+	for changed := true; changed; {
+		changed = false
+		for pi := range s.parts {
+			p := &s.parts[pi]
+			if p.fixed {
+				continue
+			}
+			best := -1
+			for _, b := range p.reps {
+				if s.dest[b] && b != p.lead && (best < 0 || s.lead[b] < s.lead[best]) {
+					best = b
+				}
+			}
+			if best >= 0 && s.lead[p.lead]-s.lead[best] >= 2 {
+				s.lead[p.lead]--
+				s.lead[best]++
+				p.lead = best
+				changed = true
+			}
+		}
+	}
+	for s.shiftPath() {
+	}
+}
+
+// shiftPath finds, breadth first from the brokers leading most, a chain of leadership handovers
+// ending at a broker leading at least 2 fewer than the chain's start, and does it.
+func (s *state) shiftPath() bool {
+	n := len(s.ids)
+	led := make([][]int, n) // partitions each broker leads
+	for pi := range s.parts {
+		if p := &s.parts[pi]; !p.fixed {
+			led[p.lead] = append(led[p.lead], pi)
+		}
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return s.lead[y] - s.lead[x] })
+	via := make([]int, n) // the partition whose leadership reached each broker
+	for _, a := range order {
+		for i := range via {
+			via[i] = -1
+		}
+		via[a] = -2
+		queue := []int{a}
+		for len(queue) > 0 {
+			x := queue[0]
+			queue = queue[1:]
+			for _, pi := range led[x] {
+				for _, y := range s.parts[pi].reps {
+					if via[y] != -1 || !s.dest[y] {
+						continue
+					}
+					via[y] = pi
+					if s.lead[a]-s.lead[y] >= 2 {
+						for y != a { // hand over along the chain, back to a
+							p := &s.parts[via[y]]
+							s.lead[p.lead]--
+							s.lead[y]++
+							y, p.lead = p.lead, y
+						}
+						return true
+					}
+					queue = append(queue, y)
+				}
+			}
+		}
+	}
+	return false
+}
+
+// moves lists the movable partitions whose replicas or preferred leader changed, in state order.
+// To is the leader, then the kept replicas in their old order, then the new ones.
+func (s *state) moves() []Move {
+	var ms []Move
+	for pi := range s.parts {
+		p := &s.parts[pi]
+		if p.fixed {
+			continue
+		}
+		to := make([]int32, 0, len(p.reps))
+		to = append(to, s.ids[p.lead])
+		now := make([]int32, len(p.reps))
+		for i, b := range p.reps {
+			now[i] = s.ids[b]
+		}
+		for _, b := range p.orig {
+			if b != to[0] && slices.Contains(now, b) {
+				to = append(to, b)
+			}
+		}
+		for _, b := range now {
+			if !slices.Contains(to, b) {
+				to = append(to, b)
+			}
+		}
+		if !slices.Equal(to, p.orig) {
+			ms = append(ms, Move{Topic: s.topics[p.topic], Partition: p.id, From: slices.Clone(p.orig), To: to, Size: p.size})
+		}
+	}
+	return ms
+}
