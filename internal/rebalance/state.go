@@ -142,10 +142,13 @@ func (s *state) cost(p *part, a, b int) int {
 }
 
 // pick chooses a replica of topic t to move from broker a to broker b: cheapest first (see
-// cost), then the size that leaves the two brokers' bytes closest, then partition order. It
-// returns the partition and replica slot, or -1.
+// cost), then of a partition with fewest replicas already moved, then the size that leaves the
+// two brokers' bytes closest, then partition order. Spreading the moves over partitions rather
+// than moving whole ones keeps partitions with replicas on both old and new brokers, which
+// leadership can then shift along (add-brokers mode depends on it). It returns the partition
+// and replica slot, or -1.
 func (s *state) pick(t, a, b int) (int, int) {
-	best, slot, bc := -1, -1, 0
+	best, slot, bc, bm := -1, -1, 0, 0
 	var bd int64
 	for _, pi := range s.byTopic[t] {
 		p := &s.parts[pi]
@@ -153,16 +156,27 @@ func (s *state) pick(t, a, b int) (int, int) {
 		if i < 0 || slices.Contains(p.reps, b) {
 			continue
 		}
-		c := s.cost(p, a, b)
+		c, m := s.cost(p, a, b), s.moved(p)
 		d := s.bytes[a] - s.bytes[b] - 2*p.size
 		if d < 0 {
 			d = -d
 		}
-		if best < 0 || c < bc || c == bc && d < bd {
-			best, slot, bc, bd = pi, i, c, d
+		if best < 0 || c < bc || c == bc && (m < bm || m == bm && d < bd) {
+			best, slot, bc, bm, bd = pi, i, c, m, d
 		}
 	}
 	return best, slot
+}
+
+// moved is how many of p's replicas are on brokers it was not on.
+func (s *state) moved(p *part) int {
+	n := 0
+	for _, b := range p.reps {
+		if b < 0 || !slices.Contains(p.orig, s.ids[b]) {
+			n++
+		}
+	}
+	return n
 }
 
 // evacuate moves every replica on a broker outside ids to the broker, not yet holding the
@@ -355,7 +369,7 @@ func (s *state) electLeaders() {
 			}
 			best := -1
 			for _, b := range p.reps {
-				if s.dest[b] && b != p.lead && (best < 0 || s.lead[b] < s.lead[best]) {
+				if b != p.lead && s.canLead(p, b) && (best < 0 || s.lead[b] < s.lead[best]) {
 					best = b
 				}
 			}
@@ -369,6 +383,17 @@ func (s *state) electLeaders() {
 	}
 	for s.shiftPath() {
 	}
+}
+
+// canLead says whether p's preferred leader may become broker b: a broker that may receive (all
+// in full mode, the new ones in add-brokers), p's old leader, or any replica of p if the old
+// leader is gone from it. So in add-brokers mode leadership never passes between two old brokers.
+func (s *state) canLead(p *part, b int) bool {
+	if s.dest[b] {
+		return true
+	}
+	l, ok := s.index(p.orig[0])
+	return !ok || l == b || !slices.Contains(p.reps, l)
 }
 
 // shiftPath finds, breadth first from the brokers leading most, a chain of leadership handovers
@@ -398,7 +423,7 @@ func (s *state) shiftPath() bool {
 			queue = queue[1:]
 			for _, pi := range led[x] {
 				for _, y := range s.parts[pi].reps {
-					if via[y] != -1 || !s.dest[y] {
+					if via[y] != -1 || !s.canLead(&s.parts[pi], y) {
 						continue
 					}
 					via[y] = pi
