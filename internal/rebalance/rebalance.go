@@ -73,7 +73,15 @@ func (m Move) Added() []int32 {
 
 // Bytes is the data the move copies: Size once per added replica. A leadership-only move
 // (same brokers, another first) copies nothing.
-func (m Move) Bytes() int64 { return m.Size * int64(len(m.Added())) }
+func (m Move) Bytes() int64 {
+	n := int64(0)
+	for _, b := range m.To {
+		if !slices.Contains(m.From, b) {
+			n++
+		}
+	}
+	return m.Size * n
+}
 
 // The modes of Balance, as Strimzi's KafkaRebalance names them.
 const (

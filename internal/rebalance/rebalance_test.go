@@ -278,6 +278,8 @@ func TestBalance(t *testing.T) {
 		{"add 3to6 rf3", cluster(1, 1000, 3, []int{3}, false), Options{Brokers: ids(0, 6), Mode: ModeAddBrokers, NewBrokers: ids(3, 6)}, spreads{1, 1000, 1, 0, 0}},
 		{"add 3to6 rf1-3 skewed", cluster(3, 1000, 3, mixed, true), Options{Brokers: ids(0, 6), Mode: ModeAddBrokers, NewBrokers: ids(3, 6)}, spreads{1000, 1000, 1000, 0, 0}},
 		{"add 4to5 odd ids", renumber(cluster(8, 1000, 4, []int{2, 3}, false), 10), Options{Brokers: []int32{10, 11, 12, 13, 99}, Mode: ModeAddBrokers, NewBrokers: []int32{99}}, spreads{1, 1000, 1000, 0, 0}},
+		// Leaders 2,1,0,1 and no single handover helps: only a chain 0->1->2 or 0->3->2 evens them.
+		{"leaders by a chain", []Partition{{"a", 0, []int32{0, 1}, 1}, {"b", 0, []int32{0, 3}, 1}, {"c", 0, []int32{1, 2}, 1}, {"d", 0, []int32{3, 2}, 1}}, Options{Brokers: ids(0, 4)}, spreads{0, 1, 1, 0, 0}},
 		{"single partition", []Partition{{"a", 0, []int32{0, 1, 2}, 5}}, Options{Brokers: ids(0, 3)}, spreads{0, 1, 0, 0, 0}},
 		{"rf1 on one broker", []Partition{{"a", 0, []int32{0}, 5}, {"a", 1, []int32{0}, 5}, {"b", 0, []int32{0}, 5}}, Options{Brokers: ids(0, 3)}, spreads{0, 0, 1, 0, 0}},
 	} {

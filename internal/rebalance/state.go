@@ -232,19 +232,20 @@ func (s *state) spreadReplicas() {
 		if b < 0 || s.g[a]-s.g[b] < 2 {
 			return
 		}
-		// The topic a holds most more of than b; a holds more replicas than b, so some topic
-		// has a positive difference and a partition on a that is not on b.
-		moved := false
-		for _, t := range s.topicsByDiff(a, b) {
-			if pi, i := s.pick(t, a, b); pi >= 0 {
-				s.move(pi, i, b)
-				moved = true
-				break
+		// A replica of the topic a holds most more of than b (the first such topic). a holds
+		// more replicas than b, so some topic has more on a, and a partition of it is on a and
+		// not on b: pick fails only if every such partition is fixed, which Balance has none of.
+		t, d := -1, 0
+		for x := range s.topics {
+			if dx := s.c[x][a] - s.c[x][b]; dx > d {
+				t, d = x, dx
 			}
 		}
-		if !moved {
+		pi, i := s.pick(t, a, b)
+		if pi < 0 {
 			return
 		}
+		s.move(pi, i, b)
 	}
 }
 
