@@ -3,34 +3,39 @@
 // manual plan (CheckManual). It is pure: no I/O, no clock, no Kafka client; the caller describes
 // the cluster and executes the plan.
 //
-// Goals, in Cruise Control's order (rack awareness is skipped: a DMS instance is one rack).
+// Goals, after Cruise Control's order (rack awareness is skipped: a DMS instance is one rack).
 // Hard: no two replicas of a partition on one broker, every partition keeps its replication
-// factor, replicas only on the allowed brokers. Soft, each one never bought by worsening an earlier
-// one: even replica counts per broker (ReplicaDistribution), even replicas of each topic per
-// broker (TopicReplicaDistribution), even preferred leaders per broker (LeaderReplicaDistribution,
-// done last because it moves no data), even bytes per broker as the tie-break when choosing which
-// replica moves; and move as little as possible.
+// factor, replicas only on the allowed brokers. Soft, each one never bought by worsening an
+// earlier one: even replica counts per broker (ReplicaDistribution), even replicas of each topic
+// per broker (TopicReplicaDistribution), even bytes per broker (DiskUsageDistribution, within
+// BytesThreshold), even preferred leaders per broker (LeaderReplicaDistribution: done last, as
+// it moves no data, but it never loses to bytes); and move as little as possible.
 //
-// The algorithm is a greedy local search whose every step strictly lowers a lexicographic
-// potential (sum of squared replica counts, then of squared per-topic counts), so it ends:
+// The algorithm is a greedy local search; every step strictly lowers a lexicographic potential
+// (sums of squares of replica counts, then of per-topic counts, then of bytes), so it ends:
 //
 //  1. Replicas on brokers outside the allowed set move to the least loaded broker (hard goal).
 //  2. While the most and least loaded brokers differ by 2 or more replicas, one replica moves
-//     from the first to the second: of the topic the source has most more of than the target,
-//     preferring a move that undoes an earlier one or retargets an already moving replica, then
-//     the size that brings the two brokers' bytes closest. Such a replica always exists (the
-//     source holds more partitions than the target), so replica spread ends at most 1.
+//     from the first to the second, of the topic the source has most more of than the target.
+//     Such a replica always exists (the source holds more partitions than the target), so the
+//     replica spread ends at most 1.
 //  3. Per topic, while two brokers differ by 2 or more of its replicas: a single move when the
 //     source holds more replicas in all, else a swap with another topic that the target holds
-//     more of, which keeps the broker totals. Per-topic spread ends at most 1 in full mode.
-//  4. Preferred leaders: the current leader stays when it keeps its replica; otherwise the
-//     replica on the broker leading least. Then leadership shifts along paths of replicas (a
-//     broker leading p hands p to another replica of p, which may hand one on) from brokers
-//     leading most to brokers leading 2 or more fewer, until no such path exists.
+//     more of, which keeps the totals. In full mode the per-topic spread ends at most 1.
+//  4. While a broker holds over BytesThreshold times the average bytes, it swaps a replica with
+//     a smaller one of the same topic on a lighter broker (counts stay as they are).
+//  5. Preferred leaders: the current leader stays when it keeps its replica, else the replica
+//     on the broker leading least. Then leadership shifts along chains of replicas (a broker
+//     leading p hands p to another replica of p, which may hand one of its own on) from brokers
+//     leading most to brokers leading 2 or more fewer, until no such chain exists.
 //
-// Mode "add-brokers" (Strimzi's KafkaRebalance mode) lets steps 2-4 place replicas and
-// leadership only on the new brokers, so nothing moves between old brokers. The moves are then
-// ordered largest partition first (leadership-only moves last, as Cruise Control does them after
+// Which replica moves: first one that undoes an earlier move or retargets a moving replica, then
+// one of a partition with fewest replicas moved (so partitions keep replicas on both sides for
+// step 5), then the size that leaves the two brokers' bytes closest.
+//
+// Mode "add-brokers" (Strimzi's KafkaRebalance mode) lets steps 2-5 place replicas and
+// leadership only on the new brokers: nothing passes between two old brokers. The moves are then
+// ordered largest partition first (leadership-only moves last, as Cruise Control runs them after
 // the replica moves) and cut into batches by bytes and count. Everything is deterministic: ties
 // go to topic name, partition, then broker id; no map order leaks into a plan.
 package rebalance
@@ -164,6 +169,7 @@ func Balance(parts []Partition, opts Options) (Plan, error) {
 	for t := range s.topics {
 		s.spreadTopic(t)
 	}
+	s.spreadBytes()
 	s.electLeaders()
 	moves := s.moves()
 	b := Batches(moves, opts.BatchBytes, opts.MaxBatchPartitions)

@@ -336,6 +336,105 @@ func (s *state) topicStep(t int, src, dst []int) bool {
 	return false
 }
 
+// spreadBytes evens bytes per broker, the last goal, where it costs no earlier one: while the
+// broker with the most bytes holds over BytesThreshold times the average, it swaps a replica
+// with a smaller one of the same topic on a lighter broker (counts per broker and per topic
+// stay), the pair whose size difference is closest to half the two brokers' gap. Swaps need
+// both brokers to receive, so in add-brokers mode only new brokers swap.
+func (s *state) spreadBytes() {
+	var total int64
+	for _, b := range s.bytes {
+		total += b
+	}
+	n := int64(len(s.ids))
+	order := make([]int, n)
+	for {
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(x, y int) int { return cmpDesc(s.bytes[x], s.bytes[y]) })
+		if a := order[0]; float64(s.bytes[a]*n) <= BytesThreshold*float64(total) {
+			return
+		}
+		if !s.swapBytes(order) {
+			return
+		}
+	}
+}
+
+// BytesThreshold is how far over the average a broker's bytes may be before Balance swaps
+// replicas for it: Cruise Control's default disk balance threshold.
+const BytesThreshold = 1.10
+
+func cmpDesc(x, y int64) int {
+	switch {
+	case x > y:
+		return -1
+	case x < y:
+		return 1
+	}
+	return 0
+}
+
+func (s *state) swapBytes(order []int) bool {
+	var qs []int
+	for _, a := range order {
+		if !s.dest[a] {
+			continue
+		}
+		for j := len(order) - 1; j >= 0 && order[j] != a; j-- {
+			b := order[j]
+			gap := s.bytes[a] - s.bytes[b]
+			if !s.dest[b] || gap <= 0 {
+				continue
+			}
+			bp, bi, bq, bk, bd := -1, 0, -1, 0, gap // best pair, and |gap - 2 diff| to beat
+			for t := range s.topics {
+				if s.c[t][a] == 0 || s.c[t][b] == 0 {
+					continue
+				}
+				// qs: the topic's replicas on b, not on a, by size; for each replica p on a,
+				// the best q has a size nearest p's minus half the gap.
+				qs = qs[:0]
+				for _, qq := range s.byTopic[t] {
+					if q := &s.parts[qq]; slices.Contains(q.reps, b) && !slices.Contains(q.reps, a) {
+						qs = append(qs, qq)
+					}
+				}
+				slices.SortStableFunc(qs, func(x, y int) int { return -cmpDesc(s.parts[x].size, s.parts[y].size) })
+				for _, pp := range s.byTopic[t] {
+					p := &s.parts[pp]
+					i := slices.Index(p.reps, a)
+					if i < 0 || slices.Contains(p.reps, b) {
+						continue
+					}
+					want := p.size - gap/2
+					at, _ := slices.BinarySearchFunc(qs, want, func(q int, w int64) int { return -cmpDesc(s.parts[q].size, w) })
+					for _, j := range []int{at - 1, at} {
+						if j < 0 || j >= len(qs) {
+							continue
+						}
+						q := &s.parts[qs[j]]
+						d := gap - 2*(p.size-q.size)
+						if d < 0 {
+							d = -d
+						}
+						if q.size < p.size && d < bd {
+							bp, bi, bq, bk, bd = pp, i, qs[j], slices.Index(q.reps, b), d
+						}
+					}
+				}
+			}
+			if bp >= 0 {
+				s.move(bp, bi, b)
+				s.move(bq, bk, a)
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // electLeaders chooses every movable partition's preferred leader (step 4 of the package doc).
 func (s *state) electLeaders() {
 	for pi := range s.parts {
