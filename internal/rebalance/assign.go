@@ -209,6 +209,9 @@ func (s *state) evenTopic(t int) {
 			break
 		}
 		pi, i := s.pick(t, a, b) // a holds more of t than b: some partition is on a, not on b
+		if pi < 0 {
+			break
+		}
 		s.move(pi, i, b)
 	}
 	for {
