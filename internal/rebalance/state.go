@@ -241,6 +241,9 @@ func (s *state) spreadReplicas() {
 				t, d = x, dx
 			}
 		}
+		if t < 0 {
+			return
+		}
 		pi, i := s.pick(t, a, b)
 		if pi < 0 {
 			return
