@@ -89,10 +89,10 @@ type Service struct {
 	// mu serializes every change of a scheduled task's status: the loop's claim, Update, Delete.
 	mu sync.Mutex
 
-	wake    chan struct{} // the loop re-plans (a task added, moved or removed)
-	ctx     context.Context
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	wake   chan struct{} // the loop re-plans (a task added, moved or removed)
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // New makes the service; Register the start functions, then Start.

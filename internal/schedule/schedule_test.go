@@ -283,9 +283,15 @@ func TestUpdateAndDelete(t *testing.T) {
 	}
 	// Started: no change, no cancel, no delete (409), while EXECUTING.
 	for name, f := range map[string]func() error{
-		"update time":   func() error { _, err := s.Update(ctx, "i1", a.ID, Update{ExecuteAt: ptr(e.clock.Now().Add(time.Hour))}); return err },
-		"update status": func() error { _, err := s.Update(ctx, "i1", a.ID, Update{Status: ptr(dms.ScheduleCancelled)}); return err },
-		"delete":        func() error { return s.Delete(ctx, "i1", a.ID) },
+		"update time": func() error {
+			_, err := s.Update(ctx, "i1", a.ID, Update{ExecuteAt: ptr(e.clock.Now().Add(time.Hour))})
+			return err
+		},
+		"update status": func() error {
+			_, err := s.Update(ctx, "i1", a.ID, Update{Status: ptr(dms.ScheduleCancelled)})
+			return err
+		},
+		"delete": func() error { return s.Delete(ctx, "i1", a.ID) },
 	} {
 		if err := f(); dms.AsError(err).Code != dms.CodeConflict || !strings.Contains(err.Error(), "already started") {
 			t.Errorf("%s of a started task: %v", name, err)
