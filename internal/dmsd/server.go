@@ -24,6 +24,7 @@ import (
 	"github.com/opendms/opendms/internal/kafkausers"
 	"github.com/opendms/opendms/internal/messages"
 	"github.com/opendms/opendms/internal/quotas"
+	"github.com/opendms/opendms/internal/schedule"
 	"github.com/opendms/opendms/internal/store/sqlite"
 	"github.com/opendms/opendms/internal/tasks"
 	"github.com/opendms/opendms/internal/topics"
@@ -40,6 +41,7 @@ type Server struct {
 	sealer    *iam.Sealer
 	engines   map[string]engine.Engine
 	runner    *tasks.Runner
+	sched     *schedule.Service
 	IAM       *iam.Service
 	Instances *instances.Service
 	groups    *groups.Service
@@ -117,7 +119,13 @@ func (s *Server) openInstances(ctx context.Context, cat *catalog.Catalog) error 
 	}
 	s.groups = groups.New(s.Instances, s.store, s.runner) // registers its task before Start resumes the tasks
 	s.quotas = quotas.New(s.Instances, s.runner)          // the same
-	return s.Instances.Start(ctx)
+	s.sched = schedule.New(s.store, s.log, schedule.Config{})
+	s.Instances.SetScheduler(s.sched) // registers its start functions before the schedule starts
+	if err := s.Instances.Start(ctx); err != nil {
+		return err
+	}
+	// After the task runner resumed: scheduled tasks that came due while dmsd was stopped start now.
+	return s.sched.Start(ctx)
 }
 
 func (s *Server) openIAM(ctx context.Context, endpoint string) error {
@@ -194,6 +202,9 @@ func (s *Server) writeDmsctlProfile(credsPath string) {
 func (s *Server) Close() error {
 	if s.diagnosis != nil {
 		s.diagnosis.Close()
+	}
+	if s.sched != nil {
+		s.sched.Close() // before the runner: no start of a scheduled task meets a closed runner
 	}
 	if s.runner != nil {
 		s.runner.Close()
