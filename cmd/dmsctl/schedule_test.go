@@ -261,9 +261,9 @@ func TestScheduledUpgradeThroughRestarts(t *testing.T) {
 	if time.Now().Before(at) { // normally: the restart took less than the 4 seconds
 		mustContain(t, "schedule list before its time", r.stdout, v.ScheduledTaskID+"  upgradeInstance  CREATED")
 	}
-	// --wait on the task the scheduled upgrade started, found through the schedule.
+	// The scheduled task ends with the upgrade task it started.
 	deadline := time.Now().Add(time.Minute)
-	var line string
+	var taskID string
 	for {
 		r = runCtx(t, time.Minute, "", "schedule", "list", "kafka-sched", "-o", "json").wantCode(t, exitOK)
 		var jobs []client.ScheduledTask
@@ -274,7 +274,7 @@ func TestScheduledUpgradeThroughRestarts(t *testing.T) {
 			if jobs[0].Status != client.ScheduleSuccess || jobs[0].TaskID == "" {
 				t.Fatalf("the scheduled upgrade ended %+v", jobs[0])
 			}
-			line = jobs[0].TaskID
+			taskID = jobs[0].TaskID
 			break
 		}
 		if time.Now().After(deadline) {
@@ -282,7 +282,7 @@ func TestScheduledUpgradeThroughRestarts(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	r = runCtx(t, time.Minute, "", "task", "show", "kafka-sched", line).wantCode(t, exitOK)
+	r = runCtx(t, time.Minute, "", "task", "show", "kafka-sched", taskID).wantCode(t, exitOK)
 	mustContain(t, "task show", r.stdout, "name:     upgradeInstance", "status:   SUCCESS", `"to":"4.3.1"`)
 	r = runCtx(t, time.Minute, "", "instance", "upgrade", "kafka-sched", "--check").wantCode(t, exitOK)
 	if r.stdout != "current_version:  4.3.1\nlatest_version:   4.3.1\n" {
