@@ -98,6 +98,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 		BodyTimeout: h.BodyTimeout.Duration, BodyMinRate: h.BodyMinRate, WriteTimeout: h.WriteTimeout.Duration}, httpapi.Services{
 		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: s.groups, Messages: msgs, Diagnosis: s.diagnosis, Quotas: s.quotas, KafkaUsers: kafkausers.New(s.Instances, s.store, s.sealer, kafkausers.Config{}, log), Catalog: cat,
 	}, log)
+	// Last: every service has registered the start functions of its scheduled work, and the task
+	// runner has resumed (Instances.Start). Scheduled tasks that came due while dmsd was stopped
+	// start now.
+	if err := s.sched.Start(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -119,13 +126,10 @@ func (s *Server) openInstances(ctx context.Context, cat *catalog.Catalog) error 
 	}
 	s.groups = groups.New(s.Instances, s.store, s.runner) // registers its task before Start resumes the tasks
 	s.quotas = quotas.New(s.Instances, s.runner)          // the same
+	// Services that schedule work register their start functions on it before it starts (Open).
 	s.sched = schedule.New(s.store, s.log, schedule.Config{})
-	s.Instances.SetScheduler(s.sched) // registers its start functions before the schedule starts
-	if err := s.Instances.Start(ctx); err != nil {
-		return err
-	}
-	// After the task runner resumed: scheduled tasks that came due while dmsd was stopped start now.
-	return s.sched.Start(ctx)
+	s.Instances.SetScheduler(s.sched)
+	return s.Instances.Start(ctx)
 }
 
 func (s *Server) openIAM(ctx context.Context, endpoint string) error {
