@@ -476,7 +476,10 @@ func (s *Service) run(t dms.ScheduledTask) {
 		}
 		d := s.cfg.RetryDelays[attempt]
 		s.log.Info("scheduled task refused for now; trying again", "scheduled_task_id", t.ID, "after", d, "err", err)
-		due, release := s.clock.At(s.clock.Now().Add(d))
+		retryAt := s.clock.Now().Add(d)
+		t = s.note(t, fmt.Sprintf("refused for now, trying again at %s (attempt %d of %d): %v",
+			retryAt.UTC().Format(time.RFC3339), attempt+2, len(s.cfg.RetryDelays)+1, err))
+		due, release := s.clock.At(retryAt)
 		select {
 		case <-s.ctx.Done():
 			release()
@@ -530,13 +533,24 @@ func (s *Service) record(t dms.ScheduledTask, bt dms.Task, err error) {
 	}
 }
 
+// note stores why a claimed task waits (shown in its error while it is EXECUTING with no task).
+func (s *Service) note(t dms.ScheduledTask, msg string) dms.ScheduledTask {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t.Error, t.UpdatedAt = msg, s.clock.Now().UTC()
+	if err := s.st.UpdateScheduledTask(s.ctx, t); err != nil && !errors.Is(err, store.ErrNotFound) && s.ctx.Err() == nil {
+		s.log.Warn("scheduled task: storing why it waits", "scheduled_task_id", t.ID, "err", err)
+	}
+	return t
+}
+
 // unclaim puts a claimed task that started nothing back to CREATED.
 func (s *Service) unclaim(t dms.ScheduledTask) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t.Status, t.UpdatedAt = dms.ScheduleCreated, s.clock.Now().UTC()
+	t.Status, t.Error, t.UpdatedAt = dms.ScheduleCreated, "", s.clock.Now().UTC()
 	if err := s.st.UpdateScheduledTask(ctx, t); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.log.Error("scheduled task left EXECUTING with nothing started; the next start marks it FAILED", "scheduled_task_id", t.ID, "err", err)
 	}

@@ -427,7 +427,7 @@ func TestRetriesThenFails(t *testing.T) {
 					break
 				}
 				eventually(t, "a retry is planned", func() bool { return e.st.count() == i+1 && len(e.clock.pending()) == 1 })
-				if got := e.get(st.ID); got.Status != dms.ScheduleExecuting || got.TaskID != "" {
+				if got := e.get(st.ID); got.Status != dms.ScheduleExecuting || got.TaskID != "" || !strings.Contains(got.Error, "trying again") {
 					t.Fatalf("between attempts: %+v", got)
 				}
 				e.clock.Advance(d)
