@@ -30,6 +30,7 @@ package schedule
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -160,6 +161,9 @@ func (s *Service) Add(ctx context.Context, st dms.ScheduledTask) (dms.ScheduledT
 	st.ScheduleAt = st.ScheduleAt.UTC().Truncate(time.Millisecond) // as stored and shown: Unix ms
 	if st.Params == "" {
 		st.Params = "{}"
+	}
+	if !json.Valid([]byte(st.Params)) {
+		return st, dms.Internal(fmt.Errorf("schedule: the params of %q are not JSON: %q", st.Name, st.Params))
 	}
 	if err := s.st.CreateScheduledTask(ctx, st); err != nil {
 		return st, dms.Internal(err)

@@ -343,6 +343,12 @@ func TestUpdateAndDeleteRefusals(t *testing.T) {
 	if _, err := s.Add(ctx, dms.ScheduledTask{InstanceID: "i1", Name: "nosuch", ScheduleAt: e.clock.Now().Add(time.Hour)}); err == nil {
 		t.Error("a task without a start function was added")
 	}
+	if _, err := s.Add(ctx, dms.ScheduledTask{InstanceID: "i1", Name: "upgradeInstance", Params: "to=4.3.1", ScheduleAt: e.clock.Now().Add(time.Hour)}); err == nil {
+		t.Error("a task with params that are not JSON was added")
+	}
+	if ls, _ := e.db.ListScheduledTasks(ctx, "i1"); len(ls) != 1 {
+		t.Errorf("refused adds were stored: %+v", ls)
+	}
 }
 
 // A task whose time passed while dmsd was stopped fires at the next start; one that had fired does
