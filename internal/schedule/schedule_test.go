@@ -550,6 +550,7 @@ func TestRealClockFires(t *testing.T) {
 		if at.Before(st.ScheduleAt) {
 			t.Fatalf("fired at %s, before its time %s", at, st.ScheduleAt)
 		}
+		t.Logf("fired %s after its time", at.Sub(st.ScheduleAt)) // a measurement, not an assertion
 	case <-time.After(30 * time.Second):
 		t.Fatal("the task did not fire")
 	}
