@@ -111,6 +111,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	s.implementQuotas()
 	s.implementUsers()
 	s.implementInstanceSecurity()
+	s.implementScheduled()
 	return s
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/opendms/opendms/internal/kafkausers"
 	"github.com/opendms/opendms/internal/messages"
 	"github.com/opendms/opendms/internal/quotas"
+	"github.com/opendms/opendms/internal/schedule"
 	"github.com/opendms/opendms/internal/store/sqlite"
 	"github.com/opendms/opendms/internal/tasks"
 	"github.com/opendms/opendms/internal/testlock"
@@ -128,7 +129,12 @@ func newTestEnvLogging(t testing.TB, engineName string, logs io.Writer) *testEnv
 	}
 	grp := groups.New(inst, st, runner) // registers its task before Start resumes the tasks
 	qs := quotas.New(inst, runner)      // the same
+	sched := schedule.New(st, log, schedule.Config{})
+	inst.SetScheduler(sched)
 	if err := inst.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := sched.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	diag := diagnosis.New(inst, grp, st, testDiagnosis, log)
@@ -138,6 +144,7 @@ func newTestEnvLogging(t testing.TB, engineName string, logs io.Writer) *testEnv
 	t.Cleanup(func() {
 		hs.Close()
 		diag.Close()
+		sched.Close()
 		runner.Close()
 		inst.Close()
 		eng.Close()

@@ -373,6 +373,9 @@ func (s *Service) runDelete(ctx context.Context, t dms.Task) error {
 	if err := s.store.DeleteInstanceTasks(ctx, in.ID); err != nil {
 		return err
 	}
+	if err := s.store.DeleteInstanceScheduledTasks(ctx, in.ID); err != nil {
+		return err
+	}
 	s.records.drop(in.ID)
 	return s.store.DeleteInstance(ctx, in.ID)
 }
@@ -505,12 +508,9 @@ type upgradeParams struct {
 func (s *Service) Upgrade(ctx context.Context, projectID, id string, who Actor) (dms.Task, error) {
 	p := &upgradeParams{}
 	t, err := s.startTask(ctx, projectID, id, who, taskUpgrade, p, func(in *dms.Instance) error {
-		if in.Status != dms.StatusRunning {
-			return dms.E(dms.CodeUpgradeNotRunning)
-		}
-		target := s.cfg.KafkaBuilds[in.EngineVer]
-		if target == "" || target == in.KafkaVersion {
-			return dms.Errorf(dms.CodeUpgradeSameVersion, "The upgrade instance version equals to current version: the instance runs Kafka %s, the build configured for engine_version %s.", in.KafkaVersion, in.EngineVer)
+		target, err := s.upgradeTarget(*in)
+		if err != nil {
+			return err
 		}
 		p.From, p.To = in.KafkaVersion, target
 		in.Status, in.StatusReason = dms.StatusUpgrading, ""
@@ -520,6 +520,19 @@ func (s *Service) Upgrade(ctx context.Context, projectID, id string, who Actor) 
 		err = dms.E(dms.CodeUpgradeNotRunning) // the reference's answer to an upgrade of a busy instance
 	}
 	return t, err
+}
+
+// upgradeTarget is the Kafka build an upgrade of in moves it to (the one its engine_version maps
+// to), or why it cannot be upgraded now: it is not RUNNING, or it runs that build already.
+func (s *Service) upgradeTarget(in dms.Instance) (string, error) {
+	if in.Status != dms.StatusRunning || in.CreateFailed {
+		return "", dms.E(dms.CodeUpgradeNotRunning)
+	}
+	target := s.cfg.KafkaBuilds[in.EngineVer]
+	if target == "" || target == in.KafkaVersion {
+		return "", dms.Errorf(dms.CodeUpgradeSameVersion, "The upgrade instance version equals to current version: the instance runs Kafka %s, the build configured for engine_version %s.", in.KafkaVersion, in.EngineVer)
+	}
+	return target, nil
 }
 
 func (s *Service) runUpgrade(ctx context.Context, t dms.Task) error {

@@ -20,6 +20,7 @@ import (
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/kafkaops"
 	"github.com/opendms/opendms/internal/keyed"
+	"github.com/opendms/opendms/internal/schedule"
 	"github.com/opendms/opendms/internal/store"
 	"github.com/opendms/opendms/internal/tasks"
 )
@@ -56,6 +57,7 @@ type Service struct {
 	engine  string // the engine of new instances
 	cat     *catalog.Catalog
 	runner  *tasks.Runner
+	sched   *schedule.Service // nil: no scheduled work (SetScheduler)
 	sealer  *iam.Sealer
 	log     *slog.Logger
 	pool    ipPool
