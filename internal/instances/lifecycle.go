@@ -128,7 +128,7 @@ func (s *Service) allocateAndStore(ctx context.Context, in *dms.Instance, v vali
 		return err
 	}
 	for i, ip := range ips {
-		in.Brokers = append(in.Brokers, dms.BrokerAddr{ID: int32(i), Host: ip.String(), AZ: v.azs[i%len(v.azs)].ID})
+		in.Brokers = append(in.Brokers, dms.BrokerAddr{ID: int32(i), Host: ip.String(), AZ: v.azs[i%len(v.azs)].ID, Role: newNodeRole(i)})
 	}
 	if err := s.store.CreateInstance(ctx, *in); err != nil {
 		if errors.Is(err, store.ErrConflict) {
@@ -137,6 +137,20 @@ func (s *Service) allocateAndStore(ctx context.Context, in *dms.Instance, v vali
 		return dms.Internal(err)
 	}
 	return nil
+}
+
+// maxControllers is how many nodes of a new instance are KRaft controllers: the first three are
+// combined broker+controller nodes, any further ones broker-only. Three voters survive the loss of
+// one and every commit waits for only two of them; more voters only slow the metadata log. Instances
+// created before roles were recorded keep every node a controller (their quorum is static and is
+// never rewritten), and brokers added by an extension are always broker-only.
+const maxControllers = 3
+
+func newNodeRole(i int) string {
+	if i < maxControllers {
+		return dms.RoleCombined
+	}
+	return dms.RoleBroker
 }
 
 // newClusterID returns a Kafka cluster id: 16 random bytes in base64url without padding, never

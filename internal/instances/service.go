@@ -215,7 +215,7 @@ func (s *Service) Capabilities(in dms.Instance) engine.Capabilities {
 func (s *Service) spec(in dms.Instance) engine.Spec {
 	brokers := make([]engine.Broker, len(in.Brokers))
 	for i, b := range in.Brokers {
-		brokers[i] = engine.Broker{ID: b.ID, Host: b.Host}
+		brokers[i] = engine.Broker{ID: b.ID, Host: b.Host, BrokerOnly: !b.Controller()}
 	}
 	return engine.Spec{
 		InstanceID: in.ID, DataDir: filepath.Join(s.cfg.DataDir, in.ID), ClusterID: in.ClusterID, Brokers: brokers,
