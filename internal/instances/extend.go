@@ -244,6 +244,16 @@ func (s *Service) addBrokerRecords(ctx context.Context, in *dms.Instance, n int,
 	return nil
 }
 
+// ServingBrokers are the brokers of in that clients are given: those of its broker_num. While a
+// horizontal extension runs (or after it failed) the brokers it adds are recorded (their addresses
+// are taken) but not yet part of the instance.
+func ServingBrokers(in dms.Instance) []dms.BrokerAddr {
+	if in.BrokerNum > 0 && in.BrokerNum < len(in.Brokers) {
+		return in.Brokers[:in.BrokerNum]
+	}
+	return in.Brokers
+}
+
 // BrokersAddedHook is told about the brokers a horizontal extension added, once they are registered
 // and before the instance is RUNNING again (e.g. to move partitions onto them: internal/reassign).
 // Its failure is recorded in the task's steps and logged; the extension itself has succeeded.
