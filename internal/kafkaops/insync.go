@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
