@@ -154,6 +154,8 @@ func newTestEnvLogging(t testing.TB, engineName string, logs io.Writer) *testEnv
 type gatedEngine struct {
 	engine.Engine
 	gate atomic.Pointer[chan struct{}]
+	// fail, when set, is what the next restarts return instead of restarting (a failure injected).
+	fail atomic.Pointer[error]
 }
 
 // hold makes restarts wait until the returned function is called.
@@ -173,6 +175,9 @@ func (g *gatedEngine) RestartBroker(ctx context.Context, spec engine.Spec, id in
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+	if err := g.fail.Load(); err != nil {
+		return *err
 	}
 	return g.Engine.RestartBroker(ctx, spec, id)
 }
