@@ -122,6 +122,7 @@ func newTestEnvLogging(t testing.TB, engineName string, logs io.Writer) *testEnv
 	}
 	inst, err := instances.New(instances.Config{
 		DataDir: filepath.Join(dir, "instances"), IPPool: testIPPool(), ReadyTimeout: ready, MonitorInterval: 200 * time.Millisecond,
+		HeapMBByProduct: map[string]int{"c6.4u8g.cluster": 320}, // a vertical extension's heap (TestExtendLocal)
 	}, st, map[string]engine.Engine{engineName: eng}, engineName, cat, runner, sealer, log)
 	if err != nil {
 		t.Fatal(err)
