@@ -27,6 +27,7 @@ func newInstanceCmd(a *app) *cobra.Command {
 		newInstanceCertCmd(a),
 		newInstanceConnectCmd(a),
 		newInstanceResetPasswordCmd(a),
+		newInstanceExtendCmd(a),
 	)
 }
 
