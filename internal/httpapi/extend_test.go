@@ -145,7 +145,30 @@ func TestExtendInstanceAPI(t *testing.T) {
 		t.Errorf("brokers seen through a new broker: %+v %v", bs, err)
 	}
 
-	// new_broker_number (the reference's table name) on 5.4.1's path.
+	// A horizontal extension whose brokers do not start: EXTENDEDFAILED, the new brokers recorded
+	// (their addresses taken) but not given to clients, the brokers serving; the same request
+	// again adds them.
+	startFailure := errors.New("injected start failure")
+	e.Gate.fail.Store(&startFailure)
+	job, err = c.ResizeEngineInstance(resizeReq(id, model.ResizeEngineInstanceReq{OperType: "horizontal", NewBrokerNum: ptr32(6)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task := waitTask(t, c, id, deref(job.JobId)); deref(task.Status) != "FAILED" {
+		t.Fatalf("failing horizontal task: %+v", task)
+	}
+	in = waitInstance(t, c, id, "EXTENDEDFAILED")
+	if deref(in.BrokerNum) != 5 || len(strings.Split(deref(in.ConnectAddress), ",")) != 5 {
+		t.Errorf("after a failed horizontal extension: broker_num %d, connect_address %q", deref(in.BrokerNum), deref(in.ConnectAddress))
+	}
+	if stored, err := e.Instances.Get(context.Background(), e.ProjectID, id); err != nil || len(stored.Brokers) != 6 || !strings.Contains(stored.StatusReason, "injected start failure") {
+		t.Errorf("stored after the failure: %d brokers, reason %q, %v", len(stored.Brokers), stored.StatusReason, err)
+	}
+	_, err = c.ResizeEngineInstance(resizeReq(id, model.ResizeEngineInstanceReq{OperType: "horizontal", NewBrokerNum: ptr32(5)}))
+	wantSDKError(t, err, 400, dms.CodeInvalidParameter) // below the brokers already recorded
+	e.Gate.fail.Store(nil)
+
+	// new_broker_number (the reference's table name) on 5.4.1's path: the retry.
 	resp, body = e.do(t, "POST", "/v2/kafka/"+e.ProjectID+"/instances/"+id+"/extend", map[string]any{"oper_type": "horizontal", "new_broker_number": 6})
 	if resp.StatusCode != 200 {
 		t.Fatalf("new_broker_number: %d %s", resp.StatusCode, body)

@@ -155,8 +155,16 @@ func newTestEnvLogging(t testing.TB, engineName string, logs io.Writer) *testEnv
 type gatedEngine struct {
 	engine.Engine
 	gate atomic.Pointer[chan struct{}]
-	// fail, when set, is what the next restarts return instead of restarting (a failure injected).
+	// fail, when set, is what restarts and Ensure return instead of doing anything (a failure
+	// injected).
 	fail atomic.Pointer[error]
+}
+
+func (g *gatedEngine) Ensure(ctx context.Context, spec engine.Spec) error {
+	if err := g.fail.Load(); err != nil {
+		return *err
+	}
+	return g.Engine.Ensure(ctx, spec)
 }
 
 // hold makes restarts wait until the returned function is called.
