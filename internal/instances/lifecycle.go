@@ -15,6 +15,7 @@ import (
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/iam"
+	"github.com/opendms/opendms/internal/kafkaops"
 	"github.com/opendms/opendms/internal/store"
 )
 
@@ -499,6 +500,7 @@ func (s *Service) rolling(ctx context.Context, t dms.Task, status string, change
 		brokers = brokers[:1] // the engine restarts the whole cluster at once
 	}
 	s.progress(ctx, t, dms.TaskProgress{Done: 0, Total: len(brokers), Unit: "brokers"})
+	behind := s.underReplicated(ctx, in)
 	for i, b := range brokers {
 		spec, err := s.engineSpec(in)
 		if err == nil {
@@ -508,7 +510,7 @@ func (s *Service) rolling(ctx context.Context, t dms.Task, status string, change
 			err = s.waitReady(ctx, in)
 		}
 		if err == nil {
-			err = s.waitInSync(ctx, in)
+			err = s.waitInSync(ctx, in, behind)
 		}
 		if err != nil {
 			return fmt.Errorf("restart of broker %d failed: %w", b.ID, err)
@@ -518,15 +520,36 @@ func (s *Service) rolling(ctx context.Context, t dms.Task, status string, change
 	return nil
 }
 
-// waitInSync waits until no partition of in is under-replicated or offline, up to SyncTimeout.
-func (s *Service) waitInSync(ctx context.Context, in dms.Instance) error {
+// underReplicated is what is behind in in's cluster before a rolling restart (nil when it cannot
+// be read: then everything must be in sync after each broker).
+func (s *Service) underReplicated(ctx context.Context, in dms.Instance) []kafkaops.UnderReplicated {
+	c, err := s.client(in)
+	if err != nil {
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second) // a cluster that is down does not answer
+	defer cancel()
+	under, err := c.UnderReplicatedPartitions(rctx)
+	if err != nil {
+		s.log.Warn("the partitions' replicas could not be read before a rolling restart", "instance_id", in.ID, "err", err)
+		return nil
+	}
+	if len(under) > 0 {
+		s.log.Warn("partitions are behind before a rolling restart; it does not wait for them", "instance_id", in.ID, "partitions", len(under), "e.g.", under[0].String())
+	}
+	return under
+}
+
+// waitInSync waits until no partition of in is under-replicated or offline but for those already
+// behind, up to SyncTimeout.
+func (s *Service) waitInSync(ctx context.Context, in dms.Instance, already []kafkaops.UnderReplicated) error {
 	c, err := s.client(in)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.SyncTimeout)
 	defer cancel()
-	if err := c.WaitInSync(ctx); err != nil {
+	if err := c.WaitInSync(ctx, already); err != nil {
 		return fmt.Errorf("not every partition was back in sync within %s: %w", s.cfg.SyncTimeout, err)
 	}
 	return nil

@@ -56,10 +56,18 @@ func (c *Client) UnderReplicatedPartitions(ctx context.Context) ([]UnderReplicat
 	return out, nil
 }
 
-// WaitInSync returns once no partition is under-replicated or offline: after a broker restarted,
-// every replica it holds has caught up and is back in its ISR. It polls until ctx ends and then
-// names what was still behind.
-func (c *Client) WaitInSync(ctx context.Context) error {
+// WaitInSync returns once no partition is under-replicated or offline, but for those of already
+// (what was behind before a change, e.g. the replicas of a broker that is down: a rolling restart
+// must not wait for what it did not cause): after a broker restarted, every replica it holds has
+// caught up and is back in its ISR. It polls until ctx ends and then names what was still behind.
+func (c *Client) WaitInSync(ctx context.Context, already []UnderReplicated) error {
+	known := make(map[string]map[int32]bool, len(already))
+	for _, u := range already {
+		if known[u.Topic] == nil {
+			known[u.Topic] = map[int32]bool{}
+		}
+		known[u.Topic][u.Partition] = true
+	}
 	t := time.NewTimer(0)
 	defer t.Stop()
 	var last error
@@ -73,6 +81,7 @@ func (c *Client) WaitInSync(ctx context.Context) error {
 		case <-t.C:
 		}
 		under, err := c.UnderReplicatedPartitions(ctx)
+		under = slices.DeleteFunc(under, func(u UnderReplicated) bool { return known[u.Topic][u.Partition] })
 		switch {
 		case err != nil:
 			if ctx.Err() == nil {

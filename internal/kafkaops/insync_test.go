@@ -64,14 +64,24 @@ func TestWaitInSync(t *testing.T) {
 		t.Fatalf("under-replicated = %v", under)
 	}
 	short, cancel := context.WithTimeout(ctx, time.Second)
-	err = cl.WaitInSync(short)
+	err = cl.WaitInSync(short, nil)
 	cancel()
 	if err == nil || !strings.Contains(err.Error(), "2 partitions not in sync: t-0") {
 		t.Fatalf("WaitInSync while behind = %v", err)
 	}
+	short, cancel = context.WithTimeout(ctx, time.Second)
+	err = cl.WaitInSync(short, under[1:])
+	cancel()
+	if err == nil || !strings.Contains(err.Error(), "1 partitions not in sync: t-0") {
+		t.Fatalf("WaitInSync while behind, t-1 behind before = %v", err)
+	}
+	// What was behind before is not waited for.
+	if err := cl.WaitInSync(ctx, under); err != nil {
+		t.Fatalf("WaitInSync with every lagging partition already behind = %v", err)
+	}
 
 	behind.Store(false)
-	if err := cl.WaitInSync(ctx); err != nil {
+	if err := cl.WaitInSync(ctx, nil); err != nil {
 		t.Fatalf("WaitInSync once in sync = %v", err)
 	}
 	if under, err := cl.UnderReplicatedPartitions(ctx); err != nil || len(under) != 0 {
