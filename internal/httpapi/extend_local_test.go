@@ -66,6 +66,10 @@ func TestExtendLocal(t *testing.T) {
 
 	// 3 -> 5 brokers.
 	load.waitAcked(t, 200)
+	before, err := e.Engine.Status(ctx, id)
+	if err != nil || len(before) != 3 {
+		t.Fatalf("engine status: %+v %v", before, err)
+	}
 	start := time.Now()
 	job, err := c.ResizeEngineInstance(resizeReq(id, model.ResizeEngineInstanceReq{OperType: "horizontal", NewBrokerNum: ptr32(5), NewStorageSpace: ptr32(500)}))
 	if err != nil {
@@ -81,6 +85,16 @@ func TestExtendLocal(t *testing.T) {
 	hosts := strings.Split(deref(in.ConnectAddress), ",")
 	if len(hosts) != 5 {
 		t.Fatalf("connect_address %q", deref(in.ConnectAddress))
+	}
+	// The running brokers were not restarted: the same processes serve.
+	after, err := e.Engine.Status(ctx, id)
+	if err != nil || len(after) != 5 {
+		t.Fatalf("engine status: %+v %v", after, err)
+	}
+	for i, b := range before {
+		if after[i].PID != b.PID || after[i].Restarts != 0 {
+			t.Errorf("broker %d: pid %d -> %d (restarts %d): restarted by the extension", b.ID, b.PID, after[i].PID, after[i].Restarts)
+		}
 	}
 
 	// Registered with the instance's listeners: the plaintext listener names every broker at its
