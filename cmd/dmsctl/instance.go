@@ -28,6 +28,7 @@ func newInstanceCmd(a *app) *cobra.Command {
 		newInstanceConnectCmd(a),
 		newInstanceResetPasswordCmd(a),
 		newInstanceUpgradeCmd(a),
+		newInstanceExtendCmd(a),
 	)
 }
 

@@ -32,6 +32,7 @@ func (s *Server) implementInstances() {
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/manage/cluster", http.HandlerFunc(s.showKafkaCluster)) // SDK ShowKafkaCluster
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/ces-hierarchy", http.HandlerFunc(s.showCesHierarchy))
 	s.implementInstancesV1()
+	s.implementExtend()
 }
 
 func (s *Server) createInstance(w http.ResponseWriter, r *http.Request) {
@@ -463,7 +464,7 @@ func (s *Server) instanceView(in dms.Instance) instanceView {
 	}
 	var hosts, plainAddrs, saslAddrs, publicPlainAddrs, publicSASLAddrs []string
 	crossVpc := map[string]crossVpcEntry{}
-	for _, b := range in.Brokers {
+	for _, b := range instances.ServingBrokers(in) {
 		hosts = append(hosts, b.Host)
 		plainAddrs = append(plainAddrs, fmt.Sprintf("%s:%d", b.Host, engine.PortPlaintext))
 		saslAddrs = append(saslAddrs, fmt.Sprintf("%s:%d", b.Host, engine.PortSASLPrivate))

@@ -123,6 +123,7 @@ func newTestEnvLogging(t testing.TB, engineName string, logs io.Writer) *testEnv
 	}
 	inst, err := instances.New(instances.Config{
 		DataDir: filepath.Join(dir, "instances"), IPPool: testIPPool(), ReadyTimeout: ready, MonitorInterval: 200 * time.Millisecond,
+		HeapMBByProduct: map[string]int{"c6.4u8g.cluster": 320}, // a vertical extension's heap (TestExtendLocal)
 	}, st, map[string]engine.Engine{engineName: eng}, engineName, cat, runner, sealer, log)
 	if err != nil {
 		t.Fatal(err)
@@ -161,6 +162,16 @@ func newTestEnvLogging(t testing.TB, engineName string, logs io.Writer) *testEnv
 type gatedEngine struct {
 	engine.Engine
 	gate atomic.Pointer[chan struct{}]
+	// fail, when set, is what restarts and Ensure return instead of doing anything (a failure
+	// injected).
+	fail atomic.Pointer[error]
+}
+
+func (g *gatedEngine) Ensure(ctx context.Context, spec engine.Spec) error {
+	if err := g.fail.Load(); err != nil {
+		return *err
+	}
+	return g.Engine.Ensure(ctx, spec)
 }
 
 // hold makes restarts wait until the returned function is called.
@@ -180,6 +191,9 @@ func (g *gatedEngine) RestartBroker(ctx context.Context, spec engine.Spec, id in
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+	if err := g.fail.Load(); err != nil {
+		return *err
 	}
 	return g.Engine.RestartBroker(ctx, spec, id)
 }
