@@ -81,6 +81,9 @@ type instance struct {
 	lastExit string
 	stopTick chan struct{}
 	tickDone chan struct{}
+
+	// rejectReason is set while the produce gate is closed (capacity.go); read by kfake's loop.
+	rejectReason atomic.Pointer[string]
 }
 
 // New returns an engine that runs nothing yet.
@@ -105,7 +108,9 @@ func (*Engine) Name() string { return Name }
 // Capabilities of kfake clusters: one copy of the data, no reassignment, no quota enforcement, one
 // listener, no runtime PLAIN users, no broker processes.
 func (*Engine) Capabilities() engine.Capabilities {
-	return engine.Capabilities{}
+	// ProduceReject: kfake answers produce requests through a control function (capacity.go).
+	// No LogSegments: kfake keeps no segment files; time_base trims by estimated offsets.
+	return engine.Capabilities{ProduceReject: true}
 }
 
 // lock returns the instance record of id with its semaphore held, creating the record if create is
@@ -297,6 +302,7 @@ func (e *Engine) openCluster(inst *instance, spec engine.Spec) error {
 	if err != nil {
 		return fmt.Errorf("embedded: start instance %s: %w", spec.InstanceID, err)
 	}
+	gateProduce(c, inst)
 	inst.cluster = c
 	inst.spec = cloneSpec(spec)
 	inst.since = time.Now()

@@ -206,6 +206,8 @@ func (e *Engine) Capabilities() engine.Capabilities {
 		SASL:            true,
 		InternalTLS:     true,
 		ProcessRestarts: true,
+		ProduceReject:   true, // the produce gate of the brokers' authorizer (capacity.go)
+		LogSegments:     true,
 	}
 }
 
