@@ -229,8 +229,8 @@ func TestEnsureThreeBrokers(t *testing.T) {
 	if e.Name() != "embedded" {
 		t.Errorf("Name = %q", e.Name())
 	}
-	if e.Capabilities() != (engine.Capabilities{}) {
-		t.Errorf("Capabilities = %+v, want all false", e.Capabilities())
+	if e.Capabilities() != (engine.Capabilities{ProduceReject: true}) {
+		t.Errorf("Capabilities = %+v, want only produce_reject", e.Capabilities())
 	}
 
 	adm := newAdmin(t, spec)
