@@ -72,9 +72,10 @@ func (s *Service) GrowStorage(ctx context.Context, id string, newGB int, reason 
 
 var errUnchanged = errors.New("unchanged")
 
-// SetAutoVolumeExpand stores the instance's automatic storage expansion after check accepts it
-// against the instance as stored (under the service lock: a concurrent growth cannot slip between).
-func (s *Service) SetAutoVolumeExpand(ctx context.Context, projectID, id string, cfg dms.AutoVolumeExpand, check func(dms.Instance) error) error {
+// SetAutoVolumeExpand stores the instance's automatic storage expansion that build makes from (and
+// checks against) the instance as stored, under the service lock: a concurrent growth cannot slip
+// between the check and the write.
+func (s *Service) SetAutoVolumeExpand(ctx context.Context, projectID, id string, build func(dms.Instance) (dms.AutoVolumeExpand, error)) error {
 	if _, err := s.Get(ctx, projectID, id); err != nil {
 		return err
 	}
@@ -82,7 +83,8 @@ func (s *Service) SetAutoVolumeExpand(ctx context.Context, projectID, id string,
 		if in.Deleting {
 			return dms.Errorf(dms.CodeInstanceNotFound, "This instance does not exist: %s.", id)
 		}
-		if err := check(*in); err != nil {
+		cfg, err := build(*in)
+		if err != nil {
 			return err
 		}
 		in.AutoVolumeExpand = &cfg
