@@ -174,7 +174,11 @@ func TestAutoVolumeExpandAPI(t *testing.T) {
 		return err
 	}
 	valid := model.AlterAutoVolumeExpandConfig{AutoVolumeExpandEnable: true, ExpandThreshold: i32(50), MaxVolumeSize: i32(600), ExpandIncrement: i32(10)}
-	with := func(f func(*model.AlterAutoVolumeExpandConfig)) model.AlterAutoVolumeExpandConfig { b := valid; f(&b); return b }
+	with := func(f func(*model.AlterAutoVolumeExpandConfig)) model.AlterAutoVolumeExpandConfig {
+		b := valid
+		f(&b)
+		return b
+	}
 	for _, tc := range []struct {
 		name string
 		body model.AlterAutoVolumeExpandConfig

@@ -145,8 +145,8 @@ func newTestEnvOpts(t testing.TB, engineName string, opts testEnvOptions) *testE
 	if err != nil {
 		t.Fatal(err)
 	}
-	grp := groups.New(inst, st, runner) // registers its task before Start resumes the tasks
-	qs := quotas.New(inst, runner)      // the same
+	grp := groups.New(inst, st, runner)                                                                          // registers its task before Start resumes the tasks
+	qs := quotas.New(inst, runner)                                                                               // the same
 	capa := capacity.New(capacity.Config{Interval: cmp.Or(opts.CapacityInterval, time.Hour)}, inst, runner, log) // the same
 	if err := inst.Start(ctx); err != nil {
 		t.Fatal(err)
