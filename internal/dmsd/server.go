@@ -118,9 +118,10 @@ func (s *Server) openInstances(ctx context.Context, cat *catalog.Catalog) error 
 	if err != nil {
 		return err
 	}
-	s.groups = groups.New(s.Instances, s.store, s.runner)                                                                // registers its task before Start resumes the tasks
-	s.quotas = quotas.New(s.Instances, s.runner)                                                                         // the same
-	s.capacity = capacity.New(capacity.Config{Interval: s.cfg.Capacity.Interval.Duration}, s.Instances, s.runner, s.log) // the same
+	s.groups = groups.New(s.Instances, s.store, s.runner) // registers its task before Start resumes the tasks
+	s.quotas = quotas.New(s.Instances, s.runner)          // the same
+	// The capacity watcher registers its task (autoExpandVolume) too; it starts after the instances.
+	s.capacity = capacity.New(capacity.Config{Interval: s.cfg.Capacity.Interval.Duration}, s.Instances, s.runner, s.log)
 	if err := s.Instances.Start(ctx); err != nil {
 		return err
 	}

@@ -145,9 +145,10 @@ func newTestEnvOpts(t testing.TB, engineName string, opts testEnvOptions) *testE
 	if err != nil {
 		t.Fatal(err)
 	}
-	grp := groups.New(inst, st, runner)                                                                          // registers its task before Start resumes the tasks
-	qs := quotas.New(inst, runner)                                                                               // the same
-	capa := capacity.New(capacity.Config{Interval: cmp.Or(opts.CapacityInterval, time.Hour)}, inst, runner, log) // the same
+	grp := groups.New(inst, st, runner) // registers its task before Start resumes the tasks
+	qs := quotas.New(inst, runner)      // the same
+	// The same; the watcher's period is an hour unless set: tests run it with CheckAll.
+	capa := capacity.New(capacity.Config{Interval: cmp.Or(opts.CapacityInterval, time.Hour)}, inst, runner, log)
 	if err := inst.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
