@@ -287,7 +287,6 @@ func (s *Service) trim(ctx context.Context, in dms.Instance, c *kafkaops.Client,
 		b.Replicas = keep
 	}
 	trims, after := PlanTrim(brokers, dms.CapacityThresholdPercent)
-	freed := map[int32]int64{}
 	byTopic := map[string]map[int32]int64{}
 	for _, t := range trims {
 		if byTopic[t.Topic] == nil {
@@ -315,9 +314,16 @@ func (s *Service) trim(ctx context.Context, in dms.Instance, c *kafkaops.Client,
 	var short []string
 	for _, b := range brokers {
 		if Over(b.Used, b.Capacity, dms.CapacityThresholdPercent) {
-			freed[b.ID] = b.Used - after[b.ID]
-			s.log.Info("capacity: broker over the threshold trimmed (time_base)", "instance_id", in.ID, "broker", b.ID,
-				"used_bytes", b.Used, "capacity_bytes", b.Capacity, "bytes_freed", freed[b.ID], "expected_bytes", after[b.ID])
+			// Bytes deleted now or by an earlier pass and not yet removed by Kafka's retention
+			// check (the brokers' readings lag behind by up to its interval).
+			freed := b.Used - after[b.ID]
+			if len(trims) > 0 {
+				s.log.Info("capacity: broker over the threshold trimmed (time_base)", "instance_id", in.ID, "broker", b.ID,
+					"used_bytes", b.Used, "capacity_bytes", b.Capacity, "bytes_freed", freed, "expected_bytes", after[b.ID])
+			} else {
+				s.log.Debug("capacity: broker over the threshold, waiting for Kafka to remove deleted segments (time_base)", "instance_id", in.ID,
+					"broker", b.ID, "used_bytes", b.Used, "pending_bytes", freed)
+			}
 			if Over(after[b.ID], b.Capacity, dms.CapacityThresholdPercent) {
 				short = append(short, fmt.Sprintf("broker %d stays at %d of %d bytes (only active segments and internal topics are left)", b.ID, after[b.ID], b.Capacity))
 			}
