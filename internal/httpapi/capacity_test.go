@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	kafka "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2/model"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -28,6 +29,9 @@ type capEnv struct {
 	adm    *kadm.Client
 	seeds  []string
 	bytesP int64 // bytes per storage GB
+	// sdk is one SDK client for the test: a call repeated within a second carries the same
+	// signature, which dmsd serves again on the same connection only (replay protection).
+	sdk *kafka.KafkaClient
 }
 
 func newCapEnv(t *testing.T, engineName string, bytesPerGB int64) *capEnv {
@@ -50,7 +54,7 @@ func newCapEnv(t *testing.T, engineName string, bytesPerGB int64) *capEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(kcl.Close)
-	return &capEnv{testEnv: e, t: t, id: id, kcl: kcl, adm: kadm.NewClient(kcl), seeds: seeds, bytesP: bytesPerGB}
+	return &capEnv{testEnv: e, t: t, id: id, kcl: kcl, adm: kadm.NewClient(kcl), seeds: seeds, bytesP: bytesPerGB, sdk: c}
 }
 
 func (ce *capEnv) ctx() context.Context {
@@ -130,7 +134,7 @@ func (ce *capEnv) setPolicy(policy string) {
 	if policy == dms.RetentionProduceReject {
 		p = model.GetUpdateInstanceReqRetentionPolicyEnum().PRODUCE_REJECT
 	}
-	if _, err := ce.kafkaClient(ce.t).UpdateInstance(&model.UpdateInstanceRequest{InstanceId: ce.id, Body: &model.UpdateInstanceReq{RetentionPolicy: &p}}); err != nil {
+	if _, err := ce.sdk.UpdateInstance(&model.UpdateInstanceRequest{InstanceId: ce.id, Body: &model.UpdateInstanceReq{RetentionPolicy: &p}}); err != nil {
 		ce.t.Fatal(err)
 	}
 }
@@ -156,7 +160,7 @@ func (ce *capEnv) waitFor(what string, cond func() bool) {
 // their validation, and an automatic expansion by the capacity watcher that 5.9 lists.
 func TestAutoVolumeExpandAPI(t *testing.T) {
 	ce := newCapEnv(t, "embedded", 1000) // 300 GB on 3 brokers: 100,000 bytes a broker
-	c := ce.kafkaClient(t)
+	c := ce.sdk
 	show := func() *model.ShowVolumeExpandConfigResponse {
 		t.Helper()
 		resp, err := c.ShowVolumeExpandConfig(&model.ShowVolumeExpandConfigRequest{InstanceId: ce.id})
@@ -267,7 +271,7 @@ func TestAutoVolumeExpandAPI(t *testing.T) {
 // saw 95 %, and lets it through again after the records are deleted; time_base keeps the newest
 // records and brings every broker under 95 %.
 func testCapacityPolicies(t *testing.T, ce *capEnv, perBroker int64, recordSize int, topicConfigs map[string]*string) {
-	c := ce.kafkaClient(t)
+	c := ce.sdk
 	ce.createTopic("fill", 3, topicConfigs)
 	limit := perBroker * dms.CapacityThresholdPercent / 100
 	records := int(limit/int64(recordSize)) + 5 // over the threshold on every broker
@@ -366,6 +370,41 @@ func testCapacityPolicies(t *testing.T, ce *capEnv, perBroker int64, recordSize 
 func TestCapacityPoliciesEmbedded(t *testing.T) {
 	ce := newCapEnv(t, "embedded", 1000) // 100,000 bytes a broker
 	testCapacityPolicies(t, ce, 100_000, 1000, nil)
+
+	// Refusing, then the policy changes to time_base (5.1.5): the next pass opens the gate and
+	// trims instead.
+	t.Run("produce_reject to time_base", func(t *testing.T) {
+		ce.t = t
+		ce.setPolicy(dms.RetentionProduceReject)
+		end, err := ce.adm.ListEndOffsets(ce.ctx(), "fill")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, _ := end.Lookup("fill", 0)
+		if err := ce.produce("fill", int(o.Offset), 110, 1000); err != nil {
+			t.Fatal(err)
+		}
+		ce.check()
+		if in := ce.instance(); in.Capacity == nil || !in.Capacity.ProduceRejected {
+			t.Fatalf("not refusing: %+v (usage %v)", in.Capacity, ce.brokerUsage())
+		}
+		if err := ce.produce("fill", 0, 1, 100); !errors.Is(err, kerr.TopicAuthorizationFailed) {
+			t.Fatalf("produce while refusing: %v", err)
+		}
+		ce.setPolicy(dms.RetentionTimeBase)
+		ce.check()
+		if in := ce.instance(); in.Capacity != nil {
+			t.Fatalf("capacity state %+v after the switch", in.Capacity)
+		}
+		for b, u := range ce.brokerUsage() {
+			if u >= 95_000 {
+				t.Errorf("broker %d at %d bytes after the trim", b, u)
+			}
+		}
+		if err := ce.produce("fill", 0, 1, 100); err != nil {
+			t.Fatalf("produce after the switch: %v", err)
+		}
+	})
 }
 
 // TestCapacityPoliciesLocal: both policies on Apache Kafka: the brokers' produce gate refuses a
