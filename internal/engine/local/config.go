@@ -30,6 +30,8 @@ var reservedConfigs = map[string]bool{
 	"inter.broker.listener.name":     true,
 	"authorizer.class.name":          true,
 	"super.users":                    true,
+	// The produce gate of the capacity policy (capacity.go).
+	"opendms.produce.gate.file": true,
 }
 
 type kv struct{ k, v string }
