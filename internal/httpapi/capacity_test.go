@@ -36,7 +36,13 @@ type capEnv struct {
 
 func newCapEnv(t *testing.T, engineName string, bytesPerGB int64) *capEnv {
 	t.Helper()
-	e := newTestEnvOpts(t, engineName, testEnvOptions{BytesPerStorageGB: bytesPerGB})
+	return newCapEnvOpts(t, engineName, testEnvOptions{BytesPerStorageGB: bytesPerGB})
+}
+
+func newCapEnvOpts(t *testing.T, engineName string, opts testEnvOptions) *capEnv {
+	t.Helper()
+	bytesPerGB := opts.BytesPerStorageGB
+	e := newTestEnvOpts(t, engineName, opts)
 	c := e.kafkaClient(t)
 	created, err := c.CreateInstanceByEngine(createReq(e, t, "capacity-"+engineName))
 	if err != nil {
@@ -418,3 +424,36 @@ func TestCapacityPoliciesLocal(t *testing.T) {
 }
 
 func i32p(v int32) *int32 { return &v }
+
+// TestCapacityWatcher: the watcher's own loop (no CheckAll from the test) refuses produce requests
+// once an instance is full, and records the usage as used_storage_space.
+func TestCapacityWatcher(t *testing.T) {
+	ce := newCapEnvOpts(t, "embedded", testEnvOptions{BytesPerStorageGB: 1000, CapacityInterval: 100 * time.Millisecond})
+	ce.setPolicy(dms.RetentionProduceReject)
+	ce.createTopic("fill", 3, nil)
+	if err := ce.produce("fill", 0, 100, 1000); err != nil { // 100 KB of the 100,000 bytes of each broker
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		in := ce.instance()
+		if in.Capacity != nil && in.Capacity.ProduceRejected {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not refusing after 30 s: %+v", in.Capacity)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := ce.produce("fill", 100, 1, 100); !errors.Is(err, kerr.TopicAuthorizationFailed) {
+		t.Fatalf("produce on a full instance: %v", err)
+	}
+	shown, err := ce.sdk.ShowInstance(&model.ShowInstanceRequest{InstanceId: ce.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 3 brokers x 100 KB, in storage GB of 1000 bytes.
+	if u := deref(shown.UsedStorageSpace); u < 300 || u > 330 {
+		t.Errorf("used_storage_space %d, want about 300", u)
+	}
+}
