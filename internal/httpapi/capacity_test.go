@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"net"
@@ -455,5 +456,21 @@ func TestCapacityWatcher(t *testing.T) {
 	// 3 brokers x 100 KB, in storage GB of 1000 bytes.
 	if u := deref(shown.UsedStorageSpace); u < 300 || u > 330 {
 		t.Errorf("used_storage_space %d, want about 300", u)
+	}
+	// 5.2.10 measures against the same small capacity: every broker over 95 %.
+	hr, out := ce.do(t, "GET", "/v2/"+ce.ProjectID+"/instances/"+ce.id+"/topics/diskusage", nil)
+	var du struct {
+		Brokers []struct {
+			Name    string `json:"broker_name"`
+			Percent string `json:"data_disk_use_percentage"`
+		} `json:"broker_list"`
+	}
+	if hr.StatusCode != 200 || json.Unmarshal(out, &du) != nil || len(du.Brokers) != 3 {
+		t.Fatalf("5.2.10: %d %s", hr.StatusCode, out)
+	}
+	for _, b := range du.Brokers {
+		if p, err := strconv.ParseFloat(b.Percent, 64); err != nil || p < 95 {
+			t.Errorf("5.2.10 %s: %q percent used, want 95 or more", b.Name, b.Percent)
+		}
 	}
 }
