@@ -129,7 +129,7 @@ func findJavac(javaHome string) (string, error) {
 }
 
 func noJavac(why string) error {
-	return fmt.Errorf("%w: building %s (the brokers' SASL/PLAIN login handler) needs javac from a JDK %d+ and %s: install a JDK (e.g. `apt-get install openjdk-17-jdk-headless`) or set JAVA_HOME to one",
+	return fmt.Errorf("%w: building %s (the brokers' SASL/PLAIN login handler and produce gate) needs javac from a JDK %d+ and %s: install a JDK (e.g. `apt-get install openjdk-17-jdk-headless`) or set JAVA_HOME to one",
 		engine.ErrUnavailable, PlainAuthJar, MinJavaVersion, why)
 }
 
