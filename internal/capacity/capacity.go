@@ -12,7 +12,8 @@
 //     named by base offset). The active segment is never deleted, so the newest data stays; segments
 //     already below the log start count as pending (Kafka's retention check removes them, every
 //     10 s on the local engine) and are not trimmed twice. Internal topics (names starting with
-//     "__") are never trimmed. The embedded engine (kfake) has no segments and frees batches as soon
+//     "__") are never trimmed, nor are compacted-only topics (Kafka refuses DeleteRecords on them:
+//     the plan is made again without them). The embedded engine (kfake) has no segments and frees batches as soon
 //     as the log start passes them: there the trim is estimated from offsets and sizes, and the next
 //     reading corrects it.
 //   - produce_reject: while a broker is at or over the threshold, the brokers refuse produce
@@ -47,8 +48,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/engine"
@@ -286,30 +290,52 @@ func (s *Service) trim(ctx context.Context, in dms.Instance, c *kafkaops.Client,
 		}
 		b.Replicas = keep
 	}
-	trims, after := PlanTrim(brokers, dms.CapacityThresholdPercent)
-	byTopic := map[string]map[int32]int64{}
-	for _, t := range trims {
-		if byTopic[t.Topic] == nil {
-			byTopic[t.Topic] = map[int32]int64{}
+	// A topic whose cleanup.policy lacks "delete" (compact only) refuses DeleteRecords with
+	// POLICY_VIOLATION: it is left out and the plan made again, counting what this pass deleted
+	// already (those log starts moved; their segments count as pending).
+	excluded := map[string]bool{}
+	var (
+		after  map[int32]int64
+		failed []string
+		done   int
+	)
+	for round := 0; round < 3; round++ {
+		var trims []Trim
+		trims, after = PlanTrim(withoutTopics(brokers, excluded), dms.CapacityThresholdPercent)
+		byTopic := map[string]map[int32]int64{}
+		planned := map[string]map[int32]Trim{}
+		for _, t := range trims {
+			if byTopic[t.Topic] == nil {
+				byTopic[t.Topic], planned[t.Topic] = map[int32]int64{}, map[int32]Trim{}
+			}
+			byTopic[t.Topic][t.Partition], planned[t.Topic][t.Partition] = t.Before, t
 		}
-		byTopic[t.Topic][t.Partition] = t.Before
-	}
-	var failed []string
-	for topic, before := range byTopic {
-		res, err := c.DeleteRecords(ctx, topic, before)
-		if err != nil {
-			failed = append(failed, fmt.Sprintf("%s: %v", topic, err))
-			continue
-		}
-		for _, r := range res {
-			if r.Err != nil {
-				failed = append(failed, fmt.Sprintf("%s-%d: %v", topic, r.Partition, r.Err))
+		again := false
+		for topic, before := range byTopic {
+			res, err := c.DeleteRecords(ctx, topic, before)
+			if err != nil {
+				failed = append(failed, fmt.Sprintf("%s: %v", topic, err))
+				continue
+			}
+			for _, r := range res {
+				switch {
+				case errors.Is(r.Err, kerr.PolicyViolation):
+					s.log.Info("capacity: a topic without the delete cleanup policy is not trimmed (time_base)", "instance_id", in.ID, "topic", topic)
+					excluded[topic], again = true, true
+				case r.Err != nil:
+					failed = append(failed, fmt.Sprintf("%s-%d: %v", topic, r.Partition, r.Err))
+				default:
+					t := planned[topic][r.Partition]
+					done++
+					s.log.Info("capacity: deleted the oldest records (time_base)", "instance_id", in.ID, "topic", t.Topic, "partition", t.Partition,
+						"before_offset", t.Before, "bytes_freed", t.Bytes)
+					moveLogStart(brokers, t)
+				}
 			}
 		}
-	}
-	for _, t := range trims {
-		s.log.Info("capacity: deleted the oldest records (time_base)", "instance_id", in.ID, "topic", t.Topic, "partition", t.Partition,
-			"before_offset", t.Before, "bytes_freed", t.Bytes)
+		if !again {
+			break
+		}
 	}
 	var short []string
 	for _, b := range brokers {
@@ -317,7 +343,7 @@ func (s *Service) trim(ctx context.Context, in dms.Instance, c *kafkaops.Client,
 			// Bytes deleted now or by an earlier pass and not yet removed by Kafka's retention
 			// check (the brokers' readings lag behind by up to its interval).
 			freed := b.Used - after[b.ID]
-			if len(trims) > 0 {
+			if done > 0 {
 				s.log.Info("capacity: broker over the threshold trimmed (time_base)", "instance_id", in.ID, "broker", b.ID,
 					"used_bytes", b.Used, "capacity_bytes", b.Capacity, "bytes_freed", freed, "expected_bytes", after[b.ID])
 			} else {
@@ -338,6 +364,38 @@ func (s *Service) trim(ctx context.Context, in dms.Instance, c *kafkaops.Client,
 	}
 	return s.instances.SetCapacityState(ctx, in.ID, &dms.CapacityState{
 		Reason: fmt.Sprintf("retention_policy time_base cannot bring the storage under %d%%: %v", dms.CapacityThresholdPercent, short), Since: s.now().UTC()})
+}
+
+// withoutTopics is brokers without the replicas of the excluded topics.
+func withoutTopics(brokers []Broker, excluded map[string]bool) []Broker {
+	if len(excluded) == 0 {
+		return brokers
+	}
+	out := make([]Broker, len(brokers))
+	for i, b := range brokers {
+		b.Replicas = slices.DeleteFunc(slices.Clone(b.Replicas), func(r Replica) bool { return excluded[r.Topic] })
+		out[i] = b
+	}
+	return out
+}
+
+// moveLogStart records a done trim in the readings: the partition's log start moved on every broker.
+func moveLogStart(brokers []Broker, t Trim) {
+	for bi := range brokers {
+		for ri := range brokers[bi].Replicas {
+			r := &brokers[bi].Replicas[ri]
+			if r.Topic != t.Topic || r.Partition != t.Partition || t.Before <= r.LogStart {
+				continue
+			}
+			if r.Segments == nil && r.End > r.LogStart {
+				// Estimated (no segments): the engine freed the share of the offsets that went.
+				gone := r.Size * (min(t.Before, r.End) - r.LogStart) / (r.End - r.LogStart)
+				r.Size -= gone
+				brokers[bi].Used -= gone
+			}
+			r.LogStart = t.Before
+		}
+	}
 }
 
 // autoExpand submits an automatic expansion when a broker's usage reaches the configured

@@ -98,6 +98,11 @@ func (ce *capEnv) createTopic(topic string, rf int16, configs map[string]*string
 // produce writes n records of size bytes to partition 0 of topic, the i-th value starting with
 // "<first+i>:"; it returns the first error.
 func (ce *capEnv) produce(topic string, first, n, size int) error {
+	return ce.produceKeyed(topic, false, first, n, size)
+}
+
+// produceKeyed is produce with, if keyed, the key "k<first+i>" (compacted topics want keys).
+func (ce *capEnv) produceKeyed(topic string, keyed bool, first, n, size int) error {
 	for i := range n {
 		// Random bytes: franz-go compresses batches (snappy), and a padding of one letter would
 		// take no room.
@@ -105,7 +110,11 @@ func (ce *capEnv) produce(topic string, first, n, size int) error {
 		for len(v) < size {
 			v = append(v, byte('a'+rand.IntN(26)))
 		}
-		if err := ce.kcl.ProduceSync(ce.ctx(), &kgo.Record{Topic: topic, Partition: 0, Value: v[:max(size, len(v))]}).FirstErr(); err != nil {
+		r := &kgo.Record{Topic: topic, Partition: 0, Value: v[:max(size, len(v))]}
+		if keyed {
+			r.Key = []byte("k" + strconv.Itoa(first+i))
+		}
+		if err := ce.kcl.ProduceSync(ce.ctx(), r).FirstErr(); err != nil {
 			return err
 		}
 	}
@@ -372,6 +381,65 @@ func testCapacityPolicies(t *testing.T, ce *capEnv, perBroker int64, recordSize 
 	})
 }
 
+// testCompactedLeftAlone: time_base on Apache Kafka when the largest partition is of a compacted
+// topic (DeleteRecords refuses it: POLICY_VIOLATION): that topic is left whole and the others are
+// trimmed instead, in the same pass.
+func testCompactedLeftAlone(t *testing.T, ce *capEnv, perBroker int64, recordSize int, segBytes string) {
+	ce.t = t
+	c := ce.sdk
+	limit := perBroker * dms.CapacityThresholdPercent / 100
+	// Empty "fill" first (the records deleted, then removed by Kafka's retention check).
+	end, err := ce.adm.ListEndOffsets(ce.ctx(), "fill")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _ := end.Lookup("fill", 0)
+	parts := []model.PartitionOffsetEntity{{Partition: i32p(0), Offset: i32p(int32(o.Offset))}}
+	if _, err := c.DeleteKafkaTopicMessages(&model.DeleteKafkaTopicMessagesRequest{InstanceId: ce.id, Topic: "fill",
+		Body: &model.DeleteKafkaMessageRequestBody{Partitions: &parts}}); err != nil {
+		t.Fatal(err)
+	}
+	ce.waitFor("fill emptied", func() bool {
+		for _, u := range ce.brokerUsage() {
+			if u > int64(2<<20) {
+				return false
+			}
+		}
+		return true
+	})
+	compact := "compact"
+	ce.createTopic("compacted", 3, map[string]*string{"cleanup.policy": &compact, "segment.bytes": &segBytes})
+	big := int(limit * 5 / 8 / int64(recordSize)) // 5/8 of the limit: the largest partition
+	if err := ce.produceKeyed("compacted", true, 0, big, recordSize); err != nil {
+		t.Fatal(err)
+	}
+	first := int(o.Offset)
+	if err := ce.produce("fill", first, big*4/5, recordSize); err != nil { // 1/2 of the limit: over in all
+		t.Fatal(err)
+	}
+	ce.waitFor("every broker under the threshold", func() bool {
+		for _, u := range ce.brokerUsage() {
+			if u >= limit {
+				return false
+			}
+		}
+		return true
+	})
+	if in := ce.instance(); in.Capacity != nil {
+		t.Errorf("capacity state %+v after the trim", in.Capacity)
+	}
+	starts, err := ce.adm.ListStartOffsets(ce.ctx(), "compacted", "fill")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := starts.Lookup("compacted", 0); s.Offset != 0 {
+		t.Errorf("the compacted topic was trimmed: log start %d", s.Offset)
+	}
+	if s, _ := starts.Lookup("fill", 0); s.Offset <= int64(first) {
+		t.Errorf("fill was not trimmed: log start %d, first record of this fill %d", s.Offset, first)
+	}
+}
+
 // TestCapacityPoliciesEmbedded: both policies on kfake (produce refused by a kfake control
 // function; time_base estimated from offsets, as kfake keeps no segment files).
 func TestCapacityPoliciesEmbedded(t *testing.T) {
@@ -422,6 +490,7 @@ func TestCapacityPoliciesLocal(t *testing.T) {
 	ce := newCapEnv(t, "local", perBroker*3/300)
 	seg := strconv.Itoa(1 << 20)
 	testCapacityPolicies(t, ce, perBroker, 8000, map[string]*string{"segment.bytes": &seg})
+	t.Run("time_base leaves a compacted topic", func(t *testing.T) { testCompactedLeftAlone(t, ce, perBroker, 8000, seg) })
 }
 
 func i32p(v int32) *int32 { return &v }
