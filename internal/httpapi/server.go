@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/opendms/opendms/internal/capacity"
 	"github.com/opendms/opendms/internal/catalog"
 	"github.com/opendms/opendms/internal/diagnosis"
 	"github.com/opendms/opendms/internal/groups"
@@ -54,6 +55,7 @@ type Server struct {
 	diagnosis  *diagnosis.Service
 	quotas     *quotas.Service
 	kafkaUsers *kafkausers.Service
+	capacity   *capacity.Service
 	catalog    *catalog.Catalog
 	log        *slog.Logger
 	router     *Router
@@ -81,6 +83,7 @@ type Services struct {
 	Diagnosis  *diagnosis.Service
 	Quotas     *quotas.Service
 	KafkaUsers *kafkausers.Service
+	Capacity   *capacity.Service
 	Catalog    *catalog.Catalog
 }
 
@@ -95,7 +98,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	setDefault(&cfg.BodyMinRate, defaultBodyMinRate)
 	setDefault(&cfg.WriteTimeout, defaultWriteTimeout)
 	s := &Server{cfg: cfg, bodies: &bodyBudget{maxBytes: cfg.UnverifiedBodyBytes, maxCount: int64(cfg.UnverifiedBodies)},
-		anonBodies: &bodyBudget{maxBytes: cfg.UnauthBodyBytes * int64(cfg.UnverifiedBodies), maxCount: int64(cfg.UnverifiedBodies)}, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, diagnosis: svc.Diagnosis, quotas: svc.Quotas, kafkaUsers: svc.KafkaUsers, catalog: svc.Catalog, log: log, router: newRouter()}
+		anonBodies: &bodyBudget{maxBytes: cfg.UnauthBodyBytes * int64(cfg.UnverifiedBodies), maxCount: int64(cfg.UnverifiedBodies)}, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, diagnosis: svc.Diagnosis, quotas: svc.Quotas, kafkaUsers: svc.KafkaUsers, capacity: svc.Capacity, catalog: svc.Catalog, log: log, router: newRouter()}
 	for _, spec := range routeTable {
 		s.router.add(spec, authSigned, nil)
 	}
@@ -112,6 +115,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	s.implementUsers()
 	s.implementInstanceSecurity()
 	s.implementScheduled()
+	s.implementCapacity()
 	return s
 }
 
