@@ -461,12 +461,8 @@ func (s *Service) waitAdded(ctx context.Context, in dms.Instance, e engine.Engin
 func (s *Service) extendStorage(ctx context.Context, t dms.Task, p extendParams) error {
 	st := s.newSteps(t, 1, "", stepStorage)
 	return st.run(ctx, stepStorage, func() error {
-		_, err := s.update(ctx, t.InstanceID, func(in *dms.Instance) error {
-			if p.ToStorage > in.StorageSpace {
-				in.StorageSpace = p.ToStorage
-			}
-			return nil
-		})
+		// The same growth as the capacity watcher's automatic expansion (storage.go).
+		_, err := s.GrowStorage(ctx, t.InstanceID, p.ToStorage, "5.4.1 storage extension (task "+t.ID+")")
 		if err == nil {
 			st.done(ctx, 1)
 		}
