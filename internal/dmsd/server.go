@@ -24,6 +24,7 @@ import (
 	"github.com/opendms/opendms/internal/kafkausers"
 	"github.com/opendms/opendms/internal/messages"
 	"github.com/opendms/opendms/internal/quotas"
+	"github.com/opendms/opendms/internal/reassign"
 	"github.com/opendms/opendms/internal/store/sqlite"
 	"github.com/opendms/opendms/internal/tasks"
 	"github.com/opendms/opendms/internal/topics"
@@ -44,6 +45,7 @@ type Server struct {
 	Instances *instances.Service
 	groups    *groups.Service
 	diagnosis *diagnosis.Service
+	reassign  *reassign.Service
 	quotas    *quotas.Service
 	API       *httpapi.Server
 	lock      *os.File // the data dir's lock, held while open
@@ -95,6 +97,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 	s.API = httpapi.New(httpapi.Config{Region: cfg.Region, UnverifiedBodyBytes: h.UnverifiedBodyBytes, UnverifiedBodies: h.UnverifiedBodies,
 		BodyTimeout: h.BodyTimeout.Duration, BodyMinRate: h.BodyMinRate, WriteTimeout: h.WriteTimeout.Duration}, httpapi.Services{
 		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: s.groups, Messages: msgs, Diagnosis: s.diagnosis, Quotas: s.quotas, KafkaUsers: kafkausers.New(s.Instances, s.store, s.sealer, kafkausers.Config{}, log), Catalog: cat,
+		Reassign: s.reassign,
 	}, log)
 	return s, nil
 }
@@ -117,6 +120,8 @@ func (s *Server) openInstances(ctx context.Context, cat *catalog.Catalog) error 
 	}
 	s.groups = groups.New(s.Instances, s.store, s.runner) // registers its task before Start resumes the tasks
 	s.quotas = quotas.New(s.Instances, s.runner)          // the same
+
+	s.reassign = reassign.New(s.Instances, s.runner, s.log) // it too registers its task
 	return s.Instances.Start(ctx)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/opendms/opendms/internal/kafkausers"
 	"github.com/opendms/opendms/internal/messages"
 	"github.com/opendms/opendms/internal/quotas"
+	"github.com/opendms/opendms/internal/reassign"
 	"github.com/opendms/opendms/internal/topics"
 )
 
@@ -55,6 +56,7 @@ type Server struct {
 	quotas     *quotas.Service
 	kafkaUsers *kafkausers.Service
 	catalog    *catalog.Catalog
+	reassign   *reassign.Service
 	log        *slog.Logger
 	router     *Router
 	bodies     *bodyBudget // signed bodies being read before verification
@@ -82,6 +84,7 @@ type Services struct {
 	Quotas     *quotas.Service
 	KafkaUsers *kafkausers.Service
 	Catalog    *catalog.Catalog
+	Reassign   *reassign.Service
 }
 
 func New(cfg Config, svc Services, log *slog.Logger) *Server {
@@ -96,6 +99,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	setDefault(&cfg.WriteTimeout, defaultWriteTimeout)
 	s := &Server{cfg: cfg, bodies: &bodyBudget{maxBytes: cfg.UnverifiedBodyBytes, maxCount: int64(cfg.UnverifiedBodies)},
 		anonBodies: &bodyBudget{maxBytes: cfg.UnauthBodyBytes * int64(cfg.UnverifiedBodies), maxCount: int64(cfg.UnverifiedBodies)}, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, diagnosis: svc.Diagnosis, quotas: svc.Quotas, kafkaUsers: svc.KafkaUsers, catalog: svc.Catalog, log: log, router: newRouter()}
+	s.reassign = svc.Reassign
 	for _, spec := range routeTable {
 		s.router.add(spec, authSigned, nil)
 	}
@@ -111,6 +115,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	s.implementQuotas()
 	s.implementUsers()
 	s.implementInstanceSecurity()
+	s.implementReassign()
 	return s
 }
 
