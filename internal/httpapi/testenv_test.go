@@ -32,6 +32,7 @@ import (
 	"github.com/opendms/opendms/internal/kafkausers"
 	"github.com/opendms/opendms/internal/messages"
 	"github.com/opendms/opendms/internal/quotas"
+	"github.com/opendms/opendms/internal/reassign"
 	"github.com/opendms/opendms/internal/store/sqlite"
 	"github.com/opendms/opendms/internal/tasks"
 	"github.com/opendms/opendms/internal/testlock"
@@ -128,12 +129,13 @@ func newTestEnvLogging(t testing.TB, engineName string, logs io.Writer) *testEnv
 	}
 	grp := groups.New(inst, st, runner) // registers its task before Start resumes the tasks
 	qs := quotas.New(inst, runner)      // the same
+	rs := reassign.New(inst, runner, log)
 	if err := inst.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	diag := diagnosis.New(inst, grp, st, testDiagnosis, log)
 	srv := New(Config{Region: region}, Services{IAM: iamSvc, Instances: inst, Topics: topics.New(inst, st), Groups: grp, Messages: messages.New(inst),
-		Diagnosis: diag, Quotas: qs, KafkaUsers: kafkausers.New(inst, st, sealer, kafkausers.Config{}, log), Catalog: cat}, log)
+		Diagnosis: diag, Quotas: qs, KafkaUsers: kafkausers.New(inst, st, sealer, kafkausers.Config{}, log), Catalog: cat, Reassign: rs}, log)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()
