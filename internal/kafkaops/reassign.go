@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -506,4 +507,50 @@ func subtractEntries(cur string, ours []string, was string) string {
 		return cur
 	}
 	return strings.Join(normalizeEntries(out), ",")
+}
+
+// LayoutEverywhere is Layout as each broker sees it (broker id -> its layout): a change (a move
+// completed, a leader elected) is the cluster's once every broker shows it, as a client may ask any
+// of them. A broker that cannot be reached is left out (it serves no client either); the first
+// broker asked must answer.
+func (c *Client) LayoutEverywhere(ctx context.Context, topics ...string) (map[int32]Layout, error) {
+	first, err := c.Layout(ctx, topics...)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
+	var req []kmsg.MetadataRequestTopic
+	for _, t := range topics {
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(t)
+		req = append(req, rt)
+	}
+	out := map[int32]Layout{}
+	for _, b := range first.Brokers {
+		bctx, bcancel := context.WithTimeout(ctx, 5*time.Second)
+		m, err := metadataFrom(bctx, c.cl.Broker(int(b)), req)
+		bcancel()
+		if err != nil {
+			var ke *kerr.Error
+			if errors.As(err, &ke) {
+				return nil, fmt.Errorf("kafkaops: metadata of broker %d: %w", b, err)
+			}
+			continue // unreachable
+		}
+		l := Layout{Topics: make(map[string]Topic, len(m.Topics))}
+		for _, bd := range m.Brokers {
+			l.Brokers = append(l.Brokers, bd.NodeID)
+		}
+		for _, td := range m.Topics {
+			if td.Err == nil {
+				l.Topics[td.Topic] = topicOf(td)
+			}
+		}
+		out[b] = l
+	}
+	if len(out) == 0 {
+		out[-1] = first
+	}
+	return out, nil
 }

@@ -17,7 +17,7 @@ import (
 
 // Cluster is what executing a plan needs of a cluster (*kafkaops.Client).
 type Cluster interface {
-	Layout(ctx context.Context, topics ...string) (kafkaops.Layout, error)
+	LayoutEverywhere(ctx context.Context, topics ...string) (map[int32]kafkaops.Layout, error)
 	AlterPartitionAssignments(ctx context.Context, rs []kafkaops.Reassignment) ([]kafkaops.PartitionResult, error)
 	MovingPartitions(ctx context.Context, parts map[string][]int32) ([]kafkaops.Moving, error)
 	ElectPreferredLeaders(ctx context.Context, parts map[string][]int32) ([]kafkaops.PartitionResult, error)
@@ -146,13 +146,13 @@ func (x Executor) moveBatch(ctx context.Context, c Cluster, b []Move, done func(
 	}
 	arrived := func() (int, error) {
 		var moving []kafkaops.Moving
-		var l kafkaops.Layout
+		var views map[int32]kafkaops.Layout
 		err := x.retry(ctx, func() error {
 			var err error
 			if moving, err = c.MovingPartitions(ctx, parts); err != nil {
 				return err
 			}
-			l, err = c.Layout(ctx, topics...)
+			views, err = c.LayoutEverywhere(ctx, topics...)
 			return err
 		})
 		if err != nil {
@@ -160,15 +160,19 @@ func (x Executor) moveBatch(ctx context.Context, c Cluster, b []Move, done func(
 		}
 		n := 0
 		for _, m := range b {
-			t, ok := l.Topics[m.Topic]
-			if !ok {
-				return 0, fmt.Errorf("the topic %s was deleted during the reassignment", m.Topic)
-			}
 			if slices.ContainsFunc(moving, func(mv kafkaops.Moving) bool { return mv.Topic == m.Topic && mv.Partition == m.Partition }) {
 				continue
 			}
-			i, ok := slices.BinarySearchFunc(t.Partitions, m.Partition, func(p kafkaops.Partition, id int32) int { return int(p.ID - id) })
-			if ok && slices.Equal(t.Partitions[i].Replicas, m.To) {
+			there := true
+			for _, l := range views {
+				t, ok := l.Topics[m.Topic]
+				if !ok {
+					return 0, fmt.Errorf("the topic %s was deleted during the reassignment", m.Topic)
+				}
+				p, ok := partitionOf(t, m.Partition)
+				there = there && ok && slices.Equal(p.Replicas, m.To)
+			}
+			if there {
 				n++
 			}
 		}
@@ -250,6 +254,11 @@ func (x Executor) elect(ctx context.Context, c Cluster, plan Plan) error {
 			}
 		}
 		if len(failed) == 0 {
+			// The controller answers once the election is in the metadata log; the brokers apply it a
+			// moment later. Done when the metadata shows every first replica leading.
+			if err := x.waitLeaders(ctx, c, plan); err != nil {
+				return err
+			}
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -290,4 +299,56 @@ func transient(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) ||
 		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "EOF")
+}
+
+// waitLeaders waits until the metadata shows the first target replica of every move leading its
+// partition (until Patience).
+func (x Executor) waitLeaders(ctx context.Context, c Cluster, plan Plan) error {
+	var topics []string
+	for _, m := range plan.Moves() {
+		if !slices.Contains(topics, m.Topic) {
+			topics = append(topics, m.Topic)
+		}
+	}
+	deadline := time.Now().Add(x.Patience)
+	for {
+		var views map[int32]kafkaops.Layout
+		if err := x.retry(ctx, func() error {
+			var err error
+			views, err = c.LayoutEverywhere(ctx, topics...)
+			return err
+		}); err != nil {
+			return fmt.Errorf("reading the leaders: %w", err)
+		}
+		var wrong []string
+		for _, m := range plan.Moves() {
+			for b, l := range views {
+				p, ok := partitionOf(l.Topics[m.Topic], m.Partition)
+				if !ok || p.Leader != m.To[0] {
+					wrong = append(wrong, fmt.Sprintf("%s partition %d led by %d, not %d (broker %d's metadata)", m.Topic, m.Partition, p.Leader, m.To[0], b))
+					break
+				}
+			}
+		}
+		if len(wrong) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the preferred leaders did not take over: %s", strings.Join(wrong, "; "))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(x.Poll):
+		}
+	}
+}
+
+// partitionOf finds a partition of t (its partitions are sorted by ID).
+func partitionOf(t kafkaops.Topic, id int32) (kafkaops.Partition, bool) {
+	i, ok := slices.BinarySearchFunc(t.Partitions, id, func(p kafkaops.Partition, id int32) int { return int(p.ID - id) })
+	if !ok {
+		return kafkaops.Partition{Leader: -1}, false
+	}
+	return t.Partitions[i], true
 }

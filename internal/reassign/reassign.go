@@ -119,7 +119,7 @@ func (s *Service) Start(ctx context.Context, projectID, instanceID string, who i
 	if err != nil {
 		return Result{}, err
 	}
-	plan, err := s.plan(ctx, c, r)
+	plan, err := planRequest(ctx, c, r)
 	if err != nil {
 		return Result{}, err
 	}
@@ -155,8 +155,8 @@ func (s *Service) submit(ctx context.Context, c *kafkaops.Client, projectID, ins
 	return Result{Task: t, Plan: plan}, nil
 }
 
-// plan reads the cluster (brokers, the request's topics, their sizes) and builds the plan.
-func (s *Service) plan(ctx context.Context, c *kafkaops.Client, r Request) (Plan, error) {
+// planRequest reads the cluster (brokers, the request's topics, their sizes) and builds the plan.
+func planRequest(ctx context.Context, c *kafkaops.Client, r Request) (Plan, error) {
 	var names []string
 	for _, e := range r.Reassignments {
 		if e.Topic != "" && !slices.Contains(names, e.Topic) {
