@@ -41,7 +41,9 @@ const (
 	stepUnthrottle = "remove replication throttle"
 )
 
-func batchStep(i, n, parts int) string { return fmt.Sprintf("move batch %d of %d (%d partitions)", i+1, n, parts) }
+func batchStep(i, n, parts int) string {
+	return fmt.Sprintf("move batch %d of %d (%d partitions)", i+1, n, parts)
+}
 
 // Execute carries out plan: throttle, each batch submitted and waited for (a batch whose partitions
 // are at their targets already is skipped: a resumed task picks up where the cluster is), the
