@@ -27,6 +27,8 @@ func newInstanceCmd(a *app) *cobra.Command {
 		newInstanceCertCmd(a),
 		newInstanceConnectCmd(a),
 		newInstanceResetPasswordCmd(a),
+		newInstanceUpgradeCmd(a),
+		newInstanceExtendCmd(a),
 	)
 }
 

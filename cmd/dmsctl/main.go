@@ -98,6 +98,7 @@ The access key and the secret key always come together from the same source.`,
 		newKafkaUserCmd(a),
 		newQuotaCmd(a),
 		newMessageCmd(a),
+		newScheduleCmd(a),
 	)
 	return root, a
 }

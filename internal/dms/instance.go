@@ -10,6 +10,8 @@ const (
 	StatusRestarting = "RESTARTING"
 	StatusUpgrading  = "UPGRADING"
 	StatusExtending  = "EXTENDING"
+	// StatusExtendFailed: a specification change failed; the brokers keep serving (reference 8.3).
+	StatusExtendFailed = "EXTENDEDFAILED"
 )
 
 // Instance is a Kafka instance: what the user asked for and what the control plane runs for it. The
@@ -104,7 +106,21 @@ type BrokerAddr struct {
 	ID   int32  `json:"id"`
 	Host string `json:"host"`
 	AZ   string `json:"az"`
+	// Role is the node's KRaft role as it was formatted: RoleBroker for a broker-only node (added by
+	// an extension, or beyond the first three of a new instance), else a combined broker+controller
+	// (records written before roles were recorded have none: every node was formatted combined).
+	// A node's role never changes: the controllers are the cluster's static quorum.
+	Role string `json:"role,omitempty"`
 }
+
+// Node roles of BrokerAddr.Role.
+const (
+	RoleCombined = "broker,controller"
+	RoleBroker   = "broker"
+)
+
+// Controller reports whether the node is one of the cluster's KRaft controllers (a voter).
+func (b BrokerAddr) Controller() bool { return b.Role != RoleBroker }
 
 // PortProtocol is the access modes of 5.1.1's port_protocol.
 type PortProtocol struct {

@@ -25,6 +25,7 @@ import (
 	"github.com/opendms/opendms/internal/messages"
 	"github.com/opendms/opendms/internal/quotas"
 	"github.com/opendms/opendms/internal/reassign"
+	"github.com/opendms/opendms/internal/schedule"
 	"github.com/opendms/opendms/internal/store/sqlite"
 	"github.com/opendms/opendms/internal/tasks"
 	"github.com/opendms/opendms/internal/topics"
@@ -41,6 +42,7 @@ type Server struct {
 	sealer    *iam.Sealer
 	engines   map[string]engine.Engine
 	runner    *tasks.Runner
+	sched     *schedule.Service
 	IAM       *iam.Service
 	Instances *instances.Service
 	groups    *groups.Service
@@ -99,6 +101,13 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: s.groups, Messages: msgs, Diagnosis: s.diagnosis, Quotas: s.quotas, KafkaUsers: kafkausers.New(s.Instances, s.store, s.sealer, kafkausers.Config{}, log), Catalog: cat,
 		Reassign: s.reassign,
 	}, log)
+	// Last: every service has registered the start functions of its scheduled work, and the task
+	// runner has resumed (Instances.Start). Scheduled tasks that came due while dmsd was stopped
+	// start now.
+	if err := s.sched.Start(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -122,6 +131,9 @@ func (s *Server) openInstances(ctx context.Context, cat *catalog.Catalog) error 
 	s.quotas = quotas.New(s.Instances, s.runner)          // the same
 
 	s.reassign = reassign.New(s.Instances, s.runner, s.log) // it too registers its task
+	// Services that schedule work register their start functions on it before it starts (Open).
+	s.sched = schedule.New(s.store, s.log, schedule.Config{})
+	s.Instances.SetScheduler(s.sched)
 	return s.Instances.Start(ctx)
 }
 
@@ -199,6 +211,9 @@ func (s *Server) writeDmsctlProfile(credsPath string) {
 func (s *Server) Close() error {
 	if s.diagnosis != nil {
 		s.diagnosis.Close()
+	}
+	if s.sched != nil {
+		s.sched.Close() // before the runner: no start of a scheduled task meets a closed runner
 	}
 	if s.runner != nil {
 		s.runner.Close()

@@ -137,6 +137,22 @@ func (s Spec) ClientListeners() []Listener {
 type Broker struct {
 	ID   int32
 	Host string // the broker's own IP: clients connect to Host:9092
+	// BrokerOnly makes the node a KRaft broker only (process.roles=broker); the others are the
+	// combined broker+controller nodes that form the static quorum (controller.quorum.voters). A
+	// node's role is fixed when its storage is formatted: adding broker-only nodes never changes the
+	// voters, so the controllers' configuration stays as it was.
+	BrokerOnly bool
+}
+
+// Controllers are spec's controller nodes (the quorum's voters).
+func (s Spec) Controllers() []Broker {
+	var out []Broker
+	for _, b := range s.Brokers {
+		if !b.BrokerOnly {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // Resources bound a broker process.
@@ -170,6 +186,9 @@ type Capabilities struct {
 	SASL bool `json:"sasl"`
 	// InternalTLS: mutual TLS on the internal listeners (Spec.InternalTLS).
 	InternalTLS bool `json:"internal_tls"`
+	// AddBrokers: Ensure with more brokers adds them to the running cluster (horizontal extension)
+	// without restarting the others.
+	AddBrokers bool `json:"add_brokers"`
 }
 
 // Engine runs clusters.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/engine"
@@ -31,6 +32,7 @@ func (s *Server) implementInstances() {
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/manage/cluster", http.HandlerFunc(s.showKafkaCluster)) // SDK ShowKafkaCluster
 	s.router.implement("GET", "/v2/{project_id}/instances/{instance_id}/ces-hierarchy", http.HandlerFunc(s.showCesHierarchy))
 	s.implementInstancesV1()
+	s.implementExtend()
 }
 
 func (s *Server) createInstance(w http.ResponseWriter, r *http.Request) {
@@ -225,19 +227,35 @@ func (s *Server) upgradeInstance(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if req.IsSchedule {
-		writeError(w, r, dms.Errorf(dms.CodeNotImplemented, "Scheduled upgrades (is_schedule) are not implemented by OpenDMS yet; upgrade now without is_schedule."))
+	var id string
+	switch {
+	case req.IsSchedule:
+		// execute_at is mandatory with is_schedule (5.1.9); the answer is the scheduled task's id.
+		var at time.Time
+		if req.ExecuteAt != 0 {
+			at = time.UnixMilli(req.ExecuteAt)
+		}
+		st, err := s.instances.ScheduleUpgrade(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), instances.ActorOf(principal(r)), at)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		id = st.ID
+	case req.ExecuteAt != 0:
+		writeError(w, r, dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: execute_at is taken only with is_schedule true."))
 		return
-	}
-	t, err := s.instances.Upgrade(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), instances.ActorOf(principal(r)))
-	if err != nil {
-		writeError(w, r, err)
-		return
+	default:
+		t, err := s.instances.Upgrade(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), instances.ActorOf(principal(r)))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		id = t.ID
 	}
 	// The reference answers with the bare task id, not JSON (the SDK takes the whole body as a string).
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, t.ID)
+	fmt.Fprint(w, id)
 }
 
 // showCluster is 5.2.6. It reads what ShowKafkaCluster (manage/cluster) reads, so both agree:
@@ -446,7 +464,7 @@ func (s *Server) instanceView(in dms.Instance) instanceView {
 	}
 	var hosts, plainAddrs, saslAddrs, publicPlainAddrs, publicSASLAddrs []string
 	crossVpc := map[string]crossVpcEntry{}
-	for _, b := range in.Brokers {
+	for _, b := range instances.ServingBrokers(in) {
 		hosts = append(hosts, b.Host)
 		plainAddrs = append(plainAddrs, fmt.Sprintf("%s:%d", b.Host, engine.PortPlaintext))
 		saslAddrs = append(saslAddrs, fmt.Sprintf("%s:%d", b.Host, engine.PortSASLPrivate))

@@ -116,6 +116,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	s.implementUsers()
 	s.implementInstanceSecurity()
 	s.implementReassign()
+	s.implementScheduled()
 	return s
 }
 

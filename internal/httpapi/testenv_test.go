@@ -33,6 +33,7 @@ import (
 	"github.com/opendms/opendms/internal/messages"
 	"github.com/opendms/opendms/internal/quotas"
 	"github.com/opendms/opendms/internal/reassign"
+	"github.com/opendms/opendms/internal/schedule"
 	"github.com/opendms/opendms/internal/store/sqlite"
 	"github.com/opendms/opendms/internal/tasks"
 	"github.com/opendms/opendms/internal/testlock"
@@ -123,6 +124,7 @@ func newTestEnvLogging(t testing.TB, engineName string, logs io.Writer) *testEnv
 	}
 	inst, err := instances.New(instances.Config{
 		DataDir: filepath.Join(dir, "instances"), IPPool: testIPPool(), ReadyTimeout: ready, MonitorInterval: 200 * time.Millisecond,
+		HeapMBByProduct: map[string]int{"c6.4u8g.cluster": 320}, // a vertical extension's heap (TestExtendLocal)
 	}, st, map[string]engine.Engine{engineName: eng}, engineName, cat, runner, sealer, log)
 	if err != nil {
 		t.Fatal(err)
@@ -130,7 +132,12 @@ func newTestEnvLogging(t testing.TB, engineName string, logs io.Writer) *testEnv
 	grp := groups.New(inst, st, runner) // registers its task before Start resumes the tasks
 	qs := quotas.New(inst, runner)      // the same
 	rs := reassign.New(inst, runner, log)
+	sched := schedule.New(st, log, schedule.Config{})
+	inst.SetScheduler(sched)
 	if err := inst.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := sched.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	diag := diagnosis.New(inst, grp, st, testDiagnosis, log)
@@ -140,6 +147,7 @@ func newTestEnvLogging(t testing.TB, engineName string, logs io.Writer) *testEnv
 	t.Cleanup(func() {
 		hs.Close()
 		diag.Close()
+		sched.Close()
 		runner.Close()
 		inst.Close()
 		eng.Close()
@@ -156,6 +164,16 @@ func newTestEnvLogging(t testing.TB, engineName string, logs io.Writer) *testEnv
 type gatedEngine struct {
 	engine.Engine
 	gate atomic.Pointer[chan struct{}]
+	// fail, when set, is what restarts and Ensure return instead of doing anything (a failure
+	// injected).
+	fail atomic.Pointer[error]
+}
+
+func (g *gatedEngine) Ensure(ctx context.Context, spec engine.Spec) error {
+	if err := g.fail.Load(); err != nil {
+		return *err
+	}
+	return g.Engine.Ensure(ctx, spec)
 }
 
 // hold makes restarts wait until the returned function is called.
@@ -175,6 +193,9 @@ func (g *gatedEngine) RestartBroker(ctx context.Context, spec engine.Spec, id in
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+	if err := g.fail.Load(); err != nil {
+		return *err
 	}
 	return g.Engine.RestartBroker(ctx, spec, id)
 }

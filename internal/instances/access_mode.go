@@ -166,7 +166,7 @@ func (s *Service) runAccessMode(ctx context.Context, t dms.Task) error {
 		return err
 	}
 	if !p.Finish {
-		err := s.rolling(ctx, t.InstanceID, dms.StatusRestarting, func(in *dms.Instance) error {
+		err := s.rolling(ctx, t, dms.StatusRestarting, func(in *dms.Instance) error {
 			pp := in.AccessModes()
 			if !setMode(&pp, p.Protocol, p.Enable) {
 				return invalid("protocol %q is not an access mode", p.Protocol)

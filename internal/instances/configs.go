@@ -117,7 +117,7 @@ func (s *Service) runModifyConfigs(ctx context.Context, t dms.Task) error {
 	if len(p.Static) == 0 {
 		return nil
 	}
-	return s.rolling(ctx, in.ID, dms.StatusRestarting, func(in *dms.Instance) error {
+	return s.rolling(ctx, t, dms.StatusRestarting, func(in *dms.Instance) error {
 		if in.StaticConfigs == nil {
 			in.StaticConfigs = dms.Configs{}
 		}

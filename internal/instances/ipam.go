@@ -129,7 +129,7 @@ func (s *Service) ensureNew(ctx context.Context, in *dms.Instance) error {
 		if attempt > maxAddrRetries {
 			return fmt.Errorf("%w (%d attempts; between attempts, brokers on an address found in use move to a free one)", err, maxAddrRetries+1)
 		}
-		moved, merr := s.moveBusyBrokers(ctx, in.ID)
+		moved, merr := s.moveBusyBrokers(ctx, in.ID, nil)
 		if merr != nil {
 			return fmt.Errorf("%w (moving the brokers to free addresses failed: %v)", err, merr)
 		}
@@ -139,9 +139,10 @@ func (s *Service) ensureNew(ctx context.Context, in *dms.Instance) error {
 	}
 }
 
-// moveBusyBrokers gives every broker of the instance whose address has a port in use a free address
-// of the pool, and stores the instance.
-func (s *Service) moveBusyBrokers(ctx context.Context, id string) (dms.Instance, error) {
+// moveBusyBrokers gives every broker of the instance (of those only selects, nil: all) whose address
+// has a port in use a free address of the pool, and stores the instance. An extension selects its
+// new brokers: the running ones hold their own ports.
+func (s *Service) moveBusyBrokers(ctx context.Context, id string, only func(dms.BrokerAddr) bool) (dms.Instance, error) {
 	return s.update(ctx, id, func(in *dms.Instance) error { // under s.mu, like allocateAndStore
 		used, err := s.usedAddrs(ctx)
 		if err != nil {
@@ -149,6 +150,9 @@ func (s *Service) moveBusyBrokers(ctx context.Context, id string) (dms.Instance,
 		}
 		var busy []int
 		for i, b := range in.Brokers {
+			if only != nil && !only(b) {
+				continue
+			}
 			if a, err := netip.ParseAddr(b.Host); err != nil || s.pool.probe(a) != nil {
 				busy = append(busy, i)
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/iam"
+	"github.com/opendms/opendms/internal/kafkaops"
 	"github.com/opendms/opendms/internal/store"
 )
 
@@ -128,7 +129,7 @@ func (s *Service) allocateAndStore(ctx context.Context, in *dms.Instance, v vali
 		return err
 	}
 	for i, ip := range ips {
-		in.Brokers = append(in.Brokers, dms.BrokerAddr{ID: int32(i), Host: ip.String(), AZ: v.azs[i%len(v.azs)].ID})
+		in.Brokers = append(in.Brokers, dms.BrokerAddr{ID: int32(i), Host: ip.String(), AZ: v.azs[i%len(v.azs)].ID, Role: newNodeRole(i)})
 	}
 	if err := s.store.CreateInstance(ctx, *in); err != nil {
 		if errors.Is(err, store.ErrConflict) {
@@ -137,6 +138,20 @@ func (s *Service) allocateAndStore(ctx context.Context, in *dms.Instance, v vali
 		return dms.Internal(err)
 	}
 	return nil
+}
+
+// maxControllers is how many nodes of a new instance are KRaft controllers: the first three are
+// combined broker+controller nodes, any further ones broker-only. Three voters survive the loss of
+// one and every commit waits for only two of them; more voters only slow the metadata log. Instances
+// created before roles were recorded keep every node a controller (their quorum is static and is
+// never rewritten), and brokers added by an extension are always broker-only.
+const maxControllers = 3
+
+func newNodeRole(i int) string {
+	if i < maxControllers {
+		return dms.RoleCombined
+	}
+	return dms.RoleBroker
 }
 
 // newClusterID returns a Kafka cluster id: 16 random bytes in base64url without padding, never
@@ -373,6 +388,9 @@ func (s *Service) runDelete(ctx context.Context, t dms.Task) error {
 	if err := s.store.DeleteInstanceTasks(ctx, in.ID); err != nil {
 		return err
 	}
+	if err := s.store.DeleteInstanceScheduledTasks(ctx, in.ID); err != nil {
+		return err
+	}
 	s.records.drop(in.ID)
 	return s.store.DeleteInstance(ctx, in.ID)
 }
@@ -441,7 +459,8 @@ func (s *Service) BatchAction(ctx context.Context, projectID string, who Actor, 
 func (s *Service) Restart(ctx context.Context, projectID, id string, who Actor) (dms.Task, error) {
 	var name string
 	return s.startTask(ctx, projectID, id, who, taskRestart, map[string]any{"name": &name}, func(in *dms.Instance) error {
-		if err := statusForbids(*in, dms.StatusRunning, dms.StatusError); err != nil {
+		// EXTENDEDFAILED too: the brokers serve, and a restart may be what clears a failed extension.
+		if err := statusForbids(*in, dms.StatusRunning, dms.StatusError, dms.StatusExtendFailed); err != nil {
 			return err
 		}
 		name = in.Name
@@ -451,14 +470,18 @@ func (s *Service) Restart(ctx context.Context, projectID, id string, who Actor) 
 }
 
 func (s *Service) runRestart(ctx context.Context, t dms.Task) error {
-	return s.rolling(ctx, t.InstanceID, dms.StatusRestarting, nil) // RUNNING again: settled
+	return s.rolling(ctx, t, dms.StatusRestarting, nil) // RUNNING again: settled
 }
 
-// rolling restarts the brokers one by one (waiting until all are registered again after each) with
-// the instance as change leaves it (change re-validates against the stored state and may refuse),
-// showing status meanwhile. The task wrapper (settled) ends the status when the task's other steps
-// are done: RUNNING, or ERROR on a failure.
-func (s *Service) rolling(ctx context.Context, id, status string, change func(*dms.Instance) error) error {
+// rolling restarts the brokers one by one with the instance as change leaves it (change re-validates
+// against the stored state and may refuse), showing status meanwhile. After each broker it waits
+// until every broker is registered again and every partition is back in sync (no under-replicated
+// or offline partition), so the next broker stops only once the one before serves all its replicas
+// again: with replication factor 3 and min.insync.replicas 2, acks=all producers never lose their
+// quorum. The task's progress counts the brokers restarted. The task wrapper (settled) ends the
+// status when the task's other steps are done: RUNNING, or ERROR on a failure.
+func (s *Service) rolling(ctx context.Context, t dms.Task, status string, change func(*dms.Instance) error) error {
+	id := t.InstanceID
 	in, err := s.update(ctx, id, func(in *dms.Instance) error {
 		if change != nil {
 			if err := change(in); err != nil {
@@ -479,7 +502,9 @@ func (s *Service) rolling(ctx context.Context, id, status string, change func(*d
 	if !e.Capabilities().ProcessRestarts {
 		brokers = brokers[:1] // the engine restarts the whole cluster at once
 	}
-	for _, b := range brokers {
+	s.progress(ctx, t, dms.TaskProgress{Done: 0, Total: len(brokers), Unit: "brokers"})
+	behind := s.underReplicated(ctx, in)
+	for i, b := range brokers {
 		spec, err := s.engineSpec(in)
 		if err == nil {
 			err = e.RestartBroker(ctx, spec, b.ID)
@@ -487,11 +512,60 @@ func (s *Service) rolling(ctx context.Context, id, status string, change func(*d
 		if err == nil {
 			err = s.waitReady(ctx, in)
 		}
+		if err == nil {
+			err = s.waitInSync(ctx, in, behind)
+		}
 		if err != nil {
 			return fmt.Errorf("restart of broker %d failed: %w", b.ID, err)
 		}
+		s.progress(ctx, t, dms.TaskProgress{Done: i + 1, Total: len(brokers), Unit: "brokers"})
 	}
 	return nil
+}
+
+// underReplicated is what is behind in in's cluster before a rolling restart (nil when it cannot
+// be read: then everything must be in sync after each broker).
+func (s *Service) underReplicated(ctx context.Context, in dms.Instance) []kafkaops.UnderReplicated {
+	c, err := s.client(in)
+	if err != nil {
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second) // a cluster that is down does not answer
+	defer cancel()
+	under, err := c.UnderReplicatedPartitions(rctx)
+	if err != nil {
+		s.log.Warn("the partitions' replicas could not be read before a rolling restart", "instance_id", in.ID, "err", err)
+		return nil
+	}
+	if len(under) > 0 {
+		s.log.Warn("partitions are behind before a rolling restart; it does not wait for them", "instance_id", in.ID, "partitions", len(under), "e.g.", under[0].String())
+	}
+	return under
+}
+
+// waitInSync waits until no partition of in is under-replicated or offline but for those already
+// behind, up to SyncTimeout.
+func (s *Service) waitInSync(ctx context.Context, in dms.Instance, already []kafkaops.UnderReplicated) error {
+	c, err := s.client(in)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.SyncTimeout)
+	defer cancel()
+	if err := c.WaitInSync(ctx, already); err != nil {
+		return fmt.Errorf("not every partition was back in sync within %s: %w", s.cfg.SyncTimeout, err)
+	}
+	return nil
+}
+
+// progress records a task's progress; a failure to store it is logged, never fails the task.
+func (s *Service) progress(ctx context.Context, t dms.Task, p dms.TaskProgress) {
+	if t.ID == "" {
+		return
+	}
+	if err := s.runner.SetProgress(ctx, t.ID, p); err != nil && ctx.Err() == nil {
+		s.log.Warn("task progress not stored", "task_id", t.ID, "err", err)
+	}
 }
 
 // upgradeParams are an upgrade task's parameters.
@@ -505,12 +579,9 @@ type upgradeParams struct {
 func (s *Service) Upgrade(ctx context.Context, projectID, id string, who Actor) (dms.Task, error) {
 	p := &upgradeParams{}
 	t, err := s.startTask(ctx, projectID, id, who, taskUpgrade, p, func(in *dms.Instance) error {
-		if in.Status != dms.StatusRunning {
-			return dms.E(dms.CodeUpgradeNotRunning)
-		}
-		target := s.cfg.KafkaBuilds[in.EngineVer]
-		if target == "" || target == in.KafkaVersion {
-			return dms.Errorf(dms.CodeUpgradeSameVersion, "The upgrade instance version equals to current version: the instance runs Kafka %s, the build configured for engine_version %s.", in.KafkaVersion, in.EngineVer)
+		target, err := s.upgradeTarget(*in)
+		if err != nil {
+			return err
 		}
 		p.From, p.To = in.KafkaVersion, target
 		in.Status, in.StatusReason = dms.StatusUpgrading, ""
@@ -522,12 +593,25 @@ func (s *Service) Upgrade(ctx context.Context, projectID, id string, who Actor) 
 	return t, err
 }
 
+// upgradeTarget is the Kafka build an upgrade of in moves it to (the one its engine_version maps
+// to), or why it cannot be upgraded now: it is not RUNNING, or it runs that build already.
+func (s *Service) upgradeTarget(in dms.Instance) (string, error) {
+	if in.Status != dms.StatusRunning || in.CreateFailed {
+		return "", dms.E(dms.CodeUpgradeNotRunning)
+	}
+	target := s.cfg.KafkaBuilds[in.EngineVer]
+	if target == "" || target == in.KafkaVersion {
+		return "", dms.Errorf(dms.CodeUpgradeSameVersion, "The upgrade instance version equals to current version: the instance runs Kafka %s, the build configured for engine_version %s.", in.KafkaVersion, in.EngineVer)
+	}
+	return target, nil
+}
+
 func (s *Service) runUpgrade(ctx context.Context, t dms.Task) error {
 	var p upgradeParams
 	if err := json.Unmarshal([]byte(t.Params), &p); err != nil {
 		return err
 	}
-	return s.rolling(ctx, t.InstanceID, dms.StatusUpgrading, func(in *dms.Instance) error {
+	return s.rolling(ctx, t, dms.StatusUpgrading, func(in *dms.Instance) error {
 		in.KafkaVersion = p.To
 		return nil
 	}) // RUNNING again: settled

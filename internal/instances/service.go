@@ -20,6 +20,7 @@ import (
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/kafkaops"
 	"github.com/opendms/opendms/internal/keyed"
+	"github.com/opendms/opendms/internal/schedule"
 	"github.com/opendms/opendms/internal/store"
 	"github.com/opendms/opendms/internal/tasks"
 )
@@ -39,6 +40,9 @@ type Config struct {
 	HeapMBByProduct map[string]int
 	// ReadyTimeout bounds waiting for all brokers to register after a start (default 5 min).
 	ReadyTimeout time.Duration
+	// SyncTimeout bounds waiting, after a broker of a rolling restart is back, until every
+	// partition is in sync again (default 30 min: a broker catches up on what it missed).
+	SyncTimeout time.Duration
 	// MaxInstancesPerProject is the instance quota of a project (default 20).
 	MaxInstancesPerProject int
 	// MonitorInterval is how often running instances are health-checked (default 10 s).
@@ -56,6 +60,7 @@ type Service struct {
 	engine  string // the engine of new instances
 	cat     *catalog.Catalog
 	runner  *tasks.Runner
+	sched   *schedule.Service // nil: no scheduled work (SetScheduler)
 	sealer  *iam.Sealer
 	log     *slog.Logger
 	pool    ipPool
@@ -81,6 +86,8 @@ type Service struct {
 
 	usage sync.Map // instance id -> int64 bytes on disk, refreshed by the monitor
 
+	brokersAdded BrokersAddedHook // told about brokers a horizontal extension added (nil: none)
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -94,6 +101,9 @@ func New(cfg Config, st store.Store, engines map[string]engine.Engine, defaultEn
 	}
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 5 * time.Minute
+	}
+	if cfg.SyncTimeout == 0 {
+		cfg.SyncTimeout = 30 * time.Minute
 	}
 	if cfg.MaxInstancesPerProject == 0 {
 		cfg.MaxInstancesPerProject = 20
@@ -126,6 +136,7 @@ func New(cfg Config, st store.Store, engines map[string]engine.Engine, defaultEn
 	runner.Register(taskModifyConfigs, s.settled(s.runModifyConfigs))
 	runner.Register(taskAccessMode, s.settled(s.runAccessMode))
 	runner.Register(taskUpgrade, s.settled(s.runUpgrade))
+	runner.Register(taskExtend, s.settled(s.runExtend))
 	return s, nil
 }
 
@@ -137,6 +148,7 @@ const (
 	taskModifyConfigs = "modifyInstanceConfigs"
 	taskUpgrade       = "upgradeInstance"
 	taskAccessMode    = "modifyAccessMode"
+	taskExtend        = "extendInstance"
 )
 
 // Catalog returns the catalog the service validates against.
@@ -215,7 +227,7 @@ func (s *Service) Capabilities(in dms.Instance) engine.Capabilities {
 func (s *Service) spec(in dms.Instance) engine.Spec {
 	brokers := make([]engine.Broker, len(in.Brokers))
 	for i, b := range in.Brokers {
-		brokers[i] = engine.Broker{ID: b.ID, Host: b.Host}
+		brokers[i] = engine.Broker{ID: b.ID, Host: b.Host, BrokerOnly: !b.Controller()}
 	}
 	return engine.Spec{
 		InstanceID: in.ID, DataDir: filepath.Join(s.cfg.DataDir, in.ID), ClusterID: in.ClusterID, Brokers: brokers,

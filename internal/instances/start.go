@@ -106,7 +106,7 @@ func (s *Service) settled(f tasks.Func) tasks.Func {
 }
 
 // fallBack moves an instance out of a transitional status to ERROR with reason (a creation is
-// marked failed). idleOnly: only if no task of it is pending and it is not being deleted (the
+// marked failed; a specification change, whose brokers keep serving, is EXTENDEDFAILED). idleOnly: only if no task of it is pending and it is not being deleted (the
 // sweep; a failing task calls it while it is still pending itself).
 func (s *Service) fallBack(ctx context.Context, id, reason string, idleOnly bool) {
 	_, err := s.update(ctx, id, func(in *dms.Instance) error {
@@ -119,6 +119,10 @@ func (s *Service) fallBack(ctx context.Context, id, reason string, idleOnly bool
 		if in.Status == dms.StatusCreating {
 			in.CreateFailed = true
 			reason = "creation failed: " + reason
+		}
+		if in.Status == dms.StatusExtending {
+			in.Status, in.StatusReason = dms.StatusExtendFailed, reason
+			return nil
 		}
 		in.Status, in.StatusReason = dms.StatusError, reason
 		return nil

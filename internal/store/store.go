@@ -25,6 +25,7 @@ type Store interface {
 	Groups
 	Diagnoses
 	KafkaUsers
+	Schedules
 	Close() error
 }
 
@@ -167,4 +168,22 @@ type IAM interface {
 	// GetSetting/PutSetting keep small server-wide values (e.g. the bootstrap marker).
 	GetSetting(ctx context.Context, key string) (string, error)
 	PutSetting(ctx context.Context, key, value string) error
+}
+
+// Schedules holds scheduled tasks (rows go with their instance).
+type Schedules interface {
+	CreateScheduledTask(ctx context.Context, t dms.ScheduledTask) error
+	// GetScheduledTask returns a scheduled task by id (ErrNotFound if there is none).
+	GetScheduledTask(ctx context.Context, id string) (dms.ScheduledTask, error)
+	// UpdateScheduledTask replaces a scheduled task (ErrNotFound if it is gone).
+	UpdateScheduledTask(ctx context.Context, t dms.ScheduledTask) error
+	// DeleteScheduledTask removes a scheduled task (ErrNotFound if there is none).
+	DeleteScheduledTask(ctx context.Context, id string) error
+	// ListScheduledTasks lists an instance's scheduled tasks, newest first.
+	ListScheduledTasks(ctx context.Context, instanceID string) ([]dms.ScheduledTask, error)
+	// ListScheduledTasksByStatus lists every instance's scheduled tasks in one of statuses, earliest
+	// schedule_at first (what the schedule service fires and checks after a restart).
+	ListScheduledTasksByStatus(ctx context.Context, statuses ...string) ([]dms.ScheduledTask, error)
+	// DeleteInstanceScheduledTasks removes the scheduled tasks of a deleted instance.
+	DeleteInstanceScheduledTasks(ctx context.Context, instanceID string) error
 }

@@ -76,7 +76,8 @@ type instance struct {
 	gone bool // removed from Engine.instances by Delete; lockers must look it up again
 
 	cluster  *kfake.Cluster // nil when nothing runs
-	spec     engine.Spec    // what cluster was opened with
+	spec     engine.Spec    // what cluster runs (opened with, or grown to by AddNode)
+	plan     *listenPlan    // the brokers kfake's listen function binds, in node order
 	since    time.Time
 	lastExit string
 	stopTick chan struct{}
@@ -103,9 +104,38 @@ func New(opts Options) *Engine {
 func (*Engine) Name() string { return Name }
 
 // Capabilities of kfake clusters: one copy of the data, no reassignment, no quota enforcement, one
-// listener, no runtime PLAIN users, no broker processes.
+// listener, no runtime PLAIN users, no broker processes; brokers can be added at runtime
+// (kfake's AddNode: the running nodes keep serving).
 func (*Engine) Capabilities() engine.Capabilities {
-	return engine.Capabilities{}
+	return engine.Capabilities{AddBrokers: true}
+}
+
+// addedBrokers returns the brokers b has beyond a when b only appends brokers to a (everything else
+// the same): those a running kfake cluster can add without a reopen.
+func addedBrokers(a, b engine.Spec) []engine.Broker {
+	if len(b.Brokers) <= len(a.Brokers) || !slices.Equal(a.Brokers, b.Brokers[:len(a.Brokers)]) ||
+		a.DataDir != b.DataDir || a.AutoCreateTopics != b.AutoCreateTopics || !maps.Equal(a.BrokerConfigs, b.BrokerConfigs) {
+		return nil
+	}
+	return b.Brokers[len(a.Brokers):]
+}
+
+// addNodes adds brokers to inst's running cluster, one kfake node each on its spec host; inst.sem is
+// held. A node that cannot listen fails the call and leaves the nodes added before it running (the
+// spec records them): a retry adds the rest.
+func (e *Engine) addNodes(inst *instance, spec engine.Spec, added []engine.Broker) error {
+	for _, b := range added {
+		inst.plan.set(spec.Brokers, len(inst.spec.Brokers)) // the next node kfake listens for is b
+		if _, _, err := inst.cluster.AddNode(b.ID, 0); err != nil {
+			return fmt.Errorf("embedded: instance %s: adding broker %d: %w", spec.InstanceID, b.ID, err)
+		}
+		grown := cloneSpec(inst.spec)
+		grown.Brokers = append(grown.Brokers, b)
+		inst.spec = grown
+		e.log.Info("broker added", "instance", spec.InstanceID, "broker", b.ID, "host", b.Host)
+	}
+	inst.spec = cloneSpec(spec)
+	return nil
 }
 
 // lock returns the instance record of id with its semaphore held, creating the record if create is
@@ -167,6 +197,9 @@ func (e *Engine) Ensure(ctx context.Context, spec engine.Spec) error {
 			}
 			inst.spec = cloneSpec(spec)
 			return nil
+		}
+		if added := addedBrokers(inst.spec, spec); len(added) > 0 {
+			return e.addNodes(inst, spec, added)
 		}
 		e.log.Info("spec changed, reopening cluster", "instance", spec.InstanceID)
 		e.closeCluster(inst, "closed to apply a changed spec")
@@ -293,11 +326,11 @@ func (e *Engine) Close() error {
 // openCluster opens spec's cluster on its data dir; inst.sem is held and inst.cluster is nil.
 func (e *Engine) openCluster(inst *instance, spec engine.Spec) error {
 	start := time.Now()
-	c, err := e.newCluster(spec)
+	c, plan, err := e.newCluster(spec)
 	if err != nil {
 		return fmt.Errorf("embedded: start instance %s: %w", spec.InstanceID, err)
 	}
-	inst.cluster = c
+	inst.cluster, inst.plan = c, plan
 	inst.spec = cloneSpec(spec)
 	inst.since = time.Now()
 	if e.opts.RetentionInterval > 0 {
@@ -341,9 +374,9 @@ func retentionLoop(c *kfake.Cluster, every time.Duration, stop <-chan struct{}, 
 }
 
 // newCluster builds the kfake cluster of spec.
-func (e *Engine) newCluster(spec engine.Spec) (*kfake.Cluster, error) {
+func (e *Engine) newCluster(spec engine.Spec) (*kfake.Cluster, *listenPlan, error) {
 	if err := os.MkdirAll(spec.DataDir, 0o750); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	kdir := filepath.Join(spec.DataDir, kfakeDir)
 	log := e.log.With("instance", spec.InstanceID)
@@ -351,7 +384,7 @@ func (e *Engine) newCluster(spec engine.Spec) (*kfake.Cluster, error) {
 	static := staticBrokerConfigs(spec)
 	st, err := readState(spec.DataDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var removed []string
 	for _, k := range st.StaticBrokerConfigs {
@@ -360,7 +393,7 @@ func (e *Engine) newCluster(spec engine.Spec) (*kfake.Cluster, error) {
 		}
 	}
 	if err := dropPersistedBrokerConfigs(kdir, removed); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if id, ok := persistedClusterID(kdir); ok && id != spec.ClusterID {
 		log.Warn("kfake keeps the persisted cluster id, not the spec's", "persisted", id, "spec", spec.ClusterID)
@@ -371,15 +404,14 @@ func (e *Engine) newCluster(spec engine.Spec) (*kfake.Cluster, error) {
 		nparts = v
 	}
 
-	// kfake calls the listen function once per broker, in node order, from NewCluster (and from
-	// AddNode, which this engine does not use); the address it passes is 127.0.0.1:0 and ignored.
-	var next int
+	// kfake calls the listen function once per broker, in node order, from NewCluster and from
+	// AddNode (addNodes); the address it passes is 127.0.0.1:0 and ignored.
+	plan := &listenPlan{brokers: slices.Clone(spec.Brokers)}
 	listen := func(network, _ string) (net.Listener, error) {
-		if next >= len(spec.Brokers) {
-			return nil, fmt.Errorf("no broker %d in the spec", next)
+		b, ok := plan.take()
+		if !ok {
+			return nil, errors.New("no further broker in the spec")
 		}
-		b := spec.Brokers[next]
-		next++
 		addr := net.JoinHostPort(b.Host, strconv.Itoa(engine.PortPlaintext))
 		ln, err := net.Listen(network, addr)
 		if err != nil {
@@ -405,13 +437,38 @@ func (e *Engine) newCluster(spec engine.Spec) (*kfake.Cluster, error) {
 	}
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := writeState(spec.DataDir, state{StaticBrokerConfigs: slices.Sorted(maps.Keys(static))}); err != nil {
 		c.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return c, nil
+	return c, plan, nil
+}
+
+// listenPlan is the brokers kfake's listen function binds, in node order: set grows it before
+// AddNode. kfake calls the function from its own goroutine while NewCluster or AddNode waits.
+type listenPlan struct {
+	mu      sync.Mutex
+	brokers []engine.Broker
+	next    int
+}
+
+func (p *listenPlan) take() (engine.Broker, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.next >= len(p.brokers) {
+		return engine.Broker{}, false
+	}
+	b := p.brokers[p.next]
+	p.next++
+	return b, true
+}
+
+func (p *listenPlan) set(brokers []engine.Broker, next int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.brokers, p.next = slices.Clone(brokers), next
 }
 
 // staticBrokerConfigs are the engine's defaults overlaid with the spec's.

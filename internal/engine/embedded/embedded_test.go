@@ -229,8 +229,8 @@ func TestEnsureThreeBrokers(t *testing.T) {
 	if e.Name() != "embedded" {
 		t.Errorf("Name = %q", e.Name())
 	}
-	if e.Capabilities() != (engine.Capabilities{}) {
-		t.Errorf("Capabilities = %+v, want all false", e.Capabilities())
+	if e.Capabilities() != (engine.Capabilities{AddBrokers: true}) {
+		t.Errorf("Capabilities = %+v, want only AddBrokers", e.Capabilities())
 	}
 
 	adm := newAdmin(t, spec)
@@ -436,9 +436,22 @@ func TestScaleOutKeepsData(t *testing.T) {
 	mustEnsure(t, e, spec)
 	createTopic(t, newAdmin(t, spec), "s", 3)
 	produce(t, newClient(t, spec), "s", "1", "2")
+	before, err := e.Status(ctxT(t), spec.InstanceID)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	spec.Brokers = append(spec.Brokers, extra...)
 	mustEnsure(t, e, spec)
+	after, err := e.Status(ctxT(t), spec.InstanceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Added at runtime (kfake's AddNode), not by reopening the cluster: the running nodes were
+	// never closed.
+	if len(after) != 5 || !after[0].Since.Equal(before[0].Since) || after[0].LastExit != "" {
+		t.Errorf("status after adding brokers = %+v (before %+v): the cluster was reopened", after, before)
+	}
 	adm := newAdmin(t, spec)
 	bs, err := adm.ListBrokers(ctxT(t))
 	if err != nil {

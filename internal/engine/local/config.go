@@ -46,15 +46,24 @@ func replication(n int) (rf, minISR int) {
 
 // serverProperties renders broker b's server.properties for spec. dir is the broker's directory.
 func serverProperties(spec engine.Spec, b engine.Broker, dir string, heapMB int) ([]byte, error) {
-	voters := make([]string, len(spec.Brokers))
-	for i, x := range spec.Brokers {
+	// The voters are the controller nodes only, a static quorum fixed when they were formatted:
+	// broker-only nodes added later do not change this line, so the controllers' files (rewritten
+	// at every start) stay the same. Never turn it into a dynamic quorum (kafka-features upgrade
+	// with --release-version does: KAFKA-21426).
+	controllers := spec.Controllers()
+	voters := make([]string, len(controllers))
+	for i, x := range controllers {
 		voters[i] = fmt.Sprintf("%d@%s", x.ID, net.JoinHostPort(x.Host, strconv.Itoa(engine.PortController)))
+	}
+	roles := "broker,controller"
+	if b.BrokerOnly {
+		roles = "broker"
 	}
 	rf, minISR := replication(len(spec.Brokers))
 	// The log cleaner's dedupe buffer lives on the heap (128 MiB by default): keep it to an eighth.
 	dedupe := max(16, heapMB/8) << 20
 	props := []kv{
-		{"process.roles", "broker,controller"},
+		{"process.roles", roles},
 		{"node.id", strconv.Itoa(int(b.ID))},
 		{"controller.quorum.voters", strings.Join(voters, ",")},
 		{"log.dirs", filepath.Join(dir, "data")},

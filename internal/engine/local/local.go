@@ -1,5 +1,6 @@
 // Package local is the local engine: each instance is a real Apache Kafka cluster in KRaft mode, one
-// JVM per broker (combined broker+controller nodes, static quorum), started and supervised by dmsd.
+// JVM per broker (combined broker+controller nodes forming a static quorum, and broker-only nodes
+// added later), started and supervised by dmsd.
 //
 // Layout of an instance (Spec.DataDir):
 //
@@ -206,6 +207,7 @@ func (e *Engine) Capabilities() engine.Capabilities {
 		SASL:            true,
 		InternalTLS:     true,
 		ProcessRestarts: true,
+		AddBrokers:      true, // Ensure formats and starts only the new (broker-only) nodes
 	}
 }
 
@@ -290,6 +292,9 @@ func normalize(spec engine.Spec) (engine.Spec, error) {
 		if net.ParseIP(b.Host) == nil {
 			return spec, fmt.Errorf("local engine: broker %d host %q is not an IP address", b.ID, b.Host)
 		}
+	}
+	if len(spec.Controllers()) == 0 {
+		return spec, errors.New("local engine: spec has no controller node (every broker is broker-only)")
 	}
 	if len(spec.ClusterID) != 22 || strings.Trim(spec.ClusterID, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" || spec.ClusterID[0] == '-' {
 		return spec, fmt.Errorf("local engine: cluster id %q is not a Kafka Uuid (22 base64url characters)", spec.ClusterID)

@@ -101,7 +101,12 @@ func listenerProps(spec engine.Spec, b engine.Broker, dir, dataDir string) []kv 
 		advertised = append(advertised, l.Name+"://"+hp(l.Port))
 		protocols = append(protocols, l.Name+":"+l.Protocol)
 	}
-	listeners = append(listeners, "INTERNAL://"+hp(engine.PortInternal), "CONTROLLER://"+hp(engine.PortController))
+	listeners = append(listeners, "INTERNAL://"+hp(engine.PortInternal))
+	if !b.BrokerOnly {
+		// A broker-only node reaches the controllers as a client (controller.listener.names and the
+		// protocol map below) and listens on no controller port of its own.
+		listeners = append(listeners, "CONTROLLER://"+hp(engine.PortController))
+	}
 	advertised = append(advertised, "INTERNAL://"+hp(engine.PortInternal))
 	props := []kv{
 		{"controller.listener.names", "CONTROLLER"},
