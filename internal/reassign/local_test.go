@@ -379,7 +379,7 @@ func TestLocalReassignment(t *testing.T) {
 		want := map[int32][]int32{0: {1}, 1: {2}, 2: {1}, 3: {2}}
 		r := Request{Reassignments: []Entry{entry(topic, want)}, Throttle: 4 << 20}
 		plan := lc.plan(t, r)
-		plan.Batches = batches(plan.Moves(), 1, batchBytes) // a batch per partition: several to interrupt between
+		plan = planOf(plan.Moves(), 1) // a batch per partition: several to interrupt between
 		th := throttleOf(r.Throttle, plan)
 		prior, err := lc.c.ReadThrottleConfigs(tctx(t), th.Brokers, th.Topics())
 		if err != nil {

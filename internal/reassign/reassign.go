@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"time"
 
@@ -30,6 +31,7 @@ import (
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/kafkaops"
 	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
+	"github.com/opendms/opendms/internal/rebalance"
 	"github.com/opendms/opendms/internal/tasks"
 )
 
@@ -157,55 +159,48 @@ func (s *Service) submit(ctx context.Context, c *kafkaops.Client, projectID, ins
 
 // planRequest reads the cluster (brokers, the request's topics, their sizes) and builds the plan.
 func planRequest(ctx context.Context, c *kafkaops.Client, r Request) (Plan, error) {
+	if len(r.Reassignments) == 0 {
+		return Plan{}, invalid("reassignments is empty: give at least one topic")
+	}
 	var names []string
+	automatic := false
 	for _, e := range r.Reassignments {
 		if e.Topic != "" && !slices.Contains(names, e.Topic) {
 			names = append(names, e.Topic)
 		}
+		automatic = automatic || len(e.Assignment) == 0 && len(e.Brokers) > 0
+	}
+	if automatic {
+		names = nil // the other topics' load counts for automatic placement: read every topic
 	}
 	v, err := view(ctx, c, names...)
 	if err != nil {
 		return Plan{}, err
 	}
-	// The other topics' load counts for automatic placement: read them too when there is one.
-	for _, e := range r.Reassignments {
-		if len(e.Assignment) == 0 && len(e.Brokers) > 0 {
-			all, err := view(ctx, c)
-			if err != nil {
-				return Plan{}, err
-			}
-			all.sizes = v.sizes
-			v = all
-			break
-		}
-	}
 	return buildPlan(r, v)
 }
 
-// view reads the layout of the named topics (all when none) and, for the named ones, their
-// partitions' sizes.
+// view reads the layout of the named topics (all when none) and their partitions' sizes.
 func view(ctx context.Context, c *kafkaops.Client, topics ...string) (layoutView, error) {
 	l, err := c.Layout(ctx, topics...)
 	if err != nil {
 		return layoutView{}, kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
 	v := layoutView{brokers: l.Brokers, topics: l.Topics, sizes: map[tp]int64{}}
-	if len(topics) > 0 {
-		var existing []string
-		for _, t := range topics {
-			if _, ok := l.Topics[t]; ok {
-				existing = append(existing, t)
-			}
+	var existing []string
+	for _, t := range topics {
+		if _, ok := l.Topics[t]; ok {
+			existing = append(existing, t)
 		}
-		if len(existing) > 0 {
-			logs, err := c.ReplicaLogs(ctx, existing...)
-			if err != nil {
-				return layoutView{}, kafkaerr.ToDMS(kafkaerr.About{}, err)
-			}
-			for _, rl := range logs {
-				k := tp{rl.Topic, rl.Partition}
-				v.sizes[k] = max(v.sizes[k], rl.Size)
-			}
+	}
+	if len(topics) == 0 || len(existing) > 0 { // none named: all topics
+		logs, err := c.ReplicaLogs(ctx, existing...)
+		if err != nil {
+			return layoutView{}, kafkaerr.ToDMS(kafkaerr.About{}, err)
+		}
+		for _, rl := range logs {
+			k := tp{rl.Topic, rl.Partition}
+			v.sizes[k] = max(v.sizes[k], rl.Size)
 		}
 	}
 	return v, nil
@@ -229,40 +224,66 @@ func (s *Service) ReassignTopic(ctx context.Context, projectID, instanceID strin
 	return s.Start(ctx, projectID, instanceID, who, Request{Reassignments: []Entry{e}})
 }
 
-// Rebalance spreads every topic of the instance (internal ones included: __consumer_offsets
-// should reach new brokers too) over brokers (none: every live broker), each keeping its
-// replication factor (capped at the number of brokers), with a throttle (bytes/s, 0 none), as one
-// reassignment task; estimate answers the time instead. A topic whose replication factor exceeds
-// the brokers given is an error, as in 5.2.11.
-func (s *Service) Rebalance(ctx context.Context, projectID, instanceID string, who instances.Actor, brokers []int32, throttle int64, estimate bool) (Result, error) {
-	_, c, err := s.instances.ClusterClient(ctx, projectID, instanceID)
+// RebalanceRequest is a rebalance of a whole instance (all topics, internal ones included:
+// __consumer_offsets should reach new brokers too). Plain JSON, like Request.
+type RebalanceRequest struct {
+	// Brokers are where replicas may be (none: every live broker).
+	Brokers []int32 `json:"brokers,omitempty"`
+	// NewBrokers, when given, makes it Strimzi's add-brokers mode: only these brokers receive
+	// replicas and leadership (after a horizontal extension). Without it, a full rebalance.
+	NewBrokers   []int32 `json:"new_brokers,omitempty"`
+	Throttle     int64   `json:"throttle,omitempty"` // bytes/s per broker, 0: none
+	TimeEstimate bool    `json:"time_estimate,omitempty"`
+}
+
+// Rebalance plans a balanced layout of every partition of the instance with the planner
+// (rebalance.Balance: even replicas and leaders per broker and per topic, even bytes, no two
+// replicas of a partition on one broker) and runs it as the same task as 5.2.11 (or answers its
+// estimate). A balanced instance gives an empty plan: a task that only records it is done. Errors as
+// Start's, and 400 DMS.00400062 for a broker that is not live.
+func (s *Service) Rebalance(ctx context.Context, projectID, instanceID string, who instances.Actor, r RebalanceRequest) (Result, error) {
+	if r.Throttle < 0 {
+		return Result{}, invalid("throttle must be a positive rate in bytes/s, or 0 for none")
+	}
+	in, c, err := s.instances.ClusterClient(ctx, projectID, instanceID)
 	if err != nil {
 		return Result{}, err
 	}
-	l, err := c.Layout(ctx)
+	v, err := view(ctx, c)
 	if err != nil {
-		return Result{}, kafkaerr.ToDMS(kafkaerr.About{}, err)
+		return Result{}, err
 	}
-	if len(brokers) == 0 {
-		brokers = l.Brokers
+	opts := rebalance.Options{Brokers: r.Brokers, MaxBatchPartitions: batchPartitions, BatchBytes: batchBytes}
+	if len(opts.Brokers) == 0 {
+		opts.Brokers = v.brokers
 	}
-	r := Request{Throttle: throttle, TimeEstimate: estimate}
-	for _, name := range sortedTopics(l) {
-		r.Reassignments = append(r.Reassignments, Entry{Topic: name, Brokers: brokers})
+	if len(r.NewBrokers) > 0 {
+		opts.Mode, opts.NewBrokers = rebalance.ModeAddBrokers, r.NewBrokers
 	}
-	if len(r.Reassignments) == 0 {
-		return Result{}, invalid("the instance has no topics to rebalance")
+	for _, b := range append(slices.Clone(opts.Brokers), r.NewBrokers...) {
+		if !slices.Contains(v.brokers, b) {
+			return Result{}, invalid("broker %d is not a broker of the instance (brokers: %v)", b, v.brokers)
+		}
 	}
-	return s.Start(ctx, projectID, instanceID, who, r)
-}
-
-func sortedTopics(l kafkaops.Layout) []string {
-	var out []string
-	for name := range l.Topics {
-		out = append(out, name)
+	var parts []rebalance.Partition
+	for _, name := range slices.Sorted(maps.Keys(v.topics)) {
+		parts = append(parts, v.partitions(name)...)
 	}
-	slices.Sort(out)
-	return out
+	rp, err := rebalance.Balance(parts, opts)
+	if err != nil {
+		return Result{}, planError(err, true, v.brokers)
+	}
+	plan := Plan{BytesToMove: rp.BytesToMove, Partitions: len(rp.Moves)}
+	for _, b := range rp.Batches {
+		plan.Batches = append(plan.Batches, fromPlanner(b))
+	}
+	if r.TimeEstimate {
+		return Result{Estimated: true, ReassignmentTime: EstimateSeconds(plan, r.Throttle), Plan: plan}, nil
+	}
+	if !s.instances.Capabilities(in).Reassignment {
+		return Result{}, notSupported()
+	}
+	return s.submit(ctx, c, projectID, instanceID, who, Request{Throttle: r.Throttle}, plan)
 }
 
 // run is the task: it executes the stored plan against the instance's cluster.
