@@ -135,7 +135,7 @@ func invalid(format string, args ...any) error {
 // reference's DMS.00400861, a replication factor below 1 its DMS.00400103, the rest (no such
 // partition, an empty replica list, an unknown broker, a broker twice, uneven replica counts)
 // DMS.00400062 naming the case.
-func planError(err error, automatic bool, live []int32) error {
+func planError(err error, automatic bool, live []int32, brokers int) error {
 	var pe *rebalance.PlanError
 	if !errors.As(err, &pe) {
 		return dms.Internal(err)
@@ -148,7 +148,7 @@ func planError(err error, automatic bool, live []int32) error {
 	}
 	switch pe.Kind {
 	case rebalance.ErrTooManyReplicas:
-		return dms.Errorf(dms.CodeTopicReplicaTooMany, "Replication factor larger than available brokers: %s: %d replicas, %d brokers.", at, pe.Count, len(live))
+		return dms.Errorf(dms.CodeTopicReplicaTooMany, "Replication factor larger than available brokers: %s: %d replicas, %d brokers.", at, pe.Count, brokers)
 	case rebalance.ErrNoReplicas:
 		if automatic {
 			return dms.Errorf(dms.CodeTopicReplicaInvalid, "The number of replicas created for a Kafka topic must be within the range of 1-20: %s: replication_factor %d.", at, pe.Count)
@@ -214,7 +214,7 @@ func buildPlan(r Request, v layoutView) (Plan, error) {
 				target[*a.Partition] = slices.Clone(a.Brokers)
 			}
 			if err := rebalance.CheckManual(parts, v.brokers, target); err != nil {
-				return Plan{}, planError(err, false, v.brokers)
+				return Plan{}, planError(err, false, v.brokers, len(v.brokers))
 			}
 			for _, p := range parts {
 				if to, ok := target[p.Partition]; ok && !slices.Equal(to, p.Replicas) {
@@ -243,7 +243,7 @@ func buildPlan(r Request, v layoutView) (Plan, error) {
 				if errors.As(err, &pe) && pe.Topic == "" {
 					pe.Topic = e.Topic
 				}
-				return Plan{}, planError(err, true, v.brokers)
+				return Plan{}, planError(err, true, v.brokers, len(e.Brokers))
 			}
 			ms = fromPlanner(planned)
 		}

@@ -271,7 +271,7 @@ func (s *Service) Rebalance(ctx context.Context, projectID, instanceID string, w
 	}
 	rp, err := rebalance.Balance(parts, opts)
 	if err != nil {
-		return Result{}, planError(err, true, v.brokers)
+		return Result{}, planError(err, true, v.brokers, len(opts.Brokers))
 	}
 	plan := Plan{BytesToMove: rp.BytesToMove, Partitions: len(rp.Moves)}
 	for _, b := range rp.Batches {
