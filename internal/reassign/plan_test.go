@@ -174,8 +174,8 @@ func TestEstimateSeconds(t *testing.T) {
 		{"two replicas from one leader", [][]Move{{mv(10_000, []int32{0}, []int32{1, 2})}}, 1000, 20},
 		{"parallel leaders", [][]Move{{mv(10_000, []int32{0}, []int32{2}), mv(10_000, []int32{1}, []int32{3})}}, 1000, 10},
 		{"batches in series", [][]Move{{mv(10_000, []int32{0}, []int32{2})}, {mv(5_000, []int32{1}, []int32{3})}}, 1000, 15},
-		{"unthrottled: 100 MiB/s", [][]Move{{mv(300 << 20, []int32{0}, []int32{1})}}, 0, 3},
-		{"a throttle above the rate", [][]Move{{mv(300 << 20, []int32{0}, []int32{1})}}, 1 << 40, 3},
+		{"unthrottled: 100 MiB/s", [][]Move{{mv(300<<20, []int32{0}, []int32{1})}}, 0, 3},
+		{"a throttle above the rate", [][]Move{{mv(300<<20, []int32{0}, []int32{1})}}, 1 << 40, 3},
 	} {
 		p := Plan{Batches: tc.batches}
 		if got := EstimateSeconds(p, tc.throttle); got != tc.want {
@@ -210,7 +210,10 @@ func (f *fakeCluster) ElectPreferredLeaders(context.Context, map[string][]int32)
 	return nil, nil
 }
 
-func (f *fakeCluster) ApplyThrottle(context.Context, kafkaops.Throttle) error { f.applied++; return nil }
+func (f *fakeCluster) ApplyThrottle(context.Context, kafkaops.Throttle) error {
+	f.applied++
+	return nil
+}
 
 func (f *fakeCluster) RemoveThrottle(context.Context, kafkaops.Throttle, kafkaops.ThrottleConfigs) error {
 	f.removed++
