@@ -108,19 +108,22 @@ func TestTopicReassignLocal(t *testing.T) {
 	if !strings.Contains(r.stderr, "reassignment task") {
 		t.Errorf("no progress on stderr:\n%s", r.stderr)
 	}
-	parts := runCtx(t, long, "", "topic", "partitions", "kafka-rl", "orders", "-o", "json").wantCode(t, exitOK)
-	var ps []struct {
-		Partition int `json:"partition"`
-		Replicas  []struct {
-			Broker int `json:"broker"`
-		} `json:"replicas"`
+	show := runCtx(t, long, "", "topic", "show", "kafka-rl", "orders", "-o", "json").wantCode(t, exitOK)
+	var d struct {
+		Partitions []struct {
+			Partition int `json:"partition"`
+			Leader    int `json:"leader"`
+			Replicas  []struct {
+				Broker int `json:"broker"`
+			} `json:"replicas"`
+		} `json:"partitions"`
 	}
-	if err := json.Unmarshal([]byte(parts.stdout), &ps); err != nil || len(ps) != 3 {
-		t.Fatalf("partitions: %v\n%s", err, parts.stdout)
+	if err := json.Unmarshal([]byte(show.stdout), &d); err != nil || len(d.Partitions) != 3 {
+		t.Fatalf("topic show: %v\n%s", err, show.stdout)
 	}
-	for _, p := range ps {
-		if len(p.Replicas) != 2 {
-			t.Errorf("partition %d: %d replicas, want 2\n%s", p.Partition, len(p.Replicas), parts.stdout)
+	for _, p := range d.Partitions {
+		if len(p.Replicas) != 2 || p.Replicas[0].Broker == p.Replicas[1].Broker {
+			t.Errorf("partition %d: replicas %+v, want 2 on different brokers", p.Partition, p.Replicas)
 		}
 	}
 	r = runCtx(t, long, "", "instance", "rebalance", "kafka-rl", "--wait", "-o", "json").wantCode(t, exitOK)
