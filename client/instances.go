@@ -252,6 +252,16 @@ type InstanceRuntime struct {
 	Engine       string `json:"engine"`        // local or embedded
 	KafkaVersion string `json:"kafka_version"` // the Kafka release engine_version maps to
 	StatusReason string `json:"status_reason,omitempty"`
+	// Capacity is what the capacity policy does now (absent: nothing).
+	Capacity *InstanceCapacity `json:"capacity,omitempty"`
+}
+
+// InstanceCapacity is the "capacity" object of "opendms": produce requests refused by the
+// retention_policy produce_reject, or what time_base cannot do, and why.
+type InstanceCapacity struct {
+	ProduceRejected bool   `json:"produce_rejected"`
+	Reason          string `json:"reason,omitempty"`
+	Since           string `json:"since,omitempty"`
 }
 
 // InstanceTag is a key/value tag of an instance (TagEntity).

@@ -221,6 +221,7 @@ func instanceDetails(t *table, in client.Instance) {
 		"access_user", in.AccessUser,
 		"auto_create_topics", fmtBool(in.EnableAutoTopic),
 		"retention_policy", in.RetentionPolicy,
+		"capacity", capacityState(in.OpenDMS.Capacity),
 		"maintenance", maintain,
 		"available_zones", strings.Join(in.AvailableZones, ","),
 		"vpc/subnet/sg", strings.Join([]string{in.VpcID, in.SubnetID, in.SecurityGroupID}, "/"),
@@ -355,4 +356,16 @@ func newInstanceUpdateCmd(a *app) *cobra.Command {
 	f.StringVar(&securityGroup, "security-group", "", "new security group id")
 	f.StringVar(&retention, "retention-policy", "", "when the disk is full: produce_reject or time_base")
 	return cmd
+}
+
+// capacityState is the capacity policy's state in one line ("" when nothing is in effect).
+func capacityState(c *client.InstanceCapacity) string {
+	switch {
+	case c == nil:
+		return ""
+	case c.ProduceRejected:
+		return "produce refused since " + c.Since + ": " + c.Reason
+	default:
+		return c.Reason
+	}
 }

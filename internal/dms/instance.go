@@ -96,6 +96,10 @@ type Instance struct {
 	// Deleting marks an instance whose deletion has been accepted: it is gone for the API, and its
 	// cluster is being torn down by a task.
 	Deleting bool `json:"deleting,omitempty"`
+	// AutoVolumeExpand is the automatic storage expansion (nil: never configured, off).
+	AutoVolumeExpand *AutoVolumeExpand `json:"auto_volume_expand,omitempty"`
+	// Capacity is the capacity watcher's state of the instance (nil: nothing to report).
+	Capacity *CapacityState `json:"capacity,omitempty"`
 }
 
 // Configs are broker config overrides by name.

@@ -51,6 +51,16 @@ type Config struct {
 	// "" or "none": none is written (the zero Config writes none; the dmsd command's default is
 	// DefaultDmsctlProfile). --dmsctl-profile, DMS_DMSCTL_PROFILE.
 	DmsctlProfile string `json:"dmsctl_profile"`
+	// Capacity tunes the capacity watcher (retention_policy, automatic volume expansion).
+	Capacity Capacity `json:"capacity"`
+	// StorageBytesPerGB is how many bytes one GB of storage_space is (default 1 GiB): a testing
+	// knob, so that an instance of 300 "GB" is full after a few MB.
+	StorageBytesPerGB int64 `json:"storage_bytes_per_gb"`
+}
+
+// Capacity tunes the capacity watcher (internal/capacity).
+type Capacity struct {
+	Interval Duration `json:"interval"` // how often every running instance's usage is read; default 30s
 }
 
 // DefaultDmsctlProfile is the dmsctl profile the dmsd command writes on first start: dmsctl's default
@@ -146,6 +156,9 @@ func (c Config) Validate() error {
 	}
 	if c.Diagnosis.Window.Duration < 0 || c.Diagnosis.Samples < 0 || c.Diagnosis.Samples == 1 || c.Diagnosis.MaxRunning < 0 {
 		return fmt.Errorf("diagnosis: window, max_running must not be negative and samples must be 0 (default) or at least 2")
+	}
+	if c.Capacity.Interval.Duration < 0 || c.StorageBytesPerGB < 0 {
+		return fmt.Errorf("capacity.interval and storage_bytes_per_gb must not be negative (0 keeps the default)")
 	}
 	h := c.HTTP
 	if h.ReadHeaderTimeout.Duration < 0 || h.IdleTimeout.Duration < 0 || h.WriteTimeout.Duration < 0 || h.BodyTimeout.Duration < 0 ||

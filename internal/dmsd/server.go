@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/opendms/opendms/internal/capacity"
 	"github.com/opendms/opendms/internal/catalog"
 	"github.com/opendms/opendms/internal/cliconfig"
 	"github.com/opendms/opendms/internal/diagnosis"
@@ -49,6 +50,7 @@ type Server struct {
 	diagnosis *diagnosis.Service
 	reassign  *reassign.Service
 	quotas    *quotas.Service
+	capacity  *capacity.Service
 	API       *httpapi.Server
 	lock      *os.File // the data dir's lock, held while open
 }
@@ -98,7 +100,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 	h := cfg.HTTP
 	s.API = httpapi.New(httpapi.Config{Region: cfg.Region, UnverifiedBodyBytes: h.UnverifiedBodyBytes, UnverifiedBodies: h.UnverifiedBodies,
 		BodyTimeout: h.BodyTimeout.Duration, BodyMinRate: h.BodyMinRate, WriteTimeout: h.WriteTimeout.Duration}, httpapi.Services{
-		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: s.groups, Messages: msgs, Diagnosis: s.diagnosis, Quotas: s.quotas, KafkaUsers: kafkausers.New(s.Instances, s.store, s.sealer, kafkausers.Config{}, log), Catalog: cat,
+		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: s.groups, Messages: msgs, Diagnosis: s.diagnosis, Quotas: s.quotas, Capacity: s.capacity, KafkaUsers: kafkausers.New(s.Instances, s.store, s.sealer, kafkausers.Config{}, log), Catalog: cat,
 		Reassign: s.reassign,
 	}, log)
 	// Last: every service has registered the start functions of its scheduled work, and the task
@@ -123,6 +125,7 @@ func (s *Server) openInstances(ctx context.Context, cat *catalog.Catalog) error 
 	s.Instances, err = instances.New(instances.Config{
 		DataDir: s.cfg.instancesDir(), IPPool: s.cfg.IPPool, KafkaBuilds: s.cfg.KafkaBuilds,
 		HeapMB: s.cfg.BrokerHeapMB, HeapMBByProduct: s.cfg.ProductHeapMB, MaxInstancesPerProject: s.cfg.MaxInstancesPerProject,
+		BytesPerStorageGB: s.cfg.StorageBytesPerGB,
 	}, s.store, engines, def, cat, s.runner, s.sealer, s.log)
 	if err != nil {
 		return err
@@ -134,7 +137,13 @@ func (s *Server) openInstances(ctx context.Context, cat *catalog.Catalog) error 
 	// Services that schedule work register their start functions on it before it starts (Open).
 	s.sched = schedule.New(s.store, s.log, schedule.Config{})
 	s.Instances.SetScheduler(s.sched)
-	return s.Instances.Start(ctx)
+	// The capacity watcher registers its task (autoExpandVolume) too; it starts after the instances.
+	s.capacity = capacity.New(capacity.Config{Interval: s.cfg.Capacity.Interval.Duration}, s.Instances, s.runner, s.log)
+	if err := s.Instances.Start(ctx); err != nil {
+		return err
+	}
+	s.capacity.Start()
+	return nil
 }
 
 func (s *Server) openIAM(ctx context.Context, endpoint string) error {
@@ -211,6 +220,9 @@ func (s *Server) writeDmsctlProfile(credsPath string) {
 func (s *Server) Close() error {
 	if s.diagnosis != nil {
 		s.diagnosis.Close()
+	}
+	if s.capacity != nil {
+		s.capacity.Close()
 	}
 	if s.sched != nil {
 		s.sched.Close() // before the runner: no start of a scheduled task meets a closed runner

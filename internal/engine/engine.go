@@ -189,6 +189,13 @@ type Capabilities struct {
 	// AddBrokers: Ensure with more brokers adds them to the running cluster (horizontal extension)
 	// without restarting the others.
 	AddBrokers bool `json:"add_brokers"`
+	// ProduceReject: the brokers can refuse every client's produce requests on demand (the capacity
+	// policy produce_reject; ProduceGate).
+	ProduceReject bool `json:"produce_reject"`
+	// LogSegments: a partition's segments (base offsets and sizes) can be listed (SegmentLister), so
+	// time_base retention deletes whole segments exactly; without it the trim is estimated from
+	// offsets and sizes.
+	LogSegments bool `json:"log_segments"`
 }
 
 // Engine runs clusters.
@@ -261,4 +268,30 @@ func ListenFree(host string, ports []int) error {
 		ln.Close()
 	}
 	return nil
+}
+
+// ProduceGate is implemented by engines whose brokers can refuse produce requests until told
+// otherwise (the capacity policy produce_reject). SetProduceReject is idempotent; with reject the
+// brokers answer every client's produce request with an error (which one is the engine's: see its
+// doc) until it is called again without. reason is for the engine's log only.
+type ProduceGate interface {
+	SetProduceReject(ctx context.Context, spec Spec, reject bool, reason string) error
+}
+
+// ErrRestartNeeded is wrapped by errors of optional operations that the running brokers of an
+// instance cannot do until they are restarted with the current engine's configuration.
+var ErrRestartNeeded = errors.New("the brokers must be restarted first")
+
+// Segment is one log segment of a partition replica: its base offset (the offset of its first
+// record) and its size in bytes.
+type Segment struct {
+	Base  int64
+	Bytes int64
+}
+
+// SegmentLister is implemented by engines that can list the log segments of a partition replica on
+// one broker, oldest first (the last one is the active segment). The Kafka protocol does not carry
+// segment boundaries; DeleteRecords frees disk only for whole segments below the new log start.
+type SegmentLister interface {
+	Segments(ctx context.Context, spec Spec, broker int32, topic string, partition int32) ([]Segment, error)
 }

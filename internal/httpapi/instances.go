@@ -440,6 +440,9 @@ type openDMSInfo struct {
 	KafkaVersion string              `json:"kafka_version"`
 	StatusReason string              `json:"status_reason,omitempty"`
 	Capabilities engine.Capabilities `json:"capabilities"`
+	// Capacity says what the capacity policy does now (produce refused, and why); absent when
+	// nothing is in effect.
+	Capacity *dms.CapacityState `json:"capacity,omitempty"`
 }
 
 // crossVpcEntry is one broker in cross_vpc_info (a JSON document carried as a string), keyed by its
@@ -506,8 +509,7 @@ func (s *Server) instanceView(in dms.Instance) instanceView {
 	if pp.PublicSASLPlaintextEnable {
 		ports.PublicSASLPlaintextAddress = strings.Join(publicSASLAddrs, ",")
 	}
-	used := s.instances.UsedBytes(in.ID)
-	usedGB := int32((used + (1<<30 - 1)) >> 30)
+	usedGB := int32(s.instances.UsedStorageGB(in.ID))
 	mechs := in.SASLMechanisms
 	if mechs == nil {
 		mechs = []string{}
@@ -530,6 +532,6 @@ func (s *Server) instanceView(in dms.Instance) instanceView {
 		DiskEncryptedKey: in.DiskEncryptedKey, KafkaPrivateConnectAddress: strings.Join(plainAddrs, ","), CesVersion: "linux",
 		PublicAccessEnabled: "false", NodeNum: int32(in.BrokerNum), PortProtocols: ports, NewSpecBillingEnable: true,
 		BrokerNum: int32(in.BrokerNum), Tags: nonNil(in.Tags),
-		OpenDMS: openDMSInfo{Engine: in.Runtime, KafkaVersion: in.KafkaVersion, StatusReason: in.StatusReason, Capabilities: s.instances.Capabilities(in)},
+		OpenDMS: openDMSInfo{Engine: in.Runtime, KafkaVersion: in.KafkaVersion, StatusReason: in.StatusReason, Capabilities: s.instances.Capabilities(in), Capacity: in.Capacity},
 	}
 }

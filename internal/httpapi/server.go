@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/opendms/opendms/internal/capacity"
 	"github.com/opendms/opendms/internal/catalog"
 	"github.com/opendms/opendms/internal/diagnosis"
 	"github.com/opendms/opendms/internal/groups"
@@ -55,6 +56,7 @@ type Server struct {
 	diagnosis  *diagnosis.Service
 	quotas     *quotas.Service
 	kafkaUsers *kafkausers.Service
+	capacity   *capacity.Service
 	catalog    *catalog.Catalog
 	reassign   *reassign.Service
 	log        *slog.Logger
@@ -83,6 +85,7 @@ type Services struct {
 	Diagnosis  *diagnosis.Service
 	Quotas     *quotas.Service
 	KafkaUsers *kafkausers.Service
+	Capacity   *capacity.Service
 	Catalog    *catalog.Catalog
 	Reassign   *reassign.Service
 }
@@ -98,7 +101,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	setDefault(&cfg.BodyMinRate, defaultBodyMinRate)
 	setDefault(&cfg.WriteTimeout, defaultWriteTimeout)
 	s := &Server{cfg: cfg, bodies: &bodyBudget{maxBytes: cfg.UnverifiedBodyBytes, maxCount: int64(cfg.UnverifiedBodies)},
-		anonBodies: &bodyBudget{maxBytes: cfg.UnauthBodyBytes * int64(cfg.UnverifiedBodies), maxCount: int64(cfg.UnverifiedBodies)}, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, diagnosis: svc.Diagnosis, quotas: svc.Quotas, kafkaUsers: svc.KafkaUsers, catalog: svc.Catalog, log: log, router: newRouter()}
+		anonBodies: &bodyBudget{maxBytes: cfg.UnauthBodyBytes * int64(cfg.UnverifiedBodies), maxCount: int64(cfg.UnverifiedBodies)}, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, diagnosis: svc.Diagnosis, quotas: svc.Quotas, kafkaUsers: svc.KafkaUsers, capacity: svc.Capacity, catalog: svc.Catalog, log: log, router: newRouter()}
 	s.reassign = svc.Reassign
 	for _, spec := range routeTable {
 		s.router.add(spec, authSigned, nil)
@@ -117,6 +120,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	s.implementInstanceSecurity()
 	s.implementReassign()
 	s.implementScheduled()
+	s.implementCapacity()
 	return s
 }
 

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -21,6 +22,7 @@ import (
 	kafka "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2"
 
 	"github.com/opendms/opendms/aksk"
+	"github.com/opendms/opendms/internal/capacity"
 	"github.com/opendms/opendms/internal/catalog"
 	"github.com/opendms/opendms/internal/diagnosis"
 	"github.com/opendms/opendms/internal/engine"
@@ -54,6 +56,7 @@ type testEnv struct {
 	Store             *sqlite.DB
 	Groups            *groups.Service
 	Diagnosis         *diagnosis.Service
+	Capacity          *capacity.Service
 	Dir               string // the data dir (instances in Dir/instances)
 }
 
@@ -76,6 +79,21 @@ func newTestEnvOn(t testing.TB, engineName string) *testEnv {
 // stderr with -v).
 func newTestEnvLogging(t testing.TB, engineName string, logs io.Writer) *testEnv {
 	t.Helper()
+	return newTestEnvOpts(t, engineName, testEnvOptions{Logs: logs})
+}
+
+// testEnvOptions are the less common settings of a test server.
+type testEnvOptions struct {
+	Logs io.Writer // the server's log (nil: nowhere, or stderr with -v)
+	// BytesPerStorageGB makes storage_space small (instances.Config); 0: 1 GiB.
+	BytesPerStorageGB int64
+	// CapacityInterval is the capacity watcher's period; 0: an hour (tests call CheckAll).
+	CapacityInterval time.Duration
+}
+
+func newTestEnvOpts(t testing.TB, engineName string, opts testEnvOptions) *testEnv {
+	t.Helper()
+	logs := opts.Logs
 	ctx := context.Background()
 	dir := t.TempDir()
 	st, err := sqlite.Open(ctx, dir)
@@ -124,7 +142,8 @@ func newTestEnvLogging(t testing.TB, engineName string, logs io.Writer) *testEnv
 	}
 	inst, err := instances.New(instances.Config{
 		DataDir: filepath.Join(dir, "instances"), IPPool: testIPPool(), ReadyTimeout: ready, MonitorInterval: 200 * time.Millisecond,
-		HeapMBByProduct: map[string]int{"c6.4u8g.cluster": 320}, // a vertical extension's heap (TestExtendLocal)
+		HeapMBByProduct:   map[string]int{"c6.4u8g.cluster": 320}, // a vertical extension's heap (TestExtendLocal)
+		BytesPerStorageGB: opts.BytesPerStorageGB,
 	}, st, map[string]engine.Engine{engineName: eng}, engineName, cat, runner, sealer, log)
 	if err != nil {
 		t.Fatal(err)
@@ -134,18 +153,22 @@ func newTestEnvLogging(t testing.TB, engineName string, logs io.Writer) *testEnv
 	rs := reassign.New(inst, runner, log)
 	sched := schedule.New(st, log, schedule.Config{})
 	inst.SetScheduler(sched)
+	// The same; the watcher's period is an hour unless set: tests run it with CheckAll.
+	capa := capacity.New(capacity.Config{Interval: cmp.Or(opts.CapacityInterval, time.Hour)}, inst, runner, log)
 	if err := inst.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := sched.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	capa.Start()
 	diag := diagnosis.New(inst, grp, st, testDiagnosis, log)
 	srv := New(Config{Region: region}, Services{IAM: iamSvc, Instances: inst, Topics: topics.New(inst, st), Groups: grp, Messages: messages.New(inst),
-		Diagnosis: diag, Quotas: qs, KafkaUsers: kafkausers.New(inst, st, sealer, kafkausers.Config{}, log), Catalog: cat, Reassign: rs}, log)
+		Diagnosis: diag, Quotas: qs, KafkaUsers: kafkausers.New(inst, st, sealer, kafkausers.Config{}, log), Capacity: capa, Catalog: cat, Reassign: rs}, log)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()
+		capa.Close()
 		diag.Close()
 		sched.Close()
 		runner.Close()
@@ -156,7 +179,7 @@ func newTestEnvLogging(t testing.TB, engineName string, logs io.Writer) *testEnv
 		t.Cleanup(func() { deleteLocalInstances(t, st, le, filepath.Join(dir, "instances")) })
 	}
 	return &testEnv{URL: hs.URL, Region: region, ProjectID: creds.ProjectID, AK: creds.AccessKey, SK: creds.SecretKey,
-		Password: creds.Password, Server: srv, IAM: iamSvc, Instances: inst, Engine: eng, Gate: gated, Store: st, Groups: grp, Diagnosis: diag, Dir: dir}
+		Password: creds.Password, Server: srv, IAM: iamSvc, Instances: inst, Engine: eng, Gate: gated, Store: st, Groups: grp, Diagnosis: diag, Capacity: capa, Dir: dir}
 }
 
 // gatedEngine is the embedded engine with broker restarts that a test can hold, to see an instance
@@ -198,6 +221,12 @@ func (g *gatedEngine) RestartBroker(ctx context.Context, spec engine.Spec, id in
 		return *err
 	}
 	return g.Engine.RestartBroker(ctx, spec, id)
+}
+
+// SetProduceReject passes the embedded engine's produce gate through (interface embedding does not
+// promote it).
+func (g *gatedEngine) SetProduceReject(ctx context.Context, spec engine.Spec, reject bool, reason string) error {
+	return g.Engine.(engine.ProduceGate).SetProduceReject(ctx, spec, reject, reason)
 }
 
 // deleteLocalInstances stops and removes the brokers of every instance of a test (the local engine

@@ -47,6 +47,9 @@ type Config struct {
 	MaxInstancesPerProject int
 	// MonitorInterval is how often running instances are health-checked (default 10 s).
 	MonitorInterval time.Duration
+	// BytesPerStorageGB is how many bytes one GB of storage_space is (default 1 GiB): a testing
+	// knob, so that an instance of 300 "GB" fills with a few MB (storage.go).
+	BytesPerStorageGB int64
 }
 
 // DefaultKafkaBuild is the Kafka build every engine_version maps to unless configured.

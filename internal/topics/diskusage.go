@@ -92,10 +92,7 @@ func (s *Service) DiskUsage(ctx context.Context, projectID, instanceID string, f
 	if err != nil {
 		return nil, kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
-	capacity := int64(0)
-	if len(in.Brokers) > 0 {
-		capacity = int64(in.StorageSpace) << 30 / int64(len(in.Brokers))
-	}
+	capacity := s.instances.BrokerCapacity(in)
 	out := make([]BrokerDiskUsage, 0, len(in.Brokers))
 	for _, b := range in.Brokers {
 		u := BrokerDiskUsage{Broker: b.ID, Capacity: capacity, Partitions: []PartitionUsage{}}

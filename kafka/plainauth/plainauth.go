@@ -16,6 +16,12 @@ import (
 //go:embed src/io/opendms/kafka/FilePlainServerCallbackHandler.java
 var Source []byte
 
+// GateSource is src/io/opendms/kafka/ProduceGateAuthorizer.java: Kafka's StandardAuthorizer with a
+// produce gate (the capacity policy produce_reject), compiled into the same jar.
+//
+//go:embed src/io/opendms/kafka/ProduceGateAuthorizer.java
+var GateSource []byte
+
 const (
 	// SourcePath is Source's path under a source root (javac wants the package's directories).
 	SourcePath = "io/opendms/kafka/FilePlainServerCallbackHandler.java"
@@ -25,12 +31,27 @@ const (
 	JarName = "opendms-plainauth.jar"
 	// CredentialsFileOption is the PlainLoginModule JAAS option naming the credentials file.
 	CredentialsFileOption = "credentialsFile"
+	// GateSourcePath is GateSource's path under a source root.
+	GateSourcePath = "io/opendms/kafka/ProduceGateAuthorizer.java"
+	// GateAuthorizerClass is the value of authorizer.class.name for brokers with a produce gate.
+	GateAuthorizerClass = "io.opendms.kafka.ProduceGateAuthorizer"
+	// GateFileConfig is the broker config naming the gate file: while it exists, produce requests
+	// are refused.
+	GateFileConfig = "opendms.produce.gate.file"
 )
 
-// SourceSHA256 is the hex SHA-256 of Source.
+// SourceSHA256 is the hex SHA-256 of the sources (Source, then GateSource): the jar's stamp changes
+// with either.
 func SourceSHA256() string {
-	sum := sha256.Sum256(Source)
-	return hex.EncodeToString(sum[:])
+	h := sha256.New()
+	h.Write(Source)
+	h.Write(GateSource)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Sources are the Java sources of the jar by their path under a source root.
+func Sources() map[string][]byte {
+	return map[string][]byte{SourcePath: Source, GateSourcePath: GateSource}
 }
 
 // JAASConfig is the value of listener.name.<listener>.plain.sasl.jaas.config that points the handler

@@ -46,4 +46,8 @@
 //     compaction to every topic itself every Options.RetentionInterval.
 //   - Auto-created topics and CreateTopics with -1 partitions get 3 partitions (DMS's default), or
 //     num.partitions from the spec's BrokerConfigs.
+//   - The produce gate (engine.ProduceGate, capacity.go) is a kfake control function on Produce:
+//     while closed, every partition answers TOPIC_AUTHORIZATION_FAILED with the reason as message.
+//     kfake keeps segment files of its own but the engine does not list them (no LogSegments):
+//     kfake frees each batch as soon as DeleteRecords passes it, so trims need no boundaries.
 package embedded

@@ -82,6 +82,9 @@ type instance struct {
 	lastExit string
 	stopTick chan struct{}
 	tickDone chan struct{}
+
+	// rejectReason is set while the produce gate is closed (capacity.go); read by kfake's loop.
+	rejectReason atomic.Pointer[string]
 }
 
 // New returns an engine that runs nothing yet.
@@ -107,7 +110,9 @@ func (*Engine) Name() string { return Name }
 // listener, no runtime PLAIN users, no broker processes; brokers can be added at runtime
 // (kfake's AddNode: the running nodes keep serving).
 func (*Engine) Capabilities() engine.Capabilities {
-	return engine.Capabilities{AddBrokers: true}
+	// ProduceReject: kfake answers produce requests through a control function (capacity.go).
+	// No LogSegments: kfake keeps no segment files; time_base trims by estimated offsets.
+	return engine.Capabilities{AddBrokers: true, ProduceReject: true}
 }
 
 // addedBrokers returns the brokers b has beyond a when b only appends brokers to a (everything else
@@ -330,6 +335,7 @@ func (e *Engine) openCluster(inst *instance, spec engine.Spec) error {
 	if err != nil {
 		return fmt.Errorf("embedded: start instance %s: %w", spec.InstanceID, err)
 	}
+	gateProduce(c, inst)
 	inst.cluster, inst.plan = c, plan
 	inst.spec = cloneSpec(spec)
 	inst.since = time.Now()

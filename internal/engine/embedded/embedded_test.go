@@ -229,8 +229,8 @@ func TestEnsureThreeBrokers(t *testing.T) {
 	if e.Name() != "embedded" {
 		t.Errorf("Name = %q", e.Name())
 	}
-	if e.Capabilities() != (engine.Capabilities{AddBrokers: true}) {
-		t.Errorf("Capabilities = %+v, want only AddBrokers", e.Capabilities())
+	if e.Capabilities() != (engine.Capabilities{AddBrokers: true, ProduceReject: true}) {
+		t.Errorf("Capabilities = %+v, want only add_brokers and produce_reject", e.Capabilities())
 	}
 
 	adm := newAdmin(t, spec)

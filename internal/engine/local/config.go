@@ -30,6 +30,8 @@ var reservedConfigs = map[string]bool{
 	"inter.broker.listener.name":     true,
 	"authorizer.class.name":          true,
 	"super.users":                    true,
+	// The produce gate of the capacity policy (capacity.go).
+	"opendms.produce.gate.file": true,
 }
 
 type kv struct{ k, v string }
@@ -86,6 +88,10 @@ func serverProperties(spec engine.Spec, b engine.Broker, dir string, heapMB int)
 		{"socket.receive.buffer.bytes", "-1"},
 		{"log.cleaner.threads", "1"},
 		{"log.cleaner.dedupe.buffer.size", strconv.Itoa(dedupe)},
+		// Segments below a log start moved by DeleteRecords (and expired ones) are removed by this
+		// check: every 10 s instead of Kafka's 5 minutes, so the capacity policy time_base frees
+		// disk soon after it trims (a check walks the broker's segment list in memory: cheap).
+		{"log.retention.check.interval.ms", "10000"},
 	}
 	props = append(props, listenerProps(spec, b, dir, spec.DataDir)...)
 	idx := make(map[string]int, len(props))

@@ -208,6 +208,8 @@ func (e *Engine) Capabilities() engine.Capabilities {
 		InternalTLS:     true,
 		ProcessRestarts: true,
 		AddBrokers:      true, // Ensure formats and starts only the new (broker-only) nodes
+		ProduceReject:   true, // the produce gate of the brokers' authorizer (capacity.go)
+		LogSegments:     true,
 	}
 }
 

@@ -129,7 +129,7 @@ func findJavac(javaHome string) (string, error) {
 }
 
 func noJavac(why string) error {
-	return fmt.Errorf("%w: building %s (the brokers' SASL/PLAIN login handler) needs javac from a JDK %d+ and %s: install a JDK (e.g. `apt-get install openjdk-17-jdk-headless`) or set JAVA_HOME to one",
+	return fmt.Errorf("%w: building %s (the brokers' SASL/PLAIN login handler and produce gate) needs javac from a JDK %d+ and %s: install a JDK (e.g. `apt-get install openjdk-17-jdk-headless`) or set JAVA_HOME to one",
 		engine.ErrUnavailable, PlainAuthJar, MinJavaVersion, why)
 }
 
@@ -140,16 +140,20 @@ func buildPlainAuth(ctx context.Context, javac, libs, jar string) error {
 		return fmt.Errorf("local engine: building %s: %w", PlainAuthJar, err)
 	}
 	defer os.RemoveAll(tmp)
-	src := filepath.Join(tmp, "src", filepath.FromSlash(plainauth.SourcePath))
-	if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(src, plainauth.Source, 0o644); err != nil {
-		return err
-	}
 	classes := filepath.Join(tmp, "classes")
-	cmd := exec.CommandContext(ctx, javac, "-J-XX:-UsePerfData", "--release", "17", "-encoding", "UTF-8", "-Xlint:none",
-		"-cp", filepath.Join(libs, "*"), "-d", classes, src)
+	args := []string{"-J-XX:-UsePerfData", "--release", "17", "-encoding", "UTF-8", "-Xlint:none",
+		"-cp", filepath.Join(libs, "*"), "-d", classes}
+	for path, code := range plainauth.Sources() {
+		src := filepath.Join(tmp, "src", filepath.FromSlash(path))
+		if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(src, code, 0o644); err != nil {
+			return err
+		}
+		args = append(args, src)
+	}
+	cmd := exec.CommandContext(ctx, javac, args...)
 	cmd.Env = childEnv("") // javac finds its JDK from its own path
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }

@@ -129,9 +129,6 @@ func listenerProps(spec engine.Spec, b engine.Broker, dir, dataDir string) []kv 
 			)
 		}
 	}
-	if !spec.SASL() {
-		return props
-	}
 	var supers []string
 	// Without TLS the brokers and dmsd reach each other as User:ANONYMOUS, and plaintext clients
 	// are anonymous too: DMS's plaintext access has every right.
@@ -145,9 +142,19 @@ func listenerProps(spec engine.Spec, b engine.Broker, dir, dataDir string) []kv 
 	for _, u := range spec.Security.SuperUsers {
 		supers = append(supers, "User:"+u)
 	}
+	// Every broker runs the StandardAuthorizer with OpenDMS's produce gate (kafka/plainauth:
+	// ProduceGateAuthorizer; SetProduceReject), PLAINTEXT-only clusters too: there everyone is
+	// ANONYMOUS, a super user, so the authorizer allows all as before, except produce requests while
+	// the gate is closed (which no ACL and no super user gets past).
 	props = append(props,
-		kv{"authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer"},
+		kv{"authorizer.class.name", plainauth.GateAuthorizerClass},
+		kv{plainauth.GateFileConfig, filepath.Join(dataDir, ProduceGateFile)},
 		kv{"super.users", strings.Join(supers, ";")},
+	)
+	if !spec.SASL() {
+		return append(props, kv{"allow.everyone.if.no.acl.found", "true"})
+	}
+	props = append(props,
 		// DMS's static config of that name (default true: a resource nobody has ACLs on is open to
 		// every authenticated user) overrides this through Spec.BrokerConfigs.
 		kv{"allow.everyone.if.no.acl.found", "false"},

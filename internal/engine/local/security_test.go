@@ -36,7 +36,8 @@ func TestServerPropertiesSASL(t *testing.T) {
 		"listeners=PLAINTEXT://127.0.0.2:9092,SASL_SSL://127.0.0.2:9093,INTERNAL://127.0.0.2:9090,CONTROLLER://127.0.0.2:9091\n",
 		"advertised.listeners=PLAINTEXT://127.0.0.2:9092,SASL_SSL://127.0.0.2:9093,INTERNAL://127.0.0.2:9090\n",
 		"listener.security.protocol.map=CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL\n",
-		"authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer\n",
+		"authorizer.class.name=io.opendms.kafka.ProduceGateAuthorizer\n",
+		"opendms.produce.gate.file=/inst/produce-reject\n",
 		"super.users=User:ANONYMOUS;User:root1\n",
 		"allow.everyone.if.no.acl.found=true\n", // DMS's static config wins over the engine's default
 		"listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-512\n",
@@ -54,11 +55,22 @@ func TestServerPropertiesSASL(t *testing.T) {
 	if strings.Count(got, "allow.everyone.if.no.acl.found=") != 1 {
 		t.Errorf("allow.everyone.if.no.acl.found twice:\n%s", got)
 	}
-	// No SASL listener: no authorizer.
+	// No SASL listener: no SASL entries, and the produce gate's authorizer open to everyone
+	// (ANONYMOUS is a super user; a resource without ACLs is open).
 	plain := testSpec(1)
 	data, _ = serverProperties(plain, plain.Brokers[0], "/d", 256)
-	if strings.Contains(string(data), "authorizer") || strings.Contains(string(data), "sasl") {
-		t.Errorf("a PLAINTEXT-only broker has security entries:\n%s", data)
+	if strings.Contains(string(data), "sasl") {
+		t.Errorf("a PLAINTEXT-only broker has SASL entries:\n%s", data)
+	}
+	for _, want := range []string{
+		"authorizer.class.name=io.opendms.kafka.ProduceGateAuthorizer\n",
+		"opendms.produce.gate.file=" + plain.DataDir + "/produce-reject\n",
+		"super.users=User:ANONYMOUS\n",
+		"allow.everyone.if.no.acl.found=true\n",
+	} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("a PLAINTEXT-only broker lacks %q:\n%s", want, data)
+		}
 	}
 }
 
