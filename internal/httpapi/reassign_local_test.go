@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/reassign"
 )
 
@@ -176,6 +177,60 @@ func TestReassignAPILocal(t *testing.T) {
 	}
 	want[0] = back
 	checkPlaced(t, adm, topic, want)
+
+	// The rebalance of the whole instance (reassign.Service.Rebalance, what follows an extension): a
+	// topic crowded on brokers 0 and 1 gets spread over all three, replicas and leaders even.
+	const skewed = "reassign-skewed"
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = skewed, -1, -1
+	for p := range int32(6) {
+		ra := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
+		ra.Partition, ra.Replicas = p, []int32{p % 2, 1 - p%2}
+		rt.ReplicaAssignment = append(rt.ReplicaAssignment, ra)
+	}
+	req.Topics = append(req.Topics, rt)
+	if resp, err := req.RequestWith(ctx, kcl); err != nil || resp.Topics[0].ErrorCode != 0 {
+		t.Fatalf("create %s: %v %+v", skewed, err, resp)
+	}
+	who := instances.Actor{UserName: "test"}
+	est, err := e.Server.reassign.Rebalance(ctx, e.ProjectID, id, who, reassign.RebalanceRequest{Throttle: throttle, TimeEstimate: true})
+	if err != nil || !est.Estimated || est.Plan.Partitions == 0 {
+		t.Fatalf("rebalance estimate: %+v %v", est, err)
+	}
+	if _, err := e.Server.reassign.Rebalance(ctx, e.ProjectID, id, who, reassign.RebalanceRequest{Brokers: []int32{0, 1, 9}}); err == nil ||
+		!strings.Contains(err.Error(), dms.CodeInvalidParameter) {
+		t.Errorf("rebalance onto an unknown broker: %v", err)
+	}
+	res, err := e.Server.reassign.Rebalance(ctx, e.ProjectID, id, who, reassign.RebalanceRequest{Throttle: throttle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk := waitTask(t, c, id, res.Task.ID); deref(tk.Status) != "SUCCESS" {
+		t.Fatalf("rebalance task: %s", deref(tk.Status))
+	}
+	t.Logf("rebalance: %d partitions moved, %d bytes copied, estimated %d s", res.Plan.Partitions, res.Plan.BytesToMove, est.ReassignmentTime)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		md, err := adm.Metadata(ctx, skewed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		replicas, leaders := map[int32]int{}, map[int32]int{}
+		for _, p := range md.Topics[skewed].Partitions {
+			leaders[p.Leader]++
+			for _, b := range p.Replicas {
+				replicas[b]++
+			}
+		}
+		if replicas[0] == 4 && replicas[1] == 4 && replicas[2] == 4 && leaders[0] == 2 && leaders[1] == 2 && leaders[2] == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the rebalance: replicas per broker %v, leaders %v", replicas, leaders)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
 }
 
 // checkPlaced checks every partition has its planned replicas led by the first, and that no
