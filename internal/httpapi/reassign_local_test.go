@@ -210,24 +210,38 @@ func TestReassignAPILocal(t *testing.T) {
 		t.Fatalf("rebalance task: %s", deref(tk.Status))
 	}
 	t.Logf("rebalance: %d partitions moved, %d bytes copied, estimated %d s", res.Plan.Partitions, res.Plan.BytesToMove, est.ReassignmentTime)
+	// The skewed topic's replicas even over the brokers; every topic's replicas and preferred
+	// leaders even over the cluster (the planner balances leaders cluster-wide).
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		md, err := adm.Metadata(ctx, skewed)
+		md, err := adm.Metadata(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		replicas, leaders := map[int32]int{}, map[int32]int{}
-		for _, p := range md.Topics[skewed].Partitions {
-			leaders[p.Leader]++
-			for _, b := range p.Replicas {
-				replicas[b]++
+		topicReplicas, replicas, leaders := map[int32]int{}, map[int32]int{}, map[int32]int{}
+		n, led := 0, 0
+		for _, td := range md.Topics {
+			for _, p := range td.Partitions {
+				n++
+				if p.Leader == p.Replicas[0] {
+					leaders[p.Leader]++
+					led++
+				}
+				for _, b := range p.Replicas {
+					replicas[b]++
+					if td.Topic == skewed {
+						topicReplicas[b]++
+					}
+				}
 			}
 		}
-		if replicas[0] == 4 && replicas[1] == 4 && replicas[2] == 4 && leaders[0] == 2 && leaders[1] == 2 && leaders[2] == 2 {
+		even := func(m map[int32]int) bool { return max(m[0], m[1], m[2])-min(m[0], m[1], m[2]) <= 1 }
+		if topicReplicas[0] == 4 && topicReplicas[1] == 4 && topicReplicas[2] == 4 && even(replicas) && even(leaders) && led == n {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after the rebalance: replicas per broker %v, leaders %v", replicas, leaders)
+			t.Fatalf("after the rebalance: %s replicas per broker %v; cluster replicas %v, preferred leaders leading %v (%d of %d)",
+				skewed, topicReplicas, replicas, leaders, led, n)
 		}
 		time.Sleep(300 * time.Millisecond)
 	}

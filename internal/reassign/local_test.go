@@ -307,6 +307,9 @@ func TestLocalReassignment(t *testing.T) {
 		const rate = 8 << 20
 		move := func(t *testing.T, to []int32, throttle int64) (time.Duration, []kafkaops.ThrottleConfigs) {
 			plan := lc.plan(t, Request{Reassignments: []Entry{entry(topic, map[int32][]int32{0: to})}, Throttle: throttle})
+			defer func(start time.Time) {
+				t.Logf("MEASURE estimate %d s, the task took %.1f s (throttle %d B/s)", EstimateSeconds(plan, throttle), time.Since(start).Seconds(), throttle)
+			}(time.Now())
 			th := throttleOf(throttle, plan)
 			prior, err := lc.c.ReadThrottleConfigs(tctx(t), th.Brokers, th.Topics())
 			if err != nil {
@@ -370,6 +373,60 @@ func TestLocalReassignment(t *testing.T) {
 				t.Errorf("partition 0: %v led by %d", p.Replicas, p.Leader)
 			}
 		}
+	})
+
+	t.Run("rebalance within another task", func(t *testing.T) {
+		const topic = "crowded"
+		var replicas [][]int32
+		for p := range int32(6) {
+			replicas = append(replicas, []int32{p % 2, 1 - p%2})
+		}
+		lc.topic(t, topic, replicas)
+		s := &Service{exec: testExec}
+		var rec recorder
+		plan, err := s.RebalanceWithin(tctx(t), lc.c, RebalanceRequest{Throttle: 50 << 20}, rec.report)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if plan.Partitions == 0 || rec.get().Done != plan.Partitions {
+			t.Errorf("plan of %d partitions, progress %+v", plan.Partitions, rec.get())
+		}
+		// The topic's replicas even over the brokers; every topic's replicas and preferred leaders
+		// even over the cluster (the planner balances leaders cluster-wide).
+		perBroker := map[int32]int{}
+		for _, p := range lc.partitions(t, topic) {
+			for _, b := range p.Replicas {
+				perBroker[b]++
+			}
+		}
+		if perBroker[0] != 4 || perBroker[1] != 4 || perBroker[2] != 4 {
+			t.Errorf("after: replicas of %s per broker %v", topic, perBroker)
+		}
+		l, err := lc.c.Layout(tctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, leaders := map[int32]int{}, map[int32]int{}
+		for _, tp := range l.Topics {
+			for _, p := range tp.Partitions {
+				leaders[p.Replicas[0]]++
+				for _, b := range p.Replicas {
+					all[b]++
+				}
+			}
+		}
+		for _, m := range []map[int32]int{all, leaders} {
+			if lo, hi := spread(m, []int32{0, 1, 2}); hi-lo > 1 {
+				t.Errorf("after: cluster replicas per broker %v, preferred leaders %v", all, leaders)
+			}
+		}
+		eventually(t, func() error {
+			after, err := lc.c.ReadThrottleConfigs(tctx(t), []int32{0, 1, 2}, []string{topic})
+			if err == nil && (len(after.BrokerRates) != 0 || len(after.Topics) != 0) {
+				err = fmt.Errorf("throttle left: %+v", after)
+			}
+			return err
+		})
 	})
 
 	t.Run("interrupted, run again: completes", func(t *testing.T) {

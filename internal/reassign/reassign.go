@@ -249,9 +249,48 @@ func (s *Service) Rebalance(ctx context.Context, projectID, instanceID string, w
 	if err != nil {
 		return Result{}, err
 	}
-	v, err := view(ctx, c)
+	plan, err := planRebalance(ctx, c, r)
 	if err != nil {
 		return Result{}, err
+	}
+	if r.TimeEstimate {
+		return Result{Estimated: true, ReassignmentTime: EstimateSeconds(plan, r.Throttle), Plan: plan}, nil
+	}
+	if !s.instances.Capabilities(in).Reassignment {
+		return Result{}, notSupported()
+	}
+	return s.submit(ctx, c, projectID, instanceID, who, Request{Throttle: r.Throttle}, plan)
+}
+
+// RebalanceWithin plans a rebalance and carries it out at once inside the caller's own task (an
+// extension task, which holds the instance's task slot so Rebalance would be refused as busy),
+// reporting progress to report (nil: none). The throttle found before is read here, and removed
+// (given back) when it ends, also on failure. A dmsd restart resumes the caller's task, which
+// plans again from where the cluster is: the moves done stay done. The caller checks the engine
+// (Capabilities.Reassignment).
+func (s *Service) RebalanceWithin(ctx context.Context, c *kafkaops.Client, r RebalanceRequest, report func(dms.TaskProgress)) (Plan, error) {
+	plan, err := planRebalance(ctx, c, r)
+	if err != nil {
+		return Plan{}, err
+	}
+	th := throttleOf(r.Throttle, plan)
+	var prior kafkaops.ThrottleConfigs
+	if th.Rate > 0 {
+		if prior, err = c.ReadThrottleConfigs(ctx, th.Brokers, th.Topics()); err != nil {
+			return plan, err
+		}
+	}
+	if report == nil {
+		report = func(dms.TaskProgress) {}
+	}
+	return plan, s.exec.Execute(ctx, c, plan, th, prior, report)
+}
+
+// planRebalance plans r against the cluster (every topic, their sizes) with rebalance.Balance.
+func planRebalance(ctx context.Context, c *kafkaops.Client, r RebalanceRequest) (Plan, error) {
+	v, err := view(ctx, c)
+	if err != nil {
+		return Plan{}, err
 	}
 	opts := rebalance.Options{Brokers: r.Brokers, MaxBatchPartitions: batchPartitions, BatchBytes: batchBytes}
 	if len(opts.Brokers) == 0 {
@@ -262,7 +301,7 @@ func (s *Service) Rebalance(ctx context.Context, projectID, instanceID string, w
 	}
 	for _, b := range append(slices.Clone(opts.Brokers), r.NewBrokers...) {
 		if !slices.Contains(v.brokers, b) {
-			return Result{}, invalid("broker %d is not a broker of the instance (brokers: %v)", b, v.brokers)
+			return Plan{}, invalid("broker %d is not a broker of the instance (brokers: %v)", b, v.brokers)
 		}
 	}
 	var parts []rebalance.Partition
@@ -271,19 +310,13 @@ func (s *Service) Rebalance(ctx context.Context, projectID, instanceID string, w
 	}
 	rp, err := rebalance.Balance(parts, opts)
 	if err != nil {
-		return Result{}, planError(err, true, v.brokers, len(opts.Brokers))
+		return Plan{}, planError(err, true, v.brokers, len(opts.Brokers))
 	}
 	plan := Plan{BytesToMove: rp.BytesToMove, Partitions: len(rp.Moves)}
 	for _, b := range rp.Batches {
 		plan.Batches = append(plan.Batches, fromPlanner(b))
 	}
-	if r.TimeEstimate {
-		return Result{Estimated: true, ReassignmentTime: EstimateSeconds(plan, r.Throttle), Plan: plan}, nil
-	}
-	if !s.instances.Capabilities(in).Reassignment {
-		return Result{}, notSupported()
-	}
-	return s.submit(ctx, c, projectID, instanceID, who, Request{Throttle: r.Throttle}, plan)
+	return plan, nil
 }
 
 // run is the task: it executes the stored plan against the instance's cluster.
