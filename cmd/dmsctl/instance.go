@@ -29,6 +29,7 @@ func newInstanceCmd(a *app) *cobra.Command {
 		newInstanceResetPasswordCmd(a),
 		newInstanceUpgradeCmd(a),
 		newInstanceExtendCmd(a),
+		newInstanceRebalanceCmd(a),
 	)
 }
 

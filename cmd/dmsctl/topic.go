@@ -21,6 +21,7 @@ func newTopicCmd(a *app) *cobra.Command {
 		newTopicDeleteCmd(a),
 		newTopicPartitionsCmd(a),
 		newTopicProducersCmd(a),
+		newTopicReassignCmd(a),
 	)
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/opendms/opendms/internal/kafkausers"
 	"github.com/opendms/opendms/internal/messages"
 	"github.com/opendms/opendms/internal/quotas"
+	"github.com/opendms/opendms/internal/reassign"
 	"github.com/opendms/opendms/internal/schedule"
 	"github.com/opendms/opendms/internal/store/sqlite"
 	"github.com/opendms/opendms/internal/tasks"
@@ -47,6 +48,7 @@ type Server struct {
 	Instances *instances.Service
 	groups    *groups.Service
 	diagnosis *diagnosis.Service
+	reassign  *reassign.Service
 	quotas    *quotas.Service
 	capacity  *capacity.Service
 	API       *httpapi.Server
@@ -99,6 +101,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 	s.API = httpapi.New(httpapi.Config{Region: cfg.Region, UnverifiedBodyBytes: h.UnverifiedBodyBytes, UnverifiedBodies: h.UnverifiedBodies,
 		BodyTimeout: h.BodyTimeout.Duration, BodyMinRate: h.BodyMinRate, WriteTimeout: h.WriteTimeout.Duration}, httpapi.Services{
 		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: s.groups, Messages: msgs, Diagnosis: s.diagnosis, Quotas: s.quotas, Capacity: s.capacity, KafkaUsers: kafkausers.New(s.Instances, s.store, s.sealer, kafkausers.Config{}, log), Catalog: cat,
+		Reassign: s.reassign,
 	}, log)
 	// Last: every service has registered the start functions of its scheduled work, and the task
 	// runner has resumed (Instances.Start). Scheduled tasks that came due while dmsd was stopped
@@ -129,6 +132,8 @@ func (s *Server) openInstances(ctx context.Context, cat *catalog.Catalog) error 
 	}
 	s.groups = groups.New(s.Instances, s.store, s.runner) // registers its task before Start resumes the tasks
 	s.quotas = quotas.New(s.Instances, s.runner)          // the same
+
+	s.reassign = reassign.New(s.Instances, s.runner, s.log) // it too registers its task
 	// Services that schedule work register their start functions on it before it starts (Open).
 	s.sched = schedule.New(s.store, s.log, schedule.Config{})
 	s.Instances.SetScheduler(s.sched)

@@ -18,6 +18,7 @@ import (
 	"github.com/opendms/opendms/internal/kafkausers"
 	"github.com/opendms/opendms/internal/messages"
 	"github.com/opendms/opendms/internal/quotas"
+	"github.com/opendms/opendms/internal/reassign"
 	"github.com/opendms/opendms/internal/topics"
 )
 
@@ -57,6 +58,7 @@ type Server struct {
 	kafkaUsers *kafkausers.Service
 	capacity   *capacity.Service
 	catalog    *catalog.Catalog
+	reassign   *reassign.Service
 	log        *slog.Logger
 	router     *Router
 	bodies     *bodyBudget // signed bodies being read before verification
@@ -85,6 +87,7 @@ type Services struct {
 	KafkaUsers *kafkausers.Service
 	Capacity   *capacity.Service
 	Catalog    *catalog.Catalog
+	Reassign   *reassign.Service
 }
 
 func New(cfg Config, svc Services, log *slog.Logger) *Server {
@@ -99,6 +102,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	setDefault(&cfg.WriteTimeout, defaultWriteTimeout)
 	s := &Server{cfg: cfg, bodies: &bodyBudget{maxBytes: cfg.UnverifiedBodyBytes, maxCount: int64(cfg.UnverifiedBodies)},
 		anonBodies: &bodyBudget{maxBytes: cfg.UnauthBodyBytes * int64(cfg.UnverifiedBodies), maxCount: int64(cfg.UnverifiedBodies)}, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, diagnosis: svc.Diagnosis, quotas: svc.Quotas, kafkaUsers: svc.KafkaUsers, capacity: svc.Capacity, catalog: svc.Catalog, log: log, router: newRouter()}
+	s.reassign = svc.Reassign
 	for _, spec := range routeTable {
 		s.router.add(spec, authSigned, nil)
 	}
@@ -114,6 +118,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	s.implementQuotas()
 	s.implementUsers()
 	s.implementInstanceSecurity()
+	s.implementReassign()
 	s.implementScheduled()
 	s.implementCapacity()
 	return s

@@ -34,6 +34,7 @@ import (
 	"github.com/opendms/opendms/internal/kafkausers"
 	"github.com/opendms/opendms/internal/messages"
 	"github.com/opendms/opendms/internal/quotas"
+	"github.com/opendms/opendms/internal/reassign"
 	"github.com/opendms/opendms/internal/schedule"
 	"github.com/opendms/opendms/internal/store/sqlite"
 	"github.com/opendms/opendms/internal/tasks"
@@ -149,6 +150,7 @@ func newTestEnvOpts(t testing.TB, engineName string, opts testEnvOptions) *testE
 	}
 	grp := groups.New(inst, st, runner) // registers its task before Start resumes the tasks
 	qs := quotas.New(inst, runner)      // the same
+	rs := reassign.New(inst, runner, log)
 	sched := schedule.New(st, log, schedule.Config{})
 	inst.SetScheduler(sched)
 	// The same; the watcher's period is an hour unless set: tests run it with CheckAll.
@@ -162,7 +164,7 @@ func newTestEnvOpts(t testing.TB, engineName string, opts testEnvOptions) *testE
 	capa.Start()
 	diag := diagnosis.New(inst, grp, st, testDiagnosis, log)
 	srv := New(Config{Region: region}, Services{IAM: iamSvc, Instances: inst, Topics: topics.New(inst, st), Groups: grp, Messages: messages.New(inst),
-		Diagnosis: diag, Quotas: qs, KafkaUsers: kafkausers.New(inst, st, sealer, kafkausers.Config{}, log), Capacity: capa, Catalog: cat}, log)
+		Diagnosis: diag, Quotas: qs, KafkaUsers: kafkausers.New(inst, st, sealer, kafkausers.Config{}, log), Capacity: capa, Catalog: cat, Reassign: rs}, log)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()

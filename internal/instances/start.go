@@ -143,3 +143,22 @@ func (s *Service) settleStuck(ctx context.Context, all []dms.Instance) {
 		}
 	}
 }
+
+// StartServingTask starts a task on a RUNNING instance that keeps serving while it runs, so its
+// status stays RUNNING (a partition reassignment: the brokers are not restarted). It is startTask's
+// rule without a transitional status: under the lock, refused while a task of the instance runs or
+// when the instance is not RUNNING; check (may be nil) validates the stored instance, and its error
+// refuses the request. The task's function is registered by the caller and must not change the
+// instance's status.
+func (s *Service) StartServingTask(ctx context.Context, projectID, id string, who Actor, name string, params any,
+	check func(in dms.Instance) error) (dms.Task, error) {
+	return s.startTask(ctx, projectID, id, who, name, params, func(in *dms.Instance) error {
+		if err := statusForbids(*in, dms.StatusRunning); err != nil {
+			return err
+		}
+		if check != nil {
+			return check(*in)
+		}
+		return nil
+	})
+}

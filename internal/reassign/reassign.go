@@ -1,0 +1,365 @@
+// Package reassign is the service behind partition reassignment: 5.2.8 (one topic, manual plan)
+// and 5.2.11 (several topics, manual plans or automatic ones from brokers + replication_factor,
+// with a throttle, a time estimate, or a schedule), and the rebalance of a whole instance onto a set
+// of brokers.
+//
+// Start checks a request against the cluster as it is (the topics and partitions exist, the brokers
+// are live, replica lists are sound), computes the plan (every partition's target replicas, their
+// sizes from DescribeLogDirs, the batches) and either answers the estimated time or stores a durable
+// task whose parameters are the whole plan, so a task resumed after a dmsd restart carries on with
+// the same targets and never plans again. The task (Execute) sets the replication throttle, submits
+// the moves a batch at a time (largest first) and waits for each, elects the preferred leaders of
+// the moved partitions (the first replica leads, as 5.2.8 says) and removes the throttle, recording
+// its progress (partitions moved of total) for ShowBackgroundTaskProgress. The instance stays
+// RUNNING throughout: its brokers keep serving.
+//
+// The embedded engine (kfake) accepts reassignments and moves nothing
+// (engine.Capabilities.Reassignment is false): such instances get a 400 for a move, and their
+// estimate is still answered.
+package reassign
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/instances"
+	"github.com/opendms/opendms/internal/kafkaops"
+	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
+	"github.com/opendms/opendms/internal/rebalance"
+	"github.com/opendms/opendms/internal/tasks"
+)
+
+// TaskName is the task of a reassignment, as 5.9 lists it.
+const TaskName = "reassignPartitions"
+
+// Request is a reassignment (5.2.11's body; 5.2.8's becomes one entry with an assignment). It is
+// plain JSON with the reference's names, so a scheduled reassignment can store it and Start it at
+// its time.
+type Request struct {
+	Reassignments []Entry `json:"reassignments"`
+	// Throttle is the replication throttle in bytes/s per broker (0: none).
+	Throttle     int64 `json:"throttle,omitempty"`
+	IsSchedule   bool  `json:"is_schedule,omitempty"`
+	ExecuteAt    int64 `json:"execute_at,omitempty"` // Unix ms
+	TimeEstimate bool  `json:"time_estimate,omitempty"`
+}
+
+// Entry is one topic's reassignment: a manual Assignment, or automatic placement on Brokers with
+// ReplicationFactor replicas (0: the topic's current one). When both are given the assignment is the
+// plan (the reference's own example sends both).
+type Entry struct {
+	Topic             string       `json:"topic"`
+	Brokers           []int32      `json:"brokers,omitempty"`
+	ReplicationFactor int          `json:"replication_factor,omitempty"`
+	Assignment        []Assignment `json:"assignment,omitempty"`
+}
+
+// Assignment is one partition's replicas in a manual plan (the first one the leader).
+type Assignment struct {
+	Partition *int32  `json:"partition"`
+	Brokers   []int32 `json:"partition_brokers"`
+}
+
+// Result is Start's answer: the task started, or the estimate.
+type Result struct {
+	Task             dms.Task
+	Estimated        bool
+	ReassignmentTime int // seconds (when Estimated)
+	Plan             Plan
+}
+
+// Service starts and runs reassignments.
+type Service struct {
+	instances *instances.Service
+	runner    *tasks.Runner
+	log       *slog.Logger
+	exec      Executor
+}
+
+// New makes the service and registers its task with the runner: make it before the instances
+// service's Start resumes the tasks a restart interrupted.
+func New(inst *instances.Service, runner *tasks.Runner, log *slog.Logger) *Service {
+	s := &Service{instances: inst, runner: runner, log: log, exec: Executor{Poll: time.Second, Patience: 3 * time.Minute}}
+	runner.Register(TaskName, s.run)
+	return s
+}
+
+// params are the task's parameters: the request as received and the plan computed from it, and
+// the throttle configs found before (given back when the throttle is removed).
+type params struct {
+	Request Request                  `json:"request"`
+	Plan    Plan                     `json:"plan"`
+	Prior   kafkaops.ThrottleConfigs `json:"prior_throttle"`
+}
+
+// Start checks r against the instance's cluster and answers its estimate (r.TimeEstimate) or starts
+// its task. Errors (all 4xx but the cluster's own failures):
+//   - is_schedule: 501, scheduled reassignment is not available yet;
+//   - no reassignments, a topic empty or named twice, an entry with neither brokers nor
+//     assignment, a partition missing, unknown or assigned twice, an empty replica list, a broker
+//     named twice or not a live broker of the instance, partitions of one topic left with different
+//     replica counts, a negative throttle: 400 DMS.00400062 naming the field;
+//   - a topic that does not exist: 400 DMS.00400876;
+//   - more replicas than live brokers (manual), or a replication_factor above the brokers given
+//     (automatic): 400 DMS.00400861; a replication_factor below 1: 400 DMS.00400103;
+//   - a move on the embedded engine: 400 DMS.00400007 (it does not move replicas);
+//   - an instance not RUNNING, or busy with another task: the instances service's errors.
+func (s *Service) Start(ctx context.Context, projectID, instanceID string, who instances.Actor, r Request) (Result, error) {
+	if r.IsSchedule && !r.TimeEstimate {
+		return Result{}, dms.Errorf(dms.CodeNotImplemented, "Scheduled partition reassignment (is_schedule) is not available in OpenDMS yet: submit it without is_schedule at its time.")
+	}
+	if r.Throttle < 0 {
+		return Result{}, invalid("throttle must be a positive rate in bytes/s, or 0 for none")
+	}
+	in, c, err := s.instances.ClusterClient(ctx, projectID, instanceID)
+	if err != nil {
+		return Result{}, err
+	}
+	plan, err := planRequest(ctx, c, r)
+	if err != nil {
+		return Result{}, err
+	}
+	if r.TimeEstimate {
+		return Result{Estimated: true, ReassignmentTime: EstimateSeconds(plan, r.Throttle), Plan: plan}, nil
+	}
+	if !s.instances.Capabilities(in).Reassignment {
+		return Result{}, notSupported()
+	}
+	return s.submit(ctx, c, projectID, instanceID, who, r, plan)
+}
+
+func notSupported() error {
+	return dms.Errorf(dms.CodeUnsupportedType, "Unsupported type: the instance runs on the embedded engine, which does not move replicas "+
+		"(opendms.capabilities.reassignment is false); partition reassignment needs an instance on the local engine. "+
+		"A time estimate (time_estimate true) is still answered.")
+}
+
+// submit reads the throttle configs in place and starts the task.
+func (s *Service) submit(ctx context.Context, c *kafkaops.Client, projectID, instanceID string, who instances.Actor, r Request, plan Plan) (Result, error) {
+	th := throttleOf(r.Throttle, plan)
+	var prior kafkaops.ThrottleConfigs
+	if th.Rate > 0 {
+		var err error
+		if prior, err = c.ReadThrottleConfigs(ctx, th.Brokers, th.Topics()); err != nil {
+			return Result{}, kafkaerr.ToDMS(kafkaerr.About{}, err)
+		}
+	}
+	t, err := s.instances.StartServingTask(ctx, projectID, instanceID, who, TaskName, params{Request: r, Plan: plan, Prior: prior}, nil)
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Task: t, Plan: plan}, nil
+}
+
+// planRequest reads the cluster (brokers, the request's topics, their sizes) and builds the plan.
+func planRequest(ctx context.Context, c *kafkaops.Client, r Request) (Plan, error) {
+	if len(r.Reassignments) == 0 {
+		return Plan{}, invalid("reassignments is empty: give at least one topic")
+	}
+	var names []string
+	automatic := false
+	for _, e := range r.Reassignments {
+		if e.Topic != "" && !slices.Contains(names, e.Topic) {
+			names = append(names, e.Topic)
+		}
+		automatic = automatic || len(e.Assignment) == 0 && len(e.Brokers) > 0
+	}
+	if automatic {
+		names = nil // the other topics' load counts for automatic placement: read every topic
+	}
+	v, err := view(ctx, c, names...)
+	if err != nil {
+		return Plan{}, err
+	}
+	return buildPlan(r, v)
+}
+
+// view reads the layout of the named topics (all when none) and their partitions' sizes.
+func view(ctx context.Context, c *kafkaops.Client, topics ...string) (layoutView, error) {
+	l, err := c.Layout(ctx, topics...)
+	if err != nil {
+		return layoutView{}, kafkaerr.ToDMS(kafkaerr.About{}, err)
+	}
+	v := layoutView{brokers: l.Brokers, topics: l.Topics, sizes: map[tp]int64{}}
+	var existing []string
+	for _, t := range topics {
+		if _, ok := l.Topics[t]; ok {
+			existing = append(existing, t)
+		}
+	}
+	if len(topics) == 0 || len(existing) > 0 { // none named: all topics
+		logs, err := c.ReplicaLogs(ctx, existing...)
+		if err != nil {
+			return layoutView{}, kafkaerr.ToDMS(kafkaerr.About{}, err)
+		}
+		for _, rl := range logs {
+			k := tp{rl.Topic, rl.Partition}
+			v.sizes[k] = max(v.sizes[k], rl.Size)
+		}
+	}
+	return v, nil
+}
+
+// ReplicaPlacement is 5.2.8's body: each listed partition's new replicas (the first the leader).
+type ReplicaPlacement struct {
+	Partition *int32  `json:"partition"`
+	Replicas  []int32 `json:"replicas"`
+}
+
+// ReassignTopic is 5.2.8: one topic's manual plan, started as a task (no throttle).
+func (s *Service) ReassignTopic(ctx context.Context, projectID, instanceID string, who instances.Actor, topic string, parts []ReplicaPlacement) (Result, error) {
+	if len(parts) == 0 {
+		return Result{}, invalid("partitions is empty: give each partition's replicas")
+	}
+	e := Entry{Topic: topic}
+	for _, p := range parts {
+		e.Assignment = append(e.Assignment, Assignment{Partition: p.Partition, Brokers: p.Replicas})
+	}
+	return s.Start(ctx, projectID, instanceID, who, Request{Reassignments: []Entry{e}})
+}
+
+// RebalanceRequest is a rebalance of a whole instance (all topics, internal ones included:
+// __consumer_offsets should reach new brokers too). Plain JSON, like Request.
+type RebalanceRequest struct {
+	// Brokers are where replicas may be (none: every live broker).
+	Brokers []int32 `json:"brokers,omitempty"`
+	// NewBrokers, when given, makes it Strimzi's add-brokers mode: only these brokers receive
+	// replicas and leadership (after a horizontal extension). Without it, a full rebalance.
+	NewBrokers   []int32 `json:"new_brokers,omitempty"`
+	Throttle     int64   `json:"throttle,omitempty"` // bytes/s per broker, 0: none
+	TimeEstimate bool    `json:"time_estimate,omitempty"`
+}
+
+// Rebalance plans a balanced layout of every partition of the instance with the planner
+// (rebalance.Balance: even replicas and leaders per broker and per topic, even bytes, no two
+// replicas of a partition on one broker) and runs it as the same task as 5.2.11 (or answers its
+// estimate). A balanced instance gives an empty plan: a task that only records it is done. Errors as
+// Start's, and 400 DMS.00400062 for a broker that is not live.
+func (s *Service) Rebalance(ctx context.Context, projectID, instanceID string, who instances.Actor, r RebalanceRequest) (Result, error) {
+	if r.Throttle < 0 {
+		return Result{}, invalid("throttle must be a positive rate in bytes/s, or 0 for none")
+	}
+	in, c, err := s.instances.ClusterClient(ctx, projectID, instanceID)
+	if err != nil {
+		return Result{}, err
+	}
+	plan, err := planRebalance(ctx, c, r)
+	if err != nil {
+		return Result{}, err
+	}
+	if r.TimeEstimate {
+		return Result{Estimated: true, ReassignmentTime: EstimateSeconds(plan, r.Throttle), Plan: plan}, nil
+	}
+	if !s.instances.Capabilities(in).Reassignment {
+		return Result{}, notSupported()
+	}
+	return s.submit(ctx, c, projectID, instanceID, who, Request{Throttle: r.Throttle}, plan)
+}
+
+// RebalanceWithin plans a rebalance and carries it out at once inside the caller's own task (an
+// extension task, which holds the instance's task slot so Rebalance would be refused as busy),
+// reporting progress to report (nil: none). The throttle found before is read here, and removed
+// (given back) when it ends, also on failure. A dmsd restart resumes the caller's task, which
+// plans again from where the cluster is: the moves done stay done. The caller checks the engine
+// (Capabilities.Reassignment).
+func (s *Service) RebalanceWithin(ctx context.Context, c *kafkaops.Client, r RebalanceRequest, report func(dms.TaskProgress)) (Plan, error) {
+	plan, err := planRebalance(ctx, c, r)
+	if err != nil {
+		return Plan{}, err
+	}
+	th := throttleOf(r.Throttle, plan)
+	var prior kafkaops.ThrottleConfigs
+	if th.Rate > 0 {
+		if prior, err = c.ReadThrottleConfigs(ctx, th.Brokers, th.Topics()); err != nil {
+			return plan, err
+		}
+	}
+	if report == nil {
+		report = func(dms.TaskProgress) {}
+	}
+	return plan, s.exec.Execute(ctx, c, plan, th, prior, report)
+}
+
+// planRebalance plans r against the cluster (every topic, their sizes) with rebalance.Balance.
+func planRebalance(ctx context.Context, c *kafkaops.Client, r RebalanceRequest) (Plan, error) {
+	v, err := view(ctx, c)
+	if err != nil {
+		return Plan{}, err
+	}
+	opts := rebalance.Options{Brokers: r.Brokers, MaxBatchPartitions: batchPartitions, BatchBytes: batchBytes}
+	if len(opts.Brokers) == 0 {
+		opts.Brokers = v.brokers
+	}
+	if len(r.NewBrokers) > 0 {
+		opts.Mode, opts.NewBrokers = rebalance.ModeAddBrokers, r.NewBrokers
+	}
+	for _, b := range append(slices.Clone(opts.Brokers), r.NewBrokers...) {
+		if !slices.Contains(v.brokers, b) {
+			return Plan{}, invalid("broker %d is not a broker of the instance (brokers: %v)", b, v.brokers)
+		}
+	}
+	var parts []rebalance.Partition
+	for _, name := range slices.Sorted(maps.Keys(v.topics)) {
+		parts = append(parts, v.partitions(name)...)
+	}
+	rp, err := rebalance.Balance(parts, opts)
+	if err != nil {
+		return Plan{}, planError(err, true, v.brokers, len(opts.Brokers))
+	}
+	plan := Plan{BytesToMove: rp.BytesToMove, Partitions: len(rp.Moves)}
+	for _, b := range rp.Batches {
+		plan.Batches = append(plan.Batches, fromPlanner(b))
+	}
+	return plan, nil
+}
+
+// run is the task: it executes the stored plan against the instance's cluster.
+func (s *Service) run(ctx context.Context, t dms.Task) error {
+	var p params
+	if err := json.Unmarshal([]byte(t.Params), &p); err != nil {
+		return fmt.Errorf("task parameters: %w", err)
+	}
+	var c *kafkaops.Client
+	// A resumed task may start before the instance's brokers answer again: wait for them a while.
+	deadline := time.Now().Add(s.exec.Patience)
+	for {
+		var err error
+		_, c, err = s.instances.ClusterClient(ctx, t.ProjectID, t.InstanceID)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the instance's cluster is not reachable: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(s.exec.Poll):
+		}
+	}
+	return s.exec.Execute(ctx, c, p.Plan, throttleOf(p.Request.Throttle, p.Plan), p.Prior, func(pr dms.TaskProgress) {
+		if err := s.runner.SetProgress(context.WithoutCancel(ctx), t.ID, pr); err != nil {
+			s.log.Warn("reassignment: recording progress", "task_id", t.ID, "err", err)
+		}
+	})
+}
+
+// throttleOf is the throttle of a plan at rate bytes/s (kafka-reassign-partitions' rule).
+func throttleOf(rate int64, p Plan) kafkaops.Throttle {
+	var rs []kafkaops.Reassignment
+	current := map[string]map[int32][]int32{}
+	for _, m := range p.Moves() {
+		rs = append(rs, kafkaops.Reassignment{Topic: m.Topic, Partition: m.Partition, Replicas: m.To})
+		if current[m.Topic] == nil {
+			current[m.Topic] = map[int32][]int32{}
+		}
+		current[m.Topic][m.Partition] = m.From
+	}
+	return kafkaops.ThrottleOf(rate, rs, current)
+}
