@@ -16,7 +16,8 @@ import (
 // TestLocalReassignmentSurvivesRestart: a throttled 5.2.11 reassignment on Apache Kafka, dmsd
 // stopped while the data moves (the throttle stays meanwhile) and started again: the task resumes
 // with the plan it stored and ends SUCCESS, every partition on its planned replicas led by the
-// first, the throttle gone, the records all there.
+// first, the throttle gone, the records all there. Then a scheduled reassignment (is_schedule)
+// stored before another restart runs at its time after it.
 func TestLocalReassignmentSurvivesRestart(t *testing.T) {
 	e := newE2E(t, "local", "127.67", "kafka-reassign-e2e", 4*time.Minute)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -142,6 +143,59 @@ func TestLocalReassignmentSurvivesRestart(t *testing.T) {
 			t.Errorf("partition %d: end offset %d %v, want %d", o.Partition, o.Offset, o.Err, perPartition)
 		}
 	})
+
+	// Scheduled: partition 0 back to its first broker alone, 8 s from now; dmsd restarts meanwhile.
+	back := []int32{want[0][1]}
+	at := time.Now().Add(8 * time.Second)
+	var sched struct {
+		JobID string `json:"job_id"`
+	}
+	must(t, call(ctx, e.c, "POST", "/v2/{project_id}/kafka/instances/"+e.id+"/reassign", map[string]any{
+		"reassignments": []any{map[string]any{"topic": topic, "assignment": []any{map[string]any{"partition": 0, "partition_brokers": back}}}},
+		"is_schedule":   true, "execute_at": at.UnixMilli(),
+	}, &sched))
+	type scheduledTask struct {
+		ID       string `json:"id"`
+		Name     string `json:"name"`
+		Status   string `json:"status"`
+		Schedule string `json:"schedule_at"`
+	}
+	var list struct {
+		Jobs []scheduledTask `json:"jobs"`
+	}
+	must(t, call(ctx, e.c, "GET", e.base()+"/scheduled-tasks", nil, &list))
+	if len(list.Jobs) != 1 || list.Jobs[0].ID != sched.JobID || list.Jobs[0].Name != "reassignPartitions" || list.Jobs[0].Status != "CREATED" {
+		t.Fatalf("scheduled tasks: %+v (job %s)", list.Jobs, sched.JobID)
+	}
+	e.p.stop(t)
+	e.start(t)
+	if time.Now().After(at) {
+		t.Logf("dmsd restarted after the scheduled time: the reassignment runs as overdue")
+	}
+	for {
+		must(t, call(ctx, e.c, "GET", e.base()+"/scheduled-tasks", nil, &list))
+		if len(list.Jobs) != 1 {
+			t.Fatalf("scheduled tasks after the restart: %+v", list.Jobs)
+		}
+		if st := list.Jobs[0].Status; st == "SUCCESS" || st == "FAILED" {
+			if st != "SUCCESS" {
+				t.Fatalf("the scheduled reassignment: %+v", list.Jobs[0])
+			}
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the scheduled reassignment is still %s", list.Jobs[0].Status)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if fired := time.Now(); fired.Before(at) {
+		t.Errorf("the scheduled reassignment ended at %s, before its time %s", fired, at)
+	}
+	md, err = adm.Metadata(ctx, topic)
+	must(t, err)
+	if p := md.Topics[topic].Partitions[0]; !slices.Equal(p.Replicas, back) {
+		t.Errorf("partition 0 after the scheduled reassignment: replicas %v, want %v", p.Replicas, back)
+	}
 }
 
 // throttleRates are the dynamic replication throttle rates set on the brokers ("broker:name=value").

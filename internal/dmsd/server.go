@@ -133,10 +133,10 @@ func (s *Server) openInstances(ctx context.Context, cat *catalog.Catalog) error 
 	s.groups = groups.New(s.Instances, s.store, s.runner) // registers its task before Start resumes the tasks
 	s.quotas = quotas.New(s.Instances, s.runner)          // the same
 
-	s.reassign = reassign.New(s.Instances, s.runner, s.log) // it too registers its task
 	// Services that schedule work register their start functions on it before it starts (Open).
 	s.sched = schedule.New(s.store, s.log, schedule.Config{})
 	s.Instances.SetScheduler(s.sched)
+	s.reassign = reassign.New(s.Instances, s.runner, s.log) // it too registers its task (and its scheduled start)
 	// The capacity watcher registers its task (autoExpandVolume) too; it starts after the instances.
 	s.capacity = capacity.New(capacity.Config{Interval: s.cfg.Capacity.Interval.Duration}, s.Instances, s.runner, s.log)
 	if err := s.Instances.Start(ctx); err != nil {

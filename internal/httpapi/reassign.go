@@ -51,5 +51,9 @@ func (s *Server) reassignPartitions(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]int32{"reassignment_time": int32(min(res.ReassignmentTime, 1<<31-1))})
 		return
 	}
+	if res.Scheduled != nil { // is_schedule: the scheduled task's id, as 5.1.9 answers a scheduled upgrade's
+		writeJSON(w, http.StatusOK, map[string]string{"job_id": res.Scheduled.ID})
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"job_id": res.Task.ID})
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2/model"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -104,11 +105,26 @@ func TestReassignAPIEmbedded(t *testing.T) {
 		{"automatic: unknown broker", reassignReq(ce.id, 0, false, automatic(topic, 2, 0, 5)), 400, dms.CodeInvalidParameter},
 		{"a move on the embedded engine", reassignReq(ce.id, 0, false, manual(topic, move)), 400, dms.CodeUnsupportedType},
 		{"an automatic move on the embedded engine", reassignReq(ce.id, 1000, false, automatic(topic, 2, 0, 1, 2)), 400, dms.CodeUnsupportedType},
-		{"scheduled", func() *model.CreateKafkaReassignmentTaskRequest {
+		{"scheduled in 2100", func() *model.CreateKafkaReassignmentTaskRequest {
 			r := reassignReq(ce.id, 0, false, manual(topic, move))
 			r.Body.IsSchedule, r.Body.ExecuteAt = tpBool(true), tpI64(4102444800000)
 			return r
-		}(), 501, dms.CodeNotImplemented},
+		}(), 400, dms.CodeTimestampInvalid},
+		{"scheduled without execute_at", func() *model.CreateKafkaReassignmentTaskRequest {
+			r := reassignReq(ce.id, 0, false, manual(topic, move))
+			r.Body.IsSchedule = tpBool(true)
+			return r
+		}(), 400, dms.CodeTimestampInvalid},
+		{"execute_at without is_schedule", func() *model.CreateKafkaReassignmentTaskRequest {
+			r := reassignReq(ce.id, 0, false, manual(topic, move))
+			r.Body.ExecuteAt = tpI64(time.Now().Add(time.Hour).UnixMilli())
+			return r
+		}(), 400, dms.CodeInvalidParameter},
+		{"scheduled on the embedded engine", func() *model.CreateKafkaReassignmentTaskRequest {
+			r := reassignReq(ce.id, 0, false, manual(topic, move))
+			r.Body.IsSchedule, r.Body.ExecuteAt = tpBool(true), tpI64(time.Now().Add(time.Hour).UnixMilli())
+			return r
+		}(), 400, dms.CodeUnsupportedType},
 		{"unknown instance", reassignReq("6ac4d5b4-8cd7-4b8b-9a83-31a8f9e3e4b1", 0, true, manual(topic, move)), 404, dms.CodeInstanceNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -150,9 +150,9 @@ func newTestEnvOpts(t testing.TB, engineName string, opts testEnvOptions) *testE
 	}
 	grp := groups.New(inst, st, runner) // registers its task before Start resumes the tasks
 	qs := quotas.New(inst, runner)      // the same
-	rs := reassign.New(inst, runner, log)
 	sched := schedule.New(st, log, schedule.Config{})
 	inst.SetScheduler(sched)
+	rs := reassign.New(inst, runner, log)
 	// The same; the watcher's period is an hour unless set: tests run it with CheckAll.
 	capa := capacity.New(capacity.Config{Interval: cmp.Or(opts.CapacityInterval, time.Hour)}, inst, runner, log)
 	if err := inst.Start(ctx); err != nil {

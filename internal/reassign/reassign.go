@@ -71,7 +71,9 @@ type Result struct {
 	Task             dms.Task
 	Estimated        bool
 	ReassignmentTime int // seconds (when Estimated)
-	Plan             Plan
+	// Scheduled is the scheduled task stored for is_schedule (its id is the answer's job_id).
+	Scheduled *dms.ScheduledTask
+	Plan      Plan
 }
 
 // Service starts and runs reassignments.
@@ -82,11 +84,15 @@ type Service struct {
 	exec      Executor
 }
 
-// New makes the service and registers its task with the runner: make it before the instances
-// service's Start resumes the tasks a restart interrupted.
+// New makes the service and registers its task with the runner, and its start function with the
+// instances service's scheduler (5.2.11's is_schedule): make it after SetScheduler and before the
+// instances service's Start resumes the tasks a restart interrupted.
 func New(inst *instances.Service, runner *tasks.Runner, log *slog.Logger) *Service {
 	s := &Service{instances: inst, runner: runner, log: log, exec: Executor{Poll: time.Second, Patience: 3 * time.Minute}}
 	runner.Register(TaskName, s.run)
+	if sc := inst.Scheduler(); sc != nil { // 5.2.11 with is_schedule
+		sc.Register(TaskName, s.startScheduled)
+	}
 	return s
 }
 
@@ -100,7 +106,9 @@ type params struct {
 
 // Start checks r against the instance's cluster and answers its estimate (r.TimeEstimate) or starts
 // its task. Errors (all 4xx but the cluster's own failures):
-//   - is_schedule: 501, scheduled reassignment is not available yet;
+//   - is_schedule: execute_at missing, past or too far ahead: 400 DMS.00400142 (the schedule
+//     service's CheckTime); execute_at without is_schedule: 400 DMS.00400062; otherwise checked as
+//     now and stored to start at its time (Result.Scheduled);
 //   - no reassignments, a topic empty or named twice, an entry with neither brokers nor
 //     assignment, a partition missing, unknown or assigned twice, an empty replica list, a broker
 //     named twice or not a live broker of the instance, partitions of one topic left with different
@@ -111,8 +119,22 @@ type params struct {
 //   - a move on the embedded engine: 400 DMS.00400007 (it does not move replicas);
 //   - an instance not RUNNING, or busy with another task: the instances service's errors.
 func (s *Service) Start(ctx context.Context, projectID, instanceID string, who instances.Actor, r Request) (Result, error) {
-	if r.IsSchedule && !r.TimeEstimate {
-		return Result{}, dms.Errorf(dms.CodeNotImplemented, "Scheduled partition reassignment (is_schedule) is not available in OpenDMS yet: submit it without is_schedule at its time.")
+	scheduled := r.IsSchedule && !r.TimeEstimate
+	var at time.Time
+	switch {
+	case scheduled:
+		sc := s.instances.Scheduler()
+		if sc == nil {
+			return Result{}, dms.Errorf(dms.CodeNotImplemented, "Scheduled tasks are not enabled on this server: submit the reassignment without is_schedule at its time.")
+		}
+		if r.ExecuteAt != 0 {
+			at = time.UnixMilli(r.ExecuteAt)
+		}
+		if err := sc.CheckTime(at); err != nil {
+			return Result{}, err
+		}
+	case r.ExecuteAt != 0 && !r.IsSchedule:
+		return Result{}, invalid("execute_at is taken only with is_schedule true")
 	}
 	if r.Throttle < 0 {
 		return Result{}, invalid("throttle must be a positive rate in bytes/s, or 0 for none")
@@ -131,7 +153,39 @@ func (s *Service) Start(ctx context.Context, projectID, instanceID string, who i
 	if !s.instances.Capabilities(in).Reassignment {
 		return Result{}, notSupported()
 	}
+	if scheduled {
+		return s.scheduleLater(ctx, projectID, instanceID, who, r, at)
+	}
 	return s.submit(ctx, c, projectID, instanceID, who, r, plan)
+}
+
+// scheduleLater stores r (checked against the cluster as it is now) to start at at (5.2.11 with
+// is_schedule). At its time the request is checked and planned again against the cluster as it is
+// then (topics and brokers may have changed), exactly as if it were sent then: startScheduled.
+func (s *Service) scheduleLater(ctx context.Context, projectID, instanceID string, who instances.Actor, r Request, at time.Time) (Result, error) {
+	r.IsSchedule, r.ExecuteAt = false, 0
+	body, err := json.Marshal(r)
+	if err != nil {
+		return Result{}, dms.Internal(err)
+	}
+	st, err := s.instances.Scheduler().Add(ctx, dms.ScheduledTask{InstanceID: instanceID, ProjectID: projectID, Name: TaskName,
+		Params: string(body), UserID: who.UserID, UserName: who.UserName, ScheduleAt: at})
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Scheduled: &st}, nil
+}
+
+// startScheduled starts a scheduled reassignment at its time (the schedule service's start
+// function for TaskName).
+func (s *Service) startScheduled(ctx context.Context, st dms.ScheduledTask) (dms.Task, error) {
+	var r Request
+	if err := json.Unmarshal([]byte(st.Params), &r); err != nil {
+		return dms.Task{}, dms.Internal(fmt.Errorf("scheduled reassignment %s: %w", st.ID, err))
+	}
+	r.IsSchedule, r.ExecuteAt = false, 0
+	res, err := s.Start(ctx, st.ProjectID, st.InstanceID, instances.Actor{UserID: st.UserID, UserName: st.UserName}, r)
+	return res.Task, err
 }
 
 func notSupported() error {
