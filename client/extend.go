@@ -26,6 +26,14 @@ type ExtendRequest struct {
 	NewBrokerNum    int      `json:"new_broker_num,omitempty"`
 	NewProductID    string   `json:"new_product_id,omitempty"`
 	TenantIPs       []string `json:"tenant_ips,omitempty"`
+	// Rebalance (horizontal, an OpenDMS addition) moves partitions onto the new brokers after, in a
+	// reassignment task of its own.
+	Rebalance *ExtendRebalance `json:"rebalance,omitempty"`
+}
+
+// ExtendRebalance is ExtendRequest's rebalance: Throttle in bytes/s per broker (0: none).
+type ExtendRebalance struct {
+	Throttle int64 `json:"throttle"`
 }
 
 func extendPath(id string, elems ...string) string {

@@ -27,12 +27,16 @@ func newInstanceExtendCmd(a *app) *cobra.Command {
 	var brokers, storage int
 	var flavor string
 	var tenantIPs []string
+	var rebalance bool
+	var throttle string
 	cmd := &cobra.Command{
 		Use:   "extend ID|NAME (--brokers N | --storage GB | --flavor PRODUCT)",
 		Short: "Add brokers, storage or a bigger flavor to an instance (--wait until it is done)",
 		Long: `extend increases an instance's specifications (POST /v2/kafka/{project_id}/instances/{id}/extend):
   --brokers N      horizontal: N brokers in all, each with the storage the brokers have now
-                   (the new ones are broker-only KRaft nodes; --tenant-ips picks their addresses)
+                   (the new ones are broker-only KRaft nodes; --tenant-ips picks their addresses;
+                   --rebalance then moves partitions onto them in a reassignment task of its own,
+                   under --throttle, as 'dmsctl instance rebalance' would, but only onto the new)
   --storage GB     storage: the instance's new total storage; each broker grows by at least 100 GB
   --flavor PRODUCT vertical: a bigger flavor (see the products the instance can move to with
                    'dmsctl api GET .../extend?type=advanced'); the brokers restart one at a time
@@ -40,6 +44,7 @@ The instance is EXTENDING meanwhile, RUNNING after; a failure leaves it EXTENDED
 brokers serving, and the same command can be run again. With --wait dmsctl follows the task's
 progress (brokers added or restarted) until the instance is RUNNING.`,
 		Example: `  dmsctl instance extend kafka-demo --brokers 5 --wait
+  dmsctl instance extend kafka-demo --brokers 5 --rebalance --throttle 20MB
   dmsctl instance extend kafka-demo --storage 900
   dmsctl instance extend kafka-demo --flavor c6.4u8g.cluster --wait`,
 		Args: exactArgs("ID|NAME"),
@@ -47,6 +52,20 @@ progress (brokers added or restarted) until the instance is RUNNING.`,
 			req, err := extendRequest(cmd, brokers, storage, flavor, tenantIPs)
 			if err != nil {
 				return err
+			}
+			if cmd.Flags().Changed("throttle") && !rebalance {
+				return usageErrorf("--throttle goes with --rebalance")
+			}
+			if rebalance {
+				if req.OperType != client.ExtendHorizontal {
+					return usageErrorf("--rebalance goes with --brokers")
+				}
+				req.Rebalance = &client.ExtendRebalance{}
+				if throttle != "" {
+					if req.Rebalance.Throttle, err = parseByteRate("throttle", throttle); err != nil {
+						return err
+					}
+				}
 			}
 			c, _, err := a.newClient(cmd, true)
 			if err != nil {
@@ -95,6 +114,8 @@ progress (brokers added or restarted) until the instance is RUNNING.`,
 	cmd.Flags().IntVar(&storage, "storage", 0, "storage: the instance's new total storage in GB")
 	cmd.Flags().StringVar(&flavor, "flavor", "", "vertical: the new product id (flavor), e.g. c6.4u8g.cluster")
 	cmd.Flags().StringSliceVar(&tenantIPs, "tenant-ips", nil, "with --brokers: addresses for the new brokers (the rest are picked)")
+	cmd.Flags().BoolVar(&rebalance, "rebalance", false, "with --brokers: move partitions onto the new brokers after (a task of its own)")
+	cmd.Flags().StringVar(&throttle, "throttle", "", "with --rebalance: replication throttle per broker while data moves, in bytes/s (10MB, 8MiB)")
 	wait.bind(cmd, "wait until the extension is done and the instance RUNNING")
 	return cmd
 }

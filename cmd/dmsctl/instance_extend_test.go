@@ -21,15 +21,21 @@ func TestInstanceExtendEmbedded(t *testing.T) {
 		{"instance", "extend", "kafka-ext", "--brokers", "5", "--storage", "900"},
 		{"instance", "extend", "kafka-ext", "--brokers", "0"},
 		{"instance", "extend", "kafka-ext", "--storage", "900", "--tenant-ips", "127.0.0.9"},
+		{"instance", "extend", "kafka-ext", "--storage", "900", "--rebalance"},
+		{"instance", "extend", "kafka-ext", "--brokers", "5", "--throttle", "10MB"},
+		{"instance", "extend", "kafka-ext", "--brokers", "5", "--rebalance", "--throttle", "fast"},
 	} {
 		r := runCtx(t, long, "", args...)
 		if r.code != exitUsage {
 			t.Errorf("%v: exit %d, want a usage error\n%s", args, r.code, r.stderr)
 		}
 	}
-	// The server's validation: fewer brokers.
+	// The server's validation: fewer brokers; a rebalance on kfake, which moves no replicas.
 	if r := runCtx(t, long, "", "instance", "extend", "kafka-ext", "--brokers", "2"); r.code == exitOK || !strings.Contains(r.stderr, "DMS.00400062") {
 		t.Errorf("--brokers 2: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := runCtx(t, long, "", "instance", "extend", "kafka-ext", "--brokers", "4", "--rebalance", "--throttle", "10MB"); r.code == exitOK || !strings.Contains(r.stderr, "DMS.00400007") {
+		t.Errorf("--rebalance on kfake: exit %d\n%s", r.code, r.stderr)
 	}
 
 	for _, c := range []struct {

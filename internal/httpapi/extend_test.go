@@ -66,6 +66,23 @@ func TestExtendInstanceAPI(t *testing.T) {
 		t.Errorf("without type: %d %s", resp.StatusCode, body)
 	}
 
+	// The rebalance option (an OpenDMS addition, raw JSON): horizontal only, a throttle >= 0, and an
+	// engine that moves replicas (kfake does not).
+	for _, tc := range []struct {
+		name string
+		body map[string]any
+		code string
+	}{
+		{"with storage", map[string]any{"oper_type": "storage", "new_storage_space": 600, "rebalance": map[string]any{"throttle": 0}}, dms.CodeInvalidParameter},
+		{"negative throttle", map[string]any{"oper_type": "horizontal", "new_broker_num": 4, "new_storage_space": 400, "rebalance": map[string]any{"throttle": -1}}, dms.CodeUnsupportedType},
+		{"on the embedded engine", map[string]any{"oper_type": "horizontal", "new_broker_num": 4, "new_storage_space": 400, "rebalance": map[string]any{}}, dms.CodeUnsupportedType},
+	} {
+		resp, body := e.do(t, "POST", "/v2/kafka/"+e.ProjectID+"/instances/"+id+"/extend", tc.body)
+		if resp.StatusCode != 400 || decodeError(t, body).ErrorCode != tc.code {
+			t.Errorf("rebalance option %s: %d %s, want 400 %s", tc.name, resp.StatusCode, body, tc.code)
+		}
+	}
+
 	pre, err := c.ShowKafkaScalePreCheckInfo(&model.ShowKafkaScalePreCheckInfoRequest{InstanceId: id})
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,16 @@ type ExtendRequest struct {
 	PublicIPID           *string  `json:"publicip_id"`
 	TenantIPs            []string `json:"tenant_ips"`
 	SecondTenantSubnetID *string  `json:"second_tenant_subnet_id"`
+	// Rebalance (an OpenDMS addition; SDKs do not send it) asks a horizontal extension to move
+	// partitions onto the new brokers once they are registered: a reassignment task of its own
+	// (5.9 lists it) that runs right after the extension's, planned in Strimzi's add-brokers mode.
+	Rebalance *ExtendRebalance `json:"rebalance,omitempty"`
+}
+
+// ExtendRebalance is 5.4.1's rebalance option: Throttle is the replication throttle in bytes/s
+// per broker (0: none), as 5.2.11's throttle.
+type ExtendRebalance struct {
+	Throttle int64 `json:"throttle"`
 }
 
 // extendParams are an extension task's parameters: the change as validated, and where it started.
@@ -60,6 +70,8 @@ type extendParams struct {
 	// Added are the ids of the brokers a horizontal extension adds (recorded with the instance
 	// when the request was accepted, so their addresses are taken).
 	Added []int32 `json:"added_brokers,omitempty"`
+	// Rebalance: move partitions onto the added brokers after (ExtendRequest.Rebalance).
+	Rebalance *ExtendRebalance `json:"rebalance,omitempty"`
 }
 
 // validateExtend checks a 5.4.1 request against the instance as stored, the catalog and what the
@@ -123,6 +135,15 @@ func validateExtend(cat *catalog.Catalog, caps engine.Capabilities, in dms.Insta
 		if req.NewProductID != nil && *req.NewProductID != in.ProductID {
 			return p, nil, invalid("new_product_id is only valid when oper_type is vertical")
 		}
+		if r := req.Rebalance; r != nil {
+			if !caps.Reassignment {
+				return p, nil, dms.Errorf(dms.CodeUnsupportedType, "Unsupported type: rebalance needs partition reassignment, which this instance's engine does not do (opendms.capabilities.reassignment is false); extend without rebalance.")
+			}
+			if r.Throttle < 0 {
+				return p, nil, invalid("rebalance.throttle must be a positive rate in bytes/s, or 0 for none")
+			}
+			p.Rebalance = r
+		}
 		p.ToBrokers, p.ToStorage = *n, want
 		return p, ips, nil
 	case OperStorage:
@@ -180,6 +201,9 @@ func onlyFor(req ExtendRequest, n *int, in dms.Instance, op string) error {
 	}
 	if len(req.TenantIPs) > 0 {
 		return invalid("tenant_ips is only valid when oper_type is horizontal")
+	}
+	if req.Rebalance != nil {
+		return invalid("rebalance is only valid when oper_type is horizontal")
 	}
 	if op != OperVertical && req.NewProductID != nil && *req.NewProductID != in.ProductID {
 		return invalid("new_product_id is only valid when oper_type is vertical")
@@ -254,11 +278,13 @@ func ServingBrokers(in dms.Instance) []dms.BrokerAddr {
 	return in.Brokers
 }
 
-// BrokersAddedHook is told about the brokers a horizontal extension added, once they are registered
-// and before the instance is RUNNING again (e.g. to move partitions onto them: internal/reassign).
-// Its failure is recorded in the task's steps and logged; the extension itself has succeeded.
+// BrokersAddedHook moves partitions onto the brokers a horizontal extension added when the request
+// asked for it (ExtendRequest.Rebalance), once they are registered: internal/reassign. It starts a
+// task of its own, queued behind the extension's (tasks of an instance run one at a time), and
+// returns its id; called again for the same extension (a resumed task), it starts none twice. Its
+// failure is recorded in the extension's steps and logged; the extension itself has succeeded.
 type BrokersAddedHook interface {
-	BrokersAdded(ctx context.Context, in dms.Instance, added []int32) error
+	BrokersAdded(ctx context.Context, in dms.Instance, extension dms.Task, added []int32, throttle int64) (taskID string, err error)
 }
 
 // SetBrokersAddedHook installs the hook called after horizontal extensions (nil: none).
@@ -347,7 +373,8 @@ const (
 // (as a creation does).
 func (s *Service) extendHorizontal(ctx context.Context, t dms.Task, p extendParams) error {
 	names := []string{stepStartBrokers, stepRegister}
-	if s.brokersAdded != nil {
+	rebalance := p.Rebalance != nil && s.brokersAdded != nil
+	if rebalance {
 		names = append(names, stepRebalance)
 	}
 	st := s.newSteps(t, len(p.Added), "brokers", names...)
@@ -389,9 +416,15 @@ func (s *Service) extendHorizontal(ctx context.Context, t dms.Task, p extendPara
 	if err != nil {
 		return err
 	}
-	if s.brokersAdded != nil {
-		// The instance is still EXTENDING, so no other task moves its partitions meanwhile.
-		if err := st.run(ctx, stepRebalance, func() error { return s.brokersAdded.BrokersAdded(ctx, in, p.Added) }); err != nil {
+	if rebalance {
+		err := st.run(ctx, stepRebalance, func() error {
+			id, err := s.brokersAdded.BrokersAdded(ctx, in, t, p.Added, p.Rebalance.Throttle)
+			if err == nil {
+				s.log.Info("partitions move onto the added brokers in a task of their own", "instance_id", in.ID, "task_id", id)
+			}
+			return err
+		})
+		if err != nil {
 			s.log.Warn("moving partitions onto the added brokers failed; the brokers are added", "instance_id", in.ID, "err", err)
 		}
 	}

@@ -375,7 +375,7 @@ func TestLocalReassignment(t *testing.T) {
 		}
 	})
 
-	t.Run("rebalance within another task", func(t *testing.T) {
+	t.Run("rebalance carried out at once", func(t *testing.T) {
 		const topic = "crowded"
 		var replicas [][]int32
 		for p := range int32(6) {
@@ -384,7 +384,7 @@ func TestLocalReassignment(t *testing.T) {
 		lc.topic(t, topic, replicas)
 		s := &Service{exec: testExec}
 		var rec recorder
-		plan, err := s.RebalanceWithin(tctx(t), lc.c, RebalanceRequest{Throttle: 50 << 20}, rec.report)
+		plan, err := s.rebalanceNow(tctx(t), lc.c, RebalanceRequest{Throttle: 50 << 20}, rec.report)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -84,15 +84,17 @@ type Service struct {
 	exec      Executor
 }
 
-// New makes the service and registers its task with the runner, and its start function with the
-// instances service's scheduler (5.2.11's is_schedule): make it after SetScheduler and before the
-// instances service's Start resumes the tasks a restart interrupted.
+// New makes the service and registers its task with the runner, its start function with the
+// instances service's scheduler (5.2.11's is_schedule), and itself as the instances service's
+// BrokersAddedHook (5.4.1's rebalance option): make it after SetScheduler and before the instances
+// service's Start resumes the tasks a restart interrupted.
 func New(inst *instances.Service, runner *tasks.Runner, log *slog.Logger) *Service {
 	s := &Service{instances: inst, runner: runner, log: log, exec: Executor{Poll: time.Second, Patience: 3 * time.Minute}}
 	runner.Register(TaskName, s.run)
 	if sc := inst.Scheduler(); sc != nil { // 5.2.11 with is_schedule
 		sc.Register(TaskName, s.startScheduled)
 	}
+	inst.SetBrokersAddedHook(s) // 5.4.1's rebalance option
 	return s
 }
 
@@ -316,13 +318,50 @@ func (s *Service) Rebalance(ctx context.Context, projectID, instanceID string, w
 	return s.submit(ctx, c, projectID, instanceID, who, Request{Throttle: r.Throttle}, plan)
 }
 
-// RebalanceWithin plans a rebalance and carries it out at once inside the caller's own task (an
-// extension task, which holds the instance's task slot so Rebalance would be refused as busy),
-// reporting progress to report (nil: none). The throttle found before is read here, and removed
-// (given back) when it ends, also on failure. A dmsd restart resumes the caller's task, which
-// plans again from where the cluster is: the moves done stay done. The caller checks the engine
-// (Capabilities.Reassignment).
-func (s *Service) RebalanceWithin(ctx context.Context, c *kafkaops.Client, r RebalanceRequest, report func(dms.TaskProgress)) (Plan, error) {
+// BrokersAdded implements instances.BrokersAddedHook: after a horizontal extension that asked for
+// it, the partitions move onto the added brokers (the planner's add-brokers mode: nothing moves
+// between the old brokers). The plan and the throttle configs in place are read now, inside the
+// extension's task, and stored with a reassignment task of its own, which the runner starts when
+// the extension's has ended (an instance's tasks run one at a time): it is durable and shows its
+// progress like any 5.2.11 task. A resumed extension task finds the one it submitted before.
+func (s *Service) BrokersAdded(ctx context.Context, in dms.Instance, ext dms.Task, added []int32, throttle int64) (string, error) {
+	ts, _, err := s.instances.Tasks(ctx, in.ProjectID, in.ID, instances.TaskFilter{})
+	if err != nil {
+		return "", err
+	}
+	for _, t := range ts {
+		if t.Name == TaskName && !t.CreatedAt.Before(ext.CreatedAt) {
+			return t.ID, nil // submitted by this extension before a restart
+		}
+	}
+	c, err := s.instances.Client(in)
+	if err != nil {
+		return "", err
+	}
+	r := RebalanceRequest{NewBrokers: added, Throttle: throttle}
+	plan, err := planRebalance(ctx, c, r)
+	if err != nil {
+		return "", err
+	}
+	th := throttleOf(throttle, plan)
+	var prior kafkaops.ThrottleConfigs
+	if th.Rate > 0 {
+		if prior, err = c.ReadThrottleConfigs(ctx, th.Brokers, th.Topics()); err != nil {
+			return "", err
+		}
+	}
+	body, err := json.Marshal(params{Request: Request{Throttle: throttle}, Plan: plan, Prior: prior})
+	if err != nil {
+		return "", err
+	}
+	t, err := s.runner.Submit(ctx, dms.Task{InstanceID: in.ID, ProjectID: in.ProjectID, Name: TaskName, Params: string(body),
+		UserID: ext.UserID, UserName: ext.UserName})
+	return t.ID, err
+}
+
+// rebalanceNow plans a rebalance and carries it out at once, reporting progress to report (nil:
+// none): the task's steps without a task (the real-Kafka tests of the planner with the executor).
+func (s *Service) rebalanceNow(ctx context.Context, c *kafkaops.Client, r RebalanceRequest, report func(dms.TaskProgress)) (Plan, error) {
 	plan, err := planRebalance(ctx, c, r)
 	if err != nil {
 		return Plan{}, err
