@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -16,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	kafka "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2/model"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -62,6 +65,28 @@ func TestExtendLocal(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// bulk is data for the rebalance to move: 6 partitions of 4 MiB, 3 replicas each.
+	const bulk = "extend-bulk"
+	if _, err := adm.CreateTopic(ctx, 6, 3, nil, bulk); err != nil {
+		t.Fatal(err)
+	}
+	fill, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.ProducerBatchMaxBytes(600<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	value := make([]byte, 256<<10)
+	rand.Read(value) // incompressible
+	for p := range int32(6) {
+		for range 16 {
+			fill.Produce(ctx, &kgo.Record{Topic: bulk, Partition: p, Value: value}, nil)
+		}
+	}
+	if err := fill.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fill.Close()
+
 	load := startLoad(t, ctx, seeds, topic)
 
 	// 3 -> 5 brokers.
@@ -70,10 +95,16 @@ func TestExtendLocal(t *testing.T) {
 	if err != nil || len(before) != 3 {
 		t.Fatalf("engine status: %+v %v", before, err)
 	}
+	// With the rebalance option (raw JSON: an OpenDMS addition the SDK's model does not have), throttled.
+	const throttle = 4 << 20
 	start := time.Now()
-	job, err := c.ResizeEngineInstance(resizeReq(id, model.ResizeEngineInstanceReq{OperType: "horizontal", NewBrokerNum: ptr32(5), NewStorageSpace: ptr32(500)}))
-	if err != nil {
-		t.Fatal(err)
+	hr, body := e.do(t, "POST", "/v2/kafka/"+e.ProjectID+"/instances/"+id+"/extend", map[string]any{
+		"oper_type": "horizontal", "new_broker_num": 5, "new_storage_space": 500, "rebalance": map[string]any{"throttle": throttle}})
+	var job struct {
+		JobId *string `json:"job_id"`
+	}
+	if hr.StatusCode != 200 || json.Unmarshal(body, &job) != nil || job.JobId == nil {
+		t.Fatalf("horizontal extension: %d %s", hr.StatusCode, body)
 	}
 	task := waitTaskLong(t, c, id, deref(job.JobId))
 	in = waitRunningLocal(t, e, id)
@@ -139,6 +170,7 @@ func TestExtendLocal(t *testing.T) {
 	if err := secure.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte("sasl-ssl")}).FirstErr(); err != nil {
 		t.Errorf("produce over SASL_SSL through a new broker: %v", err)
 	}
+	checkRebalanced(t, ctx, c, adm, id, throttle)
 	pre, err := c.ShowKafkaScalePreCheckInfo(&model.ShowKafkaScalePreCheckInfoRequest{InstanceId: id})
 	if err != nil || !deref(pre.Success) {
 		t.Errorf("pre-check after the extension: %+v %v", pre, err)
@@ -146,10 +178,11 @@ func TestExtendLocal(t *testing.T) {
 
 	// vertical: a rolling restart of the 5 brokers with c6.4u8g's heap.
 	start = time.Now()
-	job, err = c.ResizeEngineInstance(resizeReq(id, model.ResizeEngineInstanceReq{OperType: "vertical", NewProductId: ptrS("c6.4u8g.cluster")}))
+	vjob, err := c.ResizeEngineInstance(resizeReq(id, model.ResizeEngineInstanceReq{OperType: "vertical", NewProductId: ptrS("c6.4u8g.cluster")}))
 	if err != nil {
 		t.Fatal(err)
 	}
+	job.JobId = vjob.JobId
 	task = waitTaskLong(t, c, id, deref(job.JobId))
 	in = waitRunningLocal(t, e, id)
 	vertical := time.Since(start)
@@ -186,6 +219,100 @@ func TestExtendLocal(t *testing.T) {
 }
 
 const engPortPlain = 9092
+
+// checkRebalanced follows the reassignment task the extension's rebalance option started (5.9
+// lists it) to its end and checks the cluster after: the new brokers 3 and 4 hold replicas,
+// replicas per broker at most 1 apart, leaders spread over all five. It logs the move rate per
+// receiving broker against the throttle (rough: a shared machine), from the task's step times and
+// the bytes on the new brokers.
+func checkRebalanced(t *testing.T, ctx context.Context, c *kafka.KafkaClient, adm *kadm.Client, id string, throttle int64) {
+	t.Helper()
+	tasks, err := c.ListBackgroundTasks(&model.ListBackgroundTasksRequest{InstanceId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rid string
+	for _, tk := range deref(tasks.Tasks) {
+		if deref(tk.Name) == "reassignPartitions" {
+			rid = deref(tk.Id)
+		}
+	}
+	if rid == "" {
+		t.Fatalf("no reassignPartitions task after the extension with rebalance: %+v", deref(tasks.Tasks))
+	}
+	task := waitTaskLong(t, c, id, rid)
+	if deref(task.Status) != "SUCCESS" {
+		t.Fatalf("rebalance task: %+v", task)
+	}
+	prog, err := c.ShowBackgroundTaskProgress(&model.ShowBackgroundTaskProgressRequest{InstanceId: id, TaskId: rid})
+	if err != nil || deref(prog.ProgressPercentage) != 100 {
+		t.Fatalf("rebalance progress: %+v %v", prog, err)
+	}
+	var first, last time.Time
+	for _, st := range deref(prog.StepList) {
+		if !strings.HasPrefix(deref(st.Name), "move batch") {
+			continue
+		}
+		b, err1 := time.Parse(isoMillis, deref(st.StartTime))
+		e, err2 := time.Parse(isoMillis, deref(st.EndTime))
+		if err1 != nil || err2 != nil {
+			t.Fatalf("step %+v: %v %v", st, err1, err2)
+		}
+		if first.IsZero() || b.Before(first) {
+			first = b
+		}
+		if e.After(last) {
+			last = e
+		}
+	}
+	if first.IsZero() {
+		t.Fatalf("no move batch in the rebalance's steps: %+v", deref(prog.StepList))
+	}
+
+	md, err := adm.Metadata(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replicas, leaders := map[int32]int{}, map[int32]int{}
+	for _, td := range md.Topics {
+		for _, p := range td.Partitions {
+			leaders[p.Leader]++
+			for _, b := range p.Replicas {
+				replicas[b]++
+			}
+		}
+	}
+	spread := func(m map[int32]int) (lo, hi int) {
+		lo = 1 << 30
+		for b := range int32(5) {
+			lo, hi = min(lo, m[b]), max(hi, m[b])
+		}
+		return lo, hi
+	}
+	if lo, hi := spread(replicas); hi-lo > 1 || lo == 0 {
+		t.Errorf("replicas per broker after the rebalance: %v (want at most 1 apart)", replicas)
+	}
+	if lo, hi := spread(leaders); hi-lo > 2 || lo == 0 {
+		t.Errorf("leaders per broker after the rebalance: %v (want every broker leading, at most 2 apart)", leaders)
+	}
+	dirs, err := adm.DescribeAllLogDirs(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := map[int32]int64{}
+	dirs.Each(func(d kadm.DescribedLogDir) {
+		if d.Broker >= 3 {
+			d.Topics.Each(func(p kadm.DescribedLogDirPartition) { moved[d.Broker] += p.Size })
+		}
+	})
+	secs := last.Sub(first).Seconds()
+	busiest := max(moved[3], moved[4])
+	t.Logf("MEASURE rebalance onto 2 new brokers: %.1f MiB to broker 3, %.1f MiB to broker 4 in %.1f s: %.1f MiB/s into the busiest against a throttle of %d MiB/s per broker",
+		float64(moved[3])/(1<<20), float64(moved[4])/(1<<20), secs, float64(busiest)/(1<<20)/max(secs, 0.001), throttle>>20)
+	if moved[3] == 0 || moved[4] == 0 {
+		t.Errorf("bytes on the new brokers after the rebalance: %v", moved)
+	}
+}
 
 // waitTaskLong is waitTask for tasks on real brokers (a rolling restart of five under load).
 func waitTaskLong(t *testing.T, c interface {
