@@ -144,8 +144,9 @@ func TestLocalReassignmentSurvivesRestart(t *testing.T) {
 		}
 	})
 
-	// Scheduled: partition 0 back to its first broker alone, 8 s from now; dmsd restarts meanwhile.
-	back := []int32{want[0][1]}
+	// Scheduled: partition 0's new replica onto the third broker, led by it, 8 s from now; dmsd
+	// restarts meanwhile.
+	back := []int32{(want[0][1] + 2) % 3, want[0][1]}
 	at := time.Now().Add(8 * time.Second)
 	var sched struct {
 		JobID string `json:"job_id"`
