@@ -230,7 +230,8 @@ func (s *Server) upgradeInstance(w http.ResponseWriter, r *http.Request) {
 	var id string
 	switch {
 	case req.IsSchedule:
-		// execute_at is mandatory with is_schedule (5.1.9); the answer is the scheduled task's id.
+		// At execute_at, or without it at the start of the next maintenance window; the answer is
+		// the scheduled task's id.
 		var at time.Time
 		if req.ExecuteAt != 0 {
 			at = time.UnixMilli(req.ExecuteAt)

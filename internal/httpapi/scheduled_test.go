@@ -214,7 +214,6 @@ func TestScheduledUpgradeAPI(t *testing.T) {
 		body *model.UpgradeInstanceReq
 		code string
 	}{
-		{"no execute_at", &model.UpgradeInstanceReq{IsSchedule: ptrTo(true)}, dms.CodeTimestampInvalid},
 		{"in the past", &model.UpgradeInstanceReq{IsSchedule: ptrTo(true), ExecuteAt: ptrTo(now.Add(-time.Minute).UnixMilli())}, dms.CodeTimestampInvalid},
 		{"seconds, not ms", &model.UpgradeInstanceReq{IsSchedule: ptrTo(true), ExecuteAt: ptrTo(now.Add(time.Hour).Unix())}, dms.CodeTimestampInvalid},
 		{"microseconds, not ms", &model.UpgradeInstanceReq{IsSchedule: ptrTo(true), ExecuteAt: ptrTo(now.Add(time.Hour).UnixMicro())}, dms.CodeTimestampInvalid},
@@ -222,6 +221,28 @@ func TestScheduledUpgradeAPI(t *testing.T) {
 	} {
 		_, err := c.UpgradeInstance(&model.UpgradeInstanceRequest{InstanceId: id, Body: c2.body})
 		t.Run(c2.name, func(t *testing.T) { sdkErr(t, err, 400, c2.code) })
+	}
+
+	// Without execute_at: at the start of the next maintenance window (maintain_begin, UTC).
+	win, err := c.UpgradeInstance(&model.UpgradeInstanceRequest{InstanceId: id, Body: &model.UpgradeInstanceReq{IsSchedule: ptrTo(true)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := e.Instances.Get(context.Background(), e.ProjectID, id)
+	begin, err := time.Parse("15:04:05", rec.MaintainBegin)
+	if err != nil {
+		t.Fatalf("maintain_begin %q: %v", rec.MaintainBegin, err)
+	}
+	got := listJobs(t, e, id, nil)
+	if len(deref(got.Jobs)) != 1 || deref(deref(got.Jobs)[0].Id) != deref(win.Body) {
+		t.Fatalf("scheduled in the window: %+v (%s)", got, deref(win.Body))
+	}
+	inWindow, err := time.Parse(isoMillis, deref(deref(got.Jobs)[0].ScheduleAt))
+	if err != nil || inWindow.Format("15:04:05") != begin.Format("15:04:05") || !inWindow.After(now) || inWindow.Sub(now) > 24*time.Hour+time.Minute {
+		t.Fatalf("scheduled at %s (%v), want the next %s UTC", inWindow, err, rec.MaintainBegin)
+	}
+	if _, err := c.DeleteScheduledTask(&model.DeleteScheduledTaskRequest{InstanceId: id, TaskId: deref(win.Body)}); err != nil {
+		t.Fatal(err)
 	}
 
 	jobID := scheduleUpgrade(t, e, id, now.Add(time.Hour))

@@ -42,16 +42,19 @@ func (s *Service) scheduler() (*schedule.Service, error) {
 // retried a few times when it is not). One upgrade per instance waits at a time: another is
 // refused (409) while one is CREATED; change or delete that one instead.
 //
-// The maintenance window is not used: the reference makes execute_at mandatory with is_schedule
-// (5.1.9: "If yes, is_schedule is true and execute_at must be specified"), so a scheduled upgrade
-// without it is refused rather than put into the window.
+// Without a time (at zero) the upgrade is put at the start of the instance's next maintenance
+// window (maintain_begin, UTC). The reference makes execute_at mandatory with is_schedule, but an
+// upgrade "in the maintenance window" is what the window is for: a request without the time is
+// served that way rather than refused.
 func (s *Service) ScheduleUpgrade(ctx context.Context, projectID, id string, who Actor, at time.Time) (dms.ScheduledTask, error) {
 	sc, err := s.scheduler()
 	if err != nil {
 		return dms.ScheduledTask{}, err
 	}
-	if err := sc.CheckTime(at); err != nil {
-		return dms.ScheduledTask{}, err
+	if !at.IsZero() {
+		if err := sc.CheckTime(at); err != nil {
+			return dms.ScheduledTask{}, err
+		}
 	}
 	if _, err := s.Get(ctx, projectID, id); err != nil {
 		return dms.ScheduledTask{}, err
@@ -70,6 +73,11 @@ func (s *Service) ScheduleUpgrade(ctx context.Context, projectID, id string, who
 	target, err := s.upgradeTarget(in)
 	if err != nil {
 		return dms.ScheduledTask{}, err
+	}
+	if at.IsZero() {
+		if at, err = nextWindow(in.MaintainBegin, sc.Now()); err != nil {
+			return dms.ScheduledTask{}, err
+		}
 	}
 	waiting, _, err := sc.List(ctx, id, schedule.Filter{})
 	if err != nil {
@@ -140,4 +148,25 @@ func (s *Service) DeleteScheduledTask(ctx context.Context, projectID, id, taskID
 		return err
 	}
 	return sc.Delete(ctx, id, taskID)
+}
+
+// nextWindow is the start of the next maintenance window beginning at begin ("HH:mm:ss" or
+// "HH:mm", UTC) after now, at least a minute ahead.
+func nextWindow(begin string, now time.Time) (time.Time, error) {
+	var t time.Time
+	var err error
+	for _, layout := range []string{"15:04:05", "15:04"} {
+		if t, err = time.Parse(layout, begin); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return time.Time{}, dms.Errorf(dms.CodeTimestampInvalid, "Timestamp is invalid: execute_at is not given and the instance has no maintenance window (maintain_begin %q) to schedule the upgrade in.", begin)
+	}
+	now = now.UTC()
+	at := time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
+	if at.Before(now.Add(time.Minute)) {
+		at = at.AddDate(0, 0, 1)
+	}
+	return at, nil
 }
