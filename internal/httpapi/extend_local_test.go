@@ -249,10 +249,12 @@ func checkRebalanced(t *testing.T, ctx context.Context, c *kafka.KafkaClient, ad
 		t.Fatalf("rebalance progress: %+v %v", prog, err)
 	}
 	var first, last time.Time
+	batches := 0
 	for _, st := range deref(prog.StepList) {
 		if !strings.HasPrefix(deref(st.Name), "move batch") {
 			continue
 		}
+		batches++
 		b, err1 := time.Parse(isoMillis, deref(st.StartTime))
 		e, err2 := time.Parse(isoMillis, deref(st.EndTime))
 		if err1 != nil || err2 != nil {
@@ -307,8 +309,11 @@ func checkRebalanced(t *testing.T, ctx context.Context, c *kafka.KafkaClient, ad
 	})
 	secs := last.Sub(first).Seconds()
 	busiest := max(moved[3], moved[4])
-	t.Logf("MEASURE rebalance onto 2 new brokers: %.1f MiB to broker 3, %.1f MiB to broker 4 in %.1f s: %.1f MiB/s into the busiest against a throttle of %d MiB/s per broker",
-		float64(moved[3])/(1<<20), float64(moved[4])/(1<<20), secs, float64(busiest)/(1<<20)/max(secs, 0.001), throttle>>20)
+	t.Logf("MEASURE rebalance onto 2 new brokers: %.1f MiB to broker 3, %.1f MiB to broker 4 in %d batches over %.1f s: %.1f MiB/s into the busiest against a throttle of %d MiB/s per broker",
+		float64(moved[3])/(1<<20), float64(moved[4])/(1<<20), batches, secs, float64(busiest)/(1<<20)/max(secs, 0.001), throttle>>20)
+	for _, st := range deref(prog.StepList) {
+		t.Logf("rebalance step %q %s: %s - %s", deref(st.Name), deref(st.Statue), deref(st.StartTime), deref(st.EndTime))
+	}
 	if moved[3] == 0 || moved[4] == 0 {
 		t.Errorf("bytes on the new brokers after the rebalance: %v", moved)
 	}
