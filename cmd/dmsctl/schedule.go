@@ -24,10 +24,7 @@ func scheduleTable(t *table, ts ...client.ScheduledTask) {
 }
 
 func newScheduleListCmd(a *app) *cobra.Command {
-	var (
-		limit    int
-		from, to string
-	)
+	var w listWindow
 	cmd := &cobra.Command{
 		Use:   "list INSTANCE",
 		Short: "List an instance's scheduled tasks, newest first",
@@ -35,24 +32,11 @@ func newScheduleListCmd(a *app) *cobra.Command {
   dmsctl schedule list kafka-demo --from 2025-01-02T00:00:00Z --to 1735862400000`,
 		Args: exactArgs("INSTANCE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if limit < 0 {
-				return usageErrorf("--limit must be >= 0")
+			begin, end, err := w.parse()
+			if err != nil {
+				return err
 			}
-			f := client.ScheduledTaskFilter{Limit: limit}
-			var err error
-			if from != "" {
-				if f.Begin, err = parseTime("from", from); err != nil {
-					return err
-				}
-			}
-			if to != "" {
-				if f.End, err = parseTime("to", to); err != nil {
-					return err
-				}
-			}
-			if !f.Begin.IsZero() && !f.End.IsZero() && f.End.Before(f.Begin) {
-				return usageErrorf("--to is before --from")
-			}
+			f := client.ScheduledTaskFilter{Limit: w.limit, Begin: begin, End: end}
 			c, _, err := a.newClient(cmd, true)
 			if err != nil {
 				return err
@@ -68,9 +52,7 @@ func newScheduleListCmd(a *app) *cobra.Command {
 			return a.printer(cmd).print(ts, func(t *table) { scheduleTable(t, ts...) })
 		},
 	}
-	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many tasks (0: all)")
-	cmd.Flags().StringVar(&from, "from", "", "tasks scheduled at or after this time (RFC 3339 or Unix ms)")
-	cmd.Flags().StringVar(&to, "to", "", "tasks scheduled at or before this time (RFC 3339 or Unix ms)")
+	w.bind(cmd, "scheduled")
 	return cmd
 }
 

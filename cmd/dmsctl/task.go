@@ -32,10 +32,7 @@ func taskTable(t *table, ts ...client.Task) {
 }
 
 func newTaskListCmd(a *app) *cobra.Command {
-	var (
-		limit    int
-		from, to string
-	)
+	var w listWindow
 	cmd := &cobra.Command{
 		Use:   "list INSTANCE",
 		Short: "List an instance's background tasks, newest first",
@@ -43,24 +40,11 @@ func newTaskListCmd(a *app) *cobra.Command {
   dmsctl task list kafka-demo --from 2025-01-02T00:00:00Z --to 1735862400000`,
 		Args: exactArgs("INSTANCE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if limit < 0 {
-				return usageErrorf("--limit must be >= 0")
+			begin, end, err := w.parse()
+			if err != nil {
+				return err
 			}
-			f := client.TaskFilter{Limit: limit}
-			var err error
-			if from != "" {
-				if f.Begin, err = parseTime("from", from); err != nil {
-					return err
-				}
-			}
-			if to != "" {
-				if f.End, err = parseTime("to", to); err != nil {
-					return err
-				}
-			}
-			if !f.Begin.IsZero() && !f.End.IsZero() && f.End.Before(f.Begin) {
-				return usageErrorf("--to is before --from")
-			}
+			f := client.TaskFilter{Limit: w.limit, Begin: begin, End: end}
 			c, _, err := a.newClient(cmd, true)
 			if err != nil {
 				return err
@@ -76,9 +60,7 @@ func newTaskListCmd(a *app) *cobra.Command {
 			return a.printer(cmd).print(ts, func(t *table) { taskTable(t, ts...) })
 		},
 	}
-	cmd.Flags().IntVar(&limit, "limit", 0, "at most this many tasks (0: all)")
-	cmd.Flags().StringVar(&from, "from", "", "tasks created at or after this time (RFC 3339 or Unix ms)")
-	cmd.Flags().StringVar(&to, "to", "", "tasks created at or before this time (RFC 3339 or Unix ms)")
+	w.bind(cmd, "created")
 	return cmd
 }
 
@@ -121,4 +103,38 @@ func newTaskShowCmd(a *app) *cobra.Command {
 	}
 	wait.bind(cmd, "wait until the task has ended")
 	return cmd
+}
+
+// listWindow is the --limit, --from and --to of the task lists (background and scheduled).
+type listWindow struct {
+	limit    int
+	from, to string
+}
+
+// bind adds the flags; what says which time of a task they bound ("created", "scheduled").
+func (w *listWindow) bind(cmd *cobra.Command, what string) {
+	cmd.Flags().IntVar(&w.limit, "limit", 0, "at most this many tasks (0: all)")
+	cmd.Flags().StringVar(&w.from, "from", "", "tasks "+what+" at or after this time (RFC 3339 or Unix ms)")
+	cmd.Flags().StringVar(&w.to, "to", "", "tasks "+what+" at or before this time (RFC 3339 or Unix ms)")
+}
+
+// parse checks the flags and returns the times (zero when not given).
+func (w *listWindow) parse() (begin, end time.Time, err error) {
+	if w.limit < 0 {
+		return begin, end, usageErrorf("--limit must be >= 0")
+	}
+	if w.from != "" {
+		if begin, err = parseTime("from", w.from); err != nil {
+			return begin, end, err
+		}
+	}
+	if w.to != "" {
+		if end, err = parseTime("to", w.to); err != nil {
+			return begin, end, err
+		}
+	}
+	if !begin.IsZero() && !end.IsZero() && end.Before(begin) {
+		return begin, end, usageErrorf("--to is before --from")
+	}
+	return begin, end, nil
 }
