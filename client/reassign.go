@@ -56,6 +56,33 @@ func (c *Client) Reassign(ctx context.Context, instanceID string, req ReassignRe
 	return &out, nil
 }
 
+// RebalanceRequest is OpenDMS's whole-instance rebalance: every partition planned together over
+// Brokers (none: all), onto NewBrokers only when given (after adding brokers); Throttle in bytes/s
+// per broker (0: none).
+type RebalanceRequest struct {
+	Brokers      []int32 `json:"brokers,omitempty"`
+	NewBrokers   []int32 `json:"new_brokers,omitempty"`
+	Throttle     int64   `json:"throttle,omitempty"`
+	TimeEstimate bool    `json:"time_estimate,omitempty"`
+}
+
+// Rebalance starts a rebalance of every partition of the instance (POST
+// /opendms/v1/{project_id}/instances/{id}/rebalance: a reassignPartitions task), or estimates its
+// time with TimeEstimate.
+func (c *Client) Rebalance(ctx context.Context, instanceID string, req RebalanceRequest) (*ReassignResult, error) {
+	var out ReassignResult
+	if err := c.call(ctx, http.MethodPost, "/opendms/v1/{project_id}/instances/"+url.PathEscape(instanceID)+"/rebalance", req, &out); err != nil {
+		return nil, err
+	}
+	if req.TimeEstimate && out.ReassignmentTime == nil {
+		return nil, errors.New("client: the server sent no reassignment_time for the estimate")
+	}
+	if !req.TimeEstimate && out.JobID == "" {
+		return nil, errors.New("client: the server accepted the rebalance but sent no job_id")
+	}
+	return &out, nil
+}
+
 // PartitionReplicas is one partition's new replicas in 5.2.8, the first the leader.
 type PartitionReplicas struct {
 	Partition int32   `json:"partition"`

@@ -18,7 +18,7 @@ import (
 // reassignResult is what `topic reassign` and `instance rebalance` print.
 type reassignResult struct {
 	InstanceID string `json:"instance_id"`
-	Topics     int    `json:"topics"`
+	Topics     int    `json:"topics,omitempty"` // 0: every topic (instance rebalance)
 	JobID      string `json:"job_id,omitempty"`
 	Estimate   *int   `json:"reassignment_time,omitempty"` // seconds (--estimate)
 	Status     string `json:"status,omitempty"`            // with --wait: how the task ended
@@ -126,7 +126,9 @@ nothing. --wait follows the task's progress (partitions moved of total).`,
 			if err != nil {
 				return err
 			}
-			return runReassign(cmd, a, c, id, instanceLabel(args[0]), req, &f.wait)
+			return runReassign(cmd, a, c, id, instanceLabel(args[0]), len(req.Reassignments), func() (*client.ReassignResult, error) {
+				return c.Reassign(cmd.Context(), id, req)
+			}, &f.wait)
 		},
 	}
 	cmd.Flags().StringVar(&planFile, "plan", "", "a manual plan (JSON file; - for stdin)")
@@ -188,54 +190,45 @@ func newInstanceRebalanceCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rebalance INSTANCE [--brokers IDS]",
 		Short: "Spread every topic's replicas evenly over brokers (e.g. after adding brokers)",
-		Long: `rebalance places every topic of the instance evenly on the brokers (all of them, or --brokers),
-each keeping its replication factor, leaders spread too: 5.2.11 with an automatic entry per topic
-(listed first with 5.5.3). The moves run as one background task in batches, largest first, under
-the --throttle (per broker; removed when done). --estimate answers the seconds it would take.`,
+		Long: `rebalance plans every partition of the instance together (POST /opendms/v1/{project_id}/instances/{id}/rebalance,
+an OpenDMS addition): replicas, leaders, each topic's replicas and the bytes even over the brokers
+(all of them, or --brokers), each partition keeping its replication factor, as few moves as that
+takes. The moves run as one background task in batches, largest first, under the --throttle (per
+broker; removed when done). --estimate answers the seconds it would take.`,
 		Example: `  dmsctl instance rebalance kafka-demo --throttle 20MB --wait
   dmsctl instance rebalance kafka-demo --brokers 0,1,2,3,4 --estimate`,
 		Args: exactArgs("INSTANCE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var req client.ReassignRequest
-			if err := f.request(&req); err != nil {
+			var r client.ReassignRequest
+			if err := f.request(&r); err != nil {
 				return err
+			}
+			if r.IsSchedule {
+				return usageErrorf("--at is for topic reassign: a rebalance is planned when it starts")
 			}
 			c, id, err := a.instanceClient(cmd, args[0])
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			brokers := f.brokerIDs()
-			if len(brokers) == 0 {
-				if brokers, err = c.ClusterBrokers(ctx, id); err != nil {
-					return err
-				}
-			}
-			topics, err := c.ListTopics(ctx, id, client.TopicPage{})
-			if err != nil {
-				return err
-			}
-			for _, t := range topics.Topics {
-				req.Reassignments = append(req.Reassignments, client.ReassignEntry{Topic: t.Name, Brokers: brokers})
-			}
-			if len(req.Reassignments) == 0 {
-				return fmt.Errorf("%s has no topics to rebalance", instanceLabel(args[0]))
-			}
-			return runReassign(cmd, a, c, id, instanceLabel(args[0]), req, &f.wait)
+			req := client.RebalanceRequest{Brokers: f.brokerIDs(), Throttle: r.Throttle, TimeEstimate: r.TimeEstimate}
+			return runReassign(cmd, a, c, id, instanceLabel(args[0]), 0, func() (*client.ReassignResult, error) {
+				return c.Rebalance(cmd.Context(), id, req)
+			}, &f.wait)
 		},
 	}
 	f.bind(cmd)
 	return cmd
 }
 
-// runReassign sends the request and prints its task (followed with --wait) or its estimate.
-func runReassign(cmd *cobra.Command, a *app, c *client.Client, id, label string, req client.ReassignRequest, w *asyncWait) error {
+// runReassign sends a reassignment (topics of them; 0 for all) and prints its task (followed with
+// --wait) or its estimate.
+func runReassign(cmd *cobra.Command, a *app, c *client.Client, id, label string, topics int, send func() (*client.ReassignResult, error), w *asyncWait) error {
 	start := time.Now()
-	out, err := c.Reassign(cmd.Context(), id, req)
+	out, err := send()
 	if err != nil {
 		return err
 	}
-	res := reassignResult{InstanceID: id, Topics: len(req.Reassignments), JobID: out.JobID, Estimate: out.ReassignmentTime}
+	res := reassignResult{InstanceID: id, Topics: topics, JobID: out.JobID, Estimate: out.ReassignmentTime}
 	var failed error
 	if w.wait && out.JobID != "" {
 		ctx, cancel := w.context(cmd)
@@ -250,17 +243,21 @@ func runReassign(cmd *cobra.Command, a *app, c *client.Client, id, label string,
 			failed = fmt.Errorf("the reassignment of %s failed (task %s): %s", label, done.ID, orNoReason(done.Error))
 		}
 	}
+	n := "all"
+	if res.Topics > 0 {
+		n = strconv.Itoa(res.Topics)
+	}
 	err = a.printer(cmd).print(res, func(t *table) {
 		switch {
 		case res.Estimate != nil:
 			t.row("INSTANCE", "TOPICS", "ESTIMATE_SECONDS")
-			t.row(res.InstanceID, strconv.Itoa(res.Topics), strconv.Itoa(*res.Estimate))
+			t.row(res.InstanceID, n, strconv.Itoa(*res.Estimate))
 		case res.Status != "":
 			t.row("INSTANCE", "TOPICS", "JOB", "STATUS")
-			t.row(res.InstanceID, strconv.Itoa(res.Topics), res.JobID, res.Status)
+			t.row(res.InstanceID, n, res.JobID, res.Status)
 		default:
 			t.row("INSTANCE", "TOPICS", "JOB")
-			t.row(res.InstanceID, strconv.Itoa(res.Topics), res.JobID)
+			t.row(res.InstanceID, n, res.JobID)
 		}
 	})
 	if failed != nil {

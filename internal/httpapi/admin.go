@@ -43,6 +43,8 @@ func (s *Server) registerOwnRoutes() {
 	// What the reference has no API for, in the project's own namespace.
 	s.own("GET", adminPrefix+"/{project_id}/instances/{instance_id}/ca-certificate", "The CA certificate (PEM) SASL_SSL clients trust",
 		"dms:instance:get", authSigned, s.instanceCACertificate)
+	s.own("POST", adminPrefix+"/{project_id}/instances/{instance_id}/rebalance", "Rebalance every partition over the brokers (internal/rebalance's plan, run as a reassignPartitions task; body {brokers, new_brokers, throttle, time_estimate})",
+		"dms:instance:modify", authSigned, s.rebalanceInstance)
 }
 
 // instanceCACertificate answers the instance's CA certificate as a PEM file.

@@ -57,3 +57,25 @@ func (s *Server) reassignPartitions(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"job_id": res.Task.ID})
 }
+
+// rebalanceInstance is OpenDMS's whole-instance rebalance (no reference API moves every topic at
+// once with one plan): {"job_id"} of the task, or {"reassignment_time"} for time_estimate true.
+func (s *Server) rebalanceInstance(w http.ResponseWriter, r *http.Request) {
+	var req reassign.RebalanceRequest
+	if len(readBody(r)) > 0 {
+		if err := decodeJSON(r, &req); err != nil {
+			writeError(w, r, err)
+			return
+		}
+	}
+	res, err := s.reassign.Rebalance(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), instances.ActorOf(principal(r)), req)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if res.Estimated {
+		writeJSON(w, http.StatusOK, map[string]int32{"reassignment_time": int32(min(res.ReassignmentTime, 1<<31-1))})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"job_id": res.Task.ID})
+}

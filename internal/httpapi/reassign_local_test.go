@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"net"
 	"slices"
@@ -17,7 +18,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/opendms/opendms/internal/dms"
-	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/reassign"
 )
 
@@ -193,23 +193,27 @@ func TestReassignAPILocal(t *testing.T) {
 	if resp, err := req.RequestWith(ctx, kcl); err != nil || resp.Topics[0].ErrorCode != 0 {
 		t.Fatalf("create %s: %v %+v", skewed, err, resp)
 	}
-	who := instances.Actor{UserName: "test"}
-	est, err := e.Server.reassign.Rebalance(ctx, e.ProjectID, id, who, reassign.RebalanceRequest{Throttle: throttle, TimeEstimate: true})
-	if err != nil || !est.Estimated || est.Plan.Partitions == 0 {
-		t.Fatalf("rebalance estimate: %+v %v", est, err)
+	// Through OpenDMS's rebalance route (dmsctl instance rebalance): the estimate, an unknown broker, the run.
+	rebalance := func(body map[string]any) (int, map[string]any) {
+		hr, b := e.do(t, "POST", "/opendms/v1/"+e.ProjectID+"/instances/"+id+"/rebalance", body)
+		var out map[string]any
+		json.Unmarshal(b, &out)
+		return hr.StatusCode, out
 	}
-	if _, err := e.Server.reassign.Rebalance(ctx, e.ProjectID, id, who, reassign.RebalanceRequest{Brokers: []int32{0, 1, 9}}); err == nil ||
-		!strings.Contains(err.Error(), dms.CodeInvalidParameter) {
-		t.Errorf("rebalance onto an unknown broker: %v", err)
+	if code, est := rebalance(map[string]any{"throttle": throttle, "time_estimate": true}); code != 200 || est["reassignment_time"] == nil {
+		t.Fatalf("rebalance estimate: %d %v", code, est)
 	}
-	res, err := e.Server.reassign.Rebalance(ctx, e.ProjectID, id, who, reassign.RebalanceRequest{Throttle: throttle})
-	if err != nil {
-		t.Fatal(err)
+	if code, out := rebalance(map[string]any{"brokers": []int32{0, 1, 9}}); code != 400 || out["error_code"] != dms.CodeInvalidParameter {
+		t.Errorf("rebalance onto an unknown broker: %d %v", code, out)
 	}
-	if tk := waitTask(t, c, id, res.Task.ID); deref(tk.Status) != "SUCCESS" {
+	rcode, rout := rebalance(map[string]any{"throttle": throttle})
+	rjob, _ := rout["job_id"].(string)
+	if rcode != 200 || rjob == "" {
+		t.Fatalf("rebalance: %d %v", rcode, rout)
+	}
+	if tk := waitTask(t, c, id, rjob); deref(tk.Status) != "SUCCESS" {
 		t.Fatalf("rebalance task: %s", deref(tk.Status))
 	}
-	t.Logf("rebalance: %d partitions moved, %d bytes copied, estimated %d s", res.Plan.Partitions, res.Plan.BytesToMove, est.ReassignmentTime)
 	// The skewed topic's replicas even over the brokers; every topic's replicas and preferred
 	// leaders even over the cluster (the planner balances leaders cluster-wide).
 	deadline := time.Now().Add(30 * time.Second)
