@@ -426,3 +426,35 @@ func TestScheduledUpgradeAcrossRestart(t *testing.T) {
 		}
 	}
 }
+
+// Putting a cancelled upgrade back to wait (UpdateScheduledTask status CREATED) is a new waiting
+// upgrade: refused (409) while another upgrade of the instance waits, accepted once that one is
+// gone. The refused one stays CANCELLED.
+func TestScheduledUpgradeResumeOneWaiting(t *testing.T) {
+	s, ids, _ := upgradable(t, "kafka-resume")
+	e, id := s.testEnv, ids[0]
+	c := e.kafkaClient(t)
+	status := func(taskID, st string) error {
+		_, err := c.UpdateScheduledTask(&model.UpdateScheduledTaskRequest{InstanceId: id, TaskId: taskID, Status: ptrTo(st)})
+		return err
+	}
+	first := scheduleUpgrade(t, e, id, time.Now().Add(time.Hour))
+	if err := status(first, "CANCELLED"); err != nil {
+		t.Fatal(err)
+	}
+	second := scheduleUpgrade(t, e, id, time.Now().Add(2*time.Hour)) // the first no longer waits
+	sdkErr(t, status(first, "CREATED"), 409, dms.CodeConflict)
+	waitJob(t, e, id, first, "CANCELLED")
+	// The waiting one may be set CREATED again (it is the one waiting), and cancelling it frees
+	// the place.
+	if err := status(second, "CREATED"); err != nil {
+		t.Fatal(err)
+	}
+	if err := status(second, "CANCELLED"); err != nil {
+		t.Fatal(err)
+	}
+	if err := status(first, "CREATED"); err != nil {
+		t.Fatal(err)
+	}
+	waitJob(t, e, id, first, "CREATED")
+}
