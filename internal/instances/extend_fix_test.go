@@ -73,3 +73,60 @@ func TestExtendMovesOnlyBrokersNotRunning(t *testing.T) {
 		t.Errorf("the cluster was reopened (broker 0 running since %v, before %v) or has %d brokers", after[0].Since, before[0].Since, len(after))
 	}
 }
+
+// A horizontal extension whose new broker can never start (its address stays taken, and the probe
+// does not see it, so it is not moved) ends EXTENDEDFAILED. A restart, the way out, restarts only
+// the serving brokers and ends RUNNING; the monitor finds the instance healthy (the unserved
+// broker does not make it ERROR); once the address is free the extension is sent again and
+// succeeds.
+func TestFailedExtensionRestartClears(t *testing.T) {
+	e := newServiceEnv(t)
+	s, closeSvc := e.open(nil)
+	defer closeSvc()
+	ctx := context.Background()
+	who := Actor{UserID: "u", UserName: "tester"}
+	in, err := s.Create(ctx, "p", who, validRequest(e.cat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in = e.waitStatus(s, in.ID, dms.StatusRunning)
+	fourth := netip.MustParsePrefix(e.pool).Addr().Next().Next().Next().Next()
+	s.pool.probe = func(netip.Addr) error { return nil } // blind to the taken address: never moved
+	ln, err := net.Listen("tcp", net.JoinHostPort(fourth.String(), "9092"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	n := 4
+	extend := ExtendRequest{OperType: OperHorizontal, NewBrokerNum: &n}
+	if _, err := s.Extend(ctx, "p", in.ID, who, extend); err != nil {
+		t.Fatal(err)
+	}
+	failed := e.waitSettled(s, in.ID)
+	if failed.Status != dms.StatusExtendFailed || len(failed.Brokers) != 4 || failed.BrokerNum != 3 || failed.Brokers[3].Host != fourth.String() {
+		t.Fatalf("extension onto a taken address: %s (%s), brokers %v, broker_num %d", failed.Status, failed.StatusReason, hosts(failed), failed.BrokerNum)
+	}
+
+	if _, err := s.Restart(ctx, "p", in.ID, who); err != nil {
+		t.Fatal(err)
+	}
+	restarted := e.waitSettled(s, in.ID)
+	if restarted.Status != dms.StatusRunning {
+		t.Fatalf("restart after the failed extension: %s (%s)", restarted.Status, restarted.StatusReason)
+	}
+	if problem := s.check(ctx, restarted); problem != "" {
+		t.Fatalf("the monitor finds the restarted instance unhealthy: %s", problem)
+	}
+
+	ln.Close()
+	if _, err := s.Extend(ctx, "p", in.ID, who, extend); err != nil {
+		t.Fatalf("extension sent again: %v", err)
+	}
+	done := e.waitSettled(s, in.ID)
+	if done.Status != dms.StatusRunning || done.BrokerNum != 4 {
+		t.Fatalf("extension sent again: %s (%s), broker_num %d", done.Status, done.StatusReason, done.BrokerNum)
+	}
+	if problem := s.check(ctx, done); problem != "" {
+		t.Fatalf("after the extension: %s", problem)
+	}
+}

@@ -455,7 +455,10 @@ func (s *Service) BatchAction(ctx context.Context, projectID string, who Actor, 
 }
 
 // Restart starts a rolling restart (5.1.6 restart): of a RUNNING instance, or of an ERROR one
-// (which may bring it back).
+// (which may bring it back), or of an EXTENDEDFAILED one. It restarts the serving brokers
+// (broker_num) only, and the monitor checks only those: after a failed horizontal extension the
+// restart brings the instance back to RUNNING even when a new broker can never start, and the
+// extension can be sent again from there (its recorded brokers are kept for it).
 func (s *Service) Restart(ctx context.Context, projectID, id string, who Actor) (dms.Task, error) {
 	var name string
 	return s.startTask(ctx, projectID, id, who, taskRestart, map[string]any{"name": &name}, func(in *dms.Instance) error {
@@ -498,8 +501,12 @@ func (s *Service) rolling(ctx context.Context, t dms.Task, status string, change
 	if err != nil {
 		return err
 	}
-	brokers := in.Brokers
-	if !e.Capabilities().ProcessRestarts {
+	// Only the serving brokers (broker_num) restart: brokers a failed horizontal extension recorded
+	// are not part of the instance, and one that cannot start would fail every restart (the way
+	// out of EXTENDEDFAILED) and leave the instance ERROR. A retried extension starts them.
+	brokers := ServingBrokers(in)
+	wholeCluster := !e.Capabilities().ProcessRestarts
+	if wholeCluster {
 		brokers = brokers[:1] // the engine restarts the whole cluster at once
 	}
 	s.progress(ctx, t, dms.TaskProgress{Done: 0, Total: len(brokers), Unit: "brokers"})
@@ -507,6 +514,11 @@ func (s *Service) rolling(ctx context.Context, t dms.Task, status string, change
 	for i, b := range brokers {
 		spec, err := s.engineSpec(in)
 		if err == nil {
+			if wholeCluster && len(spec.Brokers) > len(ServingBrokers(in)) {
+				// The cluster is opened again with the serving brokers only: a failed
+				// extension's broker (whose address may be taken) must not keep it from opening.
+				spec.Brokers = spec.Brokers[:len(ServingBrokers(in))]
+			}
 			err = e.RestartBroker(ctx, spec, b.ID)
 		}
 		if err == nil {
