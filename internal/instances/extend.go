@@ -587,7 +587,8 @@ func (s *Service) ScalePreCheck(ctx context.Context, projectID, id string) (Scal
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := c.WaitBrokers(cctx, len(in.Brokers)); err != nil {
+	// The serving brokers: a failed extension's recorded brokers are started by its retry.
+	if err := c.WaitBrokers(cctx, len(ServingBrokers(in))); err != nil {
 		return fail("broker_status", "not every broker is registered and answering: "+err.Error())
 	}
 	under, err := c.UnderReplicatedPartitions(ctx)

@@ -117,6 +117,9 @@ func TestFailedExtensionRestartClears(t *testing.T) {
 	if problem := s.check(ctx, restarted); problem != "" {
 		t.Fatalf("the monitor finds the restarted instance unhealthy: %s", problem)
 	}
+	if pre, err := s.ScalePreCheck(ctx, "p", in.ID); err != nil || !pre.Success {
+		t.Fatalf("scale pre-check after the restart: %+v, %v", pre, err)
+	}
 
 	ln.Close()
 	if _, err := s.Extend(ctx, "p", in.ID, who, extend); err != nil {
