@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +36,12 @@ type restartable struct {
 // openRestartable opens the server on dir with builds as the engine_version -> Kafka build map (a
 // new map means a new dmsd configuration); pool must stay the same across restarts.
 func openRestartable(t *testing.T, dir, pool string, builds map[string]string) *restartable {
+	t.Helper()
+	return openRestartableClock(t, dir, pool, builds, nil)
+}
+
+// openRestartableClock is openRestartable with the schedule service on clock (nil: the real time).
+func openRestartableClock(t *testing.T, dir, pool string, builds map[string]string, clock schedule.Clock) *restartable {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, dir)
@@ -74,7 +81,7 @@ func openRestartable(t *testing.T, dir, pool string, builds map[string]string) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	sched := schedule.New(st, log, schedule.Config{RetryDelays: []time.Duration{100 * time.Millisecond, time.Second}})
+	sched := schedule.New(st, log, schedule.Config{Clock: clock, RetryDelays: []time.Duration{100 * time.Millisecond, time.Second}})
 	inst.SetScheduler(sched)
 	if err := inst.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -119,14 +126,21 @@ func runningInstance(t *testing.T, e *testEnv, name string) string {
 // data dir again mapping 3.x to 4.3.1 (a new dmsd configuration), so they can be upgraded.
 func upgradable(t *testing.T, names ...string) (*restartable, []string, func(builds map[string]string) *restartable) {
 	t.Helper()
+	return upgradableClock(t, nil, names...)
+}
+
+// upgradableClock is upgradable with the schedule service on clock (nil: the real time), in every
+// dmsd it opens.
+func upgradableClock(t *testing.T, clock schedule.Clock, names ...string) (*restartable, []string, func(builds map[string]string) *restartable) {
+	t.Helper()
 	dir, pool := t.TempDir(), testIPPool()
-	s := openRestartable(t, dir, pool, map[string]string{"3.x": "4.3.0"})
+	s := openRestartableClock(t, dir, pool, map[string]string{"3.x": "4.3.0"}, clock)
 	var ids []string
 	for _, n := range names {
 		ids = append(ids, runningInstance(t, s.testEnv, n))
 	}
 	s.stop()
-	reopen := func(builds map[string]string) *restartable { return openRestartable(t, dir, pool, builds) }
+	reopen := func(builds map[string]string) *restartable { return openRestartableClock(t, dir, pool, builds, clock) }
 	s = reopen(map[string]string{"3.x": "4.3.1"})
 	for _, id := range ids {
 		waitInstance(t, s.kafkaClient(t), id, "RUNNING")
@@ -349,18 +363,21 @@ func TestScheduledUpgradeAPI(t *testing.T) {
 }
 
 // A waiting upgrade is cancelled by DeleteScheduledTask and never runs; the rows of a deleted
-// instance go with it.
+// instance go with it. The schedule's clock moves only when the test moves it: the deletion lands
+// long before the cancelled upgrade's time, however slow the machine.
 func TestScheduledUpgradeDeleted(t *testing.T) {
-	s, ids, _ := upgradable(t, "kafka-del-1", "kafka-del-2")
+	clock := newOffsetClock()
+	s, ids, _ := upgradableClock(t, clock, "kafka-del-1", "kafka-del-2")
 	e := s.testEnv
 	c := e.kafkaClient(t)
 	ctx := context.Background()
-	cancelled := scheduleUpgrade(t, e, ids[0], time.Now().Add(2*time.Second))
+	cancelled := scheduleUpgrade(t, e, ids[0], clock.Now().Add(time.Hour))
 	if _, err := c.DeleteScheduledTask(&model.DeleteScheduledTaskRequest{InstanceId: ids[0], TaskId: cancelled}); err != nil {
 		t.Fatal(err)
 	}
 	// ids[1]'s upgrade, scheduled later, fires: by then the cancelled one's time has passed too.
-	later := scheduleUpgrade(t, e, ids[1], time.Now().Add(3*time.Second))
+	later := scheduleUpgrade(t, e, ids[1], clock.Now().Add(time.Hour+time.Minute))
+	clock.Advance(2 * time.Hour)
 	waitJob(t, e, ids[1], later, "SUCCESS")
 	if in, _ := e.Instances.Get(ctx, e.ProjectID, ids[0]); in.KafkaVersion != "4.3.0" {
 		t.Fatalf("a deleted scheduled upgrade ran: %s", in.KafkaVersion)
@@ -370,7 +387,7 @@ func TestScheduledUpgradeDeleted(t *testing.T) {
 	}
 
 	// Deleting the instance removes its scheduled tasks.
-	waiting := scheduleUpgrade(t, e, ids[0], time.Now().Add(time.Hour))
+	waiting := scheduleUpgrade(t, e, ids[0], clock.Now().Add(time.Hour))
 	if _, err := c.DeleteInstance(&model.DeleteInstanceRequest{InstanceId: ids[0]}); err != nil {
 		t.Fatal(err)
 	}
@@ -387,19 +404,31 @@ func TestScheduledUpgradeDeleted(t *testing.T) {
 }
 
 // dmsd stops after upgrades were scheduled and starts again on the same data dir: the one whose
-// time passed while it was down runs at the start, the other one at its time.
+// time passed while it was down runs at the start (not before dmsd stopped: its upgrade task is
+// created after the reopen), the other one at its time. The schedule's clock moves only when the
+// test moves it.
 func TestScheduledUpgradeAcrossRestart(t *testing.T) {
-	s, ids, reopen := upgradable(t, "kafka-restart-1", "kafka-restart-2")
-	now := time.Now()
-	overdue := scheduleUpgrade(t, s.testEnv, ids[0], now.Add(2*time.Second))
-	laterAt := now.Add(6 * time.Second)
-	later := scheduleUpgrade(t, s.testEnv, ids[1], laterAt)
+	clock := newOffsetClock()
+	s, ids, reopen := upgradableClock(t, clock, "kafka-restart-1", "kafka-restart-2")
+	now := clock.Now()
+	overdue := scheduleUpgrade(t, s.testEnv, ids[0], now.Add(time.Hour))
+	later := scheduleUpgrade(t, s.testEnv, ids[1], now.Add(2*time.Hour))
 	s.stop()
-	time.Sleep(time.Until(now.Add(2500 * time.Millisecond))) // the first one's time passes while dmsd is down
+	clock.Advance(90 * time.Minute) // the first one's time passes while dmsd is down
 
+	reopenedAt := time.UnixMilli(time.Now().UnixMilli()) // as tasks' times are stored
 	s = reopen(map[string]string{"3.x": "4.3.1"})
 	e := s.testEnv
-	for i, jobID := range []string{overdue, later} {
+	upgradeTask := func(id string) dms.Task {
+		t.Helper()
+		bts, _, err := e.Instances.Tasks(context.Background(), e.ProjectID, id, instances.TaskFilter{})
+		if err != nil || len(bts) == 0 || bts[0].Name != "upgradeInstance" {
+			t.Fatalf("background tasks of %s: %+v, %v", id, bts, err)
+		}
+		return bts[0]
+	}
+	check := func(i int, jobID string) {
+		t.Helper()
 		if j := waitJob(t, e, ids[i], jobID, "SUCCESS", "FAILED"); deref(j.Status) != "SUCCESS" {
 			t.Fatalf("scheduled upgrade %d after the restart: %s", i, j)
 		}
@@ -408,9 +437,19 @@ func TestScheduledUpgradeAcrossRestart(t *testing.T) {
 			t.Fatalf("instance %d after its scheduled upgrade: %s %s, %v", i, in.Status, in.KafkaVersion, err)
 		}
 	}
-	bts, _, err := e.Instances.Tasks(context.Background(), e.ProjectID, ids[1], instances.TaskFilter{})
-	if err != nil || len(bts) == 0 || bts[0].Name != "upgradeInstance" || bts[0].CreatedAt.Before(time.UnixMilli(laterAt.UnixMilli())) {
-		t.Fatalf("the later upgrade did not start at its time: %+v, %v", bts, err)
+	check(0, overdue)
+	if bt := upgradeTask(ids[0]); bt.CreatedAt.Before(reopenedAt) {
+		t.Fatalf("the overdue upgrade started at %s, before dmsd was opened again at %s", bt.CreatedAt, reopenedAt)
+	}
+	// The later one's time has not come on the schedule's clock: it waits.
+	if j := waitJob(t, e, ids[1], later, "CREATED", "EXECUTING", "SUCCESS", "FAILED"); deref(j.Status) != "CREATED" {
+		t.Fatalf("the later upgrade did not wait for its time: %s", j)
+	}
+	movedAt := time.UnixMilli(time.Now().UnixMilli())
+	clock.Advance(time.Hour)
+	check(1, later)
+	if bt := upgradeTask(ids[1]); bt.CreatedAt.Before(movedAt) {
+		t.Fatalf("the later upgrade started at %s, before its time came (%s)", bt.CreatedAt, movedAt)
 	}
 	// Each ran once: one upgrade task per instance.
 	for _, id := range ids {
@@ -425,4 +464,87 @@ func TestScheduledUpgradeAcrossRestart(t *testing.T) {
 			t.Fatalf("instance %s has %d upgrade tasks", id, n)
 		}
 	}
+}
+
+// Putting a cancelled upgrade back to wait (UpdateScheduledTask status CREATED) is a new waiting
+// upgrade: refused (409) while another upgrade of the instance waits, accepted once that one is
+// gone. The refused one stays CANCELLED.
+func TestScheduledUpgradeResumeOneWaiting(t *testing.T) {
+	s, ids, _ := upgradable(t, "kafka-resume")
+	e, id := s.testEnv, ids[0]
+	c := e.kafkaClient(t)
+	status := func(taskID, st string) error {
+		_, err := c.UpdateScheduledTask(&model.UpdateScheduledTaskRequest{InstanceId: id, TaskId: taskID, Status: ptrTo(st)})
+		return err
+	}
+	first := scheduleUpgrade(t, e, id, time.Now().Add(time.Hour))
+	if err := status(first, "CANCELLED"); err != nil {
+		t.Fatal(err)
+	}
+	second := scheduleUpgrade(t, e, id, time.Now().Add(2*time.Hour)) // the first no longer waits
+	sdkErr(t, status(first, "CREATED"), 409, dms.CodeConflict)
+	waitJob(t, e, id, first, "CANCELLED")
+	// The waiting one may be set CREATED again (it is the one waiting), and cancelling it frees
+	// the place.
+	if err := status(second, "CREATED"); err != nil {
+		t.Fatal(err)
+	}
+	if err := status(second, "CANCELLED"); err != nil {
+		t.Fatal(err)
+	}
+	if err := status(first, "CREATED"); err != nil {
+		t.Fatal(err)
+	}
+	waitJob(t, e, id, first, "CREATED")
+}
+
+// offsetClock is the real time plus an offset the test moves forward (Advance): scheduled tasks
+// wait for times an hour or more ahead, which only an Advance brings, while the schedule service's
+// short retry pauses pass in real time.
+type offsetClock struct {
+	mu      sync.Mutex
+	off     time.Duration
+	changed chan struct{} // closed and replaced at every Advance
+}
+
+func newOffsetClock() *offsetClock { return &offsetClock{changed: make(chan struct{})} }
+
+func (c *offsetClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *offsetClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.off += d
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+func (c *offsetClock) At(at time.Time) (<-chan struct{}, func()) {
+	ch, stop := make(chan struct{}), make(chan struct{})
+	go func() {
+		for {
+			c.mu.Lock()
+			d, changed := at.Sub(time.Now().Add(c.off)), c.changed
+			c.mu.Unlock()
+			if d <= 0 {
+				close(ch)
+				return
+			}
+			tm := time.NewTimer(d)
+			select {
+			case <-tm.C:
+			case <-changed:
+			case <-stop:
+				tm.Stop()
+				return
+			}
+			tm.Stop()
+		}
+	}()
+	var once sync.Once
+	return ch, func() { once.Do(func() { close(stop) }) }
 }

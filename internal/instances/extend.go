@@ -401,7 +401,14 @@ func (s *Service) extendHorizontal(ctx context.Context, t dms.Task, p extendPara
 			if attempt > maxAddrRetries {
 				return fmt.Errorf("%w (%d attempts; between attempts, new brokers on an address found in use move to a free one)", err, maxAddrRetries+1)
 			}
-			moved, merr := s.moveBusyBrokers(ctx, in.ID, func(b dms.BrokerAddr) bool { return slices.Contains(p.Added, b.ID) })
+			// Only new brokers the engine does not run move: one that already runs (added by an
+			// earlier attempt, or before dmsd restarted) holds its own ports, which look busy to
+			// the probe; moving its record would leave it serving on the old address (local) or
+			// make the engine reopen the whole cluster (embedded).
+			running := s.runningBrokers(ctx, in)
+			moved, merr := s.moveBusyBrokers(ctx, in.ID, func(b dms.BrokerAddr) bool {
+				return slices.Contains(p.Added, b.ID) && !running[b.ID]
+			})
 			if merr != nil {
 				return fmt.Errorf("%w (moving the new brokers to free addresses failed: %v)", err, merr)
 			}
@@ -434,6 +441,26 @@ func (s *Service) extendHorizontal(ctx context.Context, t dms.Task, p extendPara
 		return nil
 	})
 	return err // RUNNING: settled
+}
+
+// runningBrokers are the ids of in's brokers the engine reports running (none when it runs nothing
+// for in or cannot tell).
+func (s *Service) runningBrokers(ctx context.Context, in dms.Instance) map[int32]bool {
+	out := map[int32]bool{}
+	e, err := s.engineOf(in)
+	if err != nil {
+		return out
+	}
+	states, err := e.Status(ctx, in.ID)
+	if err != nil {
+		return out
+	}
+	for _, b := range states {
+		if b.Running {
+			out[b.ID] = true
+		}
+	}
+	return out
 }
 
 // waitAdded waits, up to ReadyTimeout, until every broker of in is registered, answers requests,
@@ -560,7 +587,8 @@ func (s *Service) ScalePreCheck(ctx context.Context, projectID, id string) (Scal
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := c.WaitBrokers(cctx, len(in.Brokers)); err != nil {
+	// The serving brokers: a failed extension's recorded brokers are started by its retry.
+	if err := c.WaitBrokers(cctx, len(ServingBrokers(in))); err != nil {
 		return fail("broker_status", "not every broker is registered and answering: "+err.Error())
 	}
 	under, err := c.UnderReplicatedPartitions(ctx)

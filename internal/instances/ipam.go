@@ -141,7 +141,8 @@ func (s *Service) ensureNew(ctx context.Context, in *dms.Instance) error {
 
 // moveBusyBrokers gives every broker of the instance (of those only selects, nil: all) whose address
 // has a port in use a free address of the pool, and stores the instance. An extension selects its
-// new brokers: the running ones hold their own ports.
+// new brokers that the engine does not run: running brokers hold their own ports, which the probe
+// cannot tell from another process's.
 func (s *Service) moveBusyBrokers(ctx context.Context, id string, only func(dms.BrokerAddr) bool) (dms.Instance, error) {
 	return s.update(ctx, id, func(in *dms.Instance) error { // under s.mu, like allocateAndStore
 		used, err := s.usedAddrs(ctx)

@@ -1,6 +1,7 @@
 package instances
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -455,7 +457,10 @@ func (s *Service) BatchAction(ctx context.Context, projectID string, who Actor, 
 }
 
 // Restart starts a rolling restart (5.1.6 restart): of a RUNNING instance, or of an ERROR one
-// (which may bring it back).
+// (which may bring it back), or of an EXTENDEDFAILED one. It restarts the serving brokers
+// (broker_num) only, and the monitor checks only those: after a failed horizontal extension the
+// restart brings the instance back to RUNNING even when a new broker can never start, and the
+// extension can be sent again from there (its recorded brokers are kept for it).
 func (s *Service) Restart(ctx context.Context, projectID, id string, who Actor) (dms.Task, error) {
 	var name string
 	return s.startTask(ctx, projectID, id, who, taskRestart, map[string]any{"name": &name}, func(in *dms.Instance) error {
@@ -478,7 +483,9 @@ func (s *Service) runRestart(ctx context.Context, t dms.Task) error {
 // until every broker is registered again and every partition is back in sync (no under-replicated
 // or offline partition), so the next broker stops only once the one before serves all its replicas
 // again: with replication factor 3 and min.insync.replicas 2, acks=all producers never lose their
-// quorum. The task's progress counts the brokers restarted. The task wrapper (settled) ends the
+// quorum. Partitions already behind before the roll are not waited for after each broker, but
+// before each broker stops the roll waits until none of them would drop below min.insync.replicas
+// (or offline) without it, and fails after SyncTimeout otherwise (waitSafeToStop). The task's progress counts the brokers restarted. The task wrapper (settled) ends the
 // status when the task's other steps are done: RUNNING, or ERROR on a failure.
 func (s *Service) rolling(ctx context.Context, t dms.Task, status string, change func(*dms.Instance) error) error {
 	id := t.InstanceID
@@ -498,15 +505,40 @@ func (s *Service) rolling(ctx context.Context, t dms.Task, status string, change
 	if err != nil {
 		return err
 	}
-	brokers := in.Brokers
-	if !e.Capabilities().ProcessRestarts {
+	// Only the serving brokers (broker_num) restart: brokers a failed horizontal extension recorded
+	// are not part of the instance, and one that cannot start would fail every restart (the way
+	// out of EXTENDEDFAILED) and leave the instance ERROR. A retried extension starts them.
+	brokers := ServingBrokers(in)
+	wholeCluster := !e.Capabilities().ProcessRestarts
+	if wholeCluster {
 		brokers = brokers[:1] // the engine restarts the whole cluster at once
+	} else {
+		// Brokers that are down restart first: they hold no in-sync replica, and once back
+		// their replicas catch up, so the brokers after them can stop without taking a
+		// partition below min.insync.replicas (waitSafeToStop).
+		running := s.runningBrokers(ctx, in)
+		brokers = slices.Clone(brokers)
+		slices.SortStableFunc(brokers, func(a, b dms.BrokerAddr) int {
+			return cmp.Compare(boolInt(running[a.ID]), boolInt(running[b.ID]))
+		})
 	}
 	s.progress(ctx, t, dms.TaskProgress{Done: 0, Total: len(brokers), Unit: "brokers"})
 	behind := s.underReplicated(ctx, in)
 	for i, b := range brokers {
+		if !wholeCluster {
+			// The partitions exempted from the in-sync wait (behind before the roll) must not
+			// lose their last in-sync replicas to this restart.
+			if err := s.waitSafeToStop(ctx, in, b.ID); err != nil {
+				return fmt.Errorf("broker %d was not restarted: %w", b.ID, err)
+			}
+		}
 		spec, err := s.engineSpec(in)
 		if err == nil {
+			if wholeCluster && len(spec.Brokers) > len(ServingBrokers(in)) {
+				// The cluster is opened again with the serving brokers only: a failed
+				// extension's broker (whose address may be taken) must not keep it from opening.
+				spec.Brokers = spec.Brokers[:len(ServingBrokers(in))]
+			}
 			err = e.RestartBroker(ctx, spec, b.ID)
 		}
 		if err == nil {
@@ -554,6 +586,22 @@ func (s *Service) waitInSync(ctx context.Context, in dms.Instance, already []kaf
 	defer cancel()
 	if err := c.WaitInSync(ctx, already); err != nil {
 		return fmt.Errorf("not every partition was back in sync within %s: %w", s.cfg.SyncTimeout, err)
+	}
+	return nil
+}
+
+// waitSafeToStop waits, up to SyncTimeout, until stopping broker takes no partition of in below
+// its min.insync.replicas or offline (a partition already behind whose ISR holds little more than
+// broker); then it fails, so the task ends with the reason rather than taking partitions offline.
+func (s *Service) waitSafeToStop(ctx context.Context, in dms.Instance, broker int32) error {
+	c, err := s.client(in)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.SyncTimeout)
+	defer cancel()
+	if err := c.WaitSafeToStop(ctx, broker); err != nil {
+		return fmt.Errorf("restarting it would leave partitions already behind with fewer in-sync replicas than min.insync.replicas (acks=all producers would fail) or offline, and their other replicas did not catch up within %s: %w", s.cfg.SyncTimeout, err)
 	}
 	return nil
 }
@@ -615,4 +663,11 @@ func (s *Service) runUpgrade(ctx context.Context, t dms.Task) error {
 		in.KafkaVersion = p.To
 		return nil
 	}) // RUNNING again: settled
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

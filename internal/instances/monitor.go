@@ -84,8 +84,16 @@ func (s *Service) check(ctx context.Context, in dms.Instance) string {
 	if err != nil {
 		return "the cluster is not running: " + err.Error()
 	}
+	// Only the serving brokers (broker_num) make the instance healthy or not: a failed horizontal
+	// extension's brokers are recorded but not part of it, and one that can never start must not
+	// keep the instance ERROR (from where no retry of the extension is accepted).
+	serving := ServingBrokers(in)
+	isServing := make(map[int32]bool, len(serving))
+	for _, b := range serving {
+		isServing[b.ID] = true
+	}
 	for _, st := range states {
-		if !st.Running {
+		if isServing[st.ID] && !st.Running {
 			return fmt.Sprintf("broker %d is not running (%s)", st.ID, st.LastExit)
 		}
 	}
@@ -95,8 +103,8 @@ func (s *Service) check(ctx context.Context, in dms.Instance) string {
 	}
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if err := c.WaitBrokers(wctx, len(in.Brokers)); err != nil {
-		return fmt.Sprintf("not all %d brokers are registered: %v", len(in.Brokers), err)
+	if err := c.WaitBrokers(wctx, len(serving)); err != nil {
+		return fmt.Sprintf("not all %d brokers are registered: %v", len(serving), err)
 	}
 	if n, err := c.UsedBytes(ctx); err == nil {
 		s.usage.Store(in.ID, n)

@@ -79,15 +79,8 @@ func (s *Service) ScheduleUpgrade(ctx context.Context, projectID, id string, who
 			return dms.ScheduledTask{}, err
 		}
 	}
-	waiting, _, err := sc.List(ctx, id, schedule.Filter{})
-	if err != nil {
+	if err := waitingUpgrade(ctx, sc, id, ""); err != nil {
 		return dms.ScheduledTask{}, err
-	}
-	for _, w := range waiting {
-		if w.Name == taskUpgrade && w.Status == dms.ScheduleCreated {
-			return dms.ScheduledTask{}, dms.Errorf(dms.CodeConflict, "An upgrade of this instance is already scheduled (%s, at %s): change it (UpdateScheduledTask) or delete it first.",
-				w.ID, w.ScheduleAt.Format(time.RFC3339))
-		}
 	}
 	params, err := json.Marshal(upgradeParams{From: in.KafkaVersion, To: target})
 	if err != nil {
@@ -95,6 +88,23 @@ func (s *Service) ScheduleUpgrade(ctx context.Context, projectID, id string, who
 	}
 	return sc.Add(ctx, dms.ScheduledTask{InstanceID: id, ProjectID: projectID, Name: taskUpgrade, Params: string(params),
 		UserID: who.UserID, UserName: who.UserName, ScheduleAt: at})
+}
+
+// waitingUpgrade refuses (409) a second upgrade of the instance waiting for its time: one is
+// CREATED already (but for the scheduled task except). Callers hold s.mu, so two requests never
+// both pass it.
+func waitingUpgrade(ctx context.Context, sc *schedule.Service, instanceID, except string) error {
+	waiting, _, err := sc.List(ctx, instanceID, schedule.Filter{})
+	if err != nil {
+		return err
+	}
+	for _, w := range waiting {
+		if w.Name == taskUpgrade && w.Status == dms.ScheduleCreated && w.ID != except {
+			return dms.Errorf(dms.CodeConflict, "An upgrade of this instance is already scheduled (%s, at %s): change it (UpdateScheduledTask) or delete it first.",
+				w.ID, w.ScheduleAt.Format(time.RFC3339))
+		}
+	}
+	return nil
 }
 
 // UpgradeVersions is ShowUpgradeInstanceVersion: the Kafka build the instance runs and the one an
@@ -133,6 +143,22 @@ func (s *Service) UpdateScheduledTask(ctx context.Context, projectID, id, taskID
 	}
 	if _, err := s.Get(ctx, projectID, id); err != nil {
 		return dms.ScheduledTask{}, err
+	}
+	if u.Status != nil && *u.Status == dms.ScheduleCreated {
+		// A cancelled upgrade put back to wait is a new waiting upgrade: the same one-at-a-time
+		// rule as ScheduleUpgrade's, under the same lock (sc.Update takes the schedule's own lock
+		// inside it; the scheduler never holds that one while it calls into this service).
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		st, err := sc.Get(ctx, id, taskID)
+		if err != nil {
+			return st, err
+		}
+		if st.Name == taskUpgrade && st.Status == dms.ScheduleCancelled {
+			if err := waitingUpgrade(ctx, sc, id, st.ID); err != nil {
+				return st, err
+			}
+		}
 	}
 	return sc.Update(ctx, id, taskID, u)
 }

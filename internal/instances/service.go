@@ -291,8 +291,9 @@ func (s *Service) waitReady(ctx context.Context, in dms.Instance) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadyTimeout)
 	defer cancel()
-	if err := c.WaitBrokers(ctx, len(in.Brokers)); err != nil {
-		return fmt.Errorf("not all %d brokers registered within %s: %w%s", len(in.Brokers), s.cfg.ReadyTimeout, err, s.brokerExits(in))
+	n := len(ServingBrokers(in)) // a failed extension's brokers are not waited for (monitor.go)
+	if err := c.WaitBrokers(ctx, n); err != nil {
+		return fmt.Errorf("not all %d brokers registered within %s: %w%s", n, s.cfg.ReadyTimeout, err, s.brokerExits(in))
 	}
 	return nil
 }

@@ -116,3 +116,119 @@ func (c *Client) RegisteredBrokers(ctx context.Context) (map[int32]string, error
 	}
 	return out, nil
 }
+
+// StopRisk is a partition that stopping one broker would leave with fewer in-sync replicas than
+// its min.insync.replicas (acks=all producers fail) or with none (offline).
+type StopRisk struct {
+	UnderReplicated
+	MinInSync int // the topic's min.insync.replicas
+}
+
+func (r StopRisk) String() string {
+	return fmt.Sprintf("%s, min.insync.replicas %d", r.UnderReplicated, r.MinInSync)
+}
+
+// StopRisks lists the partitions that stopping broker now would take below min.insync.replicas
+// or offline: those already behind (under-replicated) that have broker in their ISR and no more
+// than min.insync.replicas (at least one) in-sync replicas. A partition fully in sync is not
+// listed: every replica of it is in its ISR, and one broker stopping at a time is what its
+// replication factor is for.
+func (c *Client) StopRisks(ctx context.Context, broker int32) ([]StopRisk, error) {
+	under, err := c.UnderReplicatedPartitions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	under = slices.DeleteFunc(under, func(u UnderReplicated) bool { return !slices.Contains(u.ISR, broker) })
+	if len(under) == 0 {
+		return nil, nil
+	}
+	var topics []string
+	for _, u := range under {
+		if !slices.Contains(topics, u.Topic) {
+			topics = append(topics, u.Topic)
+		}
+	}
+	minISR, err := c.minInSync(ctx, topics)
+	if err != nil {
+		return nil, err
+	}
+	return stopRisks(under, minISR, broker), nil
+}
+
+// stopRisks is StopRisks on the partitions under (each with broker in its ISR) and the topics'
+// min.insync.replicas (1 for a topic not in minISR, Kafka's default).
+func stopRisks(under []UnderReplicated, minISR map[string]int, broker int32) []StopRisk {
+	var out []StopRisk
+	for _, u := range under {
+		if !slices.Contains(u.ISR, broker) {
+			continue
+		}
+		need := max(1, minISR[u.Topic])
+		if len(u.ISR)-1 < need {
+			out = append(out, StopRisk{UnderReplicated: u, MinInSync: need})
+		}
+	}
+	return out
+}
+
+// minInSync reads the effective min.insync.replicas of topics (topic override, else the brokers'
+// default: DescribeConfigs answers both).
+func (c *Client) minInSync(ctx context.Context, topics []string) (map[string]int, error) {
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
+	rcs, err := c.adm.DescribeTopicConfigs(ctx, topics...)
+	if err != nil {
+		return nil, fmt.Errorf("kafkaops: describe topic configs: %w", err)
+	}
+	out := make(map[string]int, len(rcs))
+	for _, rc := range rcs {
+		if rc.Err != nil {
+			continue // deleted meanwhile: its partitions are gone too
+		}
+		for _, cfg := range rc.Configs {
+			if cfg.Key == "min.insync.replicas" {
+				if n, err := strconv.Atoi(cfg.MaybeValue()); err == nil {
+					out[rc.Name] = n
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// WaitSafeToStop returns once stopping broker takes no partition below its min.insync.replicas or
+// offline (StopRisks is empty): a rolling restart calls it before each broker, so a partition
+// already behind does not lose its last in-sync replicas while the broker is down; it waits for
+// their other replicas to catch up. It polls until ctx ends and then names the partitions at risk.
+func (c *Client) WaitSafeToStop(ctx context.Context, broker int32) error {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	var last error
+	for {
+		select {
+		case <-ctx.Done():
+			if last == nil {
+				last = ctx.Err()
+			}
+			return fmt.Errorf("kafkaops: waiting until broker %d can stop: %w (last: %w)", broker, ctx.Err(), last)
+		case <-t.C:
+		}
+		risks, err := c.StopRisks(ctx, broker)
+		switch {
+		case err != nil:
+			if ctx.Err() == nil {
+				last = err
+			}
+		case len(risks) == 0:
+			return nil
+		default:
+			shown := risks[:min(len(risks), 5)]
+			names := make([]string, len(shown))
+			for i, r := range shown {
+				names[i] = r.String()
+			}
+			last = fmt.Errorf("%d partitions would have too few in-sync replicas without broker %d: %s", len(risks), broker, strings.Join(names, "; "))
+		}
+		t.Reset(waitPollInterval)
+	}
+}
