@@ -1,8 +1,13 @@
 // Package capacity enforces an instance's storage: its capacity policy (retention_policy) when a
 // broker's data reaches 95 % of its share of storage_space, and the automatic volume expansion of
-// the SDK's auto-volume-expand APIs. One watcher goroutine reads, every Config.Interval, each
-// RUNNING instance's replica sizes (DescribeLogDirs), records the usage (used_storage_space), grows
-// the storage when auto-expansion says so, and applies the policy:
+// the SDK's auto-volume-expand APIs. One watcher goroutine reads, every Config.Interval, the
+// replica sizes (DescribeLogDirs) of each instance whose brokers serve (RUNNING, also while a task
+// that keeps it RUNNING runs, such as a reassignment, or EXTENDEDFAILED; not while a task owns a
+// transitional status), records the usage (used_storage_space), grows the storage when
+// auto-expansion says so, and applies the policy. A broker's share is storage_space over broker_num
+// (the serving brokers; those a failed horizontal extension recorded have none). What it acts on is
+// the instance read from the store after the readings (and again before deleting records), not the
+// copy the pass listed:
 //
 //   - time_base: on each broker at or over the threshold, the oldest data of the largest partitions
 //     goes (PlanTrim) with DeleteRecords up to a segment boundary, until the broker is under the
@@ -38,8 +43,9 @@
 //
 // What the watcher did goes to the log at Info (instance, broker, bytes freed, produce refused or
 // accepted again, storage grown) and onto the instance: dms.Instance.Capacity, shown as
-// opendms.capacity by show/list, says why produce requests fail; an automatic expansion is a
-// background task (autoExpandVolume) in 5.9.
+// opendms.capacity by show/list, says why produce requests fail; an automatic expansion is
+// recorded as a finished autoExpandVolume task in 5.9 (done at once under the instances lock:
+// instances.AutoExpandStorage says why it is not queued).
 package capacity
 
 import (

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -369,12 +370,12 @@ func TestCapacityCloseCancelsPass(t *testing.T) {
 	ce.createTopic("fill", 3, nil)
 	ce.setPolicy(dms.RetentionProduceReject)
 	entered, ended := make(chan struct{}, 1), make(chan error, 1)
+	var held atomic.Bool
 	hook := func(ctx context.Context, reject bool) error {
-		select {
-		case entered <- struct{}{}:
-		default:
-			return errors.New("held already")
+		if !held.CompareAndSwap(false, true) {
+			return errors.New("held already") // only the first call is held
 		}
+		entered <- struct{}{}
 		<-ctx.Done()
 		ended <- ctx.Err()
 		return ctx.Err()
