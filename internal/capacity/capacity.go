@@ -1,8 +1,13 @@
 // Package capacity enforces an instance's storage: its capacity policy (retention_policy) when a
 // broker's data reaches 95 % of its share of storage_space, and the automatic volume expansion of
-// the SDK's auto-volume-expand APIs. One watcher goroutine reads, every Config.Interval, each
-// RUNNING instance's replica sizes (DescribeLogDirs), records the usage (used_storage_space), grows
-// the storage when auto-expansion says so, and applies the policy:
+// the SDK's auto-volume-expand APIs. One watcher goroutine reads, every Config.Interval, the
+// replica sizes (DescribeLogDirs) of each instance whose brokers serve (RUNNING, also while a task
+// that keeps it RUNNING runs, such as a reassignment, or EXTENDEDFAILED; not while a task owns a
+// transitional status), records the usage (used_storage_space), grows the storage when
+// auto-expansion says so, and applies the policy. A broker's share is storage_space over broker_num
+// (the serving brokers; those a failed horizontal extension recorded have none). What it acts on is
+// the instance read from the store after the readings (and again before deleting records), not the
+// copy the pass listed:
 //
 //   - time_base: on each broker at or over the threshold, the oldest data of the largest partitions
 //     goes (PlanTrim) with DeleteRecords up to a segment boundary, until the broker is under the
@@ -38,8 +43,9 @@
 //
 // What the watcher did goes to the log at Info (instance, broker, bytes freed, produce refused or
 // accepted again, storage grown) and onto the instance: dms.Instance.Capacity, shown as
-// opendms.capacity by show/list, says why produce requests fail; an automatic expansion is a
-// background task (autoExpandVolume) in 5.9.
+// opendms.capacity by show/list, says why produce requests fail; an automatic expansion is
+// recorded as a finished autoExpandVolume task in 5.9 (done at once under the instances lock:
+// instances.AutoExpandStorage says why it is not queued).
 package capacity
 
 import (
@@ -79,7 +85,11 @@ type Service struct {
 	now       func() time.Time
 
 	stop chan struct{}
-	wg   sync.WaitGroup
+	// ctx is the watcher's: cancelled by Close, so that a pass in progress (a cluster that does not
+	// answer holds it up to its deadline) ends at once and Close does not wait for it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // New makes the service and registers its task with runner (before the runner resumes tasks).
@@ -88,6 +98,7 @@ func New(cfg Config, in *instances.Service, runner *tasks.Runner, log *slog.Logg
 		cfg.Interval = DefaultInterval
 	}
 	s := &Service{cfg: cfg, instances: in, runner: runner, log: log.With("component", "capacity"), now: time.Now, stop: make(chan struct{})}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	runner.Register(autoExpandTaskName, s.runAutoExpand)
 	return s
 }
@@ -104,7 +115,7 @@ func (s *Service) Start() {
 			case <-s.stop:
 				return
 			case <-t.C:
-				s.CheckAll(context.Background())
+				s.CheckAll(s.ctx)
 			}
 		}
 	}()
@@ -117,13 +128,16 @@ func (s *Service) Close() {
 	default:
 		close(s.stop)
 	}
+	s.cancel()
 	s.wg.Wait()
 }
 
-// CheckAll reads and enforces every RUNNING instance once, a few at a time, each with its own
-// deadline (one cluster that does not answer must not hold the others up).
+// CheckAll reads and enforces every instance whose brokers serve (instances.Watched: RUNNING or
+// EXTENDEDFAILED, also while a task that keeps it RUNNING runs, such as a reassignment) once, a
+// few at a time, each with its own deadline (one cluster that does not answer must not hold the
+// others up).
 func (s *Service) CheckAll(ctx context.Context) {
-	all, err := s.instances.Running(ctx)
+	all, err := s.instances.Watched(ctx)
 	if err != nil {
 		s.log.Warn("capacity: list instances", "err", err)
 		return
@@ -131,9 +145,6 @@ func (s *Service) CheckAll(ctx context.Context) {
 	sem := make(chan struct{}, 4)
 	var wg sync.WaitGroup
 	for _, in := range all {
-		if s.instances.Busy(in.ID) {
-			continue // a task owns the instance now (creation, restart, extension, ...)
-		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -148,9 +159,13 @@ func (s *Service) CheckAll(ctx context.Context) {
 	wg.Wait()
 }
 
-// Check reads one instance and enforces its storage.
-func (s *Service) Check(ctx context.Context, in dms.Instance) error {
-	c, err := s.instances.Client(in)
+// Check reads one instance and enforces its storage. listed is the instance as CheckAll listed it,
+// which may be stale by now (the pass waited for other clusters, and for this one's readings): what
+// is enforced is decided on the instance read from the store after the readings, and read again
+// right before records are deleted, so a policy switched (5.1.5) or storage grown meanwhile is
+// what counts.
+func (s *Service) Check(ctx context.Context, listed dms.Instance) error {
+	c, err := s.instances.Client(listed)
 	if err != nil {
 		return err
 	}
@@ -158,8 +173,19 @@ func (s *Service) Check(ctx context.Context, in dms.Instance) error {
 	if err != nil {
 		return err
 	}
-	brokers, total := usage(in, logs, s.instances.BrokerCapacity(in))
-	s.instances.RecordUsage(in.ID, total)
+	var total int64
+	for _, l := range logs {
+		total += l.Size
+	}
+	s.instances.RecordUsage(listed.ID, total)
+	in, err := s.instances.Current(ctx, listed.ID)
+	if err != nil {
+		return err
+	}
+	if !instances.Enforceable(in) {
+		return nil // deleted, or a task owns it now (restart, extension, ...)
+	}
+	brokers := usage(in, logs, s.instances.BrokerCapacity(in))
 
 	if s.autoExpand(ctx, in, brokers) {
 		return nil // the policy is judged at the next reading, against the grown capacity
@@ -173,35 +199,40 @@ func (s *Service) Check(ctx context.Context, in dms.Instance) error {
 	if in.RetentionPolicy == dms.RetentionProduceReject && len(over) > 0 {
 		return s.reject(ctx, in, over)
 	}
-	if in.Capacity != nil {
-		// What the watcher did before no longer holds: under the threshold again, or the policy is
-		// time_base now. The gate opens (a no-op when it is open: a note of time_base, or a gate
-		// the brokers could not close).
-		if err := s.instances.SetProduceReject(ctx, in, false, ""); err != nil && !errors.Is(err, instances.ErrNoEngineSupport) {
-			return err
-		}
-		if in.Capacity.ProduceRejected {
-			s.log.Info("capacity: produce requests accepted again", "instance_id", in.ID, "policy", in.RetentionPolicy)
-		}
-		if len(over) == 0 || in.RetentionPolicy != dms.RetentionTimeBase {
-			return s.instances.SetCapacityState(ctx, in.ID, nil)
-		}
+	// Nothing calls for the gate closed: it opens, at every pass (idempotent, and cheap: a
+	// flag on the embedded engine, a file removed on the local one). Opening it only when the
+	// instance's state says it was closed would leave it closed for good after a pass that closed
+	// it and could not record so.
+	if err := s.instances.SetProduceReject(ctx, in, false, ""); err != nil && !errors.Is(err, instances.ErrNoEngineSupport) {
+		return err
+	}
+	if in.Capacity != nil && in.Capacity.ProduceRejected {
+		s.log.Info("capacity: produce requests accepted again", "instance_id", in.ID, "policy", in.RetentionPolicy)
 	}
 	if len(over) == 0 || in.RetentionPolicy != dms.RetentionTimeBase {
-		return nil
+		return s.instances.SetCapacityState(context.WithoutCancel(ctx), in.ID, nil)
 	}
 	return s.trim(ctx, in, c, brokers)
 }
 
-// usage groups the replica logs by broker against each broker's capacity, and sums them.
-func usage(in dms.Instance, logs []kafkaops.ReplicaLog, capacity int64) (brokers []Broker, total int64) {
+// changed reports whether the instance as stored now differs from in in what the watcher's
+// decision rests on (so the decision is left to the next pass): it may no longer be enforced, its
+// policy or its storage (capacity) changed.
+func changed(in, cur dms.Instance) bool {
+	return !instances.Enforceable(cur) || cur.RetentionPolicy != in.RetentionPolicy ||
+		cur.StorageSpace != in.StorageSpace || cur.BrokerNum != in.BrokerNum
+}
+
+// usage groups the replica logs by serving broker (broker_num: instances.ServingBrokers) against
+// each broker's capacity. The brokers a horizontal extension recorded and did not finish adding
+// are not judged: they have no share of the storage.
+func usage(in dms.Instance, logs []kafkaops.ReplicaLog, capacity int64) (brokers []Broker) {
 	idx := map[int32]int{}
-	for _, b := range in.Brokers {
+	for _, b := range instances.ServingBrokers(in) {
 		idx[b.ID] = len(brokers)
 		brokers = append(brokers, Broker{ID: b.ID, Capacity: capacity})
 	}
 	for _, l := range logs {
-		total += l.Size
 		i, ok := idx[l.Broker]
 		if !ok {
 			continue
@@ -209,33 +240,45 @@ func usage(in dms.Instance, logs []kafkaops.ReplicaLog, capacity int64) (brokers
 		brokers[i].Used += l.Size
 		brokers[i].Replicas = append(brokers[i].Replicas, Replica{Topic: l.Topic, Partition: l.Partition, Size: l.Size})
 	}
-	return brokers, total
+	return brokers
 }
 
-// reject closes the produce gate (again: it is idempotent, and an engine that forgot it, kfake
-// after a dmsd restart, gets it back) and records why.
+// reject records why produce requests are refused, then closes the produce gate (again: it is
+// idempotent, and an engine that forgot it, kfake after a dmsd restart, gets it back). The state
+// comes first, written with a context no deadline or shutdown cancels, and only if the stored
+// instance is still the one judged (policy, storage: a 5.1.5 switch meanwhile wins): a gate is
+// never closed without the instance saying so, and whatever pass comes next opens it if nothing
+// calls for it any more.
 func (s *Service) reject(ctx context.Context, in dms.Instance, over []Broker) error {
 	b := over[0]
 	reason := fmt.Sprintf("broker %d uses %d of its %d bytes of storage (%d%% or more; retention_policy produce_reject): produce requests are refused until space is freed (delete records or topics, or extend the storage)",
 		b.ID, b.Used, b.Capacity, dms.CapacityThresholdPercent)
-	err := s.instances.SetProduceReject(ctx, in, true, reason)
+	since := s.now().UTC()
+	if in.Capacity != nil && in.Capacity.ProduceRejected {
+		since = in.Capacity.Since
+	}
+	err := s.instances.RecordCapacityState(context.WithoutCancel(ctx), in.ID, &dms.CapacityState{ProduceRejected: true, Reason: reason, Since: since},
+		func(cur dms.Instance) bool { return !changed(in, cur) })
+	if errors.Is(err, instances.ErrCapacityStale) {
+		return nil // judged again at the next pass, on what is stored then
+	}
+	if err != nil {
+		return err
+	}
+	err = s.instances.SetProduceReject(ctx, in, true, reason)
 	switch {
 	case errors.Is(err, instances.ErrNoEngineSupport), errors.Is(err, engine.ErrRestartNeeded):
 		// Said on the instance: the policy cannot be enforced as asked.
 		reason = fmt.Sprintf("broker %d uses %d of its %d bytes of storage (%d%% or more) but produce requests cannot be refused: %v",
 			b.ID, b.Used, b.Capacity, dms.CapacityThresholdPercent, err)
-		return s.instances.SetCapacityState(ctx, in.ID, &dms.CapacityState{Reason: reason, Since: s.now().UTC()})
+		return s.instances.SetCapacityState(context.WithoutCancel(ctx), in.ID, &dms.CapacityState{Reason: reason, Since: s.now().UTC()})
 	case err != nil:
 		return err
 	}
 	if in.Capacity == nil || !in.Capacity.ProduceRejected {
 		s.log.Info("capacity: produce requests refused", "instance_id", in.ID, "broker", b.ID, "used_bytes", b.Used, "capacity_bytes", b.Capacity)
 	}
-	since := s.now().UTC()
-	if in.Capacity != nil && in.Capacity.ProduceRejected {
-		since = in.Capacity.Since
-	}
-	return s.instances.SetCapacityState(ctx, in.ID, &dms.CapacityState{ProduceRejected: true, Reason: reason, Since: since})
+	return nil
 }
 
 // trim applies time_base: it completes the readings of the brokers over the threshold (segments,
@@ -312,6 +355,17 @@ func (s *Service) trim(ctx context.Context, in dms.Instance, c *kafkaops.Client,
 		}
 		again := false
 		for topic, before := range byTopic {
+			// Read again right before deleting (the readings above took a while): records are
+			// deleted only if the stored instance still says time_base on the same storage.
+			cur, err := s.instances.Current(ctx, in.ID)
+			if err != nil {
+				return err
+			}
+			if changed(in, cur) || cur.RetentionPolicy != dms.RetentionTimeBase {
+				s.log.Info("capacity: the instance changed during the pass; nothing more is deleted until the next one", "instance_id", in.ID,
+					"status", cur.Status, "policy", cur.RetentionPolicy, "storage_gb", cur.StorageSpace)
+				return nil
+			}
 			res, err := c.DeleteRecords(ctx, topic, before)
 			if err != nil {
 				failed = append(failed, fmt.Sprintf("%s: %v", topic, err))
@@ -360,9 +414,9 @@ func (s *Service) trim(ctx context.Context, in dms.Instance, c *kafkaops.Client,
 		short = append(short, "deleting records failed: "+fmt.Sprint(failed))
 	}
 	if len(short) == 0 {
-		return s.instances.SetCapacityState(ctx, in.ID, nil)
+		return s.instances.SetCapacityState(context.WithoutCancel(ctx), in.ID, nil)
 	}
-	return s.instances.SetCapacityState(ctx, in.ID, &dms.CapacityState{
+	return s.instances.SetCapacityState(context.WithoutCancel(ctx), in.ID, &dms.CapacityState{
 		Reason: fmt.Sprintf("retention_policy time_base cannot bring the storage under %d%%: %v", dms.CapacityThresholdPercent, short), Since: s.now().UTC()})
 }
 
@@ -398,37 +452,48 @@ func moveLogStart(brokers []Broker, t Trim) {
 	}
 }
 
-// autoExpand submits an automatic expansion when a broker's usage reaches the configured
-// threshold and the storage may still grow; it reports whether it did.
+// autoExpand grows the storage when a broker's usage reaches the configured threshold and the
+// storage may still grow (instances.AutoExpandStorage: decided again under the instances lock on
+// the stored instance, refused when it is being deleted or a task owns its status); it reports
+// whether it did.
 func (s *Service) autoExpand(ctx context.Context, in dms.Instance, brokers []Broker) bool {
-	cfg := in.AutoVolumeExpand
-	if cfg == nil || !cfg.Enable {
+	if cfg := in.AutoVolumeExpand; cfg == nil || !cfg.Enable {
 		return false
 	}
-	newGB, ok := ExpandTo(in.StorageSpace, len(in.Brokers), *cfg)
-	if !ok {
+	var b Broker
+	t, ok, err := s.instances.AutoExpandStorage(ctx, in.ID, instances.Actor{UserName: autoExpandTaskUser}, autoExpandTaskName, autoExpandLogReason,
+		func(cur dms.Instance) (int, any, bool) {
+			cfg := cur.AutoVolumeExpand
+			if cfg == nil || !cfg.Enable || changed(in, cur) {
+				return 0, nil, false // the readings were against another capacity: the next pass
+			}
+			newGB, ok := ExpandTo(cur.StorageSpace, cur.BrokerNum, s.storageLimitGB(cur), *cfg)
+			if !ok {
+				return 0, nil, false
+			}
+			i := slices.IndexFunc(brokers, func(b Broker) bool { return Over(b.Used, b.Capacity, cfg.ThresholdPercent) })
+			if i < 0 {
+				return 0, nil, false
+			}
+			b = brokers[i]
+			return newGB, map[string]any{autoExpandParamsKeyGB: newGB, "origin_storage_space": cur.StorageSpace,
+				"broker": b.ID, "used_bytes": b.Used, "expand_threshold": cfg.ThresholdPercent}, true
+		})
+	if err != nil {
+		s.log.Warn("capacity: automatic volume expansion not done", "instance_id", in.ID, "err", err)
 		return false
 	}
-	for _, b := range brokers {
-		if !Over(b.Used, b.Capacity, cfg.ThresholdPercent) {
-			continue
-		}
-		p, _ := json.Marshal(map[string]any{autoExpandParamsKeyGB: newGB, "origin_storage_space": in.StorageSpace,
-			"broker": b.ID, "used_bytes": b.Used, "expand_threshold": cfg.ThresholdPercent})
-		if _, err := s.runner.Submit(ctx, dms.Task{InstanceID: in.ID, ProjectID: in.ProjectID, Name: autoExpandTaskName,
-			Params: string(p), UserName: autoExpandTaskUser}); err != nil {
-			s.log.Warn("capacity: automatic volume expansion not submitted", "instance_id", in.ID, "err", err)
-			return false
-		}
-		s.log.Info("capacity: automatic volume expansion", "instance_id", in.ID, "broker", b.ID, "used_bytes", b.Used,
-			"capacity_bytes", b.Capacity, "threshold_percent", cfg.ThresholdPercent, "from_gb", in.StorageSpace, "to_gb", newGB)
-		return true
+	if ok {
+		s.log.Info("capacity: automatic volume expansion", "instance_id", in.ID, "task_id", t.ID, "broker", b.ID, "used_bytes", b.Used,
+			"capacity_bytes", b.Capacity, "from_gb", in.StorageSpace)
 	}
-	return false
+	return ok
 }
 
-// runAutoExpand is the autoExpandVolume task: it grows the storage to the size it was submitted
-// with (idempotent: a resumed task finds it grown already).
+// runAutoExpand is the autoExpandVolume task of older OpenDMS versions, which queued the growth on
+// the runner (now done at once: autoExpand); kept so that such a task resumed after an upgrade
+// ends. It grows the storage to the size it was submitted with (idempotent: a resumed task finds
+// it grown already).
 func (s *Service) runAutoExpand(ctx context.Context, t dms.Task) error {
 	var p map[string]int
 	if err := json.Unmarshal([]byte(t.Params), &p); err != nil {

@@ -180,24 +180,35 @@ func TestExpandTo(t *testing.T) {
 	on := func(inc, maxGB int) dms.AutoVolumeExpand {
 		return dms.AutoVolumeExpand{Enable: true, ThresholdPercent: 50, IncrementPercent: inc, MaxVolumeSize: maxGB}
 	}
+	const noLimit = 3*MaxVolumePerBrokerGB - 100
 	for _, c := range []struct {
 		name           string
 		storage, nodes int
+		limit          int // StorageLimitGB
 		cfg            dms.AutoVolumeExpand
 		want           int
 		ok             bool
 	}{
-		{"10 percent of 300 on 3 brokers", 300, 3, on(10, 1000), 330, true},
-		{"rounded up to whole GB per broker", 300, 3, on(15, 1000), 345, true},
-		{"rounded up to the broker count", 100, 3, on(10, 1000), 111, true},
-		{"capped at the maximum", 900, 3, on(50, 1000), 1000, true},
-		{"at the maximum: no growth", 1000, 3, on(50, 1000), 1000, false},
-		{"disabled", 300, 3, dms.AutoVolumeExpand{IncrementPercent: 10, MaxVolumeSize: 1000}, 300, false},
+		{"10 percent of 300 on 3 brokers", 300, 3, noLimit, on(10, 1000), 330, true},
+		{"rounded up to whole GB per broker", 300, 3, noLimit, on(15, 1000), 345, true},
+		{"rounded up to the broker count", 100, 3, noLimit, on(10, 1000), 111, true},
+		// Capped at the largest multiple of the brokers within the maximum: every broker the same.
+		{"capped at the maximum", 900, 3, noLimit, on(50, 1000), 999, true},
+		{"at the maximum: no growth", 999, 3, noLimit, on(50, 1000), 999, false},
+		{"disabled", 300, 3, noLimit, dms.AutoVolumeExpand{IncrementPercent: 10, MaxVolumeSize: 1000}, 300, false},
+		// The product's bound (c6.2u4g: 10,000 GB a broker) below max_volume_size.
+		{"capped at the product's max_storage_per_node x brokers", 28000, 3, StorageLimitGB(3, 10000), on(20, 60000), 30000, true},
+		{"at the product's limit: no growth", 30000, 3, StorageLimitGB(3, 10000), on(20, 60000), 30000, false},
+		// 5 recorded brokers after a failed horizontal extension, broker_num 3: rounded to 3.
+		{"rounded to broker_num", 300, 3, noLimit, on(12, 1000), 336, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, ok := ExpandTo(c.storage, c.nodes, c.cfg)
+			got, ok := ExpandTo(c.storage, c.nodes, c.limit, c.cfg)
 			if got != c.want || ok != c.ok {
-				t.Errorf("ExpandTo(%d, %d) = %d, %v; want %d, %v", c.storage, c.nodes, got, ok, c.want, c.ok)
+				t.Errorf("ExpandTo(%d, %d, %d) = %d, %v; want %d, %v", c.storage, c.nodes, c.limit, got, ok, c.want, c.ok)
+			}
+			if ok && got%c.nodes != 0 {
+				t.Errorf("%d GB is not a multiple of %d brokers", got, c.nodes)
 			}
 		})
 	}
@@ -210,6 +221,9 @@ func TestAutoExpandMerge(t *testing.T) {
 	stored.AutoVolumeExpand = &dms.AutoVolumeExpand{Enable: true, ThresholdPercent: 70, MaxVolumeSize: 600, IncrementPercent: 20}
 	full := AutoExpandRequest{Enable: b(true), ExpandThreshold: i(50), MaxVolumeSize: i(1000), ExpandIncrement: i(10)}
 	with := func(f func(*AutoExpandRequest)) AutoExpandRequest { r := full; f(&r); return r }
+	// A product of 10,000 GB a broker at most (c6.2u4g.cluster in the default catalog).
+	small := dms.Instance{BrokerNum: 3, StorageSpace: 300, ProductID: "c6.2u4g.cluster"}
+	limits := map[string]int{"c6.2u4g.cluster": StorageLimitGB(3, 10000)}
 	for _, c := range []struct {
 		name     string
 		in       dms.Instance
@@ -227,6 +241,8 @@ func TestAutoExpandMerge(t *testing.T) {
 		{"max not a multiple of 100", in, with(func(r *AutoExpandRequest) { r.MaxVolumeSize = i(950) }), dms.AutoVolumeExpand{}, dms.CodeDiskSpaceInvalid},
 		{"max not more than the storage", in, with(func(r *AutoExpandRequest) { r.MaxVolumeSize = i(300) }), dms.AutoVolumeExpand{}, dms.CodeDiskSpaceInvalid},
 		{"max not less than brokers x 30000", in, with(func(r *AutoExpandRequest) { r.MaxVolumeSize = i(90000) }), dms.AutoVolumeExpand{}, dms.CodeDiskSpaceInvalid},
+		{"max over the product's max_storage_per_node x brokers", small, with(func(r *AutoExpandRequest) { r.MaxVolumeSize = i(30100) }), dms.AutoVolumeExpand{}, dms.CodeDiskSpaceInvalid},
+		{"max at the product's max_storage_per_node x brokers", small, with(func(r *AutoExpandRequest) { r.MaxVolumeSize = i(30000) }), dms.AutoVolumeExpand{Enable: true, ThresholdPercent: 50, MaxVolumeSize: 30000, IncrementPercent: 10}, ""},
 		{"enable without a threshold", in, AutoExpandRequest{Enable: b(true), MaxVolumeSize: i(1000), ExpandIncrement: i(10)}, dms.AutoVolumeExpand{}, dms.CodeInvalidParameter},
 		{"disable alone", in, AutoExpandRequest{Enable: b(false)}, dms.AutoVolumeExpand{}, ""},
 		{"single node", dms.Instance{BrokerNum: 1, StorageSpace: 100}, full, dms.AutoVolumeExpand{}, dms.CodeInvalidParameter},
@@ -234,7 +250,11 @@ func TestAutoExpandMerge(t *testing.T) {
 		{"one field changed", stored, AutoExpandRequest{Enable: b(true), ExpandThreshold: i(40)}, dms.AutoVolumeExpand{Enable: true, ThresholdPercent: 40, MaxVolumeSize: 600, IncrementPercent: 20}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := c.req.merge(c.in)
+			limit, ok := limits[c.in.ProductID]
+			if !ok {
+				limit = StorageLimitGB(c.in.BrokerNum, 0)
+			}
+			got, err := c.req.merge(c.in, limit)
 			if c.wantCode != "" {
 				if de := dms.AsError(err); err == nil || de.Code != c.wantCode {
 					t.Fatalf("err = %v, want %s", err, c.wantCode)

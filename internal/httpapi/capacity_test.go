@@ -211,6 +211,8 @@ func TestAutoVolumeExpandAPI(t *testing.T) {
 		{"max not a multiple of 100", with(func(b *model.AlterAutoVolumeExpandConfig) { b.MaxVolumeSize = i32(650) }), dms.CodeDiskSpaceInvalid},
 		{"max not above the storage", with(func(b *model.AlterAutoVolumeExpandConfig) { b.MaxVolumeSize = i32(300) }), dms.CodeDiskSpaceInvalid},
 		{"max not below brokers x 30000", with(func(b *model.AlterAutoVolumeExpandConfig) { b.MaxVolumeSize = i32(90000) }), dms.CodeDiskSpaceInvalid},
+		// c6.2u4g.cluster takes at most 10,000 GB a broker (catalog max_storage_per_node).
+		{"max over the product's max_storage_per_node x brokers", with(func(b *model.AlterAutoVolumeExpandConfig) { b.MaxVolumeSize = i32(30100) }), dms.CodeDiskSpaceInvalid},
 		{"enabled without a threshold", with(func(b *model.AlterAutoVolumeExpandConfig) { b.ExpandThreshold = nil }), dms.CodeInvalidParameter},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

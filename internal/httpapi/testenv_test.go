@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ import (
 	"github.com/opendms/opendms/internal/capacity"
 	"github.com/opendms/opendms/internal/catalog"
 	"github.com/opendms/opendms/internal/diagnosis"
+	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/engine"
 	"github.com/opendms/opendms/internal/engine/embedded"
 	"github.com/opendms/opendms/internal/engine/local"
@@ -58,6 +60,25 @@ type testEnv struct {
 	Diagnosis         *diagnosis.Service
 	Capacity          *capacity.Service
 	Dir               string // the data dir (instances in Dir/instances)
+	Runner            *tasks.Runner
+	held              chan struct{} // closed to end the held tasks (holdInstance)
+}
+
+// testHoldTask is a task that keeps an instance busy, with its status as it is (as a partition
+// reassignment does), until holdInstance's release.
+const testHoldTask = "testHoldInstance"
+
+// holdInstance makes the instance busy with a task that changes nothing (its status stays) until
+// release is called (or the test ends).
+func (e *testEnv) holdInstance(t testing.TB, id string) (release func()) {
+	t.Helper()
+	if _, err := e.Runner.Submit(context.Background(), dms.Task{InstanceID: id, ProjectID: e.ProjectID, Name: testHoldTask}); err != nil {
+		t.Fatal(err)
+	}
+	var once sync.Once
+	release = func() { once.Do(func() { close(e.held) }) }
+	t.Cleanup(release)
+	return release
 }
 
 // testDiagnosis is the diagnosis configuration of test servers: a short window.
@@ -155,6 +176,14 @@ func newTestEnvOpts(t testing.TB, engineName string, opts testEnvOptions) *testE
 	rs := reassign.New(inst, runner, log)
 	// The same; the watcher's period is an hour unless set: tests run it with CheckAll.
 	capa := capacity.New(capacity.Config{Interval: cmp.Or(opts.CapacityInterval, time.Hour)}, inst, runner, log)
+	held := make(chan struct{})
+	runner.Register(testHoldTask, func(ctx context.Context, _ dms.Task) error {
+		select {
+		case <-held:
+		case <-ctx.Done():
+		}
+		return nil
+	})
 	if err := inst.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +208,8 @@ func newTestEnvOpts(t testing.TB, engineName string, opts testEnvOptions) *testE
 		t.Cleanup(func() { deleteLocalInstances(t, st, le, filepath.Join(dir, "instances")) })
 	}
 	return &testEnv{URL: hs.URL, Region: region, ProjectID: creds.ProjectID, AK: creds.AccessKey, SK: creds.SecretKey,
-		Password: creds.Password, Server: srv, IAM: iamSvc, Instances: inst, Engine: eng, Gate: gated, Store: st, Groups: grp, Diagnosis: diag, Capacity: capa, Dir: dir}
+		Password: creds.Password, Server: srv, IAM: iamSvc, Instances: inst, Engine: eng, Gate: gated, Store: st, Groups: grp, Diagnosis: diag, Capacity: capa, Dir: dir,
+		Runner: runner, held: held}
 }
 
 // gatedEngine is the embedded engine with broker restarts that a test can hold, to see an instance
@@ -190,6 +220,8 @@ type gatedEngine struct {
 	// fail, when set, is what restarts and Ensure return instead of doing anything (a failure
 	// injected).
 	fail atomic.Pointer[error]
+	// produceHook, when set, is called by every SetProduceReject first (to hold or fail it).
+	produceHook atomic.Pointer[func(ctx context.Context, reject bool) error]
 }
 
 func (g *gatedEngine) Ensure(ctx context.Context, spec engine.Spec) error {
@@ -224,8 +256,13 @@ func (g *gatedEngine) RestartBroker(ctx context.Context, spec engine.Spec, id in
 }
 
 // SetProduceReject passes the embedded engine's produce gate through (interface embedding does not
-// promote it).
+// promote it), after produceHook when a test set one (its error is the answer).
 func (g *gatedEngine) SetProduceReject(ctx context.Context, spec engine.Spec, reject bool, reason string) error {
+	if h := g.produceHook.Load(); h != nil {
+		if err := (*h)(ctx, reject); err != nil {
+			return err
+		}
+	}
 	return g.Engine.(engine.ProduceGate).SetProduceReject(ctx, spec, reject, reason)
 }
 

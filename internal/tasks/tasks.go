@@ -65,6 +65,22 @@ func (r *Runner) Submit(ctx context.Context, t dms.Task) (dms.Task, error) {
 	return t, nil
 }
 
+// Record stores a task that was done at once, without the runner (an operation that is only a
+// record change, such as an automatic storage expansion, made under the instance service's lock):
+// it is listed by 5.9 like the others, SUCCESS, or FAILED with err. It does not wait behind the
+// instance's running task, and Busy does not count it.
+func (r *Runner) Record(ctx context.Context, t dms.Task, err error) (dms.Task, error) {
+	now := r.now().UTC()
+	t.ID, t.Status, t.Error, t.CreatedAt, t.UpdatedAt = uuid.NewString(), dms.TaskSuccess, "", now, now
+	if err != nil {
+		t.Status, t.Error = dms.TaskFailed, err.Error()
+	}
+	if t.Params == "" {
+		t.Params = "{}"
+	}
+	return t, r.store.CreateTask(ctx, t)
+}
+
 // Resume starts every task that had not ended when dmsd last stopped.
 func (r *Runner) Resume(ctx context.Context) error {
 	ts, err := r.store.ListUnfinishedTasks(ctx)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/kafkaops/kafkaerr"
 )
 
@@ -93,8 +94,11 @@ func (s *Service) DiskUsage(ctx context.Context, projectID, instanceID string, f
 		return nil, kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
 	capacity := s.instances.BrokerCapacity(in)
-	out := make([]BrokerDiskUsage, 0, len(in.Brokers))
-	for _, b := range in.Brokers {
+	// The brokers of broker_num: those a failed horizontal extension recorded are not the
+	// instance's, and hold no share of its storage.
+	serving := instances.ServingBrokers(in)
+	out := make([]BrokerDiskUsage, 0, len(serving))
+	for _, b := range serving {
 		u := BrokerDiskUsage{Broker: b.ID, Capacity: capacity, Partitions: []PartitionUsage{}}
 		for _, l := range logs {
 			if l.Broker != b.ID {
