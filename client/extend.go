@@ -102,16 +102,20 @@ func (c *Client) ExtendPreCheck(ctx context.Context, id string) (*ScalePreCheck,
 	return &out, nil
 }
 
-// TaskProgress is the SDK's ShowBackgroundTaskProgress answer.
+// TaskProgress is the SDK's ShowBackgroundTaskProgress answer. RemainTime (seconds) is nil while
+// the server cannot tell.
 type TaskProgress struct {
-	Percentage int `json:"progress_percentage"`
-	RemainTime int `json:"remain_time"`
-	Steps      []struct {
-		Name      string `json:"name"`
-		Status    string `json:"statue"` // sic: the SDK's field name
-		StartTime string `json:"start_time"`
-		EndTime   string `json:"end_time"`
-	} `json:"step_list"`
+	Percentage int        `json:"progress_percentage"`
+	RemainTime *int       `json:"remain_time,omitempty"`
+	Steps      []TaskStep `json:"step_list"`
+}
+
+// TaskStep is one step of a task's progress.
+type TaskStep struct {
+	Name      string `json:"name"`
+	Status    string `json:"statue"` // sic: the SDK's field name
+	StartTime string `json:"start_time,omitempty"`
+	EndTime   string `json:"end_time,omitempty"`
 }
 
 // GetTaskProgress shows a background task's progress.

@@ -12,7 +12,7 @@ import (
 // newTaskCmd is the background tasks of instances (API reference 5.9).
 func newTaskCmd(a *app) *cobra.Command {
 	return groupCmd("task", "Show the background tasks of an instance (creation, restarts, configuration changes, ...)",
-		newTaskListCmd(a), newTaskShowCmd(a))
+		newTaskListCmd(a), newTaskShowCmd(a), newTaskProgressCmd(a))
 }
 
 // fmtTaskTime shows a task time (ISO-8601 with milliseconds) like the other times of dmsctl.
@@ -103,6 +103,41 @@ func newTaskShowCmd(a *app) *cobra.Command {
 	}
 	wait.bind(cmd, "wait until the task has ended")
 	return cmd
+}
+
+func newTaskProgressCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "progress INSTANCE TASK_ID",
+		Short: "Show how far a background task has come: percent, seconds left, its steps",
+		Long: `progress shows ShowBackgroundTaskProgress: extensions count brokers added or restarted,
+reassignments partitions moved; the seconds left are extrapolated from the rate so far ("-" while
+unknown). Other tasks are 0 % until they end and 100 % after.`,
+		Example: `  dmsctl task progress kafka-demo $TASK_ID`,
+		Args:    exactArgs("INSTANCE", "TASK_ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, id, err := a.instanceClient(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			p, err := c.GetTaskProgress(cmd.Context(), id, args[1])
+			if err != nil {
+				return err
+			}
+			return a.printer(cmd).print(p, func(t *table) {
+				left := "-"
+				if p.RemainTime != nil {
+					left = fmt.Sprintf("%ds", *p.RemainTime)
+				}
+				t.keyValues("progress", fmt.Sprintf("%d%%", p.Percentage), "remaining", left)
+				if len(p.Steps) > 0 {
+					t.row("STEP", "STATUS", "STARTED", "ENDED")
+					for _, s := range p.Steps {
+						t.row(s.Name, s.Status, fmtTaskTime(s.StartTime), fmtTaskTime(s.EndTime))
+					}
+				}
+			})
+		},
+	}
 }
 
 // listWindow is the --limit, --from and --to of the task lists (background and scheduled).

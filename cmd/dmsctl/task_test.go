@@ -114,3 +114,24 @@ func TestTaskShowWait(t *testing.T) {
 		})
 	}
 }
+
+func TestTaskProgress(t *testing.T) {
+	isolate(t)
+	f := newFakeDMS(t, map[string]clienttest.Reply{
+		"GET " + ipath + "/tasks/" + tid + "/progress": replyOK(`{"progress_percentage":33,"remain_time":20,"step_list":[` +
+			`{"name":"set the throttle","statue":"COMPLETED","start_time":"2025-01-02T03:04:05.046Z","end_time":"2025-01-02T03:04:06.000Z"},` +
+			`{"name":"move batch 1/2","statue":"IN_PROGRESS","start_time":"2025-01-02T03:04:06.000Z"}]}`),
+		"GET " + ipath + "/tasks/t-2/progress": replyOK(`{"progress_percentage":0,"step_list":[]}`),
+	})
+	useFake(t, f, testPID)
+	r := run(t, "", "task", "progress", iid, tid).wantCode(t, exitOK)
+	mustSigned(t, f.Only())
+	mustContain(t, "stdout", r.stdout, "progress:", "33%", "remaining:", "20s",
+		"STEP", "set the throttle", "COMPLETED", "2025-01-02T03:04:05Z", "move batch 1/2", "IN_PROGRESS")
+	// Unknown remaining time: "-", not 0.
+	r = run(t, "", "task", "progress", iid, "t-2").wantCode(t, exitOK)
+	if !strings.Contains(r.stdout, "remaining:") || strings.Contains(r.stdout, "0s") || strings.Contains(r.stdout, "STEP") {
+		t.Errorf("stdout =\n%s", r.stdout)
+	}
+	run(t, "", "task", "progress", iid).wantCode(t, exitUsage)
+}
