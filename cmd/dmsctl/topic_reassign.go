@@ -55,6 +55,10 @@ func (f *reassignFlags) request(req *client.ReassignRequest) error {
 		if f.estimate {
 			return usageErrorf("--at and --estimate do not go together")
 		}
+		if f.wait.wait {
+			// The answer is the scheduled task's id; it starts its reassignment at its time.
+			return usageErrorf("--at and --wait do not go together: follow it with 'dmsctl schedule list' and, once started, 'dmsctl task show --wait'")
+		}
 		t, err := parseTime("at", f.at)
 		if err != nil {
 			return err

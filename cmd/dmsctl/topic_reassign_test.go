@@ -41,6 +41,7 @@ func TestTopicReassignEmbedded(t *testing.T) {
 		{"topic", "reassign", "kafka-ra", "orders", "--plan", otherTopic},
 		{"topic", "reassign", "kafka-ra", "orders", "--plan", write("empty.json", `{}`)},
 		{"instance", "rebalance", "kafka-ra", "--estimate", "--at", "2030-01-01T00:00:00Z"},
+		{"topic", "reassign", "kafka-ra", "orders", "--brokers", "0,1", "--at", "2030-01-01T00:00:00Z", "--wait"},
 	} {
 		if r := runCtx(t, long, "", args...); r.code != exitUsage {
 			t.Errorf("%v: exit %d, want a usage error\n%s", args, r.code, r.stderr)

@@ -384,7 +384,7 @@ func TestLocalReassignment(t *testing.T) {
 		lc.topic(t, topic, replicas)
 		s := &Service{exec: testExec}
 		var rec recorder
-		plan, err := s.rebalanceNow(tctx(t), lc.c, RebalanceRequest{Throttle: 50 << 20}, rec.report)
+		plan, err := s.rebalanceNow(tctx(t), lc.c, RebalanceRequest{Throttle: 50 << 20}, []int32{0, 1, 2}, rec.report)
 		if err != nil {
 			t.Fatal(err)
 		}

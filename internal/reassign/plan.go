@@ -145,6 +145,8 @@ func planError(err error, automatic bool, live []int32, brokers int) error {
 		at = fmt.Sprintf("topic %s partition %d", pe.Topic, pe.Partition)
 	} else if at != "" {
 		at = "topic " + at
+	} else {
+		at = "the brokers given"
 	}
 	switch pe.Kind {
 	case rebalance.ErrTooManyReplicas:

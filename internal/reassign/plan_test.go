@@ -241,3 +241,45 @@ func TestExecuteFailureRemovesThrottle(t *testing.T) {
 	}
 	t.Log(err)
 }
+
+func TestRebalancePlan(t *testing.T) {
+	own := []int32{0, 1, 2, 3}
+	for _, tc := range []struct {
+		name string
+		v    func() layoutView
+		req  RebalanceRequest
+		own  []int32
+		code string // "" for a plan
+	}{
+		{"all brokers", testView, RebalanceRequest{}, own, ""},
+		{"onto new brokers", testView, RebalanceRequest{NewBrokers: []int32{2, 3}}, own, ""},
+		{"a broker of the instance not registered", func() layoutView {
+			v := testView()
+			v.brokers = []int32{0, 2, 3} // broker 1 restarting: its replicas must not be evacuated
+			return v
+		}, RebalanceRequest{}, own, dms.CodeInstanceStatusForbids},
+		{"a broker not of the instance", testView, RebalanceRequest{Brokers: []int32{0, 1, 9}}, own, dms.CodeInvalidParameter},
+		{"fewer brokers than replicas", testView, RebalanceRequest{Brokers: []int32{0}}, own, dms.CodeTopicReplicaTooMany},
+		{"new brokers outside the brokers", testView, RebalanceRequest{Brokers: []int32{0, 1, 2}, NewBrokers: []int32{3}}, own, dms.CodeInvalidParameter},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plan, err := rebalancePlan(tc.v(), tc.req, tc.own)
+			if tc.code == "" {
+				if err != nil || plan.Partitions == 0 {
+					t.Fatalf("plan %+v, %v", plan, err)
+				}
+				for _, m := range plan.Moves() {
+					for _, b := range m.To {
+						if len(tc.req.NewBrokers) > 0 && !slices.Contains(m.From, b) && !slices.Contains(tc.req.NewBrokers, b) {
+							t.Errorf("move %+v adds a replica on old broker %d", m, b)
+						}
+					}
+				}
+				return
+			}
+			if got := dms.AsError(err); err == nil || got.Code != tc.code || got.Status >= 500 {
+				t.Fatalf("error %v, want %s (a 4xx)", err, tc.code)
+			}
+		})
+	}
+}

@@ -305,7 +305,7 @@ func (s *Service) Rebalance(ctx context.Context, projectID, instanceID string, w
 	if err != nil {
 		return Result{}, err
 	}
-	plan, err := planRebalance(ctx, c, r)
+	plan, err := planRebalance(ctx, c, r, brokerIDs(instances.ServingBrokers(in)))
 	if err != nil {
 		return Result{}, err
 	}
@@ -339,7 +339,7 @@ func (s *Service) BrokersAdded(ctx context.Context, in dms.Instance, ext dms.Tas
 		return "", err
 	}
 	r := RebalanceRequest{NewBrokers: added, Throttle: throttle}
-	plan, err := planRebalance(ctx, c, r)
+	plan, err := planRebalance(ctx, c, r, brokerIDs(in.Brokers)) // the added ones too: registered by now
 	if err != nil {
 		return "", err
 	}
@@ -361,8 +361,8 @@ func (s *Service) BrokersAdded(ctx context.Context, in dms.Instance, ext dms.Tas
 
 // rebalanceNow plans a rebalance and carries it out at once, reporting progress to report (nil:
 // none): the task's steps without a task (the real-Kafka tests of the planner with the executor).
-func (s *Service) rebalanceNow(ctx context.Context, c *kafkaops.Client, r RebalanceRequest, report func(dms.TaskProgress)) (Plan, error) {
-	plan, err := planRebalance(ctx, c, r)
+func (s *Service) rebalanceNow(ctx context.Context, c *kafkaops.Client, r RebalanceRequest, own []int32, report func(dms.TaskProgress)) (Plan, error) {
+	plan, err := planRebalance(ctx, c, r, own)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -379,22 +379,45 @@ func (s *Service) rebalanceNow(ctx context.Context, c *kafkaops.Client, r Rebala
 	return plan, s.exec.Execute(ctx, c, plan, th, prior, report)
 }
 
+func brokerIDs(bs []dms.BrokerAddr) []int32 {
+	out := make([]int32, len(bs))
+	for i, b := range bs {
+		out[i] = b.ID
+	}
+	return out
+}
+
 // planRebalance plans r against the cluster (every topic, their sizes) with rebalance.Balance.
-func planRebalance(ctx context.Context, c *kafkaops.Client, r RebalanceRequest) (Plan, error) {
+//
+// own are the instance's brokers (as its record has them): the default placement, and each must be
+// registered now. A broker briefly down (restarting, fenced) is missing from the cluster's metadata;
+// planning over the live ones would move every replica off it, so the rebalance is refused until
+// it is back.
+func planRebalance(ctx context.Context, c *kafkaops.Client, r RebalanceRequest, own []int32) (Plan, error) {
 	v, err := view(ctx, c)
 	if err != nil {
 		return Plan{}, err
 	}
+	return rebalancePlan(v, r, own)
+}
+
+// rebalancePlan is planRebalance's plan from the cluster as read.
+func rebalancePlan(v layoutView, r RebalanceRequest, own []int32) (Plan, error) {
+	for _, b := range own {
+		if !slices.Contains(v.brokers, b) {
+			return Plan{}, dms.Errorf(dms.CodeInstanceStatusForbids, "This operation is not allowed due to the instance status: broker %d is not registered now (registered: %v); rebalance once it is back.", b, v.brokers)
+		}
+	}
 	opts := rebalance.Options{Brokers: r.Brokers, MaxBatchPartitions: batchPartitions, BatchBytes: batchBytes}
 	if len(opts.Brokers) == 0 {
-		opts.Brokers = v.brokers
+		opts.Brokers = own
 	}
 	if len(r.NewBrokers) > 0 {
 		opts.Mode, opts.NewBrokers = rebalance.ModeAddBrokers, r.NewBrokers
 	}
 	for _, b := range append(slices.Clone(opts.Brokers), r.NewBrokers...) {
-		if !slices.Contains(v.brokers, b) {
-			return Plan{}, invalid("broker %d is not a broker of the instance (brokers: %v)", b, v.brokers)
+		if !slices.Contains(own, b) {
+			return Plan{}, invalid("broker %d is not a broker of the instance (brokers: %v)", b, own)
 		}
 	}
 	var parts []rebalance.Partition
@@ -419,11 +442,13 @@ func (s *Service) run(ctx context.Context, t dms.Task) error {
 		return fmt.Errorf("task parameters: %w", err)
 	}
 	var c *kafkaops.Client
-	// A resumed task may start before the instance's brokers answer again: wait for them a while.
+	var in dms.Instance
+	// A resumed task may start before the instance's brokers answer again (or, after a restart,
+	// before the extension that submitted it has ended): wait for a RUNNING instance a while.
 	deadline := time.Now().Add(s.exec.Patience)
 	for {
 		var err error
-		_, c, err = s.instances.ClusterClient(ctx, t.ProjectID, t.InstanceID)
+		in, c, err = s.instances.ClusterClient(ctx, t.ProjectID, t.InstanceID)
 		if err == nil {
 			break
 		}
@@ -434,6 +459,16 @@ func (s *Service) run(ctx context.Context, t dms.Task) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(s.exec.Poll):
+		}
+	}
+	// Replicas only onto the brokers that serve: an extension that did not finish (its brokers
+	// recorded, broker_num not raised) leaves brokers restarts and the monitor do not look after.
+	serving := brokerIDs(instances.ServingBrokers(in))
+	for _, m := range p.Plan.Moves() {
+		for _, b := range m.To {
+			if !slices.Contains(serving, b) {
+				return fmt.Errorf("broker %d of the plan does not serve the instance (brokers %v): the extension that added it has not finished; extend again, then rebalance", b, serving)
+			}
 		}
 	}
 	return s.exec.Execute(ctx, c, p.Plan, throttleOf(p.Request.Throttle, p.Plan), p.Prior, func(pr dms.TaskProgress) {

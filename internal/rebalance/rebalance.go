@@ -150,7 +150,7 @@ func Balance(parts []Partition, opts Options) (Plan, error) {
 		for _, id := range opts.NewBrokers {
 			i, ok := s.index(id)
 			if !ok {
-				return Plan{}, fmt.Errorf("rebalance: new broker %d is not in Brokers", id)
+				return Plan{}, &PlanError{Kind: ErrUnknownBroker, Partition: -1, Broker: id}
 			}
 			s.dest[i] = true
 		}
@@ -161,7 +161,7 @@ func Balance(parts []Partition, opts Options) (Plan, error) {
 	for pi := range s.parts {
 		if len(s.parts[pi].orig) > len(s.ids) {
 			p := &s.parts[pi]
-			return Plan{}, fmt.Errorf("rebalance: %s-%d has %d replicas, more than the %d brokers", s.topics[p.topic], p.id, len(p.orig), len(s.ids))
+			return Plan{}, &PlanError{Kind: ErrTooManyReplicas, Topic: s.topics[p.topic], Partition: p.id, Broker: -1, Count: len(p.orig)}
 		}
 	}
 	s.evacuate()

@@ -384,17 +384,17 @@ func TestBalanceErrors(t *testing.T) {
 		name  string
 		parts []Partition
 		opts  Options
-		kind  ErrKind // "" for a plain error
+		kind  ErrKind // "" for a plain error (a caller's mistake, not the request's)
 	}{
 		{"no brokers", ok, Options{}, ""},
 		{"unknown mode", ok, Options{Brokers: ids(0, 3), Mode: "remove-brokers"}, ""},
 		{"add without new", ok, Options{Brokers: ids(0, 3), Mode: ModeAddBrokers}, ""},
-		{"new not in brokers", ok, Options{Brokers: ids(0, 3), Mode: ModeAddBrokers, NewBrokers: []int32{7}}, ""},
+		{"new not in brokers", ok, Options{Brokers: ids(0, 3), Mode: ModeAddBrokers, NewBrokers: []int32{7}}, ErrUnknownBroker},
 		{"broker twice", ok, Options{Brokers: []int32{0, 1, 1}}, ErrDuplicateBroker},
 		{"partition twice", append(slices.Clone(ok), ok[0]), Options{Brokers: ids(0, 3)}, ""},
 		{"no replicas", []Partition{{"a", 0, nil, 1}}, Options{Brokers: ids(0, 3)}, ErrNoReplicas},
 		{"replica twice", []Partition{{"a", 0, []int32{1, 1}, 1}}, Options{Brokers: ids(0, 3)}, ErrDuplicateBroker},
-		{"rf over brokers", []Partition{{"a", 0, []int32{0, 1, 2}, 1}}, Options{Brokers: ids(0, 2)}, ""},
+		{"rf over brokers", []Partition{{"a", 0, []int32{0, 1, 2}, 1}}, Options{Brokers: ids(0, 2)}, ErrTooManyReplicas},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Balance(c.parts, c.opts)
