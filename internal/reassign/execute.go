@@ -67,10 +67,10 @@ func (x Executor) clock() time.Time {
 
 // Prior is where a task keeps the throttle configs that were in place before its own throttle:
 // what removing the throttle gives back. Configs nil means not read yet: ExecuteTask reads them
-// right before it applies the throttle (inside the task, so under the runner's one-task-per-instance
-// lock: a task that ran before has removed its throttle by then) and hands them to Save before it
-// applies anything, so a run resumed after a restart, given them back in Configs, does not take
-// its own throttle for the one before.
+// right before it applies the throttle (inside the task, so under the runner's one-task-per-
+// instance lock: a task that ran before has removed its throttle by then, or kept it on and said
+// so) and hands them to Save before it applies anything, so a run resumed after a restart, given
+// them back in Configs, does not take its own throttle for the one before.
 type Prior struct {
 	Configs *kafkaops.ThrottleConfigs
 	Save    func(ctx context.Context, tc kafkaops.ThrottleConfigs) error // nil: not kept
@@ -140,12 +140,13 @@ func (x Executor) ExecuteTask(ctx context.Context, c Cluster, plan Plan, th kafk
 			pr.Steps[step].Status, pr.Steps[step].End = dms.StepFailed, time.Now().UTC()
 		}
 		defer progress(pr)
-		// A fresh context: ctx is still live here, but the clean-up must not be cut short by it.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
+		// Fresh contexts: ctx is still live here, but the clean-up must not be cut short by it.
 		applied := throttled && prior.Configs != nil // nil: not read, so not applied either
 		if len(inflight) > 0 {
-			if cerr := x.cancelMoves(rctx, c, inflight); cerr != nil {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			cerr := x.cancelMoves(cctx, c, inflight)
+			cancel()
+			if cerr != nil {
 				if applied {
 					err = fmt.Errorf("%w (and cancelling the batch's moves in flight failed: %v; the replication throttle stays on so "+
 						"that they do not go on unthrottled: remove it once they have ended)", err, cerr)
@@ -156,6 +157,8 @@ func (x Executor) ExecuteTask(ctx context.Context, c Cluster, plan Plan, th kafk
 			}
 		}
 		if applied { // a failed plan leaves no throttle behind
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
 			if rerr := c.RemoveThrottle(rctx, th, *prior.Configs); rerr != nil {
 				err = fmt.Errorf("%w (and removing the replication throttle failed: %v)", err, rerr)
 			}
