@@ -74,6 +74,37 @@ func (c *Client) AlterPartitionAssignments(ctx context.Context, rs []Reassignmen
 	return out, nil
 }
 
+// CancelPartitionAssignments cancels the reassignments in progress of the given partitions (topic ->
+// partitions): Kafka puts each back on the replicas it had before and drops the replicas it was
+// adding. A partition that is not moving (its move ended meanwhile) is a success; each other
+// refusal is in its result, sorted by topic and partition.
+func (c *Client) CancelPartitionAssignments(ctx context.Context, parts map[string][]int32) ([]PartitionResult, error) {
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
+	var req kadm.AlterPartitionAssignmentsReq
+	for t, ps := range parts {
+		for _, p := range ps {
+			req.CancelAssign(t, p)
+		}
+	}
+	resp, err := c.adm.AlterPartitionAssignments(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("kafkaops: cancel partition reassignments: %w", err)
+	}
+	var out []PartitionResult
+	for _, r := range resp.Sorted() {
+		var perr error
+		if r.Err != nil && !errors.Is(r.Err, kerr.NoReassignmentInProgress) {
+			perr = withMessage(r.Err, r.ErrMessage)
+		}
+		out = append(out, PartitionResult{Topic: r.Topic, Partition: r.Partition, Err: perr})
+	}
+	return out, nil
+}
+
 // Moving is a partition being reassigned now.
 type Moving struct {
 	Topic     string
@@ -254,11 +285,16 @@ type ThrottlePair struct {
 
 // ReadThrottleConfigs returns the dynamic throttle configs of the brokers (per broker, not the
 // cluster-wide default) and topics. Defaults and static values are not returned: a throttle is only
-// ever a dynamic config.
+// ever a dynamic config. A broker that is not registered now (down: see registered) is left out,
+// as ApplyThrottle leaves it out.
 func (c *Client) ReadThrottleConfigs(ctx context.Context, brokers []int32, topics []string) (ThrottleConfigs, error) {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
 	out := ThrottleConfigs{BrokerRates: map[int32]ThrottlePair{}, Topics: map[string]ThrottlePair{}}
+	brokers, err := c.registered(ctx, brokers)
+	if err != nil {
+		return out, err
+	}
 	for _, b := range brokers {
 		cfg, err := c.describeBroker(ctx, b, []string{LeaderThrottledRate, FollowerThrottledRate})
 		if err != nil {
@@ -324,9 +360,16 @@ func (c *Client) topicThrottle(ctx context.Context, topic string) (ThrottlePair,
 	return p, nil
 }
 
-// ApplyThrottle sets th on the cluster: the rates on every broker of th, and on each topic the
-// union of its current throttled replicas and th's (a user's own entries stay). Applying it again
-// changes nothing. The errors of the resources that failed are joined, each naming its resource.
+// ApplyThrottle sets th on the cluster: the rates on every broker of th that is registered now,
+// and on each topic the union of its current throttled replicas and th's (a user's own entries
+// stay). Applying it again changes nothing. The errors of the resources that failed are joined,
+// each naming its resource.
+//
+// A broker of th that is down (a move off a dead broker) is skipped: a broker's config can only be
+// read and set through that broker, and a broker that is down serves no replica, so its rate
+// limits nothing. Its entries in the topics' throttled-replicas lists stay, harmless. Should it
+// come back during the move it runs without the rate (its replicas unthrottled), as it would with
+// kafka-reassign-partitions --execute run while it was down.
 func (c *Client) ApplyThrottle(ctx context.Context, th Throttle) error {
 	if th.Rate <= 0 {
 		return nil
@@ -334,8 +377,12 @@ func (c *Client) ApplyThrottle(ctx context.Context, th Throttle) error {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
 	rate := strconv.FormatInt(th.Rate, 10)
+	brokers, err := c.registered(ctx, th.Brokers)
+	if err != nil {
+		return err
+	}
 	var errs []error
-	for _, b := range th.Brokers {
+	for _, b := range brokers {
 		errs = append(errs, c.alterBroker(ctx, b, map[string]string{LeaderThrottledRate: rate, FollowerThrottledRate: rate}, nil))
 	}
 	for _, t := range th.Topics() {
@@ -360,7 +407,10 @@ func (c *Client) ApplyThrottle(ctx context.Context, th Throttle) error {
 // ReadThrottleConfigs before th was applied): a broker rate still at th's value goes back to its
 // prior value (removed if it had none; a rate someone changed since is left alone), and each topic
 // loses the entries th added that were not there before. Removing it again changes nothing; a topic
-// deleted meanwhile is no error.
+// deleted meanwhile is no error. A broker that is not registered now (down) is skipped, as in
+// ApplyThrottle: if it had the rate, it keeps it in its dynamic config (Kafka stores it with the
+// cluster's metadata) until someone removes it, which throttles nothing once the topics' lists no
+// longer name its replicas.
 func (c *Client) RemoveThrottle(ctx context.Context, th Throttle, prior ThrottleConfigs) error {
 	if th.Rate <= 0 {
 		return nil
@@ -368,8 +418,12 @@ func (c *Client) RemoveThrottle(ctx context.Context, th Throttle, prior Throttle
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
 	rate := strconv.FormatInt(th.Rate, 10)
+	brokers, err := c.registered(ctx, th.Brokers)
+	if err != nil {
+		return err
+	}
 	var errs []error
-	for _, b := range th.Brokers {
+	for _, b := range brokers {
 		cfg, err := c.describeBroker(ctx, b, []string{LeaderThrottledRate, FollowerThrottledRate})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("kafkaops: describe configs of broker %d: %w", b, err))
@@ -421,6 +475,26 @@ func (c *Client) RemoveThrottle(ctx context.Context, th Throttle, prior Throttle
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// registered keeps the brokers of bs that are registered now: those the metadata lists. A broker
+// that died is fenced by the controller and leaves the list within broker.session.timeout.ms; until
+// then requests to it fail and are retried by the caller.
+func (c *Client) registered(ctx context.Context, bs []int32) ([]int32, error) {
+	if len(bs) == 0 {
+		return nil, nil
+	}
+	m, err := c.metadataOf(ctx, []kmsg.MetadataRequestTopic{}) // no topics: the brokers alone
+	if err != nil {
+		return nil, fmt.Errorf("kafkaops: metadata: %w", err)
+	}
+	var out []int32
+	for _, b := range bs {
+		if slices.ContainsFunc(m.Brokers, func(d kadm.BrokerDetail) bool { return d.NodeID == b }) {
+			out = append(out, b)
+		}
+	}
+	return out, nil
 }
 
 // alterBroker sets and removes dynamic configs of one broker (IncrementalAlterConfigs).

@@ -55,3 +55,47 @@ func TestThrottleEntries(t *testing.T) {
 		}
 	}
 }
+
+// A throttle naming a broker that is down (a move off a dead broker) is read, set and removed on
+// the brokers registered now: the dead one is skipped, not asked (a broker's config goes through
+// that broker, which does not answer).
+func TestThrottleSkipsBrokerDown(t *testing.T) {
+	kc, cl := newCluster(t, 3, nil)
+	createTopic(t, cl, "t", 1, 1)
+	if err := kc.RemoveNode(2); err != nil {
+		t.Fatal(err)
+	}
+	th := Throttle{Rate: 1000, Brokers: []int32{0, 1, 2},
+		Leaders: map[string][]string{"t": {"0:2"}}, Followers: map[string][]string{"t": {"0:0", "0:1"}}}
+	prior, err := cl.ReadThrottleConfigs(testCtx(t), th.Brokers, th.Topics())
+	if err != nil {
+		t.Fatalf("read before: %v", err)
+	}
+	if len(prior.BrokerRates) != 0 || len(prior.Topics) != 0 {
+		t.Fatalf("before: %+v", prior)
+	}
+	if err := cl.ApplyThrottle(testCtx(t), th); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	during, err := cl.ReadThrottleConfigs(testCtx(t), th.Brokers, th.Topics())
+	if err != nil {
+		t.Fatalf("read during: %v", err)
+	}
+	want := ThrottlePair{Leader: "1000", Follower: "1000"}
+	if during.BrokerRates[0] != want || during.BrokerRates[1] != want || len(during.BrokerRates) != 2 {
+		t.Errorf("during: broker rates %+v, want %+v on 0 and 1", during.BrokerRates, want)
+	}
+	if got := during.Topics["t"]; got != (ThrottlePair{Leader: "0:2", Follower: "0:0,0:1"}) {
+		t.Errorf("during: topic throttle %+v", got)
+	}
+	if err := cl.RemoveThrottle(testCtx(t), th, prior); err != nil {
+		t.Fatalf("remove: %v", err)
+	}
+	after, err := cl.ReadThrottleConfigs(testCtx(t), th.Brokers, th.Topics())
+	if err != nil {
+		t.Fatalf("read after: %v", err)
+	}
+	if len(after.BrokerRates) != 0 || len(after.Topics) != 0 {
+		t.Errorf("after: %+v", after)
+	}
+}

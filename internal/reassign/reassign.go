@@ -101,9 +101,16 @@ func New(inst *instances.Service, runner *tasks.Runner, log *slog.Logger) *Servi
 // params are the task's parameters: the request as received and the plan computed from it, and
 // the throttle configs found before (given back when the throttle is removed).
 type params struct {
-	Request Request                  `json:"request"`
-	Plan    Plan                     `json:"plan"`
-	Prior   kafkaops.ThrottleConfigs `json:"prior_throttle"`
+	Request Request `json:"request"`
+	Plan    Plan    `json:"plan"`
+	// Prior is what a task stored by an older dmsd read at submission, outside the instance's lock
+	// (and what BrokersAdded still reads before the reassignment task's turn): a throttle another
+	// task removed meanwhile would be given back for good at the end. It is used only by such a
+	// task resumed after it may have set its throttle; see execute.
+	Prior kafkaops.ThrottleConfigs `json:"prior_throttle"`
+	// PriorAtStart are the throttle configs in place that the task read itself, right before it
+	// set its throttle (nil: not read yet).
+	PriorAtStart *kafkaops.ThrottleConfigs `json:"prior_throttle_at_start,omitempty"`
 }
 
 // Start checks r against the instance's cluster and answers its estimate (r.TimeEstimate) or starts
@@ -158,7 +165,7 @@ func (s *Service) Start(ctx context.Context, projectID, instanceID string, who i
 	if scheduled {
 		return s.scheduleLater(ctx, projectID, instanceID, who, r, at)
 	}
-	return s.submit(ctx, c, projectID, instanceID, who, r, plan)
+	return s.submit(ctx, projectID, instanceID, who, r, plan)
 }
 
 // scheduleLater stores r (checked against the cluster as it is now) to start at at (5.2.11 with
@@ -196,17 +203,12 @@ func notSupported() error {
 		"A time estimate (time_estimate true) is still answered.")
 }
 
-// submit reads the throttle configs in place and starts the task.
-func (s *Service) submit(ctx context.Context, c *kafkaops.Client, projectID, instanceID string, who instances.Actor, r Request, plan Plan) (Result, error) {
-	th := throttleOf(r.Throttle, plan)
-	var prior kafkaops.ThrottleConfigs
-	if th.Rate > 0 {
-		var err error
-		if prior, err = c.ReadThrottleConfigs(ctx, th.Brokers, th.Topics()); err != nil {
-			return Result{}, kafkaerr.ToDMS(kafkaerr.About{}, err)
-		}
-	}
-	t, err := s.instances.StartServingTask(ctx, projectID, instanceID, who, TaskName, params{Request: r, Plan: plan, Prior: prior}, nil)
+// submit starts the task. The throttle configs in place are not read here but by the task, right
+// before it sets its throttle (see execute): read now, outside the instance's lock and before the
+// task's turn, they may be the throttle of a task that is ending, which the new one would give back
+// for good when it ends.
+func (s *Service) submit(ctx context.Context, projectID, instanceID string, who instances.Actor, r Request, plan Plan) (Result, error) {
+	t, err := s.instances.StartServingTask(ctx, projectID, instanceID, who, TaskName, params{Request: r, Plan: plan}, nil)
 	if err != nil {
 		return Result{}, err
 	}
@@ -315,7 +317,7 @@ func (s *Service) Rebalance(ctx context.Context, projectID, instanceID string, w
 	if !s.instances.Capabilities(in).Reassignment {
 		return Result{}, notSupported()
 	}
-	return s.submit(ctx, c, projectID, instanceID, who, Request{Throttle: r.Throttle}, plan)
+	return s.submit(ctx, projectID, instanceID, who, Request{Throttle: r.Throttle}, plan)
 }
 
 // BrokersAdded implements instances.BrokersAddedHook: after a horizontal extension that asked for
@@ -343,14 +345,8 @@ func (s *Service) BrokersAdded(ctx context.Context, in dms.Instance, ext dms.Tas
 	if err != nil {
 		return "", err
 	}
-	th := throttleOf(throttle, plan)
-	var prior kafkaops.ThrottleConfigs
-	if th.Rate > 0 {
-		if prior, err = c.ReadThrottleConfigs(ctx, th.Brokers, th.Topics()); err != nil {
-			return "", err
-		}
-	}
-	body, err := json.Marshal(params{Request: Request{Throttle: throttle}, Plan: plan, Prior: prior})
+	// The throttle configs in place are read by the task itself, when it runs (execute).
+	body, err := json.Marshal(params{Request: Request{Throttle: throttle}, Plan: plan})
 	if err != nil {
 		return "", err
 	}
@@ -366,17 +362,10 @@ func (s *Service) rebalanceNow(ctx context.Context, c *kafkaops.Client, r Rebala
 	if err != nil {
 		return Plan{}, err
 	}
-	th := throttleOf(r.Throttle, plan)
-	var prior kafkaops.ThrottleConfigs
-	if th.Rate > 0 {
-		if prior, err = c.ReadThrottleConfigs(ctx, th.Brokers, th.Topics()); err != nil {
-			return plan, err
-		}
-	}
 	if report == nil {
 		report = func(dms.TaskProgress) {}
 	}
-	return plan, s.exec.Execute(ctx, c, plan, th, prior, report)
+	return plan, s.exec.ExecuteTask(ctx, c, plan, throttleOf(r.Throttle, plan), Prior{}, report)
 }
 
 func brokerIDs(bs []dms.BrokerAddr) []int32 {
@@ -471,11 +460,36 @@ func (s *Service) run(ctx context.Context, t dms.Task) error {
 			}
 		}
 	}
-	return s.exec.Execute(ctx, c, p.Plan, throttleOf(p.Request.Throttle, p.Plan), p.Prior, func(pr dms.TaskProgress) {
+	return s.execute(ctx, c, t, p)
+}
+
+// execute carries out the task t's plan on c. The throttle configs in place are read by the run
+// itself, inside the task (the runner runs an instance's tasks one at a time, so one that ran before
+// has removed its throttle by then), right before it sets its throttle, and kept in the task's
+// parameters (PriorAtStart) before it is set: a run resumed after a restart gives back the same
+// ones, not its own throttle.
+func (s *Service) execute(ctx context.Context, c Cluster, t dms.Task, p params) error {
+	prior := Prior{Configs: p.PriorAtStart, Save: func(ctx context.Context, tc kafkaops.ThrottleConfigs) error {
+		p.PriorAtStart = &tc
+		body, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		return s.runner.SetParams(ctx, t.ID, string(body))
+	}}
+	if prior.Configs == nil && throttleBegun(t.Progress) {
+		prior.Configs = &p.Prior // a task of an older dmsd, which read them at submission and may have set its throttle
+	}
+	return s.exec.ExecuteTask(ctx, c, p.Plan, throttleOf(p.Request.Throttle, p.Plan), prior, func(pr dms.TaskProgress) {
 		if err := s.runner.SetProgress(context.WithoutCancel(ctx), t.ID, pr); err != nil {
 			s.log.Warn("reassignment: recording progress", "task_id", t.ID, "err", err)
 		}
 	})
+}
+
+// throttleBegun reports whether a run recorded the start of its throttle step.
+func throttleBegun(pr *dms.TaskProgress) bool {
+	return pr != nil && slices.ContainsFunc(pr.Steps, func(s dms.TaskStep) bool { return s.Name == stepThrottle && s.Status != dms.StepWaiting })
 }
 
 // throttleOf is the throttle of a plan at rate bytes/s (kafka-reassign-partitions' rule).

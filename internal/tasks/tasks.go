@@ -104,6 +104,18 @@ func (r *Runner) SetProgress(ctx context.Context, id string, p dms.TaskProgress)
 	return r.store.UpdateTaskProgress(ctx, id, p)
 }
 
+// SetParams replaces the parameters of task id with what its function found as it ran and must
+// find again when it is resumed after a restart. Only the task's own function calls it, while it
+// runs: the runner writes the task only before and after that, so the two never race.
+func (r *Runner) SetParams(ctx context.Context, id, params string) error {
+	t, err := r.store.GetTask(ctx, id)
+	if err != nil {
+		return err
+	}
+	t.Params, t.UpdatedAt = params, r.now().UTC()
+	return r.store.UpdateTask(ctx, t)
+}
+
 // Busy reports whether a task of the instance is queued or running.
 func (r *Runner) Busy(instanceID string) bool {
 	r.mu.Lock()
