@@ -68,6 +68,16 @@ func (c *Client) WaitInSync(ctx context.Context, already []UnderReplicated) erro
 		}
 		known[u.Topic][u.Partition] = true
 	}
+	return waitNone(ctx, "every partition to be in sync", ", ", func(ctx context.Context) ([]UnderReplicated, string, error) {
+		under, err := c.UnderReplicatedPartitions(ctx)
+		under = slices.DeleteFunc(under, func(u UnderReplicated) bool { return known[u.Topic][u.Partition] })
+		return under, "partitions not in sync", err
+	})
+}
+
+// waitNone polls find until it finds nothing (nil) or ctx ends; the error then says what it waited
+// for and the last thing found (what, and the first five of them joined with sep).
+func waitNone[T fmt.Stringer](ctx context.Context, waitingFor, sep string, find func(context.Context) ([]T, string, error)) error {
 	t := time.NewTimer(0)
 	defer t.Stop()
 	var last error
@@ -77,25 +87,24 @@ func (c *Client) WaitInSync(ctx context.Context, already []UnderReplicated) erro
 			if last == nil {
 				last = ctx.Err()
 			}
-			return fmt.Errorf("kafkaops: waiting for every partition to be in sync: %w (last: %w)", ctx.Err(), last)
+			return fmt.Errorf("kafkaops: waiting for %s: %w (last: %w)", waitingFor, ctx.Err(), last)
 		case <-t.C:
 		}
-		under, err := c.UnderReplicatedPartitions(ctx)
-		under = slices.DeleteFunc(under, func(u UnderReplicated) bool { return known[u.Topic][u.Partition] })
+		found, what, err := find(ctx)
 		switch {
 		case err != nil:
 			if ctx.Err() == nil {
 				last = err
 			}
-		case len(under) == 0:
+		case len(found) == 0:
 			return nil
 		default:
-			shown := under[:min(len(under), 5)]
+			shown := found[:min(len(found), 5)]
 			names := make([]string, len(shown))
-			for i, u := range shown {
-				names[i] = u.String()
+			for i, f := range shown {
+				names[i] = f.String()
 			}
-			last = fmt.Errorf("%d partitions not in sync: %s", len(under), strings.Join(names, ", "))
+			last = fmt.Errorf("%d %s: %s", len(found), what, strings.Join(names, sep))
 		}
 		t.Reset(waitPollInterval)
 	}
@@ -201,34 +210,8 @@ func (c *Client) minInSync(ctx context.Context, topics []string) (map[string]int
 // already behind does not lose its last in-sync replicas while the broker is down; it waits for
 // their other replicas to catch up. It polls until ctx ends and then names the partitions at risk.
 func (c *Client) WaitSafeToStop(ctx context.Context, broker int32) error {
-	t := time.NewTimer(0)
-	defer t.Stop()
-	var last error
-	for {
-		select {
-		case <-ctx.Done():
-			if last == nil {
-				last = ctx.Err()
-			}
-			return fmt.Errorf("kafkaops: waiting until broker %d can stop: %w (last: %w)", broker, ctx.Err(), last)
-		case <-t.C:
-		}
+	return waitNone(ctx, fmt.Sprintf("broker %d to be safe to stop", broker), "; ", func(ctx context.Context) ([]StopRisk, string, error) {
 		risks, err := c.StopRisks(ctx, broker)
-		switch {
-		case err != nil:
-			if ctx.Err() == nil {
-				last = err
-			}
-		case len(risks) == 0:
-			return nil
-		default:
-			shown := risks[:min(len(risks), 5)]
-			names := make([]string, len(shown))
-			for i, r := range shown {
-				names[i] = r.String()
-			}
-			last = fmt.Errorf("%d partitions would have too few in-sync replicas without broker %d: %s", len(risks), broker, strings.Join(names, "; "))
-		}
-		t.Reset(waitPollInterval)
-	}
+		return risks, fmt.Sprintf("partitions would have too few in-sync replicas without broker %d", broker), err
+	})
 }
