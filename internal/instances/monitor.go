@@ -11,7 +11,8 @@ import (
 
 // monitor health-checks instances that are RUNNING or ERROR and have no task running: an instance
 // whose brokers are not all running and registered becomes ERROR (with the reason), and RUNNING again
-// once they are. It also refreshes the disk usage shown as used_storage_space.
+// once they are. (The disk usage shown as used_storage_space is the capacity watcher's reading:
+// RecordUsage.)
 func (s *Service) monitor() {
 	defer s.wg.Done()
 	t := time.NewTicker(s.cfg.MonitorInterval)
@@ -105,9 +106,6 @@ func (s *Service) check(ctx context.Context, in dms.Instance) string {
 	defer cancel()
 	if err := c.WaitBrokers(wctx, len(serving)); err != nil {
 		return fmt.Sprintf("not all %d brokers are registered: %v", len(serving), err)
-	}
-	if n, err := c.UsedBytes(ctx); err == nil {
-		s.usage.Store(in.ID, n)
 	}
 	return ""
 }

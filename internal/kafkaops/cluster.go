@@ -408,59 +408,6 @@ func withMessage(err error, msg string) error {
 	return fmt.Errorf("%w: %s", err, msg)
 }
 
-// UsedBytes returns the bytes on disk of every partition replica of the cluster (internal topics
-// included: they use disk too), from DescribeLogDirs sent to every broker.
-//
-// A broker's entry for a partition is counted only when the metadata names that broker among the
-// partition's replicas. On Apache Kafka a broker reports exactly the replicas it hosts, so this is
-// the plain sum of the replicas' sizes (a topic of replication factor 3 counts three times). kfake
-// keeps one copy of each partition but every one of its brokers reports every partition: the
-// filter drops the brokers that are not replicas, so kfake's number is not multiplied by the broker
-// count and equals what Kafka would report for the same replica assignment. Replicas being moved
-// between log dirs (IsFuture) are counted: they occupy disk. A broker that does not answer makes
-// the call fail (wrapped *kadm.ShardErrors) rather than return a too-small number.
-func (c *Client) UsedBytes(ctx context.Context) (int64, error) {
-	ctx, cancel := c.bound(ctx)
-	defer cancel()
-	m, err := c.metadata(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("kafkaops: metadata: %w", err)
-	}
-	type tp struct {
-		t string
-		p int32
-	}
-	replicas := make(map[tp][]int32)
-	for _, t := range m.Topics {
-		for _, p := range t.Partitions {
-			replicas[tp{t.Topic, p.Partition}] = p.Replicas
-		}
-	}
-	dirs, err := c.adm.DescribeAllLogDirs(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("kafkaops: describe log dirs: %w", err)
-	}
-	var total int64
-	var dirErrs []error
-	for broker, bdirs := range dirs {
-		for _, d := range bdirs {
-			if d.Err != nil {
-				dirErrs = append(dirErrs, fmt.Errorf("broker %d dir %s: %w", broker, d.Dir, d.Err))
-				continue
-			}
-			d.Topics.Each(func(p kadm.DescribedLogDirPartition) {
-				if slices.Contains(replicas[tp{p.Topic, p.Partition}], broker) {
-					total += p.Size
-				}
-			})
-		}
-	}
-	if len(dirErrs) > 0 {
-		return 0, fmt.Errorf("kafkaops: describe log dirs: %w", errors.Join(dirErrs...))
-	}
-	return total, nil
-}
-
 // PartitionCount returns the number of partitions of user topics (internal topics excluded, not
 // multiplied by the replication factor): the figure DMS compares with an instance's partition_num
 // limit, which bounds the partitions users create (__consumer_offsets' 50 would otherwise eat a

@@ -14,7 +14,7 @@
 //     guess). Registration times are not exposed at all (0).
 //   - Controller: Kafka's active controller comes from DescribeQuorum (brokers forward it to the
 //     quorum); kfake does not serve it, and its metadata names a fixed broker instead.
-//   - Disk usage: kfake reports every partition on every broker; UsedBytes counts a broker's entry
+//   - Disk usage: kfake reports every partition on every broker; ReplicaLogs keeps a broker's entry
 //     only when the metadata names it a replica, which makes both engines report replica bytes.
 //   - Configs: kfake accepts any broker config dynamically and reports few of the catalog's, so
 //     this package enforces the catalog (ValidateConfigChanges, static configs refused by

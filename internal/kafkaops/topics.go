@@ -535,10 +535,11 @@ type ReplicaLog struct {
 }
 
 // ReplicaLogs returns the log of every partition replica of the named topics (all topics, internal
-// ones included, when none is named), sorted by broker, topic and partition. As in UsedBytes, a
-// broker's entry is kept only when the metadata names that broker a replica of the partition: kfake,
-// which keeps one copy of each partition, reports it on every broker, Apache Kafka only on the
-// replicas. A broker that does not answer makes the call fail.
+// ones included, when none is named), sorted by broker, topic and partition. A broker's entry is
+// kept only when the metadata names that broker a replica of the partition: kfake, which keeps one
+// copy of each partition, reports it on every broker, Apache Kafka only on the replicas, so the sum
+// of the sizes is what the replicas occupy on either (a topic of replication factor 3 counts three
+// times). A broker that does not answer makes the call fail.
 func (c *Client) ReplicaLogs(ctx context.Context, topics ...string) ([]ReplicaLog, error) {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
