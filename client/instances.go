@@ -559,22 +559,28 @@ type TaskFilter struct {
 	End   time.Time // created at or before
 }
 
+// taskQuery is the query of the task lists (background and scheduled): start, limit, and
+// begin_time/end_time as YYYYMMDDHHmmss in UTC.
+func taskQuery(start string, limit int, begin, end time.Time) url.Values {
+	q := url.Values{}
+	if start != "" {
+		q.Set("start", start)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if !begin.IsZero() {
+		q.Set("begin_time", begin.UTC().Format("20060102150405"))
+	}
+	if !end.IsZero() {
+		q.Set("end_time", end.UTC().Format("20060102150405"))
+	}
+	return q
+}
+
 // ListTasks lists an instance's background tasks, newest first (5.9.1).
 func (c *Client) ListTasks(ctx context.Context, instanceID string, f TaskFilter) ([]Task, error) {
-	q := url.Values{}
-	if f.Start != "" {
-		q.Set("start", f.Start)
-	}
-	if f.Limit > 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
-	if !f.Begin.IsZero() {
-		q.Set("begin_time", f.Begin.UTC().Format("20060102150405"))
-	}
-	if !f.End.IsZero() {
-		q.Set("end_time", f.End.UTC().Format("20060102150405"))
-	}
-	resp, err := c.Do(ctx, http.MethodGet, instancePath(instanceID, "tasks"), q, nil)
+	resp, err := c.Do(ctx, http.MethodGet, instancePath(instanceID, "tasks"), taskQuery(f.Start, f.Limit, f.Begin, f.End), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -55,20 +55,7 @@ func scheduledPath(instanceID string, elems ...string) string {
 
 // ListScheduledTasks lists an instance's scheduled tasks, newest first (the SDK's ListScheduledTasks).
 func (c *Client) ListScheduledTasks(ctx context.Context, instanceID string, f ScheduledTaskFilter) ([]ScheduledTask, error) {
-	q := url.Values{}
-	if f.Start != "" {
-		q.Set("start", f.Start)
-	}
-	if f.Limit > 0 {
-		q.Set("limit", strconv.Itoa(f.Limit))
-	}
-	if !f.Begin.IsZero() {
-		q.Set("begin_time", f.Begin.UTC().Format("20060102150405"))
-	}
-	if !f.End.IsZero() {
-		q.Set("end_time", f.End.UTC().Format("20060102150405"))
-	}
-	resp, err := c.Do(ctx, http.MethodGet, scheduledPath(instanceID), q, nil)
+	resp, err := c.Do(ctx, http.MethodGet, scheduledPath(instanceID), taskQuery(f.Start, f.Limit, f.Begin, f.End), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -67,15 +67,11 @@ progress (brokers added or restarted) until the instance is RUNNING.`,
 					}
 				}
 			}
-			c, _, err := a.newClient(cmd, true)
+			c, id, err := a.instanceClient(cmd, args[0])
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			id, err := resolveInstanceID(ctx, c, args[0])
-			if err != nil {
-				return err
-			}
 			start := time.Now()
 			if req.OperType == client.ExtendHorizontal {
 				// The storage of each broker stays: send the new total the reference asks for.

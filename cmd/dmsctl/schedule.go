@@ -37,11 +37,7 @@ func newScheduleListCmd(a *app) *cobra.Command {
 				return err
 			}
 			f := client.ScheduledTaskFilter{Limit: w.limit, Begin: begin, End: end}
-			c, _, err := a.newClient(cmd, true)
-			if err != nil {
-				return err
-			}
-			id, err := resolveInstanceID(cmd.Context(), c, args[0])
+			c, id, err := a.instanceClient(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -88,11 +84,7 @@ func newScheduleUpdateCmd(a *app) *cobra.Command {
 			if ch.At.IsZero() && ch.Status == "" {
 				return usageErrorf("give --at TIME, --cancel or --resume")
 			}
-			c, _, err := a.newClient(cmd, true)
-			if err != nil {
-				return err
-			}
-			id, err := resolveInstanceID(cmd.Context(), c, args[0])
+			c, id, err := a.instanceClient(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -119,11 +111,7 @@ func newScheduleDeleteCmd(a *app) *cobra.Command {
 		Example: `  dmsctl schedule delete kafka-demo $ID`,
 		Args:    exactArgs("INSTANCE", "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, _, err := a.newClient(cmd, true)
-			if err != nil {
-				return err
-			}
-			id, err := resolveInstanceID(cmd.Context(), c, args[0])
+			c, id, err := a.instanceClient(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -175,15 +163,11 @@ dmsctl follows the upgrade (and with --at, first waits for its time) until it ha
 			if check && (at != "" || wait.wait) {
 				return usageErrorf("--check only shows the versions: it takes neither --at nor --wait")
 			}
-			c, _, err := a.newClient(cmd, true)
+			c, id, err := a.instanceClient(cmd, args[0])
 			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
-			id, err := resolveInstanceID(ctx, c, args[0])
-			if err != nil {
-				return err
-			}
 			v, err := c.ShowUpgradeVersions(ctx, id)
 			if err != nil {
 				return err

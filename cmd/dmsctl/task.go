@@ -45,11 +45,7 @@ func newTaskListCmd(a *app) *cobra.Command {
 				return err
 			}
 			f := client.TaskFilter{Limit: w.limit, Begin: begin, End: end}
-			c, _, err := a.newClient(cmd, true)
-			if err != nil {
-				return err
-			}
-			id, err := resolveInstanceID(cmd.Context(), c, args[0])
+			c, id, err := a.instanceClient(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -72,11 +68,7 @@ func newTaskShowCmd(a *app) *cobra.Command {
 		Example: `  dmsctl task show kafka-demo $TASK_ID --wait`,
 		Args:    exactArgs("INSTANCE", "TASK_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, _, err := a.newClient(cmd, true)
-			if err != nil {
-				return err
-			}
-			id, err := resolveInstanceID(cmd.Context(), c, args[0])
+			c, id, err := a.instanceClient(cmd, args[0])
 			if err != nil {
 				return err
 			}
