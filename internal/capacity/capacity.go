@@ -50,7 +50,6 @@ package capacity
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -92,14 +91,13 @@ type Service struct {
 	wg     sync.WaitGroup
 }
 
-// New makes the service and registers its task with runner (before the runner resumes tasks).
+// New makes the service; runner records its automatic expansions as finished tasks.
 func New(cfg Config, in *instances.Service, runner *tasks.Runner, log *slog.Logger) *Service {
 	if cfg.Interval <= 0 {
 		cfg.Interval = DefaultInterval
 	}
 	s := &Service{cfg: cfg, instances: in, runner: runner, log: log.With("component", "capacity"), now: time.Now, stop: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	runner.Register(autoExpandTaskName, s.runAutoExpand)
 	return s
 }
 
@@ -488,17 +486,4 @@ func (s *Service) autoExpand(ctx context.Context, in dms.Instance, brokers []Bro
 			"capacity_bytes", b.Capacity, "from_gb", in.StorageSpace)
 	}
 	return ok
-}
-
-// runAutoExpand is the autoExpandVolume task of older OpenDMS versions, which queued the growth on
-// the runner (now done at once: autoExpand); kept so that such a task resumed after an upgrade
-// ends. It grows the storage to the size it was submitted with (idempotent: a resumed task finds
-// it grown already).
-func (s *Service) runAutoExpand(ctx context.Context, t dms.Task) error {
-	var p map[string]int
-	if err := json.Unmarshal([]byte(t.Params), &p); err != nil {
-		return fmt.Errorf("autoExpandVolume: params: %w", err)
-	}
-	_, err := s.instances.GrowStorage(ctx, t.InstanceID, p[autoExpandParamsKeyGB], autoExpandLogReason)
-	return err
 }
