@@ -99,15 +99,10 @@ func New(inst *instances.Service, runner *tasks.Runner, log *slog.Logger) *Servi
 }
 
 // params are the task's parameters: the request as received and the plan computed from it, and
-// the throttle configs found before (given back when the throttle is removed).
+// the throttle configs the task found before setting its own (given back when it removes it).
 type params struct {
 	Request Request `json:"request"`
 	Plan    Plan    `json:"plan"`
-	// Prior is what a task stored by an older dmsd read at submission, outside the instance's lock
-	// (and what BrokersAdded still reads before the reassignment task's turn): a throttle another
-	// task removed meanwhile would be given back for good at the end. It is used only by such a
-	// task resumed after it may have set its throttle; see execute.
-	Prior kafkaops.ThrottleConfigs `json:"prior_throttle"`
 	// PriorAtStart are the throttle configs in place that the task read itself, right before it
 	// set its throttle (nil: not read yet).
 	PriorAtStart *kafkaops.ThrottleConfigs `json:"prior_throttle_at_start,omitempty"`
@@ -477,19 +472,11 @@ func (s *Service) execute(ctx context.Context, c Cluster, t dms.Task, p params) 
 		}
 		return s.runner.SetParams(ctx, t.ID, string(body))
 	}}
-	if prior.Configs == nil && throttleBegun(t.Progress) {
-		prior.Configs = &p.Prior // a task of an older dmsd, which read them at submission and may have set its throttle
-	}
 	return s.exec.ExecuteTask(ctx, c, p.Plan, throttleOf(p.Request.Throttle, p.Plan), prior, func(pr dms.TaskProgress) {
 		if err := s.runner.SetProgress(context.WithoutCancel(ctx), t.ID, pr); err != nil {
 			s.log.Warn("reassignment: recording progress", "task_id", t.ID, "err", err)
 		}
 	})
-}
-
-// throttleBegun reports whether a run recorded the start of its throttle step.
-func throttleBegun(pr *dms.TaskProgress) bool {
-	return pr != nil && slices.ContainsFunc(pr.Steps, func(s dms.TaskStep) bool { return s.Name == stepThrottle && s.Status != dms.StepWaiting })
 }
 
 // throttleOf is the throttle of a plan at rate bytes/s (kafka-reassign-partitions' rule).
