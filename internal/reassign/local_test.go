@@ -518,3 +518,16 @@ func eventually(t *testing.T, f func() error) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// rebalanceNow plans a rebalance and carries it out at once, reporting progress to report (nil:
+// none): the task's steps without a task, to test the planner with the executor on real Kafka.
+func (s *Service) rebalanceNow(ctx context.Context, c *kafkaops.Client, r RebalanceRequest, own []int32, report func(dms.TaskProgress)) (Plan, error) {
+	plan, err := planRebalance(ctx, c, r, own)
+	if err != nil {
+		return Plan{}, err
+	}
+	if report == nil {
+		report = func(dms.TaskProgress) {}
+	}
+	return plan, s.exec.ExecuteTask(ctx, c, plan, throttleOf(r.Throttle, plan), Prior{}, report)
+}

@@ -350,19 +350,6 @@ func (s *Service) BrokersAdded(ctx context.Context, in dms.Instance, ext dms.Tas
 	return t.ID, err
 }
 
-// rebalanceNow plans a rebalance and carries it out at once, reporting progress to report (nil:
-// none): the task's steps without a task (the real-Kafka tests of the planner with the executor).
-func (s *Service) rebalanceNow(ctx context.Context, c *kafkaops.Client, r RebalanceRequest, own []int32, report func(dms.TaskProgress)) (Plan, error) {
-	plan, err := planRebalance(ctx, c, r, own)
-	if err != nil {
-		return Plan{}, err
-	}
-	if report == nil {
-		report = func(dms.TaskProgress) {}
-	}
-	return plan, s.exec.ExecuteTask(ctx, c, plan, throttleOf(r.Throttle, plan), Prior{}, report)
-}
-
 func brokerIDs(bs []dms.BrokerAddr) []int32 {
 	out := make([]int32, len(bs))
 	for i, b := range bs {
