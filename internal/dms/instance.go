@@ -100,6 +100,8 @@ type Instance struct {
 	AutoVolumeExpand *AutoVolumeExpand `json:"auto_volume_expand,omitempty"`
 	// Capacity is the capacity watcher's state of the instance (nil: nothing to report).
 	Capacity *CapacityState `json:"capacity,omitempty"`
+	// Connector is the instance's Smart Connect (nil: not enabled).
+	Connector *SmartConnect `json:"connector,omitempty"`
 }
 
 // Configs are broker config overrides by name.

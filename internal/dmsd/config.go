@@ -10,6 +10,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/opendms/opendms/internal/catalog"
+	"github.com/opendms/opendms/internal/connect"
 )
 
 // Config is the server's configuration. Each field is a flag and an environment variable of dmsd; the
@@ -56,6 +57,18 @@ type Config struct {
 	// StorageBytesPerGB is how many bytes one GB of storage_space is (default 1 GiB): a testing
 	// knob, so that an instance of 300 "GB" is full after a few MB.
 	StorageBytesPerGB int64 `json:"storage_bytes_per_gb"`
+	// Connect tunes Smart Connect: the object store dump tasks write to.
+	Connect Connect `json:"connect"`
+}
+
+// Connect tunes Smart Connect (internal/connect).
+type Connect struct {
+	// ObjectStorage is the S3-compatible endpoint of dump tasks (OBS_SINK): endpoint, region,
+	// path_style. Without an endpoint, dump tasks cannot start.
+	ObjectStorage connect.ObjectStorage `json:"object_storage"`
+	// DeliverIntervalUnit is what one second of deliver_time_interval lasts (default 1s): a testing
+	// knob, like storage_bytes_per_gb.
+	DeliverIntervalUnit Duration `json:"deliver_interval_unit"`
 }
 
 // Capacity tunes the capacity watcher (internal/capacity).

@@ -16,6 +16,7 @@ import (
 	"github.com/opendms/opendms/internal/capacity"
 	"github.com/opendms/opendms/internal/catalog"
 	"github.com/opendms/opendms/internal/cliconfig"
+	"github.com/opendms/opendms/internal/connect"
 	"github.com/opendms/opendms/internal/diagnosis"
 	"github.com/opendms/opendms/internal/engine"
 	"github.com/opendms/opendms/internal/groups"
@@ -51,6 +52,7 @@ type Server struct {
 	reassign  *reassign.Service
 	quotas    *quotas.Service
 	capacity  *capacity.Service
+	connect   *connect.Service
 	API       *httpapi.Server
 	lock      *os.File // the data dir's lock, held while open
 }
@@ -101,7 +103,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 	s.API = httpapi.New(httpapi.Config{Region: cfg.Region, UnverifiedBodyBytes: h.UnverifiedBodyBytes, UnverifiedBodies: h.UnverifiedBodies,
 		BodyTimeout: h.BodyTimeout.Duration, BodyMinRate: h.BodyMinRate, WriteTimeout: h.WriteTimeout.Duration}, httpapi.Services{
 		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: s.groups, Messages: msgs, Diagnosis: s.diagnosis, Quotas: s.quotas, Capacity: s.capacity, KafkaUsers: kafkausers.New(s.Instances, s.store, s.sealer, kafkausers.Config{}, log), Catalog: cat,
-		Reassign: s.reassign,
+		Reassign: s.reassign, Connect: s.connect,
 	}, log)
 	// Last: every service has registered the start functions of its scheduled work, and the task
 	// runner has resumed (Instances.Start). Scheduled tasks that came due while dmsd was stopped
@@ -139,10 +141,16 @@ func (s *Server) openInstances(ctx context.Context, cat *catalog.Catalog) error 
 	s.reassign = reassign.New(s.Instances, s.runner, s.log) // it too registers its task (and its scheduled start)
 	// The capacity watcher registers its task (autoExpandVolume) too; it starts after the instances.
 	s.capacity = capacity.New(capacity.Config{Interval: s.cfg.Capacity.Interval.Duration}, s.Instances, s.runner, s.log)
+	// Smart Connect registers its tasks (5.3.1, 5.3.2) and the instances' deletion hook.
+	s.connect = connect.New(s.Instances, s.store, s.sealer, s.runner, connect.Config{ObjectStorage: s.cfg.Connect.ObjectStorage,
+		DeliverIntervalUnit: s.cfg.Connect.DeliverIntervalUnit.Duration}, s.log)
 	if err := s.Instances.Start(ctx); err != nil {
 		return err
 	}
 	s.capacity.Start()
+	if err := s.connect.Start(ctx); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -223,6 +231,9 @@ func (s *Server) Close() error {
 	}
 	if s.capacity != nil {
 		s.capacity.Close()
+	}
+	if s.connect != nil {
+		s.connect.Close() // its runners, before the engines and the store
 	}
 	if s.sched != nil {
 		s.sched.Close() // before the runner: no start of a scheduled task meets a closed runner

@@ -196,6 +196,8 @@ type Capabilities struct {
 	// time_base retention deletes whole segments exactly; without it the trim is estimated from
 	// offsets and sizes.
 	LogSegments bool `json:"log_segments"`
+	// Connect: the engine runs Kafka Connect workers for an instance (ConnectRunner).
+	Connect bool `json:"connect"`
 }
 
 // Engine runs clusters.

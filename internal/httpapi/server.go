@@ -11,6 +11,7 @@ import (
 
 	"github.com/opendms/opendms/internal/capacity"
 	"github.com/opendms/opendms/internal/catalog"
+	"github.com/opendms/opendms/internal/connect"
 	"github.com/opendms/opendms/internal/diagnosis"
 	"github.com/opendms/opendms/internal/groups"
 	"github.com/opendms/opendms/internal/iam"
@@ -59,6 +60,7 @@ type Server struct {
 	capacity   *capacity.Service
 	catalog    *catalog.Catalog
 	reassign   *reassign.Service
+	connect    *connect.Service // nil: Smart Connect's routes answer 501
 	log        *slog.Logger
 	router     *Router
 	bodies     *bodyBudget // signed bodies being read before verification
@@ -88,6 +90,7 @@ type Services struct {
 	Capacity   *capacity.Service
 	Catalog    *catalog.Catalog
 	Reassign   *reassign.Service
+	Connect    *connect.Service
 }
 
 func New(cfg Config, svc Services, log *slog.Logger) *Server {
@@ -103,6 +106,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg, bodies: &bodyBudget{maxBytes: cfg.UnverifiedBodyBytes, maxCount: int64(cfg.UnverifiedBodies)},
 		anonBodies: &bodyBudget{maxBytes: cfg.UnauthBodyBytes * int64(cfg.UnverifiedBodies), maxCount: int64(cfg.UnverifiedBodies)}, iam: svc.IAM, instances: svc.Instances, topics: svc.Topics, groups: svc.Groups, messages: svc.Messages, diagnosis: svc.Diagnosis, quotas: svc.Quotas, kafkaUsers: svc.KafkaUsers, capacity: svc.Capacity, catalog: svc.Catalog, log: log, router: newRouter()}
 	s.reassign = svc.Reassign
+	s.connect = svc.Connect
 	for _, spec := range routeTable {
 		s.router.add(spec, authSigned, nil)
 	}
@@ -121,6 +125,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	s.implementReassign()
 	s.implementScheduled()
 	s.implementCapacity()
+	s.implementConnect()
 	return s
 }
 

@@ -24,6 +24,7 @@ import (
 
 	"github.com/opendms/opendms/aksk"
 	"github.com/opendms/opendms/internal/capacity"
+	"github.com/opendms/opendms/internal/connect"
 	"github.com/opendms/opendms/internal/catalog"
 	"github.com/opendms/opendms/internal/diagnosis"
 	"github.com/opendms/opendms/internal/dms"
@@ -59,6 +60,7 @@ type testEnv struct {
 	Groups            *groups.Service
 	Diagnosis         *diagnosis.Service
 	Capacity          *capacity.Service
+	Connect           *connect.Service
 	Dir               string // the data dir (instances in Dir/instances)
 	Runner            *tasks.Runner
 	held              chan struct{} // closed to end the held tasks (holdInstance)
@@ -110,6 +112,8 @@ type testEnvOptions struct {
 	BytesPerStorageGB int64
 	// CapacityInterval is the capacity watcher's period; 0: an hour (tests call CheckAll).
 	CapacityInterval time.Duration
+	// Connect is Smart Connect's configuration (the object store of dump tasks).
+	Connect connect.Config
 }
 
 func newTestEnvOpts(t testing.TB, engineName string, opts testEnvOptions) *testEnv {
@@ -176,6 +180,7 @@ func newTestEnvOpts(t testing.TB, engineName string, opts testEnvOptions) *testE
 	rs := reassign.New(inst, runner, log)
 	// The same; the watcher's period is an hour unless set: tests run it with CheckAll.
 	capa := capacity.New(capacity.Config{Interval: cmp.Or(opts.CapacityInterval, time.Hour)}, inst, runner, log)
+	conn := connect.New(inst, st, sealer, runner, opts.Connect, log) // the same
 	held := make(chan struct{})
 	runner.Register(testHoldTask, func(ctx context.Context, _ dms.Task) error {
 		select {
@@ -191,12 +196,16 @@ func newTestEnvOpts(t testing.TB, engineName string, opts testEnvOptions) *testE
 		t.Fatal(err)
 	}
 	capa.Start()
+	if err := conn.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
 	diag := diagnosis.New(inst, grp, st, testDiagnosis, log)
 	srv := New(Config{Region: region}, Services{IAM: iamSvc, Instances: inst, Topics: topics.New(inst, st), Groups: grp, Messages: messages.New(inst),
-		Diagnosis: diag, Quotas: qs, KafkaUsers: kafkausers.New(inst, st, sealer, kafkausers.Config{}, log), Capacity: capa, Catalog: cat, Reassign: rs}, log)
+		Diagnosis: diag, Quotas: qs, KafkaUsers: kafkausers.New(inst, st, sealer, kafkausers.Config{}, log), Capacity: capa, Catalog: cat, Reassign: rs, Connect: conn}, log)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		hs.Close()
+		conn.Close()
 		capa.Close()
 		diag.Close()
 		sched.Close()
@@ -208,7 +217,7 @@ func newTestEnvOpts(t testing.TB, engineName string, opts testEnvOptions) *testE
 		t.Cleanup(func() { deleteLocalInstances(t, st, le, filepath.Join(dir, "instances")) })
 	}
 	return &testEnv{URL: hs.URL, Region: region, ProjectID: creds.ProjectID, AK: creds.AccessKey, SK: creds.SecretKey,
-		Password: creds.Password, Server: srv, IAM: iamSvc, Instances: inst, Engine: eng, Gate: gated, Store: st, Groups: grp, Diagnosis: diag, Capacity: capa, Dir: dir,
+		Password: creds.Password, Server: srv, IAM: iamSvc, Instances: inst, Engine: eng, Gate: gated, Store: st, Groups: grp, Diagnosis: diag, Capacity: capa, Connect: conn, Dir: dir,
 		Runner: runner, held: held}
 }
 

@@ -378,6 +378,11 @@ func (s *Service) runDelete(ctx context.Context, t dms.Task) error {
 	if err != nil {
 		return err
 	}
+	if s.deletionHook != nil { // Smart Connect first: its workers and tasks use the cluster
+		if err := s.deletionHook(ctx, in); err != nil {
+			return err
+		}
+	}
 	s.forgetClient(in.ID) // and no new one for callers holding an older record
 	e, err := s.engineOf(in)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -90,6 +91,7 @@ type Service struct {
 	usage sync.Map // instance id -> int64 bytes on disk, refreshed by the monitor
 
 	brokersAdded BrokersAddedHook // told about brokers a horizontal extension added (nil: none)
+	deletionHook DeletionHook     // told about an instance being deleted (nil: none)
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -418,7 +420,11 @@ func (s *Service) usedAddrs(ctx context.Context) (map[netip.Addr]bool, error) {
 	}
 	used := map[netip.Addr]bool{}
 	for _, in := range all {
-		for _, b := range in.Brokers {
+		nodes := in.Brokers
+		if in.Connector != nil { // Smart Connect workers take addresses of the pool too
+			nodes = append(slices.Clip(nodes), in.Connector.Nodes...)
+		}
+		for _, b := range nodes {
 			if a, err := netip.ParseAddr(b.Host); err == nil {
 				used[a] = true
 			}

@@ -26,6 +26,7 @@ type Store interface {
 	Diagnoses
 	KafkaUsers
 	Schedules
+	ConnectTasks
 	Close() error
 }
 
@@ -186,4 +187,20 @@ type Schedules interface {
 	ListScheduledTasksByStatus(ctx context.Context, statuses ...string) ([]dms.ScheduledTask, error)
 	// DeleteInstanceScheduledTasks removes the scheduled tasks of a deleted instance.
 	DeleteInstanceScheduledTasks(ctx context.Context, instanceID string) error
+}
+
+// ConnectTasks holds Smart Connect tasks (rows go with their instance).
+type ConnectTasks interface {
+	// CreateConnectTask adds a task; ErrConflict if the instance has one of that name.
+	CreateConnectTask(ctx context.Context, t dms.ConnectTask) error
+	// GetConnectTask returns an instance's task (ErrNotFound if there is none).
+	GetConnectTask(ctx context.Context, instanceID, id string) (dms.ConnectTask, error)
+	// UpdateConnectTask replaces a task (ErrNotFound if it is gone; ErrConflict on a name taken).
+	UpdateConnectTask(ctx context.Context, t dms.ConnectTask) error
+	// DeleteConnectTask removes a task (ErrNotFound if there is none).
+	DeleteConnectTask(ctx context.Context, id string) error
+	// ListConnectTasks lists an instance's tasks ("": every instance's), oldest first.
+	ListConnectTasks(ctx context.Context, instanceID string) ([]dms.ConnectTask, error)
+	// DeleteInstanceConnectTasks removes the tasks of an instance.
+	DeleteInstanceConnectTasks(ctx context.Context, instanceID string) error
 }

@@ -1,0 +1,189 @@
+package connect
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/opendms/opendms/internal/connect/connectrest"
+	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/engine"
+	"github.com/opendms/opendms/internal/instances"
+)
+
+// How a task runs: replication tasks are MirrorMaker 2 connectors on the instance's workers
+// (kept by Connect in its own topics: they survive dmsd); the others are runners inside dmsd
+// (started again by Start after a restart).
+
+// inProcess reports whether dmsd runs t itself.
+func inProcess(t dms.ConnectTask) bool { return t.SourceType != dms.ConnectKafkaSource }
+
+// start makes t run: a replication task's connectors are created or updated (resume: resumed),
+// a runner is started (again, from its committed positions).
+func (s *Service) start(ctx context.Context, in dms.Instance, t dms.ConnectTask, resume bool) error {
+	if inProcess(t) {
+		s.stopProc(t.ID)
+		return s.startProc(ctx, in, t)
+	}
+	return s.startMirror(ctx, in, t, resume)
+}
+
+// stop makes t stop: forget (delete, restart) also removes its positions (the connectors and
+// their offsets; the consumer group's committed offsets) and its files.
+func (s *Service) stop(ctx context.Context, in dms.Instance, t dms.ConnectTask, forget bool) error {
+	if inProcess(t) {
+		s.stopProc(t.ID)
+		if forget {
+			return s.forgetProc(ctx, in, t)
+		}
+		return nil
+	}
+	return s.stopMirror(ctx, in, t, forget)
+}
+
+// pause stops t where it is.
+func (s *Service) pause(ctx context.Context, in dms.Instance, t dms.ConnectTask) error {
+	if inProcess(t) {
+		s.stopProc(t.ID)
+		return nil
+	}
+	return s.pauseMirror(ctx, in, t)
+}
+
+// healthy reports whether a RUNNING task really runs (resume leaves it alone then).
+func (s *Service) healthy(ctx context.Context, in dms.Instance, t dms.ConnectTask) bool {
+	st, _, _ := s.status(ctx, in, t)
+	return st == dms.ConnectTaskRunning
+}
+
+// info is t with its real status.
+func (s *Service) info(ctx context.Context, in dms.Instance, t dms.ConnectTask, progress bool) TaskInfo {
+	ti := TaskInfo{ConnectTask: t}
+	ti.Status, ti.Detail, ti.Parts = s.status(ctx, in, t)
+	if progress && t.SinkType == dms.ConnectOBSSink {
+		ti.Progress = s.dumpProgress(ctx, in, t)
+	}
+	return ti
+}
+
+// status is what really runs for t.
+func (s *Service) status(ctx context.Context, in dms.Instance, t dms.ConnectTask) (string, string, []PartStatus) {
+	switch t.State {
+	case dms.ConnectTaskWaiting:
+		return dms.ConnectTaskWaiting, "not started: 5.3.9 starts it", nil
+	}
+	if inProcess(t) {
+		return s.procStatus(t)
+	}
+	return s.mirrorStatus(ctx, in, t)
+}
+
+// rest is the REST client of an instance's workers.
+func (s *Service) rest(r engine.ConnectRunner, spec engine.ConnectSpec) *connectrest.Client {
+	return connectrest.New(r.ConnectRESTURLs(spec), nil)
+}
+
+// peerInfo is how the workers reach a replication task's peer cluster.
+type peerInfo struct {
+	bootstrap string
+	props     map[string]string // client settings; secrets as config-provider references
+	files     map[string][]byte // files to write beside the workers (name -> content)
+}
+
+// peer resolves a replication task's peer: another instance of the project (its addresses for
+// the security protocol asked, its CA) or bootstrap_servers as given. With sec's password it also
+// builds the client settings; without (the admission check) it only validates.
+func (s *Service) peer(ctx context.Context, in dms.Instance, t dms.ConnectTask, sec dms.ConnectSecrets) (peerInfo, error) {
+	src := t.Source
+	var p peerInfo
+	var caPEM []byte
+	if src.InstanceID != "" {
+		if src.InstanceID == in.ID {
+			return p, bad("source_task.instance_id is this instance: a replication task needs another instance.")
+		}
+		peer, err := s.inst.Get(ctx, in.ProjectID, src.InstanceID)
+		if err != nil {
+			return p, bad("source_task.instance_id %s is not an instance of this project.", src.InstanceID)
+		}
+		var port int
+		for _, l := range instances.ClientListeners(peer) {
+			if l.Protocol == src.SecurityProtocol && (port == 0 || l.Port < port) {
+				port = l.Port
+			}
+		}
+		if port == 0 {
+			return p, bad("source_task.security_protocol %s: the instance %s has no %s listener.", src.SecurityProtocol, peer.ID, src.SecurityProtocol)
+		}
+		var addrs []string
+		for _, b := range instances.ServingBrokers(peer) {
+			addrs = append(addrs, net.JoinHostPort(b.Host, strconv.Itoa(port)))
+		}
+		p.bootstrap = strings.Join(addrs, ",")
+		if src.SecurityProtocol == engine.ProtocolSASLSSL {
+			if caPEM, err = s.inst.CACertificate(ctx, in.ProjectID, peer.ID); err != nil {
+				return p, err
+			}
+		}
+	} else {
+		for _, a := range strings.Split(src.BootstrapServers, ",") {
+			if _, port, err := net.SplitHostPort(strings.TrimSpace(a)); err != nil || port == "" {
+				return p, bad("source_task.bootstrap_servers must be host:port pairs separated by commas, not %q.", src.BootstrapServers)
+			}
+		}
+		p.bootstrap = src.BootstrapServers
+	}
+	p.props = map[string]string{"security.protocol": src.SecurityProtocol}
+	p.files = map[string][]byte{}
+	if src.SecurityProtocol != "PLAINTEXT" {
+		p.props["sasl.mechanism"] = src.SASLMechanism
+		module := "org.apache.kafka.common.security.scram.ScramLoginModule"
+		if src.SASLMechanism == "PLAIN" {
+			module = "org.apache.kafka.common.security.plain.PlainLoginModule"
+		}
+		jaas := fmt.Sprintf(`%s required username="%s" password="%s";`, module, jaasEscape(src.UserName), jaasEscape(sec.Password))
+		p.files[t.ID+".properties"] = []byte("jaas=" + propertiesEscape(jaas) + "\n")
+	}
+	if caPEM != nil {
+		p.files[t.ID+"-ca.pem"] = caPEM
+		p.props["ssl.truststore.type"] = "PEM"
+	}
+	return p, nil
+}
+
+// jaasEscape escapes a JAAS option value inside double quotes.
+func jaasEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
+}
+
+// propertiesEscape escapes a value of a Java properties file (backslashes, line breaks, and
+// non-ASCII as \uXXXX, since Properties.load reads ISO-8859-1).
+func propertiesEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20 || r > 0x7e:
+			for _, u := range utf16(r) {
+				fmt.Fprintf(&b, `\u%04x`, u)
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func utf16(r rune) []uint16 {
+	if r < 0x10000 {
+		return []uint16{uint16(r)}
+	}
+	r -= 0x10000
+	return []uint16{uint16(0xd800 + (r>>10)&0x3ff), uint16(0xdc00 + r&0x3ff)}
+}
