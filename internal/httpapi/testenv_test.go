@@ -24,8 +24,8 @@ import (
 
 	"github.com/opendms/opendms/aksk"
 	"github.com/opendms/opendms/internal/capacity"
-	"github.com/opendms/opendms/internal/connect"
 	"github.com/opendms/opendms/internal/catalog"
+	"github.com/opendms/opendms/internal/connect"
 	"github.com/opendms/opendms/internal/diagnosis"
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/engine"
