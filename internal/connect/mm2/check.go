@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -177,8 +178,12 @@ func dialAny(ctx context.Context, seeds []string) (string, error) {
 	var errs []string
 	var last error
 	var d net.Dialer
-	for _, a := range seeds {
-		conn, err := d.DialContext(ctx, "tcp", a)
+	for i, a := range seeds {
+		// Share what is left of the deadline between the seeds left, so one black-holed address does not
+		// eat the time of the others.
+		dctx, cancel := context.WithTimeout(ctx, share(ctx, len(seeds)-i, time.Minute))
+		conn, err := d.DialContext(dctx, "tcp", a)
+		cancel()
 		if err == nil {
 			conn.Close()
 			return a, nil
@@ -199,7 +204,11 @@ func tlsHandshake(ctx context.Context, addr string, cfg *tls.Config) error {
 		cfg.ServerName = host
 	}
 	d := tls.Dialer{Config: cfg}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	// A plaintext Kafka listener may wait for the rest of what it takes for a huge request instead of
+	// answering the ClientHello; keep half of the time to find that out.
+	hsCtx, cancel := context.WithTimeout(ctx, share(ctx, 2, 5*time.Second))
+	defer cancel()
+	conn, err := d.DialContext(hsCtx, "tcp", addr)
 	if err == nil {
 		conn.Close()
 		return nil
@@ -221,10 +230,18 @@ func tlsHandshake(ctx context.Context, addr string, cfg *tls.Config) error {
 		pe.Kind = PeerProtocol
 		pe.Msg = addr + " does not speak TLS (is the peer's security protocol PLAINTEXT or SASL_PLAINTEXT?)"
 		pe.Err = nil
-	case ctx.Err() != nil:
+	case hsCtx.Err() != nil:
+		if ctx.Err() == nil {
+			if _, err := request(ctx, addr, nil, nil, kmsg.NewPtrApiVersionsRequest()); err == nil {
+				pe.Kind = PeerProtocol
+				pe.Msg = addr + " speaks Kafka without TLS (is the peer's security protocol PLAINTEXT or SASL_PLAINTEXT?)"
+				pe.Err = nil
+				break
+			}
+		}
 		pe.Kind = PeerUnreachable
 		pe.Msg = "no TLS answer from " + addr + " before the deadline"
-		pe.Err = ctx.Err()
+		pe.Err = context.DeadlineExceeded
 	default:
 		pe.Msg = "TLS handshake with " + addr + " failed"
 	}
@@ -245,21 +262,53 @@ func request(ctx context.Context, addr string, tlsCfg *tls.Config, mech sasl.Mec
 		}
 		opts = append(opts, kgo.DialTLSConfig(cfg))
 	}
+	var hook saslHook
 	if mech != nil {
-		opts = append(opts, kgo.SASL(mech))
+		opts = append(opts, kgo.SASL(mech), kgo.WithHooks(&hook))
 	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, err
 	}
 	defer cl.Close()
-	return cl.SeedBrokers()[0].Request(ctx, req)
+	resp, err := cl.SeedBrokers()[0].Request(ctx, req)
+	if err != nil && hook.failed.Load() && !errors.Is(err, kerr.SaslAuthenticationFailed) && ctx.Err() == nil {
+		err = &saslClosedError{err}
+	}
+	return resp, err
+}
+
+// saslHook notes a failed read of a SASLAuthenticate response: some brokers (kfake; Kafka before 1.1 on the
+// raw protocol) close the connection on bad credentials instead of answering SASL_AUTHENTICATION_FAILED.
+type saslHook struct{ failed atomic.Bool }
+
+func (h *saslHook) OnBrokerRead(_ kgo.BrokerMetadata, key int16, _ int, _, _ time.Duration, err error) {
+	if err != nil && key == int16(kmsg.SASLAuthenticate) {
+		h.failed.Store(true)
+	}
+}
+
+type saslClosedError struct{ err error }
+
+func (e *saslClosedError) Error() string {
+	return "connection closed during SASL authentication: " + e.err.Error()
+}
+func (e *saslClosedError) Unwrap() error { return e.err }
+
+// share is what each of n steps may spend of ctx's remaining time, at most limit.
+func share(ctx context.Context, n int, limit time.Duration) time.Duration {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return limit
+	}
+	return min(max(time.Until(dl)/time.Duration(n), time.Millisecond), limit)
 }
 
 // explain turns a failed Kafka request into a PeerError.
 func explain(ctx context.Context, addr string, c PeerCheck, tlsCfg *tls.Config, err error) *PeerError {
+	var closed *saslClosedError
 	switch {
-	case errors.Is(err, kerr.SaslAuthenticationFailed):
+	case errors.Is(err, kerr.SaslAuthenticationFailed), errors.As(err, &closed):
 		return &PeerError{Kind: PeerAuth, Addr: addr, Err: err,
 			Msg: fmt.Sprintf("SASL authentication of user %q with %s failed (wrong user name or password, or the user does not exist for this mechanism)", c.User, c.Mechanism)}
 	case errors.Is(err, kerr.UnsupportedSaslMechanism):
@@ -290,7 +339,7 @@ func explain(ctx context.Context, addr string, c PeerCheck, tlsCfg *tls.Config, 
 }
 
 func speaksTLS(ctx context.Context, addr string) bool {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, share(ctx, 2, 2*time.Second))
 	defer cancel()
 	d := tls.Dialer{Config: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // only probing whether TLS is spoken
 	conn, err := d.DialContext(ctx, "tcp", addr)
