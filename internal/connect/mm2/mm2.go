@@ -169,7 +169,7 @@ func Validate(p Params) error {
 		return invalid("task_num", "%d is out of range 1-%d", p.TaskNum, MaxTaskNum)
 	}
 	if p.ReplicationFactor < 0 || p.ReplicationFactor > 32767 {
-		return invalid("replication_factor", "%d is out of range 1-32767", p.ReplicationFactor)
+		return invalid("replication_factor", "%d is out of range 0-32767 (0 = the broker default)", p.ReplicationFactor)
 	}
 	switch p.ConsumerStrategy {
 	case "", "latest", "earliest":
@@ -372,9 +372,13 @@ func flow(p Params, dir string) []Connector {
 		"header.converter":                 ByteArrayConverter,
 		"topics":                           topicsList(p),
 		"topics.exclude":                   TopicsExclude,
+	}
+	if p.SyncGroupOffsets {
 		// MM2's offset-syncs topic lives on the LOCAL instance in both directions (the source in a push, the
-		// target in a pull): the peer then needs no topic of ours, and we own and can see it.
-		"offset-syncs.topic.location": map[string]string{DirectionPull: "target", DirectionPush: "source"}[dir],
+		// target in a pull): the peer then needs no topic of ours, and we own and can see it. Only set with
+		// offset sync: MirrorSourceConnector.validate rejects any offset-syncs.* key when
+		// emit.offset-syncs.enabled=false, and Connect refuses a connector that fails validation.
+		common["offset-syncs.topic.location"] = map[string]string{DirectionPull: "target", DirectionPush: "source"}[dir]
 	}
 	for k, v := range src.Props {
 		common["source.cluster."+k] = v
@@ -413,13 +417,12 @@ func flow(p Params, dir string) []Connector {
 		strategy = DefaultConsumerStrategy
 	}
 	for k, v := range map[string]string{
-		"connector.class":                       SourceConnectorClass,
-		"tasks.max":                             strconv.Itoa(taskNum),
-		"replication.factor":                    strconv.Itoa(rf),
-		"offset-syncs.topic.replication.factor": "-1", // MM2's default 3 fails on a single-broker instance
-		"source.consumer.auto.offset.reset":     strategy,
-		"refresh.topics.interval.seconds":       refreshTopicsSeconds,
-		"sync.topic.configs.enabled":            "true",
+		"connector.class":                   SourceConnectorClass,
+		"tasks.max":                         strconv.Itoa(taskNum),
+		"replication.factor":                strconv.Itoa(rf),
+		"source.consumer.auto.offset.reset": strategy,
+		"refresh.topics.interval.seconds":   refreshTopicsSeconds,
+		"sync.topic.configs.enabled":        "true",
 		// ACL sync needs DescribeAcls on the source and AlterAcls on the target; DMS does not offer it.
 		"sync.topic.acls.enabled":        "false",
 		"heartbeats.replication.enabled": "false",
@@ -427,6 +430,9 @@ func flow(p Params, dir string) []Connector {
 		"emit.offset-syncs.enabled": strconv.FormatBool(p.SyncGroupOffsets),
 	} {
 		source[k] = v
+	}
+	if p.SyncGroupOffsets {
+		source["offset-syncs.topic.replication.factor"] = "-1" // MM2's default 3 fails on a single-broker instance
 	}
 	if p.CompressionType != "" {
 		source["producer.override.compression.type"] = p.CompressionType

@@ -57,8 +57,8 @@ func TestConnectors(t *testing.T) {
 				"replication.policy.class":                  IdentityPolicyClass,
 				MappingConfigKey:                            absent,
 				"topics":                                    `orders,pay\.v1`,
-				"offset-syncs.topic.location":               "target",
-				"offset-syncs.topic.replication.factor":     "-1",
+				"offset-syncs.topic.location":               absent,
+				"offset-syncs.topic.replication.factor":     absent,
 				"replication.factor":                        "-1",
 				"source.consumer.auto.offset.reset":         "latest",
 				"consumer.auto.offset.reset":                absent,
@@ -95,7 +95,7 @@ func TestConnectors(t *testing.T) {
 				"producer.override.sasl.jaas.config":        "${file:/w/peer.properties:sasl.jaas.config}",
 				"producer.override.ssl.truststore.type":     "PEM",
 				"producer.override.ssl.truststore.location": "/w/peer-ca.pem",
-				"offset-syncs.topic.location":               "source",
+				"offset-syncs.topic.location":               absent,
 				"transforms":                                absent,
 			}},
 		},
@@ -208,7 +208,8 @@ func TestConnectors(t *testing.T) {
 			mutate: func(p *Params) { p.SyncGroupOffsets = true; p.RenameTopics = true },
 			names:  []string{"task-1-pull-source", "task-1-pull-checkpoint"},
 			want: map[string]map[string]string{
-				"task-1-pull-source": {"emit.offset-syncs.enabled": "true"},
+				"task-1-pull-source": {"emit.offset-syncs.enabled": "true", "offset-syncs.topic.location": "target",
+					"offset-syncs.topic.replication.factor": "-1"},
 				"task-1-pull-checkpoint": {
 					"connector.class":                      CheckpointConnectorClass,
 					"tasks.max":                            "1",
@@ -253,6 +254,12 @@ func TestConnectors(t *testing.T) {
 			name:   "two-way with offset sync: four connectors",
 			mutate: func(p *Params) { p.Direction = DirectionTwoWay; p.SyncGroupOffsets = true },
 			names:  []string{"task-1-pull-source", "task-1-pull-checkpoint", "task-1-push-source", "task-1-push-checkpoint"},
+			want: map[string]map[string]string{
+				"task-1-pull-source":     {"offset-syncs.topic.location": "target"},
+				"task-1-pull-checkpoint": {"offset-syncs.topic.location": "target"},
+				"task-1-push-source":     {"offset-syncs.topic.location": "source"},
+				"task-1-push-checkpoint": {"offset-syncs.topic.location": "source"},
+			},
 		},
 	}
 	for _, tt := range tests {
@@ -307,6 +314,14 @@ func checkInvariants(t *testing.T, p Params, cs []Connector) {
 		for _, k := range []string{"key.converter", "value.converter", "header.converter"} {
 			if c.Config[k] != ByteArrayConverter {
 				t.Errorf("%s: %s = %q", c.Name, k, c.Config[k])
+			}
+		}
+		// MirrorSourceConnector.validate: no offset-syncs.* or offset-syncs-* key when offset syncs are off.
+		if c.Config["emit.offset-syncs.enabled"] == "false" {
+			for k := range c.Config {
+				if strings.HasPrefix(k, "offset-syncs.") || strings.HasPrefix(k, "offset-syncs-") {
+					t.Errorf("%s: %s is set while emit.offset-syncs.enabled=false", c.Name, k)
+				}
 			}
 		}
 		if c.Config["topics.exclude"] != TopicsExclude {
