@@ -374,11 +374,14 @@ func flow(p Params, dir string) []Connector {
 		"topics.exclude":                   TopicsExclude,
 	}
 	if p.SyncGroupOffsets {
-		// MM2's offset-syncs topic lives on the LOCAL instance in both directions (the source in a push, the
-		// target in a pull): the peer then needs no topic of ours, and we own and can see it. Only set with
-		// offset sync: MirrorSourceConnector.validate rejects any offset-syncs.* key when
+		// The offset-syncs topic lives on the TARGET, the cluster each flow writes to anyway: a pull then needs
+		// nothing but read access on the peer (MM2's default, "source", would create and write a topic there).
+		// Keeping it on the local instance in both directions is impossible for two-way: its name,
+		// mm2-offset-syncs.<other alias>.internal, would be the same for both flows, and with identity topic
+		// names their records (keyed by source topic-partition) would collide.
+		// Only set with offset sync: MirrorSourceConnector.validate rejects any offset-syncs.* key when
 		// emit.offset-syncs.enabled=false, and Connect refuses a connector that fails validation.
-		common["offset-syncs.topic.location"] = map[string]string{DirectionPull: "target", DirectionPush: "source"}[dir]
+		common["offset-syncs.topic.location"] = "target"
 	}
 	for k, v := range src.Props {
 		common["source.cluster."+k] = v

@@ -246,7 +246,7 @@ func TestConnectors(t *testing.T) {
 					"producer.override.sasl.jaas.config":  "${file:/w/peer.properties:sasl.jaas.config}",
 					"replication.policy.class":            MappingPolicyClass,
 					MappingConfigKey:                      "orders:o2",
-					"offset-syncs.topic.location":         "source",
+					"offset-syncs.topic.location":         "target",
 				},
 			},
 		},
@@ -257,8 +257,8 @@ func TestConnectors(t *testing.T) {
 			want: map[string]map[string]string{
 				"task-1-pull-source":     {"offset-syncs.topic.location": "target"},
 				"task-1-pull-checkpoint": {"offset-syncs.topic.location": "target"},
-				"task-1-push-source":     {"offset-syncs.topic.location": "source"},
-				"task-1-push-checkpoint": {"offset-syncs.topic.location": "source"},
+				"task-1-push-source":     {"offset-syncs.topic.location": "target"},
+				"task-1-push-checkpoint": {"offset-syncs.topic.location": "target"},
 			},
 		},
 	}
@@ -334,6 +334,24 @@ func checkInvariants(t *testing.T, p Params, cs []Connector) {
 		if kind == "source" {
 			sources[dir] = c.Config
 		}
+	}
+	// Each flow's offset-syncs topic must be its own: MM2 names it mm2-offset-syncs.<alias of the cluster it
+	// is NOT on>.internal (MirrorSourceConfig.offsetSyncsTopic), so two flows writing syncs to the same
+	// cluster under the same name would mix their records.
+	syncTopics := map[string]string{}
+	for dir, cfg := range sources {
+		if cfg["emit.offset-syncs.enabled"] != "true" {
+			continue
+		}
+		cluster, other := cfg["target.cluster.bootstrap.servers"], cfg["source.cluster.alias"]
+		if cfg["offset-syncs.topic.location"] != "target" {
+			cluster, other = cfg["source.cluster.bootstrap.servers"], cfg["target.cluster.alias"]
+		}
+		key := cluster + "/mm2-offset-syncs." + other + ".internal"
+		if prev, dup := syncTopics[key]; dup {
+			t.Errorf("flows %s and %s share the offset-syncs topic %s", prev, dir, key)
+		}
+		syncTopics[key] = dir
 	}
 	for _, c := range cs {
 		dir, kind, _ := strings.Cut(strings.TrimPrefix(c.Name, p.Name+"-"), "-")
