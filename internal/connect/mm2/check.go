@@ -58,7 +58,7 @@ type PeerError struct {
 
 func (e *PeerError) Error() string {
 	s := e.Msg
-	if e.Err != nil {
+	if e.Err != nil && !strings.Contains(s, e.Err.Error()) {
 		s += ": " + e.Err.Error()
 	}
 	return s
