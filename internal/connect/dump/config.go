@@ -211,14 +211,9 @@ func (c Config) Validate() error {
 
 func validEndpoint(endpoint string) error {
 	u, err := url.Parse(endpoint)
-	if err != nil || endpoint == "" {
-		return fmt.Errorf("object storage endpoint %q is not a URL", endpoint)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("object storage endpoint %q: scheme must be http or https", endpoint)
-	}
-	if u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-		return fmt.Errorf("object storage endpoint %q must be scheme://host[:port] with no path", endpoint)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") ||
+		u.RawQuery != "" || u.User != nil {
+		return fmt.Errorf("object storage endpoint %q must be http://host[:port] or https://host[:port]", endpoint)
 	}
 	return nil
 }

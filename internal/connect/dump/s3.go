@@ -100,7 +100,7 @@ func describe(err error, endpoint, bucket string) *CheckError {
 	}
 	resp := minio.ToErrorResponse(err)
 	switch resp.Code {
-	case "InvalidAccessKeyId":
+	case "InvalidAccessKeyId", "XAdminUserNotFound": // versitygw's code for an unknown access key
 		return &CheckError{CheckBadKeys, "the access key is not known to the object storage", err}
 	case "SignatureDoesNotMatch":
 		return &CheckError{CheckBadKeys, "the secret key does not match the access key", err}
