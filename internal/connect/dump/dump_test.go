@@ -478,3 +478,39 @@ func TestParseRecordDelimiter(t *testing.T) {
 		}
 	}
 }
+
+// TestDumpRebalance: a second member takes over a partition; the first drops that partition's buffer
+// uncommitted, the second re-reads it from the committed offset: every record stored exactly once.
+func TestDumpRebalance(t *testing.T) {
+	s := startS3(t)
+	kafka := newKafka(t, 2, "t")
+	s.makeBucket("rebalance")
+	cfg := baseConfig(s, kafka, "rebalance", "g")
+	cfg.Topics, cfg.FlushSize, cfg.DeliverInterval = []string{"t"}, 5, time.Hour
+	recs := genRecords("t", 2, 12, time.Now(), 0)
+	produce(t, kafka, recs)
+
+	a := startRunner(t, cfg)
+	waitStored(t, a, map[tp]int64{{"t", 0}: 9, {"t", 1}: 9})
+	waitFor(t, "2+2 buffered records", func() bool {
+		p := a.Progress()
+		return len(p) == 2 && p[0].Buffered == 2 && p[1].Buffered == 2
+	})
+	b := startRunner(t, cfg)
+	waitFor(t, "one partition each", func() bool { return len(a.Progress()) == 1 && len(b.Progress()) == 1 })
+	// The moved partition's 2 records are buffered again by b (from the committed offset 10), not kept by a.
+	waitFor(t, "b buffers the moved partition", func() bool { p := b.Progress(); return len(p) == 1 && p[0].Buffered == 2 })
+	more := genRecords("t", 2, 3, time.Now(), 0)
+	produce(t, kafka, more)
+	recs = append(recs, more...)
+	waitFor(t, "both partitions committed to 15", func() bool {
+		return committed(t, kafka, "g", "t", 0) == 15 && committed(t, kafka, "g", "t", 1) == 15
+	})
+	a.Stop()
+	b.Stop()
+	objs := s.objects("rebalance")
+	checkObjects(t, cfg, "", recs, objs)
+	if len(objs) != 6 {
+		t.Fatalf("%d objects, want 6: %q", len(objs), slices.Sorted(maps.Keys(objs)))
+	}
+}
