@@ -1,12 +1,17 @@
 package dump
 
 import (
+	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
+
+// benchGroups numbers the benchmark's groups: a new group per iteration (and per -count run).
+var benchGroups atomic.Int64
 
 // BenchmarkDump measures dump throughput from kfake to versitygw (POSIX backend on the local disk):
 // 4 partitions of 20000 records of 1 KiB (80 MiB) are dumped by one runner from the earliest offset
@@ -34,8 +39,8 @@ func BenchmarkDump(b *testing.B) {
 	for _, flush := range []int{5000, 20000} {
 		b.Run(fmt.Sprintf("flush%d", flush), func(b *testing.B) {
 			var elapsed time.Duration
-			for i := 0; b.Loop(); i++ {
-				cfg := baseConfig(s, kafka, "bench", fmt.Sprintf("bench-%d-%d", flush, i))
+			for b.Loop() {
+				cfg := baseConfig(s, kafka, "bench", fmt.Sprintf("bench-%d-%d", flush, benchGroups.Add(1)))
 				cfg.Topics, cfg.FlushSize, cfg.DeliverInterval, cfg.PartitionFormat = []string{"bench"}, flush, time.Hour, "yyyy/MM/dd"
 				start := time.Now()
 				r := startRunner(b, cfg)
@@ -48,4 +53,24 @@ func BenchmarkDump(b *testing.B) {
 			b.ReportMetric(float64(len(recs))/sec, "records/s")
 		})
 	}
+	// The ceiling: the same records consumed by a plain franz-go group consumer, stored nowhere.
+	b.Run("kgo-consume-only", func(b *testing.B) {
+		var elapsed time.Duration
+		for b.Loop() {
+			start := time.Now()
+			cl, err := kgo.NewClient(append(kafka, kgo.ConsumerGroup(fmt.Sprintf("ceiling-%d", benchGroups.Add(1))),
+				kgo.ConsumeTopics("bench"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for n := 0; n < len(recs); {
+				n += cl.PollFetches(context.Background()).NumRecords()
+			}
+			elapsed += time.Since(start)
+			cl.Close()
+		}
+		sec := elapsed.Seconds() / float64(b.N)
+		b.ReportMetric(totalBytes/sec/(1<<20), "MiB/s")
+		b.ReportMetric(float64(len(recs))/sec, "records/s")
+	})
 }

@@ -281,80 +281,72 @@ func (r *Runner) buffer(fs kgo.Fetches) {
 	})
 }
 
-// upload is one object to store.
-type upload struct {
-	k   tp
-	seg *segment
-}
+// uploadConcurrency is how many partitions upload at once (each object's multipart upload has its own
+// parallel parts in minio-go): one slow partition does not hold the others back.
+const uploadConcurrency = 4
 
 // store uploads the segments that are due (all when the interval is up, else the full ones), each
 // partition's in offset order and stopping at its first failure, then commits the offsets after the
 // last stored record of each partition. A failed upload keeps the records buffered and uncommitted and
 // pauses fetching that partition (bounding memory) until a later upload succeeds; it is retried at the
 // next interval, after minio-go's own per-request retries. It returns only a fatal error.
+//
+// Rebalances are blocked (BlockRebalanceOnPoll) until the caller's AllowRebalance, so the partitions
+// stay assigned while they upload and commit.
 func (r *Runner) store(ctx context.Context, due bool) error {
-	r.mu.Lock()
-	keys := make([]tp, 0, len(r.parts))
-	for k := range r.parts {
-		keys = append(keys, k)
+	type job struct {
+		k    tp
+		p    *partState
+		todo []*segment
 	}
-	r.mu.Unlock()
-	slices.SortFunc(keys, func(a, b tp) int {
-		return cmp.Or(cmp.Compare(a.topic, b.topic), cmp.Compare(a.partition, b.partition))
-	})
-	var commit []*kgo.Record
-	for _, k := range keys {
-		r.mu.Lock()
-		p := r.parts[k]
-		var todo []*segment
-		if p != nil && (due || p.uploadErr == "") {
-			for _, s := range p.segs {
-				if !due && !s.full {
-					break
-				}
-				todo = append(todo, s)
-			}
+	var jobs []job
+	r.mu.Lock()
+	for k, p := range r.parts {
+		if !due && p.uploadErr != "" {
+			continue // a failing partition retries at the interval
 		}
-		r.mu.Unlock()
-		// Rebalances are blocked until AllowRebalance, so p stays assigned while we upload.
-		for _, s := range todo {
-			key := ObjectKey(r.cfg.Path, s.dir, k.topic, k.partition, s.first, s.last)
-			_, err := r.s3.PutObject(ctx, r.cfg.Bucket, key, bytes.NewReader(s.buf.Bytes()), int64(s.buf.Len()),
-				minio.PutObjectOptions{PartSize: uint64(r.cfg.PartSize), ContentType: "text/plain"})
-			r.mu.Lock()
-			if err != nil {
-				if ctx.Err() != nil {
-					r.mu.Unlock()
-					return nil // stopping: the buffer is dropped uncommitted
-				}
-				if fatal(err) {
-					r.mu.Unlock()
-					return describe(err, r.cfg.Endpoint, r.cfg.Bucket)
-				}
-				if p.uploadErr == "" {
-					r.cl.PauseFetchPartitions(map[string][]int32{k.topic: {k.partition}})
-				}
-				p.uploadErr = err.Error()
-				r.mu.Unlock()
-				r.cfg.Logger.Warn("dump: upload failed; records stay buffered and uncommitted", "group", r.cfg.Group,
-					"bucket", r.cfg.Bucket, "key", key, "err", err)
+		var todo []*segment
+		for _, s := range p.segs {
+			if !due && !s.full {
 				break
 			}
-			p.segs = p.segs[1:] // s is always the head: segments are stored in order
-			p.lastStored, p.uncommitted = s.last, s.lastRec
-			if p.uploadErr != "" {
-				p.uploadErr = ""
-				r.cl.ResumeFetchPartitions(map[string][]int32{k.topic: {k.partition}})
-			}
-			r.mu.Unlock()
+			todo = append(todo, s)
 		}
-		r.mu.Lock()
-		if p != nil && p.uncommitted != nil {
+		if len(todo) > 0 {
+			jobs = append(jobs, job{k, p, todo})
+		}
+	}
+	r.mu.Unlock()
+	var (
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, uploadConcurrency)
+		fatalMu  sync.Mutex
+		fatalErr error
+	)
+	for _, j := range jobs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := r.storePartition(ctx, j.k, j.p, j.todo); err != nil {
+				fatalMu.Lock()
+				fatalErr = cmp.Or(fatalErr, err)
+				fatalMu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if fatalErr != nil {
+		return fatalErr
+	}
+	var commit []*kgo.Record
+	r.mu.Lock()
+	for _, p := range r.parts {
+		if p.uncommitted != nil {
 			commit = append(commit, p.uncommitted)
 		}
-		r.mu.Unlock()
 	}
-	if len(commit) == 0 {
+	r.mu.Unlock()
+	if len(commit) == 0 || ctx.Err() != nil {
 		return nil
 	}
 	if err := r.cl.CommitRecords(ctx, commit...); err != nil {
@@ -371,5 +363,41 @@ func (r *Runner) store(ctx context.Context, due bool) error {
 		}
 	}
 	r.mu.Unlock()
+	return nil
+}
+
+// storePartition uploads todo (a prefix of p.segs) in order, stopping at the first failure. It returns
+// only a fatal error.
+func (r *Runner) storePartition(ctx context.Context, k tp, p *partState, todo []*segment) error {
+	for _, s := range todo {
+		key := ObjectKey(r.cfg.Path, s.dir, k.topic, k.partition, s.first, s.last)
+		_, err := r.s3.PutObject(ctx, r.cfg.Bucket, key, bytes.NewReader(s.buf.Bytes()), int64(s.buf.Len()),
+			minio.PutObjectOptions{PartSize: uint64(r.cfg.PartSize), ContentType: "text/plain"})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil // stopping: the buffer is dropped uncommitted
+			}
+			if fatal(err) {
+				return describe(err, r.cfg.Endpoint, r.cfg.Bucket)
+			}
+			r.mu.Lock()
+			if p.uploadErr == "" {
+				r.cl.PauseFetchPartitions(map[string][]int32{k.topic: {k.partition}})
+			}
+			p.uploadErr = err.Error()
+			r.mu.Unlock()
+			r.cfg.Logger.Warn("dump: upload failed; records stay buffered and uncommitted", "group", r.cfg.Group,
+				"bucket", r.cfg.Bucket, "key", key, "err", err)
+			return nil
+		}
+		r.mu.Lock()
+		p.segs = p.segs[1:] // s is the head: a partition's segments are stored in order
+		p.lastStored, p.uncommitted = s.last, s.lastRec
+		if p.uploadErr != "" {
+			p.uploadErr = ""
+			r.cl.ResumeFetchPartitions(map[string][]int32{k.topic: {k.partition}})
+		}
+		r.mu.Unlock()
+	}
 	return nil
 }
