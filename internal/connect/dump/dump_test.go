@@ -514,3 +514,54 @@ func TestDumpRebalance(t *testing.T) {
 		t.Fatalf("%d objects, want 6: %q", len(objs), slices.Sorted(maps.Keys(objs)))
 	}
 }
+
+// TestCheckPermissions: keys of a user who may only read the bucket are told they cannot write; keys
+// of a user with no grant on it are told they have no access (versitygw with its internal IAM).
+func TestCheckPermissions(t *testing.T) {
+	s := startS3With(t, true)
+	s.makeBucket("perm")
+	s.createUser("reader", "readersecret")
+	s.createUser("stranger", "strangersecret")
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["reader"]},` +
+		`"Action":["s3:ListBucket","s3:GetObject"],"Resource":["arn:aws:s3:::perm","arn:aws:s3:::perm/*"]}]}`
+	if err := s.client().SetBucketPolicy(context.Background(), "perm", policy); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, ak, sk string
+		kind         CheckKind
+		msg          string
+	}{
+		{"owner", s.ak, s.sk, 0, ""},
+		{"read-only user", "reader", "readersecret", CheckNoWrite, `cannot write to bucket "perm"`},
+		{"user without grant", "stranger", "strangersecret", CheckAccessDenied, `no access to bucket "perm"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Check(context.Background(), s.endpoint(), testRegion, true, tc.ak, tc.sk, "perm")
+			if tc.kind == 0 {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var ce *CheckError
+			if !errors.As(err, &ce) || ce.Kind != tc.kind || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("Check = %v, want kind %d with %q", err, tc.kind, tc.msg)
+			}
+			// A runner with these keys ends with the same finding, nothing committed.
+			kafka := newKafka(t, 1, "t")
+			produce(t, kafka, genRecords("t", 1, 1, time.Now(), 0))
+			cfg := baseConfig(s, kafka, "perm", "g")
+			cfg.Topics, cfg.AccessKey, cfg.SecretKey = []string{"t"}, tc.ak, tc.sk
+			r := startRunner(t, cfg)
+			<-r.Done()
+			if !errors.As(r.Err(), &ce) || ce.Kind != tc.kind || !strings.Contains(ce.Error(), tc.msg) {
+				t.Fatalf("runner Err() = %v, want kind %d with %q", r.Err(), tc.kind, tc.msg)
+			}
+			if got := committed(t, kafka, "g", "t", 0); got != -1 {
+				t.Fatalf("committed %d, want nothing", got)
+			}
+		})
+	}
+}

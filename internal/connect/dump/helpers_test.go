@@ -49,6 +49,7 @@ type s3Server struct {
 	tb             testing.TB
 	bin, dir, addr string
 	ak, sk         string
+	iam            bool // internal IAM (users besides root) in dir/.iam
 	cmd            *exec.Cmd
 	exited         chan error
 	log            *bytes.Buffer
@@ -56,7 +57,13 @@ type s3Server struct {
 
 func startS3(tb testing.TB) *s3Server {
 	tb.Helper()
-	s := &s3Server{tb: tb, bin: versitygwBin(tb), dir: tb.TempDir(), addr: freeAddr(tb), ak: "dumptestak", sk: "dumptestsecretkey"}
+	return startS3With(tb, false)
+}
+
+// startS3With starts versitygw, with its internal IAM when iam (for users other than root).
+func startS3With(tb testing.TB, iam bool) *s3Server {
+	tb.Helper()
+	s := &s3Server{tb: tb, bin: versitygwBin(tb), dir: tb.TempDir(), addr: freeAddr(tb), ak: "dumptestak", sk: "dumptestsecretkey", iam: iam}
 	s.start()
 	tb.Cleanup(s.stop)
 	return s
@@ -77,8 +84,15 @@ func (s *s3Server) endpoint() string { return "http://" + s.addr }
 func (s *s3Server) start() {
 	s.tb.Helper()
 	s.log = &bytes.Buffer{}
-	s.cmd = exec.Command(s.bin, "--port", s.addr, "--access", s.ak, "--secret", s.sk, "--region", testRegion,
-		"--quiet", "posix", s.dir)
+	args := []string{"--port", s.addr, "--access", s.ak, "--secret", s.sk, "--region", testRegion, "--quiet"}
+	if s.iam {
+		iamDir := filepath.Join(s.tb.TempDir(), "iam")
+		if err := os.MkdirAll(iamDir, 0o755); err != nil {
+			s.tb.Fatal(err)
+		}
+		args = append(args, "--iam-dir", iamDir)
+	}
+	s.cmd = exec.Command(s.bin, append(args, "posix", s.dir)...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
 		s.tb.Fatal(err)
@@ -107,6 +121,16 @@ func (s *s3Server) stop() {
 	_ = s.cmd.Process.Kill()
 	<-s.exited
 	s.cmd = nil
+}
+
+// createUser adds an IAM user of role "user" with the versitygw admin CLI (admin API on the S3 port).
+func (s *s3Server) createUser(ak, sk string) {
+	s.tb.Helper()
+	out, err := exec.Command(s.bin, "admin", "--access", s.ak, "--secret", s.sk, "--region", testRegion,
+		"--endpoint-url", s.endpoint(), "create-user", "--access", ak, "--secret", sk, "--role", "user").CombinedOutput()
+	if err != nil {
+		s.tb.Fatalf("create user: %v: %s", err, out)
+	}
 }
 
 // client is a reader's S3 client (path style).

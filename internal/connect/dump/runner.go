@@ -378,7 +378,11 @@ func (r *Runner) storePartition(ctx context.Context, k tp, p *partState, todo []
 				return nil // stopping: the buffer is dropped uncommitted
 			}
 			if fatal(err) {
-				return describe(err, r.cfg.Endpoint, r.cfg.Bucket)
+				ce := describe(err, r.cfg.Endpoint, r.cfg.Bucket)
+				if ce.Kind == CheckAccessDenied { // the bucket was readable at the start: writing is denied
+					ce = &CheckError{CheckNoWrite, fmt.Sprintf("the keys cannot write to bucket %q", r.cfg.Bucket), err}
+				}
+				return ce
 			}
 			r.mu.Lock()
 			if p.uploadErr == "" {
