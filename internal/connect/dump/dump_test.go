@@ -255,6 +255,10 @@ func TestDumpRestartNoLoss(t *testing.T) {
 		t.Fatalf("progress %+v, want last 29, end 30, lag 0, nothing buffered", p)
 	}
 	b.Stop()
+	got, err := CommittedProgress(context.Background(), kafka, cfg.Group, nil)
+	if want := []PartitionProgress{{Topic: "t", Partition: 0, LastTransferOffset: 29, LogEndOffset: 30}}; err != nil || !slices.Equal(got, want) {
+		t.Fatalf("CommittedProgress = %+v, %v; want %+v", got, err, want)
+	}
 	objs := s.objects("restart")
 	checkObjects(t, cfg, "2006/01/02", recs, objs)
 	if len(objs) != 3 {
@@ -267,6 +271,10 @@ func TestDumpRestartNoLoss(t *testing.T) {
 	}
 	if got := committed(t, kafka, cfg.Group, "t", 0); got != -1 {
 		t.Fatalf("after reset: committed %d, want none", got)
+	}
+	got, err = CommittedProgress(context.Background(), kafka, cfg.Group, []string{"t"})
+	if want := []PartitionProgress{{Topic: "t", Partition: 0, LastTransferOffset: -1, LogEndOffset: 30, Lag: 30}}; err != nil || !slices.Equal(got, want) {
+		t.Fatalf("CommittedProgress after reset = %+v, %v; want %+v", got, err, want)
 	}
 	if err := ResetOffsets(context.Background(), kafka, "no-such-group"); err != nil {
 		t.Fatalf("reset of an unknown group: %v", err)
