@@ -245,3 +245,45 @@ func (c Config) timeDir(ts time.Time) string {
 	}
 	return ts.In(c.Location).Format(layout)
 }
+
+// ParseLocation maps the DMS timezone field to a location: "" is the default GMT+08:00; an IANA name
+// (Asia/Chongqing, as the reference's example has it) is loaded from the system's zoneinfo (dmsd may
+// embed time/tzdata to not depend on it); GMT+08:00, UTC-05:30, GMT+8 and UTC name fixed offsets.
+func ParseLocation(tz string) (*time.Location, error) {
+	if tz == "" {
+		return time.FixedZone("GMT+08:00", 8*3600), nil
+	}
+	for _, prefix := range []string{"GMT", "UTC"} {
+		rest, ok := strings.CutPrefix(tz, prefix)
+		if !ok {
+			continue
+		}
+		if rest == "" {
+			return time.UTC, nil
+		}
+		var sign, h, m int
+		switch rest[0] {
+		case '+':
+			sign = 1
+		case '-':
+			sign = -1
+		default:
+			return nil, fmt.Errorf("timezone %q: want GMT+hh:mm, GMT-hh:mm or a zone name like Asia/Shanghai", tz)
+		}
+		hh, mm, hasMin := strings.Cut(rest[1:], ":")
+		if _, err := fmt.Sscanf(hh, "%d", &h); err != nil || len(hh) > 2 || h > 14 {
+			return nil, fmt.Errorf("timezone %q: bad hours", tz)
+		}
+		if hasMin {
+			if _, err := fmt.Sscanf(mm, "%d", &m); err != nil || len(mm) != 2 || m > 59 {
+				return nil, fmt.Errorf("timezone %q: bad minutes", tz)
+			}
+		}
+		return time.FixedZone(tz, sign*(h*3600+m*60)), nil
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, fmt.Errorf("timezone %q: %v", tz, err)
+	}
+	return loc, nil
+}

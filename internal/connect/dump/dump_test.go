@@ -573,3 +573,32 @@ func TestCheckPermissions(t *testing.T) {
 		})
 	}
 }
+
+func TestParseLocation(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	cases := []struct {
+		in     string
+		offset int // seconds east of UTC on 1 Jan 2026
+		err    string
+	}{
+		{"", 8 * 3600, ""}, {"GMT+08:00", 8 * 3600, ""}, {"UTC-05:30", -(5*3600 + 30*60), ""}, {"GMT+8", 8 * 3600, ""},
+		{"UTC", 0, ""}, {"Asia/Shanghai", 8 * 3600, ""}, {"GMT*8", 0, "want GMT+hh:mm"}, {"GMT+99", 0, "bad hours"},
+		{"GMT+08:7", 0, "bad minutes"}, {"Mars/Olympus", 0, "unknown time zone"},
+	}
+	for _, tc := range cases {
+		loc, err := ParseLocation(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseLocation(%q) error %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("ParseLocation(%q): %v", tc.in, err)
+			continue
+		}
+		if _, off := at.In(loc).Zone(); off != tc.offset {
+			t.Errorf("ParseLocation(%q): offset %d, want %d", tc.in, off, tc.offset)
+		}
+	}
+}
