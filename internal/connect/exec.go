@@ -6,8 +6,10 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/opendms/opendms/internal/connect/connectrest"
+	"github.com/opendms/opendms/internal/connect/mm2"
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/engine"
 	"github.com/opendms/opendms/internal/instances"
@@ -88,17 +90,15 @@ func (s *Service) rest(r engine.ConnectRunner, spec engine.ConnectSpec) *connect
 // peerInfo is how the workers reach a replication task's peer cluster.
 type peerInfo struct {
 	bootstrap string
-	props     map[string]string // client settings; secrets as config-provider references
-	files     map[string][]byte // files to write beside the workers (name -> content)
+	jaas      string // sasl.jaas.config with the password ("" for PLAINTEXT): only ever in a file
+	caPEM     []byte // the peer instance's CA (SASL_SSL to another instance)
 }
 
 // peer resolves a replication task's peer: another instance of the project (its addresses for
-// the security protocol asked, its CA) or bootstrap_servers as given. With sec's password it also
-// builds the client settings; without (the admission check) it only validates.
+// the security protocol asked, its CA) or bootstrap_servers as given.
 func (s *Service) peer(ctx context.Context, in dms.Instance, t dms.ConnectTask, sec dms.ConnectSecrets) (peerInfo, error) {
 	src := t.Source
 	var p peerInfo
-	var caPEM []byte
 	if src.InstanceID != "" {
 		if src.InstanceID == in.ID {
 			return p, bad("source_task.instance_id is this instance: a replication task needs another instance.")
@@ -122,39 +122,24 @@ func (s *Service) peer(ctx context.Context, in dms.Instance, t dms.ConnectTask, 
 		}
 		p.bootstrap = strings.Join(addrs, ",")
 		if src.SecurityProtocol == engine.ProtocolSASLSSL {
-			if caPEM, err = s.inst.CACertificate(ctx, in.ProjectID, peer.ID); err != nil {
+			if p.caPEM, err = s.inst.CACertificate(ctx, in.ProjectID, peer.ID); err != nil {
 				return p, err
 			}
 		}
 	} else {
-		for _, a := range strings.Split(src.BootstrapServers, ",") {
-			if _, port, err := net.SplitHostPort(strings.TrimSpace(a)); err != nil || port == "" {
-				return p, bad("source_task.bootstrap_servers must be host:port pairs separated by commas, not %q.", src.BootstrapServers)
-			}
+		if _, err := mm2.SplitBootstrap(src.BootstrapServers); err != nil {
+			return p, bad("source_task.bootstrap_servers: %v", err)
 		}
 		p.bootstrap = src.BootstrapServers
 	}
-	p.props = map[string]string{"security.protocol": src.SecurityProtocol}
-	p.files = map[string][]byte{}
-	if src.SecurityProtocol != "PLAINTEXT" {
-		p.props["sasl.mechanism"] = src.SASLMechanism
-		module := "org.apache.kafka.common.security.scram.ScramLoginModule"
-		if src.SASLMechanism == "PLAIN" {
-			module = "org.apache.kafka.common.security.plain.PlainLoginModule"
+	if src.SecurityProtocol != "PLAINTEXT" && sec.Password != "" {
+		jaas, err := mm2.JAASConfig(src.SASLMechanism, src.UserName, sec.Password)
+		if err != nil {
+			return p, bad("source_task: %v", err)
 		}
-		jaas := fmt.Sprintf(`%s required username="%s" password="%s";`, module, jaasEscape(src.UserName), jaasEscape(sec.Password))
-		p.files[t.ID+".properties"] = []byte("jaas=" + propertiesEscape(jaas) + "\n")
-	}
-	if caPEM != nil {
-		p.files[t.ID+"-ca.pem"] = caPEM
-		p.props["ssl.truststore.type"] = "PEM"
+		p.jaas = jaas
 	}
 	return p, nil
-}
-
-// jaasEscape escapes a JAAS option value inside double quotes.
-func jaasEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s)
 }
 
 // propertiesEscape escapes a value of a Java properties file (backslashes, line breaks, and
@@ -170,7 +155,7 @@ func propertiesEscape(s string) string {
 		case r == '\r':
 			b.WriteString(`\r`)
 		case r < 0x20 || r > 0x7e:
-			for _, u := range utf16(r) {
+			for _, u := range utf16.Encode([]rune{r}) {
 				fmt.Fprintf(&b, `\u%04x`, u)
 			}
 		default:
@@ -178,12 +163,4 @@ func propertiesEscape(s string) string {
 		}
 	}
 	return b.String()
-}
-
-func utf16(r rune) []uint16 {
-	if r < 0x10000 {
-		return []uint16{uint16(r)}
-	}
-	r -= 0x10000
-	return []uint16{uint16(0xd800 + (r>>10)&0x3ff), uint16(0xdc00 + r&0x3ff)}
 }

@@ -41,17 +41,22 @@ func (s *Service) mirrorConnectors(ctx context.Context, in dms.Instance, t dms.C
 	if err != nil {
 		return nil, err
 	}
-	for name, data := range p.files {
-		path, err := r.WriteConnectFile(spec, name, data)
+	sp := mm2.Security{Protocol: t.Source.SecurityProtocol, Mechanism: t.Source.SASLMechanism}
+	if p.jaas != "" {
+		path, err := r.WriteConnectFile(spec, t.ID+".properties", []byte("sasl.jaas.config="+propertiesEscape(p.jaas)+"\n"))
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case strings.HasSuffix(name, ".properties"):
-			p.props["sasl.jaas.config"] = "${file:" + path + ":jaas}"
-		case strings.HasSuffix(name, ".pem"):
-			p.props["ssl.truststore.location"] = path
+		sp.JAASConfig = "${file:" + path + ":sasl.jaas.config}"
+	}
+	if p.caPEM != nil {
+		if sp.TruststorePEM, err = r.WriteConnectFile(spec, t.ID+"-ca.pem", p.caPEM); err != nil {
+			return nil, err
 		}
+	}
+	peerProps, err := mm2.ClientProps(sp)
+	if err != nil {
+		return nil, bad("source_task: %v", err)
 	}
 	local := maps.Clone(r.ConnectClientProps(spec))
 	bootstrap := local["bootstrap.servers"]

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/opendms/opendms/internal/connect/dump"
 	"github.com/opendms/opendms/internal/connect/redis"
 	"github.com/opendms/opendms/internal/dms"
@@ -58,7 +56,11 @@ func (s *Service) startProc(ctx context.Context, in dms.Instance, t dms.ConnectT
 	switch {
 	case t.SinkType == dms.ConnectOBSSink:
 		k := t.Sink
-		loc, err := time.LoadLocation(k.Timezone)
+		loc, err := dump.ParseLocation(k.Timezone)
+		if err != nil {
+			return err
+		}
+		delim, err := dump.ParseRecordDelimiter(*k.RecordDelimiter)
 		if err != nil {
 			return err
 		}
@@ -70,7 +72,7 @@ func (s *Service) startProc(ctx context.Context, in dms.Instance, t dms.ConnectT
 			PathStyle: s.cfg.ObjectStorage.PathStyle, Bucket: k.OBSBucketName, AccessKey: sec.AccessKey, SecretKey: sec.SecretKey,
 			Path: k.OBSPath, PartitionFormat: k.PartitionFormat, Location: loc,
 			DeliverInterval: time.Duration(intOr(k.DeliverTimeInterval, defaultDeliverInterval)) * s.cfg.DeliverIntervalUnit,
-			RecordDelimiter: recordDelimiters[*k.RecordDelimiter], StoreKeys: *k.StoreKeys, KVDelimiter: k.KVDelimiter,
+			RecordDelimiter: delim, StoreKeys: *k.StoreKeys, KVDelimiter: k.KVDelimiter,
 			PartSize: int64(intOr(k.OBSPartSize, defaultPartSize)), FlushSize: intOr(k.FlushSize, defaultFlushSize), Logger: log}
 		r, err := dump.Start(rctx, cfg)
 		if err != nil {
@@ -172,15 +174,22 @@ func (s *Service) dumpProgress(ctx context.Context, in dms.Instance, t dms.Conne
 	s.mu.Lock()
 	run := s.running[t.ID]
 	s.mu.Unlock()
-	if run == nil || run.dump == nil {
-		return nil
+	var ps []dump.PartitionProgress
+	if run != nil && run.dump != nil {
+		ps = run.dump.Progress()
+	} else if opts, err := s.inst.ControlClientOpts(in); err == nil { // paused or failed: what it committed
+		var topics []string
+		if t.Topics != "" {
+			topics = SplitTopics(t.Topics)
+		}
+		if ps, err = dump.CommittedProgress(ctx, opts, groupOf(t), topics); err != nil {
+			s.log.Warn("dump progress not read", "task_id", t.ID, "err", err)
+		}
 	}
 	var out []PartitionProgress
-	for _, p := range run.dump.Progress() {
+	for _, p := range ps {
 		out = append(out, PartitionProgress{Topic: p.Topic, Partition: p.Partition, LastTransferOffset: p.LastTransferOffset,
 			LogEndOffset: p.LogEndOffset, Lag: p.Lag})
 	}
 	return out
 }
-
-var _ = kgo.SeedBrokers

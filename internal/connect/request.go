@@ -4,8 +4,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
+	"github.com/opendms/opendms/internal/connect/dump"
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/topics"
 )
@@ -64,9 +64,6 @@ var (
 )
 
 var partitionFormats = []string{"yyyy", "yyyy/MM", "yyyy/MM/dd", "yyyy/MM/dd/HH", "yyyy/MM/dd/HH/mm"}
-
-// recordDelimiters maps record_delimiter as sent to the bytes written between records ("NULL": none).
-var recordDelimiters = map[string]string{",": ",", ";": ";", "|": "|", `\n`: "\n", "\n": "\n", "NULL": "", "": "\n"}
 
 func bad(format string, args ...any) error {
 	return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: "+format, args...)
@@ -377,7 +374,7 @@ func obsSink(t *dms.ConnectTask, sec *dms.ConnectSecrets, r *SinkRequest) error 
 	if k.RecordDelimiter == nil {
 		k.RecordDelimiter = ptr(`\n`)
 	}
-	if _, ok := recordDelimiters[*k.RecordDelimiter]; !ok {
+	if _, err := dump.ParseRecordDelimiter(*k.RecordDelimiter); err != nil {
 		return bad(`sink_task.record_delimiter must be ",", ";", "|", "\n" or NULL, not %q.`, *k.RecordDelimiter)
 	}
 	if k.StoreKeys == nil {
@@ -397,7 +394,7 @@ func obsSink(t *dms.ConnectTask, sec *dms.ConnectSecrets, r *SinkRequest) error 
 	if k.Timezone == "" {
 		k.Timezone = defaultTimezone
 	}
-	if _, err := time.LoadLocation(k.Timezone); err != nil {
+	if _, err := dump.ParseLocation(k.Timezone); err != nil {
 		return bad("sink_task.timezone %q is not a known time zone.", k.Timezone)
 	}
 	if str(r.AccessKey) == "" || str(r.SecretKey) == "" {

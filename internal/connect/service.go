@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	_ "time/tzdata" // dump tasks' time zones (timezone) must not depend on the host's zoneinfo
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/iam"

@@ -63,7 +63,7 @@ func (s *Service) Validate(ctx context.Context, projectID, instanceID string, re
 			return err
 		}
 		pc := mm2.PeerCheck{Bootstrap: p.bootstrap, SecurityProtocol: t.Source.SecurityProtocol, Mechanism: t.Source.SASLMechanism,
-			User: t.Source.UserName, Password: sec.Password, CACertPEM: p.files[t.ID+"-ca.pem"]}
+			User: t.Source.UserName, Password: sec.Password, CACertPEM: p.caPEM}
 		cerr = mm2.CheckPeer(ctx, pc)
 	case dms.ConnectRedisSource, dms.ConnectRedisSink:
 		addr, rtype, err := redisConn(req.Task.RedisAddress, req.Task.RedisType)
