@@ -39,7 +39,9 @@ func (e *Error) Error() string {
 }
 
 // Is makes a 404 match ErrNotFound.
-func (e *Error) Is(target error) bool { return target == ErrNotFound && e.Status == http.StatusNotFound }
+func (e *Error) Is(target error) bool {
+	return target == ErrNotFound && e.Status == http.StatusNotFound
+}
 
 // Client talks to one Connect cluster through any of its workers.
 type Client struct {

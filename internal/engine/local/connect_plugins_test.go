@@ -121,6 +121,7 @@ func TestMappingReplicationPolicy(t *testing.T) {
 		// the cycle check follows renamed topics to their origin, which is not the target here
 		{"cycle", "orders-copy", "", "false"},
 		{"cycle", "orders", "", "false"},
+		{"cycle", "src-target.heartbeats", "", "true"}, // came from the target cluster: never copied back
 	} {
 		args := []string{c.cmd, c.arg1}
 		if c.arg2 != "" {

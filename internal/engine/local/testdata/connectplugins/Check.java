@@ -49,6 +49,7 @@ public class Check {
                 switch (f[0]) {
                     case "configure" -> {
                         Map<String, String> props = new HashMap<>();
+                        props.put("name", "mm2");
                         props.put("connector.class", "org.apache.kafka.connect.mirror.MirrorSourceConnector");
                         props.put("source.cluster.alias", f[1]);
                         props.put("target.cluster.alias", f[1] + "-target");
