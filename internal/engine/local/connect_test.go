@@ -138,6 +138,22 @@ func waitWorkers(t testing.TB, e *Engine, id string, timeout time.Duration, ok f
 	}
 }
 
+// waitState polls the connector's status until its state is want.
+func waitState(t testing.TB, rest *connectrest.Client, name, want string) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		st, err := rest.Status(context.Background(), name)
+		if err == nil && st.Connector.State == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("connector %s not %s after a minute: %+v %v", name, want, st, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // consumeN reads topic from the start until it has n records and returns their values.
 func consumeN(t testing.TB, cl *kgo.Client, n int, timeout time.Duration) map[string]int {
 	t.Helper()
@@ -222,6 +238,11 @@ func TestConnectWorkers(t *testing.T) {
 		}
 	}
 
+	last := time.Now()
+	step := func(what string) {
+		t.Logf("STEP %s: %v", what, time.Since(last).Round(time.Millisecond))
+		last = time.Now()
+	}
 	start := time.Now()
 	if err := e.EnsureConnect(ctx, cs); err != nil {
 		t.Fatal(err)
@@ -281,8 +302,10 @@ func TestConnectWorkers(t *testing.T) {
 		t.Fatalf("PutConfig: created=%v err=%v", created, err)
 	}
 	waitRunning(t, rest, spec, "mm2", 2*time.Minute)
+	step("connector running")
 	copyCl, _ := tlsClient(t, spec, ca, engine.ControlCertName, kgo.ConsumeTopics(dst), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	got := consumeN(t, copyCl, 20, 2*time.Minute)
+	step("20 records mirrored")
 	for i := range 20 {
 		if got[fmt.Sprintf("a-%d", i)] != 1 {
 			t.Fatalf("%s after mirroring: %v", dst, got)
@@ -305,6 +328,7 @@ func TestConnectWorkers(t *testing.T) {
 	t.Logf("worker 0 restarted after SIGKILL: pid %d, last exit %q", st[0].PID, st[0].LastExit)
 	pids[0] = st[0].PID
 	waitConnectReady(t, rest, spec, 3*time.Minute)
+	step("worker killed, restarted and ready")
 
 	// A new engine (dmsd restarted) adopts the running workers.
 	if err := e.Close(); err != nil {
@@ -322,6 +346,7 @@ func TestConnectWorkers(t *testing.T) {
 			t.Fatalf("after a dmsd restart worker %d: %+v, want the running pid %d adopted", w.ID, w, pids[w.ID])
 		}
 	}
+	step("adopted")
 	produceSync(t, cl, src, "b-", 10)
 	waitRunning(t, rest, spec, "mm2", 2*time.Minute)
 	got = consumeN(t, copyCl, 10, 2*time.Minute)
@@ -330,11 +355,62 @@ func TestConnectWorkers(t *testing.T) {
 			t.Fatalf("%s after the restarts: %v", dst, got)
 		}
 	}
+	step("10 more records mirrored")
+
+	// Pause and resume; stop, reset the offsets (Connect wants it STOPPED) and resume: the source
+	// connector starts over and copies every record again.
+	if err := rest.Pause(ctx, "mm2"); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, rest, "mm2", "PAUSED")
+	step("paused")
+	if err := rest.Resume(ctx, "mm2"); err != nil {
+		t.Fatal(err)
+	}
+	waitRunning(t, rest, spec, "mm2", 2*time.Minute)
+	var ae *connectrest.Error
+	if err := rest.ResetOffsets(ctx, "mm2"); !errors.As(err, &ae) || ae.Status != 400 {
+		t.Fatalf("ResetOffsets of a running connector: %v", err)
+	}
+	if err := rest.Stop(ctx, "mm2"); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, rest, "mm2", "STOPPED")
+	step("stopped")
+	if err := rest.ResetOffsets(ctx, "mm2"); err != nil {
+		t.Fatalf("ResetOffsets of a stopped connector: %v", err)
+	}
+	if err := rest.Resume(ctx, "mm2"); err != nil {
+		t.Fatal(err)
+	}
+	waitRunning(t, rest, spec, "mm2", 2*time.Minute)
+	got = consumeN(t, copyCl, 30, 2*time.Minute)
+	for i := range 10 {
+		if got[fmt.Sprintf("a-%d", i)] != 1 || got[fmt.Sprintf("b-%d", i)] != 1 {
+			t.Fatalf("%s after an offsets reset: %v", dst, got)
+		}
+	}
+	step("offsets reset, resumed, 30 records copied again")
+	if err := rest.Delete(ctx, "mm2"); err != nil {
+		t.Fatal(err)
+	}
+	// Deleting is asynchronous: the workers drop the connector once they read the tombstone.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		_, err := rest.Status(ctx, "mm2")
+		if errors.Is(err, connectrest.ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Status a minute after Delete: %v", err)
+		}
+	}
+	step("connector deleted")
 
 	// DeleteConnect: the workers are gone with DataDir/connect; the brokers run on.
 	if err := e.DeleteConnect(ctx, cs); err != nil {
 		t.Fatal(err)
 	}
+	step("DeleteConnect")
 	for id, pid := range pids {
 		if !pidGone(pid) {
 			t.Errorf("worker %d (pid %d) still runs after DeleteConnect", id, pid)
