@@ -406,6 +406,32 @@ func TestConnectWorkers(t *testing.T) {
 	}
 	step("connector deleted")
 
+	for _, w := range workers(t, e, spec.InstanceID) {
+		t.Logf("MEASURE connect worker %d RSS %d MiB after running the MM2 connector", w.ID, rssMB(w.PID))
+	}
+
+	// StopConnect: the workers leave, their directories stay; EnsureConnect starts them again.
+	if err := e.StopConnect(ctx, spec.InstanceID); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range workers(t, e, spec.InstanceID) {
+		if w.Running || !pidGone(pids[w.ID]) {
+			t.Fatalf("after StopConnect worker %d: %+v", w.ID, w)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(workerDir(spec.DataDir, 1), workerPropsFile)); err != nil {
+		t.Fatalf("StopConnect removed files: %v", err)
+	}
+	step("StopConnect")
+	if err := e.EnsureConnect(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range waitWorkers(t, e, spec.InstanceID, time.Minute, allRunning) {
+		pids[w.ID] = w.PID
+	}
+	waitConnectReady(t, rest, spec, 3*time.Minute)
+	step("EnsureConnect after StopConnect: ready")
+
 	// DeleteConnect: the workers are gone with DataDir/connect; the brokers run on.
 	if err := e.DeleteConnect(ctx, cs); err != nil {
 		t.Fatal(err)
@@ -425,4 +451,23 @@ func TestConnectWorkers(t *testing.T) {
 	if !allRunning(status(t, e, spec.InstanceID)) {
 		t.Error("DeleteConnect stopped brokers")
 	}
+
+	// Deleting the instance kills its workers too (here ones a previous engine started).
+	if err := e.EnsureConnect(ctx, cs); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range waitWorkers(t, e, spec.InstanceID, time.Minute, allRunning) {
+		pids[w.ID] = w.PID
+	}
+	e.Close()
+	e = newEngine(t)
+	if err := e.Delete(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	for id, pid := range pids {
+		if !pidGone(pid) {
+			t.Errorf("worker %d (pid %d) still runs after the instance was deleted", id, pid)
+		}
+	}
+	step("instance Delete with workers")
 }
