@@ -51,8 +51,10 @@ type Client struct {
 	ConflictRetry time.Duration
 }
 
-// New returns a client of the workers at urls ("http://127.x.y.z:8083"); hc nil means a client with
-// a 30 s timeout.
+// New returns a client of the workers at urls ("http://127.x.y.z:8083"; with the workers' basic-auth
+// credentials as user info, as the local engine's ConnectRESTURLs gives them: net/http sends them,
+// and this package's errors show the URLs with the password redacted); hc nil means a client with a
+// 30 s timeout.
 func New(urls []string, hc *http.Client) *Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
@@ -185,10 +187,10 @@ func (c *Client) Ready(ctx context.Context) error {
 	for _, u := range c.urls {
 		status, body, err := c.once(ctx, u, http.MethodGet, "/health", nil)
 		if err != nil {
-			return fmt.Errorf("connect worker %s: %w", u, err)
+			return fmt.Errorf("connect worker %s: %w", redact(u), err)
 		}
 		if status != http.StatusOK {
-			return fmt.Errorf("connect worker %s is not ready: %w", u, apiError(status, body))
+			return fmt.Errorf("connect worker %s is not ready: %w", redact(u), apiError(status, body))
 		}
 	}
 	return nil
@@ -244,7 +246,7 @@ func (c *Client) any(ctx context.Context, method, path string, body []byte) (int
 			if ctx.Err() != nil {
 				return 0, nil, ctx.Err()
 			}
-			lastErr = fmt.Errorf("connect worker %s: %w", u, err)
+			lastErr = fmt.Errorf("connect worker %s: %w", redact(u), err)
 			continue
 		}
 		if status == http.StatusServiceUnavailable {
@@ -279,6 +281,15 @@ func (c *Client) once(ctx context.Context, base, method, path string, body []byt
 		return 0, nil, err
 	}
 	return resp.StatusCode, data, nil
+}
+
+// redact is u with its password hidden, for messages.
+func redact(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return p.Redacted()
 }
 
 // apiError is the *Error of a non-2xx answer: Connect's {"error_code":..,"message":..}, or the body.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -145,5 +146,38 @@ func TestReadyUnhealthy(t *testing.T) {
 	var ae *Error
 	if !errors.As(err, &ae) || ae.Status != 503 || ae.Message != "Worker is still starting up." {
 		t.Errorf("Ready: %v", err)
+	}
+}
+
+// TestBasicAuth: credentials in the URLs' user info reach the worker as basic authentication, and
+// no error shows the password.
+func TestBasicAuth(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "opendms" || p != "s3cret-pw" {
+			w.WriteHeader(http.StatusUnauthorized)
+			w.Write([]byte(`{"error_code":401,"message":"User cannot access the resource."}`))
+			return
+		}
+		w.Write([]byte(`[]`))
+	}))
+	defer srv.Close()
+	authed := strings.Replace(srv.URL, "http://", "http://opendms:s3cret-pw@", 1)
+	if _, err := New([]string{authed}, nil).List(context.Background()); err != nil {
+		t.Fatalf("with credentials: %v", err)
+	}
+	var ae *Error
+	if _, err := New([]string{srv.URL}, nil).List(context.Background()); !errors.As(err, &ae) || ae.Status != 401 {
+		t.Fatalf("without credentials: %v", err)
+	}
+	down := httptest.NewServer(http.NotFoundHandler())
+	downURL := strings.Replace(down.URL, "http://", "http://opendms:s3cret-pw@", 1)
+	down.Close()
+	for _, err := range []error{
+		func() error { _, err := New([]string{downURL}, nil).List(context.Background()); return err }(),
+		New([]string{downURL}, nil).Ready(context.Background()),
+	} {
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("error with a worker down: %v", err)
+		}
 	}
 }

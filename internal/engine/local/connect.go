@@ -2,9 +2,12 @@ package local
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -151,6 +154,12 @@ func writeConnectShared(spec engine.ConnectSpec) error {
 	if err := privateDir(connectFilesDir(spec.DataDir)); err != nil {
 		return err
 	}
+	if _, err := restPassword(spec.DataDir); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(filepath.Join(connectDir(spec.DataDir), restJAASFile), []byte(restJAAS(filepath.Join(connectDir(spec.DataDir), restUsersFile))), 0o600); err != nil {
+		return err
+	}
 	if spec.TLS == nil {
 		return nil
 	}
@@ -197,6 +206,7 @@ func (e *Engine) startWorker(rt connectRuntime, spec engine.ConnectSpec, w *brok
 		"-Dlog4j2.configurationFile="+logCfg,
 		"-Dkafka.logs.dir="+w.dir,
 		"-Dopendms.instance="+spec.InstanceID,
+		"-Djava.security.auth.login.config="+filepath.Join(connectDir(spec.DataDir), restJAASFile),
 		"-cp", rt.cp.String(),
 		connectMainClass, w.props)
 	out, err := openLog(w.dir, "stdout.log")
@@ -351,13 +361,73 @@ func (e *Engine) ConnectStatus(ctx context.Context, instanceID string) ([]engine
 	return out, nil
 }
 
-// ConnectRESTURLs are the workers' REST base URLs in spec order.
+// ConnectRESTURLs are the workers' REST base URLs in spec order, with the REST API's basic-auth
+// credentials as their user info ("http://opendms:<password>@127.x.y.z:8083"; net/http sends them).
+// They are secrets: never log or return them (url.URL.Redacted hides the password). The password is
+// made on first use and kept in DataDir/connect/rest-users.properties; when it cannot be read or
+// made, the URLs have no credentials (and the workers answer 401).
 func (e *Engine) ConnectRESTURLs(spec engine.ConnectSpec) []string {
+	var user *url.Userinfo
+	if d, err := filepath.Abs(spec.DataDir); err == nil && spec.DataDir != "" {
+		if pw, err := restPassword(d); err == nil {
+			user = url.UserPassword(ConnectRESTUser, pw)
+		} else {
+			e.log.Error("connect REST credentials", "instance", spec.InstanceID, "err", err)
+		}
+	}
 	out := make([]string, len(spec.Workers))
 	for i, w := range spec.Workers {
-		out[i] = "http://" + net.JoinHostPort(w.Host, strconv.Itoa(engine.PortConnectREST))
+		u := url.URL{Scheme: "http", User: user, Host: net.JoinHostPort(w.Host, strconv.Itoa(engine.PortConnectREST))}
+		out[i] = u.String()
 	}
 	return out
+}
+
+// restPassword returns the REST API's password from dataDir/connect/rest-users.properties, making
+// the file (a random password, mode 0600) when it does not exist.
+func restPassword(dataDir string) (string, error) {
+	if err := privateDir(connectDir(dataDir)); err != nil {
+		return "", err
+	}
+	path := filepath.Join(connectDir(dataDir), restUsersFile)
+	for range 2 {
+		data, err := os.ReadFile(path)
+		if err == nil {
+			for _, line := range strings.Split(string(data), "\n") {
+				if pw, ok := strings.CutPrefix(line, ConnectRESTUser+"="); ok && pw != "" {
+					return pw, nil
+				}
+			}
+			return "", fmt.Errorf("local engine: %s has no password for %s", path, ConnectRESTUser)
+		}
+		if !os.IsNotExist(err) {
+			return "", err
+		}
+		b := make([]byte, 24)
+		if _, err := rand.Read(b); err != nil {
+			return "", err
+		}
+		// Written whole under a temp name, then linked: of two callers making it at once, one
+		// wins and the other reads its password, never a half-written file.
+		f, err := os.CreateTemp(connectDir(dataDir), "."+restUsersFile+".*.tmp")
+		if err != nil {
+			return "", err
+		}
+		_, err = fmt.Fprintf(f, "# Written by OpenDMS: the Connect workers' REST API user (basic authentication).\n%s=%s\n", ConnectRESTUser, hex.EncodeToString(b))
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			if err = os.Link(f.Name(), path); os.IsExist(err) {
+				err = nil
+			}
+		}
+		os.Remove(f.Name())
+		if err != nil {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("local engine: cannot read %s", path)
 }
 
 // ConnectClientProps are bootstrap.servers, security.protocol and the ssl.* file settings with

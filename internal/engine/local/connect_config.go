@@ -20,6 +20,8 @@ import (
 //	connect/worker-<id>/pid, tmp/           as a broker's
 //	connect/tls/keystore.pem, ca.pem        the workers' client certificate (0600) and the CA
 //	connect/files/<name>                    secrets for connectors (FileConfigProvider), 0600
+//	connect/rest-users.properties           the REST API's basic-auth user and password (0600),
+//	connect/rest-jaas.conf                  and the JAAS file pointing the workers at it
 //
 // The workers' state is in the cluster (ConnectTopics); their directories hold only what is
 // rewritten at each start and the files.
@@ -141,8 +143,12 @@ func workerProperties(spec engine.ConnectSpec, w engine.ConnectWorker) []byte {
 		{"config.providers", "file"},
 		{"config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider"},
 		{"config.providers.file.param.allowed.paths", connectFilesDir(spec.DataDir)},
-		// REST on the worker's own loopback IP only.
+		// REST on the worker's own loopback IP only, and only for dmsd: HTTP basic authentication
+		// against connect/rest-users.properties (the JAAS file is a JVM flag). Other local users could
+		// otherwise create connectors that read topics out or write files as dmsd's user. Requests
+		// between workers pass: forwarded ones carry the caller's header, internal ones are signed.
 		{"listeners", "http://" + rest},
+		{"rest.extension.classes", "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension"},
 		{"rest.advertised.listener", "http"},
 		{"rest.advertised.host.name", w.Host},
 		{"rest.advertised.port", strconv.Itoa(engine.PortConnectREST)},
@@ -151,9 +157,12 @@ func workerProperties(spec engine.ConnectSpec, w engine.ConnectWorker) []byte {
 		// override policies) is on the classpath with a ServiceLoader manifest: no classpath scan,
 		// which costs seconds per start. OpenDMS's replication policy is loaded by class name.
 		{"plugin.discovery", "service_load"},
-		// A worker that left (crashed, restarting) gets its connectors and tasks back when it
-		// rejoins within this delay; after it they move to the other workers (default 5 minutes).
-		{"scheduled.rebalance.max.delay.ms", "30000"},
+		// The connectors and tasks of a worker that vanished (crashed: the supervisor restarts it
+		// in about 10 s) wait this long for it before they move to the other workers; Connect's
+		// default is 5 minutes, during which they run nowhere (a worker restarted under a new member
+		// id does not get them back sooner). Measured: 30 s here left a killed worker's tasks idle
+		// for 30 s.
+		{"scheduled.rebalance.max.delay.ms", "10000"},
 	}
 	client := connectClientProps(spec)
 	props = append(props, client...)
@@ -205,6 +214,20 @@ logger.jetty.level = WARN
 logger.reflections.name = org.reflections
 logger.reflections.level = ERROR
 `
+
+// ConnectRESTUser is the REST API's basic-auth user name.
+const ConnectRESTUser = "opendms"
+
+const (
+	restUsersFile = "rest-users.properties"
+	restJAASFile  = "rest-jaas.conf"
+)
+
+// restJAAS is the workers' JAAS file: the KafkaConnect entry the basic-auth extension reads.
+func restJAAS(usersFile string) string {
+	q := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(usersFile)
+	return "KafkaConnect {\n  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required\n  file=\"" + q + "\";\n};\n"
+}
 
 var connectFileName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,200}$`)
 

@@ -2,6 +2,8 @@ package local
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -71,7 +73,7 @@ func fetchConnect(ctx context.Context, opts FetchOptions) (connectClasspath, err
 	}
 	dir := ConnectDir(opts.CacheDir, opts.Version)
 	cp := connectClasspath{libs: filepath.Join(dir, "libs"), pluginJar: filepath.Join(dir, "libs", ConnectPluginJar)}
-	if !complete(dir) {
+	if !connectComplete(dir) {
 		mvn, err := findMaven(opts.Maven)
 		if err != nil {
 			return cp, unavailableJars(opts, err)
@@ -84,13 +86,34 @@ func fetchConnect(ctx context.Context, opts FetchOptions) (connectClasspath, err
 			return cp, err
 		}
 		defer unlock()
-		if !complete(dir) { // else another process resolved it while we waited
+		if !connectComplete(dir) { // else another process resolved it while we waited
 			if err := resolvePOM(ctx, opts, mvn, dir, "Kafka Connect", kafka.ConnectPOM, "connect-runtime-"+opts.Version+".jar"); err != nil {
+				return cp, err
+			}
+			if err := writeFileAtomic(filepath.Join(dir, connectPOMStamp), []byte(connectPOMSHA()), 0o644); err != nil {
 				return cp, err
 			}
 		}
 	}
 	return cp, ensureConnectPlugins(ctx, opts, cp)
+}
+
+// connectPOMStamp is the file of a Connect jar dir holding the SHA-256 of the POM it was resolved
+// from: a dmsd whose Connect POM changed (a new dependency) resolves again.
+const connectPOMStamp = ".pom-sha256"
+
+func connectPOMSHA() string {
+	h := sha256.Sum256(kafka.ConnectPOM)
+	return hex.EncodeToString(h[:])
+}
+
+// connectComplete reports whether dir holds a complete resolve of the current Connect POM.
+func connectComplete(dir string) bool {
+	if !complete(dir) {
+		return false
+	}
+	b, err := os.ReadFile(filepath.Join(dir, connectPOMStamp))
+	return err == nil && string(b) == connectPOMSHA()
 }
 
 // ensureConnectPlugins builds the plugin jar of cp unless it is current. Like the PLAIN handler it

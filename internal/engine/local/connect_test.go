@@ -317,6 +317,18 @@ func TestConnectWorkers(t *testing.T) {
 	if _, err := rest.Status(ctx, "nope"); !errors.Is(err, connectrest.ErrNotFound) {
 		t.Fatalf("Status of an unknown connector: %v", err)
 	}
+	// Without the credentials the REST API refuses everything.
+	var noAuth []string
+	for _, w := range cs.Workers {
+		noAuth = append(noAuth, "http://"+net.JoinHostPort(w.Host, "8083"))
+	}
+	var unauth *connectrest.Error
+	if _, err := connectrest.New(noAuth, nil).List(ctx); !errors.As(err, &unauth) || unauth.Status != 401 {
+		t.Fatalf("List without credentials: %v", err)
+	}
+	if err := connectrest.New(noAuth, nil).Ready(ctx); !errors.As(err, &unauth) || unauth.Status != 401 {
+		t.Fatalf("Ready without credentials: %v", err)
+	}
 
 	// SIGKILL a worker: the supervisor starts it again and it rejoins.
 	if err := syscall.Kill(pids[0], syscall.SIGKILL); err != nil {

@@ -55,6 +55,7 @@ func TestWorkerProperties(t *testing.T) {
 		"rest.advertised.port":                      "8083",
 		"offset.flush.interval.ms":                  "5000",
 		"plugin.discovery":                          "service_load",
+		"rest.extension.classes":                    "org.apache.kafka.connect.rest.basic.auth.extension.BasicAuthSecurityRestExtension",
 		"bootstrap.servers":                         "127.20.0.1:9090,127.20.0.2:9090",
 	}
 	for _, c := range []struct {
@@ -109,8 +110,45 @@ func TestWorkerProperties(t *testing.T) {
 	if p["security.protocol"] != "SSL" || p["bootstrap.servers"] != "127.20.0.1:9090,127.20.0.2:9090" || p["ssl.truststore.location"] != "/inst/connect/tls/ca.pem" || len(p) != 6 {
 		t.Errorf("ConnectClientProps: %v", p)
 	}
-	if u := e.ConnectRESTURLs(tlsSpec); len(u) != 2 || u[0] != "http://127.20.0.101:8083" {
-		t.Errorf("ConnectRESTURLs: %v", u)
+}
+
+// TestConnectRESTCredentials: ConnectRESTURLs carry the password of rest-users.properties (made once,
+// 0600, kept), which the JAAS file of the workers points at.
+func TestConnectRESTCredentials(t *testing.T) {
+	e := newEngine(t)
+	defer e.Close()
+	spec := connectSpec(t.TempDir())
+	urls := e.ConnectRESTURLs(spec)
+	if len(urls) != 2 || !strings.HasPrefix(urls[0], "http://opendms:") || !strings.HasSuffix(urls[0], "@127.20.0.101:8083") {
+		t.Fatalf("ConnectRESTURLs: %v", urls)
+	}
+	pw := strings.TrimSuffix(strings.TrimPrefix(urls[0], "http://opendms:"), "@127.20.0.101:8083")
+	if len(pw) != 48 {
+		t.Errorf("password %q", pw)
+	}
+	if again := e.ConnectRESTURLs(spec); again[0] != urls[0] {
+		t.Errorf("the password changed: %s then %s", urls[0], again[0])
+	}
+	users := filepath.Join(spec.DataDir, "connect", restUsersFile)
+	fi, err := os.Stat(users)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("%s: %v %v", users, fi, err)
+	}
+	if data, _ := os.ReadFile(users); !strings.Contains(string(data), "\nopendms="+pw+"\n") {
+		t.Errorf("%s: %q", users, data)
+	}
+	if err := writeConnectShared(spec); err != nil {
+		t.Fatal(err)
+	}
+	jaas, _ := os.ReadFile(filepath.Join(spec.DataDir, "connect", restJAASFile))
+	if want := "KafkaConnect {\n  org.apache.kafka.connect.rest.basic.auth.extension.PropertyFileLoginModule required\n  file=\"" + users + "\";\n};\n"; string(jaas) != want {
+		t.Errorf("JAAS file:\n%s\nwant\n%s", jaas, want)
+	}
+	if got := restJAAS(`/a "b"\c`); !strings.Contains(got, `file="/a \"b\"\\c";`) {
+		t.Errorf("restJAAS quoting: %s", got)
+	}
+	if u := e.ConnectRESTURLs(spec); u[0] != urls[0] {
+		t.Errorf("writeConnectShared changed the password")
 	}
 }
 
