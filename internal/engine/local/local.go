@@ -10,6 +10,7 @@
 //	broker-<id>/data/               log.dirs (formatted once with kafka.tools.StorageTool)
 //	broker-<id>/pid                 the JVM's pid
 //	broker-<id>/tmp/                the JVM's java.io.tmpdir (native compression libraries), emptied at each start
+//	connect/                        Smart Connect's Kafka Connect workers (connect.go, connect_config.go)
 //
 // Directories are 0700 and files 0600: dmsd's user only. The JVMs get a minimal environment (never
 // dmsd's own: it holds secrets) and write nothing outside the instance's directory.
