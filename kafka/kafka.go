@@ -19,3 +19,10 @@ const DefaultVersion = "4.3.1"
 //
 //go:embed tools-pom.xml
 var ToolsPOM []byte
+
+// ConnectPOM is connect-pom.xml: the Kafka Connect worker classpath (connect-runtime, MirrorMaker 2's
+// connect-mirror and connect-mirror-client, connect-json, connect-transforms, connect-file) at
+// ${kafka.version}, with log4j2 and its SLF4J 1.7 binding declared directly.
+//
+//go:embed connect-pom.xml
+var ConnectPOM []byte

@@ -31,8 +31,12 @@ func newKafkaFetchCmd() *cobra.Command {
 instance does not wait for Maven. The jars come from the pinned POM built into dmsd (kafka_2.13 and the
 log4j2 SLF4J binding), resolved with mvn from Maven Central into <cache-dir>/kafka-<version>/libs, or from
 KAFKA_HOME when it is an install of that version. Beside them it compiles (javac, from a JDK 17+) the
-brokers' PLAIN login handler, opendms-plainauth.jar, which SASL instances need. Prints the directory of
-the jars.
+brokers' PLAIN login handler, opendms-plainauth.jar, which SASL instances need. It also resolves the
+Kafka Connect worker jars of Smart Connect (connect-runtime, connect-mirror, connect-mirror-client,
+connect-json, connect-transforms, connect-file: the pinned Connect POM) into
+<cache-dir>/kafka-<version>-connect/libs, with OpenDMS's MirrorMaker 2 topic-mapping policy
+(opendms-connect.jar, compiled with javac), and names that directory on stderr. Prints the directory of
+the broker jars.
 
 With --tools it fetches instead the Apache Kafka command-line tools of the same build, which the broker
 jars lack: org.apache.kafka:kafka-tools and its dependencies (the pinned tools POM built into dmsd),
@@ -58,6 +62,14 @@ file of ` + "`dmsctl instance connect --format properties`" + ` as --command-con
 			libs, err := fetch(cmd.Context(), opts)
 			if err != nil {
 				return fail(err)
+			}
+			if !tools {
+				// Smart Connect's workers run from their own classpath, resolved beside the brokers'.
+				connect, err := local.FetchConnect(cmd.Context(), opts)
+				if err != nil {
+					return fail(err)
+				}
+				fmt.Fprintln(cmd.ErrOrStderr(), "kafka connect jars:", connect)
 			}
 			_, err = fmt.Fprintln(cmd.OutOrStdout(), libs)
 			return err

@@ -196,7 +196,7 @@ type Capabilities struct {
 	// time_base retention deletes whole segments exactly; without it the trim is estimated from
 	// offsets and sizes.
 	LogSegments bool `json:"log_segments"`
-	// Connect: the engine runs Kafka Connect workers for an instance (ConnectRunner).
+	// Connect: the engine runs Kafka Connect workers for an instance (ConnectRunner): Smart Connect.
 	Connect bool `json:"connect"`
 }
 
@@ -297,3 +297,88 @@ type Segment struct {
 type SegmentLister interface {
 	Segments(ctx context.Context, spec Spec, broker int32, topic string, partition int32) ([]Segment, error)
 }
+
+// ---- Smart Connect: Kafka Connect workers beside an instance ----
+
+// ConnectCertName is the name (subject CN) of the Connect workers' TLS client certificate on the
+// INTERNAL listener; their principal CertPrincipal(ConnectCertName) is a super user of brokers with
+// Spec.InternalTLS (so SASL users and ACLs on client listeners are unaffected).
+const ConnectCertName = "opendms-connect"
+
+// PortConnectREST is each worker's REST listener, on its own pool IP. Workers must run on loopback
+// IPs (127.x): the REST API serves connector configs and is never exposed beyond dmsd.
+const PortConnectREST = 8083
+
+// ConnectWorker is one Kafka Connect worker process of an instance: its id (>= 0, unique) and IP.
+type ConnectWorker struct {
+	ID   int32
+	Host string
+}
+
+// ConnectSpec is everything an engine needs to run an instance's Kafka Connect workers (distributed
+// mode, one group per instance). Like Spec it is given again on every call.
+type ConnectSpec struct {
+	InstanceID string
+	// DataDir is the instance's Spec.DataDir; the workers live under DataDir/connect/.
+	DataDir string
+	// KafkaVersion picks the Connect jars (default: the engine's default version).
+	KafkaVersion string
+	Workers      []ConnectWorker
+	// Bootstrap are the instance's INTERNAL listener addresses (Addrs(spec, PortInternal)).
+	Bootstrap []string
+	// TLS is the workers' client certificate for the INTERNAL listener; nil when that listener is
+	// PLAINTEXT (no Spec.InternalTLS).
+	TLS *ConnectTLS
+	// HeapMB is each worker's maximum heap; 0 means the engine's default (512).
+	HeapMB int
+}
+
+// ConnectTLS is the workers' client TLS material: the instance's CA certificate and a keystore (an
+// unencrypted PKCS#8 key followed by the certificate chain, PEM, as Security.TLS's keystores) of a
+// certificate named ConnectCertName.
+type ConnectTLS struct {
+	CACertPEM   []byte
+	KeystorePEM []byte
+}
+
+// ConnectRunner is implemented by engines that run Kafka Connect workers (Capabilities.Connect).
+type ConnectRunner interface {
+	// EnsureConnect starts every worker of spec, or re-attaches to it after a dmsd restart; workers
+	// no longer in spec are stopped. Idempotent; returns once the processes are started (readiness
+	// is the REST API's: connectrest.Client.Ready). A running worker keeps its configuration until
+	// it restarts.
+	EnsureConnect(ctx context.Context, spec ConnectSpec) error
+	// StopConnect stops the instance's workers and keeps their directories.
+	StopConnect(ctx context.Context, instanceID string) error
+	// DeleteConnect stops the workers (also ones not started by this engine) and removes
+	// DataDir/connect. The Connect topics (ConnectTopics) stay in the cluster: the caller deletes them.
+	DeleteConnect(ctx context.Context, spec ConnectSpec) error
+	// ConnectStatus reports the workers' processes (BrokerState.ID is the worker id);
+	// ErrUnknownInstance when the engine runs no worker for the instance.
+	ConnectStatus(ctx context.Context, instanceID string) ([]BrokerState, error)
+	// ConnectRESTURLs are the workers' REST base URLs ("http://host:8083"), in spec order.
+	ConnectRESTURLs(spec ConnectSpec) []string
+	// ConnectClientProps are the client settings (bootstrap.servers, security.protocol, ssl.* with
+	// file paths) with which a connector reaches the local instance the way the workers do, e.g.
+	// prefixed with "target.cluster." or "source.cluster." in MirrorMaker 2 connector configs.
+	ConnectClientProps(spec ConnectSpec) map[string]string
+	// WriteConnectFile writes DataDir/connect/files/<name> (mode 0600, atomically) and returns its
+	// absolute path: the workers' FileConfigProvider reads secrets there, referenced from connector
+	// configs as ${file:<path>:<key>} (the file in java.util.Properties format). name is
+	// [A-Za-z0-9._-]+.
+	WriteConnectFile(spec ConnectSpec, name string, data []byte) (path string, err error)
+	// RemoveConnectFile removes DataDir/connect/files/<name>; a missing file is not an error.
+	RemoveConnectFile(spec ConnectSpec, name string) error
+}
+
+// The Connect workers' group and internal topics (one Connect cluster per instance). Names under
+// "__" are hidden from DMS topic listings like Kafka's own.
+const (
+	ConnectGroupID      = "__dms_connect"
+	ConnectConfigsTopic = "__dms_connect_configs"
+	ConnectOffsetsTopic = "__dms_connect_offsets"
+	ConnectStatusTopic  = "__dms_connect_status"
+)
+
+// ConnectTopics are the workers' internal topics (to delete with the Connect cluster).
+var ConnectTopics = []string{ConnectConfigsTopic, ConnectOffsetsTopic, ConnectStatusTopic}

@@ -10,6 +10,7 @@
 //	broker-<id>/data/               log.dirs (formatted once with kafka.tools.StorageTool)
 //	broker-<id>/pid                 the JVM's pid
 //	broker-<id>/tmp/                the JVM's java.io.tmpdir (native compression libraries), emptied at each start
+//	connect/                        Smart Connect's Kafka Connect workers (connect.go, connect_config.go)
 //
 // Directories are 0700 and files 0600: dmsd's user only. The JVMs get a minimal environment (never
 // dmsd's own: it holds secrets) and write nothing outside the instance's directory.
@@ -173,9 +174,11 @@ type instance struct {
 	op   chan struct{} // a one-slot semaphore serializing Ensure/RestartBroker/Stop/Delete
 	gone bool          // deleted; guarded by op
 
-	mu      sync.Mutex // guards spec and brokers
+	mu      sync.Mutex // guards spec, brokers, connect and workers
 	spec    engine.Spec
 	brokers map[int32]*broker
+	connect engine.ConnectSpec // the last EnsureConnect's (connect.go)
+	workers map[int32]*broker  // Connect workers by id (connect.go)
 }
 
 // New returns an engine. It does not check Java or resolve jars: Ensure fetches jars in the
@@ -210,6 +213,7 @@ func (e *Engine) Capabilities() engine.Capabilities {
 		AddBrokers:      true, // Ensure formats and starts only the new (broker-only) nodes
 		ProduceReject:   true, // the produce gate of the brokers' authorizer (capacity.go)
 		LogSegments:     true,
+		Connect:         true, // Kafka Connect workers as supervised JVMs (connect.go)
 	}
 }
 
@@ -318,7 +322,7 @@ func (e *Engine) acquire(ctx context.Context, id, dataDir string, create bool) (
 				e.mu.Unlock()
 				return nil, nil, nil
 			}
-			inst = &instance{id: id, op: make(chan struct{}, 1), brokers: map[int32]*broker{}}
+			inst = &instance{id: id, op: make(chan struct{}, 1), brokers: map[int32]*broker{}, workers: map[int32]*broker{}}
 			e.instances[id] = inst
 		}
 		e.mu.Unlock()
@@ -667,8 +671,8 @@ func (e *Engine) RestartBroker(ctx context.Context, spec engine.Spec, brokerID i
 	return nil
 }
 
-// Stop stops every broker of the instance gracefully (all at once) and keeps the data. The instance
-// stays known (Status shows its brokers stopped). An instance not Ensured since this engine started
+// Stop stops every broker of the instance gracefully (all at once), and its Connect workers, and
+// keeps the data. The instance stays known (Status shows its brokers stopped). An instance not Ensured since this engine started
 // is ErrUnknownInstance: its data dir is not known from the id alone.
 func (e *Engine) Stop(ctx context.Context, instanceID string) error {
 	inst, release, err := e.acquire(ctx, instanceID, "", false)
@@ -693,6 +697,8 @@ func (e *Engine) stopAll(inst *instance, timeout time.Duration) int {
 	}
 	inst.mu.Unlock()
 	var wg sync.WaitGroup
+	// The instance's Connect workers stop with it (not counted: they are not brokers).
+	wg.Go(func() { e.stopWorkers(inst, nil, timeout) })
 	var running atomic.Int32
 	for _, b := range bs {
 		wg.Go(func() {
@@ -726,6 +732,7 @@ func (e *Engine) acquireDir(ctx context.Context, id, d string) (*instance, func(
 	}
 	inst.mu.Unlock()
 	registerBrokerDirs(inst, d)
+	registerWorkerDirs(inst, d)
 	return inst, release, nil
 }
 
@@ -797,8 +804,8 @@ func (e *Engine) RunningBrokers() int {
 	return n
 }
 
-// Delete stops every broker of spec's instance (also ones this engine never supervised, found by
-// their pid files) and removes spec.DataDir.
+// Delete stops every broker and Connect worker of spec's instance (also ones this engine never
+// supervised, found by their pid files) and removes spec.DataDir.
 func (e *Engine) Delete(ctx context.Context, spec engine.Spec) error {
 	if spec.InstanceID == "" || spec.DataDir == "" {
 		return errors.New("local engine: Delete needs InstanceID and DataDir")
@@ -879,6 +886,9 @@ func (e *Engine) Close() error {
 		inst.mu.Lock()
 		for _, b := range inst.brokers {
 			wg.Go(func() { b.stopSupervising(false, 0) })
+		}
+		for _, w := range inst.workers {
+			wg.Go(func() { w.stopSupervising(false, 0) })
 		}
 		inst.mu.Unlock()
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -36,24 +37,43 @@ const plainAuthRecipe = "javac --release 17; archive/zip; v1"
 // plainAuthMtime is every jar entry's time (the zip format's earliest), so builds are reproducible.
 var plainAuthMtime = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func plainAuthStamp() string {
-	return "source-sha256=" + plainauth.SourceSHA256() + "\nrecipe=" + plainAuthRecipe + "\n"
+// javaJar is a jar of OpenDMS's own Java classes that dmsd compiles from embedded sources beside
+// Kafka's jars: the brokers' PLAIN handler (plainAuth) and the Connect workers' plugins
+// (connectPlugins, connect_fetch.go).
+type javaJar struct {
+	name       string                   // file name, e.g. opendms-plainauth.jar
+	stampEntry string                   // the jar entry holding stamp()
+	sourceSHA  func() string            // hex SHA-256 of the sources
+	sources    func() map[string][]byte // the sources by path under a source root
+	recipe     string                   // changes when the build changes (part of the stamp)
 }
 
+// plainAuth is the brokers' SASL/PLAIN handler jar.
+var plainAuth = javaJar{name: PlainAuthJar, stampEntry: plainAuthStampEntry, sourceSHA: plainauth.SourceSHA256, sources: plainauth.Sources, recipe: plainAuthRecipe}
+
+func (j javaJar) stamp() string {
+	return "source-sha256=" + j.sourceSHA() + "\nrecipe=" + j.recipe + "\n"
+}
+
+func plainAuthStamp() string { return plainAuth.stamp() }
+
 // plainAuthCurrent reports whether jar exists and was built from the embedded source.
-func plainAuthCurrent(jar string) bool {
-	r, err := zip.OpenReader(jar)
+func plainAuthCurrent(jar string) bool { return plainAuth.current(jar) }
+
+// current reports whether path exists and was built from j's embedded sources.
+func (j javaJar) current(path string) bool {
+	r, err := zip.OpenReader(path)
 	if err != nil {
 		return false
 	}
 	defer r.Close()
-	f, err := r.Open(plainAuthStampEntry)
+	f, err := r.Open(j.stampEntry)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, 4096))
-	return err == nil && string(b) == plainAuthStamp()
+	return err == nil && string(b) == j.stamp()
 }
 
 // ensurePlainAuth builds <libs>/opendms-plainauth.jar unless it is current. It takes no lock:
@@ -135,15 +155,22 @@ func noJavac(why string) error {
 
 // buildPlainAuth compiles the embedded handler against the jars in libs and writes jar.
 func buildPlainAuth(ctx context.Context, javac, libs, jar string) error {
-	tmp, err := os.MkdirTemp("", "opendms-plainauth-")
+	return plainAuth.build(ctx, javac, filepath.Join(libs, "*"), jar)
+}
+
+// build compiles j's sources against classpath and writes the jar at path (atomically: a temp
+// file renamed over it).
+func (j javaJar) build(ctx context.Context, javac, classpath, path string) error {
+	tmp, err := os.MkdirTemp("", "opendms-javajar-")
 	if err != nil {
-		return fmt.Errorf("local engine: building %s: %w", PlainAuthJar, err)
+		return fmt.Errorf("local engine: building %s: %w", j.name, err)
 	}
 	defer os.RemoveAll(tmp)
 	classes := filepath.Join(tmp, "classes")
 	args := []string{"-J-XX:-UsePerfData", "--release", "17", "-encoding", "UTF-8", "-Xlint:none",
-		"-cp", filepath.Join(libs, "*"), "-d", classes}
-	for path, code := range plainauth.Sources() {
+		"-cp", classpath, "-d", classes}
+	var names []string
+	for path, code := range j.sources() {
 		src := filepath.Join(tmp, "src", filepath.FromSlash(path))
 		if err := os.MkdirAll(filepath.Dir(src), 0o755); err != nil {
 			return err
@@ -152,6 +179,7 @@ func buildPlainAuth(ctx context.Context, javac, libs, jar string) error {
 			return err
 		}
 		args = append(args, src)
+		names = append(names, path)
 	}
 	cmd := exec.CommandContext(ctx, javac, args...)
 	cmd.Env = childEnv("") // javac finds its JDK from its own path
@@ -160,19 +188,19 @@ func buildPlainAuth(ctx context.Context, javac, libs, jar string) error {
 	cmd.WaitDelay = 5 * time.Second
 	if out, err := cmd.CombinedOutput(); err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("local engine: building %s: %w", PlainAuthJar, ctx.Err())
+			return fmt.Errorf("local engine: building %s: %w", j.name, ctx.Err())
 		}
 		return fmt.Errorf("%w: compiling %s with %s against %s failed (%v); it needs a JDK %d+: %s",
-			engine.ErrUnavailable, plainauth.SourcePath, javac, libs, err, MinJavaVersion, tail(string(out), 2000))
+			engine.ErrUnavailable, strings.Join(names, ", "), javac, classpath, err, MinJavaVersion, tail(string(out), 2000))
 	}
-	data, err := plainAuthJar(classes)
+	data, err := j.jar(classes)
 	if err != nil {
-		return fmt.Errorf("local engine: building %s: %w", PlainAuthJar, err)
+		return fmt.Errorf("local engine: building %s: %w", j.name, err)
 	}
 	// The temp name does not end in .jar: the broker classpath libs/* only matches *.jar.
-	f, err := os.CreateTemp(filepath.Dir(jar), "."+PlainAuthJar+".*.tmp")
+	f, err := os.CreateTemp(filepath.Dir(path), "."+j.name+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("local engine: building %s: %w", PlainAuthJar, err)
+		return fmt.Errorf("local engine: building %s: %w", j.name, err)
 	}
 	defer os.Remove(f.Name()) // gone after the rename
 	_, err = f.Write(data)
@@ -183,17 +211,17 @@ func buildPlainAuth(ctx context.Context, javac, libs, jar string) error {
 		err = os.Chmod(f.Name(), 0o644)
 	}
 	if err == nil {
-		err = os.Rename(f.Name(), jar)
+		err = os.Rename(f.Name(), path)
 	}
 	if err != nil {
-		return fmt.Errorf("local engine: writing %s: %w", jar, err)
+		return fmt.Errorf("local engine: writing %s: %w", path, err)
 	}
 	return nil
 }
 
-// plainAuthJar is a jar (a zip whose first entry is META-INF/MANIFEST.MF) of the classes under dir
-// plus the stamp entry.
-func plainAuthJar(dir string) ([]byte, error) {
+// jar is a jar (a zip whose first entry is META-INF/MANIFEST.MF) of the classes under dir plus the
+// stamp entry.
+func (j javaJar) jar(dir string) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	add := func(name string, data []byte) error {
@@ -207,7 +235,7 @@ func plainAuthJar(dir string) ([]byte, error) {
 	if err := add("META-INF/MANIFEST.MF", []byte("Manifest-Version: 1.0\r\nCreated-By: OpenDMS dmsd\r\n\r\n")); err != nil {
 		return nil, err
 	}
-	if err := add(plainAuthStampEntry, []byte(plainAuthStamp())); err != nil {
+	if err := add(j.stampEntry, []byte(j.stamp())); err != nil {
 		return nil, err
 	}
 	n := 0

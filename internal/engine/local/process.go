@@ -259,8 +259,18 @@ func isBrokerCommand(exe string, args []string, marker string) bool {
 	if filepath.Base(strings.TrimSuffix(exe, " (deleted)")) != "java" || len(args) < 3 {
 		return false
 	}
-	// The engine's command line ends in "kafka.Kafka <server.properties>" (startJVM).
-	return args[len(args)-2] == "kafka.Kafka" && args[len(args)-1] == marker
+	// The engine's command line ends in "kafka.Kafka <server.properties>" (startJVM), or for a
+	// Connect worker "<ConnectDistributed> <worker.properties>" (startWorker).
+	return args[len(args)-2] == mainClassOf(marker) && args[len(args)-1] == marker
+}
+
+// mainClassOf is the main class of the JVM whose marker (last argument) is marker: a Connect
+// worker's for its worker.properties, else a broker's.
+func mainClassOf(marker string) string {
+	if filepath.Base(marker) == workerPropsFile {
+		return connectMainClass
+	}
+	return "kafka.Kafka"
 }
 
 // findProcByMarker scans /proc for the broker JVM of marker (see procMatches): a broker whose pid

@@ -137,7 +137,9 @@ func listenerProps(spec engine.Spec, b engine.Broker, dir, dataDir string) []kv 
 		supers = append(supers, "User:ANONYMOUS")
 	}
 	if spec.InternalTLS {
-		supers = append(supers, engine.CertPrincipal(engine.BrokerCertName), engine.CertPrincipal(engine.ControlCertName))
+		// The Connect workers (Smart Connect, connect.go) reach the instance as a super user of
+		// their own on the INTERNAL listener: SASL users and ACLs on client listeners are unaffected.
+		supers = append(supers, engine.CertPrincipal(engine.BrokerCertName), engine.CertPrincipal(engine.ControlCertName), engine.CertPrincipal(engine.ConnectCertName))
 	}
 	for _, u := range spec.Security.SuperUsers {
 		supers = append(supers, "User:"+u)

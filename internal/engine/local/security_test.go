@@ -156,7 +156,7 @@ func TestServerPropertiesInternalTLS(t *testing.T) {
 		"listener.name.internal.ssl.client.auth=required\n",
 		"listener.name.controller.ssl.client.auth=required\n",
 		"listener.name.controller.ssl.keystore.location=/inst/broker-0/tls/keystore.pem\n",
-		"super.users=User:CN=opendms-broker,O=OpenDMS;User:CN=opendms-control,O=OpenDMS;User:root1\n",
+		"super.users=User:CN=opendms-broker,O=OpenDMS;User:CN=opendms-control,O=OpenDMS;User:CN=opendms-connect,O=OpenDMS;User:root1\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in\n%s", want, got)

@@ -14,6 +14,10 @@ type broker struct {
 	dir     string
 	props   string // server.properties: also the marker on the JVM's command line
 	pidFile string
+	// restart, when set, starts the process again after a crash (Connect workers); nil means
+	// restartJVM (a broker).
+	restart func() (*proc, error)
+	kind    string // what it is in log messages: "broker" or "connect worker"
 
 	mu       sync.Mutex
 	cur      *proc // the running process, nil while none
@@ -28,6 +32,13 @@ type supervisor struct {
 	terminate bool          // on quit: stop the process (true) or leave it running (false); set before quit closes
 	timeout   time.Duration // with terminate: the graceful-stop bound before SIGKILL (0: SIGKILL at once)
 	done      chan struct{} // closed when it has ended
+}
+
+func (b *broker) kindName() string {
+	if b.kind == "" {
+		return "broker"
+	}
+	return b.kind
 }
 
 func (b *broker) supervised() bool {
@@ -88,6 +99,11 @@ func (e *Engine) superviseLoop(b *broker, s *supervisor, p *proc) {
 		b.mu.Unlock()
 	}()
 	inst := b.inst.id
+	kind := b.kindName()
+	key := "broker"
+	if b.kind != "" {
+		key = "worker"
+	}
 	delay := e.opts.BackoffMin
 	for {
 		// Running: wait for the process to exit or to be told to stop.
@@ -101,7 +117,7 @@ func (e *Engine) superviseLoop(b *broker, s *supervisor, p *proc) {
 				b.mu.Lock()
 				b.cur, b.lastExit = nil, "stopped: "+how
 				b.mu.Unlock()
-				e.log.Info("stopped broker", "instance", inst, "broker", b.id, "pid", p.pid, "exit", how)
+				e.log.Info("stopped "+kind, "instance", inst, key, b.id, "pid", p.pid, "exit", how)
 			}
 			p.release()
 			return
@@ -116,7 +132,7 @@ func (e *Engine) superviseLoop(b *broker, s *supervisor, p *proc) {
 		if uptime >= e.opts.BackoffReset {
 			delay = e.opts.BackoffMin
 		}
-		e.log.Warn("broker exited unexpectedly", "instance", inst, "broker", b.id, "pid", p.pid, "exit", exit, "uptime", uptime.Round(time.Second), "restart_in", delay)
+		e.log.Warn(kind+" exited unexpectedly", "instance", inst, key, b.id, "pid", p.pid, "exit", exit, "uptime", uptime.Round(time.Second), "restart_in", delay)
 
 		// Backoff, then restart; a failed start backs off again.
 		for {
@@ -128,18 +144,24 @@ func (e *Engine) superviseLoop(b *broker, s *supervisor, p *proc) {
 			case <-t.C:
 			}
 			delay = min(2*delay, e.opts.BackoffMax)
-			np, err := e.restartJVM(b)
+			var np *proc
+			var err error
+			if b.restart != nil {
+				np, err = b.restart()
+			} else {
+				np, err = e.restartJVM(b)
+			}
 			b.mu.Lock()
 			b.restarts++
 			if err != nil {
 				b.lastExit = "restart failed: " + err.Error()
 				b.mu.Unlock()
-				e.log.Error("restarting broker failed", "instance", inst, "broker", b.id, "err", err, "retry_in", delay)
+				e.log.Error("restarting "+kind+" failed", "instance", inst, key, b.id, "err", err, "retry_in", delay)
 				continue
 			}
 			b.cur = np
 			b.mu.Unlock()
-			e.log.Info("restarted broker after a crash", "instance", inst, "broker", b.id, "pid", np.pid)
+			e.log.Info("restarted "+kind+" after a crash", "instance", inst, key, b.id, "pid", np.pid)
 			p = np
 			break
 		}
