@@ -92,7 +92,7 @@ func (s *Service) startMirror(ctx context.Context, in dms.Instance, t dms.Connec
 		return err
 	}
 	for _, c := range cs {
-		if err := rc.PutConfig(ctx, c.Name, c.Config); err != nil {
+		if _, err := rc.PutConfig(ctx, c.Name, c.Config); err != nil {
 			return fmt.Errorf("connector %s: %w", c.Name, err)
 		}
 		if resume {

@@ -32,6 +32,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/opendms/opendms/kafka/connectplugins"
 )
 
 // Directions of a replication task (5.3.3 source_task.direction).
@@ -55,8 +57,8 @@ const (
 	// unique. formatRemoteTopic(alias, t) = mapping[t] or t (identity for unmapped topics); upstreamTopic
 	// and originalTopic invert it; topicSource returns null like IdentityReplicationPolicy (no alias in the
 	// name, so no cycle detection: the provenance header guards two-way flows).
-	MappingPolicyClass = "io.opendms.connect.MappingReplicationPolicy"
-	MappingConfigKey   = "opendms.topics.mapping"
+	MappingPolicyClass = connectplugins.PolicyClass
+	MappingConfigKey   = connectplugins.MappingConfig
 
 	FilterTransform     = "org.apache.kafka.connect.transforms.Filter"
 	InsertHeaderSMT     = "org.apache.kafka.connect.transforms.InsertHeader"
