@@ -102,7 +102,8 @@ func (s *sink) client(db int) goredis.UniversalClient {
 
 func (s *sink) loop(ctx context.Context) error {
 	defer func() {
-		s.kc.Close() // leaves the group
+		s.kc.AllowRebalance() // a poll may hold the rebalance: Close leaves the group only after it
+		s.kc.Close()
 		for _, c := range s.clients {
 			c.Close()
 		}
