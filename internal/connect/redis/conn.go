@@ -117,6 +117,13 @@ func checkOne(ctx context.Context, cl goredis.UniversalClient, addr string, c Co
 	if err != nil {
 		return classify(addr, err)
 	}
+	if c.Password != "" {
+		// go-redis lets a password pass on a server that has none; the source's own handshake
+		// (and other clients) would not: say so here.
+		if err := cl.Do(ctx, "AUTH", c.Password).Err(); err != nil {
+			return classify(addr, err)
+		}
+	}
 	cluster := strings.Contains(info, "cluster_enabled:1")
 	switch {
 	case cluster && c.Type != TypeCluster:

@@ -8,8 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/twmb/franz-go/pkg/kgo"
+	"time"
 )
 
 // populate fills s with keys of every supported type in both small (listpack, intset) and large
@@ -355,5 +354,40 @@ func TestStop(t *testing.T) {
 			}
 		})
 	}
-	_ = kgo.Record{}
+}
+
+// TestSourceReconnects: a replication link the master drops is resumed with PSYNC <replid>
+// <offset+1>: the master continues (+CONTINUE) and no second full sync happens, which needs the
+// offset the source counted to be exact.
+func TestSourceReconnects(t *testing.T) {
+	srv := startRedis(t, "pw")
+	srv.do(t, 0, []any{"SET", "before", "1"})
+	kopts := newKafka(t, "re")
+	r, err := StartSource(testCtx(t), SourceConfig{KafkaOpts: kopts, Topic: "re", Redis: srv.conn(),
+		SyncMode: SyncCustomOffset, FullSyncMaxRetry: 3, FullSyncWait: 10 * time.Millisecond, RateLimitKBps: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop()
+	waitFor(t, func() string { return fmt.Sprintf("%+v", r.Stats()) }, func() bool { return r.Stats().Phase == PhaseIncremental })
+	srv.do(t, 0, []any{"SET", "mid", "1"})
+	waitFor(t, func() string { return fmt.Sprintf("%+v", r.Stats()) }, func() bool { return r.Stats().Records == 2 })
+	srv.do(t, 0, []any{"CLIENT", "KILL", "TYPE", "replica"}, []any{"SET", "after", "1"})
+	recs := consume(t, kopts, "re", 3)
+	for _, rec := range recs {
+		v := decodeValue(t, rec)
+		if v.Key != "before" && v.Op != OpCommand {
+			t.Errorf("record %+v: want COMMAND records after the full sync", v)
+		}
+	}
+	st := r.Stats()
+	if st.Records != 3 || st.Phase != PhaseIncremental || !strings.Contains(st.LastError, "replication stream") {
+		t.Errorf("stats %+v: want 3 records (no second full sync), INCREMENTAL, the lost link as last error", st)
+	}
+	cl := srv.client(0)
+	defer cl.Close()
+	info := cl.Info(testCtx(t), "stats").Val()
+	if !strings.Contains(info, "sync_full:1\r\n") || !strings.Contains(info, "sync_partial_ok:1\r\n") {
+		t.Errorf("master stats: want 1 full and 1 partial sync:\n%s", info)
+	}
 }
