@@ -174,3 +174,12 @@ func isAuthErr(msg string) bool {
 	}
 	return false
 }
+
+// String shows a Conn without its password (for logs and %v).
+func (c Conn) String() string {
+	pw := ""
+	if c.Password != "" {
+		pw = " password=***"
+	}
+	return fmt.Sprintf("redis %s %s db=%d%s", typeOr(c.Type), strings.Join(c.Addrs, ","), c.DB, pw)
+}
