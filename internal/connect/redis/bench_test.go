@@ -91,3 +91,29 @@ func BenchmarkSourceFullSync(b *testing.B) {
 	b.ReportMetric(float64((strs+hashes)*b.N)/total.Seconds(), "keys/s")
 	b.ReportMetric(float64(bytes)/total.Seconds()/1e6, "MB/s")
 }
+
+// BenchmarkSourceRateLimit measures the produced KB/s of a full sync of about 200 KB limited to
+// 64 KB/s (the measure of ratelimit; it should come out near 64).
+func BenchmarkSourceRateLimit(b *testing.B) {
+	const limit = 64
+	srv := startRedis(b, "")
+	for i := range 1000 {
+		srv.do(b, 0, []any{"SET", fmt.Sprintf("k%d", i), strings.Repeat("v", 150)})
+	}
+	var total time.Duration
+	var bytes int64
+	for i := 0; b.Loop(); i++ {
+		topic := fmt.Sprintf("rl-%d", i)
+		kopts := newKafka(b, topic)
+		start := time.Now()
+		r, err := StartSource(testCtx(b), SourceConfig{KafkaOpts: kopts, Topic: topic, Redis: srv.conn(), SyncMode: SyncRDBOnly, RateLimitKBps: limit})
+		if err != nil {
+			b.Fatal(err)
+		}
+		<-r.Done()
+		total += time.Since(start)
+		bytes += r.Stats().Bytes
+	}
+	b.ReportMetric(float64(bytes)/1024/total.Seconds(), "KB/s")
+	b.ReportMetric(limit, "limit-KB/s")
+}

@@ -10,7 +10,8 @@
 //		SyncMode: "CUSTOM_OFFSET", FullSyncWait: wait, FullSyncMaxRetry: n, RateLimitKBps: -1})
 //	r.Stats(); <-r.Done(); r.Err(); r.Stop()
 //
-// Errors of Check and Start* wrap ErrInvalid, ErrUnreachable, ErrAuth or ErrWrongType (errors.Is);
+// StartSink and StartSource check the Redis first and return its error; the ctx they get bounds
+// only that check: the Runner lives until Stop. Errors of Check and Start* wrap ErrInvalid, ErrUnreachable, ErrAuth or ErrWrongType (errors.Is);
 // the text names the address and what failed, never the password.
 //
 // # Record format
@@ -18,29 +19,31 @@
 // Records the source writes (and the sink reads) have the Redis key's bytes as their Kafka key and
 // a JSON object as their value:
 //
-//		{"key":"user:1","type":"hash","value":{"name":"ann","age":"7"},"ttl_ms":-1,"db":0,"op":"SET"}
+//	{"key":"user:1","type":"hash","value":{"name":"ann","age":"7"},"ttl_ms":-1,"db":0,"op":"SET"}
 //
-//	  - "key": the Redis key.
-//	  - "db": the database number the key lives in (a cluster: 0).
-//	  - "op": "SET" for a full-sync record: replace the key with "value" of "type" (the sink deletes
-//	    the key and writes it anew, so applying a record twice gives the same result).
-//	    "COMMAND" for an incremental record: "args" is the command as the source's master
-//	    replicated it (["HSET","user:1","age","8"], ["DEL","a","b"], ["PEXPIREAT","k","1765000000000"],
-//	    ["SET","k","v","PXAT","1765000000000"], ...); the sink runs it as it is in "db". "key" is
-//	    args[1] ("" for keyless commands such as FLUSHDB) and the Kafka key is its bytes. A consumer
-//	    other than the sink can apply it by sending args to any Redis client.
-//	    "DEL" (accepted by the sink, not written by the source): delete "key".
-//	  - "type" (op SET): "string" | "list" | "set" | "zset" | "hash", with "value":
-//	    string: a JSON string; list: an array of strings in list order; set: an array of strings;
-//	    zset: an object member -> score (a number; "+inf"/"-inf" as strings); hash: an object
-//	    field -> value.
-//	  - "ttl_ms" (op SET): the time to live left when the source read the key, in ms; -1 = none.
-//	    The sink sets it with PEXPIRE, counting from the write (the time the record spent in Kafka is
-//	    not subtracted). Keys already expired when read are not written.
-//	  - "args" (op COMMAND): the command and its arguments, as strings.
-//	  - "encoding": absent when every byte string of the record (key, values, members, fields,
-//	    args) is valid UTF-8 and is written as a JSON string; "base64" when one is not: then every
-//	    one of them is base64 (standard, padded).
+// Its fields:
+//
+//   - "key": the Redis key.
+//   - "db": the database number the key lives in (a cluster: 0).
+//   - "op": "SET" for a full-sync record: replace the key with "value" of "type" (the sink deletes
+//     the key and writes it anew, so applying a record twice gives the same result).
+//     "COMMAND" for an incremental record: "args" is the command as the source's master
+//     replicated it (["HSET","user:1","age","8"], ["DEL","a","b"], ["PEXPIREAT","k","1765000000000"],
+//     ["SET","k","v","PXAT","1765000000000"], ...); the sink runs it as it is in "db". "key" is
+//     args[1] ("" for keyless commands such as FLUSHDB) and the Kafka key is its bytes. A consumer
+//     other than the sink can apply it by sending args to any Redis client.
+//     "DEL" (accepted by the sink, not written by the source): delete "key".
+//   - "type" (op SET): "string" | "list" | "set" | "zset" | "hash", with "value":
+//     string: a JSON string; list: an array of strings in list order; set: an array of strings;
+//     zset: an object member -> score (a number; "+inf"/"-inf" as strings); hash: an object
+//     field -> value.
+//   - "ttl_ms" (op SET): the time to live left when the source read the key, in ms; -1 = none.
+//     The sink sets it with PEXPIRE, counting from the write (the time the record spent in Kafka is
+//     not subtracted). Keys already expired when read are not written.
+//   - "args" (op COMMAND): the command and its arguments, as strings.
+//   - "encoding": absent when every byte string of the record (key, values, members, fields,
+//     args) is valid UTF-8 and is written as a JSON string; "base64" when one is not: then every
+//     one of them is base64 (standard, padded).
 //
 // A record whose value is not such a JSON object (not JSON, or JSON without "op") is a plain
 // record: the sink writes SET <record key> <record value> (a record without a key is skipped).
@@ -56,7 +59,9 @@
 // (wrong type, bad arguments) or that cannot be decoded is skipped, counted in Stats.Skipped and
 // logged; a connection failure is retried 5 times a second apart, then the sink ends with the
 // error (Err) without committing. A Redis Cluster target (Type "cluster") is written through
-// go-redis' ClusterClient, into DB 0.
+// go-redis' ClusterClient, into DB 0; a COMMAND record whose keys span slots (MSET a b) is refused
+// by the cluster (CROSSSLOT) and skipped. COMMAND records run as they are: commands that name
+// DBs themselves (MOVE, SWAPDB, COPY ... DB, FLUSHALL) are not remapped by TargetDB.
 //
 // # Source
 //

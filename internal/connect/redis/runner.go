@@ -24,7 +24,8 @@ type Stats struct {
 	Offset    int64 // source: the replication offset reached; sink: unused
 }
 
-// Runner is a running sink or source. Stop ends it; Done closes when it has ended, and Err then
+// Runner is a running sink or source. It lives until Stop (the ctx given to StartSink/StartSource
+// bounds only the start: the connection checks); Stop ends it; Done closes when it has ended, and Err then
 // says why it ended (nil after Stop or a finished RDB_ONLY sync).
 type Runner struct {
 	cancel context.CancelFunc

@@ -79,10 +79,12 @@ func StartSource(ctx context.Context, cfg SourceConfig) (*Runner, error) {
 	}
 	s := &source{cfg: cfg, kc: kc, log: log, offset: -1}
 	if cfg.RateLimitKBps > 0 {
+		// A tenth of a second of burst: the rate holds over short syncs too (larger records wait
+		// for several tokens in turn, see produce).
 		bps := cfg.RateLimitKBps * 1024
-		s.lim = rate.NewLimiter(rate.Limit(bps), bps)
+		s.lim = rate.NewLimiter(rate.Limit(bps), max(bps/10, 1024))
 	}
-	r, rctx := newRunner(ctx, PhaseFullSync)
+	r, rctx := newRunner(context.WithoutCancel(ctx), PhaseFullSync)
 	s.r = r
 	r.run(rctx, s.loop)
 	return r, nil
