@@ -46,7 +46,11 @@ func StartSink(ctx context.Context, cfg SinkConfig) (*Runner, error) {
 	if cfg.Redis.Type == TypeCluster && cfg.TargetDB > 0 {
 		return nil, fmt.Errorf("%w: target_db %d: a Redis Cluster has DB 0 only", ErrInvalid, cfg.TargetDB)
 	}
-	if err := Check(ctx, cfg.Redis); err != nil {
+	chk := cfg.Redis
+	if cfg.TargetDB > 0 {
+		chk.DB = cfg.TargetDB // Check says whether the server has that DB
+	}
+	if err := Check(ctx, chk); err != nil {
 		return nil, err
 	}
 	reset := kgo.NewOffset().AtStart()

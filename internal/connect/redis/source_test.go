@@ -290,6 +290,11 @@ func TestAuthAndCheck(t *testing.T) {
 			if err == nil {
 				sink.Stop()
 			}
+			if tc.conn.DB != 0 { // the same DB as target_db
+				_, err := StartSink(testCtx(t), SinkConfig{KafkaOpts: kopts, Group: "g", Topics: []string{"t"},
+					Redis: Conn{Addrs: tc.conn.Addrs, Type: tc.conn.Type, Password: tc.conn.Password}, TargetDB: tc.conn.DB})
+				check("StartSink with target_db", err)
+			}
 			if tc.conn.Type == TypeCluster || tc.conn.DB != 0 {
 				return // the source refuses clusters itself; it reads every DB
 			}
