@@ -68,7 +68,7 @@ func (s *Service) mirrorConnectors(ctx context.Context, in dms.Instance, t dms.C
 	}
 	params := mm2.Params{Name: t.ID + "-g" + strconv.Itoa(t.Generation),
 		Local:     mm2.Cluster{Alias: src.CurrentClusterName, Bootstrap: bootstrap, Props: local},
-		Peer:      mm2.Cluster{Alias: src.ClusterName, Bootstrap: p.bootstrap, Props: p.props},
+		Peer:      mm2.Cluster{Alias: src.ClusterName, Bootstrap: p.bootstrap, Props: peerProps},
 		Direction: src.Direction, Topics: SplitTopics(t.Topics), TopicsRegex: t.TopicsRegex,
 		TaskNum: intOr(src.TaskNum, defaultTaskNum), ReplicationFactor: intOr(src.ReplicationFactor, 0),
 		RenameTopics: src.RenameTopicEnabled != nil && *src.RenameTopicEnabled, TopicsMapping: mapping,
