@@ -92,6 +92,7 @@ func New(inst *instances.Service, st store.Store, sealer *iam.Sealer, runner *ta
 	runner.Register(TaskEnable, s.runEnable)
 	runner.Register(TaskDisable, s.runDisable)
 	inst.SetDeletionHook(s.instanceDeleted)
+	inst.SetConnectorAtCreation(s.enableAtCreation)
 	return s
 }
 
@@ -246,6 +247,16 @@ func (s *Service) Resource(ctx context.Context, projectID, instanceID string) (R
 		}
 	}
 	return res, nil
+}
+
+// enableAtCreation enables Smart Connect with the default workers at the end of the creation task
+// of an instance created with connector_enable.
+func (s *Service) enableAtCreation(ctx context.Context, in dms.Instance) error {
+	in, err := s.inst.AttachConnector(ctx, in.ID, DefaultNodes)
+	if err != nil {
+		return err
+	}
+	return s.runEnable(ctx, dms.Task{InstanceID: in.ID})
 }
 
 // runEnable starts the connector's workers and waits until they serve; on failure it removes

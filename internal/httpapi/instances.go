@@ -532,7 +532,22 @@ func (s *Server) instanceView(in dms.Instance) instanceView {
 		MessageQueryInstEnable: true, VpcClientPlain: in.VpcClientPlain, DiskEncrypted: in.DiskEncrypted,
 		DiskEncryptedKey: in.DiskEncryptedKey, KafkaPrivateConnectAddress: strings.Join(plainAddrs, ","), CesVersion: "linux",
 		PublicAccessEnabled: "false", NodeNum: int32(in.BrokerNum), PortProtocols: ports, NewSpecBillingEnable: true,
-		BrokerNum: int32(in.BrokerNum), Tags: nonNil(in.Tags),
+		BrokerNum: int32(in.BrokerNum), Tags: nonNil(in.Tags), ConnectorNodeNum: connectorNodes(in), ConnectorID: connectorID(in),
 		OpenDMS: openDMSInfo{Engine: in.Runtime, KafkaVersion: in.KafkaVersion, StatusReason: in.StatusReason, Capabilities: s.instances.Capabilities(in), Capacity: in.Capacity},
 	}
+}
+
+// connectorNodes and connectorID are the instance's Smart Connect as 5.1.3 shows it.
+func connectorNodes(in dms.Instance) int32 {
+	if in.Connector == nil {
+		return 0
+	}
+	return int32(in.Connector.NodeCount)
+}
+
+func connectorID(in dms.Instance) string {
+	if in.Connector == nil {
+		return ""
+	}
+	return in.Connector.ID
 }

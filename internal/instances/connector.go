@@ -28,6 +28,46 @@ type DeletionHook func(ctx context.Context, in dms.Instance) error
 // SetDeletionHook installs the hook the deletion task calls (nil: none).
 func (s *Service) SetDeletionHook(h DeletionHook) { s.deletionHook = h }
 
+// CreatedHook enables Smart Connect on a new instance created with connector_enable, at the end of
+// its creation task (the instance is up; a failure fails the creation).
+type CreatedHook func(ctx context.Context, in dms.Instance) error
+
+// SetConnectorAtCreation installs the hook (nil: connector_enable at creation is only recorded).
+func (s *Service) SetConnectorAtCreation(h CreatedHook) { s.connectorAtCreation = h }
+
+// AttachConnector records a connector in CREATING with nodes workers on addresses of the pool on
+// an instance whose creation task runs (connector_enable at creation): EnableConnector without a
+// task of its own.
+func (s *Service) AttachConnector(ctx context.Context, id string, nodes int) (dms.Instance, error) {
+	return s.update(ctx, id, func(in *dms.Instance) error {
+		if in.Connector != nil {
+			return nil
+		}
+		return s.newConnector(ctx, in, nodes)
+	})
+}
+
+// newConnector records a connector in CREATING on in. Callers hold s.mu.
+func (s *Service) newConnector(ctx context.Context, in *dms.Instance, nodes int) error {
+	c := &dms.SmartConnect{ID: uuid.NewString(), NodeCount: nodes, Status: dms.ConnectorCreating,
+		CreatedAt: s.now().UTC(), MaxTasks: DefaultConnectorMaxTasks}
+	if s.Capabilities(*in).Connect {
+		used, err := s.usedAddrs(ctx)
+		if err != nil {
+			return dms.Internal(err)
+		}
+		ips, err := s.pool.allocate(nodes, nil, used)
+		if err != nil {
+			return err
+		}
+		for i, ip := range ips {
+			c.Nodes = append(c.Nodes, dms.BrokerAddr{ID: int32(i), Host: ip.String()})
+		}
+	}
+	in.Connector, in.ConnectorEnable = c, true
+	return nil
+}
+
 // EnableConnector starts 5.3.1 as the task name (whose function the caller registered): under the
 // instance's lock it checks the instance is RUNNING with no connector, records one in CREATING
 // with nodes workers on addresses of the pool (none when the engine runs no Connect workers) and
@@ -41,22 +81,9 @@ func (s *Service) EnableConnector(ctx context.Context, projectID, id string, who
 		if in.Connector != nil {
 			return dms.Errorf(dms.CodeConnectorExists, "Connector already exists: Smart Connect is already enabled on the instance %s.", in.ID)
 		}
-		c := &dms.SmartConnect{ID: uuid.NewString(), NodeCount: nodes, Status: dms.ConnectorCreating,
-			CreatedAt: s.now().UTC(), MaxTasks: DefaultConnectorMaxTasks}
-		if s.Capabilities(*in).Connect {
-			used, err := s.usedAddrs(ctx)
-			if err != nil {
-				return dms.Internal(err)
-			}
-			ips, err := s.pool.allocate(nodes, nil, used)
-			if err != nil {
-				return err
-			}
-			for i, ip := range ips {
-				c.Nodes = append(c.Nodes, dms.BrokerAddr{ID: int32(i), Host: ip.String()})
-			}
+		if err := s.newConnector(ctx, in, nodes); err != nil {
+			return err
 		}
-		in.Connector, in.ConnectorEnable = c, true
 		out = *in
 		return nil
 	})

@@ -207,6 +207,11 @@ func (s *Service) runCreate(ctx context.Context, t dms.Task) error {
 			return fmt.Errorf("creating the instance's administrator %s: %w", in.AccessUser, err)
 		}
 	}
+	if in.ConnectorEnable && in.Connector == nil && s.connectorAtCreation != nil {
+		if err := s.connectorAtCreation(ctx, in); err != nil {
+			return fmt.Errorf("enabling Smart Connect (connector_enable): %w", err)
+		}
+	}
 	return nil // RUNNING: settled
 }
 

@@ -92,6 +92,8 @@ type Service struct {
 
 	brokersAdded BrokersAddedHook // told about brokers a horizontal extension added (nil: none)
 	deletionHook DeletionHook     // told about an instance being deleted (nil: none)
+	// connectorAtCreation enables Smart Connect on instances created with connector_enable (nil: none)
+	connectorAtCreation CreatedHook
 
 	stop chan struct{}
 	wg   sync.WaitGroup
