@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -56,7 +57,7 @@ type taskCreateFlags struct {
 var (
 	kafkaTaskFlags = []string{"direction", "security-protocol", "sasl-mechanism", "peer-user", "peer-password-stdin", "alias", "peer-alias",
 		"rename", "sync-offsets", "provenance-header", "topics-mapping", "compression", "task-num", "replication-factor"}
-	obsTaskFlags   = []string{"obs-path", "partition-format", "ak", "sk-stdin", "record-delimiter", "store-keys", "deliver-interval"}
+	obsTaskFlags   = []string{"obs-path", "partition-format", "obs-ak", "obs-sk-stdin", "record-delimiter", "store-keys", "deliver-interval"}
 	redisTaskFlags = []string{"redis-type", "redis-password-stdin", "redis-source", "target-db"}
 )
 
@@ -87,8 +88,8 @@ func (f *taskCreateFlags) bind(cmd *cobra.Command) {
 	fl.StringVar(&f.bucket, "bucket", "", "dump the topics to this object-store (OBS/S3) bucket")
 	fl.StringVar(&f.obsPath, "obs-path", "", "the directory in the bucket")
 	fl.StringVar(&f.partitionFormat, "partition-format", "", "the time directories: yyyy, yyyy/MM, yyyy/MM/dd, yyyy/MM/dd/HH or yyyy/MM/dd/HH/mm (default: yyyy/MM/dd)")
-	fl.StringVar(&f.ak, "ak", "", "the object store's access key")
-	fl.BoolVar(&f.skStdin, "sk-stdin", false, "read the object store's secret key from the first line of stdin")
+	fl.StringVar(&f.ak, "obs-ak", "", "the object store's access key")
+	fl.BoolVar(&f.skStdin, "obs-sk-stdin", false, "read the object store's secret key from the first line of stdin")
 	fl.StringVar(&f.recordDelimiter, "record-delimiter", "", `the delimiter between records: ",", ";", "|", "\n" or NULL (default: \n)`)
 	fl.BoolVar(&f.storeKeys, "store-keys", false, "store the records' keys too")
 	fl.IntVar(&f.deliverInterval, "deliver-interval", 0, "seconds between uploads, 30 to 900 (default: the server's, 300)")
@@ -111,15 +112,15 @@ of task follows from the flags, exactly one of:
   --bootstrap-servers A,B  Kafka replication with a Kafka elsewhere (KAFKA_REPLICATOR_SOURCE);
                            --direction pull|push|two-way, --rename or --topics-mapping, --sync-offsets,
                            --peer-user with --peer-password-stdin for a SASL peer
-  --bucket BUCKET          a dump of the topics to an object store (OBS_SINK): --ak, --sk-stdin,
+  --bucket BUCKET          a dump of the topics to an object store (OBS_SINK): --obs-ak, --obs-sk-stdin,
                            --obs-path, --partition-format
   --redis HOST:PORT        a Redis sink (REDIS_REPLICATOR_SINK), or with --redis-source a Redis source
                            into the one topic of --topics (REDIS_REPLICATOR_SOURCE); --redis-password-stdin
-Secrets are read from stdin (one of --peer-password-stdin, --sk-stdin, --redis-password-stdin) and
+Secrets are read from stdin (one of --peer-password-stdin, --obs-sk-stdin, --redis-password-stdin) and
 never shown. The task starts at once unless --start-later ('dmsctl connect task restart' starts it).`,
 		Example: `  dmsctl connect task create kafka-a mirror-b --to-instance kafka-b --direction pull --topics orders,payments
   dmsctl connect task create kafka-a mirror-b --to-instance kafka-b --peer-user admin --peer-password-stdin --topics-regex 'orders.*' < pw.txt
-  dmsctl connect task create kafka-a dump-orders --bucket my-bucket --obs-path dumps --ak AKEXAMPLE --sk-stdin --topics orders < sk.txt
+  dmsctl connect task create kafka-a dump-orders --bucket my-bucket --obs-path dumps --obs-ak AKEXAMPLE --obs-sk-stdin --topics orders < sk.txt
   dmsctl connect task create kafka-a to-redis --redis 10.0.0.5:6379 --redis-password-stdin --topics cache-updates < redis-pw.txt
   dmsctl connect task create kafka-a from-redis --redis 10.0.0.5:6379 --redis-source --topics redis-changes`,
 		Args: exactArgs("ID|NAME", "TASK_NAME"),
@@ -193,7 +194,7 @@ func (f *taskCreateFlags) kind(cmd *cobra.Command) (string, error) {
 	}
 	if kind == client.ConnectOBSSink {
 		if f.ak == "" || !f.skStdin {
-			return "", usageErrorf("a dump to --bucket needs the object store's keys: --ak and --sk-stdin")
+			return "", usageErrorf("a dump to --bucket needs the object store's keys: --obs-ak and --obs-sk-stdin")
 		}
 	}
 	if kind == client.ConnectKafkaSource && (f.peerUser != "") != f.peerPasswordStdin {
@@ -389,7 +390,9 @@ func settingRows(tb *table, prefix string, v any) {
 		return
 	}
 	var m map[string]any
-	if json.Unmarshal(b, &m) != nil {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber() // 5242880, not 5.24288e+06
+	if d.Decode(&m) != nil {
 		return
 	}
 	keys := make([]string, 0, len(m))
