@@ -262,3 +262,43 @@ func TestSmartConnectUsage(t *testing.T) {
 		t.Errorf("usage errors sent %d requests: %v", n, requestLines(f))
 	}
 }
+
+// TestSmartConnectWaitFails: enable and disable --wait report a FAILED task with its reason, and a
+// connector the task left in ERROR (a fake server answers).
+func TestSmartConnectWaitFails(t *testing.T) {
+	const (
+		iid = "11111111-2222-3333-4444-555555555555"
+		tid = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
+	)
+	ipath := "/v2/" + testPID + "/instances/" + iid
+	failed := replyOK(`{"tasks":[{"id":"` + tid + `","name":"createConnector","status":"FAILED","error":"workers did not start"}]}`)
+	running := replyOK(`{"tasks":[{"id":"` + tid + `","name":"createConnector","status":"EXECUTING"}]}`)
+	success := replyOK(`{"tasks":[{"id":"` + tid + `","name":"createConnector","status":"SUCCESS"}]}`)
+	for _, c := range []struct {
+		name      string
+		args      []string
+		task      []clienttest.Reply
+		connector string
+		want      string
+	}{
+		{"enable, task failed", []string{"enable", iid, "--wait"}, []clienttest.Reply{running, failed}, `{"connector_enable":false}`, "workers did not start"},
+		{"enable, connector in ERROR", []string{"enable", iid, "--wait"}, []clienttest.Reply{success},
+			`{"connector_enable":true,"status":"ERROR","status_reason":"no address left"}`, "is ERROR after the task: no address left"},
+		{"disable, task failed", []string{"disable", iid, "--wait"}, []clienttest.Reply{failed}, `{"connector_enable":true,"status":"RUNNING"}`, "workers did not start"},
+		{"disable, still enabled", []string{"disable", iid, "--wait"}, []clienttest.Reply{success}, `{"connector_enable":true,"status":"RUNNING"}`, "still enabled"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			isolate(t)
+			fastPoll(t)
+			f := newSeqFake(t, map[string]clienttest.Reply{
+				"POST " + ipath + "/connector":                                          replyOK(`{"job_id":"` + tid + `","connector_id":"c-1"}`),
+				"POST /v2/" + testPID + "/kafka/instances/" + iid + "/delete-connector": replyOK(`{"job_id":"` + tid + `"}`),
+				"GET " + ipath + "/tasks/" + tid:                                        running,
+				"GET " + ipath + "/connector":                                           replyOK(c.connector),
+			}, map[string][]clienttest.Reply{"GET " + ipath + "/tasks/" + tid: c.task})
+			r := run(t, "", append([]string{"connect"}, c.args...)...).wantCode(t, exitError)
+			mustContain(t, c.name, r.stderr, c.want)
+			allSigned(t, f)
+		})
+	}
+}
