@@ -99,6 +99,7 @@ The access key and the secret key always come together from the same source.`,
 		newQuotaCmd(a),
 		newMessageCmd(a),
 		newScheduleCmd(a),
+		newSmartConnectCmd(a),
 	)
 	return root, a
 }
