@@ -2,11 +2,10 @@ package connect
 
 import (
 	"context"
-	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 
 	"github.com/opendms/opendms/internal/connect/connectrest"
 	"github.com/opendms/opendms/internal/connect/mm2"
@@ -87,6 +86,28 @@ func (s *Service) rest(r engine.ConnectRunner, spec engine.ConnectSpec) *connect
 	return connectrest.New(r.ConnectRESTURLs(spec), nil)
 }
 
+// knownCA is the CA of the instance of the project whose SASL_SSL listener one of addrs is (nil:
+// none is).
+func (s *Service) knownCA(ctx context.Context, projectID string, addrs []string) ([]byte, error) {
+	all, err := s.store.ListInstances(ctx, projectID)
+	if err != nil {
+		return nil, dms.Internal(err)
+	}
+	for _, other := range all {
+		for _, l := range instances.ClientListeners(other) {
+			if l.Protocol != engine.ProtocolSASLSSL {
+				continue
+			}
+			for _, b := range instances.ServingBrokers(other) {
+				if slices.Contains(addrs, net.JoinHostPort(b.Host, strconv.Itoa(l.Port))) {
+					return s.inst.CACertificate(ctx, projectID, other.ID)
+				}
+			}
+		}
+	}
+	return nil, nil
+}
+
 // peerInfo is how the workers reach a replication task's peer cluster.
 type peerInfo struct {
 	bootstrap string
@@ -127,10 +148,22 @@ func (s *Service) peer(ctx context.Context, in dms.Instance, t dms.ConnectTask, 
 			}
 		}
 	} else {
-		if _, err := mm2.SplitBootstrap(src.BootstrapServers); err != nil {
+		addrs, err := mm2.SplitBootstrap(src.BootstrapServers)
+		if err != nil {
 			return p, bad("source_task.bootstrap_servers: %v", err)
 		}
 		p.bootstrap = src.BootstrapServers
+		if src.SecurityProtocol == engine.ProtocolSASLSSL {
+			// Addresses of an instance of the project: its CA is known.
+			if p.caPEM, err = s.knownCA(ctx, in.ProjectID, addrs); err != nil {
+				return p, err
+			}
+			// A push producer inherits the workers' truststore (the local instance's CA) unless the
+			// peer's own is given: without it the push cannot verify the peer.
+			if p.caPEM == nil && src.Direction != "pull" {
+				return p, bad("source_task: %s to a SASL_SSL peer given by bootstrap_servers needs its CA: give the peer's instance_id, or replicate in the pull direction.", src.Direction)
+			}
+		}
 	}
 	if src.SecurityProtocol != "PLAINTEXT" && sec.Password != "" {
 		jaas, err := mm2.JAASConfig(src.SASLMechanism, src.UserName, sec.Password)
@@ -140,27 +173,4 @@ func (s *Service) peer(ctx context.Context, in dms.Instance, t dms.ConnectTask, 
 		p.jaas = jaas
 	}
 	return p, nil
-}
-
-// propertiesEscape escapes a value of a Java properties file (backslashes, line breaks, and
-// non-ASCII as \uXXXX, since Properties.load reads ISO-8859-1).
-func propertiesEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < 0x20 || r > 0x7e:
-			for _, u := range utf16.Encode([]rune{r}) {
-				fmt.Fprintf(&b, `\u%04x`, u)
-			}
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }

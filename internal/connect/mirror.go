@@ -43,7 +43,7 @@ func (s *Service) mirrorConnectors(ctx context.Context, in dms.Instance, t dms.C
 	}
 	sp := mm2.Security{Protocol: t.Source.SecurityProtocol, Mechanism: t.Source.SASLMechanism}
 	if p.jaas != "" {
-		path, err := r.WriteConnectFile(spec, t.ID+".properties", []byte("sasl.jaas.config="+propertiesEscape(p.jaas)+"\n"))
+		path, err := r.WriteConnectProps(spec, t.ID+".properties", map[string]string{"sasl.jaas.config": p.jaas})
 		if err != nil {
 			return nil, err
 		}
@@ -61,25 +61,55 @@ func (s *Service) mirrorConnectors(ctx context.Context, in dms.Instance, t dms.C
 	local := maps.Clone(r.ConnectClientProps(spec))
 	bootstrap := local["bootstrap.servers"]
 	delete(local, "bootstrap.servers")
-	src := t.Source
-	mapping, err := mm2.ParseTopicsMapping(src.TopicsMapping)
+	params, err := mirrorParams(t, mm2.Cluster{Alias: t.Source.CurrentClusterName, Bootstrap: bootstrap, Props: local},
+		mm2.Cluster{Alias: t.Source.ClusterName, Bootstrap: p.bootstrap, Props: peerProps})
 	if err != nil {
-		return nil, bad("source_task.topics_mapping: %v", err)
+		return nil, err
 	}
-	params := mm2.Params{Name: t.ID + "-g" + strconv.Itoa(t.Generation),
-		Local:     mm2.Cluster{Alias: src.CurrentClusterName, Bootstrap: bootstrap, Props: local},
-		Peer:      mm2.Cluster{Alias: src.ClusterName, Bootstrap: p.bootstrap, Props: peerProps},
-		Direction: src.Direction, Topics: SplitTopics(t.Topics), TopicsRegex: t.TopicsRegex,
-		TaskNum: intOr(src.TaskNum, defaultTaskNum), ReplicationFactor: intOr(src.ReplicationFactor, 0),
-		RenameTopics: src.RenameTopicEnabled != nil && *src.RenameTopicEnabled, TopicsMapping: mapping,
-		ConsumerStrategy: src.ConsumerStrategy, CompressionType: src.CompressionType,
-		SyncGroupOffsets: src.SyncConsumerOffsetsEnabled != nil && *src.SyncConsumerOffsetsEnabled,
-		ProvenanceHeader: src.ProvenanceHeaderEnabled != nil && *src.ProvenanceHeaderEnabled}
 	cs, err := mm2.Connectors(params)
 	if err != nil {
 		return nil, bad("source_task: %v", err)
 	}
 	return cs, nil
+}
+
+// mirrorParams is t as MirrorMaker 2 parameters between the clusters local and peer.
+func mirrorParams(t dms.ConnectTask, local, peer mm2.Cluster) (mm2.Params, error) {
+	src := t.Source
+	mapping, err := mm2.ParseTopicsMapping(src.TopicsMapping)
+	if err != nil {
+		return mm2.Params{}, bad("source_task.topics_mapping: %v", err)
+	}
+	return mm2.Params{Name: t.ID + "-g" + strconv.Itoa(t.Generation), Local: local, Peer: peer,
+		Direction: src.Direction, Topics: SplitTopics(t.Topics), TopicsRegex: t.TopicsRegex,
+		TaskNum: intOr(src.TaskNum, defaultTaskNum), ReplicationFactor: intOr(src.ReplicationFactor, 0),
+		RenameTopics: src.RenameTopicEnabled != nil && *src.RenameTopicEnabled, TopicsMapping: mapping,
+		ConsumerStrategy: src.ConsumerStrategy, CompressionType: src.CompressionType,
+		SyncGroupOffsets: src.SyncConsumerOffsetsEnabled != nil && *src.SyncConsumerOffsetsEnabled,
+		ProvenanceHeader: src.ProvenanceHeaderEnabled != nil && *src.ProvenanceHeaderEnabled}, nil
+}
+
+// checkMirror runs MirrorMaker 2's checks on t before it is stored (placeholders for what only
+// its start writes: the clusters' client settings).
+func (s *Service) checkMirror(ctx context.Context, in dms.Instance, t dms.ConnectTask) error {
+	p, err := s.peer(ctx, in, t, dms.ConnectSecrets{})
+	if err != nil {
+		return err
+	}
+	sp := mm2.Security{Protocol: t.Source.SecurityProtocol, Mechanism: t.Source.SASLMechanism, JAASConfig: "${file:check}"}
+	peerProps, err := mm2.ClientProps(sp)
+	if err != nil {
+		return bad("source_task: %v", err)
+	}
+	params, err := mirrorParams(t, mm2.Cluster{Alias: t.Source.CurrentClusterName, Bootstrap: "127.0.0.1:9090", Props: map[string]string{"security.protocol": "PLAINTEXT"}},
+		mm2.Cluster{Alias: t.Source.ClusterName, Bootstrap: p.bootstrap, Props: peerProps})
+	if err != nil {
+		return err
+	}
+	if err := mm2.Validate(params); err != nil {
+		return bad("source_task: %v", err)
+	}
+	return nil
 }
 
 func (s *Service) startMirror(ctx context.Context, in dms.Instance, t dms.ConnectTask, resume bool) error {
@@ -96,7 +126,12 @@ func (s *Service) startMirror(ctx context.Context, in dms.Instance, t dms.Connec
 			return fmt.Errorf("connector %s: %w", c.Name, err)
 		}
 		if resume {
+			// Resume changes the target state only, and an unchanged config restarts no task:
+			// failed tasks are restarted explicitly (from their committed offsets).
 			if err := rc.Resume(ctx, c.Name); err != nil {
+				return fmt.Errorf("connector %s: %w", c.Name, err)
+			}
+			if err := rc.Restart(ctx, c.Name, true, true); err != nil && !errors.Is(err, connectrest.ErrNotFound) {
 				return fmt.Errorf("connector %s: %w", c.Name, err)
 			}
 		}

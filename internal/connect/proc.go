@@ -108,7 +108,39 @@ func (s *Service) startProc(ctx context.Context, in dms.Instance, t dms.ConnectT
 		return errors.New("Smart Connect is shutting down")
 	}
 	s.running[t.ID] = &run
+	if t.SourceType == dms.ConnectRedisSource && t.Source.SyncMode == redis.SyncRDBOnly {
+		s.bg.Go(func() { s.recordCompletion(t, &run) })
+	}
 	return nil
+}
+
+// recordCompletion marks an RDB_ONLY Redis source Completed once its full synchronization is done,
+// so that no dmsd start copies the keyspace again.
+func (s *Service) recordCompletion(t dms.ConnectTask, run *procRun) {
+	<-run.r.Done()
+	src, ok := run.r.(*redis.Runner)
+	if !ok || run.r.Err() != nil || src.Stats().Phase != redis.PhaseDone {
+		return
+	}
+	// A run that was stopped (pause, delete, restart, dmsd stopping) was taken out of running
+	// first: only one still in it ended by itself.
+	s.mu.Lock()
+	finished := s.running[t.ID] == run
+	s.mu.Unlock()
+	if !finished {
+		return
+	}
+	unlock := s.locks.Lock(t.InstanceID)
+	defer unlock()
+	ctx := context.Background()
+	cur, err := s.store.GetConnectTask(ctx, t.InstanceID, t.ID)
+	if err != nil || cur.Generation != t.Generation || cur.State != dms.ConnectTaskRunning {
+		return
+	}
+	cur.Completed, cur.UpdatedAt = true, s.now().UTC()
+	if err := s.store.UpdateConnectTask(ctx, cur); err != nil {
+		s.log.Warn("Smart Connect task's completion not recorded", "task_id", t.ID, "err", err)
+	}
 }
 
 func redisConnOf(addr, typ, password string) redis.Conn {
@@ -147,13 +179,16 @@ func (s *Service) forgetProc(ctx context.Context, in dms.Instance, t dms.Connect
 // procStatus is the state of t's runner.
 func (s *Service) procStatus(t dms.ConnectTask) (string, string, []PartStatus) {
 	if t.State == dms.ConnectTaskPaused {
-		return dms.ConnectTaskPaused, "", nil
+		return dms.ConnectTaskPaused, t.Error, nil
+	}
+	if t.Completed {
+		return dms.ConnectTaskRunning, "full synchronization done", nil
 	}
 	s.mu.Lock()
 	run := s.running[t.ID]
 	s.mu.Unlock()
 	if run == nil {
-		return dms.ConnectTaskError, "not running: 5.3.8 resumes it", nil
+		return dms.ConnectTaskWaiting, "not running yet: its start is tried again every " + s.cfg.RetryInterval.String(), nil
 	}
 	select {
 	case <-run.r.Done():

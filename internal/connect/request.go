@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -283,6 +284,9 @@ func redisSource(t *dms.ConnectTask, sec *dms.ConnectSecrets, r *SourceRequest) 
 	if err != nil {
 		return bad("source_task.%s", strings.TrimPrefix(err.(*dms.Error).Message, "Invalid request parameter: "))
 	}
+	if typ == "cluster" {
+		return bad("source_task.redis_type cluster: a Redis source replicates one standalone Redis (or one master of a cluster, given as standalone).")
+	}
 	k := dms.ConnectSource{RedisAddress: addr, RedisType: typ, DCSInstanceID: strings.TrimSpace(r.DCSInstanceID),
 		SyncMode: strings.ToUpper(strings.TrimSpace(r.SyncMode)), FullSyncWaitMS: r.FullSyncWaitMS, FullSyncMaxRetry: r.FullSyncMaxRetry, RateLimit: r.RateLimit}
 	if k.SyncMode == "" {
@@ -384,8 +388,9 @@ func obsSink(t *dms.ConnectTask, sec *dms.ConnectSecrets, r *SinkRequest) error 
 		k.KVDelimiter = defaultKVDelimiter
 	}
 	k.OBSPartSize = ptr(intOr(k.OBSPartSize, defaultPartSize))
-	if *k.OBSPartSize < 5<<20 || *k.OBSPartSize > 5<<30 {
-		return bad("sink_task.obs_part_size must be from 5242880 (5 MiB) to 5368709120 bytes.")
+	// The SDK reads obs_part_size as an int32: a larger part would break every task list it is in.
+	if *k.OBSPartSize < 5<<20 || *k.OBSPartSize > math.MaxInt32 {
+		return bad("sink_task.obs_part_size must be from 5242880 (5 MiB) to 2147483647 bytes.")
 	}
 	k.FlushSize = ptr(intOr(k.FlushSize, defaultFlushSize))
 	if *k.FlushSize < 1 {

@@ -19,7 +19,10 @@ import (
 	"time"
 	_ "time/tzdata" // dump tasks' time zones (timezone) must not depend on the host's zoneinfo
 
+	"github.com/twmb/franz-go/pkg/kerr"
+
 	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/engine"
 	"github.com/opendms/opendms/internal/iam"
 	"github.com/opendms/opendms/internal/instances"
 	"github.com/opendms/opendms/internal/keyed"
@@ -54,6 +57,9 @@ type Config struct {
 	DeliverIntervalUnit time.Duration
 	// ReadyTimeout bounds the wait for new workers to serve their REST API (default 5 minutes).
 	ReadyTimeout time.Duration
+	// RetryInterval is how often tasks dmsd runs itself that should run but do not (their start
+	// failed: Redis or the cluster not up yet) are started again (default 30 s).
+	RetryInterval time.Duration
 }
 
 // Service is Smart Connect.
@@ -70,6 +76,8 @@ type Service struct {
 	mu      sync.Mutex
 	running map[string]*procRun // task id -> the runner dmsd runs for it (dump, Redis)
 	closed  bool
+	stopped chan struct{} // closed by Close: ends the background starts and retries
+	bg      sync.WaitGroup
 }
 
 // New makes the service, registers its background tasks with runner and itself as the instances
@@ -84,11 +92,14 @@ func New(inst *instances.Service, st store.Store, sealer *iam.Sealer, runner *ta
 	if cfg.ReadyTimeout <= 0 {
 		cfg.ReadyTimeout = 5 * time.Minute
 	}
+	if cfg.RetryInterval <= 0 {
+		cfg.RetryInterval = 30 * time.Second
+	}
 	if cfg.ObjectStorage.Region == "" {
 		cfg.ObjectStorage.Region = "us-east-1"
 	}
 	s := &Service{inst: inst, store: st, sealer: sealer, runner: runner, cfg: cfg, log: log, now: time.Now,
-		running: map[string]*procRun{}}
+		running: map[string]*procRun{}, stopped: make(chan struct{})}
 	runner.Register(TaskEnable, s.runEnable)
 	runner.Register(TaskDisable, s.runDisable)
 	inst.SetDeletionHook(s.instanceDeleted)
@@ -96,8 +107,9 @@ func New(inst *instances.Service, st store.Store, sealer *iam.Sealer, runner *ta
 	return s
 }
 
-// Start re-attaches to the workers of every instance with a connector and starts the tasks dmsd
-// runs itself that were running when it stopped.
+// Start re-attaches to the workers of every instance with a connector (in the background: it may
+// wait for a fetch of the Connect jars) and starts the tasks dmsd runs itself that were running
+// when it stopped; those whose start fails are tried again every RetryInterval.
 func (s *Service) Start(ctx context.Context) error {
 	all, err := s.store.ListInstances(ctx, "")
 	if err != nil {
@@ -108,34 +120,88 @@ func (s *Service) Start(ctx context.Context) error {
 			continue
 		}
 		if r, ok := s.inst.ConnectRunner(in); ok && len(in.Connector.Nodes) > 0 {
-			spec, err := s.inst.ConnectSpec(in)
-			if err == nil {
-				err = r.EnsureConnect(ctx, spec)
-			}
-			if err != nil {
-				s.log.Error("Smart Connect workers not started", "instance_id", in.ID, "err", err)
-			}
-		}
-		ts, err := s.store.ListConnectTasks(ctx, in.ID)
-		if err != nil {
-			return err
-		}
-		for _, t := range ts {
-			if t.State != dms.ConnectTaskRunning || !inProcess(t) {
-				continue
-			}
-			if err := s.startProc(ctx, in, t); err != nil {
-				s.log.Error("Smart Connect task not started", "instance_id", in.ID, "task_id", t.ID, "err", err)
-			}
+			s.bg.Go(func() {
+				spec, err := s.inst.ConnectSpec(in)
+				if err == nil {
+					err = r.EnsureConnect(s.background(), spec)
+				}
+				if err != nil {
+					s.log.Error("Smart Connect workers not started", "instance_id", in.ID, "err", err)
+				}
+			})
 		}
 	}
+	s.startMissing(ctx)
+	s.bg.Go(s.retryLoop)
 	return nil
+}
+
+// background is a context that ends when the service closes.
+func (s *Service) background() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-s.stopped
+		cancel()
+	}()
+	return ctx
+}
+
+func (s *Service) retryLoop() {
+	t := time.NewTicker(s.cfg.RetryInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopped:
+			return
+		case <-t.C:
+			s.startMissing(context.Background())
+		}
+	}
+}
+
+// startMissing starts the tasks dmsd runs itself that should run and have no runner.
+func (s *Service) startMissing(ctx context.Context) {
+	ts, err := s.store.ListConnectTasks(ctx, "")
+	if err != nil {
+		s.log.Error("Smart Connect tasks not listed", "err", err)
+		return
+	}
+	for _, t := range ts {
+		if t.State != dms.ConnectTaskRunning || t.Completed || !inProcess(t) || s.hasRun(t.ID) {
+			continue
+		}
+		func() {
+			unlock := s.locks.Lock(t.InstanceID)
+			defer unlock()
+			cur, err := s.store.GetConnectTask(ctx, t.InstanceID, t.ID) // as it is now, under the lock
+			if err != nil || cur.State != dms.ConnectTaskRunning || cur.Completed || s.hasRun(t.ID) {
+				return
+			}
+			in, err := s.store.GetInstance(ctx, t.InstanceID)
+			if err != nil || in.Deleting || in.Connector == nil || in.Connector.Status != dms.ConnectorRunning {
+				return
+			}
+			if err := s.startProc(ctx, in, cur); err != nil {
+				s.log.Warn("Smart Connect task not started; tried again later", "instance_id", in.ID, "task_id", t.ID, "err", err)
+			}
+		}()
+	}
+}
+
+func (s *Service) hasRun(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.running[id]
+	return ok
 }
 
 // Close stops the tasks dmsd runs itself (their committed positions stay: they go on at the next
 // Start). Connect workers keep running, as brokers do.
 func (s *Service) Close() {
 	s.mu.Lock()
+	if !s.closed {
+		close(s.stopped)
+	}
 	s.closed = true
 	runs := make([]*procRun, 0, len(s.running))
 	for id, r := range s.running {
@@ -146,6 +212,7 @@ func (s *Service) Close() {
 	for _, r := range runs {
 		r.stop()
 	}
+	s.bg.Wait()
 }
 
 // EnableRequest is 5.3.1's body.
@@ -185,8 +252,12 @@ func (s *Service) Disable(ctx context.Context, projectID, instanceID string, who
 	if err != nil {
 		return "", err
 	}
+	// Under the instance's task lock: no task is created between the check and the connector's
+	// DELETING (which refuses new ones).
+	unlock := s.locks.Lock(in.ID)
+	defer unlock()
 	if in.Connector == nil {
-		return "", dms.Errorf(dms.CodeConnectorNotFound, "Connector does not exist: Smart Connect is not enabled on the instance %s.", in.ID)
+		return "", noConnector(in.ID)
 	}
 	ts, err := s.store.ListConnectTasks(ctx, in.ID)
 	if err != nil {
@@ -269,10 +340,17 @@ func (s *Service) runEnable(ctx context.Context, t dms.Task) error {
 	if err != nil {
 		return err
 	}
-	if in.Deleting || in.Connector == nil {
+	if in.Deleting {
 		return nil
 	}
+	if in.Connector == nil {
+		// Only a failed run of this task removes the record, and then the task failed.
+		return errors.New("the connector was removed after its workers failed to start")
+	}
 	if err := s.startWorkers(ctx, in); err != nil {
+		if ctx.Err() != nil {
+			return err // dmsd is stopping: the task resumes at the next start, workers and record kept
+		}
 		s.removeWorkers(context.WithoutCancel(ctx), in)
 		if _, rerr := s.inst.SetConnector(context.WithoutCancel(ctx), in.ID, func(c **dms.SmartConnect) error { *c = nil; return nil }); rerr != nil {
 			s.log.Error("connector record left after its workers failed", "instance_id", in.ID, "err", rerr)
@@ -323,16 +401,6 @@ func (s *Service) removeWorkers(ctx context.Context, in dms.Instance) {
 	}
 }
 
-// internalTopic reports whether a topic is one of the connector's own: the workers' (configs,
-// offsets, status) and MirrorMaker 2's (offset syncs, checkpoints, heartbeats).
-func internalTopic(name string) bool {
-	return strings.HasPrefix(name, workerTopicPrefix) || strings.HasPrefix(name, "mm2-offset-syncs.") ||
-		strings.HasSuffix(name, ".checkpoints.internal") || name == "heartbeats" || strings.HasSuffix(name, ".heartbeats")
-}
-
-// workerTopicPrefix starts the names of the workers' own topics (engine/local's worker config).
-const workerTopicPrefix = "__dms_connect_"
-
 // runDisable stops and removes the workers, deletes the connector's topics and its record.
 func (s *Service) runDisable(ctx context.Context, t dms.Task) error {
 	in, err := s.store.GetInstance(ctx, t.InstanceID)
@@ -345,21 +413,27 @@ func (s *Service) runDisable(ctx context.Context, t dms.Task) error {
 	if in.Deleting || in.Connector == nil {
 		return nil
 	}
+	ts, err := s.store.ListConnectTasks(ctx, in.ID)
+	if err != nil {
+		return err
+	}
+	for _, t := range ts { // none unless one was created while 5.3.2 was accepted
+		s.stopProc(t.ID)
+	}
 	s.removeWorkers(ctx, in)
-	if c, err := s.inst.Client(in); err == nil {
-		if ts, err := c.Topics(ctx); err == nil {
-			var names []string
-			for _, tp := range ts {
-				if internalTopic(tp.Name) {
-					names = append(names, tp.Name)
-				}
-			}
-			if len(names) > 0 {
-				if _, err := c.DeleteTopics(ctx, names...); err != nil {
-					s.log.Warn("Smart Connect topics not deleted", "instance_id", in.ID, "topics", names, "err", err)
-				}
-			}
+	// The workers' own topics (MirrorMaker 2's go with their tasks: 5.3.6). A failure fails the
+	// task, so 5.3.2 is sent again rather than a later 5.3.1 joining stale Connect topics.
+	if len(in.Connector.Nodes) > 0 {
+		c, err := s.inst.Client(in)
+		if err != nil {
+			return err
 		}
+		if _, err := c.DeleteTopics(ctx, engine.ConnectTopics...); err != nil && !errors.Is(err, kerr.UnknownTopicOrPartition) {
+			return fmt.Errorf("deleting the Connect topics: %w", err)
+		}
+	}
+	if err := s.store.DeleteInstanceConnectTasks(ctx, in.ID); err != nil {
+		return err
 	}
 	_, err = s.inst.SetConnector(ctx, in.ID, func(c **dms.SmartConnect) error { *c = nil; return nil })
 	return err
@@ -367,6 +441,11 @@ func (s *Service) runDisable(ctx context.Context, t dms.Task) error {
 
 // instanceDeleted stops everything Smart Connect runs for a deleted instance and forgets its tasks.
 func (s *Service) instanceDeleted(ctx context.Context, in dms.Instance) error {
+	if err := s.peerDeleted(ctx, in); err != nil {
+		return err
+	}
+	unlock := s.locks.Lock(in.ID)
+	defer unlock()
 	ts, err := s.store.ListConnectTasks(ctx, in.ID)
 	if err != nil {
 		return err
@@ -376,4 +455,36 @@ func (s *Service) instanceDeleted(ctx context.Context, in dms.Instance) error {
 	}
 	s.removeWorkers(ctx, in)
 	return s.store.DeleteInstanceConnectTasks(ctx, in.ID)
+}
+
+// peerDeleted pauses the replication tasks of other instances whose peer was the deleted instance:
+// its addresses go back to the pool, and connectors still pointed at them would reach whichever
+// instance gets them next.
+func (s *Service) peerDeleted(ctx context.Context, gone dms.Instance) error {
+	all, err := s.store.ListConnectTasks(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, t := range all {
+		if t.InstanceID == gone.ID || t.Source == nil || t.Source.InstanceID != gone.ID || t.State == dms.ConnectTaskWaiting {
+			continue
+		}
+		err := func() error {
+			unlock := s.locks.Lock(t.InstanceID)
+			defer unlock()
+			in, err := s.store.GetInstance(ctx, t.InstanceID)
+			if err != nil || in.Deleting || in.Connector == nil {
+				return nil
+			}
+			if t.State == dms.ConnectTaskRunning {
+				err = s.stopMirror(ctx, in, t, false)
+			}
+			t.State, t.Error, t.UpdatedAt = dms.ConnectTaskPaused, "its peer instance "+gone.ID+" was deleted", s.now().UTC()
+			return errors.Join(err, s.store.UpdateConnectTask(ctx, t))
+		}()
+		if err != nil { // the deletion goes on: workers that cannot be reached replicate nothing either
+			s.log.Error("replication task whose peer is deleted not paused", "instance_id", t.InstanceID, "task_id", t.ID, "peer", gone.ID, "err", err)
+		}
+	}
+	return nil
 }

@@ -52,6 +52,11 @@ type Page struct {
 	MaxTasks int
 }
 
+// noConnector is the error of an instance without Smart Connect.
+func noConnector(id string) error {
+	return dms.Errorf(dms.CodeConnectorNotFound, "Connector does not exist: Smart Connect is not enabled on the instance %s (5.3.1 enables it).", id)
+}
+
 // connector returns the instance of the project with its connector, refusing an instance without
 // one or whose connector is not (yet, or any longer) running.
 func (s *Service) connector(ctx context.Context, projectID, instanceID string) (dms.Instance, error) {
@@ -61,7 +66,7 @@ func (s *Service) connector(ctx context.Context, projectID, instanceID string) (
 	}
 	switch {
 	case in.Connector == nil:
-		return in, dms.Errorf(dms.CodeConnectorNotFound, "Connector does not exist: enable Smart Connect on the instance %s first (5.3.1).", in.ID)
+		return in, noConnector(in.ID)
 	case in.Connector.Status == dms.ConnectorCreating:
 		return in, dms.Errorf(dms.CodeInstanceBusy, "This DMS instance job task is still running: Smart Connect is being enabled on the instance %s.", in.ID)
 	case in.Connector.Status == dms.ConnectorDeleting:
@@ -185,7 +190,7 @@ func (s *Service) admissible(ctx context.Context, in dms.Instance, t dms.Connect
 		if _, ok := s.inst.ConnectRunner(in); !ok || len(in.Connector.Nodes) == 0 {
 			return dms.Errorf(dms.CodeUnsupportedType, "Kafka replication tasks run on Kafka Connect workers, which the %s engine of this instance does not run.", in.Runtime)
 		}
-		if _, err := s.peer(ctx, in, t, dms.ConnectSecrets{}); err != nil {
+		if err := s.checkMirror(ctx, in, t); err != nil {
 			return err
 		}
 	}
@@ -212,7 +217,7 @@ func (s *Service) ListTasks(ctx context.Context, projectID, instanceID string, o
 		return Page{}, err
 	}
 	if in.Connector == nil {
-		return Page{}, dms.Errorf(dms.CodeConnectorNotFound, "Connector does not exist: Smart Connect is not enabled on the instance %s.", in.ID)
+		return Page{}, noConnector(in.ID)
 	}
 	ts, err := s.store.ListConnectTasks(ctx, in.ID)
 	if err != nil {
@@ -234,7 +239,7 @@ func (s *Service) Task(ctx context.Context, projectID, instanceID, taskID string
 		return TaskInfo{}, err
 	}
 	if in.Connector == nil {
-		return TaskInfo{}, dms.Errorf(dms.CodeConnectorNotFound, "Connector does not exist: Smart Connect is not enabled on the instance %s.", in.ID)
+		return TaskInfo{}, noConnector(in.ID)
 	}
 	t, err := s.task(ctx, in, taskID)
 	if err != nil {
@@ -311,7 +316,7 @@ func (s *Service) RestartTask(ctx context.Context, projectID, instanceID, taskID
 			}
 			t.Generation++
 		}
-		t.Error = ""
+		t.Error, t.Completed = "", false
 		if err := s.start(ctx, in, *t, false); err != nil {
 			t.State = dms.ConnectTaskPaused // stopped and reset: 5.3.9 again starts it
 			return failed(dms.CodeConnectTaskRestartFailed, "Failed to restart the Smart Connect task", err)
@@ -359,9 +364,6 @@ func (s *Service) ModifyTask(ctx context.Context, projectID, instanceID, taskID 
 }
 
 func (s *Service) admissibleTopics(ctx context.Context, in dms.Instance, t dms.ConnectTask) error {
-	if t.SinkType != dms.ConnectOBSSink {
-		return nil
-	}
 	c := *in.Connector
 	c.MaxTasks = 1 << 30 // the quota counts tasks, and this one exists
 	in.Connector = &c

@@ -90,6 +90,9 @@ type ConnectTask struct {
 	// Generation counts 5.3.9 restarts: each one starts the task from scratch (new consumer group
 	// and Connect offsets), as "resets sync progress" asks.
 	Generation int `json:"generation"`
+	// Completed marks a Redis source in RDB_ONLY mode whose full synchronization finished: it is not
+	// run again (at a dmsd start) until 5.3.9 restarts it.
+	Completed bool `json:"completed,omitempty"`
 	// Legacy marks a task created through the 7.2.4.3 dump API.
 	Legacy    bool      `json:"legacy,omitempty"`
 	CreatedAt time.Time `json:"created_at"`

@@ -367,6 +367,9 @@ type ConnectRunner interface {
 	// configs as ${file:<path>:<key>} (the file in java.util.Properties format). name is
 	// [A-Za-z0-9._-]+.
 	WriteConnectFile(spec ConnectSpec, name string, data []byte) (path string, err error)
+	// WriteConnectProps is WriteConnectFile of a java.util.Properties file of props (escaped as
+	// Properties.load reads them), for secrets referenced as ${file:<path>:<key>}.
+	WriteConnectProps(spec ConnectSpec, name string, props map[string]string) (path string, err error)
 	// RemoveConnectFile removes DataDir/connect/files/<name>; a missing file is not an error.
 	RemoveConnectFile(spec ConnectSpec, name string) error
 }

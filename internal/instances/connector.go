@@ -52,6 +52,10 @@ func (s *Service) newConnector(ctx context.Context, in *dms.Instance, nodes int)
 	c := &dms.SmartConnect{ID: uuid.NewString(), NodeCount: nodes, Status: dms.ConnectorCreating,
 		CreatedAt: s.now().UTC(), MaxTasks: DefaultConnectorMaxTasks}
 	if s.Capabilities(*in).Connect {
+		// The workers' REST API must stay on this host: it serves connector configs.
+		if !s.pool.prefix.Addr().IsLoopback() {
+			return dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: Smart Connect needs a loopback ip_pool (the workers' REST API must not leave this host); this dmsd's is %s.", s.pool.prefix)
+		}
 		used, err := s.usedAddrs(ctx)
 		if err != nil {
 			return dms.Internal(err)

@@ -207,7 +207,8 @@ func (s *Service) runCreate(ctx context.Context, t dms.Task) error {
 			return fmt.Errorf("creating the instance's administrator %s: %w", in.AccessUser, err)
 		}
 	}
-	if in.ConnectorEnable && in.Connector == nil && s.connectorAtCreation != nil {
+	// A creation resumed after a crash may find its connector recorded and not yet RUNNING.
+	if in.ConnectorEnable && (in.Connector == nil || in.Connector.Status == dms.ConnectorCreating) && s.connectorAtCreation != nil {
 		if err := s.connectorAtCreation(ctx, in); err != nil {
 			return fmt.Errorf("enabling Smart Connect (connector_enable): %w", err)
 		}

@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -441,6 +443,15 @@ func (e *Engine) ConnectClientProps(spec engine.ConnectSpec) map[string]string {
 		out[p.k] = p.v
 	}
 	return out
+}
+
+// WriteConnectProps writes props as a properties file with WriteConnectFile, keys sorted.
+func (e *Engine) WriteConnectProps(spec engine.ConnectSpec, name string, props map[string]string) (string, error) {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(props)) {
+		b.WriteString(escapeProp(k, true) + "=" + escapeProp(props[k], false) + "\n")
+	}
+	return e.WriteConnectFile(spec, name, []byte(b.String()))
 }
 
 // WriteConnectFile writes DataDir/connect/files/<name> atomically with mode 0600.

@@ -696,9 +696,10 @@ func (e *Engine) stopAll(inst *instance, timeout time.Duration) int {
 		bs = append(bs, b)
 	}
 	inst.mu.Unlock()
+	// The instance's Connect workers stop first (not counted: they are not brokers): their last
+	// offset flush needs the brokers, or up to a flush interval of records is replicated twice.
+	e.stopWorkers(inst, nil, timeout)
 	var wg sync.WaitGroup
-	// The instance's Connect workers stop with it (not counted: they are not brokers).
-	wg.Go(func() { e.stopWorkers(inst, nil, timeout) })
 	var running atomic.Int32
 	for _, b := range bs {
 		wg.Go(func() {
