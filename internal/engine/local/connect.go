@@ -309,15 +309,12 @@ func (e *Engine) StopConnect(ctx context.Context, instanceID string) error {
 // DeleteConnect kills the workers of spec's instance (also ones this engine never supervised,
 // found from connect/worker-<id>/pid) and removes DataDir/connect.
 func (e *Engine) DeleteConnect(ctx context.Context, spec engine.ConnectSpec) error {
-	if spec.InstanceID == "" || spec.DataDir == "" {
-		return errors.New("local engine: DeleteConnect needs InstanceID and DataDir")
+	if spec.InstanceID == "" {
+		return errors.New("local engine: DeleteConnect needs InstanceID")
 	}
-	d, err := filepath.Abs(spec.DataDir)
+	d, err := absDataDir(spec.DataDir)
 	if err != nil {
 		return err
-	}
-	if d == "/" || d == filepath.Dir(d) {
-		return fmt.Errorf("local engine: refusing DataDir %q", spec.DataDir)
 	}
 	inst, release, err := e.acquire(ctx, spec.InstanceID, d, true)
 	if err != nil {
@@ -501,15 +498,9 @@ func (e *Engine) RemoveConnectFile(spec engine.ConnectSpec, name string) error {
 }
 
 func connectFilesDirOf(spec engine.ConnectSpec) (string, error) {
-	if spec.DataDir == "" {
-		return "", errors.New("local engine: connect spec has no DataDir")
-	}
-	d, err := filepath.Abs(spec.DataDir)
+	d, err := absDataDir(spec.DataDir)
 	if err != nil {
 		return "", err
-	}
-	if d == "/" || d == filepath.Dir(d) {
-		return "", fmt.Errorf("local engine: refusing DataDir %q", spec.DataDir)
 	}
 	if err := privateDir(connectDir(d)); err != nil {
 		return "", err

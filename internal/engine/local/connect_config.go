@@ -48,15 +48,9 @@ func normalizeConnect(spec engine.ConnectSpec) (engine.ConnectSpec, error) {
 	if spec.InstanceID == "" {
 		return spec, errors.New("local engine: connect spec has no InstanceID")
 	}
-	if spec.DataDir == "" {
-		return spec, errors.New("local engine: connect spec has no DataDir")
-	}
-	d, err := filepath.Abs(spec.DataDir)
+	d, err := absDataDir(spec.DataDir)
 	if err != nil {
 		return spec, err
-	}
-	if d == "/" || d == filepath.Dir(d) {
-		return spec, fmt.Errorf("local engine: refusing DataDir %q", spec.DataDir)
 	}
 	spec.DataDir = d
 	if spec.KafkaVersion == "" {

@@ -266,20 +266,30 @@ func (e *Engine) libs(ctx context.Context, version string) (string, error) {
 	}
 }
 
+// absDataDir is an instance's data dir, absolute: never "" nor a file system root (everything an
+// engine writes for the instance, and removes with it, is below it).
+func absDataDir(dir string) (string, error) {
+	if dir == "" {
+		return "", errors.New("local engine: spec has no DataDir")
+	}
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if d == "/" || d == filepath.Dir(d) {
+		return "", fmt.Errorf("local engine: refusing DataDir %q", dir)
+	}
+	return d, nil
+}
+
 // normalize validates spec and fills the defaults (absolute DataDir, Kafka version).
 func normalize(spec engine.Spec) (engine.Spec, error) {
 	if spec.InstanceID == "" {
 		return spec, errors.New("local engine: spec has no InstanceID")
 	}
-	if spec.DataDir == "" {
-		return spec, errors.New("local engine: spec has no DataDir")
-	}
-	d, err := filepath.Abs(spec.DataDir)
+	d, err := absDataDir(spec.DataDir)
 	if err != nil {
 		return spec, err
-	}
-	if d == "/" || d == filepath.Dir(d) {
-		return spec, fmt.Errorf("local engine: refusing DataDir %q", spec.DataDir)
 	}
 	spec.DataDir = d
 	if spec.KafkaVersion == "" {
@@ -808,15 +818,12 @@ func (e *Engine) RunningBrokers() int {
 // Delete stops every broker and Connect worker of spec's instance (also ones this engine never
 // supervised, found by their pid files) and removes spec.DataDir.
 func (e *Engine) Delete(ctx context.Context, spec engine.Spec) error {
-	if spec.InstanceID == "" || spec.DataDir == "" {
-		return errors.New("local engine: Delete needs InstanceID and DataDir")
+	if spec.InstanceID == "" {
+		return errors.New("local engine: Delete needs InstanceID")
 	}
-	d, err := filepath.Abs(spec.DataDir)
+	d, err := absDataDir(spec.DataDir)
 	if err != nil {
 		return err
-	}
-	if d == "/" || d == filepath.Dir(d) {
-		return fmt.Errorf("local engine: refusing to delete %q", spec.DataDir)
 	}
 	inst, release, err := e.acquireDir(ctx, spec.InstanceID, d)
 	if err != nil {
