@@ -3,8 +3,10 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,7 +14,9 @@ import (
 
 	kafka "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2/model"
+	"github.com/minio/minio-go/v7"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/opendms/opendms/internal/connect"
@@ -33,8 +37,8 @@ const (
 	connTestRedisPW  = "redis-Pa55word-never-shown"
 )
 
-// deliverUnit is what one second of deliver_time_interval lasts here: 30 s (the minimum) is 300 ms.
-const deliverUnit = 10 * time.Millisecond
+// deliverUnit is what one second of deliver_time_interval lasts here: 30 s (the minimum) is 1.5 s (the dump runner's floor is 1 s).
+const deliverUnit = 50 * time.Millisecond
 
 // connEnv is a test server with an object store, one running instance and franz-go clients at it.
 type connEnv struct {
@@ -443,4 +447,320 @@ func TestConnectTaskValidation(t *testing.T) {
 		st, b := ce.raw(t, "GET", ce.tasksPath()+q, nil)
 		wantDMSError(t, st, b, 400, dms.CodeInvalidParameter)
 	}
+}
+
+// dumpSpec is how a dump task lays out its objects.
+type dumpSpec struct {
+	bucket, path string
+	layout       string // Go layout of the time directories (in Asia/Shanghai, the default timezone)
+	delim        string
+	keys         bool // store_keys, with ":" between key and value
+}
+
+var shanghai = func() *time.Location {
+	l, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}()
+
+// dumped reads the objects under spec.path and counts the records in them (by value), checking
+// each object's name (<path>/<time dir>/<topic>-<partition>-<first>-<last>) and content against
+// the records produced (recs: by value).
+func dumped(t *testing.T, ce *connEnv, spec dumpSpec, recs map[string]*kgo.Record) map[string]int {
+	t.Helper()
+	counts := map[string]int{}
+	for key, content := range ce.s3.Objects(spec.bucket) {
+		rest, ok := strings.CutPrefix(key, spec.path+"/")
+		if !ok {
+			continue // another task's
+		}
+		dir, name := "", rest
+		if i := strings.LastIndex(rest, "/"); i >= 0 {
+			dir, name = rest[:i], rest[i+1:]
+		}
+		f := strings.Split(name, "-")
+		if len(f) < 4 {
+			t.Fatalf("object %q: name is not topic-partition-first-last", key)
+		}
+		topic := strings.Join(f[:len(f)-3], "-")
+		part, _ := strconv.Atoi(f[len(f)-3])
+		first, _ := strconv.ParseInt(f[len(f)-2], 10, 64)
+		last, _ := strconv.ParseInt(f[len(f)-1], 10, 64)
+		entries := strings.Split(content, spec.delim)
+		if int64(len(entries)) != last-first+1 {
+			t.Fatalf("object %q holds %d records, its name says %d: %q", key, len(entries), last-first+1, content)
+		}
+		for i, e := range entries {
+			v := e
+			if spec.keys {
+				k, val, ok := strings.Cut(e, ":")
+				if !ok {
+					t.Fatalf("object %q: record %q without key", key, e)
+				}
+				v = val
+				if r := recs[v]; r != nil && string(r.Key) != k {
+					t.Fatalf("object %q: record %q has key %q, produced with %q", key, v, k, r.Key)
+				}
+			}
+			r := recs[v]
+			if r == nil {
+				t.Fatalf("object %q: record %q was not produced", key, e)
+			}
+			if r.Topic != topic || int(r.Partition) != part || r.Offset != first+int64(i) {
+				t.Fatalf("object %q: record %q is %s/%d@%d", key, v, r.Topic, r.Partition, r.Offset)
+			}
+			if want := r.Timestamp.In(shanghai).Format(spec.layout); dir != want {
+				t.Fatalf("object %q: record %q (timestamp %s) belongs in %q", key, v, r.Timestamp, want)
+			}
+			counts[v]++
+		}
+	}
+	return counts
+}
+
+// waitDumped waits until every record of want is in the objects of spec, then checks each is
+// there exactly once and nothing else is.
+func waitDumped(t *testing.T, ce *connEnv, spec dumpSpec, recs map[string]*kgo.Record, want []string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		counts := dumped(t, ce, spec, recs)
+		missing := 0
+		for _, v := range want {
+			if counts[v] == 0 {
+				missing++
+			}
+		}
+		if missing == 0 {
+			for v, n := range counts {
+				if n != 1 || !slices.Contains(want, v) {
+					t.Fatalf("record %q is %d times in %s/%s (want: %d records once each)", v, n, spec.bucket, spec.path, len(want))
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d records not in %s/%s after 60 s", missing, len(want), spec.bucket, spec.path)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// records indexes recs by value into all and returns their values.
+func records(all map[string]*kgo.Record, recs []*kgo.Record) []string {
+	var vs []string
+	for _, r := range recs {
+		all[string(r.Value)] = r
+		vs = append(vs, string(r.Value))
+	}
+	return vs
+}
+
+// committed is the consumer group's committed offsets (none: an empty map).
+func (ce *connEnv) committed(t *testing.T, group string) map[string]int64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out := map[string]int64{}
+	offs, err := ce.adm.FetchOffsets(ctx, group)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		return out
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	offs.Each(func(o kadm.OffsetResponse) { out[fmt.Sprintf("%s/%d", o.Topic, o.Partition)] = o.At })
+	return out
+}
+
+func (ce *connEnv) showTask(t *testing.T, id string) *model.ShowConnectorTaskResponse {
+	t.Helper()
+	resp, err := ce.sdk.ShowConnectorTask(&model.ShowConnectorTaskRequest{InstanceId: ce.id, TaskId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdkBody(t, resp)
+	return resp
+}
+
+// waitStatus polls 5.3.5 until the task's status is want.
+func (ce *connEnv) waitStatus(t *testing.T, id, want string) *model.ShowConnectorTaskResponse {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp := ce.showTask(t, id)
+		if deref(resp.Status) == want {
+			return resp
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("task %s is %s, want %s", id, deref(resp.Status), want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func obsSinkReq(path, delim string, keys bool) *model.SmartConnectTaskReqSinkConfig {
+	return &model.SmartConnectTaskReqSinkConfig{ConsumerStrategy: ptrTo("earliest"), DestinationFileType: ptrTo("TEXT"),
+		DeliverTimeInterval: ptrTo(int32(30)), AccessKey: ptrTo(connTestAK), SecretKey: ptrTo(connTestSK), ObsBucketName: ptrTo("dump-bucket"),
+		ObsPath: ptrTo(path), PartitionFormat: ptrTo("yyyy/MM/dd/HH"), RecordDelimiter: ptrTo(delim), StoreKeys: ptrTo(keys)}
+}
+
+func TestConnectOBSDump(t *testing.T) {
+	ce := newConnEnv(t)
+	c := ce.sdk
+	ce.enable(t)
+	ce.s3.MakeBucket("dump-bucket")
+	ce.createTopic(t, "orders", 2)
+	ce.createTopic(t, "refunds", 1)
+	all := map[string]*kgo.Record{}
+	orders := records(all, ce.produceN(t, "orders", 2, "a", 20)) // before the task: earliest reads them
+
+	created, err := c.CreateConnectorTask(&model.CreateConnectorTaskRequest{InstanceId: ce.id, Body: &model.CreateSmartConnectTaskReq{
+		TaskName: ptrTo("orders-dump"), Topics: ptrTo("orders"), SourceType: ptrTo(model.GetCreateSmartConnectTaskReqSourceTypeEnum().NONE),
+		SinkType: ptrTo(model.GetCreateSmartConnectTaskReqSinkTypeEnum().OBS_SINK), SinkTask: obsSinkReq("base/orders", ";", true)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdkBody(t, created)
+	id := deref(created.Id)
+	if deref(created.Status) != "RUNNING" || deref(created.TaskName) != "orders-dump" || created.SourceTask != nil {
+		t.Fatalf("5.3.3 answer: %+v", created)
+	}
+	spec := dumpSpec{bucket: "dump-bucket", path: "base/orders", layout: "2006/01/02/15", delim: ";", keys: true}
+	waitDumped(t, ce, spec, all, orders)
+
+	// 5.3.5 as the SDK model reads it.
+	show := ce.showTask(t, id)
+	sk := show.SinkTask
+	if deref(show.Status) != "RUNNING" || deref(show.SinkType) != "OBS_SINK" || deref(show.SourceType) != "NONE" || sk == nil ||
+		deref(show.CreateTime) <= 0 || deref(show.Topics) != "orders" {
+		t.Fatalf("5.3.5: %+v", show)
+	}
+	if deref(sk.ObsBucketName) != "dump-bucket" || deref(sk.ObsPath) != "base/orders" || deref(sk.PartitionFormat) != "yyyy/MM/dd/HH" ||
+		deref(sk.RecordDelimiter) != ";" || !deref(sk.StoreKeys) || deref(sk.DeliverTimeInterval) != 30 || deref(sk.ObsPartSize) != 5242880 ||
+		deref(sk.KvDelimiter) != ":" || deref(sk.Timezone) == "" || deref(sk.DestinationFileType) != "TEXT" ||
+		deref(sk.ConsumerStrategy) != "earliest" || deref(sk.FlushSize) <= 0 || deref(sk.PartitionerClass) == "" {
+		t.Fatalf("5.3.5 sink_task: %+v", *sk)
+	}
+
+	// A second task, created to start later: WAITING; pause and resume refuse it; 5.3.9 starts it.
+	later, err := c.CreateConnectorTask(&model.CreateConnectorTaskRequest{InstanceId: ce.id, Body: &model.CreateSmartConnectTaskReq{
+		TaskName: ptrTo("refunds-dump"), Topics: ptrTo("refunds"), StartLater: ptrTo(true),
+		SinkType: ptrTo(model.GetCreateSmartConnectTaskReqSinkTypeEnum().OBS_SINK), SinkTask: obsSinkReq("base/later", "\n", false)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	laterID := deref(later.Id)
+	if deref(later.Status) != "WAITING" || deref(ce.showTask(t, laterID).Status) != "WAITING" {
+		t.Fatalf("start_later task: %+v", later)
+	}
+	_, err = c.PauseConnectorTask(&model.PauseConnectorTaskRequest{InstanceId: ce.id, TaskId: laterID})
+	wantSDKError(t, err, 400, dms.CodeConnectTaskStopFailed)
+	_, err = c.ResumeConnectorTask(&model.ResumeConnectorTaskRequest{InstanceId: ce.id, TaskId: laterID})
+	wantSDKError(t, err, 400, dms.CodeConnectTaskStartFailed)
+
+	// 5.3.4: pages of one.
+	var ids []string
+	for off := int32(0); off < 3; off++ {
+		page, err := c.ListConnectorTasks(&model.ListConnectorTasksRequest{InstanceId: ce.id, Offset: ptrTo(off), Limit: ptrTo(int32(1))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sdkBody(t, page)
+		if deref(page.TotalNumber) != 2 || deref(page.MaxTasks) != 18 || page.Tasks == nil {
+			t.Fatalf("5.3.4 offset %d: %+v", off, page)
+		}
+		if want := min(1, 2-int(off)); len(*page.Tasks) != want {
+			t.Fatalf("5.3.4 offset %d: %d tasks, want %d", off, len(*page.Tasks), want)
+		}
+		for _, tk := range *page.Tasks {
+			ids = append(ids, deref(tk.Id))
+		}
+	}
+	slices.Sort(ids)
+	want := []string{id, laterID}
+	slices.Sort(want)
+	if !slices.Equal(ids, want) {
+		t.Fatalf("5.3.4 pages list %v, want %v", ids, want)
+	}
+
+	refunds := records(all, ce.produceN(t, "refunds", 1, "r", 6))
+	if _, err := c.RestartSmartConnectorTask(&model.RestartSmartConnectorTaskRequest{InstanceId: ce.id, TaskId: laterID}); err != nil {
+		t.Fatal(err)
+	}
+	ce.waitStatus(t, laterID, "RUNNING")
+	waitDumped(t, ce, dumpSpec{bucket: "dump-bucket", path: "base/later", layout: "2006/01/02/15", delim: "\n"}, all, refunds)
+
+	// ModifyConnectorTask: refunds is the other dump's (DMS.00400874) until it is deleted.
+	_, err = c.ModifyConnectorTask(&model.ModifyConnectorTaskRequest{InstanceId: ce.id, TaskId: id, Body: &model.SmartConnectTaskEntity{Topics: ptrTo("orders,refunds")}})
+	wantSDKError(t, err, 400, dms.CodeConnectTopicInUse)
+	if _, err := c.DeleteConnectorTask(&model.DeleteConnectorTaskRequest{InstanceId: ce.id, TaskId: laterID}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ShowConnectorTask(&model.ShowConnectorTaskRequest{InstanceId: ce.id, TaskId: laterID})
+	wantSDKError(t, err, 404, dms.CodeConnectTaskNotFound)
+	if got := ce.committed(t, "connect-"+laterID); len(got) != 0 {
+		t.Fatalf("deleted task's group offsets: %v", got)
+	}
+
+	// Pause: PAUSED, nothing more is stored.
+	if _, err := c.PauseConnectorTask(&model.PauseConnectorTaskRequest{InstanceId: ce.id, TaskId: id}); err != nil {
+		t.Fatal(err)
+	}
+	ce.waitStatus(t, id, "PAUSED")
+	before := ce.s3.Objects("dump-bucket")
+	paused := records(all, ce.produceN(t, "orders", 2, "b", 10))
+	time.Sleep(3 * 30 * deliverUnit) // three deliver intervals: a running task would have stored them
+	if after := ce.s3.Objects("dump-bucket"); len(after) != len(before) {
+		t.Fatalf("a paused task stored objects: %d before, %d after", len(before), len(after))
+	}
+	// Resume: it goes on from its position, nothing lost, nothing twice.
+	if _, err := c.ResumeConnectorTask(&model.ResumeConnectorTaskRequest{InstanceId: ce.id, TaskId: id}); err != nil {
+		t.Fatal(err)
+	}
+	ce.waitStatus(t, id, "RUNNING")
+	orders = append(orders, paused...)
+	waitDumped(t, ce, spec, all, orders)
+
+	// The topics change: refunds is dumped too (from its start: the group has no position there).
+	mod, err := c.ModifyConnectorTask(&model.ModifyConnectorTaskRequest{InstanceId: ce.id, TaskId: id, Body: &model.SmartConnectTaskEntity{Topics: ptrTo("orders,refunds")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deref(mod.Topics) != "orders,refunds" || deref(ce.showTask(t, id).Topics) != "orders,refunds" {
+		t.Fatalf("ModifyConnectorTask: %+v", mod)
+	}
+	both := append(slices.Clone(orders), refunds...)
+	waitDumped(t, ce, spec, all, both)
+
+	// 5.3.9 on a running task: progress is reset, every record is dumped again from the earliest.
+	cl := ce.s3.Client()
+	for o := range cl.ListObjects(context.Background(), "dump-bucket", minio.ListObjectsOptions{Recursive: true, Prefix: "base/orders/"}) {
+		if err := cl.RemoveObject(context.Background(), "dump-bucket", o.Key, minio.RemoveObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.RestartConnectorTask(&model.RestartConnectorTaskRequest{InstanceId: ce.id, TaskId: id}); err != nil {
+		t.Fatal(err)
+	}
+	ce.waitStatus(t, id, "RUNNING")
+	waitDumped(t, ce, spec, all, both)
+
+	// 5.3.6: gone with its group's offsets.
+	if _, err := c.DeleteConnectorTask(&model.DeleteConnectorTaskRequest{InstanceId: ce.id, TaskId: id}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.ShowConnectorTask(&model.ShowConnectorTaskRequest{InstanceId: ce.id, TaskId: id})
+	wantSDKError(t, err, 404, dms.CodeConnectTaskNotFound)
+	if got := ce.committed(t, "connect-"+id); len(got) != 0 {
+		t.Fatalf("deleted task's group offsets: %v", got)
+	}
+	for _, op := range []string{"pause", "resume", "restart"} {
+		st, b := ce.raw(t, "PUT", ce.tasksPath()+"/"+id+"/"+op, nil)
+		wantDMSError(t, st, b, 404, dms.CodeConnectTaskNotFound)
+	}
+	st, b := ce.raw(t, "DELETE", ce.tasksPath()+"/"+id, nil)
+	wantDMSError(t, st, b, 404, dms.CodeConnectTaskNotFound)
 }
