@@ -764,3 +764,176 @@ func TestConnectOBSDump(t *testing.T) {
 	st, b := ce.raw(t, "DELETE", ce.tasksPath()+"/"+id, nil)
 	wantDMSError(t, st, b, 404, dms.CodeConnectTaskNotFound)
 }
+
+func TestConnectLegacyDump(t *testing.T) {
+	ce := newConnEnv(t)
+	legacy := func(connID string) string { return "/v2/" + ce.ProjectID + "/connectors/" + connID + "/sink-tasks" }
+	st, b := ce.raw(t, "GET", legacy("no-such-connector"), nil)
+	wantDMSError(t, st, b, 404, dms.CodeConnectorNotFound)
+	connID := ce.enable(t)
+	ce.s3.MakeBucket("legacy-bucket")
+	ce.createTopic(t, "events", 3)
+	all := map[string]*kgo.Record{}
+	events := records(all, ce.produceN(t, "events", 3, "e", 30))
+
+	body := map[string]any{"source_type": "BLOB", "task_name": "legacy-1", "destination_type": "OBS",
+		"obs_destination_descriptor": map[string]any{"topics": "events", "consumer_strategy": "earliest", "destination_file_type": "TEXT",
+			"access_key": connTestAK, "secret_key": connTestSK, "obs_bucket_name": "legacy-bucket", "obs_path": "old",
+			"partition_format": "yyyy/MM/dd", "record_delimiter": ",", "deliver_time_interval": 30}}
+	// 7.2.4.3's own rules, then 5.3.3's.
+	for _, tc := range []struct {
+		name string
+		body map[string]any
+	}{
+		{"source_type", with(body, "", "source_type", "KAFKA")},
+		{"destination_type", with(body, "", "destination_type", "S3")},
+		{"no descriptor", with(body, "", "obs_destination_descriptor", nil)},
+		{"no consumer_strategy", with(body, "obs_destination_descriptor", "consumer_strategy", nil)},
+		{"no partition_format", with(body, "obs_destination_descriptor", "partition_format", nil)},
+		{"no deliver_time_interval", with(body, "obs_destination_descriptor", "deliver_time_interval", nil)},
+		{"deliver_time_interval 10", with(body, "obs_destination_descriptor", "deliver_time_interval", 10)},
+		{"topics_regex .*", with(with(body, "obs_destination_descriptor", "topics", nil), "obs_destination_descriptor", "topics_regex", ".*")},
+		{"no task_name", with(body, "", "task_name", nil)},
+	} {
+		st, b := ce.raw(t, "POST", legacy(connID), tc.body)
+		if st != 400 || decodeError(t, b).ErrorCode != dms.CodeInvalidParameter {
+			t.Fatalf("%s: %d %s", tc.name, st, b)
+		}
+	}
+	st, b = ce.raw(t, "POST", legacy(connID), body)
+	var created struct {
+		TaskID string `json:"task_id"`
+	}
+	if err := json.Unmarshal(b, &created); err != nil || st != 200 || created.TaskID == "" {
+		t.Fatalf("7.2.4.3: %d %s", st, b)
+	}
+	waitDumped(t, ce, dumpSpec{bucket: "legacy-bucket", path: "old", layout: "2006/01/02", delim: ","}, all, events)
+
+	// 7.2.4.4 (no paging) and 5.3.4 see the same task.
+	st, b = ce.raw(t, "GET", legacy(connID), nil)
+	var list struct {
+		Tasks []struct {
+			TaskID, TaskName, DestinationType, Status, Topics string
+			CreateTime                                        int64
+		} `json:"tasks"`
+		Total      int `json:"total_number"`
+		MaxTasks   int `json:"max_tasks"`
+		QuotaTasks int `json:"quota_tasks"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil || st != 200 {
+		t.Fatalf("7.2.4.4: %d %s", st, b)
+	}
+	if list.Total != 1 || list.MaxTasks != 18 || list.QuotaTasks != 18 || len(list.Tasks) != 1 || !strings.Contains(string(b), `"task_id":"`+created.TaskID+`"`) ||
+		!strings.Contains(string(b), `"destination_type":"OBS"`) || !strings.Contains(string(b), `"status":"RUNNING"`) || !strings.Contains(string(b), `"topics":"events"`) {
+		t.Fatalf("7.2.4.4: %s", b)
+	}
+	if s := ce.showTask(t, created.TaskID); deref(s.TaskName) != "legacy-1" || deref(s.SinkType) != "OBS_SINK" {
+		t.Fatalf("5.3.5 of a 7.2.4.3 task: %+v", s)
+	}
+
+	// 7.2.4.5 with topics_info: every partition dumped to its end, numbers as strings.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, b = ce.raw(t, "GET", legacy(connID)+"/"+created.TaskID+"?topic-info=true", nil)
+		var show struct {
+			TaskName   string         `json:"task_name"`
+			Status     string         `json:"status"`
+			Descriptor map[string]any `json:"obs_destination_descriptor"`
+			TopicsInfo []struct {
+				Topic      string `json:"topic"`
+				Partitions []struct {
+					PartitionID        string `json:"partition_id"`
+					Status             string `json:"status"`
+					LastTransferOffset string `json:"last_transfer_offset"`
+					LogEndOffset       string `json:"log_end_offset"`
+					Lag                string `json:"lag"`
+				} `json:"partitions"`
+			} `json:"topics_info"`
+		}
+		if err := json.Unmarshal(b, &show); err != nil || st != 200 {
+			t.Fatalf("7.2.4.5: %d %s", st, b)
+		}
+		d := show.Descriptor
+		if show.TaskName != "legacy-1" || show.Status != "RUNNING" || d["obs_bucket_name"] != "legacy-bucket" || d["obs_path"] != "old" ||
+			d["record_delimiter"] != "," || d["deliver_time_interval"] != float64(30) || d["obs_part_size"] != float64(5242880) ||
+			d["partition_format"] != "yyyy/MM/dd" || d["consumer_strategy"] != "earliest" || d["destination_file_type"] != "TEXT" {
+			t.Fatalf("7.2.4.5: %s", b)
+		}
+		done := len(show.TopicsInfo) == 1 && show.TopicsInfo[0].Topic == "events" && len(show.TopicsInfo[0].Partitions) == 3
+		if done {
+			for i, p := range show.TopicsInfo[0].Partitions {
+				if p.PartitionID != strconv.Itoa(i) || p.LogEndOffset != "10" || p.Status != "RUNNING" {
+					t.Fatalf("7.2.4.5 partition %d: %+v", i, p)
+				}
+				done = done && p.LastTransferOffset == "9" && p.Lag == "0"
+			}
+		}
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("7.2.4.5 progress never reached the end: %s", b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	st, b = ce.raw(t, "GET", legacy(connID)+"/"+created.TaskID, nil)
+	if st != 200 || strings.Contains(string(b), "topics_info") {
+		t.Fatalf("7.2.4.5 without topic-info: %d %s", st, b)
+	}
+
+	// 7.2.4.1: the quota is already the maximum.
+	for _, tc := range []struct {
+		body       string
+		status     int
+		code       string
+		connectorI string
+	}{
+		{`{"sink_max_tasks":18}`, 204, "", connID},
+		{`{"sink_max_tasks":20}`, 400, dms.CodeConnectorTaskQuotaInvalid, connID},
+		{`{"sink_max_tasks":0}`, 400, dms.CodeInvalidParameter, connID},
+		{`{}`, 400, dms.CodeInvalidParameter, connID},
+		{`{"sink_max_tasks":"18"}`, 400, dms.CodeBodyInvalidKey, connID},
+		{`{"sink_max_tasks":18}`, 404, dms.CodeConnectorNotFound, "nope"},
+	} {
+		st, b := ce.raw(t, "PUT", legacy(tc.connectorI), []byte(tc.body))
+		if tc.status == 204 {
+			if st != 204 {
+				t.Fatalf("7.2.4.1 %s: %d %s", tc.body, st, b)
+			}
+			continue
+		}
+		wantDMSError(t, st, b, tc.status, tc.code)
+	}
+
+	// 7.2.4.2: refused with tasks and with another instance id; the order is 5.3.2's job.
+	order := "/v2/" + ce.ProjectID + "/kafka/instances/" + ce.id + "/delete-connector-order"
+	st, b = ce.raw(t, "POST", order, map[string]string{"instance_id": "other"})
+	wantDMSError(t, st, b, 400, dms.CodeInvalidParameter)
+	st, b = ce.raw(t, "POST", order, map[string]string{"instance_id": ce.id})
+	wantDMSError(t, st, b, 500, dms.CodeConnectTasksExist)
+
+	// 7.2.4.6, then the order.
+	st, b = ce.raw(t, "DELETE", legacy(connID)+"/"+created.TaskID, nil)
+	if st != 204 {
+		t.Fatalf("7.2.4.6: %d %s", st, b)
+	}
+	st, b = ce.raw(t, "GET", legacy(connID)+"/"+created.TaskID, nil)
+	wantDMSError(t, st, b, 404, dms.CodeConnectTaskNotFound)
+	st, b = ce.raw(t, "DELETE", legacy(connID)+"/"+created.TaskID, nil)
+	wantDMSError(t, st, b, 404, dms.CodeConnectTaskNotFound)
+	if got := ce.committed(t, "connect-"+created.TaskID); len(got) != 0 {
+		t.Fatalf("deleted dump's group offsets: %v", got)
+	}
+	st, b = ce.raw(t, "POST", order, map[string]string{"instance_id": ce.id, "url": "https://example.com"})
+	var ord struct {
+		OrderID string `json:"order_id"`
+	}
+	if err := json.Unmarshal(b, &ord); err != nil || st != 200 || ord.OrderID == "" {
+		t.Fatalf("7.2.4.2: %d %s", st, b)
+	}
+	if task := waitTask(t, ce.sdk, ce.id, ord.OrderID); deref(task.Status) != "SUCCESS" {
+		t.Fatalf("7.2.4.2 order: %+v", task)
+	}
+	st, b = ce.raw(t, "GET", legacy(connID), nil)
+	wantDMSError(t, st, b, 404, dms.CodeConnectorNotFound)
+}
