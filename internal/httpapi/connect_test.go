@@ -937,3 +937,147 @@ func TestConnectLegacyDump(t *testing.T) {
 	st, b = ce.raw(t, "GET", legacy(connID), nil)
 	wantDMSError(t, st, b, 404, dms.CodeConnectorNotFound)
 }
+
+// consumeN reads topic from its start until it has n records.
+func (ce *connEnv) consumeN(t *testing.T, topic string, n int, more func([]*kgo.Record) bool) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(ce.seeds...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < n || more != nil && more(out) {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("topic %s: %d records, want %d", topic, len(out), n)
+		}
+		out = append(out, fs.Records()...)
+	}
+	return out
+}
+
+func (ce *connEnv) createRaw(t *testing.T, body map[string]any) string {
+	t.Helper()
+	st, b := ce.raw(t, "POST", ce.tasksPath(), body)
+	var v struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil || st != 200 || v.ID == "" {
+		t.Fatalf("5.3.3 %v: %d %s", body["task_name"], st, b)
+	}
+	return v.ID
+}
+
+func TestConnectRedis(t *testing.T) {
+	ce := newConnEnv(t)
+	ce.enable(t)
+	ctx := context.Background()
+
+	t.Run("sink", func(t *testing.T) {
+		srv := connecttest.StartRedis(t, connTestRedisPW)
+		ce.createTopic(t, "to-redis", 2)
+		recs := []*kgo.Record{
+			{Topic: "to-redis", Partition: 0, Key: []byte("plain"), Value: []byte("v1")},
+			{Topic: "to-redis", Partition: 1, Key: []byte("h"), Value: []byte(`{"key":"h","type":"hash","value":{"f":"x","g":"y"},"ttl_ms":-1,"db":0,"op":"SET"}`)},
+			{Topic: "to-redis", Partition: 0, Key: []byte("l"), Value: []byte(`{"key":"l","db":5,"op":"COMMAND","args":["RPUSH","l","a","b"]}`)},
+		}
+		if err := ce.kcl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+		id := ce.createRaw(t, redisSinkBody("redis-sink", srv.Addr))
+		ce.waitStatus(t, id, "RUNNING")
+		db3 := srv.Client(3)
+		defer db3.Close()
+		deadline := time.Now().Add(60 * time.Second)
+		for db3.Exists(ctx, "plain", "h", "l").Val() != 3 {
+			if time.Now().After(deadline) {
+				t.Fatalf("keys in db 3: %v", db3.Keys(ctx, "*").Val())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if v := db3.Get(ctx, "plain").Val(); v != "v1" {
+			t.Errorf("plain = %q", v)
+		}
+		if v := db3.HGetAll(ctx, "h").Val(); len(v) != 2 || v["f"] != "x" || v["g"] != "y" {
+			t.Errorf("h = %v", v)
+		}
+		if v := db3.LRange(ctx, "l", 0, -1).Val(); !slices.Equal(v, []string{"a", "b"}) {
+			t.Errorf("l = %v", v)
+		}
+		db0 := srv.Client(0)
+		defer db0.Close()
+		if n := db0.DBSize(ctx).Val(); n != 0 {
+			t.Errorf("target_db 3, yet db 0 has %d keys", n)
+		}
+		show := ce.showTask(t, id)
+		if show.SinkTask == nil || deref(show.SinkType) != "REDIS_REPLICATOR_SINK" {
+			t.Fatalf("5.3.5: %+v", show)
+		}
+		st, b := ce.raw(t, "GET", ce.tasksPath()+"/"+id, nil)
+		if st != 200 || !strings.Contains(string(b), `"target_db":3`) || !strings.Contains(string(b), `"redis_address":"`+srv.Addr+`"`) {
+			t.Fatalf("5.3.5 raw: %s", b)
+		}
+		// A wrong password: the create fails and nothing is kept.
+		st, b = ce.raw(t, "POST", ce.tasksPath(), with(redisSinkBody("redis-sink-2", srv.Addr), "sink_task", "redis_password", "wrong-"+connTestRedisPW[:3]))
+		wantDMSError(t, st, b, 400, dms.CodeConnectTaskCreateFailed)
+		if _, err := ce.sdk.DeleteConnectorTask(&model.DeleteConnectorTaskRequest{InstanceId: ce.id, TaskId: id}); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("source", func(t *testing.T) {
+		srv := connecttest.StartRedis(t, connTestRedisPW)
+		srv.Do(t, 0, []any{"SET", "s1", "one"}, []any{"HSET", "h2", "a", "1"}, []any{"RPUSH", "l2", "x", "y"}, []any{"SADD", "set2", "m"})
+		srv.Do(t, 1, []any{"SET", "d1", "x"})
+		want := map[string]string{"0/s1": "string", "0/h2": "hash", "0/l2": "list", "0/set2": "set", "1/d1": "string"}
+		check := func(recs []*kgo.Record) {
+			t.Helper()
+			got := map[string]string{}
+			for _, r := range recs {
+				var v struct {
+					Key, Type, Op string
+					DB            int
+				}
+				if err := json.Unmarshal(r.Value, &v); err != nil {
+					t.Fatalf("record %q: %v", r.Value, err)
+				}
+				if v.Op == "SET" {
+					got[fmt.Sprintf("%d/%s", v.DB, v.Key)] = v.Type
+					if string(r.Key) != v.Key {
+						t.Errorf("record of %s has Kafka key %q", v.Key, r.Key)
+					}
+				}
+			}
+			for k, typ := range want {
+				if got[k] != typ {
+					t.Errorf("full sync: %s is %q, want %q (got %v)", k, got[k], typ, got)
+				}
+			}
+		}
+		for _, mode := range []string{"RDB_ONLY", "CUSTOM_OFFSET"} {
+			topic := "from-redis-" + strings.ToLower(strings.ReplaceAll(mode, "_", "-"))
+			ce.createTopic(t, topic, 1)
+			id := ce.createRaw(t, redisSourceBody("source-"+strings.ToLower(strings.ReplaceAll(mode, "_", "-")), srv.Addr, topic, mode))
+			check(ce.consumeN(t, topic, len(want), nil))
+			if show := ce.showTask(t, id); deref(show.Status) != "RUNNING" || show.SourceTask == nil || deref(show.SourceType) != "REDIS_REPLICATOR_SOURCE" {
+				t.Fatalf("%s: 5.3.5 %+v", mode, show)
+			}
+			if mode == "CUSTOM_OFFSET" {
+				// The replication stream follows the full sync.
+				srv.Do(t, 0, []any{"SET", "live", "after"})
+				ce.consumeN(t, topic, len(want)+1, func(recs []*kgo.Record) bool {
+					for _, r := range recs {
+						if strings.Contains(string(r.Value), `"op":"COMMAND"`) && strings.Contains(string(r.Value), `"live"`) {
+							return false
+						}
+					}
+					return true
+				})
+			}
+		}
+	})
+}
