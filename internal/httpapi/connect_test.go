@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/opendms/opendms/aksk"
 	"github.com/opendms/opendms/internal/connect"
 	"github.com/opendms/opendms/internal/connect/connecttest"
 	"github.com/opendms/opendms/internal/dms"
@@ -1080,4 +1082,108 @@ func TestConnectRedis(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestConnectValidateConnectivity(t *testing.T) {
+	ce := newConnEnv(t)
+	ce.enable(t)
+	ce.s3.MakeBucket("there")
+	peerID, _ := ce.newInstance(t, "kafka-peer")
+	validate := func(typ string, task map[string]any) (int, []byte) {
+		t.Helper()
+		return ce.raw(t, "POST", "/v2/"+ce.ProjectID+"/instances/"+ce.id+"/connector/validate", map[string]any{"type": typ, "task": task})
+	}
+
+	// Kafka through the SDK: another instance of the project answers; a dead address does not.
+	_, err := ce.sdk.ValidateConnectorConnectivity(&model.ValidateConnectorConnectivityRequest{InstanceId: ce.id, Body: &model.SmartConnectValidateEntity{
+		Type: "KAFKA_REPLICATOR_SOURCE", Task: &model.SmartConnectTaskRespSourceConfig{InstanceId: ptrTo(peerID), SecurityProtocol: ptrTo("PLAINTEXT")}}})
+	if err != nil {
+		t.Fatalf("validate the peer instance: %v", err)
+	}
+	dead := connecttest.FreeAddr(t)
+	_, err = ce.sdk.ValidateConnectorConnectivity(&model.ValidateConnectorConnectivityRequest{InstanceId: ce.id, Body: &model.SmartConnectValidateEntity{
+		Type: "KAFKA_REPLICATOR_SOURCE", Task: &model.SmartConnectTaskRespSourceConfig{BootstrapServers: ptrTo(dead), SecurityProtocol: ptrTo("PLAINTEXT")}}})
+	wantSDKError(t, err, 400, dms.CodeConnectTaskVerifyFailed)
+	if !strings.Contains(err.Error(), dead) {
+		t.Errorf("the message does not name the address %s: %v", dead, err)
+	}
+
+	redisSrv := connecttest.StartRedis(t, connTestRedisPW)
+	obs := func(ak, sk, bucket string) map[string]any {
+		return map[string]any{"access_key": ak, "secret_key": sk, "obs_bucket_name": bucket}
+	}
+	cases := []struct {
+		name    string
+		typ     string
+		task    map[string]any
+		status  int
+		code    string
+		message string // in the error message
+	}{
+		{"kafka peer instance", "KAFKA_REPLICATOR_SOURCE", map[string]any{"instance_id": peerID}, 200, "", ""},
+		{"kafka unknown instance", "KAFKA_REPLICATOR_SOURCE", map[string]any{"instance_id": "nope"}, 400, dms.CodeInvalidParameter, "nope"},
+		{"kafka this instance", "KAFKA_REPLICATOR_SOURCE", map[string]any{"instance_id": ce.id}, 400, dms.CodeInvalidParameter, "this instance"},
+		{"kafka dead", "KAFKA_REPLICATOR_SOURCE", map[string]any{"bootstrap_servers": dead}, 400, dms.CodeConnectTaskVerifyFailed, dead},
+		{"kafka bad address", "KAFKA_REPLICATOR_SOURCE", map[string]any{"bootstrap_servers": "no-port"}, 400, dms.CodeInvalidParameter, "bootstrap_servers"},
+		{"redis good", "REDIS_REPLICATOR_SINK", map[string]any{"redis_address": redisSrv.Addr, "redis_password": connTestRedisPW}, 200, "", ""},
+		{"redis source good", "REDIS_REPLICATOR_SOURCE", map[string]any{"redis_address": redisSrv.Addr, "redis_password": connTestRedisPW}, 200, "", ""},
+		{"redis bad password", "REDIS_REPLICATOR_SINK", map[string]any{"redis_address": redisSrv.Addr, "redis_password": "wrong"}, 400, dms.CodeConnectTaskVerifyFailed, "password"},
+		{"redis no password", "REDIS_REPLICATOR_SINK", map[string]any{"redis_address": redisSrv.Addr}, 400, dms.CodeConnectTaskVerifyFailed, ""},
+		{"redis dead", "REDIS_REPLICATOR_SINK", map[string]any{"redis_address": dead}, 400, dms.CodeConnectTaskVerifyFailed, dead},
+		{"redis no address", "REDIS_REPLICATOR_SINK", map[string]any{}, 400, dms.CodeInvalidParameter, "redis_address"},
+		{"obs good", "OBS_SINK", obs(connTestAK, connTestSK, "there"), 200, "", ""},
+		{"obs bad secret key", "OBS_SINK", obs(connTestAK, "wrong-key", "there"), 400, dms.CodeConnectTaskVerifyFailed, ""},
+		{"obs unknown access key", "OBS_SINK", obs("nobody", connTestSK, "there"), 400, dms.CodeConnectTaskVerifyFailed, ""},
+		{"obs missing bucket", "OBS_SINK", obs(connTestAK, connTestSK, "not-there"), 400, dms.CodeConnectTaskVerifyFailed, "not-there"},
+		{"obs no keys", "OBS_SINK", obs("", "", "there"), 400, dms.CodeInvalidParameter, ""},
+		{"bad type", "FTP", map[string]any{}, 400, dms.CodeInvalidParameter, "type"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st, b := validate(tc.typ, tc.task)
+			if tc.status == 200 {
+				if st != 200 {
+					t.Fatalf("%d %s", st, b)
+				}
+				return
+			}
+			wantDMSError(t, st, b, tc.status, tc.code)
+			if msg := decodeError(t, b).ErrorMsg; !strings.Contains(msg, tc.message) {
+				t.Fatalf("message %q does not say %q", msg, tc.message)
+			}
+		})
+	}
+	st, b := ce.raw(t, "POST", "/v2/"+ce.ProjectID+"/instances/"+ce.id+"/connector/validate", map[string]any{"type": "OBS_SINK"})
+	wantDMSError(t, st, b, 400, dms.CodeInvalidParameter)
+
+	// ListObsBuckets: the keys in the X-OBS-* headers; without them 400.
+	buckets := func(ak, sk string) (int, []byte) {
+		t.Helper()
+		req, err := http.NewRequest("GET", ce.URL+"/v1.0/dms/obs/buckets", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ak != "" {
+			req.Header.Set("X-OBS-Access-Key", ak)
+			req.Header.Set("X-OBS-Secret-Key", sk)
+		}
+		if err := aksk.Sign(req, nil, ce.AK, ce.SK, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		resp, b := send(t, req)
+		noSecrets(t, b)
+		return resp.StatusCode, b
+	}
+	st, b = buckets(connTestAK, connTestSK)
+	var list []struct {
+		BucketName   string `json:"bucketName"`
+		CreationDate int64  `json:"creationDate"`
+	}
+	if err := json.Unmarshal(b, &list); err != nil || st != 200 || len(list) != 1 || list[0].BucketName != "there" || list[0].CreationDate <= 0 {
+		t.Fatalf("ListObsBuckets: %d %s", st, b)
+	}
+	st, b = buckets("", "")
+	wantDMSError(t, st, b, 400, dms.CodeInvalidParameter)
+	st, b = buckets(connTestAK, "wrong")
+	wantDMSError(t, st, b, 400, dms.CodeConnectTaskVerifyFailed)
 }
