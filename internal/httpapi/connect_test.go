@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,6 +25,7 @@ import (
 	"github.com/opendms/opendms/internal/connect"
 	"github.com/opendms/opendms/internal/connect/connecttest"
 	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/iam"
 )
 
 // Smart Connect on the embedded engine (no Connect workers: dumps and Redis tasks run inside
@@ -1186,4 +1188,64 @@ func TestConnectValidateConnectivity(t *testing.T) {
 	wantDMSError(t, st, b, 400, dms.CodeInvalidParameter)
 	st, b = buckets(connTestAK, "wrong")
 	wantDMSError(t, st, b, 400, dms.CodeConnectTaskVerifyFailed)
+}
+
+// TestConnectServiceRestart is a dmsd restart in-process: the connect service is closed and a new
+// one made over the same store; the running dump task runs again and loses nothing.
+func TestConnectServiceRestart(t *testing.T) {
+	ce := newConnEnv(t)
+	ce.enable(t)
+	ce.s3.MakeBucket("dump-bucket")
+	ce.createTopic(t, "orders", 2)
+	all := map[string]*kgo.Record{}
+	orders := records(all, ce.produceN(t, "orders", 2, "a", 20))
+	created, err := ce.sdk.CreateConnectorTask(&model.CreateConnectorTaskRequest{InstanceId: ce.id, Body: &model.CreateSmartConnectTaskReq{
+		TaskName: ptrTo("orders-dump"), Topics: ptrTo("orders"),
+		SinkType: ptrTo(model.GetCreateSmartConnectTaskReqSinkTypeEnum().OBS_SINK), SinkTask: obsSinkReq("base", "\n", true)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := deref(created.Id)
+	spec := dumpSpec{bucket: "dump-bucket", path: "base", layout: "2006/01/02/15", delim: "\n", keys: true}
+	waitDumped(t, ce, spec, all, orders)
+
+	// Records that the old service reads but may not have stored when it stops, and records
+	// produced while no service runs.
+	orders = append(orders, records(all, ce.produceN(t, "orders", 2, "b", 10))...)
+	ce.Connect.Close()
+	orders = append(orders, records(all, ce.produceN(t, "orders", 2, "c", 10))...)
+
+	sealer, err := iam.NewSealer(bytes.Repeat([]byte{7}, 32)) // the test server's master key
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := connect.New(ce.Instances, ce.Store, sealer, ce.Runner, ce.cfg, nil)
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	waitDumped(t, ce, spec, all, orders)
+	// The new service shows it RUNNING with every partition stored to its end (its progress is
+	// updated after the objects are stored: polled).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ti, err := svc.Task(context.Background(), ce.ProjectID, ce.id, id, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ti.Status != dms.ConnectTaskRunning {
+			t.Fatalf("after the restart: status %s (%s)", ti.Status, ti.Detail)
+		}
+		done := len(ti.Progress) == 2
+		for _, p := range ti.Progress {
+			done = done && p.LogEndOffset == 20 && p.LastTransferOffset == 19 && p.Lag == 0
+		}
+		if done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the restart: progress %+v, want both partitions stored to offset 19", ti.Progress)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
