@@ -61,7 +61,20 @@ func newConnEnv(t *testing.T) *connEnv {
 	s3 := connecttest.StartS3(t)
 	cfg := connect.Config{ObjectStorage: connect.ObjectStorage{Endpoint: s3.Endpoint(), Region: connecttest.Region, PathStyle: true},
 		DeliverIntervalUnit: deliverUnit}
-	e := newTestEnvOpts(t, "embedded", testEnvOptions{Connect: cfg})
+	logs := &lockedBuffer{}
+	e := newTestEnvOpts(t, "embedded", testEnvOptions{Connect: cfg, Logs: logs})
+	// Secrets never reach the log (checked when the test's services are stopped: cleanups run
+	// last-in first-out, so this one runs after newTestEnvOpts's).
+	t.Cleanup(func() {
+		if !strings.Contains(logs.String(), "/connector") {
+			t.Errorf("the server's log has no Smart Connect request: is it captured?")
+		}
+		for _, sec := range []string{connTestSK, connTestPassword, connTestRedisPW} {
+			if strings.Contains(logs.String(), sec) {
+				t.Errorf("a secret is in the server's log:\n%s", logs.String())
+			}
+		}
+	})
 	ce := &connEnv{testEnv: e, sdk: e.kafkaClient(t), s3: s3, cfg: cfg}
 	ce.id, ce.seeds = ce.newInstance(t, "kafka-connect")
 	kcl, err := kgo.NewClient(kgo.SeedBrokers(ce.seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerLinger(0))
@@ -798,6 +811,9 @@ func TestConnectLegacyDump(t *testing.T) {
 		{"deliver_time_interval 10", with(body, "obs_destination_descriptor", "deliver_time_interval", 10)},
 		{"topics_regex .*", with(with(body, "obs_destination_descriptor", "topics", nil), "obs_destination_descriptor", "topics_regex", ".*")},
 		{"no task_name", with(body, "", "task_name", nil)},
+		{"topics .*", with(body, "obs_destination_descriptor", "topics", ".*")},
+		{"topics with .*", with(body, "obs_destination_descriptor", "topics", "events,.*")},
+		{"topics bad regex", with(body, "obs_destination_descriptor", "topics", "ev(ents")},
 	} {
 		st, b := ce.raw(t, "POST", legacy(connID), tc.body)
 		if st != 400 || decodeError(t, b).ErrorCode != dms.CodeInvalidParameter {
@@ -1245,6 +1261,117 @@ func TestConnectServiceRestart(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("after the restart: progress %+v, want both partitions stored to offset 19", ti.Progress)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestConnectLegacyTopicRegexes: 7.2.4.3's topics may hold regular expressions.
+func TestConnectLegacyTopicRegexes(t *testing.T) {
+	ce := newConnEnv(t)
+	connID := ce.enable(t)
+	ce.s3.MakeBucket("legacy-bucket")
+	ce.createTopic(t, "logs-app", 1)
+	ce.createTopic(t, "logs-web", 1)
+	ce.createTopic(t, "audit", 1)
+	ce.createTopic(t, "other", 1)
+	all := map[string]*kgo.Record{}
+	want := records(all, ce.produceN(t, "logs-app", 1, "app", 3))
+	want = append(want, records(all, ce.produceN(t, "logs-web", 1, "web", 3))...)
+	want = append(want, records(all, ce.produceN(t, "audit", 1, "audit", 3))...)
+	records(all, ce.produceN(t, "other", 1, "other", 3)) // not dumped
+	st, b := ce.raw(t, "POST", "/v2/"+ce.ProjectID+"/connectors/"+connID+"/sink-tasks", map[string]any{"source_type": "BLOB", "task_name": "regexes",
+		"destination_type": "OBS", "obs_destination_descriptor": map[string]any{"topics": "logs-.*,audit", "consumer_strategy": "earliest",
+			"destination_file_type": "TEXT", "access_key": connTestAK, "secret_key": connTestSK, "obs_bucket_name": "legacy-bucket",
+			"obs_path": "rx", "partition_format": "yyyy", "deliver_time_interval": 30}})
+	if st != 200 {
+		t.Fatalf("7.2.4.3: %d %s", st, b)
+	}
+	waitDumped(t, ce, dumpSpec{bucket: "legacy-bucket", path: "rx", layout: "2006", delim: "\n"}, all, want)
+}
+
+// TestConnectTaskLifecycleEdges: a dump that cannot start is not kept; latest skips what was
+// there; a paused task stays paused over a service restart; deleting the instance stops its tasks.
+func TestConnectTaskLifecycleEdges(t *testing.T) {
+	ce := newConnEnv(t)
+	ce.enable(t)
+	ce.s3.MakeBucket("dump-bucket")
+	ce.createTopic(t, "t1", 1)
+	ce.createTopic(t, "t2", 1)
+	all := map[string]*kgo.Record{}
+	records(all, ce.produceN(t, "t1", 1, "old", 5))
+
+	// A bucket that does not exist: 400 DMS.00400867 naming it, nothing kept.
+	body := with(with(obsBody("nobucket", "t1"), "", "start_later", false), "sink_task", "obs_bucket_name", "no-such-bucket")
+	st, b := ce.raw(t, "POST", ce.tasksPath(), body)
+	wantDMSError(t, st, b, 400, dms.CodeConnectTaskCreateFailed)
+	if !strings.Contains(decodeError(t, b).ErrorMsg, "no-such-bucket") {
+		t.Errorf("the message does not name the bucket: %s", b)
+	}
+	if l, err := ce.sdk.ListConnectorTasks(&model.ListConnectorTasksRequest{InstanceId: ce.id}); err != nil || deref(l.TotalNumber) != 0 {
+		t.Fatalf("after a failed create: %+v %v", l, err)
+	}
+
+	// consumer_strategy latest: only what comes after the start.
+	id := ce.createRaw(t, with(with(with(obsBody("latest", "t1"), "", "start_later", false), "sink_task", "consumer_strategy", "latest"), "sink_task", "obs_path", "latest"))
+	ce.waitStatus(t, id, "RUNNING")
+	deadline := time.Now().Add(30 * time.Second)
+	for { // the group's position is taken at its first poll: wait until it has committed one
+		if off, ok := ce.committed(t, "connect-"+id)["t1/0"]; ok && off == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the latest task never committed its start position: %v", ce.committed(t, "connect-"+id))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	fresh := records(all, ce.produceN(t, "t1", 1, "new", 5))
+	waitDumped(t, ce, dumpSpec{bucket: "dump-bucket", path: "latest", layout: "2006/01/02", delim: "\n"}, all, fresh)
+
+	// Paused stays paused over a restart of the service; running runs.
+	paused := ce.createRaw(t, with(with(obsBody("paused", "t2"), "", "start_later", false), "sink_task", "obs_path", "paused"))
+	if _, err := ce.sdk.PauseConnectorTask(&model.PauseConnectorTaskRequest{InstanceId: ce.id, TaskId: paused}); err != nil {
+		t.Fatal(err)
+	}
+	// Pausing twice and resuming a running task are no-ops.
+	if _, err := ce.sdk.PauseConnectorTask(&model.PauseConnectorTaskRequest{InstanceId: ce.id, TaskId: paused}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ce.sdk.ResumeConnectorTask(&model.ResumeConnectorTaskRequest{InstanceId: ce.id, TaskId: id}); err != nil {
+		t.Fatal(err)
+	}
+	ce.Connect.Close()
+	sealer, err := iam.NewSealer(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := connect.New(ce.Instances, ce.Store, sealer, ce.Runner, ce.cfg, nil)
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	for tid, want := range map[string]string{paused: dms.ConnectTaskPaused, id: dms.ConnectTaskRunning} {
+		ti, err := svc.Task(context.Background(), ce.ProjectID, ce.id, tid, false)
+		if err != nil || ti.Status != want {
+			t.Fatalf("task %s after the restart: %s (%s) %v, want %s", ti.Name, ti.Status, ti.Detail, err, want)
+		}
+	}
+
+	// Deleting the instance stops the running task and forgets the tasks.
+	if _, err := ce.sdk.DeleteInstance(&model.DeleteInstanceRequest{InstanceId: ce.id}); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		ts, err := ce.Store.ListConnectTasks(context.Background(), ce.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ts) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tasks of a deleted instance: %d", len(ts))
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
