@@ -105,14 +105,19 @@ func (ce *connEnv) newInstance(t *testing.T, name string) (string, []string) {
 // enable enables Smart Connect (5.3.1), waits for its job and returns the connector id.
 func (ce *connEnv) enable(t *testing.T) string {
 	t.Helper()
-	resp, err := ce.sdk.CreateConnector(&model.CreateConnectorRequest{InstanceId: ce.id, Body: &model.CreateConnectorReq{}})
+	return ce.enableOn(t, ce.id)
+}
+
+func (ce *connEnv) enableOn(t *testing.T, instanceID string) string {
+	t.Helper()
+	resp, err := ce.sdk.CreateConnector(&model.CreateConnectorRequest{InstanceId: instanceID, Body: &model.CreateConnectorReq{}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if deref(resp.JobId) == "" || deref(resp.ConnectorId) == "" {
 		t.Fatalf("5.3.1 response %+v: want job_id and connector_id", resp)
 	}
-	if task := waitTask(t, ce.sdk, ce.id, deref(resp.JobId)); deref(task.Status) != "SUCCESS" {
+	if task := waitTask(t, ce.sdk, instanceID, deref(resp.JobId)); deref(task.Status) != "SUCCESS" {
 		t.Fatalf("5.3.1 job: %+v", task)
 	}
 	return deref(resp.ConnectorId)
@@ -901,6 +906,16 @@ func TestConnectLegacyDump(t *testing.T) {
 		t.Fatalf("7.2.4.5 without topic-info: %d %s", st, b)
 	}
 
+	// Paused: 7.2.4.5's progress is what the group committed.
+	if _, err := ce.sdk.PauseConnectorTask(&model.PauseConnectorTaskRequest{InstanceId: ce.id, TaskId: created.TaskID}); err != nil {
+		t.Fatal(err)
+	}
+	st, b = ce.raw(t, "GET", legacy(connID)+"/"+created.TaskID+"?topic-info=true", nil)
+	if st != 200 || !strings.Contains(string(b), `"status":"PAUSED"`) ||
+		strings.Count(string(b), `"last_transfer_offset":"9","log_end_offset":"10","lag":"0"`) != 3 {
+		t.Fatalf("7.2.4.5 of a paused dump: %d %s", st, b)
+	}
+
 	// 7.2.4.1: the quota is already the maximum.
 	for _, tc := range []struct {
 		body       string
@@ -1348,6 +1363,34 @@ func TestConnectTaskLifecycleEdges(t *testing.T) {
 	if _, err := ce.sdk.ResumeConnectorTask(&model.ResumeConnectorTaskRequest{InstanceId: ce.id, TaskId: id}); err != nil {
 		t.Fatal(err)
 	}
+	// ModifyConnectorTask with what 5.3.5 showed (as an SDK user sends it back), topics changed:
+	// a paused task takes them and stays paused; other fields changed are refused.
+	ce.createTopic(t, "t3", 1)
+	shown := ce.showTask(t, paused)
+	entity := model.SmartConnectTaskEntity{TaskName: shown.TaskName, Topics: ptrTo("t2,t3"), TopicsRegex: shown.TopicsRegex,
+		SourceType: shown.SourceType, SourceTask: shown.SourceTask, SinkType: shown.SinkType, SinkTask: shown.SinkTask,
+		Id: shown.Id, Status: shown.Status, CreateTime: shown.CreateTime}
+	if _, err := ce.sdk.ModifyConnectorTask(&model.ModifyConnectorTaskRequest{InstanceId: ce.id, TaskId: paused, Body: &entity}); err != nil {
+		t.Fatal(err)
+	}
+	if s := ce.showTask(t, paused); deref(s.Topics) != "t2,t3" || deref(s.Status) != "PAUSED" {
+		t.Fatalf("after modifying a paused task: %+v", s)
+	}
+	for _, tc := range []struct {
+		name string
+		body model.SmartConnectTaskEntity
+	}{
+		{"task_name", model.SmartConnectTaskEntity{TaskName: ptrTo("renamed"), Topics: ptrTo("t2")}},
+		{"sink_type", model.SmartConnectTaskEntity{SinkType: ptrTo("REDIS_REPLICATOR_SINK"), Topics: ptrTo("t2")}},
+		{"no topics", model.SmartConnectTaskEntity{TaskName: shown.TaskName}},
+	} {
+		_, err := ce.sdk.ModifyConnectorTask(&model.ModifyConnectorTaskRequest{InstanceId: ce.id, TaskId: paused, Body: &tc.body})
+		wantSDKError(t, err, 400, dms.CodeConnectTaskModifyFailed)
+	}
+	_, err := ce.sdk.ModifyConnectorTask(&model.ModifyConnectorTaskRequest{InstanceId: ce.id, TaskId: paused,
+		Body: &model.SmartConnectTaskEntity{Topics: ptrTo("t2"), TopicsRegex: ptrTo("t.*")}})
+	wantSDKError(t, err, 400, dms.CodeInvalidParameter)
+
 	ce.Connect.Close()
 	sealer, err := iam.NewSealer(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
@@ -1364,6 +1407,19 @@ func TestConnectTaskLifecycleEdges(t *testing.T) {
 			t.Fatalf("task %s after the restart: %s (%s) %v, want %s", ti.Name, ti.Status, ti.Detail, err, want)
 		}
 	}
+
+	// Another instance's connector does not reach these tasks.
+	otherID, _ := ce.newInstance(t, "kafka-other")
+	ce.enableOn(t, otherID)
+	other := "/v2/" + ce.ProjectID + "/instances/" + otherID + "/connector/tasks/" + id
+	st, b = ce.raw(t, "GET", other, nil)
+	wantDMSError(t, st, b, 404, dms.CodeConnectTaskNotFound)
+	for _, op := range []string{"/pause", "/resume", "/restart"} {
+		st, b := ce.raw(t, "PUT", other+op, nil)
+		wantDMSError(t, st, b, 404, dms.CodeConnectTaskNotFound)
+	}
+	st, b = ce.raw(t, "DELETE", other, nil)
+	wantDMSError(t, st, b, 404, dms.CodeConnectTaskNotFound)
 
 	// Deleting the instance stops the running task and forgets the tasks.
 	if _, err := ce.sdk.DeleteInstance(&model.DeleteInstanceRequest{InstanceId: ce.id}); err != nil {
