@@ -1440,3 +1440,46 @@ func TestConnectTaskLifecycleEdges(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestConnectDumpError: a dump whose bucket goes away is in ERROR with why; 5.3.8 refuses to
+// resume it while the bucket is missing and, once it is back, goes on without loss.
+func TestConnectDumpError(t *testing.T) {
+	ce := newConnEnv(t)
+	ce.enable(t)
+	ce.s3.MakeBucket("dump-bucket")
+	ce.createTopic(t, "t1", 1)
+	all := map[string]*kgo.Record{}
+	want := records(all, ce.produceN(t, "t1", 1, "a", 5))
+	id := ce.createRaw(t, with(with(obsBody("erring", "t1"), "", "start_later", false), "sink_task", "obs_path", "err"))
+	spec := dumpSpec{bucket: "dump-bucket", path: "err", layout: "2006/01/02", delim: "\n"}
+	waitDumped(t, ce, spec, all, want)
+
+	cl := ce.s3.Client()
+	ctx := context.Background()
+	for o := range cl.ListObjects(ctx, "dump-bucket", minio.ListObjectsOptions{Recursive: true}) {
+		if err := cl.RemoveObject(ctx, "dump-bucket", o.Key, minio.RemoveObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cl.RemoveBucket(ctx, "dump-bucket"); err != nil {
+		t.Fatal(err)
+	}
+	more := records(all, ce.produceN(t, "t1", 1, "b", 5))
+	ce.waitStatus(t, id, "ERROR")
+	st, b := ce.raw(t, "GET", ce.tasksPath()+"/"+id, nil)
+	var v struct {
+		Detail string `json:"status_detail"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil || st != 200 || !strings.Contains(v.Detail, "dump-bucket") || strings.Contains(v.Detail, "\n") {
+		t.Fatalf("5.3.5 of a failed dump: %d %s: want status_detail naming the bucket, one line", st, b)
+	}
+	_, err := ce.sdk.ResumeConnectorTask(&model.ResumeConnectorTaskRequest{InstanceId: ce.id, TaskId: id})
+	wantSDKError(t, err, 400, dms.CodeConnectTaskStartFailed)
+
+	ce.s3.MakeBucket("dump-bucket")
+	if _, err := ce.sdk.ResumeConnectorTask(&model.ResumeConnectorTaskRequest{InstanceId: ce.id, TaskId: id}); err != nil {
+		t.Fatal(err)
+	}
+	ce.waitStatus(t, id, "RUNNING")
+	waitDumped(t, ce, spec, all, more) // the records stored before went with the old bucket
+}
