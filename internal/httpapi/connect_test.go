@@ -1483,3 +1483,30 @@ func TestConnectDumpError(t *testing.T) {
 	ce.waitStatus(t, id, "RUNNING")
 	waitDumped(t, ce, spec, all, more) // the records stored before went with the old bucket
 }
+
+// TestConnectMalformedBodies: every Smart Connect API answers a malformed body with a 4xx DMS
+// error, never a 500.
+func TestConnectMalformedBodies(t *testing.T) {
+	ce := newConnEnv(t)
+	connID := ce.enable(t)
+	paths := []struct{ method, path string }{
+		{"POST", ce.tasksPath()},
+		{"PUT", ce.tasksPath() + "/x"},
+		{"POST", "/v2/" + ce.ProjectID + "/instances/" + ce.id + "/connector/validate"},
+		{"POST", "/v2/" + ce.ProjectID + "/connectors/" + connID + "/sink-tasks"},
+		{"PUT", "/v2/" + ce.ProjectID + "/connectors/" + connID + "/sink-tasks"},
+		{"POST", "/v2/" + ce.ProjectID + "/kafka/instances/" + ce.id + "/delete-connector-order"},
+		{"POST", "/v2/" + ce.ProjectID + "/instances/" + ce.id + "/connector"},
+	}
+	bodies := []string{`null`, `[]`, `"x"`, `{"task_name":`, `{} {}`, `{"sink_task":"x"}`, `{"source_task":[1]}`, `{"task":"x"}`,
+		`{"obs_destination_descriptor":"x"}`, `{"sink_max_tasks":null}`, `{"instance_id":7}`, `{"node_cnt":[2]}`, `{"type":"OBS_SINK","task":null}`,
+		`{"task_name":"n","topics":"t","sink_type":"OBS_SINK","sink_task":null}`, `{"task_name":"n","topics":"t","source_type":"REDIS_REPLICATOR_SOURCE","source_task":null}`}
+	for _, p := range paths {
+		for _, body := range bodies {
+			st, b := ce.raw(t, p.method, p.path, []byte(body))
+			if st < 400 || st >= 500 || decodeError(t, b).ErrorCode == "" {
+				t.Errorf("%s %s %s: %d %s", p.method, p.path, body, st, b)
+			}
+		}
+	}
+}
