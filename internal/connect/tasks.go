@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/opendms/opendms/internal/connect/redis"
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/store"
 )
@@ -160,7 +161,17 @@ func failed(code, what string, err error) error {
 	if errors.As(err, &de) {
 		return err
 	}
+	if errors.Is(err, redis.ErrWrongType) {
+		return redisTypeMismatch(err)
+	}
 	return dms.Errorf(code, "%s: %s", what, firstLine(err.Error()))
+}
+
+// redisTypeMismatch is DMS.00400875: redis_type is not what the server is (a cluster node given
+// as standalone or the other way round).
+func redisTypeMismatch(err error) error {
+	return dms.Errorf(dms.CodeConnectRedisTypeMismatch, "Inconsistent source and target Redis instance types in the Smart Connect task: %s",
+		strings.TrimPrefix(firstLine(err.Error()), redis.ErrWrongType.Error()+": "))
 }
 
 func firstLine(s string) string {

@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -82,6 +83,9 @@ func (s *Service) Validate(ctx context.Context, projectID, instanceID string, re
 		cerr = dump.Check(ctx, o.Endpoint, o.Region, o.PathStyle, req.Task.AccessKey, req.Task.SecretKey, req.Task.OBSBucketName)
 	default:
 		return bad("type must be KAFKA_REPLICATOR_SOURCE, REDIS_REPLICATOR_SOURCE, REDIS_REPLICATOR_SINK or OBS_SINK, not %q.", req.Type)
+	}
+	if errors.Is(cerr, redis.ErrWrongType) {
+		return redisTypeMismatch(cerr)
 	}
 	if cerr != nil {
 		return dms.Errorf(dms.CodeConnectTaskVerifyFailed, "Failed to verify the Smart Connect task: %s", firstLine(cerr.Error()))
