@@ -1059,6 +1059,9 @@ func TestConnectRedis(t *testing.T) {
 		// A wrong password: the create fails and nothing is kept.
 		st, b = ce.raw(t, "POST", ce.tasksPath(), with(redisSinkBody("redis-sink-2", srv.Addr), "sink_task", "redis_password", "wrong-"+connTestRedisPW[:3]))
 		wantDMSError(t, st, b, 400, dms.CodeConnectTaskCreateFailed)
+		// A cluster that is a standalone server: DMS.00400875.
+		st, b = ce.raw(t, "POST", ce.tasksPath(), with(with(redisSinkBody("redis-sink-3", srv.Addr), "sink_task", "redis_type", "cluster"), "sink_task", "target_db", 0))
+		wantDMSError(t, st, b, 400, dms.CodeConnectRedisTypeMismatch)
 		if _, err := ce.sdk.DeleteConnectorTask(&model.DeleteConnectorTaskRequest{InstanceId: ce.id, TaskId: id}); err != nil {
 			t.Fatal(err)
 		}
@@ -1164,6 +1167,8 @@ func TestConnectValidateConnectivity(t *testing.T) {
 		{"redis no password", "REDIS_REPLICATOR_SINK", map[string]any{"redis_address": redisSrv.Addr}, 400, dms.CodeConnectTaskVerifyFailed, ""},
 		{"redis dead", "REDIS_REPLICATOR_SINK", map[string]any{"redis_address": dead}, 400, dms.CodeConnectTaskVerifyFailed, dead},
 		{"redis no address", "REDIS_REPLICATOR_SINK", map[string]any{}, 400, dms.CodeInvalidParameter, "redis_address"},
+		{"redis cluster type on a standalone", "REDIS_REPLICATOR_SINK", map[string]any{"redis_address": redisSrv.Addr, "redis_password": connTestRedisPW,
+			"redis_type": "cluster"}, 400, dms.CodeConnectRedisTypeMismatch, redisSrv.Addr},
 		{"obs good", "OBS_SINK", obs(connTestAK, connTestSK, "there"), 200, "", ""},
 		{"obs bad secret key", "OBS_SINK", obs(connTestAK, "wrong-key", "there"), 400, dms.CodeConnectTaskVerifyFailed, ""},
 		{"obs unknown access key", "OBS_SINK", obs("nobody", connTestSK, "there"), 400, dms.CodeConnectTaskVerifyFailed, ""},
