@@ -313,9 +313,26 @@ func TestConnectEnableDisable(t *testing.T) {
 	if st != 200 || !strings.Contains(string(b), `"connector_enable":false`) || strings.Contains(string(b), connID) {
 		t.Fatalf("resource info after 5.3.2: %d %s", st, b)
 	}
-	// It can be enabled again.
-	if again := ce.enable(t); again == connID {
-		t.Fatalf("connector id %s reused", again)
+	// It can be enabled again, node_cnt a number as the reference's example sends it.
+	st, b = ce.raw(t, "POST", "/v2/"+ce.ProjectID+"/instances/"+ce.id+"/connector", []byte(`{"node_cnt":3,"specification":"100MB"}`))
+	var again struct {
+		JobID       string `json:"job_id"`
+		ConnectorID string `json:"connector_id"`
+	}
+	if err := json.Unmarshal(b, &again); err != nil || st != 200 || again.ConnectorID == "" || again.ConnectorID == connID {
+		t.Fatalf("5.3.1 again: %d %s (first connector %s)", st, b, connID)
+	}
+	if task := waitTask(t, c, ce.id, again.JobID); deref(task.Status) != "SUCCESS" {
+		t.Fatalf("5.3.1 job: %+v", task)
+	}
+	st, b = ce.raw(t, "GET", "/v2/"+ce.ProjectID+"/instances/"+ce.id+"/connector", nil)
+	if st != 200 || !strings.Contains(string(b), `"node_cnt":3`) {
+		t.Fatalf("resource info: %d %s, want node_cnt 3", st, b)
+	}
+	// Another project's or no instance: 404.
+	st, b = ce.raw(t, "POST", "/v2/"+ce.ProjectID+"/instances/no-such-instance/connector", nil)
+	if st != 404 {
+		t.Fatalf("5.3.1 of no instance: %d %s", st, b)
 	}
 }
 
