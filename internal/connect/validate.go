@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -26,6 +27,24 @@ type ValidateTarget struct {
 	AccessKey     string `json:"access_key"`
 	SecretKey     string `json:"secret_key"`
 	OBSBucketName string `json:"obs_bucket_name"`
+}
+
+// UnmarshalJSON decodes the source settings and the object-storage fields apart: without it the
+// embedded SourceRequest's UnmarshalJSON would decode the whole (and drop the latter).
+func (v *ValidateTarget) UnmarshalJSON(b []byte) error {
+	var own struct {
+		AccessKey     string `json:"access_key"`
+		SecretKey     string `json:"secret_key"`
+		OBSBucketName string `json:"obs_bucket_name"`
+	}
+	if err := json.Unmarshal(b, &v.SourceRequest); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &own); err != nil {
+		return err
+	}
+	v.AccessKey, v.SecretKey, v.OBSBucketName = own.AccessKey, own.SecretKey, own.OBSBucketName
+	return nil
 }
 
 // validateTimeout bounds a connectivity check.
