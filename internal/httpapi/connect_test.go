@@ -422,7 +422,26 @@ func TestConnectTaskValidation(t *testing.T) {
 			wantDMSError(t, st, b, 400, tc.code)
 		})
 	}
-	st, b := ce.raw(t, "POST", ce.tasksPath(), []byte(`{"task_name":`))
+	// A wrong type's error names the key as the body spells it.
+	for _, tc := range []struct {
+		body map[string]any
+		key  string
+	}{
+		{with(base, "sink_task", "deliver_time_interval", "thirty"), "sink_task.deliver_time_interval"},
+		{with(base, "sink_task", "secret_key", 5), "sink_task.secret_key"},
+		{with(kafkaBody("v"), "source_task", "task_num", "two"), "source_task.task_num"},
+		{with(kafkaBody("v"), "source_task", "password", true), "source_task.password"},
+	} {
+		st, b := ce.raw(t, "POST", ce.tasksPath(), tc.body)
+		if st != 400 || !strings.Contains(decodeError(t, b).ErrorMsg, "key is "+tc.key+":") {
+			t.Errorf("want the key %s named: %d %s", tc.key, st, b)
+		}
+	}
+	st, b := ce.raw(t, "POST", "/v2/"+ce.ProjectID+"/instances/"+ce.id+"/connector/validate", map[string]any{"type": "OBS_SINK", "task": map[string]any{"secret_key": 1}})
+	if st != 400 || !strings.Contains(decodeError(t, b).ErrorMsg, "key is task.secret_key:") {
+		t.Errorf("validate: want the key task.secret_key named: %d %s", st, b)
+	}
+	st, b = ce.raw(t, "POST", ce.tasksPath(), []byte(`{"task_name":`))
 	if st != 400 {
 		t.Fatalf("truncated JSON: %d %s", st, b)
 	}
