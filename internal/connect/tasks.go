@@ -200,6 +200,11 @@ func (s *Service) admissible(ctx context.Context, in dms.Instance, t dms.Connect
 			return err
 		}
 	}
+	if t.SourceType == dms.ConnectRedisSource {
+		if err := s.sourceTopicExists(ctx, in, t); err != nil {
+			return err
+		}
+	}
 	if t.SinkType == dms.ConnectOBSSink && t.Topics != "" {
 		mine := SplitTopics(t.Topics)
 		for _, o := range others {
@@ -214,6 +219,26 @@ func (s *Service) admissible(ctx context.Context, in dms.Instance, t dms.Connect
 		}
 	}
 	return nil
+}
+
+// sourceTopicExists checks that the topic a Redis source writes to exists (DMS.00400876): its
+// producer would otherwise retry an unknown topic while the task shows RUNNING. (Sink tasks may
+// name topics created later: their consumers pick them up.)
+func (s *Service) sourceTopicExists(ctx context.Context, in dms.Instance, t dms.ConnectTask) error {
+	c, err := s.inst.Client(in)
+	if err != nil {
+		return dms.Internal(err)
+	}
+	ts, err := c.Topics(ctx)
+	if err != nil {
+		return failed(dms.CodeConnectTaskCreateFailed, "Failed to create the Smart Connect task: the instance's topics could not be read", err)
+	}
+	for _, tp := range ts {
+		if tp.Name == t.Topics {
+			return nil
+		}
+	}
+	return dms.Errorf(dms.CodeTopicNotExist, "The topic does not exist: a Redis source writes to topic %s, which the instance does not have.", t.Topics)
 }
 
 // ListTasks is 5.3.4.
@@ -370,6 +395,9 @@ func (s *Service) ModifyTask(ctx context.Context, projectID, instanceID, taskID 
 }
 
 func (s *Service) admissibleTopics(ctx context.Context, in dms.Instance, t dms.ConnectTask) error {
+	if t.SourceType == dms.ConnectRedisSource {
+		return s.sourceTopicExists(ctx, in, t)
+	}
 	if t.SinkType != dms.ConnectOBSSink {
 		return nil
 	}
