@@ -453,6 +453,7 @@ func TestConnectTaskValidation(t *testing.T) {
 	}
 
 	// Valid tasks of each kind (start_later: not started); their answers carry no secret.
+	ce.createTopic(t, "from-redis", 1) // a Redis source's topic must exist
 	for _, body := range []map[string]any{obsBody("dump-1", "t1"),
 		with(redisSinkBody("redis-sink", "127.0.0.1:1"), "", "start_later", true),
 		with(redisSourceBody("redis-source", "127.0.0.1:1", "from-redis", "CUSTOM_OFFSET"), "", "start_later", true)} {
@@ -1132,6 +1133,9 @@ func TestConnectRedis(t *testing.T) {
 				}
 			}
 		}
+		// The topic it writes to must exist.
+		st, b := ce.raw(t, "POST", ce.tasksPath(), redisSourceBody("no-topic", srv.Addr, "no-such-topic", "RDB_ONLY"))
+		wantDMSError(t, st, b, 400, dms.CodeTopicNotExist)
 		for _, mode := range []string{"RDB_ONLY", "CUSTOM_OFFSET"} {
 			topic := "from-redis-" + strings.ToLower(strings.ReplaceAll(mode, "_", "-"))
 			ce.createTopic(t, topic, 1)
