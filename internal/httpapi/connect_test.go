@@ -1487,7 +1487,7 @@ func TestConnectTaskLifecycleEdges(t *testing.T) {
 }
 
 // TestConnectDumpError: a dump whose bucket goes away is in ERROR with why; 5.3.8 refuses to
-// resume it while the bucket is missing and, once it is back, goes on without loss.
+// resume it and 5.3.9 to restart it while the bucket is missing; once it is back, it goes on.
 func TestConnectDumpError(t *testing.T) {
 	ce := newConnEnv(t)
 	ce.enable(t)
@@ -1521,12 +1521,20 @@ func TestConnectDumpError(t *testing.T) {
 	_, err := ce.sdk.ResumeConnectorTask(&model.ResumeConnectorTaskRequest{InstanceId: ce.id, TaskId: id})
 	wantSDKError(t, err, 400, dms.CodeConnectTaskStartFailed)
 
+	// 5.3.9 resets it (its group's positions go) and cannot start it: it is left PAUSED.
+	_, err = ce.sdk.RestartConnectorTask(&model.RestartConnectorTaskRequest{InstanceId: ce.id, TaskId: id})
+	wantSDKError(t, err, 400, dms.CodeConnectTaskRestartFailed)
+	ce.waitStatus(t, id, "PAUSED")
+	if got := ce.committed(t, "connect-"+id); len(got) != 0 {
+		t.Fatalf("a reset task's group offsets: %v", got)
+	}
+
 	ce.s3.MakeBucket("dump-bucket")
 	if _, err := ce.sdk.ResumeConnectorTask(&model.ResumeConnectorTaskRequest{InstanceId: ce.id, TaskId: id}); err != nil {
 		t.Fatal(err)
 	}
 	ce.waitStatus(t, id, "RUNNING")
-	waitDumped(t, ce, spec, all, more) // the records stored before went with the old bucket
+	waitDumped(t, ce, spec, all, append(want, more...)) // from the earliest again: the reset
 }
 
 // TestConnectMalformedBodies: every Smart Connect API answers a malformed body with a 4xx DMS
