@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,6 +77,22 @@ func newConnEnv(t *testing.T) *connEnv {
 				t.Errorf("a secret is in the server's log:\n%s", logs.String())
 			}
 		}
+		// Nor the data dir in clear (the store, its WAL, the instances' files): they are sealed.
+		filepath.WalkDir(e.Dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return nil
+			}
+			for _, sec := range []string{connTestSK, connTestPassword, connTestRedisPW} {
+				if bytes.Contains(b, []byte(sec)) {
+					t.Errorf("a secret is in clear in %s", path)
+				}
+			}
+			return nil
+		})
 	})
 	ce := &connEnv{testEnv: e, sdk: e.kafkaClient(t), s3: s3, cfg: cfg}
 	ce.id, ce.seeds = ce.newInstance(t, "kafka-connect")
