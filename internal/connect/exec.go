@@ -25,6 +25,9 @@ func inProcess(t dms.ConnectTask) bool { return t.SourceType != dms.ConnectKafka
 // a runner is started (again, from its committed positions).
 func (s *Service) start(ctx context.Context, in dms.Instance, t dms.ConnectTask, resume bool) error {
 	if inProcess(t) {
+		if err := s.checkStore(ctx, t); err != nil {
+			return err // before stopping what runs: a modify that fails leaves the task as it was
+		}
 		s.stopProc(t.ID)
 		return s.startProc(ctx, in, t)
 	}

@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"regexp"
 	"strings"
 
 	"github.com/opendms/opendms/internal/dms"
@@ -72,7 +73,8 @@ func (s *Service) CreateLegacyDump(ctx context.Context, projectID, connectorID s
 	if d.DeliverTimeInterval == nil {
 		return TaskInfo{}, bad("obs_destination_descriptor.deliver_time_interval is required.")
 	}
-	tr := TaskRequest{TaskName: &req.TaskName, Topics: &d.Topics, TopicsRegex: &d.TopicsRegex, SinkType: ptr(dms.ConnectOBSSink),
+	topics, regex := legacyTopics(d.Topics, d.TopicsRegex)
+	tr := TaskRequest{TaskName: &req.TaskName, Topics: &topics, TopicsRegex: &regex, SinkType: ptr(dms.ConnectOBSSink),
 		SinkTask: &SinkRequest{ConnectSink: dms.ConnectSink{ConsumerStrategy: d.ConsumerStrategy, DestinationFileType: d.DestinationFileType,
 			DeliverTimeInterval: d.DeliverTimeInterval, OBSBucketName: d.OBSBucketName, OBSPath: d.OBSPath, PartitionFormat: d.PartitionFormat,
 			RecordDelimiter: d.RecordDelimiter}, AccessKey: &d.AccessKey, SecretKey: &d.SecretKey}}
@@ -82,6 +84,35 @@ func (s *Service) CreateLegacyDump(ctx context.Context, projectID, connectorID s
 	}
 	t.Legacy = true
 	return s.create(ctx, projectID, in.ID, t, sec, false)
+}
+
+// topicNamePattern is what a Kafka topic name is made of.
+var topicNamePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+// legacyTopics maps 7.2.4.3's topics, a comma-separated list whose entries may be regular
+// expressions ("regexes are allowed"), to a task's topics, or to its topics_regex when an entry is
+// not a plain topic name: the entries become alternatives, plain names matched as they are. A
+// topics_regex given as well is left to newTask (which refuses both).
+func legacyTopics(topics, regex string) (string, string) {
+	names := SplitTopics(topics)
+	plain := true
+	for _, n := range names {
+		plain = plain && topicNamePattern.MatchString(n)
+	}
+	if plain || regex != "" {
+		return topics, regex
+	}
+	alts := make([]string, len(names))
+	for i, n := range names {
+		if n == ".*" {
+			return "", n // every topic: refused for a dump, as topics_regex .* is
+		}
+		if topicNamePattern.MatchString(n) {
+			n = regexp.QuoteMeta(n)
+		}
+		alts[i] = n
+	}
+	return "", strings.Join(alts, "|")
 }
 
 // LegacyDumps is 7.2.4.4: the connector's dump tasks.

@@ -35,6 +35,25 @@ func (p *procRun) stop() { p.r.Stop() }
 // groupOf is the consumer group of a sink task.
 func groupOf(t dms.ConnectTask) string { return "connect-" + t.ID }
 
+// checkStore checks that a dump task's bucket is there and writable with its keys, so that a
+// create, resume, restart or modify that cannot store anything fails with what is wrong instead of
+// showing RUNNING until the runner gives up. (Service.Start does not check: a dump whose object
+// store is down when dmsd starts keeps its records uncommitted and tries again.) The Redis runners
+// check their server when they start.
+func (s *Service) checkStore(ctx context.Context, t dms.ConnectTask) error {
+	if t.SinkType != dms.ConnectOBSSink || s.cfg.ObjectStorage.Endpoint == "" {
+		return nil // no endpoint: startProc says so
+	}
+	sec, err := s.secrets(t)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, validateTimeout)
+	defer cancel()
+	o := s.cfg.ObjectStorage
+	return dump.Check(ctx, o.Endpoint, o.Region, o.PathStyle, sec.AccessKey, sec.SecretKey, t.Sink.OBSBucketName)
+}
+
 // startProc starts t's runner (none must be running).
 func (s *Service) startProc(ctx context.Context, in dms.Instance, t dms.ConnectTask) error {
 	sec, err := s.secrets(t)

@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"encoding/json"
 	"math"
 	"regexp"
 	"slices"
@@ -39,6 +40,44 @@ type SinkRequest struct {
 	AccessKey     *string `json:"access_key"`
 	SecretKey     *string `json:"secret_key"`
 	RedisPassword *string `json:"redis_password"`
+}
+
+// The request types embed the stored settings; encoding/json names an embedded struct in a wrong
+// type's key (sink_task.ConnectSink.deliver_time_interval), so they decode the settings and their
+// own fields apart, each at the level the body has them (sink_task.deliver_time_interval).
+
+// UnmarshalJSON decodes the settings and the secrets apart (see above).
+func (r *SourceRequest) UnmarshalJSON(b []byte) error {
+	var own struct {
+		Password         *string `json:"password"`
+		RedisPassword    *string `json:"redis_password"`
+		SASLMechanismAlt string  `json:"saslm_mechanism"`
+	}
+	if err := json.Unmarshal(b, &r.ConnectSource); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &own); err != nil {
+		return err
+	}
+	r.Password, r.RedisPassword, r.SASLMechanismAlt = own.Password, own.RedisPassword, own.SASLMechanismAlt
+	return nil
+}
+
+// UnmarshalJSON decodes the settings and the secrets apart (see above).
+func (r *SinkRequest) UnmarshalJSON(b []byte) error {
+	var own struct {
+		AccessKey     *string `json:"access_key"`
+		SecretKey     *string `json:"secret_key"`
+		RedisPassword *string `json:"redis_password"`
+	}
+	if err := json.Unmarshal(b, &r.ConnectSink); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &own); err != nil {
+		return err
+	}
+	r.AccessKey, r.SecretKey, r.RedisPassword = own.AccessKey, own.SecretKey, own.RedisPassword
+	return nil
 }
 
 // Limits and defaults of task settings.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/opendms/opendms/internal/connect/redis"
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/store"
 )
@@ -165,7 +166,17 @@ func failed(code, what string, err error) error {
 	if errors.As(err, &de) {
 		return err
 	}
+	if errors.Is(err, redis.ErrWrongType) {
+		return redisTypeMismatch(err)
+	}
 	return dms.Errorf(code, "%s: %s", what, firstLine(err.Error()))
+}
+
+// redisTypeMismatch is DMS.00400875: redis_type is not what the server is (a cluster node given
+// as standalone or the other way round).
+func redisTypeMismatch(err error) error {
+	return dms.Errorf(dms.CodeConnectRedisTypeMismatch, "Inconsistent source and target Redis instance types in the Smart Connect task: %s",
+		strings.TrimPrefix(firstLine(err.Error()), redis.ErrWrongType.Error()+": "))
 }
 
 func firstLine(s string) string {
@@ -194,6 +205,11 @@ func (s *Service) admissible(ctx context.Context, in dms.Instance, t dms.Connect
 			return err
 		}
 	}
+	if t.SourceType == dms.ConnectRedisSource {
+		if err := s.sourceTopicExists(ctx, in, t); err != nil {
+			return err
+		}
+	}
 	if t.SinkType == dms.ConnectOBSSink && t.Topics != "" {
 		mine := SplitTopics(t.Topics)
 		for _, o := range others {
@@ -208,6 +224,26 @@ func (s *Service) admissible(ctx context.Context, in dms.Instance, t dms.Connect
 		}
 	}
 	return nil
+}
+
+// sourceTopicExists checks that the topic a Redis source writes to exists (DMS.00400876): its
+// producer would otherwise retry an unknown topic while the task shows RUNNING. (Sink tasks may
+// name topics created later: their consumers pick them up.)
+func (s *Service) sourceTopicExists(ctx context.Context, in dms.Instance, t dms.ConnectTask) error {
+	c, err := s.inst.Client(in)
+	if err != nil {
+		return dms.Internal(err)
+	}
+	ts, err := c.Topics(ctx)
+	if err != nil {
+		return failed(dms.CodeConnectTaskCreateFailed, "Failed to create the Smart Connect task: the instance's topics could not be read", err)
+	}
+	for _, tp := range ts {
+		if tp.Name == t.Topics {
+			return nil
+		}
+	}
+	return dms.Errorf(dms.CodeTopicNotExist, "The topic does not exist: a Redis source writes to topic %s, which the instance does not have.", t.Topics)
 }
 
 // ListTasks is 5.3.4.

@@ -2,6 +2,8 @@ package connect
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -25,6 +27,24 @@ type ValidateTarget struct {
 	AccessKey     string `json:"access_key"`
 	SecretKey     string `json:"secret_key"`
 	OBSBucketName string `json:"obs_bucket_name"`
+}
+
+// UnmarshalJSON decodes the source settings and the object-storage fields apart: without it the
+// embedded SourceRequest's UnmarshalJSON would decode the whole (and drop the latter).
+func (v *ValidateTarget) UnmarshalJSON(b []byte) error {
+	var own struct {
+		AccessKey     string `json:"access_key"`
+		SecretKey     string `json:"secret_key"`
+		OBSBucketName string `json:"obs_bucket_name"`
+	}
+	if err := json.Unmarshal(b, &v.SourceRequest); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, &own); err != nil {
+		return err
+	}
+	v.AccessKey, v.SecretKey, v.OBSBucketName = own.AccessKey, own.SecretKey, own.OBSBucketName
+	return nil
 }
 
 // validateTimeout bounds a connectivity check.
@@ -82,6 +102,9 @@ func (s *Service) Validate(ctx context.Context, projectID, instanceID string, re
 		cerr = dump.Check(ctx, o.Endpoint, o.Region, o.PathStyle, req.Task.AccessKey, req.Task.SecretKey, req.Task.OBSBucketName)
 	default:
 		return bad("type must be KAFKA_REPLICATOR_SOURCE, REDIS_REPLICATOR_SOURCE, REDIS_REPLICATOR_SINK or OBS_SINK, not %q.", req.Type)
+	}
+	if errors.Is(cerr, redis.ErrWrongType) {
+		return redisTypeMismatch(cerr)
 	}
 	if cerr != nil {
 		return dms.Errorf(dms.CodeConnectTaskVerifyFailed, "Failed to verify the Smart Connect task: %s", firstLine(cerr.Error()))

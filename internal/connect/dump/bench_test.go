@@ -21,7 +21,7 @@ var benchGroups atomic.Int64
 func BenchmarkDump(b *testing.B) {
 	const partitions, perPartition, valueSize = 4, 20000, 1024
 	s := startS3(b)
-	s.makeBucket("bench")
+	s.MakeBucket("bench")
 	kafka := newKafka(b, partitions, "bench")
 	value := make([]byte, valueSize)
 	for i := range value {

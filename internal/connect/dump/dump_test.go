@@ -32,7 +32,7 @@ func genRecords(topic string, partitions, n int, base time.Time, step time.Durat
 
 func baseConfig(s *s3Server, kafka []kgo.Opt, bucket, group string) Config {
 	return Config{KafkaOpts: kafka, Group: group, ConsumerStrategy: "earliest",
-		Endpoint: s.endpoint(), Region: testRegion, PathStyle: true, Bucket: bucket, AccessKey: s.ak, SecretKey: s.sk,
+		Endpoint: s.Endpoint(), Region: testRegion, PathStyle: true, Bucket: bucket, AccessKey: s.AK, SecretKey: s.SK,
 		DeliverInterval: time.Second, RecordDelimiter: "\n"}
 }
 
@@ -78,7 +78,7 @@ func TestDumpObjects(t *testing.T) {
 			// Records of a topic the regex or list does not name stay out of the dump.
 			produce(t, kafka, genRecords("other", 1, 3, base, time.Second))
 			bucket := fmt.Sprintf("objects-%d", i)
-			s.makeBucket(bucket)
+			s.MakeBucket(bucket)
 			cfg := baseConfig(s, kafka, bucket, "g")
 			cfg.Topics = []string{topic}
 			tc.mod(&cfg)
@@ -88,7 +88,7 @@ func TestDumpObjects(t *testing.T) {
 			if r.Err() != nil {
 				t.Fatal(r.Err())
 			}
-			objs := s.objects(bucket)
+			objs := s.Objects(bucket)
 			if len(objs) == 0 {
 				t.Fatal("no objects")
 			}
@@ -118,12 +118,12 @@ func TestDumpFlushSize(t *testing.T) {
 			recs := genRecords("t", 1, tc.n, time.Now(), 0)
 			produce(t, kafka, recs)
 			bucket := fmt.Sprintf("flush-%d", i)
-			s.makeBucket(bucket)
+			s.MakeBucket(bucket)
 			cfg := baseConfig(s, kafka, bucket, "g")
 			cfg.Topics, cfg.FlushSize, cfg.DeliverInterval, cfg.Path = []string{"t"}, tc.flushSize, time.Hour, "p"
 			r := startRunner(t, cfg)
 			waitStored(t, r, lastOffsets(recs))
-			objs := s.objects(bucket)
+			objs := s.Objects(bucket)
 			var want []string
 			for _, k := range tc.want {
 				want = append(want, "p/"+k)
@@ -160,20 +160,20 @@ func TestDumpMultipart(t *testing.T) {
 			}
 			produce(t, kafka, recs)
 			bucket := fmt.Sprintf("multipart-%d", i)
-			s.makeBucket(bucket)
+			s.MakeBucket(bucket)
 			cfg := baseConfig(s, kafka, bucket, "g")
 			cfg.Topics, cfg.RecordDelimiter, cfg.PartSize = []string{"big"}, "", MinPartSize
 			// Kafka fetches may cut the records into several polls; one interval gathers them.
 			cfg.DeliverInterval = 3 * time.Second
 			r := startRunner(t, cfg)
 			waitStored(t, r, lastOffsets(recs))
-			objs := s.objects(bucket)
+			objs := s.Objects(bucket)
 			checkObjects(t, cfg, "", recs, objs)
 			if len(objs) != 1 {
 				t.Fatalf("%d objects, want 1 (all records in one interval): %q", len(objs), slices.Sorted(maps.Keys(objs)))
 			}
 			for key := range objs {
-				st, err := s.client().StatObject(context.Background(), bucket, key, minio.StatObjectOptions{})
+				st, err := s.Client().StatObject(context.Background(), bucket, key, minio.StatObjectOptions{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -220,7 +220,7 @@ func committed(t *testing.T, kafka []kgo.Opt, group, topic string, partition int
 func TestDumpRestartNoLoss(t *testing.T) {
 	s := startS3(t)
 	kafka := newKafka(t, 1, "t")
-	s.makeBucket("restart")
+	s.MakeBucket("restart")
 	cfg := baseConfig(s, kafka, "restart", "connect-task1")
 	cfg.Topics, cfg.FlushSize, cfg.DeliverInterval, cfg.PartitionFormat = []string{"t"}, 10, time.Hour, "yyyy/MM/dd"
 	recs := genRecords("t", 1, 25, time.Now(), 0)
@@ -235,7 +235,7 @@ func TestDumpRestartNoLoss(t *testing.T) {
 	}
 	a.Stop()
 	a.Stop() // idempotent
-	if got := len(s.objects("restart")); got != 2 {
+	if got := len(s.Objects("restart")); got != 2 {
 		t.Fatalf("after stop: %d objects, want 2", got)
 	}
 	if got := committed(t, kafka, cfg.Group, "t", 0); got != 20 {
@@ -259,7 +259,7 @@ func TestDumpRestartNoLoss(t *testing.T) {
 	if want := []PartitionProgress{{Topic: "t", Partition: 0, LastTransferOffset: 29, LogEndOffset: 30}}; err != nil || !slices.Equal(got, want) {
 		t.Fatalf("CommittedProgress = %+v, %v; want %+v", got, err, want)
 	}
-	objs := s.objects("restart")
+	objs := s.Objects("restart")
 	checkObjects(t, cfg, "2006/01/02", recs, objs)
 	if len(objs) != 3 {
 		t.Fatalf("%d objects, want 3: %q", len(objs), slices.Sorted(maps.Keys(objs)))
@@ -280,14 +280,14 @@ func TestDumpRestartNoLoss(t *testing.T) {
 		t.Fatalf("reset of an unknown group: %v", err)
 	}
 	for key := range objs {
-		if err := s.client().RemoveObject(context.Background(), "restart", key, minio.RemoveObjectOptions{}); err != nil {
+		if err := s.Client().RemoveObject(context.Background(), "restart", key, minio.RemoveObjectOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	c := startRunner(t, cfg)
 	waitStored(t, c, map[tp]int64{{"t", 0}: 29})
 	c.Stop()
-	if again := s.objects("restart"); !maps.Equal(again, objs) {
+	if again := s.Objects("restart"); !maps.Equal(again, objs) {
 		t.Fatalf("objects after reset differ:\n%q\nwant\n%q", slices.Sorted(maps.Keys(again)), slices.Sorted(maps.Keys(objs)))
 	}
 }
@@ -297,7 +297,7 @@ func TestDumpRestartNoLoss(t *testing.T) {
 func TestDumpS3Outage(t *testing.T) {
 	s := startS3(t)
 	kafka := newKafka(t, 1, "t")
-	s.makeBucket("outage")
+	s.MakeBucket("outage")
 	cfg := baseConfig(s, kafka, "outage", "g")
 	cfg.Topics = []string{"t"}
 	first := genRecords("t", 1, 5, time.Now(), 0)
@@ -305,20 +305,20 @@ func TestDumpS3Outage(t *testing.T) {
 	r := startRunner(t, cfg)
 	waitStored(t, r, lastOffsets(first))
 
-	s.stop()
+	s.Stop()
 	second := genRecords("t", 1, 5, time.Now(), 0)
 	produce(t, kafka, second)
 	waitFor(t, "an upload error", func() bool { p := r.Progress(); return len(p) == 1 && p[0].UploadError != "" })
 	if got := committed(t, kafka, "g", "t", 0); got != 5 {
 		t.Fatalf("during the outage: committed %d, want 5", got)
 	}
-	s.start()
+	s.Start()
 	waitStored(t, r, lastOffsets(second))
 	r.Stop()
 	if r.Err() != nil {
 		t.Fatal(r.Err())
 	}
-	checkObjects(t, cfg, "", append(first, second...), s.objects("outage"))
+	checkObjects(t, cfg, "", append(first, second...), s.Objects("outage"))
 	if got := committed(t, kafka, "g", "t", 0); got != 10 {
 		t.Fatalf("after the outage: committed %d, want 10", got)
 	}
@@ -328,7 +328,7 @@ func TestDumpS3Outage(t *testing.T) {
 func TestDumpFatal(t *testing.T) {
 	s := startS3(t)
 	kafka := newKafka(t, 1, "t")
-	s.makeBucket("fatal")
+	s.MakeBucket("fatal")
 	cases := []struct {
 		name string
 		mod  func(*Config)
@@ -357,7 +357,7 @@ func TestDumpFatal(t *testing.T) {
 // TestCheck: the connectivity check says exactly what failed.
 func TestCheck(t *testing.T) {
 	s := startS3(t)
-	s.makeBucket("check")
+	s.MakeBucket("check")
 	cases := []struct {
 		name             string
 		endpoint, ak, sk string
@@ -365,12 +365,12 @@ func TestCheck(t *testing.T) {
 		kind             CheckKind // 0: no error
 		msg              string
 	}{
-		{"ok", s.endpoint(), s.ak, s.sk, "check", 0, ""},
-		{"wrong secret", s.endpoint(), s.ak, "wrong", "check", CheckBadKeys, "secret key does not match"},
-		{"unknown access key", s.endpoint(), "nobody", s.sk, "check", CheckBadKeys, "access key is not known"},
-		{"missing bucket", s.endpoint(), s.ak, s.sk, "absent", CheckNoBucket, `bucket "absent" does not exist`},
-		{"unreachable endpoint", "http://" + freeAddr(t), s.ak, s.sk, "check", CheckUnreachable, "is unreachable"},
-		{"bad endpoint", "ftp://x", s.ak, s.sk, "check", CheckUnreachable, "must be http://host[:port]"},
+		{"ok", s.Endpoint(), s.AK, s.SK, "check", 0, ""},
+		{"wrong secret", s.Endpoint(), s.AK, "wrong", "check", CheckBadKeys, "secret key does not match"},
+		{"unknown access key", s.Endpoint(), "nobody", s.SK, "check", CheckBadKeys, "access key is not known"},
+		{"missing bucket", s.Endpoint(), s.AK, s.SK, "absent", CheckNoBucket, `bucket "absent" does not exist`},
+		{"unreachable endpoint", "http://" + freeAddr(t), s.AK, s.SK, "check", CheckUnreachable, "is unreachable"},
+		{"bad endpoint", "ftp://x", s.AK, s.SK, "check", CheckUnreachable, "must be http://host[:port]"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -379,7 +379,7 @@ func TestCheck(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if objs := s.objects(tc.bucket); len(objs) != 0 {
+				if objs := s.Objects(tc.bucket); len(objs) != 0 {
 					t.Fatalf("check left objects behind: %v", objs)
 				}
 				return
@@ -396,9 +396,9 @@ func TestCheck(t *testing.T) {
 func TestListBuckets(t *testing.T) {
 	s := startS3(t)
 	before := time.Now().Add(-time.Minute)
-	s.makeBucket("bucket-a")
-	s.makeBucket("bucket-b")
-	bs, err := ListBuckets(context.Background(), s.endpoint(), testRegion, true, s.ak, s.sk)
+	s.MakeBucket("bucket-a")
+	s.MakeBucket("bucket-b")
+	bs, err := ListBuckets(context.Background(), s.Endpoint(), testRegion, true, s.AK, s.SK)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +412,7 @@ func TestListBuckets(t *testing.T) {
 	if !slices.Equal(names, []string{"bucket-a", "bucket-b"}) {
 		t.Fatalf("buckets %q", names)
 	}
-	if _, err := ListBuckets(context.Background(), s.endpoint(), testRegion, true, s.ak, "wrong"); err == nil ||
+	if _, err := ListBuckets(context.Background(), s.Endpoint(), testRegion, true, s.AK, "wrong"); err == nil ||
 		!strings.Contains(err.Error(), "secret key does not match") {
 		t.Fatalf("ListBuckets with a wrong secret: %v", err)
 	}
@@ -492,7 +492,7 @@ func TestParseRecordDelimiter(t *testing.T) {
 func TestDumpRebalance(t *testing.T) {
 	s := startS3(t)
 	kafka := newKafka(t, 2, "t")
-	s.makeBucket("rebalance")
+	s.MakeBucket("rebalance")
 	cfg := baseConfig(s, kafka, "rebalance", "g")
 	cfg.Topics, cfg.FlushSize, cfg.DeliverInterval = []string{"t"}, 5, time.Hour
 	recs := genRecords("t", 2, 12, time.Now(), 0)
@@ -516,7 +516,7 @@ func TestDumpRebalance(t *testing.T) {
 	})
 	a.Stop()
 	b.Stop()
-	objs := s.objects("rebalance")
+	objs := s.Objects("rebalance")
 	checkObjects(t, cfg, "", recs, objs)
 	if len(objs) != 6 {
 		t.Fatalf("%d objects, want 6: %q", len(objs), slices.Sorted(maps.Keys(objs)))
@@ -527,12 +527,12 @@ func TestDumpRebalance(t *testing.T) {
 // of a user with no grant on it are told they have no access (versitygw with its internal IAM).
 func TestCheckPermissions(t *testing.T) {
 	s := startS3With(t, true)
-	s.makeBucket("perm")
-	s.createUser("reader", "readersecret")
-	s.createUser("stranger", "strangersecret")
+	s.MakeBucket("perm")
+	s.CreateUser("reader", "readersecret")
+	s.CreateUser("stranger", "strangersecret")
 	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["reader"]},` +
 		`"Action":["s3:ListBucket","s3:GetObject"],"Resource":["arn:aws:s3:::perm","arn:aws:s3:::perm/*"]}]}`
-	if err := s.client().SetBucketPolicy(context.Background(), "perm", policy); err != nil {
+	if err := s.Client().SetBucketPolicy(context.Background(), "perm", policy); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -540,13 +540,13 @@ func TestCheckPermissions(t *testing.T) {
 		kind         CheckKind
 		msg          string
 	}{
-		{"owner", s.ak, s.sk, 0, ""},
+		{"owner", s.AK, s.SK, 0, ""},
 		{"read-only user", "reader", "readersecret", CheckNoWrite, `cannot write to bucket "perm"`},
 		{"user without grant", "stranger", "strangersecret", CheckAccessDenied, `no access to bucket "perm"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := Check(context.Background(), s.endpoint(), testRegion, true, tc.ak, tc.sk, "perm")
+			err := Check(context.Background(), s.Endpoint(), testRegion, true, tc.ak, tc.sk, "perm")
 			if tc.kind == 0 {
 				if err != nil {
 					t.Fatal(err)

@@ -1,178 +1,33 @@
 package dump
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/minio/minio-go/v7"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/opendms/opendms/internal/connect/connecttest"
 )
 
-const testRegion = "us-east-1"
+// The S3 server of the tests is connecttest's (shared with internal/httpapi's tests).
+type s3Server = connecttest.S3
 
-// versitygwBin finds versitygw in PATH or in $(go env GOPATH)/bin, where `go install` puts it. Missing,
-// it fails the test under CI=true and skips it otherwise (.ci/run installs it).
-func versitygwBin(tb testing.TB) string {
-	tb.Helper()
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		for _, dir := range filepath.SplitList(strings.TrimSpace(string(out))) {
-			p := filepath.Join(dir, "bin", "versitygw")
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-		}
-	}
-	msg := "versitygw not found in PATH or $(go env GOPATH)/bin: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0"
-	if os.Getenv("CI") == "true" {
-		tb.Fatal(msg)
-	}
-	tb.Skip(msg)
-	return ""
-}
+const testRegion = connecttest.Region
 
-// s3Server is a versitygw over a temporary directory (POSIX backend) on 127.0.0.1.
-type s3Server struct {
-	tb             testing.TB
-	bin, dir, addr string
-	ak, sk         string
-	iam            bool // internal IAM (users besides root) in dir/.iam
-	cmd            *exec.Cmd
-	exited         chan error
-	log            *bytes.Buffer
-}
-
-func startS3(tb testing.TB) *s3Server {
-	tb.Helper()
-	return startS3With(tb, false)
-}
+func startS3(tb testing.TB) *s3Server { tb.Helper(); return connecttest.StartS3(tb) }
 
 // startS3With starts versitygw, with its internal IAM when iam (for users other than root).
 func startS3With(tb testing.TB, iam bool) *s3Server {
 	tb.Helper()
-	s := &s3Server{tb: tb, bin: versitygwBin(tb), dir: tb.TempDir(), addr: freeAddr(tb), ak: "dumptestak", sk: "dumptestsecretkey", iam: iam}
-	s.start()
-	tb.Cleanup(s.stop)
-	return s
+	return connecttest.StartS3With(tb, iam)
 }
 
-func freeAddr(tb testing.TB) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func (s *s3Server) endpoint() string { return "http://" + s.addr }
-
-// start runs versitygw and waits until it accepts connections.
-func (s *s3Server) start() {
-	s.tb.Helper()
-	s.log = &bytes.Buffer{}
-	args := []string{"--port", s.addr, "--access", s.ak, "--secret", s.sk, "--region", testRegion, "--quiet"}
-	if s.iam {
-		iamDir := filepath.Join(s.tb.TempDir(), "iam")
-		if err := os.MkdirAll(iamDir, 0o755); err != nil {
-			s.tb.Fatal(err)
-		}
-		args = append(args, "--iam-dir", iamDir)
-	}
-	s.cmd = exec.Command(s.bin, append(args, "posix", s.dir)...)
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
-		s.tb.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- s.cmd.Wait() }()
-	for {
-		select {
-		case err := <-exited:
-			s.cmd = nil
-			s.tb.Fatalf("versitygw exited: %v\n%s", err, s.log)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if c, err := net.Dial("tcp", s.addr); err == nil {
-			c.Close()
-			s.exited = exited
-			return
-		}
-	}
-}
-
-func (s *s3Server) stop() {
-	if s.cmd == nil {
-		return
-	}
-	_ = s.cmd.Process.Kill()
-	<-s.exited
-	s.cmd = nil
-}
-
-// createUser adds an IAM user of role "user" with the versitygw admin CLI (admin API on the S3 port).
-func (s *s3Server) createUser(ak, sk string) {
-	s.tb.Helper()
-	out, err := exec.Command(s.bin, "admin", "--access", s.ak, "--secret", s.sk, "--region", testRegion,
-		"--endpoint-url", s.endpoint(), "create-user", "--access", ak, "--secret", sk, "--role", "user").CombinedOutput()
-	if err != nil {
-		s.tb.Fatalf("create user: %v: %s", err, out)
-	}
-}
-
-// client is a reader's S3 client (path style).
-func (s *s3Server) client() *minio.Client {
-	s.tb.Helper()
-	cl, err := newS3(s.endpoint(), testRegion, true, s.ak, s.sk, 0)
-	if err != nil {
-		s.tb.Fatal(err)
-	}
-	return cl
-}
-
-func (s *s3Server) makeBucket(name string) {
-	s.tb.Helper()
-	if err := s.client().MakeBucket(context.Background(), name, minio.MakeBucketOptions{Region: testRegion}); err != nil {
-		s.tb.Fatal(err)
-	}
-}
-
-// objects reads back every object in bucket: key -> content.
-func (s *s3Server) objects(bucket string) map[string]string {
-	s.tb.Helper()
-	cl := s.client()
-	ctx := context.Background()
-	out := map[string]string{}
-	for o := range cl.ListObjects(ctx, bucket, minio.ListObjectsOptions{Recursive: true}) {
-		if o.Err != nil {
-			s.tb.Fatal(o.Err)
-		}
-		obj, err := cl.GetObject(ctx, bucket, o.Key, minio.GetObjectOptions{})
-		if err != nil {
-			s.tb.Fatal(err)
-		}
-		b, err := io.ReadAll(obj)
-		obj.Close()
-		if err != nil {
-			s.tb.Fatal(err)
-		}
-		out[o.Key] = string(b)
-	}
-	return out
-}
+func freeAddr(tb testing.TB) string { tb.Helper(); return connecttest.FreeAddr(tb) }
 
 // newKafka starts a kfake cluster with the topics (each of `partitions` partitions) and returns the
 // client options that reach it.

@@ -52,7 +52,7 @@ func BenchmarkSink(b *testing.B) {
 func BenchmarkSourceFullSync(b *testing.B) {
 	const strs, hashes = 40000, 10000
 	srv := startRedis(b, "")
-	cl := srv.client(0)
+	cl := srv.Client(0)
 	defer cl.Close()
 	pipe := cl.Pipeline()
 	val := strings.Repeat("v", 100)
@@ -98,7 +98,7 @@ func BenchmarkSourceRateLimit(b *testing.B) {
 	const limit = 64
 	srv := startRedis(b, "")
 	for i := range 1000 {
-		srv.do(b, 0, []any{"SET", fmt.Sprintf("k%d", i), strings.Repeat("v", 150)})
+		srv.Do(b, 0, []any{"SET", fmt.Sprintf("k%d", i), strings.Repeat("v", 150)})
 	}
 	var total time.Duration
 	var bytes int64

@@ -4,111 +4,28 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
-	"strconv"
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/opendms/opendms/internal/connect/connecttest"
 )
 
-// redisServer is a redis-server process of one test.
-type redisServer struct {
-	addr, password string
-	cmd            *exec.Cmd
-	dir            string
-}
+// The Redis servers of the tests are connecttest's (shared with internal/httpapi's tests).
+type redisServer struct{ *connecttest.Redis }
 
-// startRedis starts redis-server on a free loopback port in a temp dir; extra are more
-// "--name value" settings. Without the binary the test fails under CI and skips elsewhere.
+// startRedis starts redis-server with password ("" for none) and extra "--name value" settings.
 func startRedis(tb testing.TB, password string, extra ...string) *redisServer {
 	tb.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("redis-server is not installed (.ci/run installs Debian's redis-server)")
-		}
-		tb.Skip("redis-server is not installed: apt-get install redis-server")
-	}
-	dir := tb.TempDir()
-	var srv *redisServer
-	for try := 0; ; try++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-			"--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", filepath.Join(dir, "redis.log"),
-			"--repl-diskless-sync-delay", "0"}
-		if password != "" {
-			args = append(args, "--requirepass", password)
-		}
-		args = append(args, extra...)
-		cmd := exec.Command(bin, args...)
-		if err := cmd.Start(); err != nil {
-			tb.Fatal(err)
-		}
-		srv = &redisServer{addr: fmt.Sprintf("127.0.0.1:%d", port), password: password, cmd: cmd, dir: dir}
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		tb.Cleanup(func() { cmd.Process.Kill(); <-exited })
-		if srv.waitReady(tb, exited) {
-			return srv
-		}
-		if try == 3 {
-			log, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
-			tb.Fatalf("redis-server did not start:\n%s", log)
-		}
-	}
-}
-
-// waitReady pings until the server answers (false: it exited, e.g. the port was taken meanwhile).
-func (s *redisServer) waitReady(tb testing.TB, exited chan struct{}) bool {
-	cl := s.client(0)
-	defer cl.Close()
-	for range 200 {
-		select {
-		case <-exited:
-			return false
-		default:
-		}
-		if cl.Ping(context.Background()).Err() == nil {
-			return true
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	tb.Fatalf("redis-server at %s did not answer", s.addr)
-	return false
-}
-
-func (s *redisServer) client(db int) *goredis.Client {
-	return goredis.NewClient(&goredis.Options{Addr: s.addr, Password: s.password, DB: db, Protocol: 2,
-		DisableIdentity: true, MaintNotificationsConfig: noMaint()})
+	return &redisServer{connecttest.StartRedis(tb, password, extra...)}
 }
 
 func (s *redisServer) conn() Conn {
-	return Conn{Addrs: []string{s.addr}, Type: TypeStandalone, Password: s.password}
-}
-
-// do runs commands on db of s and fails the test on an error.
-func (s *redisServer) do(tb testing.TB, db int, cmds ...[]any) {
-	tb.Helper()
-	cl := s.client(db)
-	defer cl.Close()
-	for _, c := range cmds {
-		if err := cl.Do(context.Background(), c...).Err(); err != nil {
-			tb.Fatalf("%v: %v", c, err)
-		}
-	}
+	return Conn{Addrs: []string{s.Addr}, Type: TypeStandalone, Password: s.Password}
 }
 
 func testCtx(tb testing.TB) context.Context {
@@ -215,7 +132,7 @@ func dumpDBs(tb testing.TB, s *redisServer, n int) map[string]keyState {
 	ctx := testCtx(tb)
 	out := map[string]keyState{}
 	for db := range n {
-		cl := s.client(db)
+		cl := s.Client(db)
 		keys, err := cl.Keys(ctx, "*").Result()
 		if err != nil {
 			cl.Close()

@@ -66,7 +66,7 @@ func TestSinkWrites(t *testing.T) {
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv.do(t, 0, []any{"FLUSHALL"})
+			srv.Do(t, 0, []any{"FLUSHALL"})
 			topic := fmt.Sprintf("sink-%d", i)
 			kopts := newKafka(t, topic)
 			produce(t, kopts, topic, tc.recs...)
@@ -112,7 +112,7 @@ func TestSinkRedisDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Stop()
-	srv.cmd.Process.Kill()
+	srv.Cmd.Process.Kill()
 	produce(t, kopts, "down", &kgo.Record{Key: []byte("k"), Value: []byte("v")})
 	select {
 	case <-r.Done():
@@ -130,8 +130,8 @@ func TestSinkRedisDown(t *testing.T) {
 // TestSinkCluster writes through go-redis' ClusterClient to a one-node Redis Cluster.
 func TestSinkCluster(t *testing.T) {
 	srv := startRedis(t, "", "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
-	srv.do(t, 0, []any{"CLUSTER", "ADDSLOTSRANGE", "0", "16383"})
-	cl := srv.client(0)
+	srv.Do(t, 0, []any{"CLUSTER", "ADDSLOTSRANGE", "0", "16383"})
+	cl := srv.Client(0)
 	defer cl.Close()
 	waitFor(t, func() string { return "cluster_state:ok" }, func() bool {
 		info, _ := cl.ClusterInfo(context.Background()).Result()

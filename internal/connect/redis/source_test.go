@@ -18,11 +18,11 @@ func populate(tb testing.TB, s *redisServer) map[string]Record {
 	tb.Helper()
 	want := map[string]Record{}
 	add := func(db int, key, typ string, value any, ttl bool, cmds ...[]any) {
-		s.do(tb, db, cmds...)
+		s.Do(tb, db, cmds...)
 		raw, _ := json.Marshal(value)
 		r := Record{Key: key, Type: typ, Value: raw, TTLms: -1, DB: db, Op: OpSet}
 		if ttl {
-			s.do(tb, db, []any{"PEXPIRE", key, 600000})
+			s.Do(tb, db, []any{"PEXPIRE", key, 600000})
 			r.TTLms = 1
 		}
 		want[fmt.Sprintf("%d/%s", db, key)] = r
@@ -66,8 +66,8 @@ func populate(tb testing.TB, s *redisServer) map[string]Record {
 		cmd = append(cmd, fmt.Sprintf("f%d", i), strings.Repeat("v", 80))
 	}
 	add(0, "bighash", "hash", bigH, false, cmd)
-	s.do(tb, 0, []any{"XADD", "stream", "*", "f", "v"}) // not carried: skipped
-	s.do(tb, 0, []any{"SET", "gone", "x", "PX", 1}, []any{"DEBUG", "SLEEP", "0.01"})
+	s.Do(tb, 0, []any{"XADD", "stream", "*", "f", "v"}) // not carried: skipped
+	s.Do(tb, 0, []any{"SET", "gone", "x", "PX", 1}, []any{"DEBUG", "SLEEP", "0.01"})
 	return want
 }
 
@@ -145,7 +145,7 @@ func TestSourceRDBOnly(t *testing.T) {
 // TestSourceCustomOffset: after the full sync the replication stream gives COMMAND records.
 func TestSourceCustomOffset(t *testing.T) {
 	srv := startRedis(t, "")
-	srv.do(t, 0, []any{"SET", "before", "1"})
+	srv.Do(t, 0, []any{"SET", "before", "1"})
 	kopts := newKafka(t, "inc")
 	r, err := StartSource(testCtx(t), SourceConfig{KafkaOpts: kopts, Topic: "inc", Redis: srv.conn(),
 		SyncMode: SyncCustomOffset, RateLimitKBps: 64})
@@ -170,7 +170,7 @@ func TestSourceCustomOffset(t *testing.T) {
 		{0, []any{"SET", bin, "v"}, `["` + base64.StdEncoding.EncodeToString([]byte("SET")) + `","` + base64.StdEncoding.EncodeToString([]byte(bin)), "base64"},
 	}
 	for _, s := range steps {
-		srv.do(t, s.db, s.cmd)
+		srv.Do(t, s.db, s.cmd)
 	}
 	recs := consume(t, kopts, "inc", 1+len(steps))
 	byKey := map[string][]Record{}
@@ -224,7 +224,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sink.Stop()
-	a.do(t, 0, []any{"DEL", "stream"}) // streams are not carried
+	a.Do(t, 0, []any{"DEL", "stream"}) // streams are not carried
 	converge := func(stage string) {
 		t.Helper()
 		var ka, kb map[string]keyState
@@ -240,9 +240,9 @@ func TestRoundTrip(t *testing.T) {
 		{"EXPIRE", "str", 1000}, {"DEL", "biglist"}, {"SADD", "fresh", "x"}, {"SETEX", "tmp", 500, "t"},
 		{"RENAME", "lzf", "lzf2"}, {"PERSIST", "int"}}
 	for _, c := range changes {
-		a.do(t, 0, c)
+		a.Do(t, 0, c)
 	}
-	a.do(t, 1, []any{"SREM", "set", "a"}, []any{"MSET", "m1", "1", "m2", "2"})
+	a.Do(t, 1, []any{"SREM", "set", "a"}, []any{"MSET", "m1", "1", "m2", "2"})
 	converge("after changes")
 	for _, r := range []*Runner{src, sink} {
 		r.Stop()
@@ -263,15 +263,15 @@ func TestAuthAndCheck(t *testing.T) {
 		conn Conn
 		want error
 	}{
-		{"right password", Conn{Addrs: []string{locked.addr}, Type: TypeStandalone, Password: "secret"}, nil},
-		{"wrong password", Conn{Addrs: []string{locked.addr}, Type: TypeStandalone, Password: "nope"}, ErrAuth},
-		{"no password", Conn{Addrs: []string{locked.addr}, Type: TypeStandalone}, ErrAuth},
-		{"password to a server without one", Conn{Addrs: []string{open.addr}, Type: TypeStandalone, Password: "x"}, ErrAuth},
+		{"right password", Conn{Addrs: []string{locked.Addr}, Type: TypeStandalone, Password: "secret"}, nil},
+		{"wrong password", Conn{Addrs: []string{locked.Addr}, Type: TypeStandalone, Password: "nope"}, ErrAuth},
+		{"no password", Conn{Addrs: []string{locked.Addr}, Type: TypeStandalone}, ErrAuth},
+		{"password to a server without one", Conn{Addrs: []string{open.Addr}, Type: TypeStandalone, Password: "x"}, ErrAuth},
 		{"unreachable", Conn{Addrs: []string{"127.0.0.1:1"}, Type: TypeStandalone}, ErrUnreachable},
-		{"standalone server as cluster", Conn{Addrs: []string{open.addr}, Type: TypeCluster}, ErrWrongType},
-		{"bad type", Conn{Addrs: []string{open.addr}, Type: "sentinel"}, ErrInvalid},
+		{"standalone server as cluster", Conn{Addrs: []string{open.Addr}, Type: TypeCluster}, ErrWrongType},
+		{"bad type", Conn{Addrs: []string{open.Addr}, Type: "sentinel"}, ErrInvalid},
 		{"bad address", Conn{Addrs: []string{"nohostport"}, Type: TypeStandalone}, ErrInvalid},
-		{"no such DB", Conn{Addrs: []string{open.addr}, Type: TypeStandalone, DB: 99}, ErrInvalid},
+		{"no such DB", Conn{Addrs: []string{open.Addr}, Type: TypeStandalone, DB: 99}, ErrInvalid},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -309,7 +309,7 @@ func TestAuthAndCheck(t *testing.T) {
 		})
 	}
 	_, err := StartSource(testCtx(t), SourceConfig{KafkaOpts: kopts, Topic: "t", SyncMode: SyncRDBOnly,
-		Redis: Conn{Addrs: []string{open.addr}, Type: TypeCluster}})
+		Redis: Conn{Addrs: []string{open.Addr}, Type: TypeCluster}})
 	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "Cluster as source is not supported") {
 		t.Errorf("source of a cluster: %v, want a clear refusal", err)
 	}
@@ -319,7 +319,7 @@ func TestAuthAndCheck(t *testing.T) {
 func TestStop(t *testing.T) {
 	srv := startRedis(t, "")
 	for i := range 2000 {
-		srv.do(t, 0, []any{"SET", fmt.Sprint("k", i), i})
+		srv.Do(t, 0, []any{"SET", fmt.Sprint("k", i), i})
 	}
 	kopts := newKafka(t, "s")
 	cases := []struct {
@@ -366,7 +366,7 @@ func TestStop(t *testing.T) {
 // offset the source counted to be exact.
 func TestSourceReconnects(t *testing.T) {
 	srv := startRedis(t, "pw")
-	srv.do(t, 0, []any{"SET", "before", "1"})
+	srv.Do(t, 0, []any{"SET", "before", "1"})
 	kopts := newKafka(t, "re")
 	r, err := StartSource(testCtx(t), SourceConfig{KafkaOpts: kopts, Topic: "re", Redis: srv.conn(),
 		SyncMode: SyncCustomOffset, FullSyncMaxRetry: 3, FullSyncWait: 10 * time.Millisecond, RateLimitKBps: -1})
@@ -375,9 +375,9 @@ func TestSourceReconnects(t *testing.T) {
 	}
 	defer r.Stop()
 	waitFor(t, func() string { return fmt.Sprintf("%+v", r.Stats()) }, func() bool { return r.Stats().Phase == PhaseIncremental })
-	srv.do(t, 0, []any{"SET", "mid", "1"})
+	srv.Do(t, 0, []any{"SET", "mid", "1"})
 	waitFor(t, func() string { return fmt.Sprintf("%+v", r.Stats()) }, func() bool { return r.Stats().Records == 2 })
-	srv.do(t, 0, []any{"CLIENT", "KILL", "TYPE", "replica"}, []any{"SET", "after", "1"})
+	srv.Do(t, 0, []any{"CLIENT", "KILL", "TYPE", "replica"}, []any{"SET", "after", "1"})
 	recs := consume(t, kopts, "re", 3)
 	for _, rec := range recs {
 		v := decodeValue(t, rec)
@@ -389,7 +389,7 @@ func TestSourceReconnects(t *testing.T) {
 	if st.Records != 3 || st.Phase != PhaseIncremental || !strings.Contains(st.LastError, "replication stream") {
 		t.Errorf("stats %+v: want 3 records (no second full sync), INCREMENTAL, the lost link as last error", st)
 	}
-	cl := srv.client(0)
+	cl := srv.Client(0)
 	defer cl.Close()
 	info := cl.Info(testCtx(t), "stats").Val()
 	if !strings.Contains(info, "sync_full:1\r\n") || !strings.Contains(info, "sync_partial_ok:1\r\n") {
