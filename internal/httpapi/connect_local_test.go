@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -35,7 +37,9 @@ import (
 func TestSmartConnectLocal(t *testing.T) {
 	e := newTestEnvOpts(t, "local", testEnvOptions{Connect: connect.Config{ReadyTimeout: 4 * time.Minute}})
 	c := e.kafkaClient(t)
-	ctx := tctx(t)
+	// The whole test's bound (tctx's 30 s is one step's).
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	t.Cleanup(cancel)
 
 	// Two instances, created at once: A plaintext, B SASL_SSL only.
 	const bUser, bPwd = "root1", "Repl1ca-Passw0rd"
@@ -255,7 +259,9 @@ func TestSmartConnectLocal(t *testing.T) {
 				}
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("app-group on B: %+v (err %v), want the committed offsets of A %v", last, err, committed)
+				_, raw := e.do(t, "GET", "/v2/"+e.ProjectID+"/instances/"+aID+"/connector/tasks/"+id, nil)
+				workerLogs(t, e, aID, "Checkpoint|checkpoint|OffsetSync|ERROR")
+				t.Fatalf("app-group on B: %+v (err %v), want the committed offsets of A %v; task %s", last, err, committed, raw)
 			}
 			time.Sleep(time.Second)
 		}
@@ -329,8 +335,11 @@ func TestSmartConnectLocal(t *testing.T) {
 		}
 		waitStatus(pushID, "RUNNING")
 		after := produceRecs(t, aCl, "push-t", "after-kill", 60)
+		// Replication is at least once: the killed worker's task goes on from the source offsets it
+		// last flushed (every 5 s), so records it copied since may be copied twice. Nothing is lost.
 		want := slices.Concat(pushWant, after)
-		sameRecs(t, "push-t after kill -9", consumeRecs(t, bOpts, "push-t", len(want)), want)
+		got := waitContains(t, bOpts, "push-t", want)
+		t.Logf("push-t on B after kill -9: %d records, %d expected at least (duplicates: at least once)", len(got), len(want))
 		if res := connectResource(t, e, aID); len(res.Workers) != 2 || !res.Workers[0].Running || !res.Workers[1].Running {
 			t.Errorf("workers after the restart: %+v", res.Workers)
 		}
@@ -390,7 +399,8 @@ func measureReplication(t *testing.T, c interface {
 	createTask func(name, topics string, src model.SmartConnectTaskReqSourceConfig) string, waitStatus func(id, want string)) {
 	t.Helper()
 	const n, size = 50000, 1024
-	ctx := tctx(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	defer cancel()
 	if _, err := c.CreateInstanceTopic(&model.CreateInstanceTopicRequest{InstanceId: aID, Body: &model.CreateInstanceTopicReq{Id: "bench", Partition: tpI32(3)}}); err != nil {
 		t.Fatal(err)
 	}
@@ -454,15 +464,23 @@ func measureReplication(t *testing.T, c interface {
 	start = time.Now()
 	id := createTask("bench", "bench", model.SmartConnectTaskReqSourceConfig{Direction: tpStr("push"), TaskNum: tpI32(3)})
 	deadline := time.Now().Add(10 * time.Minute)
-	for topicCount(t, bAdm, "bench") < n {
+	var firstAt time.Time
+	for {
+		cnt := topicCount(t, bAdm, "bench")
+		if cnt > 0 && firstAt.IsZero() {
+			firstAt = time.Now()
+		}
+		if cnt >= n {
+			break
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("bench on B: %d of %d records", topicCount(t, bAdm, "bench"), n)
+			t.Fatalf("bench on B: %d of %d records", cnt, n)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	repl := time.Since(start)
-	t.Logf("NUMBER Smart Connect push A->B (task_num 3, from 5.3.3): %d records of %d B in %s = %.0f records/s, %.1f MB/s (plain copy / replication time: %.2f)",
-		n, size, repl.Round(time.Millisecond), float64(n)/repl.Seconds(), float64(n*size)/repl.Seconds()/1e6, plain.Seconds()/repl.Seconds())
+	repl, flow := time.Since(start), time.Since(firstAt)
+	t.Logf("NUMBER Smart Connect push A->B (task_num 3): %d records of %d B in %s from 5.3.3 (%.0f records/s), %s from the first record on B (%.0f records/s, %.1f MB/s; plain copy is %.1fx faster)",
+		n, size, repl.Round(time.Millisecond), float64(n)/repl.Seconds(), flow.Round(time.Millisecond), float64(n)/flow.Seconds(), float64(n*size)/flow.Seconds()/1e6, flow.Seconds()/plain.Seconds())
 	waitStatus(id, "RUNNING")
 
 	// End-to-end lag: one record produced in A, timed until a consumer of B sees it.
@@ -510,6 +528,27 @@ func connectResource(t *testing.T, e *testEnv, id string) connect.Resource {
 		t.Fatalf("connector resource: %d %s", hr.StatusCode, raw)
 	}
 	return res
+}
+
+// workerLogs logs the lines of the instance's Connect worker logs that match pattern (a failure's
+// explanation).
+func workerLogs(t *testing.T, e *testEnv, instanceID, pattern string) {
+	t.Helper()
+	re := regexp.MustCompile(pattern)
+	files, _ := filepath.Glob(filepath.Join(e.Dir, "instances", instanceID, "connect", "*", "*.log"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		n := 0
+		for _, l := range strings.Split(string(b), "\n") {
+			if re.MatchString(l) && n < 40 {
+				t.Logf("%s: %s", filepath.Base(filepath.Dir(f)), l)
+				n++
+			}
+		}
+	}
 }
 
 // vmRSS is VmRSS of /proc/<pid>/status.
@@ -578,6 +617,41 @@ func consumeRecs(t *testing.T, opts []kgo.Opt, topic string, want int) []*kgo.Re
 	for len(got) < want && ctx.Err() == nil {
 		fs := cl.PollFetches(ctx)
 		fs.EachRecord(func(r *kgo.Record) { got = append(got, r) })
+	}
+	return got
+}
+
+// waitContains reads topic from its start until every record of want (as recString, counted) is
+// among what it read, or two minutes pass (an error naming what is missing); it returns all it read.
+func waitContains(t *testing.T, opts []kgo.Opt, topic string, want []string) []*kgo.Record {
+	t.Helper()
+	cl := newKgo(t, append(slices.Clone(opts), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond)))
+	defer cl.Close()
+	need := map[string]int{}
+	for _, w := range want {
+		need[w]++
+	}
+	missing := len(want)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var got []*kgo.Record
+	for missing > 0 && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
+			got = append(got, r)
+			if k := recString(r); need[k] > 0 {
+				need[k]--
+				missing--
+			}
+		})
+	}
+	if missing > 0 {
+		var some []string
+		for k, n := range need {
+			if n > 0 && len(some) < 3 {
+				some = append(some, k)
+			}
+		}
+		t.Errorf("%s: %d of %d expected records missing (e.g. %v)", topic, missing, len(want), some)
 	}
 	return got
 }
