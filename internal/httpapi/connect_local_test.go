@@ -477,7 +477,11 @@ func measureReplication(t *testing.T, c interface {
 	t.Logf("NUMBER plain franz-go copy A->B: %d records of %d B in %s = %.0f records/s, %.1f MB/s", n, size, plain.Round(time.Millisecond),
 		float64(n)/plain.Seconds(), float64(n*size)/plain.Seconds()/1e6)
 
-	// The same through a push task (earliest: it copies what is there), from its creation.
+	// The same through a push task (earliest: it copies what is there), from its creation. The
+	// target topic exists beforehand, so that counting its records tells when the copy began.
+	if _, err := bAdm.CreateTopic(ctx, 3, -1, nil, "bench"); err != nil {
+		t.Fatal(err)
+	}
 	start = time.Now()
 	id := createTask("bench", "bench", model.SmartConnectTaskReqSourceConfig{Direction: tpStr("push"), TaskNum: tpI32(3)})
 	deadline := time.Now().Add(10 * time.Minute)
