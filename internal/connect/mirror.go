@@ -207,7 +207,14 @@ func (s *Service) mirrorStatus(ctx context.Context, in dms.Instance, t dms.Conne
 	}
 	var parts []PartStatus
 	status, detail := dms.ConnectTaskRunning, ""
+	running, paused := 0, 0
 	worse := func(st, d string) {
+		switch st {
+		case dms.ConnectTaskRunning:
+			running++
+		case dms.ConnectTaskPaused:
+			paused++
+		}
 		rank := map[string]int{dms.ConnectTaskRunning: 0, dms.ConnectTaskPaused: 1, dms.ConnectTaskWaiting: 2, dms.ConnectTaskError: 3}
 		if rank[st] > rank[status] {
 			status, detail = st, d
@@ -230,6 +237,11 @@ func (s *Service) mirrorStatus(ctx context.Context, in dms.Instance, t dms.Conne
 			worse(dms.ConnectTaskWaiting, n+": no task assigned yet")
 		}
 		parts = append(parts, p)
+	}
+	// Connect marks a connector PAUSED at once and its tasks when each has stopped (and the other
+	// way round on resume): while some still run, records still flow, so the task is not PAUSED yet.
+	if status == dms.ConnectTaskPaused && running > 0 {
+		status, detail = dms.ConnectTaskWaiting, fmt.Sprintf("changing state: %d of %d connectors and tasks paused", paused, paused+running)
 	}
 	if status == dms.ConnectTaskRunning || status == dms.ConnectTaskPaused {
 		detail = ""

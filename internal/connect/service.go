@@ -380,10 +380,23 @@ func (s *Service) startWorkers(ctx context.Context, in dms.Instance) error {
 	}
 	wctx, cancel := context.WithTimeout(ctx, s.cfg.ReadyTimeout)
 	defer cancel()
-	if err := s.rest(r, spec).Ready(wctx); err != nil {
-		return fmt.Errorf("the Connect workers did not become ready in %s: %w", s.cfg.ReadyTimeout, err)
+	// Ready is one look: new JVMs refuse connections for seconds, then answer 503 until they joined
+	// the group and read the config topic. Ask again until they serve or the time is up.
+	rc := s.rest(r, spec)
+	for {
+		err := rc.Ready(wctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-wctx.Done():
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("the Connect workers did not become ready in %s: %w", s.cfg.ReadyTimeout, err)
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
-	return nil
 }
 
 // removeWorkers stops the instance's workers and removes their files (best effort: logged).
