@@ -196,6 +196,11 @@ func checkTopics(t *dms.ConnectTask) error {
 		if len(names) == 0 {
 			return bad("topics names no topic.")
 		}
+		for _, n := range names {
+			if strings.HasPrefix(n, "__") { // Kafka's and Connect's own: dmsd would read them as a super user
+				return bad("topics: %s is an internal topic, which no Smart Connect task takes.", n)
+			}
+		}
 		t.Topics = strings.Join(names, ",")
 	}
 	if t.SourceType == dms.ConnectRedisSource && (t.TopicsRegex != "" || strings.Contains(t.Topics, ",")) {

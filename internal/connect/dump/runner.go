@@ -107,7 +107,9 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 		kgo.OnPartitionsLost(r.revoked),
 	)
 	if cfg.TopicsRegex != "" {
-		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics("^(?:"+cfg.TopicsRegex+")$"))
+		// dmsd reads as a super user: internal topics (Connect's own, which hold connector configs)
+		// are never a task's, whatever its pattern.
+		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics("^(?:"+cfg.TopicsRegex+")$"), kgo.ConsumeExcludeTopics(`__.*`))
 	} else {
 		opts = append(opts, kgo.ConsumeTopics(cfg.Topics...))
 	}

@@ -67,7 +67,8 @@ func StartSink(ctx context.Context, cfg SinkConfig) (*Runner, error) {
 	if len(cfg.Topics) > 0 {
 		opts = append(opts, kgo.ConsumeTopics(cfg.Topics...))
 	} else {
-		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(cfg.TopicsRegex))
+		// Internal topics (Connect's own, read here as a super user) are never a task's.
+		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(cfg.TopicsRegex), kgo.ConsumeExcludeTopics(`__.*`))
 	}
 	kc, err := kgo.NewClient(opts...)
 	if err != nil {
