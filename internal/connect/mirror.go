@@ -7,6 +7,7 @@ import (
 	"maps"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/opendms/opendms/internal/connect/connectrest"
 	"github.com/opendms/opendms/internal/connect/mm2"
@@ -191,6 +192,9 @@ func (s *Service) pauseMirror(ctx context.Context, in dms.Instance, t dms.Connec
 // the first line of its trace), PAUSED if paused or stopped, WAITING while not all run (starting,
 // unassigned, rebalancing), else RUNNING.
 func (s *Service) mirrorStatus(ctx context.Context, in dms.Instance, t dms.ConnectTask) (string, string, []PartStatus) {
+	// Bounded: a hung worker JVM must not hold 5.3.4 for the REST client's timeout per call.
+	ctx, cancel := context.WithTimeout(ctx, statusTimeout)
+	defer cancel()
 	_, _, rc, err := s.workers(in)
 	if err != nil {
 		return dms.ConnectTaskError, firstLine(err.Error()), nil
@@ -248,6 +252,9 @@ func (s *Service) mirrorStatus(ctx context.Context, in dms.Instance, t dms.Conne
 	}
 	return status, detail, parts
 }
+
+// statusTimeout bounds the REST calls that read one replication task's status.
+const statusTimeout = 10 * time.Second
 
 // connectState maps a Connect state to a task status.
 func connectState(st string) string {
