@@ -12,6 +12,10 @@ import (
 
 // readPassword reads a password from the first line of stdin (as 'docker login --password-stdin').
 func readPassword(cmd *cobra.Command, what string) (string, error) {
+	// Typed at a terminal (not piped), the secret must not be echoed to the screen.
+	if f, ok := cmd.InOrStdin().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		return promptPassword(cmd, what)
+	}
 	line, err := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
 	if err != nil && line == "" {
 		return "", fmt.Errorf("reading the %s from stdin: %w", what, err)

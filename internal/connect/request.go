@@ -177,6 +177,12 @@ func newTask(req TaskRequest) (dms.ConnectTask, dms.ConnectSecrets, error) {
 
 // checkTopics checks a task's topics (topics or topics_regex) and normalizes the list.
 func checkTopics(t *dms.ConnectTask) error {
+	if err := noProviderRef("topics", t.Topics); err != nil {
+		return err
+	}
+	if err := noProviderRef("topics_regex", t.TopicsRegex); err != nil {
+		return err
+	}
 	if t.Topics != "" && t.TopicsRegex != "" {
 		return bad("give topics or topics_regex, not both.")
 	}
@@ -209,6 +215,16 @@ func checkTopics(t *dms.ConnectTask) error {
 	return nil
 }
 
+// noProviderRef refuses "${" in a value that reaches a connector's config: the workers' config
+// provider would replace ${file:<path>:<key>} with a file's content (another task's secret), and
+// Connect has no escape for it.
+func noProviderRef(field, v string) error {
+	if strings.Contains(v, "${") {
+		return bad("%s must not contain \"${\".", field)
+	}
+	return nil
+}
+
 // SplitTopics splits a comma-separated topic list, dropping blanks and repeats.
 func SplitTopics(s string) []string {
 	var out []string
@@ -236,6 +252,11 @@ func kafkaSource(t *dms.ConnectTask, sec *dms.ConnectSecrets, r *SourceRequest) 
 		TopicsMapping: strings.TrimSpace(src.TopicsMapping)}
 	if k.SASLMechanism == "" {
 		k.SASLMechanism = strings.ToUpper(strings.TrimSpace(r.SASLMechanismAlt))
+	}
+	for field, v := range map[string]string{"source_task.topics_mapping": k.TopicsMapping, "source_task.bootstrap_servers": k.BootstrapServers} {
+		if err := noProviderRef(field, v); err != nil {
+			return err
+		}
 	}
 	switch {
 	case !aliasPattern.MatchString(k.CurrentClusterName):

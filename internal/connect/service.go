@@ -120,20 +120,38 @@ func (s *Service) Start(ctx context.Context) error {
 			continue
 		}
 		if r, ok := s.inst.ConnectRunner(in); ok && len(in.Connector.Nodes) > 0 {
-			s.bg.Go(func() {
-				spec, err := s.inst.ConnectSpec(in)
-				if err == nil {
-					err = r.EnsureConnect(s.background(), spec)
-				}
-				if err != nil {
-					s.log.Error("Smart Connect workers not started", "instance_id", in.ID, "err", err)
-				}
-			})
+			s.bg.Go(func() { s.reattach(r, in) })
 		}
 	}
 	s.startMissing(ctx)
 	s.bg.Go(s.retryLoop)
 	return nil
+}
+
+// reattach starts (or adopts) an instance's workers at dmsd's start, trying again every
+// RetryInterval until it works or the service closes (the jars may need fetching, a port may still
+// be held by a dying JVM).
+func (s *Service) reattach(r engine.ConnectRunner, in dms.Instance) {
+	ctx := s.background()
+	for {
+		cur, err := s.store.GetInstance(ctx, in.ID) // deleted or disabled meanwhile: nothing to start
+		if err != nil || cur.Deleting || cur.Connector == nil || cur.Connector.Status != dms.ConnectorRunning {
+			return
+		}
+		spec, err := s.inst.ConnectSpec(cur)
+		if err == nil {
+			err = r.EnsureConnect(ctx, spec)
+		}
+		if err == nil {
+			return
+		}
+		s.log.Error("Smart Connect workers not started; tried again later", "instance_id", in.ID, "err", err)
+		select {
+		case <-s.stopped:
+			return
+		case <-time.After(s.cfg.RetryInterval):
+		}
+	}
 }
 
 // background is a context that ends when the service closes.
@@ -159,7 +177,9 @@ func (s *Service) retryLoop() {
 	}
 }
 
-// startMissing starts the tasks dmsd runs itself that should run and have no runner.
+// startMissing starts the tasks dmsd runs itself that should run and have no runner, or whose
+// runner ended with an error (Redis or the object store down longer than the runner's own
+// retries, a start that failed): their ERROR shows until then.
 func (s *Service) startMissing(ctx context.Context) {
 	ts, err := s.store.ListConnectTasks(ctx, "")
 	if err != nil {
@@ -177,6 +197,7 @@ func (s *Service) startMissing(ctx context.Context) {
 			if err != nil || cur.State != dms.ConnectTaskRunning || cur.Completed || s.hasRun(t.ID) {
 				return
 			}
+			s.stopProc(t.ID) // the ended runner, if any
 			in, err := s.store.GetInstance(ctx, t.InstanceID)
 			if err != nil || in.Deleting || in.Connector == nil || in.Connector.Status != dms.ConnectorRunning {
 				return
@@ -188,11 +209,20 @@ func (s *Service) startMissing(ctx context.Context) {
 	}
 }
 
+// hasRun reports whether the task has a runner that has not ended.
 func (s *Service) hasRun(id string) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.running[id]
-	return ok
+	run := s.running[id]
+	s.mu.Unlock()
+	if run == nil {
+		return false
+	}
+	select {
+	case <-run.r.Done():
+		return false
+	default:
+		return true
+	}
 }
 
 // Close stops the tasks dmsd runs itself (their committed positions stay: they go on at the next
@@ -351,9 +381,20 @@ func (s *Service) runEnable(ctx context.Context, t dms.Task) error {
 		if ctx.Err() != nil {
 			return err // dmsd is stopping: the task resumes at the next start, workers and record kept
 		}
-		s.removeWorkers(context.WithoutCancel(ctx), in)
-		if _, rerr := s.inst.SetConnector(context.WithoutCancel(ctx), in.ID, func(c **dms.SmartConnect) error { *c = nil; return nil }); rerr != nil {
-			s.log.Error("connector record left after its workers failed", "instance_id", in.ID, "err", rerr)
+		// The record goes only with its workers: workers that could not be removed keep it, in
+		// ERROR, for 5.3.2 to remove (they hold the instance's certificate and their addresses).
+		bg := context.WithoutCancel(ctx)
+		rmErr := s.removeWorkers(bg, in)
+		_, rerr := s.inst.SetConnector(bg, in.ID, func(c **dms.SmartConnect) error {
+			if rmErr != nil {
+				(*c).Status, (*c).StatusReason = dms.ConnectorError, firstLine(err.Error())+"; "+firstLine(rmErr.Error())+" (5.3.2 removes them)"
+				return nil
+			}
+			*c = nil
+			return nil
+		})
+		if rerr != nil {
+			s.log.Error("connector record not updated after its workers failed", "instance_id", in.ID, "err", rerr)
 		}
 		return err
 	}
@@ -399,19 +440,20 @@ func (s *Service) startWorkers(ctx context.Context, in dms.Instance) error {
 	}
 }
 
-// removeWorkers stops the instance's workers and removes their files (best effort: logged).
-func (s *Service) removeWorkers(ctx context.Context, in dms.Instance) {
+// removeWorkers stops the instance's workers and removes their files.
+func (s *Service) removeWorkers(ctx context.Context, in dms.Instance) error {
 	r, ok := s.inst.ConnectRunner(in)
 	if !ok || in.Connector == nil || len(in.Connector.Nodes) == 0 {
-		return
+		return nil
 	}
 	spec, err := s.inst.ConnectSpec(in)
 	if err == nil {
 		err = r.DeleteConnect(ctx, spec)
 	}
 	if err != nil {
-		s.log.Error("Smart Connect workers not removed", "instance_id", in.ID, "err", err)
+		return fmt.Errorf("removing the Smart Connect workers: %w", err)
 	}
+	return nil
 }
 
 // runDisable stops and removes the workers, deletes the connector's topics and its record.
@@ -433,7 +475,9 @@ func (s *Service) runDisable(ctx context.Context, t dms.Task) error {
 	for _, t := range ts { // none unless one was created while 5.3.2 was accepted
 		s.stopProc(t.ID)
 	}
-	s.removeWorkers(ctx, in)
+	if err := s.removeWorkers(ctx, in); err != nil {
+		return err // the connector stays DELETING: 5.3.2 again tries again
+	}
 	// The workers' own topics (MirrorMaker 2's go with their tasks: 5.3.6). A failure fails the
 	// task, so 5.3.2 is sent again rather than a later 5.3.1 joining stale Connect topics.
 	if len(in.Connector.Nodes) > 0 {
@@ -466,7 +510,9 @@ func (s *Service) instanceDeleted(ctx context.Context, in dms.Instance) error {
 	for _, t := range ts {
 		s.stopProc(t.ID)
 	}
-	s.removeWorkers(ctx, in)
+	if err := s.removeWorkers(ctx, in); err != nil { // the engine's Delete kills them anyway
+		s.log.Warn("Smart Connect workers of a deleted instance not removed; its deletion kills them", "instance_id", in.ID, "err", err)
+	}
 	return s.store.DeleteInstanceConnectTasks(ctx, in.ID)
 }
 

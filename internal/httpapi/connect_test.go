@@ -378,6 +378,7 @@ func TestConnectTaskValidation(t *testing.T) {
 		{"blank topics", with(base, "", "topics", " , "), bad},
 		{"bad topics_regex", with(with(base, "", "topics", nil), "", "topics_regex", "t(["), bad},
 		{"topics_regex .* for a dump", with(with(base, "", "topics", nil), "", "topics_regex", ".*"), bad},
+		{"a config-provider reference in topics_regex", with(with(base, "", "topics", nil), "", "topics_regex", "${file:/etc/passwd:x}"), bad},
 		{"an internal topic", with(base, "", "topics", "orders,__consumer_offsets"), bad},
 		{"no sink_task", with(base, "", "sink_task", nil), bad},
 		{"deliver_time_interval 29", with(base, "sink_task", "deliver_time_interval", 29), bad},

@@ -246,6 +246,10 @@ func (c *Client) any(ctx context.Context, method, path string, body []byte) (int
 			if ctx.Err() != nil {
 				return 0, nil, ctx.Err()
 			}
+			var ue *url.Error
+			if errors.As(err, &ue) { // its URL holds the workers' password
+				err = &url.Error{Op: ue.Op, URL: redact(ue.URL), Err: ue.Err}
+			}
 			lastErr = fmt.Errorf("connect worker %s: %w", redact(u), err)
 			continue
 		}

@@ -147,7 +147,7 @@ func workerProperties(spec engine.ConnectSpec, w engine.ConnectWorker) []byte {
 		{"rest.advertised.host.name", w.Host},
 		{"rest.advertised.port", strconv.Itoa(engine.PortConnectREST)},
 		{"offset.flush.interval.ms", "5000"},
-		// Every plugin (MM2, FileStream, the converters, transforms, predicates, config providers,
+		// Every plugin (MM2, the converters, transforms, predicates, config providers,
 		// override policies) is on the classpath with a ServiceLoader manifest: no classpath scan,
 		// which costs seconds per start. OpenDMS's replication policy is loaded by class name.
 		{"plugin.discovery", "service_load"},
