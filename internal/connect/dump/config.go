@@ -38,6 +38,10 @@ const (
 	MinPartSize = 5 << 20
 	// MaxPartSize is S3's largest part.
 	MaxPartSize = 5 << 30
+	// DefaultMaxBufferBytes is the default per-partition buffer cap (see Config.MaxBufferBytes).
+	DefaultMaxBufferBytes = 64 << 20
+	// DefaultMaxTotalBufferBytes is the default buffer cap across a runner's partitions.
+	DefaultMaxTotalBufferBytes = 256 << 20
 )
 
 // Config describes one dump task.
@@ -82,8 +86,21 @@ type Config struct {
 	// FlushSize is the most records in one object (0: no limit within an interval). An object that
 	// reaches it is stored at once, without waiting for the interval.
 	FlushSize int
+	// MaxBufferBytes caps one partition's buffered content (default 64 MiB): an object that would grow
+	// past it is cut and stored at once, like FlushSize, so memory does not depend on the interval and
+	// the topic's rate (300 s at 20 MB/s would otherwise be 6 GB). A single record larger than the cap
+	// is an object of its own.
+	MaxBufferBytes int64
+	// MaxTotalBufferBytes caps the runner's buffered content across partitions (default 256 MiB): past
+	// it, the largest partitions' objects are cut and stored early, and while uploads cannot bring it
+	// below the cap (object storage down) fetching is paused.
+	MaxTotalBufferBytes int64
 	// Logger gets the runner's warnings (upload retries, commit failures); nil discards.
 	Logger *slog.Logger
+
+	// onHeld, for tests, is called after each poll's uploads with the bytes held until the next poll
+	// and the records stored or buffered so far (stored counted from offset 0), under the runner's lock.
+	onHeld func(held, records int64)
 }
 
 // timeLayouts maps the DMS partition_format values to Go time layouts.
@@ -137,6 +154,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PartSize == 0 {
 		c.PartSize = DefaultPartSize
+	}
+	if c.MaxBufferBytes == 0 {
+		c.MaxBufferBytes = DefaultMaxBufferBytes
+	}
+	if c.MaxTotalBufferBytes == 0 {
+		c.MaxTotalBufferBytes = DefaultMaxTotalBufferBytes
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -205,6 +228,9 @@ func (c Config) Validate() error {
 	}
 	if c.FlushSize < 0 {
 		bad("flush size %d is negative", c.FlushSize)
+	}
+	if c.MaxBufferBytes < 0 || c.MaxTotalBufferBytes < 0 {
+		bad("buffer caps %d and %d must not be negative", c.MaxBufferBytes, c.MaxTotalBufferBytes)
 	}
 	return errors.Join(errs...)
 }

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -601,4 +602,95 @@ func TestParseLocation(t *testing.T) {
 			t.Errorf("ParseLocation(%q): offset %d, want %d", tc.in, off, tc.offset)
 		}
 	}
+}
+
+// TestDumpBufferCap: whatever the interval (an hour here) and with no FlushSize, a partition's object is
+// cut at MaxBufferBytes and stored at once, and the bytes held across partitions between polls stay at
+// most MaxTotalBufferBytes (the largest partitions are cut early). Every record is 100 bytes plus a
+// newline, so 40 records (4039 bytes) fill a 4096-byte object and 190 records leave 30 (3029 bytes) in
+// each partition: 3 partitions would hold 9087 bytes without the total cap.
+func TestDumpBufferCap(t *testing.T) {
+	s := startS3(t)
+	const perPartition, valueSize = 190, 100
+	cases := []struct {
+		name              string
+		partitions        int
+		maxPart, maxTotal int64
+	}{
+		{"per partition cap", 1, 4096, 0},
+		{"total cap across partitions", 3, 4096, 6000},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			kafka := newKafka(t, tc.partitions, "t")
+			var recs []*kgo.Record
+			for p := range tc.partitions {
+				for j := range perPartition {
+					v := fmt.Appendf(nil, "%d-%d-", p, j)
+					v = append(v, strings.Repeat("x", valueSize-len(v))...)
+					recs = append(recs, &kgo.Record{Topic: "t", Partition: int32(p), Value: v})
+				}
+			}
+			produce(t, kafka, recs)
+			bucket := fmt.Sprintf("cap-%d", i)
+			s.MakeBucket(bucket)
+			cfg := baseConfig(s, kafka, bucket, "g")
+			cfg.Topics, cfg.DeliverInterval = []string{"t"}, time.Hour
+			cfg.MaxBufferBytes, cfg.MaxTotalBufferBytes = tc.maxPart, tc.maxTotal
+			var (
+				mu       sync.Mutex
+				peak     int64
+				accounts bool
+			)
+			cfg.onHeld = func(held, records int64) {
+				mu.Lock()
+				defer mu.Unlock()
+				peak = max(peak, held)
+				accounts = accounts || records == int64(len(recs))
+			}
+			r := startRunner(t, cfg)
+			waitFor(t, "every record stored or buffered", func() bool { mu.Lock(); defer mu.Unlock(); return accounts })
+			r.Stop()
+			limit := tc.maxPart * int64(tc.partitions)
+			if tc.maxTotal > 0 {
+				limit = tc.maxTotal
+			}
+			mu.Lock()
+			t.Logf("peak bytes held between polls: %d (limit %d)", peak, limit)
+			if peak > limit {
+				t.Errorf("held %d bytes between polls, cap %d", peak, limit)
+			}
+			mu.Unlock()
+			objs := s.Objects(bucket)
+			if len(objs) == 0 {
+				t.Fatal("no object stored before the interval")
+			}
+			for k, v := range objs {
+				if int64(len(v)) > tc.maxPart {
+					t.Errorf("object %s: %d bytes, cap %d", k, len(v), tc.maxPart)
+				}
+			}
+			// Stored objects are exact prefixes of each partition (the rest was buffered and dropped).
+			var stored []*kgo.Record
+			for _, rec := range recs {
+				if rec.Offset <= lastStoredOf(objs, rec.Partition) {
+					stored = append(stored, rec)
+				}
+			}
+			checkObjects(t, cfg, "", stored, objs)
+		})
+	}
+}
+
+// lastStoredOf is the largest last offset among objects of partition p (-1 if none).
+func lastStoredOf(objs map[string]string, p int32) int64 {
+	last := int64(-1)
+	for k := range objs {
+		var part int32
+		var first, l int64
+		if _, err := fmt.Sscanf(strings.ReplaceAll(strings.TrimPrefix(k, "t-"), "-", " "), "%d %d %d", &part, &first, &l); err == nil && part == p {
+			last = max(last, l)
+		}
+	}
+	return last
 }
