@@ -56,9 +56,9 @@ type partState struct {
 	// uncommitted is the offset to commit after the last stored record (Offset 0: nothing to commit).
 	// It is an offset, not the *kgo.Record, which would pin the whole fetch batch its slices point into.
 	uncommitted kgo.EpochOffset
-	hw          int64 // high watermark seen in the last fetch
-	firstSeen   int64       // first offset fetched in this assignment, -1 if none
-	uploadErr   string      // last upload error, "" after a success
+	hw          int64  // high watermark seen in the last fetch
+	firstSeen   int64  // first offset fetched in this assignment, -1 if none
+	uploadErr   string // last upload error, "" after a success
 }
 
 // segment is the content of one future object: consecutive records of a partition in one time directory.
@@ -509,7 +509,7 @@ func (r *Runner) storePartition(ctx context.Context, k tp, p *partState, todo []
 			return nil
 		}
 		r.mu.Lock()
-		p.segs = p.segs[1:] // s is the head: a partition's segments are stored in order
+		p.segs = p.segs[1:]  // s is the head: a partition's segments are stored in order
 		if r.parts[k] == p { // a revoked partition's bytes left the total with it
 			p.bytes -= int64(s.buf.Len())
 			r.total -= int64(s.buf.Len())
