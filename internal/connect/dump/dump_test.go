@@ -694,3 +694,43 @@ func lastStoredOf(objs map[string]string, p int32) int64 {
 	}
 	return last
 }
+
+// TestDumpRegexInternalTopics: a topics regex never dumps an internal topic (a name starting with "__",
+// like Connect's config topic), even when it matches, but does dump a user topic with "__" inside its
+// name.
+func TestDumpRegexInternalTopics(t *testing.T) {
+	s := startS3(t)
+	cases := []struct {
+		name, regex string
+	}{
+		{"match everything", ".*"},
+		{"match names containing __", ".*__.*"},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			kafka := newKafka(t, 1, "orders__v2", "__dms_connect_configs")
+			user := genRecords("orders__v2", 1, 5, time.Now(), 0)
+			produce(t, kafka, user)
+			produce(t, kafka, genRecords("__dms_connect_configs", 1, 5, time.Now(), 0))
+			bucket := fmt.Sprintf("internal-%d", i)
+			s.MakeBucket(bucket)
+			cfg := baseConfig(s, kafka, bucket, "g")
+			cfg.TopicsRegex = tc.regex
+			r := startRunner(t, cfg)
+			waitStored(t, r, lastOffsets(user))
+			for _, p := range r.Progress() {
+				if strings.HasPrefix(p.Topic, "__") {
+					t.Errorf("internal topic %s/%d is assigned to the dump", p.Topic, p.Partition)
+				}
+			}
+			r.Stop()
+			objs := s.Objects(bucket)
+			for k := range objs {
+				if strings.HasPrefix(k, "__") {
+					t.Errorf("internal topic dumped: object %s", k)
+				}
+			}
+			checkObjects(t, cfg, "", user, objs)
+		})
+	}
+}

@@ -122,8 +122,9 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 	)
 	if cfg.TopicsRegex != "" {
 		// dmsd reads as a super user: internal topics (Connect's own, which hold connector configs)
-		// are never a task's, whatever its pattern.
-		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics("^(?:"+cfg.TopicsRegex+")$"), kgo.ConsumeExcludeTopics(`__.*`))
+		// are never a task's, whatever its pattern. franz-go matches exclusions anywhere in the name
+		// (MatchString), so the prefix is anchored: orders__v2 is a user topic.
+		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics("^(?:"+cfg.TopicsRegex+")$"), kgo.ConsumeExcludeTopics(`^__`))
 	} else {
 		opts = append(opts, kgo.ConsumeTopics(cfg.Topics...))
 	}
