@@ -101,6 +101,8 @@ type Config struct {
 	// onHeld, for tests, is called after each poll's uploads with the bytes held until the next poll
 	// and the records stored or buffered so far (stored counted from offset 0), under the runner's lock.
 	onHeld func(held, records int64)
+	// onBackoff, for tests, is called before each pause after fetch errors with its length.
+	onBackoff func(time.Duration)
 }
 
 // timeLayouts maps the DMS partition_format values to Go time layouts.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -14,7 +15,9 @@ import (
 	"github.com/minio/minio-go/v7"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // genRecords makes n records per partition of topic, keyed k<p>-<i>, timestamps from base every step.
@@ -732,5 +735,86 @@ func TestDumpRegexInternalTopics(t *testing.T) {
 			}
 			checkObjects(t, cfg, "", user, objs)
 		})
+	}
+}
+
+// countingHandler counts the warnings a runner logs.
+type countingHandler struct {
+	mu    *sync.Mutex
+	warns *int
+}
+
+func (h countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h countingHandler) Handle(_ context.Context, rec slog.Record) error {
+	if rec.Level >= slog.LevelWarn {
+		h.mu.Lock()
+		*h.warns++
+		h.mu.Unlock()
+	}
+	return nil
+}
+func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h countingHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestDumpFetchErrorBackoff: a fetch error that persists (the broker answers every fetch with
+// TOPIC_AUTHORIZATION_FAILED, as after an ACL change) makes the runner pause between polls, doubling
+// from fetchBackoffMin up to fetchBackoffMax, with one warning per pause rather than one per poll.
+func TestDumpFetchErrorBackoff(t *testing.T) {
+	s := startS3(t)
+	s.MakeBucket("backoff")
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var (
+		mu     sync.Mutex
+		fetchN int
+	)
+	c.ControlKey(int16(kmsg.Fetch), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req := kreq.(*kmsg.FetchRequest)
+		resp := req.ResponseKind().(*kmsg.FetchResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewFetchResponseTopic()
+			st.Topic, st.TopicID = rt.Topic, rt.TopicID
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewFetchResponseTopicPartition()
+				sp.Partition, sp.ErrorCode = rp.Partition, kerr.TopicAuthorizationFailed.Code
+				sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		mu.Lock()
+		fetchN++
+		mu.Unlock()
+		return resp, nil, true
+	})
+	cfg := baseConfig(s, []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, "backoff", "g")
+	cfg.Topics = []string{"t"}
+	var warns int
+	cfg.Logger = slog.New(countingHandler{&mu, &warns})
+	var steps []time.Duration
+	cfg.onBackoff = func(d time.Duration) { mu.Lock(); steps = append(steps, d); mu.Unlock() }
+	r := startRunner(t, cfg)
+	const wantSteps = 4
+	waitFor(t, "four pauses after fetch errors", func() bool { mu.Lock(); defer mu.Unlock(); return len(steps) >= wantSteps })
+	r.Stop()
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("%d fetches, %d warnings, pauses %v", fetchN, warns, steps)
+	for i, d := range steps[:wantSteps] {
+		if want := min(fetchBackoffMin<<i, fetchBackoffMax); d != want {
+			t.Errorf("pause %d is %s, want %s", i, d, want)
+		}
+	}
+	// One warning per pause (and per poll that ended in one): the fetches it could not pace would each
+	// have logged one per failing partition.
+	if warns > len(steps) {
+		t.Errorf("%d warnings for %d pauses", warns, len(steps))
+	}
+	if fetchN > 2*(len(steps)+1) { // each pause allows a fetch per broker, one more in flight
+		t.Errorf("%d fetches for %d pauses: the loop does not wait", fetchN, len(steps))
 	}
 }

@@ -237,6 +237,7 @@ func (r *Runner) run(ctx context.Context) {
 		}
 	}
 	next := time.Now().Add(r.cfg.DeliverInterval)
+	var backoff time.Duration // current pause after a poll with fetch errors, 0 after a clean poll
 	for {
 		pctx, cancel := context.WithDeadline(ctx, next)
 		fs := r.cl.PollFetches(pctx)
@@ -244,9 +245,18 @@ func (r *Runner) run(ctx context.Context) {
 		if ctx.Err() != nil || fs.IsClientClosed() {
 			return
 		}
+		var (
+			fetchErr   error
+			errTopic   string
+			errPart    int32
+			fetchErrsN int
+		)
 		fs.EachError(func(t string, p int32, err error) {
 			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-				r.cfg.Logger.Warn("dump: fetch error", "group", r.cfg.Group, "topic", t, "partition", p, "err", err)
+				if fetchErr == nil {
+					fetchErr, errTopic, errPart = err, t, p
+				}
+				fetchErrsN++
 			}
 		})
 		r.buffer(fs)
@@ -263,8 +273,39 @@ func (r *Runner) run(ctx context.Context) {
 			r.fail(err)
 			return
 		}
+		if fetchErr == nil {
+			// Only records prove the errors are over: a poll can also end empty at the interval's
+			// deadline while every fetch still fails.
+			if fs.NumRecords() > 0 {
+				backoff = 0
+			}
+			continue
+		}
+		// kgo hands a non-retriable fetch error (authorization after an ACL change, a broker refusing)
+		// back at once and fetches again at the next poll: without a pause the loop spins and logs
+		// every round. The backoff doubles up to fetchBackoffMax, one warning per step.
+		backoff = min(max(2*backoff, fetchBackoffMin), fetchBackoffMax)
+		r.cfg.Logger.Warn("dump: fetch error; retrying after a pause", "group", r.cfg.Group, "topic", errTopic,
+			"partition", errPart, "partitions_failing", fetchErrsN, "retry_in", backoff, "err", fetchErr)
+		if r.cfg.onBackoff != nil {
+			r.cfg.onBackoff(backoff)
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
 	}
 }
+
+// The pause after a poll with fetch errors: it doubles from fetchBackoffMin to fetchBackoffMax while the
+// errors persist (a healthy partition still gets a whole fetch per poll meanwhile).
+const (
+	fetchBackoffMin = 250 * time.Millisecond
+	fetchBackoffMax = 5 * time.Second
+)
 
 // buffer appends polled records to their partitions' segments.
 func (r *Runner) buffer(fs kgo.Fetches) {
