@@ -276,7 +276,13 @@ func TestDumpRestartNoLoss(t *testing.T) {
 	if got := committed(t, kafka, cfg.Group, "t", 0); got != -1 {
 		t.Fatalf("after reset: committed %d, want none", got)
 	}
-	got, err = CommittedProgress(context.Background(), kafka, cfg.Group, []string{"t"})
+	// Through a client the caller keeps (CommittedProgressOf), as well as one per call.
+	admCl, err := kgo.NewClient(kafka...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admCl.Close()
+	got, err = CommittedProgressOf(context.Background(), kadm.NewClient(admCl), cfg.Group, []string{"t"})
 	if want := []PartitionProgress{{Topic: "t", Partition: 0, LastTransferOffset: -1, LogEndOffset: 30, Lag: 30}}; err != nil || !slices.Equal(got, want) {
 		t.Fatalf("CommittedProgress after reset = %+v, %v; want %+v", got, err, want)
 	}
