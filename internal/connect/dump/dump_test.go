@@ -824,3 +824,38 @@ func TestDumpFetchErrorBackoff(t *testing.T) {
 		t.Errorf("%d fetches for %d pauses: the loop does not wait", fetchN, len(steps))
 	}
 }
+
+// TestDumpBufferCapOutage: while uploads fail, the bytes buffered past MaxTotalBufferBytes pause
+// fetching of every assigned topic (not only of the partitions whose upload failed, which pause on
+// their own), and fetching resumes once the object storage is back and the uploads free the memory.
+// Partitions 0 and 1 get 30 records (3029 bytes each), partition 2 five (505): 6563 bytes pass the 6000
+// cap, so partitions 0 and 1 are cut (their uploads fail) and partition 2, never cut, would otherwise
+// keep fetching.
+func TestDumpBufferCapOutage(t *testing.T) {
+	s := startS3(t)
+	kafka := newKafka(t, 3, "t")
+	s.MakeBucket("capout")
+	cfg := baseConfig(s, kafka, "capout", "g")
+	cfg.Topics, cfg.DeliverInterval = []string{"t"}, 3*time.Second
+	cfg.MaxBufferBytes, cfg.MaxTotalBufferBytes = 4096, 6000
+	r := startRunner(t, cfg)
+	waitFor(t, "3 partitions assigned", func() bool { return len(r.Progress()) == 3 })
+	s.Stop()
+	var recs []*kgo.Record
+	for p, n := range []int{30, 30, 5} {
+		for j := range n {
+			v := fmt.Appendf(nil, "%d-%d-", p, j)
+			recs = append(recs, &kgo.Record{Topic: "t", Partition: int32(p), Value: append(v, strings.Repeat("x", 100-len(v))...)})
+		}
+	}
+	produce(t, kafka, recs)
+	waitFor(t, "fetching paused past the total cap", func() bool { return slices.Equal(r.cl.PauseFetchTopics(), []string{"t"}) })
+	s.Start()
+	waitStored(t, r, lastOffsets(recs))
+	waitFor(t, "fetching resumed", func() bool { return len(r.cl.PauseFetchTopics()) == 0 })
+	r.Stop()
+	if r.Err() != nil {
+		t.Fatal(r.Err())
+	}
+	checkObjects(t, cfg, "", recs, s.Objects("capout"))
+}
