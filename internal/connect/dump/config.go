@@ -6,7 +6,14 @@
 // re-run never loses data; it re-reads at most what was buffered and not yet stored (one deliver
 // interval). Object names are deterministic per (topic, partition, offset range) (see ObjectKey), so a
 // range that is stored again (stored, then the process died before the commit) overwrites the same
-// object whenever the range is cut the same way (always when objects are cut by FlushSize).
+// object whenever the range is cut the same way (always when objects are cut by FlushSize or
+// MaxBufferBytes alone). Cuts by the interval or by MaxTotalBufferBytes depend on timing: a re-run can
+// then cut differently and store the same records a second time under another name (at most what was
+// stored and not committed).
+//
+// Memory: a runner holds at most MaxBufferBytes per partition and MaxTotalBufferBytes in all between
+// polls (plus one fetch being buffered), whatever the interval and the topic's rate; records are copied
+// out of the fetch batches, and only offsets are kept for the commit.
 //
 // S3 client: github.com/minio/minio-go/v7, chosen over aws-sdk-go-v2 because it is one stable module
 // (v7), while the SDK's multipart helper feature/s3/manager is deprecated in favour of the pre-1.0
