@@ -53,6 +53,29 @@ func BenchmarkDump(b *testing.B) {
 			b.ReportMetric(float64(len(recs))/sec, "records/s")
 		})
 	}
+	// Byte caps instead of FlushSize (an hour-long interval would otherwise buffer all 80 MiB): objects
+	// are cut at 8 MiB per partition and past 16 MiB in all; the rest goes at the 5 s interval.
+	// peak-held-MiB is the most the runner held between polls (after the due uploads).
+	b.Run("cap8MiB-total16MiB", func(b *testing.B) {
+		var elapsed time.Duration
+		var peak int64
+		for b.Loop() {
+			cfg := baseConfig(s, kafka, "bench", fmt.Sprintf("bench-cap-%d", benchGroups.Add(1)))
+			cfg.Topics, cfg.DeliverInterval, cfg.PartitionFormat = []string{"bench"}, 5*time.Second, "yyyy/MM/dd"
+			cfg.MaxBufferBytes, cfg.MaxTotalBufferBytes = 8<<20, 16<<20
+			start := time.Now()
+			r := startRunner(b, cfg)
+			waitStored(b, r, want)
+			elapsed += time.Since(start)
+			r.Stop()
+			r.mu.Lock()
+			peak = max(peak, r.peakHeld)
+			r.mu.Unlock()
+		}
+		sec := elapsed.Seconds() / float64(b.N)
+		b.ReportMetric(totalBytes/sec/(1<<20), "MiB/s")
+		b.ReportMetric(float64(peak)/(1<<20), "peak-held-MiB")
+	})
 	// The ceiling: the same records consumed by a plain franz-go group consumer, stored nowhere.
 	b.Run("kgo-consume-only", func(b *testing.B) {
 		var elapsed time.Duration

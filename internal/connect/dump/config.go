@@ -6,7 +6,14 @@
 // re-run never loses data; it re-reads at most what was buffered and not yet stored (one deliver
 // interval). Object names are deterministic per (topic, partition, offset range) (see ObjectKey), so a
 // range that is stored again (stored, then the process died before the commit) overwrites the same
-// object whenever the range is cut the same way (always when objects are cut by FlushSize).
+// object whenever the range is cut the same way (always when objects are cut by FlushSize or
+// MaxBufferBytes alone). Cuts by the interval or by MaxTotalBufferBytes depend on timing: a re-run can
+// then cut differently and store the same records a second time under another name (at most what was
+// stored and not committed).
+//
+// Memory: a runner holds at most MaxBufferBytes per partition and MaxTotalBufferBytes in all between
+// polls (plus one fetch being buffered), whatever the interval and the topic's rate; records are copied
+// out of the fetch batches, and only offsets are kept for the commit.
 //
 // S3 client: github.com/minio/minio-go/v7, chosen over aws-sdk-go-v2 because it is one stable module
 // (v7), while the SDK's multipart helper feature/s3/manager is deprecated in favour of the pre-1.0
@@ -38,6 +45,10 @@ const (
 	MinPartSize = 5 << 20
 	// MaxPartSize is S3's largest part.
 	MaxPartSize = 5 << 30
+	// DefaultMaxBufferBytes is the default per-partition buffer cap (see Config.MaxBufferBytes).
+	DefaultMaxBufferBytes = 64 << 20
+	// DefaultMaxTotalBufferBytes is the default buffer cap across a runner's partitions.
+	DefaultMaxTotalBufferBytes = 256 << 20
 )
 
 // Config describes one dump task.
@@ -82,8 +93,23 @@ type Config struct {
 	// FlushSize is the most records in one object (0: no limit within an interval). An object that
 	// reaches it is stored at once, without waiting for the interval.
 	FlushSize int
+	// MaxBufferBytes caps one partition's buffered content (default 64 MiB): an object that would grow
+	// past it is cut and stored at once, like FlushSize, so memory does not depend on the interval and
+	// the topic's rate (300 s at 20 MB/s would otherwise be 6 GB). A single record larger than the cap
+	// is an object of its own.
+	MaxBufferBytes int64
+	// MaxTotalBufferBytes caps the runner's buffered content across partitions (default 256 MiB): past
+	// it, the largest partitions' objects are cut and stored early, and while uploads cannot bring it
+	// below the cap (object storage down) fetching is paused.
+	MaxTotalBufferBytes int64
 	// Logger gets the runner's warnings (upload retries, commit failures); nil discards.
 	Logger *slog.Logger
+
+	// onHeld, for tests, is called after each poll's uploads with the bytes held until the next poll
+	// and the records stored or buffered so far (stored counted from offset 0), under the runner's lock.
+	onHeld func(held, records int64)
+	// onBackoff, for tests, is called before each pause after fetch errors with its length.
+	onBackoff func(time.Duration)
 }
 
 // timeLayouts maps the DMS partition_format values to Go time layouts.
@@ -137,6 +163,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PartSize == 0 {
 		c.PartSize = DefaultPartSize
+	}
+	if c.MaxBufferBytes == 0 {
+		c.MaxBufferBytes = DefaultMaxBufferBytes
+	}
+	if c.MaxTotalBufferBytes == 0 {
+		c.MaxTotalBufferBytes = DefaultMaxTotalBufferBytes
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -205,6 +237,9 @@ func (c Config) Validate() error {
 	}
 	if c.FlushSize < 0 {
 		bad("flush size %d is negative", c.FlushSize)
+	}
+	if c.MaxBufferBytes < 0 || c.MaxTotalBufferBytes < 0 {
+		bad("buffer caps %d and %d must not be negative", c.MaxBufferBytes, c.MaxTotalBufferBytes)
 	}
 	return errors.Join(errs...)
 }

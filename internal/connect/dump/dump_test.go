@@ -4,16 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // genRecords makes n records per partition of topic, keyed k<p>-<i>, timestamps from base every step.
@@ -272,7 +276,13 @@ func TestDumpRestartNoLoss(t *testing.T) {
 	if got := committed(t, kafka, cfg.Group, "t", 0); got != -1 {
 		t.Fatalf("after reset: committed %d, want none", got)
 	}
-	got, err = CommittedProgress(context.Background(), kafka, cfg.Group, []string{"t"})
+	// Through a client the caller keeps (CommittedProgressOf), as well as one per call.
+	admCl, err := kgo.NewClient(kafka...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admCl.Close()
+	got, err = CommittedProgressOf(context.Background(), kadm.NewClient(admCl), cfg.Group, []string{"t"})
 	if want := []PartitionProgress{{Topic: "t", Partition: 0, LastTransferOffset: -1, LogEndOffset: 30, Lag: 30}}; err != nil || !slices.Equal(got, want) {
 		t.Fatalf("CommittedProgress after reset = %+v, %v; want %+v", got, err, want)
 	}
@@ -601,4 +611,251 @@ func TestParseLocation(t *testing.T) {
 			t.Errorf("ParseLocation(%q): offset %d, want %d", tc.in, off, tc.offset)
 		}
 	}
+}
+
+// TestDumpBufferCap: whatever the interval (an hour here) and with no FlushSize, a partition's object is
+// cut at MaxBufferBytes and stored at once, and the bytes held across partitions between polls stay at
+// most MaxTotalBufferBytes (the largest partitions are cut early). Every record is 100 bytes plus a
+// newline, so 40 records (4039 bytes) fill a 4096-byte object and 190 records leave 30 (3029 bytes) in
+// each partition: 3 partitions would hold 9087 bytes without the total cap.
+func TestDumpBufferCap(t *testing.T) {
+	s := startS3(t)
+	const perPartition, valueSize = 190, 100
+	cases := []struct {
+		name              string
+		partitions        int
+		maxPart, maxTotal int64
+	}{
+		{"per partition cap", 1, 4096, 0},
+		{"total cap across partitions", 3, 4096, 6000},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			kafka := newKafka(t, tc.partitions, "t")
+			var recs []*kgo.Record
+			for p := range tc.partitions {
+				for j := range perPartition {
+					v := fmt.Appendf(nil, "%d-%d-", p, j)
+					v = append(v, strings.Repeat("x", valueSize-len(v))...)
+					recs = append(recs, &kgo.Record{Topic: "t", Partition: int32(p), Value: v})
+				}
+			}
+			produce(t, kafka, recs)
+			bucket := fmt.Sprintf("cap-%d", i)
+			s.MakeBucket(bucket)
+			cfg := baseConfig(s, kafka, bucket, "g")
+			cfg.Topics, cfg.DeliverInterval = []string{"t"}, time.Hour
+			cfg.MaxBufferBytes, cfg.MaxTotalBufferBytes = tc.maxPart, tc.maxTotal
+			var (
+				mu       sync.Mutex
+				peak     int64
+				accounts bool
+			)
+			cfg.onHeld = func(held, records int64) {
+				mu.Lock()
+				defer mu.Unlock()
+				peak = max(peak, held)
+				accounts = accounts || records == int64(len(recs))
+			}
+			r := startRunner(t, cfg)
+			waitFor(t, "every record stored or buffered", func() bool { mu.Lock(); defer mu.Unlock(); return accounts })
+			r.Stop()
+			limit := tc.maxPart * int64(tc.partitions)
+			if tc.maxTotal > 0 {
+				limit = tc.maxTotal
+			}
+			mu.Lock()
+			t.Logf("peak bytes held between polls: %d (limit %d)", peak, limit)
+			if peak > limit {
+				t.Errorf("held %d bytes between polls, cap %d", peak, limit)
+			}
+			mu.Unlock()
+			objs := s.Objects(bucket)
+			if len(objs) == 0 {
+				t.Fatal("no object stored before the interval")
+			}
+			for k, v := range objs {
+				if int64(len(v)) > tc.maxPart {
+					t.Errorf("object %s: %d bytes, cap %d", k, len(v), tc.maxPart)
+				}
+			}
+			// Stored objects are exact prefixes of each partition (the rest was buffered and dropped).
+			var stored []*kgo.Record
+			for _, rec := range recs {
+				if rec.Offset <= lastStoredOf(objs, rec.Partition) {
+					stored = append(stored, rec)
+				}
+			}
+			checkObjects(t, cfg, "", stored, objs)
+		})
+	}
+}
+
+// lastStoredOf is the largest last offset among objects of partition p (-1 if none).
+func lastStoredOf(objs map[string]string, p int32) int64 {
+	last := int64(-1)
+	for k := range objs {
+		var part int32
+		var first, l int64
+		if _, err := fmt.Sscanf(strings.ReplaceAll(strings.TrimPrefix(k, "t-"), "-", " "), "%d %d %d", &part, &first, &l); err == nil && part == p {
+			last = max(last, l)
+		}
+	}
+	return last
+}
+
+// TestDumpRegexInternalTopics: a topics regex never dumps an internal topic (a name starting with "__",
+// like Connect's config topic), even when it matches, but does dump a user topic with "__" inside its
+// name.
+func TestDumpRegexInternalTopics(t *testing.T) {
+	s := startS3(t)
+	cases := []struct {
+		name, regex string
+	}{
+		{"match everything", ".*"},
+		{"match names containing __", ".*__.*"},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			kafka := newKafka(t, 1, "orders__v2", "__dms_connect_configs")
+			user := genRecords("orders__v2", 1, 5, time.Now(), 0)
+			produce(t, kafka, user)
+			produce(t, kafka, genRecords("__dms_connect_configs", 1, 5, time.Now(), 0))
+			bucket := fmt.Sprintf("internal-%d", i)
+			s.MakeBucket(bucket)
+			cfg := baseConfig(s, kafka, bucket, "g")
+			cfg.TopicsRegex = tc.regex
+			r := startRunner(t, cfg)
+			waitStored(t, r, lastOffsets(user))
+			for _, p := range r.Progress() {
+				if strings.HasPrefix(p.Topic, "__") {
+					t.Errorf("internal topic %s/%d is assigned to the dump", p.Topic, p.Partition)
+				}
+			}
+			r.Stop()
+			objs := s.Objects(bucket)
+			for k := range objs {
+				if strings.HasPrefix(k, "__") {
+					t.Errorf("internal topic dumped: object %s", k)
+				}
+			}
+			checkObjects(t, cfg, "", user, objs)
+		})
+	}
+}
+
+// countingHandler counts the warnings a runner logs.
+type countingHandler struct {
+	mu    *sync.Mutex
+	warns *int
+}
+
+func (h countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h countingHandler) Handle(_ context.Context, rec slog.Record) error {
+	if rec.Level >= slog.LevelWarn {
+		h.mu.Lock()
+		*h.warns++
+		h.mu.Unlock()
+	}
+	return nil
+}
+func (h countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h countingHandler) WithGroup(string) slog.Handler      { return h }
+
+// TestDumpFetchErrorBackoff: a fetch error that persists (the broker answers every fetch with
+// TOPIC_AUTHORIZATION_FAILED, as after an ACL change) makes the runner pause between polls, doubling
+// from fetchBackoffMin up to fetchBackoffMax, with one warning per pause rather than one per poll.
+func TestDumpFetchErrorBackoff(t *testing.T) {
+	s := startS3(t)
+	s.MakeBucket("backoff")
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var (
+		mu     sync.Mutex
+		fetchN int
+	)
+	c.ControlKey(int16(kmsg.Fetch), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req := kreq.(*kmsg.FetchRequest)
+		resp := req.ResponseKind().(*kmsg.FetchResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewFetchResponseTopic()
+			st.Topic, st.TopicID = rt.Topic, rt.TopicID
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewFetchResponseTopicPartition()
+				sp.Partition, sp.ErrorCode = rp.Partition, kerr.TopicAuthorizationFailed.Code
+				sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		mu.Lock()
+		fetchN++
+		mu.Unlock()
+		return resp, nil, true
+	})
+	cfg := baseConfig(s, []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, "backoff", "g")
+	cfg.Topics = []string{"t"}
+	var warns int
+	cfg.Logger = slog.New(countingHandler{&mu, &warns})
+	var steps []time.Duration
+	cfg.onBackoff = func(d time.Duration) { mu.Lock(); steps = append(steps, d); mu.Unlock() }
+	r := startRunner(t, cfg)
+	const wantSteps = 4
+	waitFor(t, "four pauses after fetch errors", func() bool { mu.Lock(); defer mu.Unlock(); return len(steps) >= wantSteps })
+	r.Stop()
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("%d fetches, %d warnings, pauses %v", fetchN, warns, steps)
+	for i, d := range steps[:wantSteps] {
+		if want := min(fetchBackoffMin<<i, fetchBackoffMax); d != want {
+			t.Errorf("pause %d is %s, want %s", i, d, want)
+		}
+	}
+	// One warning per pause (and per poll that ended in one): the fetches it could not pace would each
+	// have logged one per failing partition.
+	if warns > len(steps) {
+		t.Errorf("%d warnings for %d pauses", warns, len(steps))
+	}
+	if fetchN > 2*(len(steps)+1) { // each pause allows a fetch per broker, one more in flight
+		t.Errorf("%d fetches for %d pauses: the loop does not wait", fetchN, len(steps))
+	}
+}
+
+// TestDumpBufferCapOutage: while uploads fail, the bytes buffered past MaxTotalBufferBytes pause
+// fetching of every assigned topic (not only of the partitions whose upload failed, which pause on
+// their own), and fetching resumes once the object storage is back and the uploads free the memory.
+// Partitions 0 and 1 get 30 records (3029 bytes each), partition 2 five (505): 6563 bytes pass the 6000
+// cap, so partitions 0 and 1 are cut (their uploads fail) and partition 2, never cut, would otherwise
+// keep fetching.
+func TestDumpBufferCapOutage(t *testing.T) {
+	s := startS3(t)
+	kafka := newKafka(t, 3, "t")
+	s.MakeBucket("capout")
+	cfg := baseConfig(s, kafka, "capout", "g")
+	cfg.Topics, cfg.DeliverInterval = []string{"t"}, 3*time.Second
+	cfg.MaxBufferBytes, cfg.MaxTotalBufferBytes = 4096, 6000
+	r := startRunner(t, cfg)
+	waitFor(t, "3 partitions assigned", func() bool { return len(r.Progress()) == 3 })
+	s.Stop()
+	var recs []*kgo.Record
+	for p, n := range []int{30, 30, 5} {
+		for j := range n {
+			v := fmt.Appendf(nil, "%d-%d-", p, j)
+			recs = append(recs, &kgo.Record{Topic: "t", Partition: int32(p), Value: append(v, strings.Repeat("x", 100-len(v))...)})
+		}
+	}
+	produce(t, kafka, recs)
+	waitFor(t, "fetching paused past the total cap", func() bool { return slices.Equal(r.cl.PauseFetchTopics(), []string{"t"}) })
+	s.Start()
+	waitStored(t, r, lastOffsets(recs))
+	waitFor(t, "fetching resumed", func() bool { return len(r.cl.PauseFetchTopics()) == 0 })
+	r.Stop()
+	if r.Err() != nil {
+		t.Fatal(r.Err())
+	}
+	checkObjects(t, cfg, "", recs, s.Objects("capout"))
 }

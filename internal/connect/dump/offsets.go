@@ -38,13 +38,21 @@ func ResetOffsets(ctx context.Context, kafkaOpts []kgo.Opt, group string) error 
 // from Kafka alone: per partition of topics (nil: the topics the group has committed offsets for),
 // LastTransferOffset is the committed offset minus one (-1 if none), LogEndOffset the high watermark,
 // Lag the records after the committed offset (after the log start when nothing is committed).
+//
+// It connects a client for the call; a caller that holds a client of the instance passes it to
+// CommittedProgressOf instead (this runs on every progress read of a paused dump).
 func CommittedProgress(ctx context.Context, kafkaOpts []kgo.Opt, group string, topics []string) ([]PartitionProgress, error) {
 	cl, err := kgo.NewClient(kafkaOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}
 	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	return CommittedProgressOf(ctx, kadm.NewClient(cl), group, topics)
+}
+
+// CommittedProgressOf is CommittedProgress through adm, a client of the instance the caller keeps
+// (it needs no group membership: any client with the control options will do).
+func CommittedProgressOf(ctx context.Context, adm *kadm.Client, group string, topics []string) ([]PartitionProgress, error) {
 	offs, err := adm.FetchOffsets(ctx, group)
 	if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
 		return nil, fmt.Errorf("committed offsets of group %q: %w", group, err)

@@ -6,12 +6,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/minio/minio-go/v7"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Runner is one running dump task: a consumer group member that buffers records per partition and
@@ -31,6 +34,13 @@ type Runner struct {
 	mu    sync.Mutex
 	parts map[tp]*partState
 	err   error // fatal error that ended the runner
+	// total is the buffered bytes of all partitions (the sum of partState.bytes), bounded by
+	// cfg.MaxTotalBufferBytes; peakHeld is its largest value between polls (after the due uploads),
+	// which tests and measurements read.
+	total, peakHeld int64
+	// budgetPaused lists the topics paused because total stayed above cfg.MaxTotalBufferBytes after
+	// the uploads (object storage failing); they resume once uploads free memory.
+	budgetPaused []string
 }
 
 type tp struct {
@@ -40,12 +50,15 @@ type tp struct {
 
 // partState is the buffered, stored and committed state of one assigned partition.
 type partState struct {
-	segs        []*segment  // buffered objects in offset order; the last may still grow
-	lastStored  int64       // last offset stored in an object, -1 if none
-	uncommitted *kgo.Record // last stored record whose offset is not yet committed
-	hw          int64       // high watermark seen in the last fetch
-	firstSeen   int64       // first offset fetched in this assignment, -1 if none
-	uploadErr   string      // last upload error, "" after a success
+	segs       []*segment // buffered objects in offset order; the last may still grow
+	bytes      int64      // buffered content of segs
+	lastStored int64      // last offset stored in an object, -1 if none
+	// uncommitted is the offset to commit after the last stored record (Offset 0: nothing to commit).
+	// It is an offset, not the *kgo.Record, which would pin the whole fetch batch its slices point into.
+	uncommitted kgo.EpochOffset
+	hw          int64  // high watermark seen in the last fetch
+	firstSeen   int64  // first offset fetched in this assignment, -1 if none
+	uploadErr   string // last upload error, "" after a success
 }
 
 // segment is the content of one future object: consecutive records of a partition in one time directory.
@@ -54,8 +67,8 @@ type segment struct {
 	buf         bytes.Buffer
 	n           int
 	first, last int64
-	lastRec     *kgo.Record
-	full        bool // reached FlushSize: store without waiting for the interval
+	lastEpoch   int32 // leader epoch of the last record, for the commit
+	full        bool  // reached FlushSize or the byte cap: store without waiting for the interval
 }
 
 // PartitionProgress is the dump progress of one assigned partition (7.2.4.5 topics_info).
@@ -70,8 +83,9 @@ type PartitionProgress struct {
 	// Lag is how many records are not yet stored: LogEndOffset - (LastTransferOffset+1), or from the
 	// first fetched offset when nothing was stored or committed.
 	Lag int64
-	// Buffered is how many records wait in memory for their object.
-	Buffered int
+	// Buffered is how many records wait in memory for their object, BufferedBytes their size.
+	Buffered      int
+	BufferedBytes int64
 	// UploadError is the last failed upload of this partition (cleared by a successful one).
 	UploadError string
 }
@@ -108,8 +122,9 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 	)
 	if cfg.TopicsRegex != "" {
 		// dmsd reads as a super user: internal topics (Connect's own, which hold connector configs)
-		// are never a task's, whatever its pattern.
-		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics("^(?:"+cfg.TopicsRegex+")$"), kgo.ConsumeExcludeTopics(`__.*`))
+		// are never a task's, whatever its pattern. franz-go matches exclusions anywhere in the name
+		// (MatchString), so the prefix is anchored: orders__v2 is a user topic.
+		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics("^(?:"+cfg.TopicsRegex+")$"), kgo.ConsumeExcludeTopics(`^__`))
 	} else {
 		opts = append(opts, kgo.ConsumeTopics(cfg.Topics...))
 	}
@@ -163,7 +178,7 @@ func (r *Runner) Progress() []PartitionProgress {
 			buffered += s.n
 		}
 		out = append(out, PartitionProgress{Topic: k.topic, Partition: k.partition, LastTransferOffset: last,
-			LogEndOffset: leo, Lag: max(lag, 0), Buffered: buffered, UploadError: p.uploadErr})
+			LogEndOffset: leo, Lag: max(lag, 0), Buffered: buffered, BufferedBytes: p.bytes, UploadError: p.uploadErr})
 	}
 	slices.SortFunc(out, func(a, b PartitionProgress) int {
 		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
@@ -188,8 +203,12 @@ func (r *Runner) revoked(_ context.Context, cl *kgo.Client, m map[string][]int32
 	r.mu.Lock()
 	for t, ps := range m {
 		for _, p := range ps {
-			if st := r.parts[tp{t, p}]; st != nil && st.uploadErr != "" {
+			st := r.parts[tp{t, p}]
+			if st != nil && st.uploadErr != "" {
 				paused[t] = append(paused[t], p)
+			}
+			if st != nil {
+				r.total -= st.bytes
 			}
 			delete(r.parts, tp{t, p})
 		}
@@ -218,6 +237,7 @@ func (r *Runner) run(ctx context.Context) {
 		}
 	}
 	next := time.Now().Add(r.cfg.DeliverInterval)
+	var backoff time.Duration // current pause after a poll with fetch errors, 0 after a clean poll
 	for {
 		pctx, cancel := context.WithDeadline(ctx, next)
 		fs := r.cl.PollFetches(pctx)
@@ -225,9 +245,18 @@ func (r *Runner) run(ctx context.Context) {
 		if ctx.Err() != nil || fs.IsClientClosed() {
 			return
 		}
+		var (
+			fetchErr   error
+			errTopic   string
+			errPart    int32
+			fetchErrsN int
+		)
 		fs.EachError(func(t string, p int32, err error) {
 			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-				r.cfg.Logger.Warn("dump: fetch error", "group", r.cfg.Group, "topic", t, "partition", p, "err", err)
+				if fetchErr == nil {
+					fetchErr, errTopic, errPart = err, t, p
+				}
+				fetchErrsN++
 			}
 		})
 		r.buffer(fs)
@@ -236,13 +265,47 @@ func (r *Runner) run(ctx context.Context) {
 			next = time.Now().Add(r.cfg.DeliverInterval)
 		}
 		err := r.store(ctx, due)
+		if ctx.Err() == nil { // stopping aborts the uploads: what stays buffered is dropped, not held
+			r.holdBudget()
+		}
 		r.cl.AllowRebalance()
 		if err != nil {
 			r.fail(err)
 			return
 		}
+		if fetchErr == nil {
+			// Only records prove the errors are over: a poll can also end empty at the interval's
+			// deadline while every fetch still fails.
+			if fs.NumRecords() > 0 {
+				backoff = 0
+			}
+			continue
+		}
+		// kgo hands a non-retriable fetch error (authorization after an ACL change, a broker refusing)
+		// back at once and fetches again at the next poll: without a pause the loop spins and logs
+		// every round. The backoff doubles up to fetchBackoffMax, one warning per step.
+		backoff = min(max(2*backoff, fetchBackoffMin), fetchBackoffMax)
+		r.cfg.Logger.Warn("dump: fetch error; retrying after a pause", "group", r.cfg.Group, "topic", errTopic,
+			"partition", errPart, "partitions_failing", fetchErrsN, "retry_in", backoff, "err", fetchErr)
+		if r.cfg.onBackoff != nil {
+			r.cfg.onBackoff(backoff)
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
 	}
 }
+
+// The pause after a poll with fetch errors: it doubles from fetchBackoffMin to fetchBackoffMax while the
+// errors persist (a healthy partition still gets a whole fetch per poll meanwhile).
+const (
+	fetchBackoffMin = 250 * time.Millisecond
+	fetchBackoffMax = 5 * time.Second
+)
 
 // buffer appends polled records to their partitions' segments.
 func (r *Runner) buffer(fs kgo.Fetches) {
@@ -259,28 +322,102 @@ func (r *Runner) buffer(fs kgo.Fetches) {
 				p.firstSeen = rec.Offset
 			}
 			dir := r.cfg.timeDir(rec.Timestamp)
+			size := int64(len(r.cfg.RecordDelimiter) + len(rec.Value))
+			if r.cfg.StoreKeys {
+				size += int64(len(rec.Key) + len(r.cfg.KVDelimiter))
+			}
 			var s *segment
 			if n := len(p.segs); n > 0 && !p.segs[n-1].full && p.segs[n-1].dir == dir {
 				s = p.segs[n-1]
-			} else {
+				if int64(s.buf.Len())+size > r.cfg.MaxBufferBytes {
+					s.full = true // the record would take it past the cap: it starts the next object
+					s = nil
+				}
+			}
+			if s == nil {
 				s = &segment{dir: dir, first: rec.Offset}
 				p.segs = append(p.segs, s)
 			}
+			before := s.buf.Len()
 			if s.n > 0 {
 				s.buf.WriteString(r.cfg.RecordDelimiter)
 			}
+			// The buffer holds copies: nothing of the fetch batch stays referenced once it is buffered.
 			if r.cfg.StoreKeys {
 				s.buf.Write(rec.Key)
 				s.buf.WriteString(r.cfg.KVDelimiter)
 			}
 			s.buf.Write(rec.Value)
+			grown := int64(s.buf.Len() - before)
+			p.bytes += grown
+			r.total += grown
 			s.n++
-			s.last, s.lastRec = rec.Offset, rec
-			if r.cfg.FlushSize > 0 && s.n >= r.cfg.FlushSize {
+			s.last, s.lastEpoch = rec.Offset, rec.LeaderEpoch
+			if (r.cfg.FlushSize > 0 && s.n >= r.cfg.FlushSize) || int64(s.buf.Len()) >= r.cfg.MaxBufferBytes {
 				s.full = true
 			}
 		}
 	})
+	if r.total > r.cfg.MaxTotalBufferBytes {
+		r.cutLargest()
+	}
+}
+
+// cutLargest marks the growing objects of the partitions that buffer most as full, largest first,
+// until the growing objects hold at most half of cfg.MaxTotalBufferBytes, so that the uploads that
+// follow bring the total well below the cap (not just under it, which would cut again at the next
+// poll). Called with r.mu held.
+func (r *Runner) cutLargest() {
+	var open []*segment
+	var growing int64
+	for _, p := range r.parts {
+		if n := len(p.segs); n > 0 && !p.segs[n-1].full {
+			open = append(open, p.segs[n-1])
+			growing += int64(p.segs[n-1].buf.Len())
+		}
+	}
+	slices.SortFunc(open, func(a, b *segment) int { return cmp.Compare(b.buf.Len(), a.buf.Len()) })
+	for _, s := range open {
+		if growing <= r.cfg.MaxTotalBufferBytes/2 {
+			return
+		}
+		s.full = true
+		growing -= int64(s.buf.Len())
+	}
+}
+
+// holdBudget runs after the uploads of a poll: it records the bytes held until the next poll, and
+// pauses fetching every assigned topic while they stay above cfg.MaxTotalBufferBytes (the uploads
+// failed), resuming once uploads have freed memory. Partitions paused for their own failed upload
+// stay paused (kgo keeps partition pauses apart from topic pauses).
+func (r *Runner) holdBudget() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.peakHeld = max(r.peakHeld, r.total)
+	if r.cfg.onHeld != nil {
+		var records int64
+		for _, p := range r.parts {
+			records += p.lastStored + 1
+			for _, s := range p.segs {
+				records += int64(s.n)
+			}
+		}
+		r.cfg.onHeld(r.total, records)
+	}
+	switch {
+	case r.total > r.cfg.MaxTotalBufferBytes && r.budgetPaused == nil:
+		topics := map[string]bool{}
+		for k := range r.parts {
+			topics[k.topic] = true
+		}
+		r.budgetPaused = slices.Sorted(maps.Keys(topics))
+		r.cl.PauseFetchTopics(r.budgetPaused...)
+		r.cfg.Logger.Warn("dump: buffer cap reached and uploads fail; fetching paused", "group", r.cfg.Group,
+			"buffered_bytes", r.total, "cap", r.cfg.MaxTotalBufferBytes)
+	case r.total <= r.cfg.MaxTotalBufferBytes && r.budgetPaused != nil:
+		r.cl.ResumeFetchTopics(r.budgetPaused...)
+		r.budgetPaused = nil
+	}
 }
 
 // uploadConcurrency is how many partitions upload at once (each object's multipart upload has its own
@@ -340,18 +477,33 @@ func (r *Runner) store(ctx context.Context, due bool) error {
 	if fatalErr != nil {
 		return fatalErr
 	}
-	var commit []*kgo.Record
+	commit := map[string]map[int32]kgo.EpochOffset{}
 	r.mu.Lock()
-	for _, p := range r.parts {
-		if p.uncommitted != nil {
-			commit = append(commit, p.uncommitted)
+	for k, p := range r.parts {
+		if p.uncommitted.Offset > 0 {
+			if commit[k.topic] == nil {
+				commit[k.topic] = map[int32]kgo.EpochOffset{}
+			}
+			commit[k.topic][k.partition] = p.uncommitted
 		}
 	}
 	r.mu.Unlock()
 	if len(commit) == 0 || ctx.Err() != nil {
 		return nil
 	}
-	if err := r.cl.CommitRecords(ctx, commit...); err != nil {
+	var err error
+	r.cl.CommitOffsetsSync(ctx, commit, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, cerr error) {
+		err = cerr
+		if resp == nil {
+			return
+		}
+		for _, t := range resp.Topics {
+			for _, p := range t.Partitions {
+				err = cmp.Or(err, kerr.ErrorForCode(p.ErrorCode))
+			}
+		}
+	})
+	if err != nil {
 		// Stored but not committed: a re-run stores these ranges again; the next commit covers them.
 		if ctx.Err() == nil {
 			r.cfg.Logger.Warn("dump: commit failed; retried with the next commit", "group", r.cfg.Group, "err", err)
@@ -359,9 +511,11 @@ func (r *Runner) store(ctx context.Context, due bool) error {
 		return nil
 	}
 	r.mu.Lock()
-	for _, rec := range commit {
-		if p := r.parts[tp{rec.Topic, rec.Partition}]; p != nil && p.uncommitted == rec {
-			p.uncommitted = nil
+	for t, ps := range commit {
+		for part, eo := range ps {
+			if p := r.parts[tp{t, part}]; p != nil && p.uncommitted == eo {
+				p.uncommitted = kgo.EpochOffset{}
+			}
 		}
 	}
 	r.mu.Unlock()
@@ -397,8 +551,12 @@ func (r *Runner) storePartition(ctx context.Context, k tp, p *partState, todo []
 			return nil
 		}
 		r.mu.Lock()
-		p.segs = p.segs[1:] // s is the head: a partition's segments are stored in order
-		p.lastStored, p.uncommitted = s.last, s.lastRec
+		p.segs = p.segs[1:]  // s is the head: a partition's segments are stored in order
+		if r.parts[k] == p { // a revoked partition's bytes left the total with it
+			p.bytes -= int64(s.buf.Len())
+			r.total -= int64(s.buf.Len())
+		}
+		p.lastStored, p.uncommitted = s.last, kgo.EpochOffset{Epoch: s.lastEpoch, Offset: s.last + 1}
 		if p.uploadErr != "" {
 			p.uploadErr = ""
 			r.cl.ResumeFetchPartitions(map[string][]int32{k.topic: {k.partition}})
