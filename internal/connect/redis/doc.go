@@ -86,6 +86,9 @@
 // first key; MULTI/EXEC atomicity is not kept).
 //
 // The RDB reader (rdb.go) is this package's own: no maintained Go RDB parser that reads Redis 7's
-// encodings is served by the module proxy here. The replication stream is read with
-// github.com/tidwall/redcon's RESP reader; commands go through github.com/redis/go-redis/v9.
+// encodings is served by the module proxy here. The replication stream is read by resp.go, which
+// checks every length before it allocates (bulk strings up to 512 MiB, Redis's proto-max-bulk-len;
+// commands up to 1M arguments): a master or whoever sits on the plain TCP link cannot crash dmsd.
+// A panic in a runner becomes its Err (logged with its stack). Commands go through
+// github.com/redis/go-redis/v9.
 package redis

@@ -79,7 +79,7 @@ func StartSink(ctx context.Context, cfg SinkConfig) (*Runner, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &sink{cfg: cfg, kc: kc, log: log, clients: map[int]goredis.UniversalClient{}}
-	r, rctx := newRunner(context.WithoutCancel(ctx), PhaseRunning)
+	r, rctx := newRunner(context.WithoutCancel(ctx), "sink", PhaseRunning, log)
 	s.r = r
 	r.run(rctx, s.loop)
 	return r, nil

@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tidwall/redcon"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/time/rate"
@@ -84,7 +83,7 @@ func StartSource(ctx context.Context, cfg SourceConfig) (*Runner, error) {
 		bps := cfg.RateLimitKBps * 1024
 		s.lim = rate.NewLimiter(rate.Limit(bps), max(bps/10, 1024))
 	}
-	r, rctx := newRunner(context.WithoutCancel(ctx), PhaseFullSync)
+	r, rctx := newRunner(context.WithoutCancel(ctx), "source", PhaseFullSync, log)
 	s.r = r
 	r.run(rctx, s.loop)
 	return r, nil
@@ -340,25 +339,25 @@ func (s *source) stream(ctx context.Context, rc *replConn) error {
 			}
 		}
 	}()
-	rd := redcon.NewReader(rc.br)
+	rd := &respReader{r: rc.br}
 	for {
-		cmd, err := rd.ReadCommand()
+		cmdArgs, raw, err := rd.readCommand()
 		if err != nil {
 			return fmt.Errorf("replication stream: %w", err)
 		}
 		if err := s.producedErr(); err != nil {
 			return err
 		}
-		name := strings.ToUpper(string(cmd.Args[0]))
+		name := strings.ToUpper(string(cmdArgs[0]))
 		switch name {
 		case "SELECT":
-			if len(cmd.Args) == 2 {
-				s.db, _ = strconv.Atoi(string(cmd.Args[1]))
+			if len(cmdArgs) == 2 {
+				s.db, _ = strconv.Atoi(string(cmdArgs[1]))
 			}
 		case "PING", "MULTI", "EXEC":
 		case "REPLCONF":
-			if len(cmd.Args) > 1 && strings.EqualFold(string(cmd.Args[1]), "GETACK") {
-				s.offset += int64(len(cmd.Raw)) // the answer counts this command
+			if len(cmdArgs) > 1 && strings.EqualFold(string(cmdArgs[1]), "GETACK") {
+				s.offset += raw // the answer counts this command
 				s.r.offset.Store(s.offset)
 				if err := ack(); err != nil {
 					return err
@@ -366,10 +365,7 @@ func (s *source) stream(ctx context.Context, rc *replConn) error {
 				continue
 			}
 		default:
-			args := make([][]byte, len(cmd.Args)) // the reader reuses its buffer
-			for i, a := range cmd.Args {
-				args[i] = bytes.Clone(a)
-			}
+			args := cmdArgs // fresh slices: records keep them
 			args[0] = []byte(name)
 			v, err := encodeCommand(s.db, args)
 			if err != nil {
@@ -383,7 +379,7 @@ func (s *source) stream(ctx context.Context, rc *replConn) error {
 				return err
 			}
 		}
-		s.offset += int64(len(cmd.Raw))
+		s.offset += raw
 		s.r.offset.Store(s.offset)
 	}
 }

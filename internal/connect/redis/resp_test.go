@@ -1,0 +1,79 @@
+package redis
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func TestRespReader(t *testing.T) {
+	cases := []struct {
+		name, in string
+		want     string // args joined by " ", or "" for an error
+		raw      int64
+	}{
+		{"command", "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n", "SELECT 0", 23},
+		{"keepalive newlines skipped", "\n\r\n*1\r\n$4\r\nPING\r\n", "PING", 14},
+		{"empty bulk", "*2\r\n$3\r\nDEL\r\n$0\r\n\r\n", "DEL ", 19},
+		{"bulk length overflowing int", "*1\r\n$9223372036854775807\r\nxx\r\n", "", 0},
+		{"negative bulk length", "*1\r\n$-5\r\nxx\r\n", "", 0},
+		{"null bulk", "*1\r\n$-1\r\n", "", 0},
+		{"bulk above 512 MiB", fmt.Sprintf("*1\r\n$%d\r\nxx\r\n", 512<<20+1), "", 0},
+		{"bulk of 512 MiB claimed, 2 bytes sent", fmt.Sprintf("*1\r\n$%d\r\nxx\r\n", 512<<20), "", 0},
+		{"array above the cap", "*2000000\r\n$1\r\nx\r\n", "", 0},
+		{"array count overflowing int", "*9223372036854775807\r\n", "", 0},
+		{"negative array count", "*-1\r\n", "", 0},
+		{"empty array", "*0\r\n", "", 0},
+		{"not an array", "+OK\r\n", "", 0},
+		{"bulk without CRLF", "*1\r\n$2\r\nabcd\r\n", "", 0},
+		{"truncated", "*2\r\n$3\r\nSET\r\n", "", 0},
+		{"line too long", "*1\r\n$" + strings.Repeat("1", 5000) + "\r\n", "", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rd := &respReader{r: bufio.NewReaderSize(strings.NewReader(tc.in), 4096)}
+			args, raw, err := rd.readCommand()
+			if tc.want == "" {
+				if err == nil {
+					t.Fatalf("got %q, %v; want an error", args, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var s []string
+			for _, a := range args {
+				s = append(s, string(a))
+			}
+			if got := strings.Join(s, " "); got != tc.want || raw != tc.raw {
+				t.Errorf("got %q (%d bytes), want %q (%d bytes)", got, raw, tc.want, tc.raw)
+			}
+		})
+	}
+}
+
+// A hostile master's stream ends the link with an error; before, redcon's reader panicked on the
+// overflowing length and took dmsd down.
+func TestSourceHostileStream(t *testing.T) {
+	addr := fakeMaster(t, "+FULLRESYNC "+strings.Repeat("a", 40)+" 0\r\n"+
+		fmt.Sprintf("$%d\r\n%s", len(emptyRDB), emptyRDB)+"*1\r\n$9223372036854775807\r\nxx\r\n")
+	s := fakeSource(t, addr)
+	progressed, err := s.session(testCtx(t))
+	if !progressed || err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Fatalf("session: progressed %v, err %v; want the stream refused after the full sync", progressed, err)
+	}
+}
+
+// A panic in a runner's work becomes its error instead of ending the process.
+func TestRunnerRecovers(t *testing.T) {
+	r, ctx := newRunner(testCtx(t), "sink", PhaseRunning, slog.New(slog.DiscardHandler))
+	r.run(ctx, func(context.Context) error { var m map[string]int; m["x"]++; return nil })
+	<-r.Done()
+	if err := r.Err(); err == nil || !strings.Contains(err.Error(), "internal error") {
+		t.Fatalf("Err = %v, want the panic as the error", err)
+	}
+}
