@@ -10,6 +10,7 @@ package redis
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -164,11 +165,10 @@ func (p *rdbReader) str() ([]byte, error) {
 		return nil, err
 	}
 	if !special {
-		if n > 1<<32 {
-			return nil, fmt.Errorf("rdb: at byte %d: string length %d too large", p.n, n)
+		if n > maxRDBString {
+			return nil, fmt.Errorf("rdb: at byte %d: string length %d too large (max %d)", p.n, n, maxRDBString)
 		}
-		b := make([]byte, n)
-		return b, p.readFull(b)
+		return p.bytes(int(n))
 	}
 	switch n {
 	case rdbEncInt8:
@@ -191,8 +191,11 @@ func (p *rdbReader) str() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := make([]byte, clen)
-		if err := p.readFull(c); err != nil {
+		if clen > maxRDBString || ulen > maxRDBString {
+			return nil, fmt.Errorf("rdb: at byte %d: LZF lengths %d/%d too large (max %d)", p.n, clen, ulen, maxRDBString)
+		}
+		c, err := p.bytes(clen)
+		if err != nil {
 			return nil, err
 		}
 		return lzfDecompress(c, ulen)
@@ -200,11 +203,78 @@ func (p *rdbReader) str() ([]byte, error) {
 	return nil, fmt.Errorf("rdb: at byte %d: unknown string encoding %d", p.n, n)
 }
 
-func (p *rdbReader) skipStr() error { _, err := p.str(); return err }
+// maxRDBString bounds one string of the RDB (Redis's proto-max-bulk-len default): a length field
+// above it is corruption or hostility, never a reason to allocate.
+const maxRDBString = 512 << 20
+
+// bytes reads n bytes. Its buffer grows as the bytes arrive, so a length field claiming more than
+// the payload holds costs only what actually arrives.
+func (p *rdbReader) bytes(n int) ([]byte, error) {
+	if n <= 64<<10 {
+		b := make([]byte, n)
+		return b, p.readFull(b)
+	}
+	var buf bytes.Buffer
+	k, err := io.CopyN(&buf, p.r, int64(n))
+	p.n += k
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("rdb: at byte %d: %w", p.n, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// skip discards n bytes without holding them.
+func (p *rdbReader) skip(n int64) error {
+	k, err := io.CopyN(io.Discard, p.r, n)
+	p.n += k
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("rdb: at byte %d: %w", p.n, err)
+	}
+	return nil
+}
+
+// skipStr reads past a string without allocating it.
+func (p *rdbReader) skipStr() error {
+	n, special, err := p.length()
+	if err != nil {
+		return err
+	}
+	if !special {
+		if n > maxRDBString {
+			return fmt.Errorf("rdb: at byte %d: string length %d too large (max %d)", p.n, n, maxRDBString)
+		}
+		return p.skip(int64(n))
+	}
+	switch n {
+	case rdbEncInt8:
+		return p.skip(1)
+	case rdbEncInt16:
+		return p.skip(2)
+	case rdbEncInt32:
+		return p.skip(4)
+	case rdbEncLZF:
+		clen, err := p.plainLen()
+		if err == nil {
+			_, err = p.plainLen()
+		}
+		if err != nil {
+			return err
+		}
+		return p.skip(int64(clen))
+	}
+	return fmt.Errorf("rdb: at byte %d: unknown string encoding %d", p.n, n)
+}
 
 // lzfDecompress is liblzf's lzf_decompress.
+// The output grows as it is produced (up to outLen, checked on the way), not from the length field.
 func lzfDecompress(in []byte, outLen int) ([]byte, error) {
-	out := make([]byte, 0, outLen)
+	out := make([]byte, 0, min(outLen, 2*len(in)+64))
 	for i := 0; i < len(in); {
 		ctrl := int(in[i])
 		i++
@@ -215,6 +285,9 @@ func lzfDecompress(in []byte, outLen int) ([]byte, error) {
 			}
 			out = append(out, in[i:i+n]...)
 			i += n
+			if len(out) > outLen {
+				return nil, fmt.Errorf("rdb: LZF gives more than the %d bytes announced", outLen)
+			}
 			continue
 		}
 		n := ctrl >> 5
@@ -235,6 +308,9 @@ func lzfDecompress(in []byte, outLen int) ([]byte, error) {
 		}
 		for k := 0; k < n+2; k++ { // byte by byte: the reference may overlap the output
 			out = append(out, out[ref+k])
+		}
+		if len(out) > outLen {
+			return nil, fmt.Errorf("rdb: LZF gives more than the %d bytes announced", outLen)
 		}
 	}
 	if len(out) != outLen {
@@ -391,7 +467,7 @@ func (p *rdbReader) object(t byte, e *rdbEntry) error {
 		if err != nil {
 			return err
 		}
-		items := make([][]byte, 0, min(n, 1<<16))
+		items := make([][]byte, 0, min(n, 1<<10))
 		for range n {
 			s, err := p.str()
 			if err != nil {
@@ -406,7 +482,7 @@ func (p *rdbReader) object(t byte, e *rdbEntry) error {
 		if err != nil {
 			return err
 		}
-		ms := make([]zmember, 0, min(n, 1<<16))
+		ms := make([]zmember, 0, min(n, 1<<10))
 		for range n {
 			m, err := p.str()
 			if err != nil {
@@ -430,7 +506,7 @@ func (p *rdbReader) object(t byte, e *rdbEntry) error {
 		if err != nil {
 			return err
 		}
-		fs := make([][2][]byte, 0, min(n, 1<<16))
+		fs := make([][2][]byte, 0, min(n, 1<<10))
 		for range n {
 			f, err := p.str()
 			if err != nil {
@@ -557,7 +633,7 @@ func (p *rdbReader) skipStream(t byte) error {
 		}
 		return nil
 	}
-	raw := func(k int) error { b := make([]byte, k); return p.readFull(b) }
+	raw := func(k int64) error { return p.skip(k) } // never allocated: counts come from the payload
 	n, err := p.plainLen()
 	if err != nil {
 		return err
@@ -614,7 +690,7 @@ func (p *rdbReader) skipStream(t byte) error {
 			if err := p.skipStr(); err != nil {
 				return err
 			}
-			k := 8 // seen time
+			k := int64(8) // seen time
 			if t >= rdbTypeStreamListpack3 {
 				k += 8 // active time
 			}
@@ -625,7 +701,7 @@ func (p *rdbReader) skipStream(t byte) error {
 			if err != nil {
 				return err
 			}
-			if err := raw(16 * cpel); err != nil {
+			if err := raw(16 * int64(cpel)); err != nil {
 				return err
 			}
 		}
