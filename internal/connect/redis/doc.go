@@ -60,8 +60,31 @@
 // logged; a connection failure is retried 5 times a second apart, then the sink ends with the
 // error (Err) without committing. A Redis Cluster target (Type "cluster") is written through
 // go-redis' ClusterClient, into DB 0; a COMMAND record whose keys span slots (MSET a b) is refused
-// by the cluster (CROSSSLOT) and skipped. COMMAND records run as they are: commands that name
-// DBs themselves (MOVE, SWAPDB, COPY ... DB, FLUSHALL) are not remapped by TargetDB.
+// by the cluster (CROSSSLOT) and skipped.
+//
+// COMMAND records run only when their command is one of the data writes a replication stream
+// carries (record.go, sinkCommands):
+//
+//	strings: SET SETEX PSETEX SETNX MSET MSETNX APPEND SETRANGE GETSET GETDEL GETEX INCR INCRBY
+//	         INCRBYFLOAT DECR DECRBY SETBIT BITOP BITFIELD
+//	keys:    DEL UNLINK EXPIRE EXPIREAT PEXPIRE PEXPIREAT PERSIST RENAME RENAMENX COPY RESTORE
+//	lists:   LPUSH LPUSHX RPUSH RPUSHX LPOP RPOP LMPOP LSET LREM LTRIM LINSERT LMOVE RPOPLPUSH
+//	sets:    SADD SREM SMOVE SPOP SINTERSTORE SUNIONSTORE SDIFFSTORE
+//	zsets:   ZADD ZREM ZINCRBY ZREMRANGEBYSCORE ZREMRANGEBYRANK ZREMRANGEBYLEX ZPOPMIN ZPOPMAX
+//	         ZMPOP ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZRANGESTORE
+//	hashes:  HSET HSETNX HMSET HDEL HINCRBY HINCRBYFLOAT HEXPIRE HPEXPIRE HEXPIREAT HPEXPIREAT HPERSIST
+//	streams: XADD XDEL XTRIM XSETID XGROUP XACK XCLAIM XAUTOCLAIM
+//	other:   PFADD PFMERGE GEOADD GEOSEARCHSTORE
+//
+// Every other command is skipped (counted in Stats.Skipped, logged): admin commands (CONFIG,
+// SLAVEOF/REPLICAOF, SHUTDOWN, MODULE, ACL, DEBUG, SAVE, MIGRATE, ...), scripts and functions
+// (EVAL*, FCALL, FUNCTION, SCRIPT), connection state (SELECT, MULTI/EXEC/DISCARD, CLIENT, AUTH,
+// SUBSCRIBE, ... which would also poison a pooled connection), and the DB-wide FLUSHDB,
+// FLUSHALL, SWAPDB and MOVE. Whoever may produce to the topic thus cannot use the task's Redis
+// password for more than data writes. The source never writes SELECT (it sets "db"), MULTI, EXEC
+// or PING as records; the DB-wide commands and scripts a master replicates (FLUSHALL; EVAL from
+// a Redis < 5 master) are still written by the source, for other consumers, and skipped by the
+// sink. COPY ... DB n writes to DB n as it says (not remapped by TargetDB).
 //
 // # Source
 //

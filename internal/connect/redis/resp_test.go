@@ -3,6 +3,7 @@ package redis
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -75,5 +76,31 @@ func TestRunnerRecovers(t *testing.T) {
 	<-r.Done()
 	if err := r.Err(); err == nil || !strings.Contains(err.Error(), "internal error") {
 		t.Fatalf("Err = %v, want the panic as the error", err)
+	}
+}
+
+func TestSinkAllowList(t *testing.T) {
+	cases := []struct {
+		args    string
+		allowed bool
+	}{
+		{`"set","k","v"`, true}, {`"HSET","h","f","v"`, true}, {`"PEXPIREAT","k","1"`, true},
+		{`"XADD","s","*","f","v"`, true}, {`"DEL","a","b"`, true}, {`"ZADD","z","1","m"`, true},
+		{`"CONFIG","SET","dir","/root/.ssh"`, false}, {`"SLAVEOF","10.0.0.1","6379"`, false},
+		{`"replicaof","no","one"`, false}, {`"SHUTDOWN","NOSAVE"`, false}, {`"MODULE","LOAD","/x.so"`, false},
+		{`"EVAL","return 1","0"`, false}, {`"EVALSHA","abc","0"`, false}, {`"FCALL","f","0"`, false},
+		{`"FUNCTION","FLUSH"`, false}, {`"SCRIPT","FLUSH"`, false}, {`"ACL","SETUSER","x","on"`, false},
+		{`"DEBUG","SLEEP","10"`, false}, {`"MULTI"`, false}, {`"EXEC"`, false}, {`"SELECT","5"`, false},
+		{`"CLIENT","REPLY","OFF"`, false}, {`"FLUSHALL"`, false}, {`"FLUSHDB"`, false},
+		{`"SWAPDB","0","1"`, false}, {`"MOVE","k","1"`, false}, {`"MIGRATE","h","1","k","0","1"`, false},
+		{`"AUTH","x"`, false}, {`"SUBSCRIBE","c"`, false}, {`"SAVE"`, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.args, func(t *testing.T) {
+			_, err := decodeRecord([]byte("k"), []byte(`{"key":"k","db":0,"op":"COMMAND","args":[`+tc.args+`]}`))
+			if tc.allowed && err != nil || !tc.allowed && !errors.Is(err, errNotAllowed) {
+				t.Errorf("decodeRecord: %v; allowed %v", err, tc.allowed)
+			}
+		})
 	}
 }

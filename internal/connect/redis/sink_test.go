@@ -63,6 +63,18 @@ func TestSinkWrites(t *testing.T) {
 				{Key: []byte("ok"), Value: []byte(`{"key":"ok","type":"string","value":"1","ttl_ms":-1,"db":7,"op":"SET"}`)},
 			},
 			want: map[string]keyState{"7/ok": {"string", "1", false}}, skipped: 3},
+		{name: "commands outside the allow-list are skipped", targetDB: -1,
+			recs: func() []*kgo.Record {
+				var out []*kgo.Record
+				for _, args := range []string{`"MULTI"`, `"select","5"`, `"CLIENT","REPLY","OFF"`,
+					`"CONFIG","SET","maxmemory","12345678"`, `"SET","k","v"`, `"hset","h","f","v"`,
+					`"FLUSHALL"`, `"SWAPDB","0","1"`, `"EVAL","redis.call('DEL','k')","0"`, `"EXEC"`} {
+					out = append(out, &kgo.Record{Key: []byte("k"), Value: []byte(
+						`{"key":"k","ttl_ms":-1,"db":0,"op":"COMMAND","args":[` + args + `]}`)})
+				}
+				return out
+			}(),
+			want: map[string]keyState{"0/k": {"string", "v", false}, "0/h": {"hash", "map[f:v]", false}}, skipped: 8},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,6 +105,11 @@ func TestSinkWrites(t *testing.T) {
 			if st := r.Stats(); st.Skipped != tc.skipped || st.Phase != PhaseRunning {
 				t.Errorf("stats %+v, want %d skipped, phase RUNNING", st, tc.skipped)
 			}
+			cl := srv.Client(0)
+			if mm, err := cl.ConfigGet(context.Background(), "maxmemory").Result(); err != nil || mm["maxmemory"] == "12345678" {
+				t.Errorf("a CONFIG SET record ran: maxmemory %v (%v)", mm, err)
+			}
+			cl.Close()
 			r.Stop()
 			if err := r.Err(); err != nil {
 				t.Errorf("Err after Stop: %v", err)
