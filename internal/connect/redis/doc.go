@@ -94,7 +94,8 @@
 // (Stats.Phase FULL_SYNC). RDB_ONLY then ends (Done, Err nil). CUSTOM_OFFSET follows the
 // command stream (INCREMENTAL): SELECT changes "db", PING/MULTI/EXEC/REPLCONF are protocol only,
 // every other command becomes an "op":"COMMAND" record; REPLCONF ACK <offset> goes back every
-// second and on GETACK. A lost link reconnects with PSYNC <replid> <offset+1> (the master's
+// second and on GETACK. A link silent for 60 s (Redis's repl-timeout; the master pings every
+// 10 s) or whose ACK cannot be written counts as lost. A lost link reconnects with PSYNC <replid> <offset+1> (the master's
 // +CONTINUE resumes without a new full sync; a +FULLRESYNC sends the keyspace again). A failure
 // is retried FullSyncMaxRetry times, FullSyncWait apart (the count restarts after a link that
 // got past its full sync); a refused password or unsupported data is not retried. RateLimitKBps

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRespReader(t *testing.T) {
@@ -100,6 +102,32 @@ func TestSinkAllowList(t *testing.T) {
 			_, err := decodeRecord([]byte("k"), []byte(`{"key":"k","db":0,"op":"COMMAND","args":[`+tc.args+`]}`))
 			if tc.allowed && err != nil || !tc.allowed && !errors.Is(err, errNotAllowed) {
 				t.Errorf("decodeRecord: %v; allowed %v", err, tc.allowed)
+			}
+		})
+	}
+}
+
+// A master that goes silent (or never answers PSYNC) fails the link after replTimeout, so the
+// source retries instead of staying RUNNING without data.
+func TestSourceSilentMaster(t *testing.T) {
+	defer func(d time.Duration) { replTimeout = d }(replTimeout)
+	replTimeout = 300 * time.Millisecond
+	cases := []struct {
+		name       string
+		reply      string
+		progressed bool
+	}{
+		{"silent after the full sync", "+FULLRESYNC " + strings.Repeat("a", 40) + " 0\r\n" +
+			fmt.Sprintf("$%d\r\n%s", len(emptyRDB), emptyRDB), true},
+		{"no answer to PSYNC", "", false},
+		{"silent in the RDB", "+FULLRESYNC " + strings.Repeat("a", 40) + " 0\r\n$100\r\nREDIS0011", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := fakeSource(t, fakeMaster(t, tc.reply))
+			progressed, err := s.session(testCtx(t))
+			if progressed != tc.progressed || !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("session: progressed %v, err %v; want %v and a read timeout", progressed, err, tc.progressed)
 			}
 		})
 	}

@@ -41,6 +41,24 @@ type SourceConfig struct {
 
 const ackEvery = time.Second
 
+// replTimeout is how long the replica link may stay silent (Redis's repl-timeout default): the
+// master PINGs its replicas every 10 s (repl-ping-replica-period) and sends newlines while it
+// prepares the RDB, so a longer silence is a dead or wedged link, retried like a lost one.
+// A variable for the tests.
+var replTimeout = 60 * time.Second
+
+// deadlineReader sets the connection's read deadline before every read: silence longer than
+// timeout fails the read.
+type deadlineReader struct {
+	c       net.Conn
+	timeout time.Duration // dialTimeout during the handshake, then replTimeout
+}
+
+func (d *deadlineReader) Read(b []byte) (int, error) {
+	d.c.SetReadDeadline(time.Now().Add(d.timeout))
+	return d.c.Read(b)
+}
+
 // errFatal marks failures that a retry cannot mend (refused password, unsupported data).
 var errFatal = errors.New("fatal")
 
@@ -190,9 +208,10 @@ func (s *source) session(ctx context.Context) (progressed bool, err error) {
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() }) // Stop unblocks any read at once
 	defer stop()
-	rc := &replConn{c: c, br: bufio.NewReaderSize(c, 256<<10)}
-	// The handshake must answer quickly; the RDB may take long to arrive (the master forks first).
-	c.SetReadDeadline(time.Now().Add(dialTimeout))
+	// The handshake must answer quickly; the RDB may take long to arrive (the master forks first,
+	// sending newlines meanwhile), but never silently for longer than replTimeout.
+	dr := &deadlineReader{c: c, timeout: dialTimeout}
+	rc := &replConn{c: c, br: bufio.NewReaderSize(dr, 256<<10)}
 	if s.cfg.Redis.Password != "" {
 		l, err := rc.call("AUTH", s.cfg.Redis.Password)
 		if err != nil {
@@ -219,7 +238,7 @@ func (s *source) session(ctx context.Context) (progressed bool, err error) {
 	if s.offset >= 0 && s.cfg.SyncMode == SyncCustomOffset {
 		id, off = s.replid, strconv.FormatInt(s.offset+1, 10)
 	}
-	c.SetReadDeadline(time.Time{})
+	dr.timeout = replTimeout
 	l, err := rc.call("PSYNC", id, off)
 	if err != nil {
 		return false, fmt.Errorf("redis %s: PSYNC: %w", addr, err)
@@ -333,7 +352,10 @@ func (s *source) stream(ctx context.Context, rc *replConn) error {
 			case <-ackCtx.Done():
 				return
 			case <-t.C:
-				if ack() != nil {
+				if err := ack(); err != nil {
+					// The link is broken: closing it ends the stream's read at once.
+					s.log.Warn("redis source: ACK failed, closing the link", "err", err)
+					rc.c.Close()
 					return
 				}
 			}
