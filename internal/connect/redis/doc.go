@@ -50,7 +50,8 @@
 //
 // # Sink
 //
-// The sink consumes Topics (or TopicsRegex) as consumer group Group, writes each poll's records
+// The sink consumes Topics (or TopicsRegex, which matches whole topic names, as in the dump and
+// MirrorMaker 2; names starting with "__" are internal and never consumed) as consumer group Group, writes each poll's records
 // to Redis in order (pipelined per DB), and commits the offsets only after the writes succeeded:
 // at-least-once, and a redelivered record writes the same result again (full-sync records replace
 // their key; replicated commands are the master's deterministic forms, though LPUSH/INCR-like

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -180,5 +181,53 @@ func TestSinkCluster(t *testing.T) {
 	waitFor(t, func() string { return fmt.Sprintf("%+v", r.Stats()) }, func() bool { return r.Stats().Records == 50 })
 	if got := dumpDBs(t, srv, 1); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("keyspace:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestSinkTopicsRegex(t *testing.T) {
+	topics := []string{"cache", "cache-dlq", "old-cache", "orders__v2", "__consumer_offsets", "__connect-offsets"}
+	cases := []struct {
+		re   string
+		want []string
+	}{
+		{"cache", []string{"cache"}},
+		{"cache.*", []string{"cache", "cache-dlq"}},
+		{"orders.*|cache", []string{"cache", "orders__v2"}},
+		{".*", []string{"cache", "cache-dlq", "old-cache", "orders__v2"}},
+		{"__.*", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.re, func(t *testing.T) {
+			include, exclude := topicPatterns(tc.re)
+			in, ex := regexp.MustCompile(include), regexp.MustCompile(exclude)
+			var got []string
+			for _, tp := range topics {
+				if in.MatchString(tp) && !ex.MatchString(tp) { // what franz-go does with them
+					got = append(got, tp)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("topics %v, want %v", got, tc.want)
+			}
+		})
+	}
+	// Through a sink: "cache" writes only its own topic's records.
+	srv := startRedis(t, "")
+	kopts := newKafka(t, "cache-dlq", "cache")
+	produce(t, kopts, "cache-dlq", &kgo.Record{Key: []byte("dlq"), Value: []byte("x")})
+	produce(t, kopts, "cache", &kgo.Record{Key: []byte("c"), Value: []byte("y")})
+	r, err := StartSink(testCtx(t), SinkConfig{KafkaOpts: kopts, Group: "g", TopicsRegex: "cache",
+		ConsumerStrategy: "earliest", Redis: srv.conn(), TargetDB: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop()
+	waitFor(t, func() string { return fmt.Sprintf("%+v", r.Stats()) }, func() bool { return r.Stats().Records >= 1 })
+	waitFor(t, func() string { return "cache committed" }, func() bool {
+		end, committed := groupLag(t, kopts, "g", "cache")
+		return end == committed // every topic's commits: cache-dlq's too, had it been consumed
+	})
+	if got := dumpKeyspace(t, srv); fmt.Sprint(got) != fmt.Sprint(map[string]keyState{"0/c": {"string", "y", false}}) {
+		t.Errorf("keyspace %v: only topic cache's record should be written", got)
 	}
 }
