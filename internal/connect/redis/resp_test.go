@@ -132,3 +132,37 @@ func TestSourceSilentMaster(t *testing.T) {
 		})
 	}
 }
+
+// The RDB header's forms: a diskless "$EOF:<mark>" needs a 40-byte mark (an empty one made the
+// source read the stream after the payload as payload, forever); sizes must not be negative.
+func TestSourceRDBHeader(t *testing.T) {
+	defer func(d time.Duration) { replTimeout = d }(replTimeout)
+	replTimeout = 2 * time.Second // a refused header fails at once; a timeout means it was not refused
+	mark := strings.Repeat("m", 40)
+	full := "+FULLRESYNC " + strings.Repeat("a", 40) + " 0\r\n"
+	cases := []struct {
+		name, payload, wantErr string // wantErr "": the full sync succeeds (and the link then times out)
+	}{
+		{"sized", fmt.Sprintf("$%d\r\n%s", len(emptyRDB), emptyRDB), ""},
+		{"diskless", "$EOF:" + mark + "\r\n" + emptyRDB + mark, ""},
+		{"empty mark", "$EOF:\r\n" + emptyRDB, "EOF mark"},
+		{"short mark", "$EOF:abc\r\n" + emptyRDB + "abc", "EOF mark"},
+		{"long mark", "$EOF:" + mark + "x\r\n" + emptyRDB + mark + "x", "EOF mark"},
+		{"negative size", "$-3\r\n" + emptyRDB, "unexpected RDB header"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := fakeSource(t, fakeMaster(t, full+tc.payload))
+			progressed, err := s.session(testCtx(t))
+			if tc.wantErr == "" {
+				if !progressed || !errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Fatalf("session: progressed %v, err %v; want the full sync done", progressed, err)
+				}
+				return
+			}
+			if progressed || err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("session: progressed %v, err %v; want %q", progressed, err, tc.wantErr)
+			}
+		})
+	}
+}

@@ -41,6 +41,8 @@ type SourceConfig struct {
 
 const ackEvery = time.Second
 
+const rdbEOFMarkSize = 40 // the diskless payload's end mark (Redis's RDB_EOF_MARK_SIZE)
+
 // replTimeout is how long the replica link may stay silent (Redis's repl-timeout default): the
 // master PINGs its replicas every 10 s (repl-ping-replica-period) and sends newlines while it
 // prepares the RDB, so a longer silence is a dead or wedged link, retried like a lost one.
@@ -289,11 +291,15 @@ func (s *source) fullSync(ctx context.Context, rc *replConn) error {
 	var body io.Reader
 	var mark string
 	if strings.HasPrefix(hdr, "$EOF:") {
-		mark = hdr[5:]
+		// RDB_EOF_MARK_SIZE: with a shorter (or empty) mark the payload's end could not be found,
+		// and the replication stream after it would be read as payload forever.
+		if mark = hdr[5:]; len(mark) != rdbEOFMarkSize {
+			return fmt.Errorf("RDB header %q: the EOF mark must be %d bytes, not %d", hdr, rdbEOFMarkSize, len(mark))
+		}
 		body = rc.br
 	} else {
 		n, err := strconv.ParseInt(hdr[1:], 10, 64)
-		if err != nil {
+		if err != nil || n < 0 {
 			return fmt.Errorf("unexpected RDB header %q", hdr)
 		}
 		body = io.LimitReader(rc.br, n)
