@@ -100,7 +100,11 @@
 // +CONTINUE resumes without a new full sync; a +FULLRESYNC sends the keyspace again). A failure
 // is retried FullSyncMaxRetry times, FullSyncWait apart (the count restarts after a link that
 // got past its full sync); a refused password or unsupported data is not retried. RateLimitKBps
-// bounds the produced key+value bytes per second.
+// bounds the produced key+value bytes per second. A key of the full sync holding more than
+// 16 MiB, or a streamed command with more than 16 MiB of arguments, is read past without being
+// kept: skipped, counted in Stats.Skipped and logged (one huge key must not take dmsd's memory;
+// Kafka's default max.message.bytes, 1 MiB, would refuse it anyway). The producer buffers at most
+// 64 MiB.
 //
 // Not supported: a Redis Cluster as source (StartSource refuses it with ErrInvalid); stream keys
 // in the full sync (skipped, counted in Stats.Skipped; their XADDs in the incremental phase are

@@ -90,6 +90,29 @@ type rdbReader struct {
 	r   *bufio.Reader
 	n   int64 // bytes consumed, for error messages
 	ver int
+
+	// The current key's materialized bytes; past maxRecordBytes (over) the rest of its object is
+	// read past, not kept, and the key is skipped: one huge key must not take dmsd's memory.
+	used int64
+	over bool
+}
+
+// maxRecordBytes bounds the bytes of one key the full sync materializes (its record is larger
+// still: JSON, maybe base64). A variable for the tests.
+var maxRecordBytes int64 = 16 << 20
+
+// val reads a string of the current key's value: kept while the key is within maxRecordBytes,
+// read past (nil) once it is over.
+func (p *rdbReader) val() ([]byte, error) {
+	if p.over {
+		return nil, p.skipStr()
+	}
+	b, err := p.str()
+	if p.used += int64(len(b)); p.used > maxRecordBytes {
+		p.over = true
+		return nil, err
+	}
+	return b, err
 }
 
 func (p *rdbReader) readFull(b []byte) error {
@@ -436,15 +459,23 @@ func (p *rdbReader) read(fn func(*rdbEntry) error, skip func(db int, key []byte,
 			}
 			continue
 		}
+		p.used, p.over = 0, false
 		key, err := p.str()
 		if err != nil {
 			return err
 		}
+		p.used = int64(len(key))
+		p.over = p.used > maxRecordBytes
 		e := &rdbEntry{DB: db, Key: key, ExpireAt: expireAt}
 		expireAt = 0
-		if err := p.object(op, e); err != nil {
+		err = p.object(op, e)
+		if err == nil && p.over {
+			skip(db, key[:min(len(key), 1<<10)], fmt.Sprintf("larger than %d bytes", maxRecordBytes))
+			continue
+		}
+		if err != nil {
 			if errors.Is(err, errSkipped) {
-				skip(db, key, "stream")
+				skip(db, key, "type stream is not carried")
 				continue
 			}
 			return fmt.Errorf("key %q: %w", key, err)
@@ -460,7 +491,7 @@ func (p *rdbReader) object(t byte, e *rdbEntry) error {
 	switch t {
 	case rdbTypeString:
 		e.Type = "string"
-		e.Value, err = p.str()
+		e.Value, err = p.val()
 	case rdbTypeList, rdbTypeSet:
 		e.Type = map[byte]string{rdbTypeList: "list", rdbTypeSet: "set"}[t]
 		n, err := p.plainLen()
@@ -469,11 +500,13 @@ func (p *rdbReader) object(t byte, e *rdbEntry) error {
 		}
 		items := make([][]byte, 0, min(n, 1<<10))
 		for range n {
-			s, err := p.str()
+			s, err := p.val()
 			if err != nil {
 				return err
 			}
-			items = append(items, s)
+			if !p.over {
+				items = append(items, s)
+			}
 		}
 		e.Value = items
 	case rdbTypeZset, rdbTypeZset2:
@@ -484,7 +517,7 @@ func (p *rdbReader) object(t byte, e *rdbEntry) error {
 		}
 		ms := make([]zmember, 0, min(n, 1<<10))
 		for range n {
-			m, err := p.str()
+			m, err := p.val()
 			if err != nil {
 				return err
 			}
@@ -497,7 +530,9 @@ func (p *rdbReader) object(t byte, e *rdbEntry) error {
 			if err != nil {
 				return err
 			}
-			ms = append(ms, zmember{m, sc})
+			if p.used += 8; !p.over {
+				ms = append(ms, zmember{m, sc})
+			}
 		}
 		e.Value = ms
 	case rdbTypeHash:
@@ -508,29 +543,31 @@ func (p *rdbReader) object(t byte, e *rdbEntry) error {
 		}
 		fs := make([][2][]byte, 0, min(n, 1<<10))
 		for range n {
-			f, err := p.str()
+			f, err := p.val()
 			if err != nil {
 				return err
 			}
-			v, err := p.str()
+			v, err := p.val()
 			if err != nil {
 				return err
 			}
-			fs = append(fs, [2][]byte{f, v})
+			if !p.over {
+				fs = append(fs, [2][]byte{f, v})
+			}
 		}
 		e.Value = fs
 	case rdbTypeSetIntset:
 		e.Type = "set"
-		blob, err := p.str()
-		if err != nil {
+		blob, err := p.val()
+		if err != nil || p.over {
 			return err
 		}
 		e.Value, err = intsetMembers(blob)
 		return err
 	case rdbTypeListZiplist, rdbTypeZsetZiplist, rdbTypeHashZiplist, rdbTypeHashListpack,
 		rdbTypeZsetListpack, rdbTypeSetListpack:
-		blob, err := p.str()
-		if err != nil {
+		blob, err := p.val()
+		if err != nil || p.over {
 			return err
 		}
 		var items [][]byte
@@ -586,9 +623,13 @@ func (p *rdbReader) object(t byte, e *rdbEntry) error {
 					return err
 				}
 			}
-			blob, err := p.str()
+			blob, err := p.val()
 			if err != nil {
 				return err
+			}
+			if p.over {
+				items = nil // released: the key is skipped
+				continue
 			}
 			switch {
 			case container == quicklistPlain:

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"runtime"
 	"testing"
 )
@@ -53,5 +54,40 @@ func TestRDBHugeLengths(t *testing.T) {
 				t.Errorf("allocated %d bytes for a %d-byte payload (err %v)", got, len(payload), err)
 			}
 		})
+	}
+}
+
+// Keys larger than maxRecordBytes are read past and skipped (counted by the source), the keys
+// after them still read.
+func TestRDBLargeKeysSkipped(t *testing.T) {
+	defer func(n int64) { maxRecordBytes = n }(maxRecordBytes)
+	maxRecordBytes = 1000
+	str := func(s string) []byte { // a plain RDB string with a 14-bit length
+		return append([]byte{0x40 | byte(len(s)>>8), byte(len(s))}, s...)
+	}
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	big := string(bytes.Repeat([]byte("x"), 600))
+	payload := cat([]byte("REDIS0011"),
+		[]byte{rdbTypeString}, str("big"), str(big+big),
+		[]byte{rdbTypeList}, str("list"), []byte{3}, str(big), str(big), str(big),
+		[]byte{rdbTypeHash}, str("hash"), []byte{2}, str("f"), str(big), str("g"), str(big),
+		[]byte{rdbTypeZset2}, str("zset"), []byte{2}, str(big), make([]byte, 8), str(big), make([]byte, 8),
+		[]byte{rdbTypeString}, str(big+big[:390]), str("v"), // a key of 990 bytes: within the cap
+		[]byte{rdbTypeString}, str("small"), str(big),
+		[]byte{rdbTypeList}, str("l2"), []byte{1}, str("a"),
+		[]byte{rdbOpEOF}, make([]byte, 8))
+	var read, skipped []string
+	p := &rdbReader{r: bufio.NewReader(bytes.NewReader(payload))}
+	err := p.read(func(e *rdbEntry) error {
+		read = append(read, string(e.Key[:min(len(e.Key), 5)]))
+		return nil
+	}, func(_ int, key []byte, why string) { skipped = append(skipped, string(key)+": "+why) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRead := "[xxxxx small l2]"
+	wantSkipped := "[big: larger than 1000 bytes list: larger than 1000 bytes hash: larger than 1000 bytes zset: larger than 1000 bytes]"
+	if fmt.Sprint(read) != wantRead || fmt.Sprint(skipped) != wantSkipped {
+		t.Errorf("read %v, skipped %v; want %s, %s", read, skipped, wantRead, wantSkipped)
 	}
 }

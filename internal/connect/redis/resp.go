@@ -19,7 +19,13 @@ const (
 
 // respReader reads the commands of a replication stream: RESP arrays of bulk strings (what a
 // master propagates). It replaces a general RESP reader so every length is checked first.
-type respReader struct{ r *bufio.Reader }
+type respReader struct {
+	r *bufio.Reader
+	// limit bounds the argument bytes one command keeps (0: no bound). A larger command is read
+	// past: readCommand returns only the arguments within the limit and sets over.
+	limit int64
+	over  bool
+}
 
 // readCommand returns the next command's arguments (fresh slices) and its size on the wire, which
 // is what it adds to the replication offset. Bare newlines (keepalives) are skipped.
@@ -34,6 +40,8 @@ func (rr *respReader) readCommand() (args [][]byte, raw int64, err error) {
 		}
 	}
 	raw = int64(len(line))
+	rr.over = false
+	var kept int64
 	n, err := respLen(line, '*', maxArrayLen)
 	if err != nil {
 		return nil, 0, err
@@ -52,6 +60,24 @@ func (rr *respReader) readCommand() (args [][]byte, raw int64, err error) {
 		if err != nil {
 			return nil, 0, err
 		}
+		if rr.limit > 0 && kept+int64(size) > rr.limit {
+			rr.over = true
+		}
+		if rr.over {
+			if _, err := io.CopyN(io.Discard, rr.r, int64(size)); err != nil {
+				return nil, 0, eofUnexpected(err)
+			}
+			var crlf [2]byte
+			if _, err := io.ReadFull(rr.r, crlf[:]); err != nil {
+				return nil, 0, eofUnexpected(err)
+			}
+			if crlf != [2]byte{'\r', '\n'} {
+				return nil, 0, errors.New("replication stream: bulk string not followed by CRLF")
+			}
+			raw += int64(size) + 2
+			continue
+		}
+		kept += int64(size)
 		var b []byte
 		if size+2 <= bulkPrealloc {
 			b = make([]byte, size+2)

@@ -166,3 +166,40 @@ func TestSourceRDBHeader(t *testing.T) {
 		})
 	}
 }
+
+// A command whose arguments exceed the reader's limit is read past (its size still counted for
+// the offset); the stream goes on with the next command.
+func TestRespReaderLimit(t *testing.T) {
+	bulk := func(s string) string { return fmt.Sprintf("$%d\r\n%s\r\n", len(s), s) }
+	big := strings.Repeat("v", 100)
+	cases := []struct {
+		name, cmd string
+		want      string // kept args
+		over      bool
+	}{
+		{"within", "*3\r\n" + bulk("SET") + bulk("k") + bulk(big[:90]), "SET k " + big[:90], false},
+		{"value over", "*3\r\n" + bulk("SET") + bulk("k") + bulk(big), "SET k", true},
+		{"first argument over", "*1\r\n" + bulk(big+big), "", true},
+		{"many arguments over", "*5\r\n" + bulk("RPUSH") + bulk("l") + bulk(big[:50]) + bulk(big[:50]) + bulk("x"), "RPUSH l " + big[:50], true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			next := "*1\r\n" + bulk("PING")
+			rd := &respReader{r: bufio.NewReader(strings.NewReader(tc.cmd + next)), limit: 100}
+			args, raw, err := rd.readCommand()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var s []string
+			for _, a := range args {
+				s = append(s, string(a))
+			}
+			if got := strings.Join(s, " "); got != tc.want || rd.over != tc.over || raw != int64(len(tc.cmd)) {
+				t.Errorf("got %q over %v raw %d; want %q over %v raw %d", got, rd.over, raw, tc.want, tc.over, len(tc.cmd))
+			}
+			if args, _, err := rd.readCommand(); err != nil || len(args) != 1 || string(args[0]) != "PING" || rd.over {
+				t.Errorf("next command: %q, %v (over %v)", args, err, rd.over)
+			}
+		})
+	}
+}

@@ -87,7 +87,9 @@ func StartSource(ctx context.Context, cfg SourceConfig) (*Runner, error) {
 		return nil, err
 	}
 	opts := append([]kgo.Opt{}, cfg.KafkaOpts...)
-	opts = append(opts, kgo.DefaultProduceTopic(cfg.Topic), kgo.ProducerLinger(5*time.Millisecond))
+	// Buffered records are bounded in bytes too (the default bounds only their number, 10,000).
+	opts = append(opts, kgo.DefaultProduceTopic(cfg.Topic), kgo.ProducerLinger(5*time.Millisecond),
+		kgo.MaxBufferedBytes(64<<20))
 	kc, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka client: %w", err)
@@ -322,8 +324,10 @@ func (s *source) fullSync(ctx context.Context, rc *replConn) error {
 		}
 		return s.produce(ctx, e.Key, v)
 	}, func(db int, key []byte, why string) {
+		err := fmt.Errorf("key %q in DB %d skipped: %s", key, db, why)
+		s.log.Warn("redis source: key skipped", "err", err)
 		s.r.skipped.Add(1)
-		s.r.noteErr(fmt.Errorf("key %q in DB %d skipped: type %s is not carried", key, db, why))
+		s.r.noteErr(err)
 	})
 	if err != nil {
 		if strings.Contains(err.Error(), "not supported") {
@@ -367,7 +371,7 @@ func (s *source) stream(ctx context.Context, rc *replConn) error {
 			}
 		}
 	}()
-	rd := &respReader{r: rc.br}
+	rd := &respReader{r: rc.br, limit: maxRecordBytes}
 	for {
 		cmdArgs, raw, err := rd.readCommand()
 		if err != nil {
@@ -376,8 +380,19 @@ func (s *source) stream(ctx context.Context, rc *replConn) error {
 		if err := s.producedErr(); err != nil {
 			return err
 		}
-		name := strings.ToUpper(string(cmdArgs[0]))
+		name := ""
+		if len(cmdArgs) > 0 { // none when the first argument alone is over the limit
+			name = strings.ToUpper(string(cmdArgs[0]))
+		}
+		if rd.over { // one huge command must not take dmsd's memory: read past, count and say it
+			err := fmt.Errorf("command %.40q in DB %d skipped: larger than %d bytes", name, s.db, maxRecordBytes)
+			s.log.Warn("redis source: command skipped", "err", err)
+			s.r.skipped.Add(1)
+			s.r.noteErr(err)
+			name = "" // not produced; the offset still counts it
+		}
 		switch name {
+		case "":
 		case "SELECT":
 			if len(cmdArgs) == 2 {
 				s.db, _ = strconv.Atoi(string(cmdArgs[1]))
