@@ -50,7 +50,8 @@
 //
 // # Sink
 //
-// The sink consumes Topics (or TopicsRegex) as consumer group Group, writes each poll's records
+// The sink consumes Topics (or TopicsRegex, which matches whole topic names, as in the dump and
+// MirrorMaker 2; names starting with "__" are internal and never consumed) as consumer group Group, writes each poll's records
 // to Redis in order (pipelined per DB), and commits the offsets only after the writes succeeded:
 // at-least-once, and a redelivered record writes the same result again (full-sync records replace
 // their key; replicated commands are the master's deterministic forms, though LPUSH/INCR-like
@@ -60,8 +61,31 @@
 // logged; a connection failure is retried 5 times a second apart, then the sink ends with the
 // error (Err) without committing. A Redis Cluster target (Type "cluster") is written through
 // go-redis' ClusterClient, into DB 0; a COMMAND record whose keys span slots (MSET a b) is refused
-// by the cluster (CROSSSLOT) and skipped. COMMAND records run as they are: commands that name
-// DBs themselves (MOVE, SWAPDB, COPY ... DB, FLUSHALL) are not remapped by TargetDB.
+// by the cluster (CROSSSLOT) and skipped.
+//
+// COMMAND records run only when their command is one of the data writes a replication stream
+// carries (record.go, sinkCommands):
+//
+//	strings: SET SETEX PSETEX SETNX MSET MSETNX APPEND SETRANGE GETSET GETDEL GETEX INCR INCRBY
+//	         INCRBYFLOAT DECR DECRBY SETBIT BITOP BITFIELD
+//	keys:    DEL UNLINK EXPIRE EXPIREAT PEXPIRE PEXPIREAT PERSIST RENAME RENAMENX COPY RESTORE
+//	lists:   LPUSH LPUSHX RPUSH RPUSHX LPOP RPOP LMPOP LSET LREM LTRIM LINSERT LMOVE RPOPLPUSH
+//	sets:    SADD SREM SMOVE SPOP SINTERSTORE SUNIONSTORE SDIFFSTORE
+//	zsets:   ZADD ZREM ZINCRBY ZREMRANGEBYSCORE ZREMRANGEBYRANK ZREMRANGEBYLEX ZPOPMIN ZPOPMAX
+//	         ZMPOP ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZRANGESTORE
+//	hashes:  HSET HSETNX HMSET HDEL HINCRBY HINCRBYFLOAT HEXPIRE HPEXPIRE HEXPIREAT HPEXPIREAT HPERSIST
+//	streams: XADD XDEL XTRIM XSETID XGROUP XACK XCLAIM XAUTOCLAIM
+//	other:   PFADD PFMERGE GEOADD GEOSEARCHSTORE
+//
+// Every other command is skipped (counted in Stats.Skipped, logged): admin commands (CONFIG,
+// SLAVEOF/REPLICAOF, SHUTDOWN, MODULE, ACL, DEBUG, SAVE, MIGRATE, ...), scripts and functions
+// (EVAL*, FCALL, FUNCTION, SCRIPT), connection state (SELECT, MULTI/EXEC/DISCARD, CLIENT, AUTH,
+// SUBSCRIBE, ... which would also poison a pooled connection), and the DB-wide FLUSHDB,
+// FLUSHALL, SWAPDB and MOVE. Whoever may produce to the topic thus cannot use the task's Redis
+// password for more than data writes. The source never writes SELECT (it sets "db"), MULTI, EXEC
+// or PING as records; the DB-wide commands and scripts a master replicates (FLUSHALL; EVAL from
+// a Redis < 5 master) are still written by the source, for other consumers, and skipped by the
+// sink. COPY ... DB n writes to DB n as it says (not remapped by TargetDB).
 //
 // # Source
 //
@@ -71,11 +95,16 @@
 // (Stats.Phase FULL_SYNC). RDB_ONLY then ends (Done, Err nil). CUSTOM_OFFSET follows the
 // command stream (INCREMENTAL): SELECT changes "db", PING/MULTI/EXEC/REPLCONF are protocol only,
 // every other command becomes an "op":"COMMAND" record; REPLCONF ACK <offset> goes back every
-// second and on GETACK. A lost link reconnects with PSYNC <replid> <offset+1> (the master's
+// second and on GETACK. A link silent for 60 s (Redis's repl-timeout; the master pings every
+// 10 s) or whose ACK cannot be written counts as lost. A lost link reconnects with PSYNC <replid> <offset+1> (the master's
 // +CONTINUE resumes without a new full sync; a +FULLRESYNC sends the keyspace again). A failure
 // is retried FullSyncMaxRetry times, FullSyncWait apart (the count restarts after a link that
 // got past its full sync); a refused password or unsupported data is not retried. RateLimitKBps
-// bounds the produced key+value bytes per second.
+// bounds the produced key+value bytes per second. A key of the full sync holding more than
+// 16 MiB, or a streamed command with more than 16 MiB of arguments, is read past without being
+// kept: skipped, counted in Stats.Skipped and logged (one huge key must not take dmsd's memory;
+// Kafka's default max.message.bytes, 1 MiB, would refuse it anyway). The producer buffers at most
+// 64 MiB.
 //
 // Not supported: a Redis Cluster as source (StartSource refuses it with ErrInvalid); stream keys
 // in the full sync (skipped, counted in Stats.Skipped; their XADDs in the incremental phase are
@@ -86,6 +115,9 @@
 // first key; MULTI/EXEC atomicity is not kept).
 //
 // The RDB reader (rdb.go) is this package's own: no maintained Go RDB parser that reads Redis 7's
-// encodings is served by the module proxy here. The replication stream is read with
-// github.com/tidwall/redcon's RESP reader; commands go through github.com/redis/go-redis/v9.
+// encodings is served by the module proxy here. The replication stream is read by resp.go, which
+// checks every length before it allocates (bulk strings up to 512 MiB, Redis's proto-max-bulk-len;
+// commands up to 1M arguments): a master or whoever sits on the plain TCP link cannot crash dmsd.
+// A panic in a runner becomes its Err (logged with its stack). Commands go through
+// github.com/redis/go-redis/v9.
 package redis

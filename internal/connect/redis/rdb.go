@@ -10,6 +10,7 @@ package redis
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -89,6 +90,29 @@ type rdbReader struct {
 	r   *bufio.Reader
 	n   int64 // bytes consumed, for error messages
 	ver int
+
+	// The current key's materialized bytes; past maxRecordBytes (over) the rest of its object is
+	// read past, not kept, and the key is skipped: one huge key must not take dmsd's memory.
+	used int64
+	over bool
+}
+
+// maxRecordBytes bounds the bytes of one key the full sync materializes (its record is larger
+// still: JSON, maybe base64). A variable for the tests.
+var maxRecordBytes int64 = 16 << 20
+
+// val reads a string of the current key's value: kept while the key is within maxRecordBytes,
+// read past (nil) once it is over.
+func (p *rdbReader) val() ([]byte, error) {
+	if p.over {
+		return nil, p.skipStr()
+	}
+	b, err := p.str()
+	if p.used += int64(len(b)); p.used > maxRecordBytes {
+		p.over = true
+		return nil, err
+	}
+	return b, err
 }
 
 func (p *rdbReader) readFull(b []byte) error {
@@ -164,11 +188,10 @@ func (p *rdbReader) str() ([]byte, error) {
 		return nil, err
 	}
 	if !special {
-		if n > 1<<32 {
-			return nil, fmt.Errorf("rdb: at byte %d: string length %d too large", p.n, n)
+		if n > maxRDBString {
+			return nil, fmt.Errorf("rdb: at byte %d: string length %d too large (max %d)", p.n, n, maxRDBString)
 		}
-		b := make([]byte, n)
-		return b, p.readFull(b)
+		return p.bytes(int(n))
 	}
 	switch n {
 	case rdbEncInt8:
@@ -191,8 +214,11 @@ func (p *rdbReader) str() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		c := make([]byte, clen)
-		if err := p.readFull(c); err != nil {
+		if clen > maxRDBString || ulen > maxRDBString {
+			return nil, fmt.Errorf("rdb: at byte %d: LZF lengths %d/%d too large (max %d)", p.n, clen, ulen, maxRDBString)
+		}
+		c, err := p.bytes(clen)
+		if err != nil {
 			return nil, err
 		}
 		return lzfDecompress(c, ulen)
@@ -200,11 +226,78 @@ func (p *rdbReader) str() ([]byte, error) {
 	return nil, fmt.Errorf("rdb: at byte %d: unknown string encoding %d", p.n, n)
 }
 
-func (p *rdbReader) skipStr() error { _, err := p.str(); return err }
+// maxRDBString bounds one string of the RDB (Redis's proto-max-bulk-len default): a length field
+// above it is corruption or hostility, never a reason to allocate.
+const maxRDBString = 512 << 20
+
+// bytes reads n bytes. Its buffer grows as the bytes arrive, so a length field claiming more than
+// the payload holds costs only what actually arrives.
+func (p *rdbReader) bytes(n int) ([]byte, error) {
+	if n <= 64<<10 {
+		b := make([]byte, n)
+		return b, p.readFull(b)
+	}
+	var buf bytes.Buffer
+	k, err := io.CopyN(&buf, p.r, int64(n))
+	p.n += k
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("rdb: at byte %d: %w", p.n, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// skip discards n bytes without holding them.
+func (p *rdbReader) skip(n int64) error {
+	k, err := io.CopyN(io.Discard, p.r, n)
+	p.n += k
+	if err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return fmt.Errorf("rdb: at byte %d: %w", p.n, err)
+	}
+	return nil
+}
+
+// skipStr reads past a string without allocating it.
+func (p *rdbReader) skipStr() error {
+	n, special, err := p.length()
+	if err != nil {
+		return err
+	}
+	if !special {
+		if n > maxRDBString {
+			return fmt.Errorf("rdb: at byte %d: string length %d too large (max %d)", p.n, n, maxRDBString)
+		}
+		return p.skip(int64(n))
+	}
+	switch n {
+	case rdbEncInt8:
+		return p.skip(1)
+	case rdbEncInt16:
+		return p.skip(2)
+	case rdbEncInt32:
+		return p.skip(4)
+	case rdbEncLZF:
+		clen, err := p.plainLen()
+		if err == nil {
+			_, err = p.plainLen()
+		}
+		if err != nil {
+			return err
+		}
+		return p.skip(int64(clen))
+	}
+	return fmt.Errorf("rdb: at byte %d: unknown string encoding %d", p.n, n)
+}
 
 // lzfDecompress is liblzf's lzf_decompress.
+// The output grows as it is produced (up to outLen, checked on the way), not from the length field.
 func lzfDecompress(in []byte, outLen int) ([]byte, error) {
-	out := make([]byte, 0, outLen)
+	out := make([]byte, 0, min(outLen, 2*len(in)+64))
 	for i := 0; i < len(in); {
 		ctrl := int(in[i])
 		i++
@@ -215,6 +308,9 @@ func lzfDecompress(in []byte, outLen int) ([]byte, error) {
 			}
 			out = append(out, in[i:i+n]...)
 			i += n
+			if len(out) > outLen {
+				return nil, fmt.Errorf("rdb: LZF gives more than the %d bytes announced", outLen)
+			}
 			continue
 		}
 		n := ctrl >> 5
@@ -235,6 +331,9 @@ func lzfDecompress(in []byte, outLen int) ([]byte, error) {
 		}
 		for k := 0; k < n+2; k++ { // byte by byte: the reference may overlap the output
 			out = append(out, out[ref+k])
+		}
+		if len(out) > outLen {
+			return nil, fmt.Errorf("rdb: LZF gives more than the %d bytes announced", outLen)
 		}
 	}
 	if len(out) != outLen {
@@ -360,15 +459,23 @@ func (p *rdbReader) read(fn func(*rdbEntry) error, skip func(db int, key []byte,
 			}
 			continue
 		}
+		p.used, p.over = 0, false
 		key, err := p.str()
 		if err != nil {
 			return err
 		}
+		p.used = int64(len(key))
+		p.over = p.used > maxRecordBytes
 		e := &rdbEntry{DB: db, Key: key, ExpireAt: expireAt}
 		expireAt = 0
-		if err := p.object(op, e); err != nil {
+		err = p.object(op, e)
+		if err == nil && p.over {
+			skip(db, key[:min(len(key), 1<<10)], fmt.Sprintf("larger than %d bytes", maxRecordBytes))
+			continue
+		}
+		if err != nil {
 			if errors.Is(err, errSkipped) {
-				skip(db, key, "stream")
+				skip(db, key, "type stream is not carried")
 				continue
 			}
 			return fmt.Errorf("key %q: %w", key, err)
@@ -384,20 +491,22 @@ func (p *rdbReader) object(t byte, e *rdbEntry) error {
 	switch t {
 	case rdbTypeString:
 		e.Type = "string"
-		e.Value, err = p.str()
+		e.Value, err = p.val()
 	case rdbTypeList, rdbTypeSet:
 		e.Type = map[byte]string{rdbTypeList: "list", rdbTypeSet: "set"}[t]
 		n, err := p.plainLen()
 		if err != nil {
 			return err
 		}
-		items := make([][]byte, 0, min(n, 1<<16))
+		items := make([][]byte, 0, min(n, 1<<10))
 		for range n {
-			s, err := p.str()
+			s, err := p.val()
 			if err != nil {
 				return err
 			}
-			items = append(items, s)
+			if !p.over {
+				items = append(items, s)
+			}
 		}
 		e.Value = items
 	case rdbTypeZset, rdbTypeZset2:
@@ -406,9 +515,9 @@ func (p *rdbReader) object(t byte, e *rdbEntry) error {
 		if err != nil {
 			return err
 		}
-		ms := make([]zmember, 0, min(n, 1<<16))
+		ms := make([]zmember, 0, min(n, 1<<10))
 		for range n {
-			m, err := p.str()
+			m, err := p.val()
 			if err != nil {
 				return err
 			}
@@ -421,7 +530,9 @@ func (p *rdbReader) object(t byte, e *rdbEntry) error {
 			if err != nil {
 				return err
 			}
-			ms = append(ms, zmember{m, sc})
+			if p.used += 8; !p.over {
+				ms = append(ms, zmember{m, sc})
+			}
 		}
 		e.Value = ms
 	case rdbTypeHash:
@@ -430,31 +541,33 @@ func (p *rdbReader) object(t byte, e *rdbEntry) error {
 		if err != nil {
 			return err
 		}
-		fs := make([][2][]byte, 0, min(n, 1<<16))
+		fs := make([][2][]byte, 0, min(n, 1<<10))
 		for range n {
-			f, err := p.str()
+			f, err := p.val()
 			if err != nil {
 				return err
 			}
-			v, err := p.str()
+			v, err := p.val()
 			if err != nil {
 				return err
 			}
-			fs = append(fs, [2][]byte{f, v})
+			if !p.over {
+				fs = append(fs, [2][]byte{f, v})
+			}
 		}
 		e.Value = fs
 	case rdbTypeSetIntset:
 		e.Type = "set"
-		blob, err := p.str()
-		if err != nil {
+		blob, err := p.val()
+		if err != nil || p.over {
 			return err
 		}
 		e.Value, err = intsetMembers(blob)
 		return err
 	case rdbTypeListZiplist, rdbTypeZsetZiplist, rdbTypeHashZiplist, rdbTypeHashListpack,
 		rdbTypeZsetListpack, rdbTypeSetListpack:
-		blob, err := p.str()
-		if err != nil {
+		blob, err := p.val()
+		if err != nil || p.over {
 			return err
 		}
 		var items [][]byte
@@ -510,9 +623,13 @@ func (p *rdbReader) object(t byte, e *rdbEntry) error {
 					return err
 				}
 			}
-			blob, err := p.str()
+			blob, err := p.val()
 			if err != nil {
 				return err
+			}
+			if p.over {
+				items = nil // released: the key is skipped
+				continue
 			}
 			switch {
 			case container == quicklistPlain:
@@ -557,7 +674,7 @@ func (p *rdbReader) skipStream(t byte) error {
 		}
 		return nil
 	}
-	raw := func(k int) error { b := make([]byte, k); return p.readFull(b) }
+	raw := func(k int64) error { return p.skip(k) } // never allocated: counts come from the payload
 	n, err := p.plainLen()
 	if err != nil {
 		return err
@@ -614,7 +731,7 @@ func (p *rdbReader) skipStream(t byte) error {
 			if err := p.skipStr(); err != nil {
 				return err
 			}
-			k := 8 // seen time
+			k := int64(8) // seen time
 			if t >= rdbTypeStreamListpack3 {
 				k += 8 // active time
 			}
@@ -625,7 +742,7 @@ func (p *rdbReader) skipStream(t byte) error {
 			if err != nil {
 				return err
 			}
-			if err := raw(16 * cpel); err != nil {
+			if err := raw(16 * int64(cpel)); err != nil {
 				return err
 			}
 		}

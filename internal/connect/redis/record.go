@@ -144,6 +144,32 @@ type op struct {
 
 var errNotRecord = errors.New("not a record")
 
+// errNotAllowed: a COMMAND record naming a command outside sinkCommands.
+var errNotAllowed = errors.New("command not in the sink's allow-list")
+
+// sinkCommands are the commands a COMMAND record may run: the data writes a master's replication
+// stream carries (doc.go lists them). Anything else (admin commands such as CONFIG, SLAVEOF,
+// SHUTDOWN, MODULE, ACL, DEBUG; scripts; connection state such as SELECT, MULTI, CLIENT, which
+// would also poison a pooled connection; FLUSHDB/FLUSHALL/SWAPDB/MOVE) is skipped: whoever may
+// produce to the topic must not get the task's Redis password's full power.
+var sinkCommands = func() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range strings.Fields(`
+		SET SETEX PSETEX SETNX MSET MSETNX APPEND SETRANGE GETSET GETDEL GETEX
+		INCR INCRBY INCRBYFLOAT DECR DECRBY SETBIT BITOP BITFIELD
+		DEL UNLINK EXPIRE EXPIREAT PEXPIRE PEXPIREAT PERSIST RENAME RENAMENX COPY RESTORE
+		LPUSH LPUSHX RPUSH RPUSHX LPOP RPOP LMPOP LSET LREM LTRIM LINSERT LMOVE RPOPLPUSH
+		SADD SREM SMOVE SPOP SINTERSTORE SUNIONSTORE SDIFFSTORE
+		ZADD ZREM ZINCRBY ZREMRANGEBYSCORE ZREMRANGEBYRANK ZREMRANGEBYLEX ZPOPMIN ZPOPMAX ZMPOP
+		ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZRANGESTORE
+		HSET HSETNX HMSET HDEL HINCRBY HINCRBYFLOAT HEXPIRE HPEXPIRE HEXPIREAT HPEXPIREAT HPERSIST
+		XADD XDEL XTRIM XSETID XGROUP XACK XCLAIM XAUTOCLAIM
+		PFADD PFMERGE GEOADD GEOSEARCHSTORE`) {
+		m[c] = true
+	}
+	return m
+}()
+
 // decodeRecord turns a Kafka record into Redis commands. A value that is not a JSON object of this
 // format (no "op") is a plain record: SET key value. A record with neither key nor value is dropped.
 func decodeRecord(key, value []byte) (op, error) {
@@ -177,6 +203,11 @@ func decodeRecord(key, value []byte) (op, error) {
 				return op{}, fmt.Errorf("args[%d]: %w", i, err)
 			}
 		}
+		name := strings.ToUpper(cmd[0].(string))
+		if !sinkCommands[name] {
+			return op{}, fmt.Errorf("%w: %.40q", errNotAllowed, name)
+		}
+		cmd[0] = name
 		return op{db: r.DB, cmds: [][]any{cmd}}, nil
 	case "DEL":
 		k, err := dec(r.Key)

@@ -2,6 +2,9 @@ package redis
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 )
@@ -29,6 +32,8 @@ type Stats struct {
 // says why it ended (nil after Stop or a finished RDB_ONLY sync).
 type Runner struct {
 	cancel context.CancelFunc
+	kind   string // "sink" | "source", for messages
+	log    *slog.Logger
 	done   chan struct{}
 	stop   sync.Once
 
@@ -38,15 +43,15 @@ type Runner struct {
 	err                             error
 }
 
-func newRunner(ctx context.Context, phase string) (*Runner, context.Context) {
+func newRunner(ctx context.Context, kind, phase string, log *slog.Logger) (*Runner, context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
-	return &Runner{cancel: cancel, done: make(chan struct{}), phase: phase}, ctx
+	return &Runner{cancel: cancel, kind: kind, log: log, done: make(chan struct{}), phase: phase}, ctx
 }
 
 // run runs work in its goroutine; its error (nil when stopped) becomes Err.
 func (r *Runner) run(ctx context.Context, work func(context.Context) error) {
 	go func() {
-		err := work(ctx)
+		err := r.protect(ctx, work)
 		if ctx.Err() != nil {
 			err = nil // stopped: not a failure
 		}
@@ -60,6 +65,18 @@ func (r *Runner) run(ctx context.Context, work func(context.Context) error) {
 		r.cancel()
 		close(r.done)
 	}()
+}
+
+// protect runs work and turns a panic into its error: a parser fed by a remote peer (the master's
+// stream, the RDB, topic records) must never take the whole dmsd down.
+func (r *Runner) protect(ctx context.Context, work func(context.Context) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("redis %s: internal error: %v", r.kind, p)
+			r.log.Error("redis runner panicked", "kind", r.kind, "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	return work(ctx)
 }
 
 // Stop ends the runner and waits until it has ended. It is safe to call more than once.

@@ -68,7 +68,8 @@ func StartSink(ctx context.Context, cfg SinkConfig) (*Runner, error) {
 		opts = append(opts, kgo.ConsumeTopics(cfg.Topics...))
 	} else {
 		// Internal topics (Connect's own, read here as a super user) are never a task's.
-		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(cfg.TopicsRegex), kgo.ConsumeExcludeTopics(`__.*`))
+		include, exclude := topicPatterns(cfg.TopicsRegex)
+		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(include), kgo.ConsumeExcludeTopics(exclude))
 	}
 	kc, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -79,7 +80,7 @@ func StartSink(ctx context.Context, cfg SinkConfig) (*Runner, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &sink{cfg: cfg, kc: kc, log: log, clients: map[int]goredis.UniversalClient{}}
-	r, rctx := newRunner(context.WithoutCancel(ctx), PhaseRunning)
+	r, rctx := newRunner(context.WithoutCancel(ctx), "sink", PhaseRunning, log)
 	s.r = r
 	r.run(rctx, s.loop)
 	return r, nil
@@ -257,4 +258,12 @@ func (s *sink) skip(rec *kgo.Record, err error) {
 	s.log.Warn("redis sink: record skipped", "err", err)
 	s.r.skipped.Add(1)
 	s.r.noteErr(err)
+}
+
+// topicPatterns gives the include and exclude regexes of a topics_regex. franz-go matches them
+// anywhere in a name (MatchString), so both are anchored: topics_regex matches whole names, as in
+// the dump and MirrorMaker 2 ("cache" is not "cache-dlq"), and only names starting with "__" are
+// internal ("orders__v2" is a user topic).
+func topicPatterns(re string) (include, exclude string) {
+	return "^(?:" + re + ")$", `^__`
 }

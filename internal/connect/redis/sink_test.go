@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -63,6 +64,18 @@ func TestSinkWrites(t *testing.T) {
 				{Key: []byte("ok"), Value: []byte(`{"key":"ok","type":"string","value":"1","ttl_ms":-1,"db":7,"op":"SET"}`)},
 			},
 			want: map[string]keyState{"7/ok": {"string", "1", false}}, skipped: 3},
+		{name: "commands outside the allow-list are skipped", targetDB: -1,
+			recs: func() []*kgo.Record {
+				var out []*kgo.Record
+				for _, args := range []string{`"MULTI"`, `"select","5"`, `"CLIENT","REPLY","OFF"`,
+					`"CONFIG","SET","maxmemory","12345678"`, `"SET","k","v"`, `"hset","h","f","v"`,
+					`"FLUSHALL"`, `"SWAPDB","0","1"`, `"EVAL","redis.call('DEL','k')","0"`, `"EXEC"`} {
+					out = append(out, &kgo.Record{Key: []byte("k"), Value: []byte(
+						`{"key":"k","ttl_ms":-1,"db":0,"op":"COMMAND","args":[` + args + `]}`)})
+				}
+				return out
+			}(),
+			want: map[string]keyState{"0/k": {"string", "v", false}, "0/h": {"hash", "map[f:v]", false}}, skipped: 8},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,6 +106,11 @@ func TestSinkWrites(t *testing.T) {
 			if st := r.Stats(); st.Skipped != tc.skipped || st.Phase != PhaseRunning {
 				t.Errorf("stats %+v, want %d skipped, phase RUNNING", st, tc.skipped)
 			}
+			cl := srv.Client(0)
+			if mm, err := cl.ConfigGet(context.Background(), "maxmemory").Result(); err != nil || mm["maxmemory"] == "12345678" {
+				t.Errorf("a CONFIG SET record ran: maxmemory %v (%v)", mm, err)
+			}
+			cl.Close()
 			r.Stop()
 			if err := r.Err(); err != nil {
 				t.Errorf("Err after Stop: %v", err)
@@ -163,5 +181,53 @@ func TestSinkCluster(t *testing.T) {
 	waitFor(t, func() string { return fmt.Sprintf("%+v", r.Stats()) }, func() bool { return r.Stats().Records == 50 })
 	if got := dumpDBs(t, srv, 1); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("keyspace:\n got %v\nwant %v", got, want)
+	}
+}
+
+func TestSinkTopicsRegex(t *testing.T) {
+	topics := []string{"cache", "cache-dlq", "old-cache", "orders__v2", "__consumer_offsets", "__connect-offsets"}
+	cases := []struct {
+		re   string
+		want []string
+	}{
+		{"cache", []string{"cache"}},
+		{"cache.*", []string{"cache", "cache-dlq"}},
+		{"orders.*|cache", []string{"cache", "orders__v2"}},
+		{".*", []string{"cache", "cache-dlq", "old-cache", "orders__v2"}},
+		{"__.*", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.re, func(t *testing.T) {
+			include, exclude := topicPatterns(tc.re)
+			in, ex := regexp.MustCompile(include), regexp.MustCompile(exclude)
+			var got []string
+			for _, tp := range topics {
+				if in.MatchString(tp) && !ex.MatchString(tp) { // what franz-go does with them
+					got = append(got, tp)
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("topics %v, want %v", got, tc.want)
+			}
+		})
+	}
+	// Through a sink: "cache" writes only its own topic's records.
+	srv := startRedis(t, "")
+	kopts := newKafka(t, "cache-dlq", "cache")
+	produce(t, kopts, "cache-dlq", &kgo.Record{Key: []byte("dlq"), Value: []byte("x")})
+	produce(t, kopts, "cache", &kgo.Record{Key: []byte("c"), Value: []byte("y")})
+	r, err := StartSink(testCtx(t), SinkConfig{KafkaOpts: kopts, Group: "g", TopicsRegex: "cache",
+		ConsumerStrategy: "earliest", Redis: srv.conn(), TargetDB: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop()
+	waitFor(t, func() string { return fmt.Sprintf("%+v", r.Stats()) }, func() bool { return r.Stats().Records >= 1 })
+	waitFor(t, func() string { return "cache committed" }, func() bool {
+		end, committed := groupLag(t, kopts, "g", "cache")
+		return end == committed // every topic's commits: cache-dlq's too, had it been consumed
+	})
+	if got := dumpKeyspace(t, srv); fmt.Sprint(got) != fmt.Sprint(map[string]keyState{"0/c": {"string", "y", false}}) {
+		t.Errorf("keyspace %v: only topic cache's record should be written", got)
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tidwall/redcon"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/time/rate"
@@ -41,6 +40,26 @@ type SourceConfig struct {
 }
 
 const ackEvery = time.Second
+
+const rdbEOFMarkSize = 40 // the diskless payload's end mark (Redis's RDB_EOF_MARK_SIZE)
+
+// replTimeout is how long the replica link may stay silent (Redis's repl-timeout default): the
+// master PINGs its replicas every 10 s (repl-ping-replica-period) and sends newlines while it
+// prepares the RDB, so a longer silence is a dead or wedged link, retried like a lost one.
+// A variable for the tests.
+var replTimeout = 60 * time.Second
+
+// deadlineReader sets the connection's read deadline before every read: silence longer than
+// timeout fails the read.
+type deadlineReader struct {
+	c       net.Conn
+	timeout time.Duration // dialTimeout during the handshake, then replTimeout
+}
+
+func (d *deadlineReader) Read(b []byte) (int, error) {
+	d.c.SetReadDeadline(time.Now().Add(d.timeout))
+	return d.c.Read(b)
+}
 
 // errFatal marks failures that a retry cannot mend (refused password, unsupported data).
 var errFatal = errors.New("fatal")
@@ -68,7 +87,9 @@ func StartSource(ctx context.Context, cfg SourceConfig) (*Runner, error) {
 		return nil, err
 	}
 	opts := append([]kgo.Opt{}, cfg.KafkaOpts...)
-	opts = append(opts, kgo.DefaultProduceTopic(cfg.Topic), kgo.ProducerLinger(5*time.Millisecond))
+	// Buffered records are bounded in bytes too (the default bounds only their number, 10,000).
+	opts = append(opts, kgo.DefaultProduceTopic(cfg.Topic), kgo.ProducerLinger(5*time.Millisecond),
+		kgo.MaxBufferedBytes(64<<20))
 	kc, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka client: %w", err)
@@ -84,7 +105,7 @@ func StartSource(ctx context.Context, cfg SourceConfig) (*Runner, error) {
 		bps := cfg.RateLimitKBps * 1024
 		s.lim = rate.NewLimiter(rate.Limit(bps), max(bps/10, 1024))
 	}
-	r, rctx := newRunner(context.WithoutCancel(ctx), PhaseFullSync)
+	r, rctx := newRunner(context.WithoutCancel(ctx), "source", PhaseFullSync, log)
 	s.r = r
 	r.run(rctx, s.loop)
 	return r, nil
@@ -191,9 +212,10 @@ func (s *source) session(ctx context.Context) (progressed bool, err error) {
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() }) // Stop unblocks any read at once
 	defer stop()
-	rc := &replConn{c: c, br: bufio.NewReaderSize(c, 256<<10)}
-	// The handshake must answer quickly; the RDB may take long to arrive (the master forks first).
-	c.SetReadDeadline(time.Now().Add(dialTimeout))
+	// The handshake must answer quickly; the RDB may take long to arrive (the master forks first,
+	// sending newlines meanwhile), but never silently for longer than replTimeout.
+	dr := &deadlineReader{c: c, timeout: dialTimeout}
+	rc := &replConn{c: c, br: bufio.NewReaderSize(dr, 256<<10)}
 	if s.cfg.Redis.Password != "" {
 		l, err := rc.call("AUTH", s.cfg.Redis.Password)
 		if err != nil {
@@ -220,7 +242,7 @@ func (s *source) session(ctx context.Context) (progressed bool, err error) {
 	if s.offset >= 0 && s.cfg.SyncMode == SyncCustomOffset {
 		id, off = s.replid, strconv.FormatInt(s.offset+1, 10)
 	}
-	c.SetReadDeadline(time.Time{})
+	dr.timeout = replTimeout
 	l, err := rc.call("PSYNC", id, off)
 	if err != nil {
 		return false, fmt.Errorf("redis %s: PSYNC: %w", addr, err)
@@ -271,11 +293,15 @@ func (s *source) fullSync(ctx context.Context, rc *replConn) error {
 	var body io.Reader
 	var mark string
 	if strings.HasPrefix(hdr, "$EOF:") {
-		mark = hdr[5:]
+		// RDB_EOF_MARK_SIZE: with a shorter (or empty) mark the payload's end could not be found,
+		// and the replication stream after it would be read as payload forever.
+		if mark = hdr[5:]; len(mark) != rdbEOFMarkSize {
+			return fmt.Errorf("RDB header %q: the EOF mark must be %d bytes, not %d", hdr, rdbEOFMarkSize, len(mark))
+		}
 		body = rc.br
 	} else {
 		n, err := strconv.ParseInt(hdr[1:], 10, 64)
-		if err != nil {
+		if err != nil || n < 0 {
 			return fmt.Errorf("unexpected RDB header %q", hdr)
 		}
 		body = io.LimitReader(rc.br, n)
@@ -298,8 +324,10 @@ func (s *source) fullSync(ctx context.Context, rc *replConn) error {
 		}
 		return s.produce(ctx, e.Key, v)
 	}, func(db int, key []byte, why string) {
+		err := fmt.Errorf("key %q in DB %d skipped: %s", key, db, why)
+		s.log.Warn("redis source: key skipped", "err", err)
 		s.r.skipped.Add(1)
-		s.r.noteErr(fmt.Errorf("key %q in DB %d skipped: type %s is not carried", key, db, why))
+		s.r.noteErr(err)
 	})
 	if err != nil {
 		if strings.Contains(err.Error(), "not supported") {
@@ -334,31 +362,45 @@ func (s *source) stream(ctx context.Context, rc *replConn) error {
 			case <-ackCtx.Done():
 				return
 			case <-t.C:
-				if ack() != nil {
+				if err := ack(); err != nil {
+					// The link is broken: closing it ends the stream's read at once.
+					s.log.Warn("redis source: ACK failed, closing the link", "err", err)
+					rc.c.Close()
 					return
 				}
 			}
 		}
 	}()
-	rd := redcon.NewReader(rc.br)
+	rd := &respReader{r: rc.br, limit: maxRecordBytes}
 	for {
-		cmd, err := rd.ReadCommand()
+		cmdArgs, raw, err := rd.readCommand()
 		if err != nil {
 			return fmt.Errorf("replication stream: %w", err)
 		}
 		if err := s.producedErr(); err != nil {
 			return err
 		}
-		name := strings.ToUpper(string(cmd.Args[0]))
+		name := ""
+		if len(cmdArgs) > 0 { // none when the first argument alone is over the limit
+			name = strings.ToUpper(string(cmdArgs[0]))
+		}
+		if rd.over { // one huge command must not take dmsd's memory: read past, count and say it
+			err := fmt.Errorf("command %.40q in DB %d skipped: larger than %d bytes", name, s.db, maxRecordBytes)
+			s.log.Warn("redis source: command skipped", "err", err)
+			s.r.skipped.Add(1)
+			s.r.noteErr(err)
+			name = "" // not produced; the offset still counts it
+		}
 		switch name {
+		case "":
 		case "SELECT":
-			if len(cmd.Args) == 2 {
-				s.db, _ = strconv.Atoi(string(cmd.Args[1]))
+			if len(cmdArgs) == 2 {
+				s.db, _ = strconv.Atoi(string(cmdArgs[1]))
 			}
 		case "PING", "MULTI", "EXEC":
 		case "REPLCONF":
-			if len(cmd.Args) > 1 && strings.EqualFold(string(cmd.Args[1]), "GETACK") {
-				s.offset += int64(len(cmd.Raw)) // the answer counts this command
+			if len(cmdArgs) > 1 && strings.EqualFold(string(cmdArgs[1]), "GETACK") {
+				s.offset += raw // the answer counts this command
 				s.r.offset.Store(s.offset)
 				if err := ack(); err != nil {
 					return err
@@ -366,10 +408,7 @@ func (s *source) stream(ctx context.Context, rc *replConn) error {
 				continue
 			}
 		default:
-			args := make([][]byte, len(cmd.Args)) // the reader reuses its buffer
-			for i, a := range cmd.Args {
-				args[i] = bytes.Clone(a)
-			}
+			args := cmdArgs // fresh slices: records keep them
 			args[0] = []byte(name)
 			v, err := encodeCommand(s.db, args)
 			if err != nil {
@@ -383,7 +422,7 @@ func (s *source) stream(ctx context.Context, rc *replConn) error {
 				return err
 			}
 		}
-		s.offset += int64(len(cmd.Raw))
+		s.offset += raw
 		s.r.offset.Store(s.offset)
 	}
 }
