@@ -286,7 +286,8 @@ func TestRoutesCommand(t *testing.T) {
 		"5.6.2 GET /v2/{project_id}/instances/{instance_id}/groups":                                           "implemented",
 		"5.1.1 POST /v2/{engine}/{project_id}/instances":                                                      "implemented",
 		"5.2.8 POST /v2/{project_id}/instances/{instance_id}/management/topics/{topic}/replicas-reassignment": "implemented",
-		"5.3.3 POST /v2/{project_id}/instances/{instance_id}/connector/tasks":                                 "not-implemented",
+		"5.3.3 POST /v2/{project_id}/instances/{instance_id}/connector/tasks":                                 "implemented",
+		"5.2.5 POST /v2/{project_id}/instances/{instance_id}/crossvpc/modify":                                 "not-implemented",
 		"sdk:ShowKafkaCluster GET /v2/{project_id}/instances/{instance_id}/manage/cluster":                    "implemented", // read by the Terraform provider
 	}
 	for _, l := range lines[1:] {

@@ -66,8 +66,8 @@ func (e *testEnv) newProject(t *testing.T, name string) string {
 
 func TestSignatureVerificationEdgeCases(t *testing.T) {
 	e := newTestEnv(t)
-	// 5.3.3, a POST route not implemented yet: a 501 means authentication passed.
-	path := instancesPath(e.ProjectID) + "/6ac4d5b4-8cd7-4b8b-9a83-31a8f9e3e4b1/connector/tasks"
+	// A POST route not implemented yet: a 501 means authentication passed.
+	path := unimplementedPOST(e.ProjectID)
 	// sign builds a signed POST of path?limit=10 and lets mutate change it after signing.
 	sign := func(ak, sk string, at time.Time, mutate func(*http.Request)) *http.Request {
 		req, _ := http.NewRequest("POST", e.URL+path+"?limit=10", strings.NewReader(`{"a":1}`))

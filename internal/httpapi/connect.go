@@ -15,9 +15,6 @@ import (
 // dumping APIs 7.2.4.1-7.2.4.6.
 
 func (s *Server) implementConnect() {
-	if s.connect == nil {
-		return
-	}
 	const inst = "/v2/{project_id}/instances/{instance_id}/connector"
 	s.router.implement("POST", inst, http.HandlerFunc(s.enableConnector))
 	s.router.implement("GET", inst, http.HandlerFunc(s.showConnector))

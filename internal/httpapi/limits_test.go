@@ -28,10 +28,10 @@ import (
 	"github.com/opendms/opendms/aksk"
 )
 
-// unimplementedPOST is a POST route without a handler (5.3.3, Smart Connect): a 501 from it proves authentication
-// passed, without side effects.
+// unimplementedPOST is a POST route without a handler (5.2.5, cross-VPC addresses; issue 16 implements it,
+// and then these tests need another): a 501 from it proves authentication passed, without side effects.
 func unimplementedPOST(projectID string) string {
-	return instancesPath(projectID) + "/6ac4d5b4-8cd7-4b8b-9a83-31a8f9e3e4b1/connector/tasks"
+	return instancesPath(projectID) + "/6ac4d5b4-8cd7-4b8b-9a83-31a8f9e3e4b1/crossvpc/modify"
 }
 
 // countingBody is a request body of n zero bytes that records how much of it was read, and blocks

@@ -60,7 +60,7 @@ type Server struct {
 	capacity   *capacity.Service
 	catalog    *catalog.Catalog
 	reassign   *reassign.Service
-	connect    *connect.Service // nil: Smart Connect's routes answer 501
+	connect    *connect.Service
 	log        *slog.Logger
 	router     *Router
 	bodies     *bodyBudget // signed bodies being read before verification

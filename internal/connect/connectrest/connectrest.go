@@ -47,7 +47,7 @@ func (e *Error) Is(target error) bool {
 type Client struct {
 	urls []string
 	hc   *http.Client
-	// ConflictRetry bounds the retries of 409 answers (default 10 s).
+	// ConflictRetry bounds the retries of 409 answers and of failed forwards to the leader (default 30 s).
 	ConflictRetry time.Duration
 }
 
@@ -59,7 +59,7 @@ func New(urls []string, hc *http.Client) *Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}
 	}
-	return &Client{urls: append([]string(nil), urls...), hc: hc, ConflictRetry: 10 * time.Second}
+	return &Client{urls: append([]string(nil), urls...), hc: hc, ConflictRetry: 30 * time.Second}
 }
 
 // ConnectorStatus is GET /connectors/{name}/status.
@@ -224,7 +224,10 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) (int,
 				}
 			}
 			return status, nil
-		case status == http.StatusConflict && time.Now().Add(delay).Before(deadline):
+		// 409: the workers are rebalancing. A 500 "IO Error trying to forward REST request": the
+		// leader is not reachable yet (restarting after a crash, or the group not settled).
+		case (status == http.StatusConflict || status == http.StatusInternalServerError && bytes.Contains(resp, []byte("forward REST request"))) &&
+			time.Now().Add(delay).Before(deadline):
 			select {
 			case <-ctx.Done():
 				return status, ctx.Err()
