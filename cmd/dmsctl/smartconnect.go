@@ -76,14 +76,7 @@ follows the task until the connector is RUNNING.`,
 			v := connectJobView{InstanceID: id, JobID: job, ConnectorID: connID}
 			if wait.wait {
 				label := "Smart Connect of " + instanceLabel(args[0])
-				t, err := followTask(cmd, c, &wait, id, job, start, label)
-				if err != nil {
-					return err
-				}
-				if t.Status == client.TaskFailed {
-					return fmt.Errorf("enabling %s failed (task %s): %s", label, t.ID, orNoReason(t.Error))
-				}
-				info, err := c.GetConnector(cmd.Context(), id)
+				info, err := followConnectorJob(cmd, c, &wait, id, job, start, "enabling", label)
 				if err != nil {
 					return err
 				}
@@ -99,6 +92,19 @@ follows the task until the connector is RUNNING.`,
 	cmd.Flags().StringVar(&spec, "specification", "", "the bandwidth specification: 100MB, 300MB, 600MB or 1200MB")
 	wait.bind(cmd, "wait until the connector is RUNNING")
 	return cmd
+}
+
+// followConnectorJob follows an enable or disable job (doing says which, for its failure) and
+// returns the connector as it is after the job.
+func followConnectorJob(cmd *cobra.Command, c *client.Client, wait *asyncWait, id, job string, start time.Time, doing, label string) (*client.ConnectorInfo, error) {
+	t, err := followTask(cmd, c, wait, id, job, start, label)
+	if err != nil {
+		return nil, err
+	}
+	if t.Status == client.TaskFailed {
+		return nil, fmt.Errorf("%s %s failed (task %s): %s", doing, label, t.ID, orNoReason(t.Error))
+	}
+	return c.GetConnector(cmd.Context(), id)
 }
 
 // connectorDisabled is the status --wait prints once the connector is gone.
@@ -127,14 +133,7 @@ tasks: delete them first ('dmsctl connect task delete'). With --wait dmsctl foll
 			v := connectJobView{InstanceID: id, JobID: job}
 			if wait.wait {
 				label := "Smart Connect of " + instanceLabel(args[0])
-				t, err := followTask(cmd, c, &wait, id, job, start, label)
-				if err != nil {
-					return err
-				}
-				if t.Status == client.TaskFailed {
-					return fmt.Errorf("disabling %s failed (task %s): %s", label, t.ID, orNoReason(t.Error))
-				}
-				info, err := c.GetConnector(cmd.Context(), id)
+				info, err := followConnectorJob(cmd, c, &wait, id, job, start, "disabling", label)
 				if err != nil {
 					return err
 				}

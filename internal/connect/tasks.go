@@ -286,23 +286,15 @@ func (s *Service) Task(ctx context.Context, projectID, instanceID, taskID string
 
 // DeleteTask is 5.3.6: the task stops, its connectors (or runner) and their positions go.
 func (s *Service) DeleteTask(ctx context.Context, projectID, instanceID, taskID string) error {
-	unlock := s.locks.Lock(instanceID)
-	defer unlock()
-	in, err := s.connector(ctx, projectID, instanceID)
-	if err != nil {
-		return err
-	}
-	t, err := s.task(ctx, in, taskID)
-	if err != nil {
-		return err
-	}
-	if err := s.stop(ctx, in, t, true); err != nil {
-		return failed(dms.CodeConnectTaskStopFailed, "Failed to stop the Smart Connect task", err)
-	}
-	if err := s.store.DeleteConnectTask(ctx, t.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return dms.Internal(err)
-	}
-	return nil
+	return s.withTask(ctx, projectID, instanceID, taskID, func(in dms.Instance, t dms.ConnectTask) error {
+		if err := s.stop(ctx, in, t, true); err != nil {
+			return failed(dms.CodeConnectTaskStopFailed, "Failed to stop the Smart Connect task", err)
+		}
+		if err := s.store.DeleteConnectTask(ctx, t.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return dms.Internal(err)
+		}
+		return nil
+	})
 }
 
 // PauseTask is 5.3.7: a running task stops where it is.
@@ -406,8 +398,8 @@ func (s *Service) admissibleTopics(ctx context.Context, in dms.Instance, t dms.C
 	return s.admissible(ctx, in, t)
 }
 
-// change runs f on a task under its instance's lock and stores what f left.
-func (s *Service) change(ctx context.Context, projectID, instanceID, taskID string, f func(in dms.Instance, t *dms.ConnectTask) error) error {
+// withTask runs f on a task of an instance with its connector, under the instance's lock.
+func (s *Service) withTask(ctx context.Context, projectID, instanceID, taskID string, f func(in dms.Instance, t dms.ConnectTask) error) error {
 	unlock := s.locks.Lock(instanceID)
 	defer unlock()
 	in, err := s.connector(ctx, projectID, instanceID)
@@ -418,10 +410,17 @@ func (s *Service) change(ctx context.Context, projectID, instanceID, taskID stri
 	if err != nil {
 		return err
 	}
-	ferr := f(in, &t)
-	t.UpdatedAt = s.now().UTC()
-	if err := s.store.UpdateConnectTask(ctx, t); err != nil {
-		return dms.Internal(err)
-	}
-	return ferr
+	return f(in, t)
+}
+
+// change runs f on a task under its instance's lock and stores what f left.
+func (s *Service) change(ctx context.Context, projectID, instanceID, taskID string, f func(in dms.Instance, t *dms.ConnectTask) error) error {
+	return s.withTask(ctx, projectID, instanceID, taskID, func(in dms.Instance, t dms.ConnectTask) error {
+		ferr := f(in, &t)
+		t.UpdatedAt = s.now().UTC()
+		if err := s.store.UpdateConnectTask(ctx, t); err != nil {
+			return dms.Internal(err)
+		}
+		return ferr
+	})
 }
