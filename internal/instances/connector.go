@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -159,16 +160,32 @@ func (s *Service) ConnectSpec(in dms.Instance) (engine.ConnectSpec, error) {
 			return cs, err
 		}
 		ips := make([]net.IP, 0, len(cs.Workers))
+		hosts := make([]string, 0, len(cs.Workers))
 		for _, w := range cs.Workers {
 			ips = append(ips, net.ParseIP(w.Host))
+			hosts = append(hosts, w.Host)
 		}
-		ks, err := ca.IssueServer(ips, []string{engine.ConnectCertName}, brokerValidity)
-		if err != nil {
-			return cs, fmt.Errorf("instance %s: Connect workers' certificate: %w", in.ID, err)
+		// Issued once per CA and set of workers: every task status read builds the spec.
+		key := ca.Fingerprint() + "|" + strings.Join(hosts, ",")
+		ks, ok := s.connectCerts.Load(in.ID)
+		if c, _ := ks.(connectCert); !ok || c.key != key {
+			pem, err := ca.IssueServer(ips, []string{engine.ConnectCertName}, brokerValidity)
+			if err != nil {
+				return cs, fmt.Errorf("instance %s: Connect workers' certificate: %w", in.ID, err)
+			}
+			ks = connectCert{key: key, pem: pem}
+			s.connectCerts.Store(in.ID, ks)
 		}
-		cs.TLS = &engine.ConnectTLS{CACertPEM: ca.CertPEM(), KeystorePEM: ks}
+		cs.TLS = &engine.ConnectTLS{CACertPEM: ca.CertPEM(), KeystorePEM: ks.(connectCert).pem}
 	}
 	return cs, nil
+}
+
+// connectCert is the workers' keystore of an instance and what it was issued for (the CA and the
+// workers' addresses).
+type connectCert struct {
+	key string
+	pem []byte
 }
 
 // ControlClientOpts are the franz-go options that reach the instance's brokers as dmsd does (its

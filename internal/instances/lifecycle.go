@@ -398,6 +398,7 @@ func (s *Service) runDelete(ctx context.Context, t dms.Task) error {
 		return err
 	}
 	s.usage.Delete(in.ID)
+	s.connectCerts.Delete(in.ID)
 	if err := s.store.DeleteInstanceTasks(ctx, in.ID); err != nil {
 		return err
 	}

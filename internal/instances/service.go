@@ -92,6 +92,7 @@ type Service struct {
 
 	brokersAdded BrokersAddedHook // told about brokers a horizontal extension added (nil: none)
 	deletionHook DeletionHook     // told about an instance being deleted (nil: none)
+	connectCerts sync.Map         // instance id -> connectCert: the Connect workers' keystore
 	// connectorAtCreation enables Smart Connect on instances created with connector_enable (nil: none)
 	connectorAtCreation CreatedHook
 

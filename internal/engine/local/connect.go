@@ -294,12 +294,9 @@ func (e *Engine) stopWorkers(inst *instance, keep map[int32]bool, timeout time.D
 // StopConnect stops the instance's workers gracefully (they leave the group) and keeps their
 // directories. Workers of an instance unknown to this engine are ErrUnknownInstance.
 func (e *Engine) StopConnect(ctx context.Context, instanceID string) error {
-	inst, release, err := e.acquire(ctx, instanceID, "", false)
+	inst, release, err := e.acquireKnown(ctx, instanceID)
 	if err != nil {
 		return err
-	}
-	if inst == nil {
-		return fmt.Errorf("%w: %s (not ensured since the engine started)", engine.ErrUnknownInstance, instanceID)
 	}
 	defer release()
 	e.stopWorkers(inst, nil, e.opts.StopTimeout)

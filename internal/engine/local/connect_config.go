@@ -48,16 +48,9 @@ func normalizeConnect(spec engine.ConnectSpec) (engine.ConnectSpec, error) {
 	if spec.InstanceID == "" {
 		return spec, errors.New("local engine: connect spec has no InstanceID")
 	}
-	d, err := absDataDir(spec.DataDir)
-	if err != nil {
+	var err error
+	if spec.DataDir, spec.KafkaVersion, err = normalizeDirVersion(spec.DataDir, spec.KafkaVersion); err != nil {
 		return spec, err
-	}
-	spec.DataDir = d
-	if spec.KafkaVersion == "" {
-		spec.KafkaVersion = DefaultKafkaVersion
-	}
-	if !ValidVersion(spec.KafkaVersion) {
-		return spec, fmt.Errorf("local engine: invalid Kafka version %q", spec.KafkaVersion)
 	}
 	if len(spec.Workers) == 0 {
 		return spec, errors.New("local engine: connect spec has no workers")

@@ -282,21 +282,30 @@ func absDataDir(dir string) (string, error) {
 	return d, nil
 }
 
+// normalizeDirVersion is an instance's data dir made absolute and its Kafka version (default
+// DefaultKafkaVersion), both checked: the part of normalize and normalizeConnect they share.
+func normalizeDirVersion(dir, version string) (string, string, error) {
+	d, err := absDataDir(dir)
+	if err != nil {
+		return "", "", err
+	}
+	if version == "" {
+		version = DefaultKafkaVersion
+	}
+	if !ValidVersion(version) {
+		return "", "", fmt.Errorf("local engine: invalid Kafka version %q", version)
+	}
+	return d, version, nil
+}
+
 // normalize validates spec and fills the defaults (absolute DataDir, Kafka version).
 func normalize(spec engine.Spec) (engine.Spec, error) {
 	if spec.InstanceID == "" {
 		return spec, errors.New("local engine: spec has no InstanceID")
 	}
-	d, err := absDataDir(spec.DataDir)
-	if err != nil {
+	var err error
+	if spec.DataDir, spec.KafkaVersion, err = normalizeDirVersion(spec.DataDir, spec.KafkaVersion); err != nil {
 		return spec, err
-	}
-	spec.DataDir = d
-	if spec.KafkaVersion == "" {
-		spec.KafkaVersion = DefaultKafkaVersion
-	}
-	if !ValidVersion(spec.KafkaVersion) {
-		return spec, fmt.Errorf("local engine: invalid Kafka version %q", spec.KafkaVersion)
 	}
 	if len(spec.Brokers) == 0 {
 		return spec, errors.New("local engine: spec has no brokers")
@@ -681,16 +690,26 @@ func (e *Engine) RestartBroker(ctx context.Context, spec engine.Spec, brokerID i
 	return nil
 }
 
+// acquireKnown is acquire of an instance this engine has ensured since it started
+// (ErrUnknownInstance otherwise: its data dir is not known from the id alone).
+func (e *Engine) acquireKnown(ctx context.Context, instanceID string) (*instance, func(), error) {
+	inst, release, err := e.acquire(ctx, instanceID, "", false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if inst == nil {
+		return nil, nil, fmt.Errorf("%w: %s (not ensured since the engine started)", engine.ErrUnknownInstance, instanceID)
+	}
+	return inst, release, nil
+}
+
 // Stop stops every broker of the instance gracefully (all at once), and its Connect workers, and
 // keeps the data. The instance stays known (Status shows its brokers stopped). An instance not Ensured since this engine started
 // is ErrUnknownInstance: its data dir is not known from the id alone.
 func (e *Engine) Stop(ctx context.Context, instanceID string) error {
-	inst, release, err := e.acquire(ctx, instanceID, "", false)
+	inst, release, err := e.acquireKnown(ctx, instanceID)
 	if err != nil {
 		return err
-	}
-	if inst == nil {
-		return fmt.Errorf("%w: %s (not ensured since the engine started)", engine.ErrUnknownInstance, instanceID)
 	}
 	defer release()
 	e.stopAll(inst, e.opts.StopTimeout)
