@@ -256,7 +256,9 @@ func (c *Client) any(ctx context.Context, method, path string, body []byte) (int
 			lastErr = fmt.Errorf("connect worker %s: %w", redact(u), err)
 			continue
 		}
-		if status == http.StatusServiceUnavailable {
+		// A 404 without Connect's JSON error is a worker whose REST resources are not registered yet
+		// (just restarted): like a 503, the next worker is asked.
+		if status == http.StatusServiceUnavailable || status == http.StatusNotFound && !bytes.Contains(resp, []byte(`"error_code"`)) {
 			lastErr = apiError(status, resp)
 			continue
 		}
