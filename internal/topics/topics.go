@@ -224,6 +224,13 @@ type TopicList struct {
 // the page from offset of at most limit topics (all with limit 0), with their settings as the
 // cluster applies them.
 func (s *Service) List(ctx context.Context, projectID, instanceID string, offset, limit int) (TopicList, error) {
+	return s.ListMatching(ctx, projectID, instanceID, "", offset, limit)
+}
+
+// ListMatching is List of the topics whose name contains name, ignoring case ("" matches every
+// topic): the filter of the console's topic list (5.5.3's name, an OpenDMS extension). It filters
+// before paging, so total and the pages count the matching topics only.
+func (s *Service) ListMatching(ctx context.Context, projectID, instanceID, name string, offset, limit int) (TopicList, error) {
 	in, c, err := s.cluster(ctx, projectID, instanceID, false)
 	if err != nil {
 		return TopicList{}, err
@@ -233,8 +240,9 @@ func (s *Service) List(ctx context.Context, projectID, instanceID string, offset
 		return TopicList{}, kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
 	var user []kafkaops.Topic
+	name = strings.ToLower(name)
 	for _, t := range all {
-		if !internal(t) {
+		if !internal(t) && strings.Contains(strings.ToLower(t.Name), name) {
 			user = append(user, t)
 		}
 	}
