@@ -110,7 +110,7 @@ type Instance struct {
 	// cleared by 5.2.2 (the zero value is enabled, so records from before keep their manager).
 	// KafkaManagerEpoch is raised to end every scoped sign-in: a scoped token carries the epoch it
 	// was issued at and stops working once the instance's differs.
-	KafkaManagerPasswordHash string `json:"kafka_manager_password_hash,omitempty"`
+	KafkaManagerPasswordHash string `json:"kafka_manager_hash,omitempty"`
 	KafkaManagerDisabled     bool   `json:"kafka_manager_disabled,omitempty"`
 	KafkaManagerEpoch        int64  `json:"kafka_manager_epoch,omitempty"`
 }

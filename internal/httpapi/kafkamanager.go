@@ -3,6 +3,8 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -113,12 +115,17 @@ func (s *Server) issueManagerToken(w http.ResponseWriter, r *http.Request) {
 
 // managementAddress is an instance's management_connect_address: its Kafka Manager page of the
 // console while the manager is enabled and has a password, else "". The base is the endpoint dmsd
-// announces (Config.PublicURL), else the scheme and host the request came to.
+// announces (Config.PublicURL), else the scheme and host the request came to. dmsd's endpoint is
+// its listener's address, which for a wildcard listener (0.0.0.0, [::]) no browser can open: the
+// request's host is used then too.
 func (s *Server) managementAddress(r *http.Request, in dms.Instance) string {
 	if !instances.ManagerEnabled(in) {
 		return ""
 	}
 	base := strings.TrimRight(s.cfg.PublicURL, "/")
+	if u, err := url.Parse(base); err != nil || u.Host == "" || unspecifiedHost(u.Hostname()) {
+		base = ""
+	}
 	if base == "" {
 		scheme := "http"
 		if r.TLS != nil {
@@ -127,6 +134,12 @@ func (s *Server) managementAddress(r *http.Request, in dms.Instance) string {
 		base = scheme + "://" + r.Host
 	}
 	return base + "/console/#/km/" + in.ID
+}
+
+// unspecifiedHost reports whether host is a wildcard address (0.0.0.0, ::).
+func unspecifiedHost(host string) bool {
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsUnspecified()
 }
 
 // scopedInstances keeps, for a principal scoped to one instance, only that instance of a listing.

@@ -19,7 +19,7 @@ import (
 // Principal is the authenticated caller of a request.
 type Principal struct {
 	User dms.User
-	// Method is "aksk" or "token".
+	// Method is "aksk", "token", or MethodManagerToken (a Kafka Manager sign-in).
 	Method string
 	// AccessKey is the AK used, for AK/SK requests (for the access log; never the SK).
 	AccessKey string

@@ -37,6 +37,10 @@ type ManagerSessions interface {
 // scoped token is refused.
 func (s *Service) SetManagerSessions(m ManagerSessions) { s.managers = m }
 
+// MethodManagerToken is Principal.Method of a Kafka Manager sign-in's token (the access log and
+// whoami tell it from an IAM user's token).
+const MethodManagerToken = "kafka-manager"
+
 // ManagerPrincipalID is the user id of a scoped principal: no IAM user has it (ids are hex), so no
 // role binding or access key ever applies to it.
 func ManagerPrincipalID(instanceID string) string { return "kafka-manager/" + instanceID }
@@ -150,7 +154,7 @@ func (s *Service) authenticateManagerToken(ctx context.Context, hash string) (Pr
 		return Principal{}, dms.Internal(err)
 	}
 	u := dms.User{ID: ManagerPrincipalID(t.InstanceID), DomainID: proj.DomainID, Name: t.UserName, Enabled: true, CreatedAt: t.IssuedAt}
-	return Principal{User: u, Method: "token", ScopeProjectID: t.ProjectID, ScopeInstanceID: t.InstanceID}, nil
+	return Principal{User: u, Method: MethodManagerToken, ScopeProjectID: t.ProjectID, ScopeInstanceID: t.InstanceID}, nil
 }
 
 // RevokeManagerTokens deletes an instance's scoped tokens. They stopped working already when the
