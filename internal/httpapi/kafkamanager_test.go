@@ -276,7 +276,42 @@ func TestKafkaManagerV1AndMigration(t *testing.T) {
 	if err != nil || len(in.SealedManagerPassword) != 0 || !iam.CheckPassword(in.KafkaManagerPasswordHash, "Old-pass12") {
 		t.Fatalf("after the migration: sealed %d bytes, hash %q, %v", len(in.SealedManagerPassword), in.KafkaManagerPasswordHash, err)
 	}
-	e.scopedToken(t, id, "manager_1", "Old-pass12")
+	tok := e.scopedToken(t, id, "manager_1", "Old-pass12")
+
+	// A deleted instance's sign-ins end with it.
+	if resp, b := e.do(t, "DELETE", e.v1Path("/"+id), nil); resp.StatusCode != 204 {
+		t.Fatalf("delete: %d %s", resp.StatusCode, b)
+	}
+	resp, b = e.tokenRequest(t, tok, "GET", e.v1Path(""), nil)
+	wantDMSError(t, resp.StatusCode, b, 401, dms.CodeTokenInvalid)
+}
+
+// management_connect_address is built on dmsd's endpoint, or on the request's scheme and host when
+// there is none or it is a wildcard listener's.
+func TestManagementAddressBase(t *testing.T) {
+	in := dms.Instance{ID: "i-1", KafkaManagerPasswordHash: "h"}
+	for _, tc := range []struct{ public, want string }{
+		{"", "http://dms.test:9780/console/#/km/i-1"},
+		{"https://dms.example.com/", "https://dms.example.com/console/#/km/i-1"},
+		{"http://10.0.0.5:9780", "http://10.0.0.5:9780/console/#/km/i-1"},
+		{"http://0.0.0.0:9780", "http://dms.test:9780/console/#/km/i-1"},
+		{"http://[::]:9780", "http://dms.test:9780/console/#/km/i-1"},
+	} {
+		s := &Server{cfg: Config{PublicURL: tc.public}}
+		r, _ := http.NewRequest("GET", "http://dms.test:9780/v2/p/instances/i-1", nil)
+		if got := s.managementAddress(r, in); got != tc.want {
+			t.Errorf("PublicURL %q: %q, want %q", tc.public, got, tc.want)
+		}
+	}
+	disabled := in
+	disabled.KafkaManagerDisabled = true
+	r, _ := http.NewRequest("GET", "http://dms.test/", nil)
+	if got := (&Server{}).managementAddress(r, disabled); got != "" {
+		t.Errorf("disabled manager: %q", got)
+	}
+	if got := (&Server{}).managementAddress(r, dms.Instance{ID: "i-2"}); got != "" {
+		t.Errorf("no password: %q", got)
+	}
 }
 
 // What a scoped token may call, over HTTP: reads and CMAK's writes on its instance, the listings

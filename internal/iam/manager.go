@@ -93,7 +93,8 @@ func (s *Service) IssueManagerToken(ctx context.Context, a ManagerAuth) (IssuedM
 		return out, dms.Errorf(dms.CodeInstanceStatusForbids, "Kafka Manager of this instance has no password: set one with 5.2.2 (PUT .../kafka-manager-password).")
 	}
 	source := sourceKey(a.Source)
-	user := userKey("", "kafka-manager/"+a.InstanceID+"/"+a.UserName)
+	// Its own key space ("km:"), apart from IAM users' ("user:", "user?").
+	user := "km:" + a.InstanceID + "/" + a.UserName
 	if wait, ok := s.logins.begin(user, source); !ok {
 		return out, lockedErr(wait)
 	}
