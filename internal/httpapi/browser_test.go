@@ -415,7 +415,7 @@ func (b *browser) text(id string) string {
 func (b *browser) exists(id string) bool {
 	b.t.Helper()
 	sel, _ := json.Marshal(string(byTest(id)))
-	return browserRun(b, chromedp.Evaluate[bool]("document.querySelector(" + string(sel) + ") !== null"))
+	return browserRun(b, chromedp.Evaluate[bool]("document.querySelector("+string(sel)+") !== null"))
 }
 
 // waitText waits until the element data-test=id is in the page and its text contains want, and
