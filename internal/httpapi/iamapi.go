@@ -163,5 +163,7 @@ func (s *Server) listAuthDomains(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "time": time.Now().UTC().Format(time.RFC3339)})
+	// region is the project name every account gets: the console's sign-in form offers it as the
+	// default project scope (tokens are project-scoped).
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "time": time.Now().UTC().Format(time.RFC3339), "region": s.cfg.Region})
 }
