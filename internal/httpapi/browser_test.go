@@ -402,7 +402,12 @@ func (b *browser) click(id string) {
 // fill replaces the value of the field data-test=id by typing text (key events, as a user does).
 func (b *browser) fill(id, text string) {
 	b.t.Helper()
-	b.do(chromedp.WaitVisible(byTest(id)), chromedp.Clear(byTest(id)), chromedp.SendKeys(byTest(id), text))
+	// Emptied by script: chromedp's Clear empties the value attribute, which a value set by
+	// script or typed before overrides (and SetValue refuses "").
+	sel, _ := json.Marshal(string(byTest(id)))
+	b.do(chromedp.WaitVisible(byTest(id)),
+		chromedp.Evaluate[chromedp.Void]("document.querySelector("+string(sel)+").value = ''"),
+		chromedp.SendKeys(byTest(id), text))
 }
 
 // text is the visible text of the element data-test=id.
@@ -482,11 +487,20 @@ func (b *browser) submitLogin(e *testEnv, l consoleLogin) {
 	b.click("login-submit")
 }
 
-// signIn signs in to the console with l and waits for its navigation (data-test="nav").
+// signIn signs in to the console with l and waits for its navigation (data-test="nav"); the test
+// stops at once if the form shows an error instead.
 func (b *browser) signIn(e *testEnv, l consoleLogin) {
 	b.t.Helper()
 	b.submitLogin(e, l)
-	b.waitVisible("nav")
+	outcome := browserRun(b, chromedp.PollFunction[string](`() => {
+		const nav = document.querySelector('[data-test="nav"]');
+		if (nav && nav.offsetParent !== null) return 'nav';
+		const err = document.querySelector('[data-test="error"]');
+		return err ? 'error: ' + err.textContent : null;
+	}`))
+	if outcome != "nav" {
+		b.t.Fatalf("signing in as %s/%s: %s", l.Domain, l.User, outcome)
+	}
 }
 
 // signInAdmin signs in as the test server's administrator.
