@@ -37,6 +37,12 @@ func TestConsoleSignIn(t *testing.T) {
 				t.Errorf("signed in as %q", who)
 			}
 			b.screenshot("signed-in")
+			// Moving between pages keeps the sign-in (held in the page's memory).
+			b.goTo("/no-such-page")
+			if loc := browserRun(b, chromedp.Location()); !strings.HasSuffix(loc, "/console/#/no-such-page") {
+				t.Errorf("at %s", loc)
+			}
+			b.waitVisible("nav")
 			// No credential outlives the page: not in a cookie, not in web storage.
 			kept := browserRun(b, chromedp.Evaluate[string](`document.cookie + '|' + localStorage.length + '|' + sessionStorage.length`))
 			if kept != "|0|0" {

@@ -141,7 +141,7 @@ func (rt *Router) matchSegments(method, escapedPath string, buf []string) (best 
 			best = r
 		}
 	}
-	if best == nil && !pathKnown {
+	if best == nil {
 		for _, r := range rt.withRest {
 			if !r.matchesRest(segs) {
 				continue

@@ -70,6 +70,7 @@ func TestRouterRest(t *testing.T) {
 	for _, p := range []string{"/", "/console", "/console/{file...}", "/console/api/{x}", "/files/{bucket}/{key...}"} {
 		rt.add(RouteSpec{Method: "GET", Pattern: p}, authNone, nil)
 	}
+	rt.add(RouteSpec{Method: "POST", Pattern: "/console/upload"}, authNone, nil)
 	tests := []struct {
 		method, path string
 		wantPattern  string
@@ -89,6 +90,9 @@ func TestRouterRest(t *testing.T) {
 		{"GET", "/files/b1/k/e/y", "/files/{bucket}/{key...}", map[string]string{"bucket": "b1", "key": "k/e/y"}, true},
 		{"GET", "/files/b1", "", nil, false}, // the rest takes one segment at least
 		{"POST", "/console/js/app.js", "", nil, true},
+		// A fixed route of another method does not hide the rest route of this one.
+		{"GET", "/console/upload", "/console/{file...}", map[string]string{"file": "upload"}, true},
+		{"POST", "/console/upload", "/console/upload", nil, true},
 		{"GET", "/consoles/x", "", nil, false},
 	}
 	for _, tt := range tests {
