@@ -348,7 +348,7 @@ func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// run runs one action that answers a value; the test stops on an error.
+// browserRun runs one action that answers a value in b's tab; the test stops on an error.
 func browserRun[T any](b *browser, a chromedp.Action[T]) T {
 	b.t.Helper()
 	v, err := chromedp.Run(b.Ctx, a)
