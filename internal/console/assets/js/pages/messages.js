@@ -276,7 +276,9 @@ async function messagesPage({ id }, query) {
     const ps = (res.partitions || []).slice().sort((a, b) => a.partition - b.partition);
     partitions = ps.map((p) => p.partition);
     mount(partSel, h('option', { value: '' }, 'All'),
-      ps.map((p) => h('option', { value: String(p.partition) }, `${p.partition} (offsets ${fmtNum(p.start_offset)}–${fmtNum(Math.max(p.start_offset, p.last_offset - 1))})`)));
+      ps.map((p) => h('option', { value: String(p.partition) }, p.last_offset > p.start_offset
+        ? `${p.partition} (offsets ${fmtNum(p.start_offset)}–${fmtNum(p.last_offset - 1)})`
+        : `${p.partition} (empty)`)));
     partSel.value = partitions.includes(Number(want)) && want !== '' ? String(want) : '';
     await partitionInfo(ps);
   }
@@ -364,6 +366,7 @@ async function messagesPage({ id }, query) {
     }
     if (!quiet) {
       mount(results, spinner('Reading records…'));
+      status.textContent = '';
       pager.hidden = true;
     }
     let out;
