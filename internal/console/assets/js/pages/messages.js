@@ -98,12 +98,12 @@ function recordRow(id, r) {
     cell('Partition', h('span', { test: 'record-partition' }, String(r.partition))),
     cell('Offset', h('span', { test: 'record-offset' }, String(r.message_offset))),
     cell('Timestamp', h('span', { test: 'record-time', title: String(r.timestamp) }, fmtTime(r.timestamp))),
-    cell('Key', key),
-    cell('Headers', headers),
-    cell('Value',
+    cell('Key', h('div', { class: 'record-cell' }, key)),
+    cell('Headers', h('div', { class: 'record-cell' }, headers)),
+    cell('Value', h('div', { class: 'record-cell' },
       encodingNote(r.value_encoding),
       h('pre', { class: ['record-value', v.json && 'json'], test: 'record-value', dataset: { json: v.json ? 'true' : 'false' } }, v.text),
-      v.cut ? h('div', { class: 'cut', test: 'record-cut' }, `Showing the first ${fmtNum(SHOW_CHARS)} characters of ${fmtBytes(r.size)}.`) : null),
+      v.cut ? h('div', { class: 'cut', test: 'record-cut' }, `Showing the first ${fmtNum(SHOW_CHARS)} characters of ${fmtBytes(r.size)}.`) : null)),
     cell('Size', fmtBytes(r.size)),
     cell('', h('button', {
       type: 'button', class: 'btn small', test: 'record-download', title: 'Download the whole value',
@@ -288,7 +288,7 @@ async function messagesPage({ id }, query) {
     const topic = topicIn.value.trim();
     if (p === '') {
       const total = ps.reduce((n, x) => n + Number(x.message_count || 0), 0);
-      partInfo.textContent = `${topic}: ${fmtNum(ps.length)} partitions, ${fmtNum(total)} messages.`;
+      partInfo.textContent = `${topic}: ${fmtNum(ps.length)} partition${ps.length === 1 ? '' : 's'}, ${fmtNum(total)} message${total === 1 ? '' : 's'}.`;
       return;
     }
     const path = `${base(id)}/management/topics/${enc(topic)}/partitions/${enc(p)}`;
@@ -396,6 +396,8 @@ async function messagesPage({ id }, query) {
     readForm();
     if (resetPage) st.page = 1;
     writeHash();
+    // The partitions' offsets and counts change as records come: told again with each search.
+    loadPartitions().catch((e) => mount(partInfo, errorBox(e)));
     return run();
   }
 

@@ -26,6 +26,12 @@ function retention(hours) {
   return `${fmtNum(hours)} h`;
 }
 
+// diskSize reads 5.2.10's sizes, written as du -h does ("8.0K", "53M"; bytes without a unit).
+function diskSize(s) {
+  const v = String(s ?? '');
+  return /^\d+$/.test(v) ? `${v} B` : v.replace(/([KMGTPE])$/, ' $1iB');
+}
+
 function otherConfig(topic, name) {
   return (topic.topic_other_configs || []).find((c) => c.name === name);
 }
@@ -347,8 +353,8 @@ async function topicPage({ id, topic: name }) {
       const mine = (b.topic_list || []).filter((t) => t.topic_name === name);
       rows.push(h('tr', { test: `disk-${b.broker_name}` },
         h('td', { dataset: { label: 'Broker' } }, b.broker_name),
-        h('td', { dataset: { label: 'Partitions here' } }, mine.map((t) => `${t.topic_partition} (${t.size})`).join(', ') || '—'),
-        h('td', { dataset: { label: 'Broker disk used' } }, `${b.data_disk_use} of ${b.data_disk_size} (${b.data_disk_use_percentage}%)`)));
+        h('td', { dataset: { label: 'Partitions here' } }, mine.map((t) => `${t.topic_partition} (${diskSize(t.size)})`).join(', ') || '—'),
+        h('td', { dataset: { label: 'Broker disk used' } }, `${diskSize(b.data_disk_use)} of ${diskSize(b.data_disk_size)} (${b.data_disk_use_percentage}%)`)));
     }
     mount(disk, h('h2', null, 'Disk use by broker'),
       h('div', { class: 'scroll-x' }, h('table', { class: 'data cards', test: 'topic-disk' },
