@@ -199,6 +199,7 @@ async function messagesPage({ id }, query) {
   const limitSel = select(LIMITS, { test: 'mb-limit', value: st.limit });
   const auto = h('input', { type: 'checkbox', id: 'mb-auto', test: 'mb-auto', checked: true });
 
+  const autoField = h('div', { class: 'field inline' }, auto, h('label', { for: 'mb-auto' }, 'Refresh the newest records every 5 s'));
   const offsetField = field('Offset', offsetIn);
   const fromField = field('From', fromIn);
   const toField = field('To', toIn);
@@ -218,6 +219,7 @@ async function messagesPage({ id }, query) {
     toField.hidden = s !== 'time';
     orderField.hidden = s !== 'time';
     keywordField.hidden = s === 'offset';
+    autoField.hidden = s !== 'newest';
   }
   seekSel.addEventListener('change', showFields);
   showFields();
@@ -426,7 +428,7 @@ async function messagesPage({ id }, query) {
       offsetField, fromField, toField, orderField, keywordField,
       field('Per page', limitSel),
       h('button', { type: 'submit', class: 'btn primary', test: 'mb-search' }, 'Search')),
-    h('div', { class: 'field inline' }, auto, h('label', { for: 'mb-auto' }, 'Refresh the newest records every 5 s')));
+    autoField);
 
   // Refresh only where it is cheap and expected: the first page of the newest records, unfiltered.
   poll(() => {
