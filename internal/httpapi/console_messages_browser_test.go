@@ -18,6 +18,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2/model"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/opendms/opendms/internal/dms"
 )
 
 // xssValue is a record value that would run script if the console rendered data as HTML.
@@ -139,6 +141,13 @@ func TestConsoleTopicsAndMessages(t *testing.T) {
 
 	run("create topic", func(t *testing.T) {
 		b.click("topic-create")
+		b.waitVisible("topic-create-dialog")
+		// A name the API refuses: its DMS code and message show in the dialog, which stays open.
+		b.fill("topic-name", "9-starts-with-a-digit")
+		b.click("topic-create-submit")
+		if got := b.waitText("error", dms.CodeTopicNameInvalid); !strings.Contains(got, `"9-starts-with-a-digit"`) {
+			t.Errorf("the refusal shows %q", got)
+		}
 		b.waitVisible("topic-create-dialog")
 		b.fill("topic-name", "orders")
 		b.fill("topic-partitions", "2")
