@@ -73,6 +73,37 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		b.screenshot("quotas")
 	})
 
+	t.Run("modify and delete a quota", func(t *testing.T) {
+		row := "quota-" + quotaUser + "|"
+		b.click("quota-modify-" + quotaUser + "|")
+		b.waitVisible("quota-dialog")
+		b.fill("quota-producer-rate", "3145728")
+		b.fill("quota-consumer-rate", "") // empty: kept
+		b.click("quota-save")
+		b.waitGone("quota-dialog")
+		b.waitText(row, "3.00 MiB/s")
+		// A second quota, the default of every client, stays for the read-only user to see.
+		b.click("quota-create")
+		b.waitVisible("quota-dialog")
+		b.do(chromedp.SetValue(byTest("quota-user-kind"), "none"), chromedp.SetValue(byTest("quota-client-kind"), "default"))
+		b.fill("quota-consumer-rate", "4096")
+		b.click("quota-save")
+		b.waitText("quota-|<default>", "every client (default)")
+		// Deleting asks first.
+		b.click("quota-delete-" + quotaUser + "|")
+		b.waitVisible("confirm")
+		b.click("confirm-ok")
+		b.waitGone(row)
+		resp, err := ce.sdk.ShowKafkaUserClientQuota(&model.ShowKafkaUserClientQuotaRequest{InstanceId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		qs := deref(resp.Quotas)
+		if len(qs) != 1 || !deref(qs[0].ClientDefault) || deref(qs[0].User) != "" || deref(qs[0].ConsumerByteRate) != 4096 {
+			t.Errorf("quotas through 5.2.14 after modify, create and delete: %+v", qs)
+		}
+	})
+
 	t.Run("bad quota shows the DMS error", func(t *testing.T) {
 		b.click("quota-create")
 		b.waitVisible("quota-dialog")
@@ -85,7 +116,8 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		b.waitGone("quota-dialog")
 	})
 
-	const reader, readerPwd = "reader1", "Reader-Passw0rd1"
+	// readerPwd2 is the password the administrator sets in the console after creating the user.
+	const reader, readerPwd, readerPwd2 = "reader1", "Reader-Passw0rd1", "Reader-Passw0rd2"
 	var ak, sk string
 	t.Run("IAM user, access key shown once, read-only role", func(t *testing.T) {
 		if !b.exists("nav-iam") {
@@ -139,6 +171,21 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 			t.Errorf("write with the read-only key: %d %s", resp.StatusCode, body)
 		}
 
+		// Disable (asked first) and enable again; then a new password set in the console.
+		b.goTo("/iam/users")
+		b.click("iam-user-disable-" + reader)
+		b.click("confirm-ok")
+		b.waitVisible("iam-user-enable-" + reader)
+		if u, err := e.IAM.Store().GetUserByName(tctx(t), mustDomainID(t, e), reader); err != nil || u.Enabled {
+			t.Errorf("after Disable: %+v %v", u, err)
+		}
+		b.click("iam-user-enable-" + reader)
+		b.waitVisible("iam-user-disable-" + reader)
+		b.click("iam-user-password-" + reader)
+		b.fill("iam-new-password", readerPwd2)
+		b.click("iam-password-ok")
+		b.waitGone("iam-password-dialog")
+
 		b.click("iam-tab-bindings")
 		b.waitVisible("binding-" + reader + "-DMS ReadOnlyAccess")
 		b.screenshot("iam-bindings")
@@ -184,13 +231,13 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 	})
 
 	t.Run("read-only user sees no write action", func(t *testing.T) {
-		b.signIn(e, consoleLogin{Domain: "admin", User: reader, Password: readerPwd, Project: e.Region})
+		b.signIn(e, consoleLogin{Domain: "admin", User: reader, Password: readerPwd2, Project: e.Region})
 		if b.exists("nav-iam") {
 			t.Error("the IAM link is shown to a read-only user")
 		}
 		b.goTo("/instances/" + id + "/quotas")
-		b.waitVisible("quota-" + quotaUser + "|")
-		for _, w := range []string{"quota-create", "quota-modify-" + quotaUser + "|", "quota-delete-" + quotaUser + "|"} {
+		b.waitVisible("quota-|<default>")
+		for _, w := range []string{"quota-create", "quota-modify-|<default>", "quota-delete-|<default>"} {
 			if b.exists(w) {
 				t.Errorf("read-only user sees %s", w)
 			}
@@ -203,6 +250,17 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		}
 		b.goTo("/iam/users")
 		b.waitVisible("iam-admin-only")
+	})
+
+	t.Run("phone width", func(t *testing.T) {
+		b.do(chromedp.EmulateViewport(phoneWidth, phoneHeight, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
+		b.goTo("/instances/" + id + "/quotas")
+		b.waitVisible("quota-|<default>")
+		// The table becomes cards: nothing is wider than the screen.
+		if w := browserRun(b, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > phoneWidth {
+			t.Errorf("the quotas page is %d px wide at a %d px screen", w, phoneWidth)
+		}
+		b.screenshot("quotas-phone")
 	})
 }
 

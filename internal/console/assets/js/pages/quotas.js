@@ -3,7 +3,7 @@
 // job id and a task applies them; the list (polled) shows the result.
 
 import { api, P } from '../api.js';
-import { h, page, dataTable, modal, confirmAction, field, select, button, toast, poll, instanceNav, fmtBytes, fmtNum } from '../ui.js';
+import { h, page, dataTable, modal, confirmAction, field, select, button, toast, poll, instanceNav, fmtBytes, fmtNum, can } from '../ui.js';
 
 const MODIFY = 'dms:instance:modify';
 
@@ -127,12 +127,13 @@ async function render({ id }) {
       { key: 'client', label: 'Client id', render: clientLabel },
       { key: 'producer-byte-rate', label: 'Producer rate', class: 'num', render: (q) => rateLabel(q['producer-byte-rate']) },
       { key: 'consumer-byte-rate', label: 'Consumer rate', class: 'num', render: (q) => rateLabel(q['consumer-byte-rate']) },
-      {
+      // A read-only caller has no action here: no empty column.
+      can(MODIFY) && {
         key: 'actions', label: 'Actions', render: (q) => h('div', { class: 'actions' },
           button('Modify', () => quotaDialog(id, q, reload), { kind: 'small', test: `quota-modify-${entityKey(q)}`, action: MODIFY }),
           button('Delete', () => deleteQuota(id, q, reload), { kind: 'small danger', test: `quota-delete-${entityKey(q)}`, action: MODIFY })),
       },
-    ],
+    ].filter(Boolean),
     // 5.2.14 pages with offset/limit and answers the total as count.
     load: async ({ offset, limit }) => {
       const res = await api.get(quotaPath(id), { offset, limit });

@@ -151,16 +151,17 @@ function usersPanel(id, state) {
     { key: 'user_desc', label: 'Description', render: (u) => u.user_desc || '' },
     { key: 'role', label: 'Role', render: (u) => (u.default_app ? h('span', null, u.role || '', ' ', badge('administrator')) : u.role || '') },
     { key: 'created_time', label: 'Created', sort: 'created_time', render: (u) => fmtTime(u.created_time) || 'outside OpenDMS' },
-    {
+    can(MODIFY) && {
       key: 'actions', label: 'Actions', render: (u) => h('div', { class: 'actions' },
         button('Password', () => resetPasswordDialog(id, u, reload), { kind: 'small', test: `kafka-user-password-${u.user_name}`, action: MODIFY }),
         button('Description', () => describeDialog(id, u, reload), { kind: 'small', test: `kafka-user-describe-${u.user_name}`, action: MODIFY }),
         u.default_app ? null : button('Delete', () => deleteUsers(id, [u.user_name], reload), { kind: 'small danger', test: `kafka-user-delete-${u.user_name}`, action: MODIFY })),
     },
   );
+  const shown = columns.filter(Boolean);
   let first = state.users;
   table = dataTable({
-    columns,
+    columns: shown,
     test: 'kafka-users',
     empty: 'No Kafka users yet.',
     rowTest: (u) => `kafka-user-${u.user_name}`,
@@ -246,8 +247,8 @@ function aclPanel(id, state) {
     columns: [
       { key: 'name', label: 'Topic', render: (t) => h('span', { class: 'mono' }, t.name) },
       { key: 'policies', label: 'Users (pub / sub / all)', render: (t) => (t.error ? errorBox(t.error) : policyList(id, t.name, t.policies, reload)) },
-      { key: 'actions', label: 'Actions', render: (t) => button('Grant', () => grantDialog(id, t.name, state.users.filter((u) => !u.default_app).map((u) => u.user_name), reload), { kind: 'small', test: `acl-grant-${t.name}`, action: MODIFY }) },
-    ],
+      can(MODIFY) && { key: 'actions', label: 'Actions', render: (t) => button('Grant', () => grantDialog(id, t.name, state.users.filter((u) => !u.default_app).map((u) => u.user_name), reload), { kind: 'small', test: `acl-grant-${t.name}`, action: MODIFY }) },
+    ].filter(Boolean),
     // The topic list pages on the server; each listed topic's policies are one 5.7.6 call.
     load: async ({ offset, limit }) => {
       const res = await api.get(`/v2/${P()}/instances/${encodeURIComponent(id)}/topics`, { offset, limit });
