@@ -104,6 +104,21 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("names render as text", func(t *testing.T) {
+		// A quota's user is any string Kafka takes: markup in it must show as characters.
+		const evil = `<img src=x onerror="window.pwned=1">`
+		body, _ := json.Marshal(map[string]any{"user": evil, "producer-byte-rate": 1024})
+		quotaJob(t, ce, "POST", string(body))
+		row := "quota-" + evil + "|"
+		b.waitText(row, evil)
+		if n := browserRun(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-test=quotas] img').length + (window.pwned ? 100 : 0)`)); n != 0 {
+			t.Errorf("the quota's user became markup (%d)", n)
+		}
+		b.click("quota-delete-" + evil + "|")
+		b.click("confirm-ok")
+		b.waitGone(row)
+	})
+
 	t.Run("bad quota shows the DMS error", func(t *testing.T) {
 		b.click("quota-create")
 		b.waitVisible("quota-dialog")
@@ -273,10 +288,11 @@ func TestConsoleKafkaUsersBrowser(t *testing.T) {
 	c := e.kafkaClient(t)
 	req := createReq(e, t, "console-kafka-users")
 	yes := true
-	req.Body.PortProtocol = &model.PortProtocol{PrivateSaslPlaintextEnable: &yes}
+	// As TestKafkaUsersAPI makes its instance.
+	req.Body.PortProtocol = &model.PortProtocol{PrivatePlainEnable: &yes, PrivateSaslPlaintextEnable: &yes}
 	req.Body.AccessUser, req.Body.Password = tpStr(usersAdmin), tpStr(usersAdminPwd)
 	req.Body.SaslEnabledMechanisms = &[]model.CreateInstanceByEngineReqSaslEnabledMechanisms{
-		model.GetCreateInstanceByEngineReqSaslEnabledMechanismsEnum().SCRAM_SHA_512}
+		model.GetCreateInstanceByEngineReqSaslEnabledMechanismsEnum().PLAIN, model.GetCreateInstanceByEngineReqSaslEnabledMechanismsEnum().SCRAM_SHA_512}
 	created, err := c.CreateInstanceByEngine(req)
 	if err != nil {
 		t.Fatal(err)

@@ -517,8 +517,13 @@ async function accountsPage() {
   });
   table.el.querySelector('table').classList.add('cards');
   poll(reload, 5000);
-  return page('Accounts', button('Create account', () => createAccountDialog(reload), { kind: 'primary', test: 'account-create' }),
-    iamNav('accounts'), table.el);
+  // The server lets only the bootstrap account's administrators create accounts; others see theirs.
+  const who = whoami();
+  const bootstrap = !!(who && who.account && who.account.name === 'admin');
+  return page('Accounts', bootstrap ? button('Create account', () => createAccountDialog(reload), { kind: 'primary', test: 'account-create' }) : null,
+    iamNav('accounts'),
+    bootstrap ? null : h('p', { class: 'muted' }, 'Accounts are created by the administrators of the bootstrap account.'),
+    table.el);
 }
 
 export const routes = [

@@ -233,7 +233,7 @@ function revoke(id, topic, userName, done) {
 function policyList(id, topic, policies, reload) {
   if (policies.length === 0) return h('span', { class: 'muted', test: `acl-${topic}-none` }, 'No user');
   return h('ul', { class: 'acl-list' }, policies.map((p) => h('li', { test: `acl-${topic}-${p.user_name}`, dataset: { access: p.access_policy } },
-    h('span', { class: 'mono' }, p.user_name), ': ', h('strong', null, p.access_policy),
+    h('span', { class: 'mono' }, p.user_name), h('span', { class: ['badge', `acl-${p.access_policy}`] }, p.access_policy),
     button('Revoke', () => revoke(id, topic, p.user_name, reload), { kind: 'small', test: `acl-revoke-${topic}-${p.user_name}`, action: MODIFY }))));
 }
 
