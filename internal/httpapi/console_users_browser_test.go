@@ -279,11 +279,12 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 	})
 }
 
-// TestConsoleKafkaUsersBrowser: on a SASL instance (the local engine: kfake clusters run no SASL)
+// TestLocalConsoleKafkaUsers (named outside -run 'TestConsole', which runs no JVM): on a SASL
+// instance (the local engine: kfake clusters run no SASL)
 // an administrator creates a Kafka user and grants it sub on a topic in the console; 5.7.6 then
 // shows the grant. A read-only IAM user sees the users and permissions and no Create, Delete,
 // Grant or Revoke button.
-func TestConsoleKafkaUsersBrowser(t *testing.T) {
+func TestLocalConsoleKafkaUsers(t *testing.T) {
 	e := newTestEnvOn(t, "local")
 	c := e.kafkaClient(t)
 	req := createReq(e, t, "console-kafka-users")
