@@ -279,11 +279,10 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 	})
 }
 
-// TestLocalConsoleKafkaUsers (named outside -run 'TestConsole', which runs no JVM): on a SASL
-// instance (the local engine: kfake clusters run no SASL)
+// TestLocalConsoleKafkaUsers: on a SASL instance (the local engine: kfake clusters run no SASL)
 // an administrator creates a Kafka user and grants it sub on a topic in the console; 5.7.6 then
 // shows the grant. A read-only IAM user sees the users and permissions and no Create, Delete,
-// Grant or Revoke button.
+// Grant or Revoke button. (Named outside -run 'TestConsole', the browser tests that start no JVM.)
 func TestLocalConsoleKafkaUsers(t *testing.T) {
 	e := newTestEnvOn(t, "local")
 	c := e.kafkaClient(t)
