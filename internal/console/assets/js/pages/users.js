@@ -75,7 +75,7 @@ function resetPasswordDialog(id, user, done) {
   modal({
     title: `New password for ${user.user_name}`,
     test: 'kafka-user-password-dialog',
-    body: [field('New password', pass)],
+    body: [field('New password', pass, user.default_app ? 'This is the instance\'s administrator: the new password is also the instance\'s (its clients must change too).' : 'Clients signed in with the old password fail at their next login.')],
     actions: [{
       label: 'Set password', kind: 'primary', test: 'kafka-user-password-ok',
       onClick: async () => {
