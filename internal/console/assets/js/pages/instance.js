@@ -120,7 +120,7 @@ function brokersPanel(inst, cluster, err) {
     h('td', { dataset: { label: 'ID' } }, b.broker_id),
     h('td', { dataset: { label: 'Host' }, class: 'mono', test: 'broker-host' }, `${b.host}:${b.port}`),
     h('td', { dataset: { label: 'Role' } }, b.is_controller ? h('span', { class: 'badge ok', test: 'controller' }, 'controller') : ''),
-    h('td', { dataset: { label: 'Health' } }, badge(b.is_health ? 'RUNNING' : 'DOWN')),
+    h('td', { dataset: { label: 'Health' } }, h('span', { class: ['badge', b.is_health ? 'ok' : 'bad'], test: 'broker-health' }, b.is_health ? 'up' : 'down')),
     h('td', { dataset: { label: 'Registered' } }, fmtTime(b.register_time))));
   return [
     h('div', { class: 'scroll-x' }, h('table', { class: 'data cards', test: 'brokers' },

@@ -166,9 +166,9 @@ async function createInstance(after) {
   });
   const firstAZ = azChecks.find((a) => !a.zone.soldOut && a.zone.default_az) || azChecks.find((a) => !a.zone.soldOut);
   if (firstAZ) firstAZ.cb.checked = true;
-  const window = select((windows.maintain_windows || []).map((w) => [`${w.begin}-${w.end}`, `${w.begin}–${w.end}`]), { name: 'maintain_window', test: 'create-window' });
+  const mwindow = select((windows.maintain_windows || []).map((w) => [`${w.begin}-${w.end}`, `${w.begin}–${w.end}`]), { name: 'maintain_window', test: 'create-window' });
   const dflt = (windows.maintain_windows || []).find((w) => w.default);
-  if (dflt) window.value = `${dflt.begin}-${dflt.end}`;
+  if (dflt) mwindow.value = `${dflt.begin}-${dflt.end}`;
   const access = select([
     ['plain', 'PLAINTEXT'],
     ['sasl_plaintext', 'SASL_PLAINTEXT'],
@@ -214,7 +214,7 @@ async function createInstance(after) {
     storage.min = min;
     storage.max = hi;
     if (!storage.value || Number(storage.value) < min || Number(storage.value) > hi) storage.value = min;
-    storageHint.textContent = `${fmtNum(min)} to ${fmtNum(hi)} GB for ${n} brokers, a multiple of 100.`;
+    storageHint.textContent = `${brokers.min} to ${brokers.max} brokers; ${fmtNum(min)} to ${fmtNum(hi)} GB of storage for ${n}, a multiple of 100.`;
   }
   function onAccess() {
     saslBox.hidden = access.value === 'plain';
@@ -225,7 +225,7 @@ async function createInstance(after) {
   onFlavor();
   onAccess();
 
-  const body = h('form', { class: 'create-form', test: 'create-form', attrs: { novalidate: true } },
+  const body = h('form', { class: 'create-form', test: 'create-form', attrs: { novalidate: true }, on: { submit: (e) => e.preventDefault() } },
     h('div', { class: 'grid2' },
       h('div', null,
         field('Name', name, '4 to 64 letters, digits, - and _.'),
@@ -237,7 +237,7 @@ async function createInstance(after) {
         field('Disk type', specCode)),
       h('div', null,
         h('fieldset', null, h('legend', null, 'Availability zones (1, or 3 and more)'), azBox),
-        field('Maintenance window', window),
+        field('Maintenance window', mwindow),
         field('Private access', access),
         saslBox,
         field('When the disk is full', retention),
@@ -255,7 +255,7 @@ async function createInstance(after) {
       onClick: async () => {
         const mode = access.value;
         const sasl = mode !== 'plain';
-        const [begin, end] = window.value.split('-');
+        const [begin, end] = mwindow.value.split('-');
         const req = {
           name: name.value.trim(),
           description: description.value,
@@ -297,7 +297,7 @@ async function createInstance(after) {
 function flavorLabel(p) {
   const pr = p.properties || {};
   const alias = pr.product_alias ? ` (${pr.product_alias})` : '';
-  return `${p.product_id}${alias}: ${pr.min_broker}-${pr.max_broker} brokers, ${pr.max_partition_per_broker} partitions and ${pr.max_bandwidth_per_broker} MB/s per broker`;
+  return `${p.product_id}${alias}: ${pr.max_partition_per_broker} partitions, ${pr.max_bandwidth_per_broker} MB/s per broker`;
 }
 
 export const routes = [
