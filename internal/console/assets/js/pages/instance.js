@@ -64,7 +64,7 @@ async function instancePage({ id }) {
   poll(async () => {
     ticks++;
     const busy = BUSY.test(inst.status) || tasks.busy();
-    if (!busy && ticks % 5 !== 0) return;
+    if (!(busy && ticks % 2 === 0) && ticks % 5 !== 0) return;
     await Promise.all([refresh(), tasks.reload()]);
   }, 1000);
 

@@ -107,7 +107,7 @@ async function listPage(params, query) {
   let ticks = 0;
   poll(() => {
     ticks++;
-    if (busy || ticks % 5 === 0) return table.reload();
+    if ((busy && ticks % 2 === 0) || ticks % 5 === 0) return table.reload();
     return null;
   }, 1000);
 
