@@ -29,6 +29,22 @@ async function instancePage({ id }) {
   const configs = configsPanel(base, tasks);
   let cluster = null;
   let clusterErr = null;
+  // The Kafka Manager user: only V1's show (7.1.1.2) has kafka_manager_user. Read while the
+  // manager is on; kept until it goes off.
+  let managerUser = '';
+
+  async function loadManagerUser() {
+    if (!inst.management_connect_address) {
+      managerUser = '';
+      return;
+    }
+    if (managerUser) return;
+    try {
+      managerUser = (await api.get(`/v1.0/${P()}/instances/${enc}`)).kafka_manager_user || '';
+    } catch {
+      managerUser = ''; // the panel shows without it
+    }
+  }
 
   async function loadCluster() {
     try {
@@ -44,7 +60,7 @@ async function instancePage({ id }) {
     mount(overviewHost, overview(inst, cluster));
     mount(clusterHost, brokersPanel(inst, cluster, clusterErr));
     mount(listenersHost, listenersPanel(inst, id));
-    mount(kmHost, kafkaManagerPanel(inst, id, refresh));
+    mount(kmHost, kafkaManagerPanel(inst, id, refresh, managerUser));
     tags.render(inst.tags || []);
   }
 
@@ -52,11 +68,11 @@ async function instancePage({ id }) {
     const next = await api.get(base);
     inst = next;
     title.textContent = inst.name;
-    if (inst.status === 'RUNNING' || BUSY.test(inst.status)) await loadCluster();
+    await Promise.all([inst.status === 'RUNNING' || BUSY.test(inst.status) ? loadCluster() : null, loadManagerUser()]);
     renderAll();
   }
 
-  if (inst.status !== 'CREATING') await loadCluster();
+  await Promise.all([inst.status !== 'CREATING' ? loadCluster() : null, loadManagerUser()]);
   renderAll();
 
   // 5 s, or 2 s while the instance or one of its tasks is busy.
@@ -259,16 +275,16 @@ function kmLink(addr) {
   return h('code', { test: 'km-address' }, addr);
 }
 
-function kafkaManagerPanel(inst, id, refresh) {
+function kafkaManagerPanel(inst, id, refresh, managerUser) {
   const addr = inst.management_connect_address;
   const path = `/v2/${P()}/instances/${encodeURIComponent(id)}`;
-  const reset = button('Reset password', () => resetManagerPassword(id), { kind: 'small', test: 'km-reset-password', action: 'dms:instance:resetAuthInfo' });
+  const reset = button(addr ? 'Reset password' : 'Set password', () => resetManagerPassword(id, refresh), { kind: 'small', test: 'km-reset-password', action: 'dms:instance:resetAuthInfo' });
   if (!addr) {
-    return [h('p', { class: 'muted', test: 'km-disabled' }, 'Kafka Manager is disabled for this instance.'), reset];
+    return [h('p', { class: 'muted', test: 'km-disabled' }, 'Kafka Manager is off: it has no password yet, or it was disabled. Setting its password turns it on.'), reset];
   }
   return [
-    kv([['Address', kmLink(addr)]]),
-    h('p', { class: 'muted' }, 'Its user signs in to this console, scoped to this instance.'),
+    kv([['Address', kmLink(addr)], managerUser ? ['User', h('span', { class: 'mono', test: 'km-user' }, managerUser)] : null]),
+    h('p', { class: 'muted' }, 'Its user signs in to this console, which then shows this instance only.'),
     h('div', { class: 'actions' },
       reset,
       button('Restart', () => confirmAction({
@@ -290,7 +306,7 @@ function kafkaManagerPanel(inst, id, refresh) {
   ];
 }
 
-function resetManagerPassword(id) {
+function resetManagerPassword(id, refresh) {
   const pw = h('input', { type: 'password', test: 'km-new-password', attrs: { autocomplete: 'new-password' } });
   modal({
     title: 'Reset Kafka Manager password',
@@ -300,7 +316,8 @@ function resetManagerPassword(id) {
       label: 'Reset', kind: 'primary', test: 'km-password-submit',
       onClick: async () => {
         await api.put(`/v2/${P()}/instances/${encodeURIComponent(id)}/kafka-manager-password`, { new_password: pw.value });
-        toast('Kafka Manager password reset');
+        toast('Kafka Manager password set');
+        await refresh();
       },
     }],
   });
