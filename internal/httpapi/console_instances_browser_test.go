@@ -250,7 +250,7 @@ func waitRowStatus(b *browser, name, status string) {
 // changed says whether the element data-test=id has the class 'changed'.
 func changed(b *browser, id string) bool {
 	b.t.Helper()
-	return browserRun(b, chromedp.Evaluate[bool](`document.querySelector(` + jsString(string(byTest(id))) + `).classList.contains('changed')`))
+	return browserRun(b, chromedp.Evaluate[bool](`document.querySelector(`+jsString(string(byTest(id)))+`).classList.contains('changed')`))
 }
 
 func jsString(s string) string {
