@@ -51,11 +51,11 @@ func TestConsoleInstances(t *testing.T) {
 		b.click("create-submit")
 		b.waitVisible("instance-row-" + name)
 		// CREATING, then RUNNING through the list's refresh (no reload).
-		waitRowStatus(b, name, "RUNNING")
-		id = instanceIDByName(t, e, name)
+		ciWaitRowStatus(b, name, "RUNNING")
+		id = ciInstanceID(t, e, name)
 		// The request was the form's: the first flavor with its minimum brokers and storage,
 		// PLAINTEXT only.
-		in := showInstanceJSON(t, e, id)
+		in := ciShowInstance(t, e, id)
 		if in.Description != "made in the browser" || in.BrokerNum != 3 || in.StorageSpace != 300 || in.ProductID != "c6.2u4g.cluster" ||
 			in.KafkaSecurityProtocol != "PLAINTEXT" || !in.PortProtocols.PrivatePlainEnable || in.PortProtocols.PrivateSASLSSLEnable {
 			t.Errorf("created instance %+v", in)
@@ -63,7 +63,7 @@ func TestConsoleInstances(t *testing.T) {
 		// The row shows the API's data: brokers, version, disk use.
 		row := fmt.Sprintf(`[data-test="instance-row-%s"] `, name)
 		got := browserRun(b, chromedp.Evaluate[[]string](`['brokers', 'version', 'disk-use'].map((k) => document.querySelector(`+
-			jsString(row+`[data-test="`)+` + k + '"]').textContent)`))
+			ciJS(row+`[data-test="`)+` + k + '"]').textContent)`))
 		if got[0] != "3" || !strings.HasPrefix(got[1], in.EngineVersion) || !strings.Contains(got[2], "/ 300 GB") {
 			t.Errorf("row cells brokers/version/disk = %q", got)
 		}
@@ -74,7 +74,7 @@ func TestConsoleInstances(t *testing.T) {
 		b.do(chromedp.Click(chromedp.CSS(`[data-test="instance-row-`+name+`"] [data-test="instance-link"]`), chromedp.NodeVisible))
 		b.waitVisible("broker-0")
 		b.waitText("brokers-up", "3 of 3 up")
-		in := showInstanceJSON(t, e, id)
+		in := ciShowInstance(t, e, id)
 		addr := in.PortProtocols.PrivatePlainAddress
 		if addr == "" || strings.Count(addr, ",") != 2 {
 			t.Fatalf("private_plain_address %q", addr)
@@ -103,14 +103,14 @@ func TestConsoleInstances(t *testing.T) {
 		if n := browserRun(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-test="brokers"] [data-test="controller"]').length`)); n != 1 {
 			t.Errorf("%d controllers shown", n)
 		}
-		b.waitVisible("task-" + taskIDOf(t, e, id, "createInstance"))
+		b.waitVisible("task-" + ciTaskID(t, e, id, "createInstance"))
 		b.screenshot("instance")
 	})
 
 	step("config", func(t *testing.T) {
 		const cfg = "max.connections.per.ip"
 		b.waitVisible("config-" + cfg)
-		if changed(b, "config-"+cfg) {
+		if ciChanged(b, "config-"+cfg) {
 			t.Fatalf("%s highlighted before any change", cfg)
 		}
 		b.fill("config-input-"+cfg, "2000")
@@ -119,18 +119,18 @@ func TestConsoleInstances(t *testing.T) {
 		// When 5.1.8's task ends, the list is read again: the new value, highlighted.
 		browserRun(b, chromedp.Poll[bool](`(() => { const r = document.querySelector('[data-test="config-`+cfg+`"]');
 			return r && r.classList.contains('changed') && r.querySelector('input').value === '2000'; })()`))
-		if changed(b, "config-min.insync.replicas") {
+		if ciChanged(b, "config-min.insync.replicas") {
 			t.Error("an unchanged config highlighted")
 		}
 		var cfgs struct {
 			KafkaConfigs []struct{ Name, Value string } `json:"kafka_configs"`
 		}
-		getJSON(t, e, "/v2/"+e.ProjectID+"/instances/"+id+"/configs", &cfgs)
+		ciGetJSON(t, e, "/v2/"+e.ProjectID+"/instances/"+id+"/configs", &cfgs)
 		i := slices.IndexFunc(cfgs.KafkaConfigs, func(c struct{ Name, Value string }) bool { return c.Name == cfg })
 		if i < 0 || cfgs.KafkaConfigs[i].Value != "2000" {
 			t.Errorf("the API's %s: %+v", cfg, cfgs.KafkaConfigs)
 		}
-		if task := taskIDOf(t, e, id, "modifyInstanceConfigs"); !strings.Contains(job, task) {
+		if task := ciTaskID(t, e, id, "modifyInstanceConfigs"); !strings.Contains(job, task) {
 			t.Errorf("the page names task %q, the API's is %s", job, task)
 		}
 	})
@@ -140,12 +140,12 @@ func TestConsoleInstances(t *testing.T) {
 		b.fill("tag-value", "prod")
 		b.click("tag-add")
 		b.waitText("tag-env", "env = prod")
-		if in := showInstanceJSON(t, e, id); len(in.Tags) != 1 || in.Tags[0].Key != "env" || in.Tags[0].Value != "prod" {
+		if in := ciShowInstance(t, e, id); len(in.Tags) != 1 || in.Tags[0].Key != "env" || in.Tags[0].Value != "prod" {
 			t.Errorf("tags after add: %+v", in.Tags)
 		}
 		b.click("tag-delete-env")
 		b.waitGone("tag-env")
-		if in := showInstanceJSON(t, e, id); len(in.Tags) != 0 {
+		if in := ciShowInstance(t, e, id); len(in.Tags) != 0 {
 			t.Errorf("tags after delete: %+v", in.Tags)
 		}
 		b.fill("tag-key", "team")
@@ -164,9 +164,9 @@ func TestConsoleInstances(t *testing.T) {
 		b.goTo("/instances")
 		b.do(chromedp.Click(chromedp.CSS(`[data-test="instance-row-`+name+`"] [data-test="instance-restart"]`), chromedp.NodeVisible))
 		b.click("confirm-ok")
-		waitRowStatus(b, name, "RESTARTING")
+		ciWaitRowStatus(b, name, "RESTARTING")
 		release()
-		waitRowStatus(b, name, "RUNNING")
+		ciWaitRowStatus(b, name, "RUNNING")
 	})
 
 	step("phone width", func(t *testing.T) {
@@ -238,8 +238,8 @@ func TestConsoleInstances(t *testing.T) {
 	})
 }
 
-// waitRowStatus waits until the list's row of the instance named name shows status.
-func waitRowStatus(b *browser, name, status string) {
+// ciWaitRowStatus waits until the list's row of the instance named name shows status.
+func ciWaitRowStatus(b *browser, name, status string) {
 	b.t.Helper()
 	browserRun(b, chromedp.PollFunction[bool](`(name, status) => {
 		const s = document.querySelector('[data-test="instance-row-' + name + '"] [data-test="status"]');
@@ -247,19 +247,19 @@ func waitRowStatus(b *browser, name, status string) {
 	}`, chromedp.WithPollingArgs(name, status), chromedp.WithPollingTimeout(90*time.Second)))
 }
 
-// changed says whether the element data-test=id has the class 'changed'.
-func changed(b *browser, id string) bool {
+// ciChanged says whether the element data-test=id has the class 'changed'.
+func ciChanged(b *browser, id string) bool {
 	b.t.Helper()
-	return browserRun(b, chromedp.Evaluate[bool](`document.querySelector(`+jsString(string(byTest(id)))+`).classList.contains('changed')`))
+	return browserRun(b, chromedp.Evaluate[bool](`document.querySelector(`+ciJS(string(byTest(id)))+`).classList.contains('changed')`))
 }
 
-func jsString(s string) string {
+func ciJS(s string) string {
 	q, _ := json.Marshal(s)
 	return string(q)
 }
 
-// getJSON GETs path as the administrator and decodes the answer into v.
-func getJSON(t *testing.T, e *testEnv, path string, v any) {
+// ciGetJSON GETs path as the administrator and decodes the answer into v.
+func ciGetJSON(t *testing.T, e *testEnv, path string, v any) {
 	t.Helper()
 	resp, body := e.do(t, "GET", path, nil)
 	if resp.StatusCode != http.StatusOK {
@@ -270,7 +270,7 @@ func getJSON(t *testing.T, e *testEnv, path string, v any) {
 	}
 }
 
-func instanceIDByName(t *testing.T, e *testEnv, name string) string {
+func ciInstanceID(t *testing.T, e *testEnv, name string) string {
 	t.Helper()
 	var list struct {
 		Instances []struct {
@@ -278,27 +278,27 @@ func instanceIDByName(t *testing.T, e *testEnv, name string) string {
 			ID   string `json:"instance_id"`
 		} `json:"instances"`
 	}
-	getJSON(t, e, instancesPath(e.ProjectID)+"?exact_match_name=true&name="+name, &list)
+	ciGetJSON(t, e, instancesPath(e.ProjectID)+"?exact_match_name=true&name="+name, &list)
 	if len(list.Instances) != 1 {
 		t.Fatalf("instances named %s: %+v", name, list.Instances)
 	}
 	return list.Instances[0].ID
 }
 
-func showInstanceJSON(t *testing.T, e *testEnv, id string) instanceView {
+func ciShowInstance(t *testing.T, e *testEnv, id string) instanceView {
 	t.Helper()
 	var in instanceView
-	getJSON(t, e, instancesPath(e.ProjectID)+"/"+id, &in)
+	ciGetJSON(t, e, instancesPath(e.ProjectID)+"/"+id, &in)
 	return in
 }
 
-// taskIDOf is the id of the instance's newest task named name (5.9.1 lists newest first).
-func taskIDOf(t *testing.T, e *testEnv, id, name string) string {
+// ciTaskID is the id of the instance's newest task named name (5.9.1 lists newest first).
+func ciTaskID(t *testing.T, e *testEnv, id, name string) string {
 	t.Helper()
 	var tasks struct {
 		Tasks []taskView `json:"tasks"`
 	}
-	getJSON(t, e, instancesPath(e.ProjectID)+"/"+id+"/tasks", &tasks)
+	ciGetJSON(t, e, instancesPath(e.ProjectID)+"/"+id+"/tasks", &tasks)
 	for _, task := range tasks.Tasks {
 		if task.Name == name {
 			return task.ID
