@@ -107,6 +107,47 @@ func TestConsoleInstances(t *testing.T) {
 		b.screenshot("instance")
 	})
 
+	// The embedded engine runs no SASL listener: the settings of SASL listeners are checked on the
+	// page's own function (the one the listeners panel renders with), in the page.
+	step("client settings for SASL", func(t *testing.T) {
+		cases := []struct {
+			kind, protocol, mechs string
+			want, not             []string
+		}{
+			{"java", "SASL_SSL", "PLAIN", []string{"bootstrap.servers=a:9093,b:9093", "security.protocol=SASL_SSL", "sasl.mechanism=PLAIN",
+				`sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="PASSWORD";`,
+				"ssl.truststore.type=PEM", "ssl.truststore.location="}, nil},
+			{"java", "SASL_PLAINTEXT", "SCRAM-SHA-512", []string{"security.protocol=SASL_PLAINTEXT", "sasl.mechanism=SCRAM-SHA-512",
+				`org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="PASSWORD";`}, []string{"ssl."}},
+			{"java", "PLAINTEXT", "", []string{"security.protocol=PLAINTEXT"}, []string{"sasl", "ssl."}},
+			{"kcat", "SASL_SSL", "PLAIN", []string{"kcat -b a:9093,b:9093", "-X security.protocol=SASL_SSL", "-X sasl.mechanisms=PLAIN",
+				"-X sasl.username=alice", "-X sasl.password=PASSWORD", "-X ssl.ca.location=ca.pem"}, nil},
+			{"franz-go", "SASL_SSL", "SCRAM-SHA-512", []string{`kgo.SeedBrokers("a:9093", "b:9093")`,
+				`kgo.SASL(scram.Auth{User: "alice", Pass: "PASSWORD"}.AsSha512Mechanism())`, "kgo.DialTLSConfig("}, nil},
+			{"franz-go", "SASL_PLAINTEXT", "PLAIN,SCRAM-SHA-512", []string{`kgo.SASL(plain.Auth{User: "alice", Pass: "PASSWORD"}.AsMechanism())`}, []string{"TLS"}},
+		}
+		for _, c := range cases {
+			mechs := []string{}
+			if c.mechs != "" {
+				mechs = strings.Split(c.mechs, ",")
+			}
+			listener, _ := json.Marshal(map[string]any{"key": "x", "protocol": c.protocol, "bootstrap": "a:9093,b:9093"})
+			inst, _ := json.Marshal(map[string]any{"access_user": "alice", "sasl_enabled_mechanisms": mechs})
+			got := browserRun(b, chromedp.Evaluate[string](fmt.Sprintf(`import('/console/js/pages/instance.js').then((m) => m.clientSettings(%s, %s, %s))`,
+				ciJS(c.kind), listener, inst), chromedp.EvalAwaitPromise))
+			for _, w := range c.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%s %s %s: no %q in\n%s", c.kind, c.protocol, c.mechs, w, got)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(got, n) {
+					t.Errorf("%s %s %s: %q in\n%s", c.kind, c.protocol, c.mechs, n, got)
+				}
+			}
+		}
+	})
+
 	step("config", func(t *testing.T) {
 		const cfg = "max.connections.per.ip"
 		b.waitVisible("config-" + cfg)
