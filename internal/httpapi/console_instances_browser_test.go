@@ -16,8 +16,9 @@ import (
 // TestConsoleInstances drives the instance list (#/instances) and an instance's overview
 // (#/instances/:id) in a real browser, on the embedded engine: an instance created through the
 // form runs and shows in the list; its page shows the brokers and the listener's bootstrap servers
-// with client settings; a config changed in place is saved (5.1.8's task) and shown as changed; a
-// tag is added and removed; a restart shows RESTARTING then RUNNING without a reload; at a phone's
+// with client settings (and SASL listeners' settings from the same function); a config changed in place is saved (5.1.8's task) and shown as changed; a
+// tag is added and removed; Kafka Manager is turned on (5.2.2: its address and user show) and off
+// (5.2.12); a restart shows RESTARTING then RUNNING without a reload; at a phone's
 // width the pages do not overflow sideways; a read-only IAM user sees the list and the instance
 // but no write action; the instance is deleted from the list. Each step is checked against the API
 // too, so the page cannot pass by showing what it was told to type.
@@ -193,6 +194,30 @@ func TestConsoleInstances(t *testing.T) {
 		b.fill("tag-value", "data")
 		b.click("tag-add")
 		b.waitText("tag-team", "team = data")
+	})
+
+	step("kafka manager", func(t *testing.T) {
+		// Created through 5.1.1, the instance has no Kafka Manager password: off until one is set
+		// (5.2.2); then its address (this console's sign-in page) and user show; 5.2.12 turns it off.
+		b.waitVisible("km-disabled")
+		b.click("km-reset-password")
+		b.fill("km-new-password", "Kafka-Manager-1")
+		b.click("km-password-submit")
+		b.waitVisible("km-user")
+		in := ciShowInstance(t, e, id)
+		if in.ManagementConnectAddress == "" || b.text("km-address") != in.ManagementConnectAddress {
+			t.Errorf("address shown %q, the API's %q", b.text("km-address"), in.ManagementConnectAddress)
+		}
+		href := browserRun(b, chromedp.Evaluate[string](`document.querySelector('[data-test="km-address"]').getAttribute('href')`))
+		if href != "/console/#/km/"+id {
+			t.Errorf("the address links to %q", href)
+		}
+		b.click("km-disable")
+		b.click("confirm-ok")
+		b.waitVisible("km-disabled")
+		if in := ciShowInstance(t, e, id); in.ManagementConnectAddress != "" {
+			t.Errorf("disabled, the API still shows %q", in.ManagementConnectAddress)
+		}
 	})
 
 	step("restart", func(t *testing.T) {
