@@ -10,6 +10,8 @@ const PAGES = [login];
 // Each page module appends its path here (one line each; keep the list sorted to merge cleanly).
 const pageModules = [
   './pages/iam.js',
+  './pages/instance.js',
+  './pages/instances.js',
   './pages/quotas.js',
   './pages/users.js',
 ];
