@@ -9,8 +9,13 @@ import * as login from './pages/login.js';
 const PAGES = [login];
 // Each page module appends its path here (one line each; keep the list sorted to merge cleanly).
 const pageModules = [
+  './pages/iam.js',
+  './pages/instance.js',
+  './pages/instances.js',
   './pages/messages.js',
+  './pages/quotas.js',
   './pages/topics.js',
+  './pages/users.js',
 ];
 
 const routes = [];
