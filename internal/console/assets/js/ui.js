@@ -136,6 +136,8 @@ export function toast(msg, kind = 'ok') {
   const text = msg instanceof Error ? `${msg.code ? msg.code + ': ' : ''}${msg.message}` : String(msg);
   const t = h('div', { class: ['toast', kind], test: kind === 'error' ? 'toast-error' : 'toast' }, text);
   toastHost.appendChild(t);
+  // Quick actions would otherwise stack toasts over the page: the newest three stay.
+  while (toastHost.children.length > 3) toastHost.firstChild.remove();
   setTimeout(() => t.remove(), kind === 'error' ? 8000 : 4000);
 }
 
