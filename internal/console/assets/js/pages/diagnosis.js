@@ -6,7 +6,7 @@
 
 import { api, P } from '../api.js';
 import {
-  h, mount, page, dataTable, modal, confirmAction, field, button, badge, errorBox, toast, poll, instanceNav,
+  h, mount, page, dataTable, modal, confirmAction, field, button, errorBox, toast, poll, instanceNav,
   fmtNum, fmtTime, can,
 } from '../ui.js';
 
@@ -53,6 +53,14 @@ export function conclusionText(c) {
   return t.replace(/\{([A-Z_]+)\}/g, (m, k) => (Object.prototype.hasOwnProperty.call(params, k) ? String(params[k]) : m));
 }
 
+// resultBadge shows a report's status or an item's result: abnormal and failed in red, normal and
+// finished in green, diagnosing as busy.
+function resultBadge(v) {
+  const s = String(v || '');
+  const kind = { abnormal: 'bad', failed: 'bad', normal: 'ok', passed: 'ok', finished: 'ok', diagnosing: 'busy' }[s] || 'neutral';
+  return h('span', { class: ['badge', kind], test: 'status' }, s || '—');
+}
+
 function basePath(id) {
   return `/v2/${P()}/kafka/instances/${enc(id)}`;
 }
@@ -78,7 +86,7 @@ async function listPage({ id }) {
   }
   columns.push(
     { key: 'report_id', label: 'Report', render: (r) => h('a', { href: reportHref(id, r.report_id), test: 'report-link', class: 'mono' }, r.report_id) },
-    { key: 'status', label: 'Status', render: (r) => badge(r.status) },
+    { key: 'status', label: 'Status', render: (r) => resultBadge(r.status) },
     { key: 'group_name', label: 'Group' },
     { key: 'topic_name', label: 'Topic' },
     { key: 'accumulated_partitions', label: 'Partitions with backlog', class: 'num', render: (r) => fmtNum(r.accumulated_partitions) },
@@ -157,7 +165,7 @@ function createDialog(id, done) {
           mount(checks, h('table', { class: 'data', test: 'diag-precheck-table' },
             h('thead', null, h('tr', null, h('th', null, 'Check'), h('th', null, 'Result'), h('th', null, 'Reason'))),
             h('tbody', null, (Array.isArray(res) ? res : []).map((c) => h('tr', null,
-              h('td', null, c.name), h('td', null, badge(c.success ? 'passed' : 'failed')), h('td', null, c.reason || ''))))));
+              h('td', null, c.name), h('td', null, resultBadge(c.success ? 'passed' : 'failed')), h('td', null, c.reason || ''))))));
           return false;
         },
       },
@@ -196,7 +204,7 @@ function itemRow(it) {
   }
   return h('tr', { test: `item-${it.name}`, class: it.result === 'abnormal' ? 'changed' : undefined },
     h('td', { dataset: { label: 'Item' } }, it.name),
-    h('td', { dataset: { label: 'Result' } }, h('span', { test: 'item-result' }, badge(it.result === 'abnormal' ? 'ABNORMAL' : it.result === 'failed' ? 'FAILED' : it.result))),
+    h('td', { dataset: { label: 'Result' } }, h('span', { test: 'item-result' }, resultBadge(it.result))),
     h('td', { dataset: { label: 'Details' } }, details.length ? details : '—'),
     h('td', { class: 'num', dataset: { label: 'Partitions' } }, numbers(it.partitions)),
     h('td', { class: 'num', dataset: { label: 'Failed partitions' } }, numbers(it.failed_partitions)),
