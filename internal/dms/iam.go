@@ -71,3 +71,16 @@ type Token struct {
 	IssuedAt  time.Time `json:"issued_at"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
+
+// ManagerToken is an X-Auth-Token of a Kafka Manager sign-in (issue 14): scoped to one instance,
+// issued for the instance's manager user rather than an IAM user, stored by the SHA-256 of its
+// value. Epoch is the instance's KafkaManagerEpoch when it was issued.
+type ManagerToken struct {
+	Hash       string    `json:"-"`
+	InstanceID string    `json:"instance_id"`
+	ProjectID  string    `json:"project_id"`
+	UserName   string    `json:"user_name"`
+	Epoch      int64     `json:"epoch"`
+	IssuedAt   time.Time `json:"issued_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+}

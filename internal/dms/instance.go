@@ -87,7 +87,8 @@ type Instance struct {
 	LegacySpecification string  `json:"specification,omitempty"`  // V1 (7.1.1.1) bandwidth spec, e.g. "100MB"
 	LegacyPartitionNum  int     `json:"partition_num,omitempty"`  // V1 partition limit
 	KafkaManagerUser    string  `json:"kafka_manager_user,omitempty"`
-	// SealedManagerPassword is V1's kafka_manager_password, encrypted with the master key; never returned.
+	// SealedManagerPassword is how V1's kafka_manager_password was kept before it was hashed
+	// (KafkaManagerPasswordHash); instances.MigrateManagerPasswords hashes and clears it at start.
 	SealedManagerPassword []byte    `json:"sealed_manager_password,omitempty"`
 	CreatedBy             string    `json:"created_by"` // user id
 	CreatedByName         string    `json:"created_by_name"`
@@ -102,6 +103,16 @@ type Instance struct {
 	Capacity *CapacityState `json:"capacity,omitempty"`
 	// Connector is the instance's Smart Connect (nil: not enabled).
 	Connector *SmartConnect `json:"connector,omitempty"`
+
+	// The instance's Kafka Manager: the OpenDMS console signed in to with KafkaManagerUser and its
+	// password, scoped to this instance (issue 14; 5.2.2, 5.2.3, 5.2.12). The password is kept as a
+	// salted slow hash (iam.HashPassword), never returned. KafkaManagerDisabled is set by 5.2.12 and
+	// cleared by 5.2.2 (the zero value is enabled, so records from before keep their manager).
+	// KafkaManagerEpoch is raised to end every scoped sign-in: a scoped token carries the epoch it
+	// was issued at and stops working once the instance's differs.
+	KafkaManagerPasswordHash string `json:"kafka_manager_hash,omitempty"`
+	KafkaManagerDisabled     bool   `json:"kafka_manager_disabled,omitempty"`
+	KafkaManagerEpoch        int64  `json:"kafka_manager_epoch,omitempty"`
 }
 
 // Configs are broker config overrides by name.

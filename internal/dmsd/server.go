@@ -101,7 +101,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger, endpoint string) (*
 	}
 	h := cfg.HTTP
 	s.API = httpapi.New(httpapi.Config{Region: cfg.Region, UnverifiedBodyBytes: h.UnverifiedBodyBytes, UnverifiedBodies: h.UnverifiedBodies,
-		BodyTimeout: h.BodyTimeout.Duration, BodyMinRate: h.BodyMinRate, WriteTimeout: h.WriteTimeout.Duration}, httpapi.Services{
+		BodyTimeout: h.BodyTimeout.Duration, BodyMinRate: h.BodyMinRate, WriteTimeout: h.WriteTimeout.Duration, PublicURL: endpoint}, httpapi.Services{
 		IAM: s.IAM, Instances: s.Instances, Topics: topics.New(s.Instances, s.store), Groups: s.groups, Messages: msgs, Diagnosis: s.diagnosis, Quotas: s.quotas, Capacity: s.capacity, KafkaUsers: kafkausers.New(s.Instances, s.store, s.sealer, kafkausers.Config{}, log), Catalog: cat,
 		Reassign: s.reassign, Connect: s.connect,
 	}, log)

@@ -76,24 +76,6 @@ type roleBindingView struct {
 	Role      string `json:"role"`
 }
 
-func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
-	p := principal(r)
-	ctx := r.Context()
-	d, err := s.iam.Store().GetDomain(ctx, p.User.DomainID)
-	if err != nil {
-		writeError(w, r, dms.Internal(err))
-		return
-	}
-	projects, err := s.iam.VisibleProjects(ctx, p)
-	if err != nil {
-		writeError(w, r, dms.Internal(err))
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"user": p.User, "account": d, "auth_method": p.Method, "access_key": p.AccessKey, "projects": projects, "region": s.cfg.Region,
-	})
-}
-
 func (s *Server) createAccount(w http.ResponseWriter, r *http.Request) {
 	p := principal(r)
 	home, err := s.iam.Store().GetDomain(r.Context(), p.User.DomainID)

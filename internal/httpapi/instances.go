@@ -91,9 +91,12 @@ func (s *Server) listInstances(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	matched = scopedInstances(r, matched)
 	views := make([]instanceView, 0, limit)
 	for _, in := range page(matched, offset, limit) {
-		views = append(views, s.instanceView(in))
+		v := s.instanceView(in)
+		v.ManagementConnectAddress = s.managementAddress(r, in)
+		views = append(views, v)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"instances": views, "instance_num": len(matched)})
 }
@@ -104,7 +107,9 @@ func (s *Server) showInstance(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.instanceView(in))
+	v := s.instanceView(in)
+	v.ManagementConnectAddress = s.managementAddress(r, in)
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) deleteInstance(w http.ResponseWriter, r *http.Request) {

@@ -40,7 +40,9 @@ func (s *Server) showInstanceV1(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.instanceViewV1(in, true))
+	v := s.instanceViewV1(in, true)
+	v.ManagementConnectAddress = s.managementAddress(r, in)
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) updateInstanceV1(w http.ResponseWriter, r *http.Request) {
@@ -94,12 +96,15 @@ func (s *Server) listInstancesV1(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	matched = scopedInstances(r, matched)
 	if limit < 0 {
 		limit = len(matched)
 	}
 	views := []instanceViewV1{}
 	for _, in := range page(matched, start-1, limit) {
-		views = append(views, s.instanceViewV1(in, false))
+		v := s.instanceViewV1(in, false)
+		v.ManagementConnectAddress = s.managementAddress(r, in)
+		views = append(views, v)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"instances": views, "instance_num": len(matched)})
 }

@@ -215,6 +215,9 @@ func refuseUnread(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (s *Server) authorize(r *http.Request, rt *route, p iam.Principal) error {
+	if p.ScopeInstanceID != "" {
+		return managerScope(r, rt, p) // a Kafka Manager sign-in: its scope, never IAM policies
+	}
 	if rt.auth == authAdmin {
 		if !p.User.Admin {
 			return dms.Errorf(dms.CodeRoleForbidden, "Only account administrators may use the OpenDMS admin API.")

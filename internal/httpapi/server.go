@@ -44,6 +44,9 @@ type Config struct {
 	// WriteTimeout bounds a response from the end of its request's body: 2 minutes (message
 	// queries take up to their 10 s scan bound).
 	WriteTimeout time.Duration
+	// PublicURL is the endpoint clients reach this server at (dmsd's announced endpoint), the base
+	// of management_connect_address; empty: the scheme and host of each request.
+	PublicURL string
 }
 
 // Server is the HTTP API.
@@ -126,6 +129,12 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 	s.implementScheduled()
 	s.implementCapacity()
 	s.implementConnect()
+	s.implementKafkaManager()
+	if svc.IAM != nil && svc.Instances != nil {
+		// Scoped Kafka Manager sign-ins read the instances' manager state (iam cannot import
+		// instances); here is where both are at hand, for dmsd and for tests alike.
+		svc.IAM.SetManagerSessions(svc.Instances)
+	}
 	return s
 }
 

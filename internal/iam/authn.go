@@ -19,13 +19,16 @@ import (
 // Principal is the authenticated caller of a request.
 type Principal struct {
 	User dms.User
-	// Method is "aksk" or "token".
+	// Method is "aksk", "token", or MethodManagerToken (a Kafka Manager sign-in).
 	Method string
 	// AccessKey is the AK used, for AK/SK requests (for the access log; never the SK).
 	AccessKey string
 	// ScopeProjectID is the project the credentials are scoped to: a token's project, or the signed
 	// X-Project-Id header of an AK/SK request. Empty means unscoped (AK/SK without X-Project-Id).
 	ScopeProjectID string
+	// ScopeInstanceID is set for a Kafka Manager sign-in (manager.go): the principal may act on this
+	// instance only, as the HTTP layer's scope rule allows, and never through IAM policies.
+	ScopeInstanceID string
 }
 
 type principalKey struct{}
@@ -227,7 +230,7 @@ func (s *Service) authenticateToken(ctx context.Context, token string) (Principa
 		gen := s.cache.tokens.generation()
 		t, err := s.store.GetToken(ctx, hash)
 		if errors.Is(err, store.ErrNotFound) {
-			return Principal{}, dms.E(dms.CodeTokenInvalid)
+			return s.authenticateManagerToken(ctx, hash) // a Kafka Manager sign-in, or no token
 		}
 		if err != nil {
 			return Principal{}, dms.Internal(err)
@@ -263,34 +266,9 @@ func (s *Service) Authorize(ctx context.Context, p Principal, projectID, action 
 	if projectID == "" {
 		return nil // catalog APIs: any authenticated caller
 	}
-	if p.ScopeProjectID != "" && p.ScopeProjectID != projectID {
-		return dms.Errorf(dms.CodeTokenProjectMismatch, "The project ID in the path does not match the project the credentials are scoped to.")
-	}
-	denied := dms.Errorf(dms.CodeAuthorizationDenied, "Authorization denied: no access to project %s.", projectID)
-	proj, err := s.project(ctx, projectID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && proj.DomainID != p.User.DomainID) {
-		return denied
-	}
-	if err != nil {
-		return dms.Internal(err)
-	}
-	if p.User.Admin {
-		return nil
-	}
-	bindings, err := s.roleBindings(ctx, p.User.ID, projectID)
-	if err != nil {
-		return dms.Internal(err)
-	}
-	if len(bindings) == 0 {
-		return denied
-	}
-	docs := make([]PolicyDocument, 0, len(bindings))
-	for _, b := range bindings {
-		doc, err := s.policy(ctx, b.PolicyID)
-		if err != nil {
-			return err
-		}
-		docs = append(docs, doc)
+	admin, docs, err := s.projectPolicies(ctx, p, projectID)
+	if err != nil || admin {
+		return err
 	}
 	if Evaluate(docs, action) != Allowed {
 		return dms.Errorf(dms.CodeRoleForbidden, "This role does not have the permissions to perform this operation (%s).", action)

@@ -45,6 +45,8 @@ type Service struct {
 	replays *replayCache
 	// projects caches projects by id (they are immutable; see project).
 	projects sync.Map
+	// managers is the instances' Kafka Manager state (manager.go; nil: no scoped sign-ins).
+	managers ManagerSessions
 }
 
 // New creates the service and (re)seeds the system roles.

@@ -166,6 +166,9 @@ func (s *Service) Catalog() *catalog.Catalog { return s.cat }
 // starting them, in the background so the API is served at once), resumes unfinished tasks and
 // starts the health monitor.
 func (s *Service) Start(ctx context.Context) error {
+	if err := s.MigrateManagerPasswords(ctx); err != nil {
+		return err
+	}
 	all, err := s.store.ListInstances(ctx, "")
 	if err != nil {
 		return err

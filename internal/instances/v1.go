@@ -16,6 +16,7 @@ import (
 
 	"github.com/opendms/opendms/internal/catalog"
 	"github.com/opendms/opendms/internal/dms"
+	"github.com/opendms/opendms/internal/iam"
 )
 
 // The deprecated V1 instance APIs (reference 7.1.1.1-7.1.1.6, /v1.0/{project_id}/instances...).
@@ -439,7 +440,10 @@ func (s *Service) CreateV1(ctx context.Context, projectID string, who Actor, req
 			return dms.Instance{}, dms.Internal(err)
 		}
 	}
-	setSealedManagerPassword(&in, s.sealer.Seal([]byte(req.KafkaManagerPassword)))
+	// Kept as a salted slow hash only: the console's sign-in checks it (kafkamanager.go).
+	if in.KafkaManagerPasswordHash, err = iam.HashPassword(req.KafkaManagerPassword); err != nil {
+		return dms.Instance{}, dms.Internal(err)
+	}
 	for _, az := range plan.v.azs {
 		in.AvailableZones = append(in.AvailableZones, az.ID)
 	}
@@ -447,14 +451,6 @@ func (s *Service) CreateV1(ctx context.Context, projectID string, who Actor, req
 		return dms.Instance{}, err
 	}
 	return in, nil
-}
-
-// setSealedManagerPassword keeps the sealed Kafka Manager password on the instance. dms.Instance has
-// no field for it yet (requested: SealedManagerPassword []byte `json:"sealed_manager_password,omitempty"`,
-// never returned); until it has, the password is sealed and dropped, never kept in clear. OpenDMS runs
-// no Kafka Manager, so nothing reads it yet.
-func setSealedManagerPassword(in *dms.Instance, sealed []byte) {
-	in.SealedManagerPassword = sealed
 }
 
 // LegacyInfo is what the V1 views show differently from V2 for an instance created through 7.1.1.1.

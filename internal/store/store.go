@@ -169,6 +169,12 @@ type IAM interface {
 	// GetSetting/PutSetting keep small server-wide values (e.g. the bootstrap marker).
 	GetSetting(ctx context.Context, key string) (string, error)
 	PutSetting(ctx context.Context, key, value string) error
+
+	// Kafka Manager sign-ins (tokens scoped to one instance). DeleteExpiredTokens prunes them too.
+	CreateManagerToken(ctx context.Context, t dms.ManagerToken) error
+	GetManagerToken(ctx context.Context, hash string) (dms.ManagerToken, error)
+	// DeleteManagerTokens removes an instance's scoped tokens (5.2.2, 5.2.3, 5.2.12 end them).
+	DeleteManagerTokens(ctx context.Context, instanceID string) (int, error)
 }
 
 // Schedules holds scheduled tasks (rows go with their instance).

@@ -291,7 +291,11 @@ func (s *DB) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error
 		return 0, err
 	}
 	n, err := res.RowsAffected()
-	return int(n), err
+	if err != nil {
+		return int(n), err
+	}
+	m, err := s.deleteExpiredManagerTokens(ctx, now)
+	return int(n) + m, err
 }
 
 func (s *DB) DeleteUserTokens(ctx context.Context, userID string) (int, error) {
