@@ -91,8 +91,10 @@ func TestKafkaManagerAPIs(t *testing.T) {
 	if v2, v1 := showAddress(t, e, id); v2 != "" || v1 != "" {
 		t.Fatalf("address before any password: %q %q", v2, v1)
 	}
+	// Without a password the instance answers as an unknown one would: a sign-in does not tell
+	// whether an instance id exists.
 	resp, b := e.managerSignIn(t, id, "admin", "Mgr-pass1")
-	wantDMSError(t, resp.StatusCode, b, 400, dms.CodeInstanceStatusForbids)
+	wantDMSError(t, resp.StatusCode, b, 401, dms.CodeTokenInvalid)
 
 	reset := func(instanceID, pw string) error {
 		_, err := c.ResetManagerPassword(&model.ResetManagerPasswordRequest{InstanceId: instanceID, Body: &model.ResetManagerPasswordReq{NewPassword: &pw}})
@@ -189,6 +191,9 @@ func TestKafkaManagerAPIs(t *testing.T) {
 	ended(tok, "after 5.2.12")
 	resp, b = e.managerSignIn(t, id, "admin", "Mgr-pass2")
 	wantDMSError(t, resp.StatusCode, b, 400, dms.CodeInstanceStatusForbids)
+	// Only the right credentials learn that it is disabled.
+	resp, b = e.managerSignIn(t, id, "admin", "Wrong-pass2")
+	wantDMSError(t, resp.StatusCode, b, 401, dms.CodeTokenInvalid)
 	if v2, v1 := showAddress(t, e, id); v2 != "" || v1 != "" {
 		t.Fatalf("address after 5.2.12: %q %q", v2, v1)
 	}

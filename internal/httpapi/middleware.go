@@ -133,7 +133,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request, info *requestI
 	info.route = rt
 	for i, name := range rt.params {
 		if name != "" {
-			r.SetPathValue(name, segs[i])
+			r.SetPathValue(name, rt.paramValue(segs, i))
 		}
 	}
 

@@ -30,6 +30,9 @@ type route struct {
 	params  []string // params[i] is the name of the parameter segs[i], "" for a literal
 	auth    authMode
 	handler http.Handler // nil: not implemented yet (501)
+	// rest: the last parameter, written {name...}, takes one or more segments, the rest of the path
+	// (the console's files, at any depth).
+	rest bool
 }
 
 // Router is an ordered-by-specificity router over RouteSpecs.
@@ -39,6 +42,8 @@ type Router struct {
 	// bySegments lists the routes by their number of segments (in registration order): only those
 	// can match a path, so a request compares a few dozen routes, not all of them.
 	bySegments map[int][]*route
+	// withRest lists the routes ending in {name...}: they are tried when no other route matches.
+	withRest []*route
 }
 
 func newRouter() *Router {
@@ -60,8 +65,16 @@ func (rt *Router) add(spec RouteSpec, auth authMode, h http.Handler) {
 			r.params[i] = s[1 : len(s)-1]
 		}
 	}
+	if last := len(r.params) - 1; strings.HasSuffix(r.params[last], "...") {
+		r.params[last] = strings.TrimSuffix(r.params[last], "...")
+		r.rest = true
+	}
 	rt.routes = append(rt.routes, r)
 	rt.byKey[key] = r
+	if r.rest {
+		rt.withRest = append(rt.withRest, r)
+		return
+	}
 	rt.bySegments[len(r.segs)] = append(rt.bySegments[len(r.segs)], r)
 }
 
@@ -89,7 +102,7 @@ func (rt *Router) match(method, escapedPath string) (best *route, params map[str
 	params = make(map[string]string, 4)
 	for i, name := range best.params {
 		if name != "" {
-			params[name] = segs[i]
+			params[name] = best.paramValue(segs, i)
 		}
 	}
 	return best, params, true
@@ -129,9 +142,39 @@ func (rt *Router) matchSegments(method, escapedPath string, buf []string) (best 
 		}
 	}
 	if best == nil {
+		for _, r := range rt.withRest {
+			if !r.matchesRest(segs) {
+				continue
+			}
+			pathKnown = true
+			// Of two, the one with more literal segments before the rest wins.
+			if r.spec.Method == method && (best == nil || len(r.segs) > len(best.segs)) {
+				best = r
+			}
+		}
+	}
+	if best == nil {
 		return nil, nil, pathKnown
 	}
 	return best, segs, true
+}
+
+// paramValue is the value of the parameter params[i] in the decoded segments: the rest of the path,
+// its segments joined by "/", for a {name...} parameter.
+func (r *route) paramValue(segs []string, i int) string {
+	if r.rest && i == len(r.params)-1 {
+		return strings.Join(segs[i:], "/")
+	}
+	return segs[i]
+}
+
+// matchesRest is matches for a route ending in {name...}: the segments before it match and at least
+// one segment is left for it.
+func (r *route) matchesRest(segs []string) bool {
+	if len(segs) < len(r.segs) {
+		return false
+	}
+	return r.matches(segs[:len(r.segs)])
 }
 
 func isParam(seg string) bool { return strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") }

@@ -62,3 +62,53 @@ func BenchmarkRouterMatch(b *testing.B) {
 		rt.match("GET", path)
 	}
 }
+
+// TestRouterRest: a route ending in {name...} takes the rest of the path, at any depth, only when
+// no fixed route matches, and a wrong method on its paths is a 405 like on any other.
+func TestRouterRest(t *testing.T) {
+	rt := newRouter()
+	for _, p := range []string{"/", "/console", "/console/{file...}", "/console/api/{x}", "/files/{bucket}/{key...}"} {
+		rt.add(RouteSpec{Method: "GET", Pattern: p}, authNone, nil)
+	}
+	rt.add(RouteSpec{Method: "POST", Pattern: "/console/upload"}, authNone, nil)
+	tests := []struct {
+		method, path string
+		wantPattern  string
+		wantParams   map[string]string
+		wantKnown    bool
+	}{
+		{"GET", "/", "/", nil, true},
+		{"GET", "/console", "/console", nil, true},
+		{"GET", "/console/", "/console", nil, true},
+		{"GET", "/console/index.html", "/console/{file...}", map[string]string{"file": "index.html"}, true},
+		{"GET", "/console/js/pages/login.js", "/console/{file...}", map[string]string{"file": "js/pages/login.js"}, true},
+		{"GET", "/console/a%2Fb/c%20d", "/console/{file...}", map[string]string{"file": "a/b/c d"}, true},
+		// A fixed route wins over the rest.
+		{"GET", "/console/api/v", "/console/api/{x}", map[string]string{"x": "v"}, true},
+		{"GET", "/console/api/v/w", "/console/{file...}", map[string]string{"file": "api/v/w"}, true},
+		// Parameters before the rest.
+		{"GET", "/files/b1/k/e/y", "/files/{bucket}/{key...}", map[string]string{"bucket": "b1", "key": "k/e/y"}, true},
+		{"GET", "/files/b1", "", nil, false}, // the rest takes one segment at least
+		{"POST", "/console/js/app.js", "", nil, true},
+		// A fixed route of another method does not hide the rest route of this one.
+		{"GET", "/console/upload", "/console/{file...}", map[string]string{"file": "upload"}, true},
+		{"POST", "/console/upload", "/console/upload", nil, true},
+		{"GET", "/consoles/x", "", nil, false},
+	}
+	for _, tt := range tests {
+		r, params, known := rt.match(tt.method, tt.path)
+		got := ""
+		if r != nil {
+			got = r.spec.Pattern
+		}
+		if got != tt.wantPattern || known != tt.wantKnown {
+			t.Errorf("%s %s: matched %q known=%v, want %q known=%v", tt.method, tt.path, got, known, tt.wantPattern, tt.wantKnown)
+			continue
+		}
+		for k, v := range tt.wantParams {
+			if params[k] != v {
+				t.Errorf("%s %s: param %s = %q, want %q", tt.method, tt.path, k, params[k], v)
+			}
+		}
+	}
+}

@@ -114,6 +114,7 @@ func New(cfg Config, svc Services, log *slog.Logger) *Server {
 		s.router.add(spec, authSigned, nil)
 	}
 	s.registerOwnRoutes()
+	s.registerConsoleRoutes()
 	s.registerRecordRoutes()
 	s.implementCatalog()
 	s.implementInstances()

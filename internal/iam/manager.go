@@ -67,10 +67,10 @@ const dummyPasswordHash = "pbkdf2-sha256$210000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAA
 
 // IssueManagerToken checks an instance's Kafka Manager user and password and issues a token scoped
 // to that instance, valid for the configured TTL. A wrong user or password (or an unknown
-// instance) is the same 401 as a wrong IAM password, and counts for the same login limits (per
-// instance and user, and per source): a locked attempt is refused with a *LockedError. A disabled
-// manager, or one without a password yet, is refused with DMS.00400026 saying so: nothing is
-// checked then, so nothing is counted.
+// instance, or one without a manager password yet) is the same 401 as a wrong IAM password, and
+// counts for the same login limits (per instance and user, and per source): a locked attempt is
+// refused with a *LockedError. A disabled manager is refused with DMS.00400026 saying so, to the
+// caller who gave its right user and password only.
 func (s *Service) IssueManagerToken(ctx context.Context, a ManagerAuth) (IssuedManagerToken, error) {
 	var out IssuedManagerToken
 	if a.InstanceID == "" || a.UserName == "" || a.Password == "" {
@@ -86,27 +86,28 @@ func (s *Service) IssueManagerToken(ctx context.Context, a ManagerAuth) (IssuedM
 	if err != nil && !unknown {
 		return out, dms.Internal(err)
 	}
-	if err == nil && !creds.Enabled {
-		return out, dms.Errorf(dms.CodeInstanceStatusForbids, "Kafka Manager of this instance is disabled (5.2.12); resetting its password (5.2.2) enables it again.")
-	}
-	if err == nil && creds.PasswordHash == "" {
-		return out, dms.Errorf(dms.CodeInstanceStatusForbids, "Kafka Manager of this instance has no password: set one with 5.2.2 (PUT .../kafka-manager-password).")
-	}
 	source := sourceKey(a.Source)
 	// Its own key space ("km:"), apart from IAM users' ("user:", "user?").
 	user := "km:" + a.InstanceID + "/" + a.UserName
 	if wait, ok := s.logins.begin(user, source); !ok {
 		return out, lockedErr(wait)
 	}
+	// An instance without a manager password is answered as an unknown one (the same 401, after
+	// the same hash check), so that a sign-in does not tell whether an instance id exists.
 	hash := creds.PasswordHash
-	if unknown {
-		hash = dummyPasswordHash
+	if unknown || hash == "" {
+		unknown, hash = true, dummyPasswordHash
 	}
 	// The password is checked even for a wrong user name, so that the time does not tell which.
 	okPassword := CheckPassword(hash, a.Password)
 	if unknown || !okPassword || a.UserName != creds.User {
 		s.logins.end(user, source, false)
 		return out, bad
+	}
+	// Only who knows the credentials learns that the manager is disabled.
+	if !creds.Enabled {
+		s.logins.end(user, source, true)
+		return out, dms.Errorf(dms.CodeInstanceStatusForbids, "Kafka Manager of this instance is disabled (5.2.12); resetting its password (5.2.2) enables it again.")
 	}
 	s.logins.end(user, source, true)
 	out.Project, err = s.project(ctx, creds.ProjectID)

@@ -125,14 +125,19 @@ function replaceHash(target) {
   else location.replace(target);
 }
 
+// lastScoped is the instance of a Kafka Manager sign-in: its sign-out (or a token ended by 5.2.2,
+// 5.2.3 or 5.2.12) returns to that instance's sign-in page, not the IAM one.
+let lastScoped = '';
+
 onSessionChange(() => {
   if (signedIn()) {
-    const target = afterSignIn && !scopedInstance() ? afterSignIn : home();
+    lastScoped = scopedInstance();
+    const target = afterSignIn && !lastScoped ? afterSignIn : home();
     afterSignIn = '';
     replaceHash(target);
   } else {
     afterSignIn = '';
-    replaceHash('#/login');
+    replaceHash(lastScoped ? `#/km/${encodeURIComponent(lastScoped)}` : '#/login');
   }
 });
 

@@ -66,7 +66,7 @@ async function managerLogin({ id }) {
     title: 'Kafka Manager',
     intro: `Sign in with the Kafka Manager user of instance ${id}. This sign-in sees that instance only.`,
     test: 'km-login-form',
-    fields: [['User', user], ['Password', password]],
+    fields: [['User', user, 'The kafka_manager_user given at creation, else admin.'], ['Password', password]],
     submit: () => signInManager({ instanceId: id, user: user.value.trim(), password: password.value }),
   });
 }
