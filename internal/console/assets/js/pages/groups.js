@@ -371,7 +371,7 @@ async function resetDialog(id, group, done) {
       h('div', { class: 'form-row' },
         field('Topic', topic, 'Empty: every topic the group has committed offsets for.'),
         field('Partition', partition, '-1: all partitions.'),
-        field('Reset to', target)),
+        field('Reset to', target, 'Earliest and latest: each partition\'s log start and end.')),
       topicList,
       offsetField,
       timeField,
