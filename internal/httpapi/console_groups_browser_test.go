@@ -6,6 +6,7 @@ import (
 	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -211,8 +212,38 @@ func TestConsoleGroups(t *testing.T) {
 		cgClickCSS(b, cgInRow("group-row-reports_v2", "group-delete"))
 		b.click("confirm-ok")
 		b.waitGone("group-row-reports_v2")
-		if names := groupNames(t, ce); strings.Contains(strings.Join(names, ","), "reports_v2") {
+		if names := groupNames(t, ce); slices.Contains(names, "reports_v2") {
 			t.Errorf("reports_v2 still listed by 5.6.2: %v", names)
+		}
+		// Several at once (5.6.3): two created groups selected and deleted together.
+		for _, name := range []string{"tmp_a", "tmp_b"} {
+			b.click("group-create")
+			b.fill("group-name", name)
+			b.click("group-create-ok")
+			b.waitVisible("group-row-" + name)
+		}
+		cgClickCSS(b, cgInRow("group-row-tmp_a", "group-select"))
+		cgClickCSS(b, cgInRow("group-row-tmp_b", "group-select"))
+		b.click("group-delete-selected")
+		b.click("confirm-ok")
+		b.waitGone("group-row-tmp_a")
+		b.waitGone("group-row-tmp_b")
+		if names := groupNames(t, ce); slices.Contains(names, "tmp_a") || slices.Contains(names, "tmp_b") || !slices.Contains(names, "billing") {
+			t.Errorf("after deleting the selected groups 5.6.2 lists %v", names)
+		}
+	})
+
+	t.Run("edit the description", func(t *testing.T) {
+		b.goTo(groupsRoute + "/billing")
+		b.click("group-edit")
+		b.waitVisible("group-edit-dialog")
+		b.fill("group-desc", "invoices, <i>monthly</i>")
+		b.click("group-edit-ok")
+		b.waitGone("group-edit-dialog")
+		b.waitText("group-description", "invoices, <i>monthly</i>")
+		resp, err := ce.sdk.ShowGroup(&model.ShowGroupRequest{InstanceId: ce.id, Group: "billing"})
+		if err != nil || deref(deref(resp.Group).GroupDesc) != "invoices, <i>monthly</i>" {
+			t.Errorf("ShowGroup after the edit: %+v %v", resp, err)
 		}
 	})
 

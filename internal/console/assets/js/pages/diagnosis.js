@@ -162,10 +162,10 @@ function createDialog(id, done) {
         onClick: async () => {
           mount(checks);
           const res = await api.get(`${basePath(id)}/diagnosis-check`, args());
-          mount(checks, h('table', { class: 'data', test: 'diag-precheck-table' },
+          mount(checks, h('div', { class: 'scroll-x' }, h('table', { class: 'data', test: 'diag-precheck-table' },
             h('thead', null, h('tr', null, h('th', null, 'Check'), h('th', null, 'Result'), h('th', null, 'Reason'))),
             h('tbody', null, (Array.isArray(res) ? res : []).map((c) => h('tr', null,
-              h('td', null, c.name), h('td', null, resultBadge(c.success ? 'passed' : 'failed')), h('td', null, c.reason || ''))))));
+              h('td', null, c.name), h('td', null, resultBadge(c.success ? 'passed' : 'failed')), h('td', null, c.reason || '')))))));
           return false;
         },
       },
