@@ -183,6 +183,30 @@ func TestConsoleGroups(t *testing.T) {
 		}
 	})
 
+	t.Run("reset one partition to an offset", func(t *testing.T) {
+		b.click("group-reset")
+		b.waitVisible("reset-dialog")
+		b.fill("reset-partition", "1")
+		// Choose "A given offset" as a user does: the change shows the offset field.
+		b.do(chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('[data-test="reset-target"]');
+			s.value = 'offset'; s.dispatchEvent(new Event('change', { bubbles: true })); })()`))
+		b.fill("reset-offset", "4")
+		b.click("reset-preview")
+		b.waitVisible("preview-row-orders-1")
+		if b.exists("preview-row-orders-0") {
+			t.Errorf("the preview of partition 1 shows partition 0")
+		}
+		if got := cgTextOf(b, cgInRow("preview-row-orders-1", "preview-new")); got != "4" {
+			t.Errorf("preview of partition 1: new %q, want 4", got)
+		}
+		b.click("reset-apply")
+		b.waitGone("reset-dialog")
+		cgWaitTextOf(b, cgInRow("offset-row-orders-1", "offset-current"), "4")
+		if got := committed(t, ce, "billing", "orders"); !maps.Equal(got, map[int32]int64{0: 0, 1: 4}) {
+			t.Errorf("after resetting partition 1 to 4: %v", got)
+		}
+	})
+
 	t.Run("reset refused while members consume", func(t *testing.T) {
 		b.allowProblems("status of 409") // the browser logs the refused preview
 		b.goTo(groupsRoute + "/audit")

@@ -412,7 +412,8 @@ function previewTable(lines) {
   const changed = lines.filter((l) => l.message_current_offset !== l.message_offset).length;
   return h('div', null,
     h('h3', null, 'Preview'),
-    h('p', { class: 'muted', test: 'reset-preview-summary' }, `${changed} of ${lines.length} partitions change. Nothing is committed until you apply.`),
+    h('p', { class: 'muted', test: 'reset-preview-summary' }, `${changed} of ${lines.length} partitions change. Nothing is committed until you apply.`,
+      ' Apply computes them again: records written meanwhile can move "latest" and time targets.'),
     h('div', { class: 'scroll-x' },
       h('table', { class: 'data cards', test: 'reset-preview-table' },
         h('thead', null, h('tr', null,
