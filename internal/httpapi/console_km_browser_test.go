@@ -56,6 +56,13 @@ func TestConsoleKafkaManager(t *testing.T) {
 		}
 	}
 	b.waitText("page-title", "km-mine")
+	b.waitVisible("brokers")
+	// It may read configs but not change them, nor the instance's lifecycle, tags or manager.
+	for _, absent := range []string{"instance-restart", "instance-delete", "configs-save", "tag-add", "km-reset-password", "km-disable"} {
+		if b.exists(absent) {
+			t.Errorf("the scoped sign-in shows %s", absent)
+		}
+	}
 	b.screenshot("km-instance")
 
 	// The project's instance list, asked for by hand, shows this instance only.
@@ -77,7 +84,7 @@ func TestConsoleKafkaManager(t *testing.T) {
 	if _, err := c.CloseKafkaManager(&model.CloseKafkaManagerRequest{InstanceId: mine}); err != nil {
 		t.Fatal(err)
 	}
-	b.goTo("/instances/" + mine + "/topics")
+	b.goTo("/instances/" + mine)
 	b.waitVisible("km-login-form")
 	b.waitText("error", "DMS.")
 	signIn(pw)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +87,23 @@ func (s *Server) listInstances(w http.ResponseWriter, r *http.Request) {
 	}
 	f := instances.Filter{Name: q.Get("name"), ExactName: q.Get("exact_match_name") == "true", InstanceID: q.Get("instance_id"),
 		Status: q.Get("status"), IncludeFailure: q.Get("include_failure") == "true"}
+	// sort_key and sort_dir are an OpenDMS extension (the console sorts its list on the server);
+	// the reference has no sorting, and without them the order is the reference's (oldest first).
+	if k := q.Get("sort_key"); k != "" {
+		if !slices.Contains(instances.SortKeys, k) {
+			writeError(w, r, invalidParam("sort_key must be one of %s", strings.Join(instances.SortKeys, ", ")))
+			return
+		}
+		f.SortKey = k
+	}
+	switch q.Get("sort_dir") {
+	case "", "asc":
+	case "desc":
+		f.SortDesc = true
+	default:
+		writeError(w, r, invalidParam("sort_dir must be asc or desc"))
+		return
+	}
 	matched, _, err := s.instances.List(r.Context(), r.PathValue("project_id"), f)
 	if err != nil {
 		writeError(w, r, err)

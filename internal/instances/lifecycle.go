@@ -242,9 +242,16 @@ type Filter struct {
 	InstanceID     string
 	Status         string
 	IncludeFailure bool
+	// SortKey orders the result (an OpenDMS extension of 5.1.2, for the console's lists): "" or
+	// "created_at" (oldest first), "name", "status"; ties keep the creation order. SortDesc reverses.
+	SortKey  string
+	SortDesc bool
 }
 
-// List returns a project's instances matching f (oldest first) and how many creations failed.
+// SortKeys are the keys Filter.SortKey takes (besides "").
+var SortKeys = []string{"created_at", "name", "status"}
+
+// List returns a project's instances matching f (ordered by f.SortKey) and how many creations failed.
 func (s *Service) List(ctx context.Context, projectID string, f Filter) (matched []dms.Instance, failures int, err error) {
 	all, err := s.store.ListInstances(ctx, projectID)
 	if err != nil {
@@ -266,7 +273,28 @@ func (s *Service) List(ctx context.Context, projectID string, f Filter) (matched
 			matched = append(matched, in)
 		}
 	}
+	sortInstances(matched, f.SortKey, f.SortDesc)
 	return matched, failures, nil
+}
+
+// sortInstances orders instances by key (see Filter.SortKey), stably: the store lists them oldest
+// first, and equal names or statuses keep that order (so paging through a sorted list is stable).
+func sortInstances(ins []dms.Instance, key string, desc bool) {
+	var by func(a, b dms.Instance) int
+	switch key {
+	case "name":
+		by = func(a, b dms.Instance) int { return strings.Compare(a.Name, b.Name) }
+	case "status":
+		by = func(a, b dms.Instance) int { return strings.Compare(a.Status, b.Status) }
+	default:
+		by = func(a, b dms.Instance) int { return a.CreatedAt.Compare(b.CreatedAt) }
+	}
+	slices.SortStableFunc(ins, func(a, b dms.Instance) int {
+		if desc {
+			return by(b, a)
+		}
+		return by(a, b)
+	})
 }
 
 // UpdateRequest is the body of 5.1.5 (and 7.1.1.3): only the fields given change.

@@ -11,6 +11,11 @@ const PAGES = [login];
 const pageModules = [
   './pages/diagnosis.js',
   './pages/groups.js',
+  './pages/iam.js',
+  './pages/instance.js',
+  './pages/instances.js',
+  './pages/quotas.js',
+  './pages/users.js',
 ];
 
 const routes = [];

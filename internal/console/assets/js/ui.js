@@ -232,9 +232,15 @@ export function select(options, props = {}) {
   return el;
 }
 
-/** button is a <button type=button>; hidden when the caller may not do `action` (an IAM action). */
-export function button(label, onClick, { kind = '', test, action, title, disabled } = {}) {
+/**
+ * button is a <button type=button>; hidden when the caller may not do `action` (an IAM action), and
+ * with `lifecycle: true` also for a Kafka Manager sign-in: its token may do topics, groups and
+ * messages but not the instance's lifecycle, configs, tags, Kafka users or quotas, which share IAM
+ * actions (dms:instance:modify) with what it may do, so `action` alone cannot tell.
+ */
+export function button(label, onClick, { kind = '', test, action, title, disabled, lifecycle } = {}) {
   if (action && !can(action)) return null;
+  if (lifecycle && scopedInstance()) return null;
   return h('button', { type: 'button', class: ['btn', kind], test, title, disabled, on: { click: onClick } }, label);
 }
 
