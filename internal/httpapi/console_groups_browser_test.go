@@ -88,8 +88,9 @@ func cgInRow(row, id string) string {
 // TestConsoleGroups drives the consumer group and diagnosis pages in the browser: a group with
 // committed offsets (left EMPTY) shows its lag; a reset to the earliest offsets is previewed (old ->
 // new, nothing committed), applied, and the lag page and 5.6.6 show the new offsets; a group is
-// created and deleted; a diagnosis report is created and read; a read-only user sees none of the
-// write actions.
+// created, described and deleted; a diagnosis report is created and read; a read-only user sees
+// none of the write actions; a Kafka Manager sign-in resets and deletes groups but sees no create,
+// description or diagnosis writes (outside its scope).
 func TestConsoleGroups(t *testing.T) {
 	ce := newClusterEnv(t, "console-groups")
 	ce.create(t, &model.CreateInstanceTopicReq{Id: "orders", Partition: tpI32(2)})
@@ -324,5 +325,48 @@ func TestConsoleGroups(t *testing.T) {
 		b.goTo(groupsRoute + "/billing")
 		b.waitVisible("offset-row-orders-0")
 		b.screenshot("groups-read-only")
+	})
+
+	t.Run("Kafka Manager sign-in resets and deletes but does not create", func(t *testing.T) {
+		pw := "Km-groups1"
+		if _, err := ce.sdk.ResetManagerPassword(&model.ResetManagerPasswordRequest{InstanceId: ce.id,
+			Body: &model.ResetManagerPasswordReq{NewPassword: &pw}}); err != nil {
+			t.Fatal(err)
+		}
+		b.click("sign-out")
+		b.open(consoleURL(ce.testEnv) + "#/km/" + ce.id)
+		b.fill("login-user", "admin")
+		b.fill("login-password", pw)
+		b.click("login-submit")
+		b.waitVisible("nav")
+		b.goTo(groupsRoute)
+		b.waitVisible("group-row-billing")
+		for _, id := range []string{"group-delete", "group-select", "group-delete-selected"} {
+			if !b.exists(id) {
+				t.Errorf("the Kafka Manager sign-in does not see %s (CMAK deletes groups)", id)
+			}
+		}
+		if b.exists("group-create") {
+			t.Errorf("the Kafka Manager sign-in sees group-create (5.6.4 is outside its scope)")
+		}
+		b.goTo(groupsRoute + "/billing")
+		b.waitVisible("group-reset")
+		if b.exists("group-edit") {
+			t.Errorf("the Kafka Manager sign-in sees group-edit (5.6.10 is outside its scope)")
+		}
+		// Its reset works through the same preview.
+		b.click("group-reset")
+		b.click("reset-preview")
+		b.waitVisible("preview-row-orders-0")
+		b.click("reset-apply")
+		b.waitGone("reset-dialog")
+		cgWaitTextOf(b, cgInRow("offset-row-orders-1", "offset-current"), "0")
+		b.goTo("/instances/" + enc(ce.id) + "/diagnosis")
+		b.waitVisible("report-row-" + reportID)
+		for _, id := range []string{"diagnosis-create", "report-delete-selected", "report-select"} {
+			if b.exists(id) {
+				t.Errorf("the Kafka Manager sign-in sees %s", id)
+			}
+		}
 	})
 }

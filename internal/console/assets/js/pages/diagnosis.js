@@ -4,13 +4,15 @@
 // dimension its items, abnormal ones with their causes, advice and the partitions and brokers
 // concerned.
 
-import { api, P } from '../api.js';
+import { api, P, scopedInstance } from '../api.js';
 import {
   h, mount, page, dataTable, modal, confirmAction, field, button, errorBox, toast, poll, instanceNav,
   fmtNum, fmtTime, can,
 } from '../ui.js';
 
 const MODIFY = 'dms:instance:modify';
+// A Kafka Manager sign-in reads reports but may not create or delete them (CMAK had no diagnosis):
+// the write buttons are `lifecycle` ones, hidden for it (ui.js button).
 const enc = encodeURIComponent;
 
 // CONCLUSIONS are the texts of the conclusion ids 5.11.5 returns (the service's catalog,
@@ -74,7 +76,7 @@ function reportHref(id, rid) {
 async function listPage({ id }) {
   const selected = new Set();
   const columns = [];
-  if (can(MODIFY)) {
+  if (can(MODIFY) && !scopedInstance()) {
     columns.push({
       key: 'select', label: 'Select',
       render: (r) => {
@@ -107,7 +109,7 @@ async function listPage({ id }) {
   poll(() => table.reload());
 
   const actions = [
-    button('New diagnosis', () => createDialog(id, () => table.reload()), { kind: 'primary', test: 'diagnosis-create', action: MODIFY }),
+    button('New diagnosis', () => createDialog(id, () => table.reload()), { kind: 'primary', test: 'diagnosis-create', action: MODIFY, lifecycle: true }),
     button('Delete selected', () => {
       if (selected.size === 0) {
         toast('Select reports to delete first.', 'error');
@@ -127,7 +129,7 @@ async function listPage({ id }) {
           table.reload();
         },
       });
-    }, { kind: 'danger', test: 'report-delete-selected', action: MODIFY }),
+    }, { kind: 'danger', test: 'report-delete-selected', action: MODIFY, lifecycle: true }),
   ];
   return page('Diagnosis', actions, instanceNav(id, 'diagnosis'),
     h('p', { class: 'muted' }, 'A diagnosis watches one consumer group on one topic for a while and reports what holds its consumption back.'),
@@ -255,7 +257,7 @@ async function reportPage({ id, report }) {
       toast('Report deleted');
       location.hash = `#/instances/${enc(id)}/diagnosis`;
     },
-  }), { kind: 'danger', test: 'report-delete', action: MODIFY });
+  }), { kind: 'danger', test: 'report-delete', action: MODIFY, lifecycle: true });
   return page(`Diagnosis report ${report}`, [del], instanceNav(id, 'diagnosis'),
     h('p', null, h('a', { href: `#/instances/${enc(id)}/diagnosis`, test: 'back-to-reports' }, '‹ All reports')),
     errHost, host);

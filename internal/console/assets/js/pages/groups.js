@@ -11,6 +11,8 @@ import {
 } from '../ui.js';
 
 const MODIFY = 'dms:instance:modify';
+// A Kafka Manager sign-in may reset and delete groups (as CMAK does) but not create or describe
+// them: those buttons are `lifecycle` ones (hidden for it, see ui.js button).
 
 const enc = encodeURIComponent;
 
@@ -89,7 +91,7 @@ async function listPage({ id }) {
   poll(() => table.reload());
 
   const actions = [
-    button('Create group', () => createGroup(id, () => table.reload()), { kind: 'primary', test: 'group-create', action: MODIFY }),
+    button('Create group', () => createGroup(id, () => table.reload()), { kind: 'primary', test: 'group-create', action: MODIFY, lifecycle: true }),
     button('Delete selected', () => {
       if (selected.size === 0) {
         toast('Select groups to delete first.', 'error');
@@ -269,7 +271,7 @@ async function groupPage({ id, group }) {
 
   const actions = [
     button('Reset offsets', () => resetDialog(id, group, refresh), { kind: 'primary', test: 'group-reset', action: MODIFY }),
-    button('Edit description', () => editDescription(id, group, refresh), { test: 'group-edit', action: MODIFY }),
+    button('Edit description', () => editDescription(id, group, refresh), { test: 'group-edit', action: MODIFY, lifecycle: true }),
     button('Delete', () => deleteGroups(id, [group], () => { location.hash = `#/instances/${enc(id)}/groups`; }), { kind: 'danger', test: 'group-delete', action: MODIFY }),
   ];
   return page(group, actions,
