@@ -99,33 +99,57 @@ type ResetRequest struct {
 // the group then starts there. Refused with CodeGroupNotEmpty while the group has members. A group
 // created through the API that Kafka does not have yet gets its first offsets (topic required).
 func (s *Service) ResetOffsets(ctx context.Context, projectID, instanceID, group string, r ResetRequest) (map[string]map[int32]int64, error) {
-	reset := kafkaops.OffsetReset{Topic: r.Topic, Partition: -1, Offset: r.MessageOffset, Timestamp: r.Timestamp}
-	if r.Partition != nil {
-		if *r.Partition < -1 {
-			return nil, dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: partition must be -1 (all) or a partition number, got %d.", *r.Partition)
-		}
-		reset.Partition = *r.Partition
-	}
-	switch {
-	case r.MessageOffset == nil && r.Timestamp == nil:
-		return nil, dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: give message_offset or timestamp.")
-	case r.MessageOffset != nil && r.Timestamp != nil:
-		return nil, dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: give message_offset or timestamp, not both.")
-	}
-	in, c, err := s.cluster(ctx, projectID, instanceID)
+	c, reset, err := s.prepareReset(ctx, projectID, instanceID, group, r)
 	if err != nil {
 		return nil, err
 	}
-	recs, err := s.records(ctx, in.ID)
-	if err != nil {
-		return nil, err
-	}
-	reset.Create = created(recs[group])
 	out, err := c.ResetGroupOffsets(ctx, group, reset)
 	if err != nil {
 		return nil, kafkaerr.ToDMS(kafkaerr.Group(group), err)
 	}
 	return out, nil
+}
+
+// PreviewReset is ResetOffsets as a dry run (OpenDMS's dry_run=true on 5.6.5 and 7.2.3.1): the
+// same validation and errors, nothing committed; per partition the committed offset now (-1 when
+// none) and the one the reset would set, sorted by topic and partition.
+func (s *Service) PreviewReset(ctx context.Context, projectID, instanceID, group string, r ResetRequest) ([]kafkaops.ResetLine, error) {
+	c, reset, err := s.prepareReset(ctx, projectID, instanceID, group, r)
+	if err != nil {
+		return nil, err
+	}
+	lines, err := c.PlanGroupOffsetReset(ctx, group, reset)
+	if err != nil {
+		return nil, kafkaerr.ToDMS(kafkaerr.Group(group), err)
+	}
+	return lines, nil
+}
+
+// prepareReset checks a reset request and returns the instance's client and the reset to make.
+func (s *Service) prepareReset(ctx context.Context, projectID, instanceID, group string, r ResetRequest) (*kafkaops.Client, kafkaops.OffsetReset, error) {
+	reset := kafkaops.OffsetReset{Topic: r.Topic, Partition: -1, Offset: r.MessageOffset, Timestamp: r.Timestamp}
+	if r.Partition != nil {
+		if *r.Partition < -1 {
+			return nil, reset, dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: partition must be -1 (all) or a partition number, got %d.", *r.Partition)
+		}
+		reset.Partition = *r.Partition
+	}
+	switch {
+	case r.MessageOffset == nil && r.Timestamp == nil:
+		return nil, reset, dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: give message_offset or timestamp.")
+	case r.MessageOffset != nil && r.Timestamp != nil:
+		return nil, reset, dms.Errorf(dms.CodeInvalidParameter, "Invalid request parameter: give message_offset or timestamp, not both.")
+	}
+	in, c, err := s.cluster(ctx, projectID, instanceID)
+	if err != nil {
+		return nil, reset, err
+	}
+	recs, err := s.records(ctx, in.ID)
+	if err != nil {
+		return nil, reset, err
+	}
+	reset.Create = created(recs[group])
+	return c, reset, nil
 }
 
 // TopicResult is one topic of DeleteConsumerGroupOffsets.

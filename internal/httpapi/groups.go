@@ -303,8 +303,28 @@ func (s *Server) batchDeleteGroups(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"failed_groups": views, "total": int32(len(views))})
 }
 
-// resetGroupOffsets is 5.6.5 (PUT, and the POST of its examples) and 7.2.3.1: 204.
+// resetOffsetLineView is one partition of a reset's dry run: the committed offset now
+// (message_current_offset, -1 when none), the offset the reset would set (message_offset, the
+// request's name for it) and the log range it was clamped to.
+type resetOffsetLineView struct {
+	Topic                 string `json:"topic"`
+	Partition             int32  `json:"partition"`
+	MessageCurrentOffset  int64  `json:"message_current_offset"`
+	MessageOffset         int64  `json:"message_offset"`
+	MessageLogStartOffset int64  `json:"message_log_start_offset"`
+	MessageLogEndOffset   int64  `json:"message_log_end_offset"`
+}
+
+// resetGroupOffsets is 5.6.5 (PUT, and the POST of its examples) and 7.2.3.1: 204. OpenDMS
+// extension: dry_run=true validates the request exactly as the reset does (same 4xx) and answers
+// 200 {"dry_run": true, "group_message_offsets": [...]} with the offsets the reset would set,
+// committing nothing; the console previews a reset with it before applying.
 func (s *Server) resetGroupOffsets(w http.ResponseWriter, r *http.Request) {
+	dryRun, err := boolParam(r.URL.Query(), "dry_run")
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
 	var req struct {
 		Topic         string `json:"topic"`
 		Partition     *int32 `json:"partition"`
@@ -315,9 +335,22 @@ func (s *Server) resetGroupOffsets(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	_, err := s.groups.ResetOffsets(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), r.PathValue("group"),
-		groups.ResetRequest{Topic: req.Topic, Partition: req.Partition, MessageOffset: req.MessageOffset, Timestamp: req.Timestamp})
-	if err != nil {
+	rr := groups.ResetRequest{Topic: req.Topic, Partition: req.Partition, MessageOffset: req.MessageOffset, Timestamp: req.Timestamp}
+	if dryRun {
+		lines, err := s.groups.PreviewReset(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), r.PathValue("group"), rr)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		views := make([]resetOffsetLineView, 0, len(lines))
+		for _, l := range lines {
+			views = append(views, resetOffsetLineView{Topic: l.Topic, Partition: l.Partition, MessageCurrentOffset: l.Current,
+				MessageOffset: l.New, MessageLogStartOffset: l.Start, MessageLogEndOffset: l.End})
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"dry_run": true, "group_message_offsets": views})
+		return
+	}
+	if _, err := s.groups.ResetOffsets(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), r.PathValue("group"), rr); err != nil {
 		writeError(w, r, err)
 		return
 	}

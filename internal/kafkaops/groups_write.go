@@ -91,6 +91,16 @@ type OffsetReset struct {
 	Create bool
 }
 
+// ResetLine is one partition of an offset reset: the group's committed offset before it (-1 when
+// none), the offset the reset sets, and the partition's log start and end it was clamped to.
+type ResetLine struct {
+	Topic      string
+	Partition  int32
+	Current    int64
+	New        int64
+	Start, End int64
+}
+
 // ResetGroupOffsets commits the offsets r says for the group and returns them per topic and
 // partition. It is refused (ErrGroupNotEmpty) while the group has members: the commit is made by
 // this admin client (generation -1), which Kafka accepts only for an empty group. ErrGroupNotFound,
@@ -98,6 +108,43 @@ type OffsetReset struct {
 func (c *Client) ResetGroupOffsets(ctx context.Context, group string, r OffsetReset) (map[string]map[int32]int64, error) {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
+	lines, err := c.planReset(ctx, group, r)
+	if err != nil {
+		return nil, err
+	}
+	commit := kadm.Offsets{}
+	for _, l := range lines {
+		commit.Add(kadm.Offset{Topic: l.Topic, Partition: l.Partition, At: l.New, LeaderEpoch: -1})
+	}
+	resps, err := c.adm.CommitOffsets(ctx, group, commit)
+	if err != nil {
+		return nil, groupWriteErr(group, err)
+	}
+	if err := resps.Error(); err != nil {
+		return nil, groupWriteErr(group, err)
+	}
+	out := map[string]map[int32]int64{}
+	for _, l := range lines {
+		if out[l.Topic] == nil {
+			out[l.Topic] = map[int32]int64{}
+		}
+		out[l.Topic][l.Partition] = l.New
+	}
+	return out, nil
+}
+
+// PlanGroupOffsetReset is ResetGroupOffsets without the commit (a dry run): the same checks and
+// errors, and per partition, sorted by topic and partition, the committed offset now and the one
+// the reset would set. The cluster may still change before a real reset (records appended, a
+// consumer joining), so the real reset computes its offsets afresh.
+func (c *Client) PlanGroupOffsetReset(ctx context.Context, group string, r OffsetReset) ([]ResetLine, error) {
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
+	return c.planReset(ctx, group, r)
+}
+
+// planReset checks a reset and computes its offsets, sorted by topic and partition.
+func (c *Client) planReset(ctx context.Context, group string, r OffsetReset) ([]ResetLine, error) {
 	g, err := c.Group(ctx, group)
 	if errors.Is(err, ErrGroupNotFound) && r.Create {
 		g, err = Group{ListedGroup: ListedGroup{Name: group, State: "Empty"}}, nil
@@ -132,7 +179,14 @@ func (c *Client) ResetGroupOffsets(ctx context.Context, group string, r OffsetRe
 			return nil, fmt.Errorf("kafkaops: list offsets after %d: %w", *r.Timestamp, err)
 		}
 	}
-	commit := kadm.Offsets{}
+	current := map[string]map[int32]int64{}
+	for _, o := range g.Offsets {
+		if current[o.Topic] == nil {
+			current[o.Topic] = map[int32]int64{}
+		}
+		current[o.Topic][o.Partition] = o.Committed
+	}
+	var lines []ResetLine
 	for _, t := range topics {
 		ps := ends[t]
 		if len(ps) == 0 || ps[-1].Err != nil {
@@ -163,24 +217,17 @@ func (c *Client) ResetGroupOffsets(ctx context.Context, group string, r OffsetRe
 			default:
 				return nil, errors.New("kafkaops: reset to neither an offset nor a time")
 			}
-			commit.Add(kadm.Offset{Topic: t, Partition: p, At: min(max(at, s.Offset), e.Offset), LeaderEpoch: -1})
+			cur, ok := current[t][p]
+			if !ok {
+				cur = -1
+			}
+			lines = append(lines, ResetLine{Topic: t, Partition: p, Current: cur, New: min(max(at, s.Offset), e.Offset), Start: s.Offset, End: e.Offset})
 		}
 	}
-	resps, err := c.adm.CommitOffsets(ctx, group, commit)
-	if err != nil {
-		return nil, groupWriteErr(group, err)
-	}
-	if err := resps.Error(); err != nil {
-		return nil, groupWriteErr(group, err)
-	}
-	out := map[string]map[int32]int64{}
-	commit.Each(func(o kadm.Offset) {
-		if out[o.Topic] == nil {
-			out[o.Topic] = map[int32]int64{}
-		}
-		out[o.Topic][o.Partition] = o.At
+	slices.SortFunc(lines, func(a, b ResetLine) int {
+		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
 	})
-	return out, nil
+	return lines, nil
 }
 
 // DeleteGroupOffsets deletes the group's committed offsets of each topic (OffsetDelete over all the

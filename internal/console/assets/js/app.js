@@ -9,6 +9,8 @@ import * as login from './pages/login.js';
 const PAGES = [login];
 // Each page module appends its path here (one line each; keep the list sorted to merge cleanly).
 const pageModules = [
+  './pages/diagnosis.js',
+  './pages/groups.js',
   './pages/iam.js',
   './pages/instance.js',
   './pages/instances.js',
