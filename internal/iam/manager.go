@@ -159,13 +159,6 @@ func (s *Service) authenticateManagerToken(ctx context.Context, hash string) (Pr
 	return Principal{User: u, Method: MethodManagerToken, ScopeProjectID: t.ProjectID, ScopeInstanceID: t.InstanceID}, nil
 }
 
-// RevokeManagerTokens deletes an instance's scoped tokens. They stopped working already when the
-// instance's epoch changed; this only drops the rows.
-func (s *Service) RevokeManagerTokens(ctx context.Context, instanceID string) error {
-	_, err := s.store.DeleteManagerTokens(ctx, instanceID)
-	return err
-}
-
 // AllowedActions returns those of actions that p may perform in projectID, evaluated as Authorize
 // does (an administrator: all of them). A project p may not use is refused as Authorize refuses
 // it. A principal scoped to an instance has no IAM policies: its actions are the HTTP layer's.

@@ -82,7 +82,7 @@ func (s *Service) CloseManager(ctx context.Context, projectID, id string) error 
 // (which ends every scoped sign-in: iam compares it on each use) and drops the ended tokens.
 func (s *Service) changeManager(ctx context.Context, projectID, id string, change func(in *dms.Instance) error) error {
 	notFound := dms.Errorf(dms.CodeInstanceNotFound, "This instance does not exist: %s.", id)
-	_, err := s.update(ctx, id, func(in *dms.Instance) error {
+	changed, err := s.update(ctx, id, func(in *dms.Instance) error {
 		if in.ProjectID != projectID || in.Deleting {
 			return notFound
 		}
@@ -102,8 +102,9 @@ func (s *Service) changeManager(ctx context.Context, projectID, id string, chang
 		return asAPIError(err)
 	}
 	// The tokens no longer work (the epoch moved); deleting them is housekeeping, and what a
-	// failure leaves is pruned when it expires.
-	if _, err := s.store.DeleteManagerTokens(ctx, id); err != nil {
+	// failure leaves is pruned when it expires. Only those of older epochs: a sign-in with the
+	// new password may have stored its token since the lock was released, and it stays valid.
+	if _, err := s.store.DeleteManagerTokens(ctx, id, changed.KafkaManagerEpoch); err != nil {
 		s.log.Warn("could not delete ended Kafka Manager tokens", "instance_id", id, "err", err)
 	}
 	return nil

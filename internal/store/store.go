@@ -173,8 +173,9 @@ type IAM interface {
 	// Kafka Manager sign-ins (tokens scoped to one instance). DeleteExpiredTokens prunes them too.
 	CreateManagerToken(ctx context.Context, t dms.ManagerToken) error
 	GetManagerToken(ctx context.Context, hash string) (dms.ManagerToken, error)
-	// DeleteManagerTokens removes an instance's scoped tokens (5.2.2, 5.2.3, 5.2.12 end them).
-	DeleteManagerTokens(ctx context.Context, instanceID string) (int, error)
+	// DeleteManagerTokens removes an instance's scoped tokens issued before epoch (5.2.2, 5.2.3,
+	// 5.2.12 end them); those of epoch and later are sign-ins made since, which stay.
+	DeleteManagerTokens(ctx context.Context, instanceID string, epoch int64) (int, error)
 }
 
 // Schedules holds scheduled tasks (rows go with their instance).

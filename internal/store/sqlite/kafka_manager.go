@@ -25,8 +25,8 @@ func (s *DB) GetManagerToken(ctx context.Context, hash string) (dms.ManagerToken
 	return t, mapErr(err)
 }
 
-func (s *DB) DeleteManagerTokens(ctx context.Context, instanceID string) (int, error) {
-	res, err := s.exec(ctx, `DELETE FROM manager_tokens WHERE instance_id = ?`, instanceID)
+func (s *DB) DeleteManagerTokens(ctx context.Context, instanceID string, epoch int64) (int, error) {
+	res, err := s.exec(ctx, `DELETE FROM manager_tokens WHERE instance_id = ? AND epoch < ?`, instanceID, epoch)
 	if err != nil {
 		return 0, err
 	}
