@@ -84,11 +84,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 		Source: r.RemoteAddr,
 	})
 	if err != nil {
-		var locked *iam.LockedError
-		if errors.As(err, &locked) {
-			w.Header().Set("Retry-After", strconv.Itoa(int(locked.RetryAfter/time.Second)))
-		}
-		writeError(w, r, err)
+		writeSignInError(w, r, err)
 		return
 	}
 	var body tokenBody
@@ -160,6 +156,16 @@ func (s *Server) listAuthDomains(w http.ResponseWriter, r *http.Request) {
 		"domains": []domainEntry{{ID: d.ID, Name: d.Name, Enabled: true, Links: map[string]string{"self": "/v3/domains/" + d.ID}}},
 		"links":   map[string]any{"self": self, "next": nil, "previous": nil},
 	})
+}
+
+// writeSignInError answers a refused sign-in (an IAM password or a Kafka Manager one); one refused
+// by the login limits says when to try again in Retry-After.
+func writeSignInError(w http.ResponseWriter, r *http.Request, err error) {
+	var locked *iam.LockedError
+	if errors.As(err, &locked) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(locked.RetryAfter/time.Second)))
+	}
+	writeError(w, r, err)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

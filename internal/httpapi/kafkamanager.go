@@ -1,13 +1,10 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/iam"
@@ -81,9 +78,10 @@ type managerTokenBody struct {
 }
 
 // issueManagerToken is POST /opendms/v1/kafka-manager/tokens {"instance_id","user","password"}:
-// 201 with X-Subject-Token. A wrong user or password is 401 DMS.10240101 (as a wrong IAM password);
-// a disabled manager or one without a password 400 DMS.00400026; too many failures 429 with
-// Retry-After (the IAM login limits).
+// 201 with X-Subject-Token. A wrong user or password is 401 DMS.10240101 (as a wrong IAM password),
+// and so is an unknown instance or one without a manager password; a disabled manager, to who gave
+// its right user and password, 400 DMS.00400026; too many failures 429 with Retry-After (the IAM
+// login limits).
 func (s *Server) issueManagerToken(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		InstanceID string `json:"instance_id"`
@@ -97,11 +95,7 @@ func (s *Server) issueManagerToken(w http.ResponseWriter, r *http.Request) {
 	issued, err := s.iam.IssueManagerToken(r.Context(), iam.ManagerAuth{InstanceID: req.InstanceID, UserName: req.User,
 		Password: req.Password, Source: r.RemoteAddr})
 	if err != nil {
-		var locked *iam.LockedError
-		if errors.As(err, &locked) {
-			w.Header().Set("Retry-After", strconv.Itoa(int(locked.RetryAfter/time.Second)))
-		}
-		writeError(w, r, err)
+		writeSignInError(w, r, err)
 		return
 	}
 	var body managerTokenBody
