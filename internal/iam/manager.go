@@ -61,8 +61,10 @@ type IssuedManagerToken struct {
 	Project dms.Project
 }
 
-// dummyPasswordHash is checked when there is no hash to check, so that a sign-in to an unknown
-// instance takes as long as a wrong password.
+// dummyPasswordHash is checked when there is no hash to check, so that a sign-in of an unknown
+// IAM user or to an unknown instance takes as long as a wrong password: it must parse as
+// HashPassword's form, with its iterations and sizes (TestDummyPasswordHash), else CheckPassword
+// refuses it at once.
 const dummyPasswordHash = "pbkdf2-sha256$210000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
 // IssueManagerToken checks an instance's Kafka Manager user and password and issues a token scoped

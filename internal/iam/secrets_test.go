@@ -2,6 +2,7 @@ package iam
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"os"
@@ -112,5 +113,32 @@ func TestMasterKeyWriteInterrupted(t *testing.T) {
 	k, err := LoadOrCreateMasterKey(path, "")
 	if err != nil || len(k) != 32 {
 		t.Fatalf("next start: %x %v", k, err)
+	}
+}
+
+// TestDummyPasswordHash: the hash checked for unknown IAM users and instances has the form,
+// iterations and sizes of a real one, so that CheckPassword runs the whole KDF on it (a malformed
+// one would be refused at once, and the answer's time would tell an unknown name from a wrong
+// password); no password matches it.
+func TestDummyPasswordHash(t *testing.T) {
+	genuine, err := HashPassword("Some-pass1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dummy, want := strings.Split(dummyPasswordHash, "$"), strings.Split(genuine, "$")
+	if len(dummy) != 4 || dummy[0] != want[0] || dummy[1] != want[1] {
+		t.Fatalf("dummy hash %q is not of the form and iterations of %q", dummyPasswordHash, genuine)
+	}
+	for i, name := range map[int]string{2: "salt", 3: "key"} {
+		d, err := base64.RawStdEncoding.DecodeString(dummy[i])
+		w, _ := base64.RawStdEncoding.DecodeString(want[i])
+		if err != nil || len(d) != len(w) {
+			t.Errorf("dummy %s: %d bytes (%v), a real one has %d", name, len(d), err, len(w))
+		}
+	}
+	for _, pw := range []string{"", "Some-pass1", "AAAAAAAA"} {
+		if CheckPassword(dummyPasswordHash, pw) {
+			t.Errorf("%q matches the dummy hash", pw)
+		}
 	}
 }
