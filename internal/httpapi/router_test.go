@@ -2,6 +2,35 @@ package httpapi
 
 import "testing"
 
+// matchCase is a request and the route it must match ("" for none), the parameters it must
+// decode (nil: not checked) and whether the path is known (405 rather than 404 without a match).
+type matchCase struct {
+	method, path string
+	wantPattern  string
+	wantParams   map[string]string
+	wantKnown    bool
+}
+
+func checkMatches(t *testing.T, rt *Router, tests []matchCase) {
+	t.Helper()
+	for _, tt := range tests {
+		r, params, known := rt.match(tt.method, tt.path)
+		got := ""
+		if r != nil {
+			got = r.spec.Pattern
+		}
+		if got != tt.wantPattern || known != tt.wantKnown {
+			t.Errorf("%s %s: matched %q known=%v, want %q known=%v", tt.method, tt.path, got, known, tt.wantPattern, tt.wantKnown)
+			continue
+		}
+		for k, v := range tt.wantParams {
+			if params[k] != v {
+				t.Errorf("%s %s: param %s = %q, want %q", tt.method, tt.path, k, params[k], v)
+			}
+		}
+	}
+}
+
 func TestRouterMatch(t *testing.T) {
 	rt := newRouter()
 	for _, s := range routeTable {
@@ -9,12 +38,7 @@ func TestRouterMatch(t *testing.T) {
 	}
 	const pid = "0123456789abcdef0123456789abcdef"
 	const iid = "6ac4d5b4-8cd7-4b8b-9a83-31a8f9e3e4b1"
-	tests := []struct {
-		method, path string
-		wantPattern  string
-		wantParams   map[string]string
-		wantKnown    bool
-	}{
+	tests := []matchCase{
 		{"GET", "/v2/" + pid + "/instances/" + iid, "/v2/{project_id}/instances/{instance_id}", map[string]string{"project_id": pid, "instance_id": iid}, true},
 		{"GET", "/v2/" + pid + "/instances/" + iid + "/", "/v2/{project_id}/instances/{instance_id}", nil, true},
 		{"POST", "/v2/kafka/" + pid + "/instances", "/v2/{engine}/{project_id}/instances", map[string]string{"engine": "kafka", "project_id": pid}, true},
@@ -34,22 +58,7 @@ func TestRouterMatch(t *testing.T) {
 		{"GET", "/v2/nope", "", nil, false},
 		{"GET", "/", "", nil, false},
 	}
-	for _, tt := range tests {
-		r, params, known := rt.match(tt.method, tt.path)
-		got := ""
-		if r != nil {
-			got = r.spec.Pattern
-		}
-		if got != tt.wantPattern || known != tt.wantKnown {
-			t.Errorf("%s %s: matched %q known=%v, want %q known=%v", tt.method, tt.path, got, known, tt.wantPattern, tt.wantKnown)
-			continue
-		}
-		for k, v := range tt.wantParams {
-			if params[k] != v {
-				t.Errorf("%s %s: param %s = %q, want %q", tt.method, tt.path, k, params[k], v)
-			}
-		}
-	}
+	checkMatches(t, rt, tests)
 }
 
 func BenchmarkRouterMatch(b *testing.B) {
@@ -71,12 +80,7 @@ func TestRouterRest(t *testing.T) {
 		rt.add(RouteSpec{Method: "GET", Pattern: p}, authNone, nil)
 	}
 	rt.add(RouteSpec{Method: "POST", Pattern: "/console/upload"}, authNone, nil)
-	tests := []struct {
-		method, path string
-		wantPattern  string
-		wantParams   map[string]string
-		wantKnown    bool
-	}{
+	tests := []matchCase{
 		{"GET", "/", "/", nil, true},
 		{"GET", "/console", "/console", nil, true},
 		{"GET", "/console/", "/console", nil, true},
@@ -95,20 +99,5 @@ func TestRouterRest(t *testing.T) {
 		{"POST", "/console/upload", "/console/upload", nil, true},
 		{"GET", "/consoles/x", "", nil, false},
 	}
-	for _, tt := range tests {
-		r, params, known := rt.match(tt.method, tt.path)
-		got := ""
-		if r != nil {
-			got = r.spec.Pattern
-		}
-		if got != tt.wantPattern || known != tt.wantKnown {
-			t.Errorf("%s %s: matched %q known=%v, want %q known=%v", tt.method, tt.path, got, known, tt.wantPattern, tt.wantKnown)
-			continue
-		}
-		for k, v := range tt.wantParams {
-			if params[k] != v {
-				t.Errorf("%s %s: param %s = %q, want %q", tt.method, tt.path, k, params[k], v)
-			}
-		}
-	}
+	checkMatches(t, rt, tests)
 }
