@@ -329,10 +329,7 @@ func TestConsoleGroups(t *testing.T) {
 
 	t.Run("Kafka Manager sign-in resets and deletes but does not create", func(t *testing.T) {
 		pw := "Km-groups1"
-		if _, err := ce.sdk.ResetManagerPassword(&model.ResetManagerPasswordRequest{InstanceId: ce.id,
-			Body: &model.ResetManagerPasswordReq{NewPassword: &pw}}); err != nil {
-			t.Fatal(err)
-		}
+		setManagerPassword(t, ce.sdk, ce.id, pw)
 		b.click("sign-out")
 		b.open(consoleURL(ce.testEnv) + "#/km/" + ce.id)
 		b.fill("login-user", "admin")

@@ -19,10 +19,7 @@ func TestConsoleKafkaManager(t *testing.T) {
 	mine := runningInstance(t, e, "km-mine")
 	other := runningInstance(t, e, "km-other")
 	pw := "Km-console1"
-	if _, err := c.ResetManagerPassword(&model.ResetManagerPasswordRequest{InstanceId: mine,
-		Body: &model.ResetManagerPasswordReq{NewPassword: &pw}}); err != nil {
-		t.Fatal(err)
-	}
+	setManagerPassword(t, c, mine, pw)
 	shown, err := c.ShowInstance(&model.ShowInstanceRequest{InstanceId: mine})
 	if err != nil || shown.ManagementConnectAddress == nil {
 		t.Fatalf("show: %v %+v", err, shown)

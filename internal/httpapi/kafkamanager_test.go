@@ -11,11 +11,21 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	kafka "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2/model"
 
 	"github.com/opendms/opendms/internal/dms"
 	"github.com/opendms/opendms/internal/iam"
 )
+
+// setManagerPassword sets an instance's Kafka Manager password through 5.2.2 with the official SDK,
+// as the tests that sign in to it need; the user is then "admin" (a V2 instance).
+func setManagerPassword(t testing.TB, c *kafka.KafkaClient, id, pw string) {
+	t.Helper()
+	if _, err := c.ResetManagerPassword(&model.ResetManagerPasswordRequest{InstanceId: id, Body: &model.ResetManagerPasswordReq{NewPassword: &pw}}); err != nil {
+		t.Fatalf("5.2.2 on %s: %v", id, err)
+	}
+}
 
 // managerSignIn posts a Kafka Manager sign-in (no credentials: the route is authNone).
 func (e *testEnv) managerSignIn(t *testing.T, instanceID, user, password string) (*http.Response, []byte) {
@@ -328,9 +338,7 @@ func TestKafkaManagerScope(t *testing.T) {
 	a := runningInstance(t, e, "km-scope-a")
 	other := runningInstance(t, e, "km-scope-b")
 	pw := "Mgr-pass1"
-	if _, err := c.ResetManagerPassword(&model.ResetManagerPasswordRequest{InstanceId: a, Body: &model.ResetManagerPasswordReq{NewPassword: &pw}}); err != nil {
-		t.Fatal(err)
-	}
+	setManagerPassword(t, c, a, pw)
 	otherProject := e.newProject(t, "km-other")
 	// A consumer group for the group writes below (5.6.4 is not a scoped write).
 	for _, g := range []string{"km-g", "km-g2"} {
@@ -537,9 +545,7 @@ func TestWhoamiActions(t *testing.T) {
 
 	id := runningInstance(t, e, "km-who")
 	pw := "Mgr-pass1"
-	if _, err := e.kafkaClient(t).ResetManagerPassword(&model.ResetManagerPasswordRequest{InstanceId: id, Body: &model.ResetManagerPasswordReq{NewPassword: &pw}}); err != nil {
-		t.Fatal(err)
-	}
+	setManagerPassword(t, e.kafkaClient(t), id, pw)
 	scoped := decode(e.withToken(t, e.scopedToken(t, id, "admin", pw), "GET", adminPrefix+"/whoami"))
 	if scoped.Admin || scoped.ProjectID != e.ProjectID || scoped.InstanceID == nil || *scoped.InstanceID != id || scoped.User.Name != "admin" {
 		t.Fatalf("scoped whoami: %+v", scoped)
