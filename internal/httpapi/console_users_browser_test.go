@@ -287,18 +287,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 func TestLocalConsoleKafkaUsers(t *testing.T) {
 	e := newTestEnvOn(t, "local")
 	c := e.kafkaClient(t)
-	req := createReq(e, t, "console-kafka-users")
-	yes := true
-	// As TestKafkaUsersAPI makes its instance.
-	req.Body.PortProtocol = &model.PortProtocol{PrivatePlainEnable: &yes, PrivateSaslPlaintextEnable: &yes}
-	req.Body.AccessUser, req.Body.Password = tpStr(usersAdmin), tpStr(usersAdminPwd)
-	req.Body.SaslEnabledMechanisms = &[]model.CreateInstanceByEngineReqSaslEnabledMechanisms{
-		model.GetCreateInstanceByEngineReqSaslEnabledMechanismsEnum().PLAIN, model.GetCreateInstanceByEngineReqSaslEnabledMechanismsEnum().SCRAM_SHA_512}
-	created, err := c.CreateInstanceByEngine(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := deref(created.InstanceId)
+	id := createUsersInstance(t, e, c, "console-kafka-users") // as TestKafkaUsersAPI's
 	waitRunningLocal(t, e, id)
 	const topic = "orders"
 	if _, err := c.CreateInstanceTopic(&model.CreateInstanceTopicRequest{InstanceId: id, Body: &model.CreateInstanceTopicReq{Id: topic, Partition: tpI32(3)}}); err != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	kafka "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2"
 	"github.com/huaweicloud/huaweicloud-sdk-go-v3/services/kafka/v2/model"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -104,10 +105,12 @@ func loginErr(t *testing.T, seeds []string, m sasl.Mechanism, opts ...kgo.Opt) e
 	return err
 }
 
-func TestKafkaUsersAPI(t *testing.T) {
-	e := newTestEnvOn(t, "local")
-	c := e.kafkaClient(t)
-	req := createReq(e, t, "users-api")
+// createUsersInstance creates (5.1.1, not waiting for it) an instance with SASL_PLAINTEXT next to
+// PLAINTEXT, PLAIN and SCRAM-SHA-512, and usersAdmin as its SASL administrator: the instance the
+// Kafka user tests manage users on. It answers the instance's id.
+func createUsersInstance(t *testing.T, e *testEnv, c *kafka.KafkaClient, name string) string {
+	t.Helper()
+	req := createReq(e, t, name)
 	yes := true
 	req.Body.PortProtocol = &model.PortProtocol{PrivatePlainEnable: &yes, PrivateSaslPlaintextEnable: &yes}
 	req.Body.AccessUser, req.Body.Password = tpStr(usersAdmin), tpStr(usersAdminPwd)
@@ -117,7 +120,13 @@ func TestKafkaUsersAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := deref(created.InstanceId)
+	return deref(created.InstanceId)
+}
+
+func TestKafkaUsersAPI(t *testing.T) {
+	e := newTestEnvOn(t, "local")
+	c := e.kafkaClient(t)
+	id := createUsersInstance(t, e, c, "users-api")
 	in := waitRunningLocal(t, e, id)
 	var seeds, plainSeeds []string
 	for _, h := range strings.Split(deref(in.ConnectAddress), ",") {
@@ -293,7 +302,7 @@ func TestKafkaUsersAPI(t *testing.T) {
 	} {
 		t.Run("grant "+tc.name, func(t *testing.T) { sdkErr(t, tc.err, tc.status, tc.code) })
 	}
-	_, err = c.ShowTopicAccessPolicy(&model.ShowTopicAccessPolicyRequest{InstanceId: id, TopicName: "nope"})
+	_, err := c.ShowTopicAccessPolicy(&model.ShowTopicAccessPolicyRequest{InstanceId: id, TopicName: "nope"})
 	sdkErr(t, err, http.StatusBadRequest, dms.CodeTopicNotExist)
 
 	// A guest has no cluster rights: it cannot touch credentials or ACLs, not even the
