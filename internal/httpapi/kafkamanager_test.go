@@ -255,7 +255,8 @@ func TestKafkaManagerAPIs(t *testing.T) {
 }
 
 // An instance made through 7.1.1.1 has its manager user and password from creation, kept hashed; a
-// password kept sealed by an older dmsd is hashed at start and its sealed copy dropped.
+// password kept sealed by an older dmsd is hashed at start and its sealed copy dropped (one that
+// cannot be unsealed stays until 5.2.2 replaces it).
 func TestKafkaManagerV1AndMigration(t *testing.T) {
 	e := newTestEnvOn(t, "embedded")
 	resp, b := e.do(t, "POST", e.v1Path(""), v1CreateBody(e, "km-v1"))
@@ -292,6 +293,26 @@ func TestKafkaManagerV1AndMigration(t *testing.T) {
 		t.Fatalf("after the migration: sealed %d bytes, hash %q, %v", len(in.SealedManagerPassword), in.KafkaManagerPasswordHash, err)
 	}
 	tok := e.scopedToken(t, id, "manager_1", "Old-pass12")
+
+	// A sealed password that cannot be unsealed (another master key) is left as it was, and the
+	// manager has no password meanwhile; 5.2.2 then replaces it, sealed copy included.
+	other, _ := iam.NewSealer(bytes.Repeat([]byte{8}, 32))
+	in.KafkaManagerPasswordHash, in.SealedManagerPassword = "", other.Seal([]byte("Lost-pass12"))
+	if err := e.Store.UpdateInstance(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Instances.MigrateManagerPasswords(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if in, err = e.Store.GetInstance(ctx, id); err != nil || len(in.SealedManagerPassword) == 0 || in.KafkaManagerPasswordHash != "" {
+		t.Fatalf("an unsealable password after the migration: sealed %d bytes, hash %q, %v", len(in.SealedManagerPassword), in.KafkaManagerPasswordHash, err)
+	}
+	pw := "New-pass12"
+	setManagerPassword(t, e.kafkaClient(t), id, pw)
+	if in, err = e.Store.GetInstance(ctx, id); err != nil || len(in.SealedManagerPassword) != 0 || !iam.CheckPassword(in.KafkaManagerPasswordHash, pw) || in.KafkaManagerUser != "manager_1" {
+		t.Fatalf("after 5.2.2: sealed %d bytes, user %q, %v", len(in.SealedManagerPassword), in.KafkaManagerUser, err)
+	}
+	tok = e.scopedToken(t, id, "manager_1", pw)
 
 	// A deleted instance's sign-ins end with it.
 	if resp, b := e.do(t, "DELETE", e.v1Path("/"+id), nil); resp.StatusCode != 204 {

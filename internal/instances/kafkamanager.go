@@ -35,7 +35,8 @@ func ManagerEnabled(in dms.Instance) bool {
 // ResetManagerPassword is 5.2.2: it sets the Kafka Manager password (8 to 32 characters, at least
 // three kinds of lower-case, upper-case, digits and the reference's special characters, not starting
 // with '-'), gives an instance without a manager user DefaultManagerUser, enables a manager 5.2.12
-// disabled, and ends every sign-in made before. The instance must be RUNNING.
+// disabled, drops a sealed password an older dmsd kept, and ends every sign-in made before. The
+// instance must be RUNNING.
 func (s *Service) ResetManagerPassword(ctx context.Context, projectID, id, password string) error {
 	if password == "" {
 		return dms.Errorf(dms.CodeInvalidParameter, "new_password is required.")
@@ -52,6 +53,9 @@ func (s *Service) ResetManagerPassword(ctx context.Context, projectID, id, passw
 			in.KafkaManagerUser = DefaultManagerUser
 		}
 		in.KafkaManagerPasswordHash, in.KafkaManagerDisabled = hash, false
+		// A sealed password MigrateManagerPasswords could not unseal is replaced too: kept, it
+		// would be a stale secret, and an error at every start.
+		in.SealedManagerPassword = nil
 		return nil
 	})
 }
