@@ -91,7 +91,7 @@ func (s *Server) showKafkaProductCores(w http.ResponseWriter, r *http.Request) {
 		// The path has no project: the instance is looked up by id and shown only to a caller who may
 		// read it in its project (anyone else gets the same 404 as for an unknown id).
 		in, err := s.instances.Lookup(r.Context(), id)
-		if err == nil && s.iam.Authorize(r.Context(), principal(r), in.ProjectID, "dms:instance:get") != nil {
+		if err == nil && !s.mayGetInstance(r, in) {
 			err = dms.Errorf(dms.CodeInstanceNotFound, "This instance does not exist: %s.", id)
 		}
 		if err != nil {

@@ -224,6 +224,18 @@ func managerScope(r *http.Request, rt *route, p iam.Principal) error {
 	return nil
 }
 
+// mayGetInstance reports whether the caller may read in, for the APIs that name an instance outside
+// their path (the path's is authorized before the handler runs): a Kafka Manager sign-in its own
+// instance only, as managerScope allows its reads; anyone else as dms:instance:get allows in the
+// instance's project.
+func (s *Server) mayGetInstance(r *http.Request, in dms.Instance) bool {
+	p := principal(r)
+	if p.ScopeInstanceID != "" {
+		return in.ID == p.ScopeInstanceID && in.ProjectID == p.ScopeProjectID
+	}
+	return s.iam.Authorize(r.Context(), p, in.ProjectID, "dms:instance:get") == nil
+}
+
 // hasParam reports whether the route's pattern has the {name} parameter.
 func (r *route) hasParam(name string) bool {
 	for _, p := range r.params {

@@ -387,6 +387,7 @@ func TestKafkaManagerScope(t *testing.T) {
 		{"GET", "/v2/" + p + "/instances", nil, 200, ""},
 		{"GET", "/v1.0/" + p + "/instances", nil, 200, ""},
 		{"GET", "/v2/available-zones", nil, 200, ""},
+		{"GET", "/v2/kafka/products/cores?instance_id=" + a, nil, 200, ""}, // the instance named in the query: its own
 		{"GET", adminPrefix + "/whoami", nil, 200, ""},
 		// CMAK's writes
 		{"POST", inst + "/topics", map[string]any{"id": "km-t", "partition": 1, "replication": 1}, 200, ""},
@@ -419,6 +420,7 @@ func TestKafkaManagerScope(t *testing.T) {
 		// other instances, project-wide APIs, IAM and the admin API
 		{"GET", "/v2/" + p + "/instances/" + other, nil, 403, dms.CodeRoleForbidden},
 		{"GET", "/v2/" + p + "/instances/" + other + "/topics", nil, 403, dms.CodeRoleForbidden},
+		{"GET", "/v2/kafka/products/cores?instance_id=" + other, nil, 404, dms.CodeInstanceNotFound}, // as an unknown id
 		{"POST", "/v2/" + p + "/instances/" + other + "/topics", map[string]any{"id": "x", "partition": 1, "replication": 1}, 403, dms.CodeRoleForbidden},
 		{"GET", "/v2/" + p + "/kafka/tags", nil, 403, dms.CodeRoleForbidden},
 		{"GET", "/v2/" + p + "/recycle", nil, 403, dms.CodeRoleForbidden},
