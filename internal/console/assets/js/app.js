@@ -3,7 +3,7 @@
 // Every navigation stops the previous page's polls.
 
 import { onSessionChange, signedIn, signOut, whoami, scopedInstance, isAdmin } from './api.js';
-import { h, mount, errorBox, spinner, stopPolls } from './ui.js';
+import { h, mount, errorBox, spinner, stopPolls, closeModals } from './ui.js';
 import * as login from './pages/login.js';
 
 const PAGES = [login];
@@ -94,6 +94,7 @@ let renderSeq = 0;
 
 async function render() {
   stopPolls();
+  closeModals(); // a dialog belongs to the page it was opened on (and none survives a sign-out)
   const seq = ++renderSeq;
   const { path, query } = parseHash();
   renderHeader();

@@ -65,7 +65,8 @@ export function h(tag, props, ...children) {
 
 function safeHref(v) {
   const s = String(v);
-  if (s.startsWith('#') || s.startsWith('/') || s.startsWith('blob:')) return s;
+  // "//host/x" and "/\\host/x" are other origins (protocol-relative), not paths of this one.
+  if (s.startsWith('#') || s.startsWith('blob:') || (s.startsWith('/') && !/^\/[\/\\]/.test(s))) return s;
   return '#';
 }
 
@@ -241,9 +242,18 @@ export function select(options, props = {}) {
  * actions (dms:instance:modify) with what it may do, so `action` alone cannot tell.
  */
 export function button(label, onClick, { kind = '', test, action, title, disabled, lifecycle } = {}) {
-  if (action && !can(action)) return null;
-  if (lifecycle && scopedInstance()) return null;
+  if (!allowed(action, lifecycle)) return null;
   return h('button', { type: 'button', class: ['btn', kind], test, title, disabled, on: { click: onClick } }, label);
+}
+
+/**
+ * allowed is button()'s rule for controls that are not buttons (checkboxes of a batch delete,
+ * inline-editable fields): the caller may do action, and with lifecycle it is no Kafka Manager
+ * sign-in.
+ */
+export function allowed(action, lifecycle) {
+  if (action && !can(action)) return false;
+  return !(lifecycle && scopedInstance());
 }
 
 /** copyButton copies text to the clipboard. */
@@ -295,12 +305,18 @@ let polls = [];
 
 /** poll calls fn every ms until the page changes (app.js stops every poll on navigation). */
 export function poll(fn, ms = 5000) {
+  // A tick while the previous one still runs (a slow server, a large topic) is skipped: requests
+  // never pile up.
+  let running = false;
   const id = setInterval(async () => {
-    if (document.hidden) return;
+    if (document.hidden || running) return;
+    running = true;
     try {
       await fn();
     } catch {
       // the next tick tries again; the page shows its own errors
+    } finally {
+      running = false;
     }
   }, ms);
   polls.push(id);
@@ -367,6 +383,7 @@ export function dataTable({ columns, load, pageSize = 10, test, empty = 'Nothing
       const s = th.dataset.sort;
       th.setAttribute('aria-sort', s && s === state.sort ? (state.order === 'asc' ? 'ascending' : 'descending') : 'none');
     }
+    const focus = focusedIn(tbody);
     if (rows.length === 0) {
       mount(tbody, h('tr', null, h('td', { colspan: columns.length, class: 'empty' }, empty)));
     } else {
@@ -376,6 +393,7 @@ export function dataTable({ columns, load, pageSize = 10, test, empty = 'Nothing
           return h('td', { class: c.class, dataset: { label: c.label } }, v === undefined || v === null ? '' : v);
         }))));
     }
+    refocus(tbody, focus);
     const from = state.total === 0 ? 0 : state.offset + 1;
     const to = Math.min(state.offset + rows.length, state.total);
     info.textContent = `${from}–${to} of ${fmtNum(state.total)}`;
@@ -448,4 +466,64 @@ export function prettyJSON(s) {
   } catch {
     return null;
   }
+}
+
+// ---- refreshes that keep the keyboard's place ------------------------------------------------------
+
+const FOCUSABLE = 'a[href], button, input, select, textarea, [tabindex]';
+
+/**
+ * focusedIn tells where the focus is inside container (a tbody, a panel) before a refresh replaces
+ * its children: the child's index, and the element's data-test and index among the child's
+ * focusable elements. null when the focus is elsewhere.
+ */
+export function focusedIn(container) {
+  const a = document.activeElement;
+  if (!a || a === container || !container.contains(a)) return null;
+  let child = a;
+  while (child.parentElement !== container) child = child.parentElement;
+  return {
+    child: [...container.children].indexOf(child),
+    test: a.dataset ? a.dataset.test : undefined,
+    index: [...child.querySelectorAll(FOCUSABLE)].indexOf(a),
+  };
+}
+
+/** refocus puts the focus back on the equivalent element after the refresh (see focusedIn). */
+export function refocus(container, where) {
+  if (!where) return;
+  const child = container.children[Math.min(where.child, container.children.length - 1)];
+  if (!child) return;
+  const all = [...child.querySelectorAll(FOCUSABLE)];
+  const el = (where.test && all.find((e) => e.dataset.test === where.test)) || all[where.index] || all[0];
+  if (el) el.focus({ preventScroll: true });
+}
+
+/**
+ * mountChanged mounts build()'s nodes in el unless key (what they are built from) is the one
+ * mounted last: a poll that finds nothing new leaves the panel, its focus and open controls alone.
+ */
+const mountedKeys = new WeakMap();
+
+export function mountChanged(el, key, build) {
+  const k = typeof key === 'string' ? key : JSON.stringify(key);
+  if (mountedKeys.get(el) === k) return el;
+  const focus = focusedIn(el);
+  mount(el, build());
+  mountedKeys.set(el, k);
+  refocus(el, focus);
+  return el;
+}
+
+/** closeModals closes every open dialog (a navigation or a sign-out leaves none over the next page). */
+export function closeModals() {
+  for (const d of document.querySelectorAll('dialog.modal')) {
+    if (d.open) d.close();
+    d.remove();
+  }
+}
+
+/** passwordInput is a new password's input (never filled from anything shown). */
+export function passwordInput(test) {
+  return h('input', { type: 'password', autocomplete: 'new-password', required: true, test });
 }
