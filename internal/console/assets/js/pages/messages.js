@@ -358,7 +358,20 @@ async function messagesPage({ id }, query) {
     return { msgs, text, hasPrev: start > 0, hasNext: !stop };
   }
 
-  async function run({ quiet = false } = {}) {
+  // A refresh (quiet) never starts while a search runs: it would win over it (the newest call
+  // wins) and, finding the records shown before the search, leave the search's spinner up.
+  let running = 0;
+  async function run(opts = {}) {
+    if (opts.quiet && running) return;
+    running++;
+    try {
+      await runOnce(opts);
+    } finally {
+      running--;
+    }
+  }
+
+  async function runOnce({ quiet = false } = {}) {
     const my = ++seq;
     if (!st.topic) {
       mount(results, h('p', { class: 'muted', test: 'mb-empty' }, 'Choose a topic.'));
