@@ -527,3 +527,26 @@ export function closeModals() {
 export function passwordInput(test) {
   return h('input', { type: 'password', autocomplete: 'new-password', required: true, test });
 }
+
+/**
+ * selectColumn is a dataTable column of checkboxes for a batch action: selected (a Set) holds
+ * key(row) of the ticked rows, kept across pages and refreshes. opts: test (data-test, or a function
+ * of the row), label(row) (the checkbox's accessible name), skip(row) (a row that cannot be picked
+ * gets no checkbox). Add the column only when allowed(action, lifecycle) says the batch may run.
+ */
+export function selectColumn(selected, key, { test, label, skip } = {}) {
+  return {
+    key: 'select',
+    label: 'Select',
+    render: (r) => {
+      if (skip && skip(r)) return '';
+      const k = key(r);
+      const cb = h('input', {
+        type: 'checkbox', checked: selected.has(k), test: typeof test === 'function' ? test(r) : test,
+        attrs: { 'aria-label': label ? label(r) : `Select ${k}` },
+      });
+      cb.addEventListener('change', () => (cb.checked ? selected.add(k) : selected.delete(k)));
+      return cb;
+    },
+  };
+}

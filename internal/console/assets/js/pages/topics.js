@@ -7,7 +7,7 @@
 import { api, P } from '../api.js';
 import {
   h, mount, page, dataTable, localPage, modal, confirmAction, field, select, button, kv,
-  errorBox, toast, poll, instanceNav, fmtBytes, fmtNum, fmtTime, can, mountChanged,
+  errorBox, toast, poll, instanceNav, fmtBytes, fmtNum, fmtTime, can, mountChanged, selectColumn,
 } from '../ui.js';
 
 const MODIFY = 'dms:instance:modify';
@@ -225,14 +225,7 @@ async function topicsPage({ id }) {
 
   const columns = [];
   if (writable) {
-    columns.push({
-      key: 'select', label: 'Select',
-      render: (t) => h('input', {
-        type: 'checkbox', checked: selected.has(t.name), test: 'topic-select',
-        attrs: { 'aria-label': `Select ${t.name}` },
-        on: { change: (e) => (e.target.checked ? selected.add(t.name) : selected.delete(t.name)) },
-      }),
-    });
+    columns.push(selectColumn(selected, (t) => t.name, { test: 'topic-select' }));
   }
   columns.push(
     { key: 'name', label: 'Name', render: (t) => h('a', { href: topicHref(id, t.name), test: 'topic-link' }, t.name) },

@@ -8,7 +8,7 @@
 import { api, P } from '../api.js';
 import {
   h, page, dataTable, localPage, modal, confirmAction, field, select, button, badge, errorBox,
-  toast, poll, instanceNav, fmtTime, allowed, passwordInput,
+  toast, poll, instanceNav, fmtTime, allowed, passwordInput, selectColumn,
 } from '../ui.js';
 
 const MODIFY = 'dms:instance:modify';
@@ -136,14 +136,7 @@ function usersPanel(id, state) {
   }, { kind: 'danger small', test: 'kafka-users-delete-selected', action: MODIFY, lifecycle: true });
   const columns = [];
   if (allowed(MODIFY, true)) {
-    columns.push({
-      key: 'pick', label: 'Select', render: (u) => {
-        if (u.default_app) return '';
-        const cb = h('input', { type: 'checkbox', checked: selected.has(u.user_name), test: `kafka-user-pick-${u.user_name}`, attrs: { 'aria-label': `Select ${u.user_name}` } });
-        cb.addEventListener('change', () => (cb.checked ? selected.add(u.user_name) : selected.delete(u.user_name)));
-        return cb;
-      },
-    });
+    columns.push(selectColumn(selected, (u) => u.user_name, { test: (u) => `kafka-user-pick-${u.user_name}`, skip: (u) => u.default_app }));
   }
   columns.push(
     { key: 'user_name', label: 'User', sort: 'user_name', render: (u) => h('span', { class: 'mono', test: 'kafka-user-name-cell' }, u.user_name) },
