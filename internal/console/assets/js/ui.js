@@ -243,7 +243,31 @@ export function select(options, props = {}) {
  */
 export function button(label, onClick, { kind = '', test, action, title, disabled, lifecycle } = {}) {
   if (!allowed(action, lifecycle)) return null;
-  return h('button', { type: 'button', class: ['btn', kind], test, title, disabled, on: { click: onClick } }, label);
+  // While an async onClick runs (a call, or a dialog it opened), more clicks are ignored: no double
+  // submit, no second dialog. Its failure shows as an error toast (DMS code and message) instead of
+  // an unhandled rejection. aria-busy, not disabled: the page may disable the button itself.
+  let busy = false;
+  const b = h('button', {
+    type: 'button', class: ['btn', kind], test, title, disabled,
+    on: {
+      click: (e) => {
+        if (busy) return;
+        const r = onClick(e);
+        if (!r || typeof r.then !== 'function') return;
+        busy = true;
+        b.setAttribute('aria-busy', 'true');
+        const done = () => {
+          busy = false;
+          b.removeAttribute('aria-busy');
+        };
+        r.then(done, (err) => {
+          done();
+          toast(err, 'error');
+        });
+      },
+    },
+  }, label);
+  return b;
 }
 
 /**
