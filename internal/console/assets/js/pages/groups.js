@@ -248,9 +248,8 @@ async function groupPage({ id, group }) {
     } catch (e) {
       mount(errHost, errorBox(e));
     }
-    members.reload();
-    topics.reload();
-    offsets.reload();
+    // Awaited, so the poll starts no refresh while these still load.
+    await Promise.all([members.reload(), topics.reload(), offsets.reload()]);
   }
   await loadSummary();
   members.reload(); // again, now with the assignments
