@@ -325,14 +325,24 @@ export function badge(status) {
 
 // ---- refresh --------------------------------------------------------------------------------------
 
-let polls = [];
+let polls = []; // {id, owner}: owner is the page() section the poll belongs to, once made
 
-/** poll calls fn every ms until the page changes (app.js stops every poll on navigation). */
+/**
+ * poll calls fn every ms until the page changes (app.js stops every poll on navigation). A poll
+ * belongs to the page() its render returns next (pages call poll() then return page(...) in one
+ * go): a render the user left before it ended has its page thrown away, and its polls stop at
+ * their first tick instead of running on until the next navigation.
+ */
 export function poll(fn, ms = 5000) {
   // A tick while the previous one still runs (a slow server, a large topic) is skipped: requests
   // never pile up.
   let running = false;
+  const entry = { id: 0, owner: null };
   const id = setInterval(async () => {
+    if (entry.owner && !entry.owner.isConnected) {
+      clearInterval(id);
+      return;
+    }
     if (document.hidden || running) return;
     running = true;
     try {
@@ -343,12 +353,13 @@ export function poll(fn, ms = 5000) {
       running = false;
     }
   }, ms);
-  polls.push(id);
+  entry.id = id;
+  polls.push(entry);
   return () => clearInterval(id);
 }
 
 export function stopPolls() {
-  for (const id of polls) clearInterval(id);
+  for (const p of polls) clearInterval(p.id);
   polls = [];
 }
 
@@ -457,9 +468,11 @@ export function localPage(rows, { offset, limit, sort, order }) {
 
 /** page is a page's frame: a title, optional actions on the right, and the content. */
 export function page(title, actions, ...content) {
-  return h('section', { class: 'page' },
+  const el = h('section', { class: 'page' },
     h('div', { class: 'page-head' }, h('h1', { test: 'page-title' }, title), h('div', { class: 'actions' }, actions)),
     content);
+  for (const p of polls) if (!p.owner) p.owner = el;
+  return el;
 }
 
 /** instanceNav is the sub-navigation of an instance's pages; active is the tab's key. */
