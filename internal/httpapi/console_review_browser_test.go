@@ -74,5 +74,18 @@ func TestConsoleEveryPageAtPhoneWidth(t *testing.T) {
 		if f := browserRun(b, chromedp.Evaluate[string](`(document.activeElement && document.activeElement.dataset.test) || document.activeElement.tagName`)); f != "topic-create" {
 			t.Errorf("after Escape the focus is on %q, want the button that opened the dialog", f)
 		}
+		// A button waits for its action (here the confirmation it opened) before it takes another
+		// click, and takes one again once the dialog is cancelled.
+		b.do(chromedp.Evaluate[chromedp.Void](`(() => { const d = document.querySelector('[data-test="topic-row-orders"] [data-test="topic-delete"]'); d.click(); d.click(); })()`))
+		b.waitVisible("confirm")
+		if n := browserRun(b, chromedp.Evaluate[int](`document.querySelectorAll('dialog[open]').length`)); n != 1 {
+			t.Errorf("two clicks opened %d dialogs", n)
+		}
+		b.click("modal-cancel")
+		b.waitGone("confirm")
+		b.do(chromedp.Click(chromedp.CSS(`[data-test="topic-row-orders"] [data-test="topic-delete"]`), chromedp.NodeVisible))
+		b.waitVisible("confirm")
+		b.do(chromedp.KeyEvent(kb.Escape))
+		b.waitGone("confirm")
 	})
 }
