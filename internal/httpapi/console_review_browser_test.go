@@ -52,6 +52,28 @@ func TestConsoleEveryPageAtPhoneWidth(t *testing.T) {
 		b.screenshot("phone " + strings.TrimPrefix(strings.ReplaceAll(route, ce.id, "id"), "/"))
 	}
 
+	t.Run("dialogs at phone width", func(t *testing.T) {
+		for _, d := range []struct{ route, open, dialog string }{
+			{"/instances", "instance-create", "create-modal"},
+			{inst + "/topics", "topic-create", "topic-create-dialog"},
+			{inst + "/messages?topic=orders", "mb-produce", "produce-dialog"},
+			{inst + "/groups/billing", "group-reset", "reset-dialog"},
+			{inst + "/quotas", "quota-create", "quota-dialog"},
+			{"/iam/policies", "policy-create", "policy-dialog"},
+		} {
+			b.goTo(d.route)
+			b.click(d.open)
+			b.waitVisible(d.dialog)
+			sizes := browserRun(b, chromedp.Evaluate[[]int](`(() => { const e = document.querySelector('[data-test="` + d.dialog + `"]'); return [e.scrollWidth, e.clientWidth, e.getBoundingClientRect().right, innerWidth]; })()`))
+			if sizes[0] > sizes[1] || sizes[2] > sizes[3] {
+				t.Errorf("%s at %s: scrollWidth %d, clientWidth %d, right edge %d of %d", d.dialog, d.route, sizes[0], sizes[1], sizes[2], sizes[3])
+			}
+			b.screenshot("phone dialog " + d.dialog)
+			b.do(chromedp.KeyEvent(kb.Escape))
+			b.waitGone(d.dialog)
+		}
+	})
+
 	t.Run("sorting at phone width", func(t *testing.T) {
 		// The instance list sorts on the server; its cards keep the sort buttons.
 		b.goTo("/instances")
