@@ -64,7 +64,7 @@ func TestConsoleEveryPageAtPhoneWidth(t *testing.T) {
 			b.goTo(d.route)
 			b.click(d.open)
 			b.waitVisible(d.dialog)
-			sizes := browserRun(b, chromedp.Evaluate[[]int](`(() => { const e = document.querySelector('[data-test="`+d.dialog+`"]'); return [e.scrollWidth, e.clientWidth, e.getBoundingClientRect().right, innerWidth]; })()`))
+			sizes := browserRun(b, chromedp.Evaluate[[]int](`(() => { const e = document.querySelector('[data-test="`+d.dialog+`"]'); return [e.scrollWidth, e.clientWidth, Math.ceil(e.getBoundingClientRect().right), innerWidth]; })()`))
 			if sizes[0] > sizes[1] || sizes[2] > sizes[3] {
 				t.Errorf("%s at %s: scrollWidth %d, clientWidth %d, right edge %d of %d", d.dialog, d.route, sizes[0], sizes[1], sizes[2], sizes[3])
 			}
