@@ -74,6 +74,12 @@ func TestConsoleEveryPageAtPhoneWidth(t *testing.T) {
 		}
 	})
 
+	t.Run("a malformed address", func(t *testing.T) {
+		// A bad percent escape in the address is a page not found, not an uncaught URIError.
+		b.goTo(inst + "/topics/%E0%A4%A")
+		browserRun(b, chromedp.PollFunction[bool](`() => document.querySelector('main').textContent.includes('No page at')`))
+	})
+
 	t.Run("sorting at phone width", func(t *testing.T) {
 		// The instance list sorts on the server; its cards keep the sort buttons.
 		b.goTo("/instances")

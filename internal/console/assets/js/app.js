@@ -82,9 +82,13 @@ function match(path) {
     const m = r.re.exec(path);
     if (!m) continue;
     const params = {};
-    r.names.forEach((n, i) => {
-      params[n] = decodeURIComponent(m[i + 1]);
-    });
+    try {
+      r.names.forEach((n, i) => {
+        params[n] = decodeURIComponent(m[i + 1]);
+      });
+    } catch {
+      return null; // a malformed escape (#/instances/%E0): no page, not an uncaught URIError
+    }
     return { route: r, params };
   }
   return null;
