@@ -68,11 +68,17 @@ async function instancePage({ id }) {
     tags.render(inst.tags || []);
   }
 
+  // refreshSeq: the poll and the Kafka Manager actions both refresh; an older answer arriving
+  // last is dropped rather than shown over a newer one.
+  let refreshSeq = 0;
   async function refresh() {
+    const my = ++refreshSeq;
     const next = await api.get(base);
+    if (my !== refreshSeq) return;
     inst = next;
     title.textContent = inst.name;
     await Promise.all([inst.status === 'RUNNING' || BUSY.test(inst.status) ? loadCluster() : null, loadManagerUser()]);
+    if (my !== refreshSeq) return;
     renderAll();
   }
 

@@ -329,8 +329,12 @@ async function topicPage({ id, topic: name }) {
   let current = null;
   let partitionCount = 0;
 
+  let configSeq = 0; // the poll and an edit both read the settings: the newest read wins
   async function loadConfigs() {
-    current = await findTopic(id, name);
+    const my = ++configSeq;
+    const found = await findTopic(id, name);
+    if (my !== configSeq) return;
+    current = found;
     // Panels are built again only when their data changed: the 5 s refresh keeps the keyboard's place.
     if (!current) {
       mountChanged(configs, 'missing', () => errorBox({ message: `The topic ${name} does not exist.` }));
