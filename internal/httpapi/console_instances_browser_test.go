@@ -51,8 +51,13 @@ func TestConsoleInstances(t *testing.T) {
 		b.fill("create-description", "made in the browser")
 		b.click("create-submit")
 		b.waitVisible("instance-row-" + name)
-		// CREATING, then RUNNING through the list's refresh (no reload).
+		// CREATING, then RUNNING through the list's refresh (no reload). A keyboard user on the
+		// row's link keeps the focus there through the refreshes that rebuild the rows.
+		b.do(chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-test="instance-row-` + name + `"] [data-test="instance-link"]').focus()`))
 		ciWaitRowStatus(b, name, "RUNNING")
+		if f := browserRun(b, chromedp.Evaluate[string](`(document.activeElement && document.activeElement.dataset.test) || ''`)); f != "instance-link" {
+			t.Errorf("after the list's refresh the focus is on %q, want the row's instance-link", f)
+		}
 		id = ciInstanceID(t, e, name)
 		// The request was the form's: the first flavor with its minimum brokers and storage,
 		// PLAINTEXT only.
@@ -61,11 +66,12 @@ func TestConsoleInstances(t *testing.T) {
 			in.KafkaSecurityProtocol != "PLAINTEXT" || !in.PortProtocols.PrivatePlainEnable || in.PortProtocols.PrivateSASLSSLEnable {
 			t.Errorf("created instance %+v", in)
 		}
-		// The row shows the API's data: brokers, version, disk use.
+		// The row shows the API's data: brokers up (from 5.2.6 for a running instance), version,
+		// disk use.
 		row := fmt.Sprintf(`[data-test="instance-row-%s"] `, name)
 		got := browserRun(b, chromedp.Evaluate[[]string](`['brokers', 'version', 'disk-use'].map((k) => document.querySelector(`+
 			ciJS(row+`[data-test="`)+` + k + '"]').textContent)`))
-		if got[0] != "3" || !strings.HasPrefix(got[1], in.EngineVersion) || !strings.Contains(got[2], "/ 300 GB") {
+		if got[0] != "3 of 3 up" || !strings.HasPrefix(got[1], in.EngineVersion) || !strings.Contains(got[2], "/ 300 GB") {
 			t.Errorf("row cells brokers/version/disk = %q", got)
 		}
 		b.screenshot("list")

@@ -85,7 +85,12 @@ async function request(method, path, body, query, opts = {}) {
     throw new ApiError(0, 'NETWORK', `The server cannot be reached: ${e.message}`);
   }
   if (opts.raw) {
-    if (!resp.ok) throw await errorOf(resp);
+    if (!resp.ok) {
+      const err = await errorOf(resp);
+      // A download refused for an ended token signs out as every other call does.
+      if (resp.status === 401 && session.token && !opts.noSignOut) signOut(err);
+      throw err;
+    }
     return resp;
   }
   const text = await resp.text();

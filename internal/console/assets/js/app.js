@@ -3,7 +3,7 @@
 // Every navigation stops the previous page's polls.
 
 import { onSessionChange, signedIn, signOut, whoami, scopedInstance, isAdmin } from './api.js';
-import { h, mount, errorBox, spinner, stopPolls } from './ui.js';
+import { h, mount, errorBox, spinner, stopPolls, closeModals } from './ui.js';
 import * as login from './pages/login.js';
 
 const PAGES = [login];
@@ -82,9 +82,13 @@ function match(path) {
     const m = r.re.exec(path);
     if (!m) continue;
     const params = {};
-    r.names.forEach((n, i) => {
-      params[n] = decodeURIComponent(m[i + 1]);
-    });
+    try {
+      r.names.forEach((n, i) => {
+        params[n] = decodeURIComponent(m[i + 1]);
+      });
+    } catch {
+      return null; // a malformed escape (#/instances/%E0): no page, not an uncaught URIError
+    }
     return { route: r, params };
   }
   return null;
@@ -94,6 +98,7 @@ let renderSeq = 0;
 
 async function render() {
   stopPolls();
+  closeModals(); // a dialog belongs to the page it was opened on (and none survives a sign-out)
   const seq = ++renderSeq;
   const { path, query } = parseHash();
   renderHeader();

@@ -65,7 +65,8 @@ export function h(tag, props, ...children) {
 
 function safeHref(v) {
   const s = String(v);
-  if (s.startsWith('#') || s.startsWith('/') || s.startsWith('blob:')) return s;
+  // "//host/x" and "/\\host/x" are other origins (protocol-relative), not paths of this one.
+  if (s.startsWith('#') || s.startsWith('blob:') || (s.startsWith('/') && !/^\/[\/\\]/.test(s))) return s;
   return '#';
 }
 
@@ -241,9 +242,42 @@ export function select(options, props = {}) {
  * actions (dms:instance:modify) with what it may do, so `action` alone cannot tell.
  */
 export function button(label, onClick, { kind = '', test, action, title, disabled, lifecycle } = {}) {
-  if (action && !can(action)) return null;
-  if (lifecycle && scopedInstance()) return null;
-  return h('button', { type: 'button', class: ['btn', kind], test, title, disabled, on: { click: onClick } }, label);
+  if (!allowed(action, lifecycle)) return null;
+  // While an async onClick runs (a call, or a dialog it opened), more clicks are ignored: no double
+  // submit, no second dialog. Its failure shows as an error toast (DMS code and message) instead of
+  // an unhandled rejection. aria-busy, not disabled: the page may disable the button itself.
+  let busy = false;
+  const b = h('button', {
+    type: 'button', class: ['btn', kind], test, title, disabled,
+    on: {
+      click: (e) => {
+        if (busy) return;
+        const r = onClick(e);
+        if (!r || typeof r.then !== 'function') return;
+        busy = true;
+        b.setAttribute('aria-busy', 'true');
+        const done = () => {
+          busy = false;
+          b.removeAttribute('aria-busy');
+        };
+        r.then(done, (err) => {
+          done();
+          toast(err, 'error');
+        });
+      },
+    },
+  }, label);
+  return b;
+}
+
+/**
+ * allowed is button()'s rule for controls that are not buttons (checkboxes of a batch delete,
+ * inline-editable fields): the caller may do action, and with lifecycle it is no Kafka Manager
+ * sign-in.
+ */
+export function allowed(action, lifecycle) {
+  if (action && !can(action)) return false;
+  return !(lifecycle && scopedInstance());
 }
 
 /** copyButton copies text to the clipboard. */
@@ -291,24 +325,41 @@ export function badge(status) {
 
 // ---- refresh --------------------------------------------------------------------------------------
 
-let polls = [];
+let polls = []; // {id, owner}: owner is the page() section the poll belongs to, once made
 
-/** poll calls fn every ms until the page changes (app.js stops every poll on navigation). */
+/**
+ * poll calls fn every ms until the page changes (app.js stops every poll on navigation). A poll
+ * belongs to the page() its render returns next (pages call poll() then return page(...) in one
+ * go): a render the user left before it ended has its page thrown away, and its polls stop at
+ * their first tick instead of running on until the next navigation.
+ */
 export function poll(fn, ms = 5000) {
+  // A tick while the previous one still runs (a slow server, a large topic) is skipped: requests
+  // never pile up.
+  let running = false;
+  const entry = { id: 0, owner: null };
   const id = setInterval(async () => {
-    if (document.hidden) return;
+    if (entry.owner && !entry.owner.isConnected) {
+      clearInterval(id);
+      return;
+    }
+    if (document.hidden || running) return;
+    running = true;
     try {
       await fn();
     } catch {
       // the next tick tries again; the page shows its own errors
+    } finally {
+      running = false;
     }
   }, ms);
-  polls.push(id);
+  entry.id = id;
+  polls.push(entry);
   return () => clearInterval(id);
 }
 
 export function stopPolls() {
-  for (const id of polls) clearInterval(id);
+  for (const p of polls) clearInterval(p.id);
   polls = [];
 }
 
@@ -367,6 +418,7 @@ export function dataTable({ columns, load, pageSize = 10, test, empty = 'Nothing
       const s = th.dataset.sort;
       th.setAttribute('aria-sort', s && s === state.sort ? (state.order === 'asc' ? 'ascending' : 'descending') : 'none');
     }
+    const focus = focusedIn(tbody);
     if (rows.length === 0) {
       mount(tbody, h('tr', null, h('td', { colspan: columns.length, class: 'empty' }, empty)));
     } else {
@@ -376,6 +428,7 @@ export function dataTable({ columns, load, pageSize = 10, test, empty = 'Nothing
           return h('td', { class: c.class, dataset: { label: c.label } }, v === undefined || v === null ? '' : v);
         }))));
     }
+    refocus(tbody, focus);
     const from = state.total === 0 ? 0 : state.offset + 1;
     const to = Math.min(state.offset + rows.length, state.total);
     info.textContent = `${from}–${to} of ${fmtNum(state.total)}`;
@@ -415,9 +468,11 @@ export function localPage(rows, { offset, limit, sort, order }) {
 
 /** page is a page's frame: a title, optional actions on the right, and the content. */
 export function page(title, actions, ...content) {
-  return h('section', { class: 'page' },
+  const el = h('section', { class: 'page' },
     h('div', { class: 'page-head' }, h('h1', { test: 'page-title' }, title), h('div', { class: 'actions' }, actions)),
     content);
+  for (const p of polls) if (!p.owner) p.owner = el;
+  return el;
 }
 
 /** instanceNav is the sub-navigation of an instance's pages; active is the tab's key. */
@@ -448,4 +503,87 @@ export function prettyJSON(s) {
   } catch {
     return null;
   }
+}
+
+// ---- refreshes that keep the keyboard's place ------------------------------------------------------
+
+const FOCUSABLE = 'a[href], button, input, select, textarea, [tabindex]';
+
+/**
+ * focusedIn tells where the focus is inside container (a tbody, a panel) before a refresh replaces
+ * its children: the child's index, and the element's data-test and index among the child's
+ * focusable elements. null when the focus is elsewhere.
+ */
+export function focusedIn(container) {
+  const a = document.activeElement;
+  if (!a || a === container || !container.contains(a)) return null;
+  let child = a;
+  while (child.parentElement !== container) child = child.parentElement;
+  return {
+    child: [...container.children].indexOf(child),
+    test: a.dataset ? a.dataset.test : undefined,
+    index: [...child.querySelectorAll(FOCUSABLE)].indexOf(a),
+  };
+}
+
+/** refocus puts the focus back on the equivalent element after the refresh (see focusedIn). */
+export function refocus(container, where) {
+  if (!where) return;
+  const child = container.children[Math.min(where.child, container.children.length - 1)];
+  if (!child) return;
+  const all = [...child.querySelectorAll(FOCUSABLE)];
+  const el = (where.test && all.find((e) => e.dataset.test === where.test)) || all[where.index] || all[0];
+  if (el) el.focus({ preventScroll: true });
+}
+
+/**
+ * mountChanged mounts build()'s nodes in el unless key (what they are built from) is the one
+ * mounted last: a poll that finds nothing new leaves the panel, its focus and open controls alone.
+ */
+const mountedKeys = new WeakMap();
+
+export function mountChanged(el, key, build) {
+  const k = typeof key === 'string' ? key : JSON.stringify(key);
+  if (mountedKeys.get(el) === k) return el;
+  const focus = focusedIn(el);
+  mount(el, build());
+  mountedKeys.set(el, k);
+  refocus(el, focus);
+  return el;
+}
+
+/** closeModals closes every open dialog (a navigation or a sign-out leaves none over the next page). */
+export function closeModals() {
+  for (const d of document.querySelectorAll('dialog.modal')) {
+    if (d.open) d.close();
+    d.remove();
+  }
+}
+
+/** passwordInput is a new password's input (never filled from anything shown). */
+export function passwordInput(test) {
+  return h('input', { type: 'password', autocomplete: 'new-password', required: true, test });
+}
+
+/**
+ * selectColumn is a dataTable column of checkboxes for a batch action: selected (a Set) holds
+ * key(row) of the ticked rows, kept across pages and refreshes. opts: test (data-test, or a function
+ * of the row), label(row) (the checkbox's accessible name), skip(row) (a row that cannot be picked
+ * gets no checkbox). Add the column only when allowed(action, lifecycle) says the batch may run.
+ */
+export function selectColumn(selected, key, { test, label, skip } = {}) {
+  return {
+    key: 'select',
+    label: 'Select',
+    render: (r) => {
+      if (skip && skip(r)) return '';
+      const k = key(r);
+      const cb = h('input', {
+        type: 'checkbox', checked: selected.has(k), test: typeof test === 'function' ? test(r) : test,
+        attrs: { 'aria-label': label ? label(r) : `Select ${k}` },
+      });
+      cb.addEventListener('change', () => (cb.checked ? selected.add(k) : selected.delete(k)));
+      return cb;
+    },
+  };
 }

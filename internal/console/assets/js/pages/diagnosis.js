@@ -4,10 +4,10 @@
 // dimension its items, abnormal ones with their causes, advice and the partitions and brokers
 // concerned.
 
-import { api, P, scopedInstance } from '../api.js';
+import { api, P } from '../api.js';
 import {
   h, mount, page, dataTable, modal, confirmAction, field, button, errorBox, toast, poll, instanceNav,
-  fmtNum, fmtTime, can,
+  fmtNum, fmtTime, allowed, selectColumn,
 } from '../ui.js';
 
 const MODIFY = 'dms:instance:modify';
@@ -76,15 +76,8 @@ function reportHref(id, rid) {
 async function listPage({ id }) {
   const selected = new Set();
   const columns = [];
-  if (can(MODIFY) && !scopedInstance()) {
-    columns.push({
-      key: 'select', label: 'Select',
-      render: (r) => {
-        const cb = h('input', { type: 'checkbox', test: 'report-select', checked: selected.has(r.report_id), attrs: { 'aria-label': `Select report ${r.report_id}` } });
-        cb.addEventListener('change', () => (cb.checked ? selected.add(r.report_id) : selected.delete(r.report_id)));
-        return cb;
-      },
-    });
+  if (allowed(MODIFY, true)) {
+    columns.push(selectColumn(selected, (r) => r.report_id, { test: 'report-select', label: (r) => `Select report ${r.report_id}` }));
   }
   columns.push(
     { key: 'report_id', label: 'Report', render: (r) => h('a', { href: reportHref(id, r.report_id), test: 'report-link', class: 'mono' }, r.report_id) },

@@ -7,7 +7,7 @@
 import { api, P } from '../api.js';
 import {
   h, mount, page, dataTable, modal, confirmAction, field, select, button, kv, badge, errorBox, toast, poll,
-  instanceNav, fmtNum, fmtTime, can,
+  instanceNav, fmtNum, fmtTime, can, selectColumn,
 } from '../ui.js';
 
 const MODIFY = 'dms:instance:modify';
@@ -47,20 +47,7 @@ async function listPage({ id }) {
   const canWrite = can(MODIFY);
   const columns = [];
   if (canWrite) {
-    columns.push({
-      key: 'select', label: 'Select',
-      render: (g) => {
-        const cb = h('input', {
-          type: 'checkbox', test: 'group-select', checked: selected.has(g.group_id),
-          attrs: { 'aria-label': `Select ${g.group_id}` },
-        });
-        cb.addEventListener('change', () => {
-          if (cb.checked) selected.add(g.group_id);
-          else selected.delete(g.group_id);
-        });
-        return cb;
-      },
-    });
+    columns.push(selectColumn(selected, (g) => g.group_id, { test: 'group-select' }));
   }
   columns.push(
     { key: 'group_id', label: 'Group', render: (g) => h('a', { href: groupHref(id, g.group_id), test: 'group-link' }, g.group_id) },
@@ -261,9 +248,8 @@ async function groupPage({ id, group }) {
     } catch (e) {
       mount(errHost, errorBox(e));
     }
-    members.reload();
-    topics.reload();
-    offsets.reload();
+    // Awaited, so the poll starts no refresh while these still load.
+    await Promise.all([members.reload(), topics.reload(), offsets.reload()]);
   }
   await loadSummary();
   members.reload(); // again, now with the assignments

@@ -7,7 +7,7 @@
 import { api, isAdmin, whoami } from '../api.js';
 import {
   h, mount, page, dataTable, localPage, modal, confirmAction, field, select, button, badge, errorBox,
-  toast, poll, kv, fmtTime, copyButton, download,
+  toast, poll, kv, fmtTime, copyButton, download, passwordInput,
 } from '../ui.js';
 
 const A = '/opendms/v1';
@@ -34,10 +34,6 @@ async function policies() {
 async function users() {
   const res = await api.get(`${A}/users`);
   return res.users || [];
-}
-
-function passwordInput(test) {
-  return h('input', { type: 'password', autocomplete: 'new-password', required: true, test });
 }
 
 // clientError is an error found in the browser before any call, shown like the API's.

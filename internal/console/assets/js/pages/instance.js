@@ -8,7 +8,7 @@
 import { api, P, scopedInstance } from '../api.js';
 import {
   h, mount, page, dataTable, modal, confirmAction, field, select, button, kv, badge, errorBox, toast, poll,
-  instanceNav, fmtTime, fmtNum, copyButton, download, can,
+  instanceNav, fmtTime, fmtNum, copyButton, download, can, mountChanged,
 } from '../ui.js';
 import { BUSY, restartInstance, deleteInstance, diskUse } from './instances.js';
 
@@ -56,19 +56,29 @@ async function instancePage({ id }) {
     }
   }
 
+  // Each panel is built again only when what it shows changed: the 5 s refresh leaves a focused
+  // button, a chosen client or an open select where they are.
   function renderAll() {
-    mount(overviewHost, overview(inst, cluster));
-    mount(clusterHost, brokersPanel(inst, cluster, clusterErr));
-    mount(listenersHost, listenersPanel(inst, id));
-    mount(kmHost, kafkaManagerPanel(inst, id, refresh, managerUser));
+    const errKey = clusterErr && { status: clusterErr.status, code: clusterErr.code, message: clusterErr.message };
+    mountChanged(overviewHost, [inst, cluster], () => overview(inst, cluster));
+    mountChanged(clusterHost, [inst.status, cluster, errKey], () => brokersPanel(inst, cluster, clusterErr));
+    mountChanged(listenersHost, [inst.status, inst.port_protocols, inst.connect_address, inst.port, inst.kafka_security_protocol,
+      inst.sasl_enabled_mechanisms, inst.access_user], () => listenersPanel(inst, id));
+    mountChanged(kmHost, [inst.management_connect_address, managerUser], () => kafkaManagerPanel(inst, id, refresh, managerUser));
     tags.render(inst.tags || []);
   }
 
+  // refreshSeq: the poll and the Kafka Manager actions both refresh; an older answer arriving
+  // last is dropped rather than shown over a newer one.
+  let refreshSeq = 0;
   async function refresh() {
+    const my = ++refreshSeq;
     const next = await api.get(base);
+    if (my !== refreshSeq) return;
     inst = next;
     title.textContent = inst.name;
     await Promise.all([inst.status === 'RUNNING' || BUSY.test(inst.status) ? loadCluster() : null, loadManagerUser()]);
+    if (my !== refreshSeq) return;
     renderAll();
   }
 
@@ -76,12 +86,19 @@ async function instancePage({ id }) {
   renderAll();
 
   // 5 s, or 2 s while the instance or one of its tasks is busy.
+  // A failed refresh (the instance deleted meanwhile, the server gone) says so above the panels.
+  const errHost = h('div', { test: 'instance-refresh-error' });
   let ticks = 0;
   poll(async () => {
     ticks++;
     const busy = BUSY.test(inst.status) || tasks.busy();
     if (!(busy && ticks % 2 === 0) && ticks % 5 !== 0) return;
-    await Promise.all([refresh(), tasks.reload()]);
+    try {
+      await Promise.all([refresh(), tasks.reload()]);
+      mount(errHost);
+    } catch (e) {
+      mount(errHost, errorBox(e));
+    }
   }, 1000);
 
   const actions = [
@@ -90,6 +107,7 @@ async function instancePage({ id }) {
   ];
   return page(title, actions,
     instanceNav(id, 'overview'),
+    errHost,
     h('div', { class: 'grid2' },
       h('section', { class: 'panel' }, h('h2', null, 'Overview'), overviewHost),
       h('section', { class: 'panel' }, h('h2', null, 'Brokers'), clusterHost)),
@@ -559,7 +577,10 @@ function tasksPanel(base) {
     if (t.status === 'SUCCESS') return h('progress', { max: 100, value: 100, test: 'task-progress', attrs: { 'aria-label': 'done' } });
     if (!t.progress) return '';
     const pct = Number(t.progress.progress_percentage || 0);
-    const step = (t.progress.step_list || []).find((s) => s.statue && !FINAL_TASK.test(s.statue));
+    // The step under way (statue IN_PROGRESS), else the one that failed, else the next waiting one;
+    // COMPLETED steps are behind.
+    const steps = t.progress.step_list || [];
+    const step = ['IN_PROGRESS', 'FAILED', 'WAITING'].map((st) => steps.find((s) => s.statue === st)).find(Boolean);
     return h('span', { test: 'task-progress' },
       h('progress', { max: 100, value: pct, attrs: { 'aria-label': `${pct}%` } }), ` ${pct}%`,
       step ? h('span', { class: 'muted' }, ` · ${step.name}`) : null);

@@ -72,7 +72,7 @@ async function listPage(params, query) {
       { key: 'status', label: 'Status', sort: 'status', render: (r) => statusCell(r) },
       { key: 'engine', label: 'Engine', render: (r) => `${r.engine || 'kafka'} ${r.type || ''}${r.opendms && r.opendms.engine ? ` · ${r.opendms.engine}` : ''}` },
       { key: 'version', label: 'Kafka version', render: (r) => h('span', { test: 'version' }, r.engine_version, r.opendms && r.opendms.kafka_version ? h('span', { class: 'muted' }, ` (${r.opendms.kafka_version})`) : null) },
-      { key: 'brokers', label: 'Brokers', class: 'num', render: (r) => h('span', { test: 'brokers', title: r.specification }, brokersText(r)) },
+      { key: 'brokers', label: 'Brokers up', class: 'num', render: (r) => h('span', { test: 'brokers', title: r.specification }, brokersText(r)) },
       { key: 'disk', label: 'Disk use', render: diskUse },
       { key: 'created', label: 'Created', sort: 'created_at', render: (r) => fmtTime(r.created_at) },
       { key: 'actions', label: 'Actions', render: rowActions },
@@ -84,6 +84,16 @@ async function listPage(params, query) {
       });
       const rows = res.instances || [];
       busy = rows.some((r) => BUSY.test(r.status));
+      // Brokers up is not in 5.1.2: each running instance of the page asks its cluster (5.2.6),
+      // a page of calls at most; one that fails shows the broker count alone.
+      await Promise.all(rows.filter((r) => r.status === 'RUNNING').map(async (r) => {
+        try {
+          const c = (await api.get(`/v2/${P()}/instances/${encodeURIComponent(r.instance_id)}/management/cluster`)).cluster;
+          if (c && Array.isArray(c.brokers)) r._brokersUp = c.brokers.filter((b) => b.is_health).length;
+        } catch {
+          // the count alone
+        }
+      }));
       return { rows, total: res.instance_num };
     },
   });
@@ -123,7 +133,7 @@ function statusCell(r) {
 }
 
 function brokersText(r) {
-  return fmtNum(r.broker_num);
+  return r._brokersUp === undefined ? fmtNum(r.broker_num) : `${fmtNum(r._brokersUp)} of ${fmtNum(r.broker_num)} up`;
 }
 
 // ---- create -----------------------------------------------------------------------------------

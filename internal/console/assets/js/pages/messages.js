@@ -265,7 +265,11 @@ async function messagesPage({ id }, query) {
 
   // loadPartitions fills the partition choice from 5.5.6 (with each partition's offsets) and,
   // for one partition, tells its first and last messages (5.8.4, 5.8.5).
+  // partSeq orders the partition reads (a topic change, a search, a partition choice): only the
+  // newest one's answer is shown.
+  let partSeq = 0;
   async function loadPartitions() {
+    const my = ++partSeq;
     const topic = topicIn.value.trim();
     if (!topic) {
       partitions = [];
@@ -275,6 +279,7 @@ async function messagesPage({ id }, query) {
     }
     const want = st.partition;
     const res = await api.get(`/v2/${P()}/kafka/instances/${enc(id)}/topics/${enc(topic)}/partitions`);
+    if (my !== partSeq) return;
     const ps = (res.partitions || []).slice().sort((a, b) => a.partition - b.partition);
     partitions = ps.map((p) => p.partition);
     mount(partSel, h('option', { value: '' }, 'All'),
@@ -282,10 +287,10 @@ async function messagesPage({ id }, query) {
         ? `${p.partition} (offsets ${fmtNum(p.start_offset)}–${fmtNum(p.last_offset - 1)})`
         : `${p.partition} (empty)`)));
     partSel.value = partitions.includes(Number(want)) && want !== '' ? String(want) : '';
-    await partitionInfo(ps);
+    await partitionInfo(ps, my);
   }
 
-  async function partitionInfo(ps) {
+  async function partitionInfo(ps, my) {
     const p = partSel.value;
     const topic = topicIn.value.trim();
     if (p === '') {
@@ -295,6 +300,7 @@ async function messagesPage({ id }, query) {
     }
     const path = `${base(id)}/management/topics/${enc(topic)}/partitions/${enc(p)}`;
     const [first, last] = await Promise.all([api.get(`${path}/beginning-message`), api.get(`${path}/end-message`)]);
+    if (my !== partSeq) return;
     partInfo.textContent = first.offset < 0
       ? `Partition ${p} holds no message.`
       : `Partition ${p}: first message at offset ${fmtNum(first.offset)} (${fmtTime(first.timestamp)}), last at offset ${fmtNum(last.offset)} (${fmtTime(last.timestamp)}).`;
@@ -306,8 +312,9 @@ async function messagesPage({ id }, query) {
   });
   partSel.addEventListener('change', () => {
     st.partition = partSel.value;
+    const my = ++partSeq;
     api.get(`/v2/${P()}/kafka/instances/${enc(id)}/topics/${enc(topicIn.value.trim())}/partitions`)
-      .then((res) => partitionInfo(res.partitions || []))
+      .then((res) => (my === partSeq ? partitionInfo(res.partitions || [], my) : null))
       .catch((e) => mount(partInfo, errorBox(e)));
   });
 
@@ -358,7 +365,20 @@ async function messagesPage({ id }, query) {
     return { msgs, text, hasPrev: start > 0, hasNext: !stop };
   }
 
-  async function run({ quiet = false } = {}) {
+  // A refresh (quiet) never starts while a search runs: it would win over it (the newest call
+  // wins) and, finding the records shown before the search, leave the search's spinner up.
+  let running = 0;
+  async function run(opts = {}) {
+    if (opts.quiet && running) return;
+    running++;
+    try {
+      await runOnce(opts);
+    } finally {
+      running--;
+    }
+  }
+
+  async function runOnce({ quiet = false } = {}) {
     const my = ++seq;
     if (!st.topic) {
       mount(results, h('p', { class: 'muted', test: 'mb-empty' }, 'Choose a topic.'));

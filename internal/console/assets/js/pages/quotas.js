@@ -3,7 +3,7 @@
 // job id and a task applies them; the list (polled) shows the result.
 
 import { api, P } from '../api.js';
-import { h, page, dataTable, modal, confirmAction, field, select, button, toast, poll, instanceNav, fmtBytes, fmtNum, can } from '../ui.js';
+import { h, page, dataTable, modal, confirmAction, field, select, button, toast, poll, instanceNav, fmtBytes, fmtNum, allowed } from '../ui.js';
 
 const MODIFY = 'dms:instance:modify';
 
@@ -128,10 +128,10 @@ async function render({ id }) {
       { key: 'producer-byte-rate', label: 'Producer rate', class: 'num', render: (q) => rateLabel(q['producer-byte-rate']) },
       { key: 'consumer-byte-rate', label: 'Consumer rate', class: 'num', render: (q) => rateLabel(q['consumer-byte-rate']) },
       // A read-only caller has no action here: no empty column.
-      can(MODIFY) && {
+      allowed(MODIFY, true) && {
         key: 'actions', label: 'Actions', render: (q) => h('div', { class: 'actions' },
-          button('Modify', () => quotaDialog(id, q, reload), { kind: 'small', test: `quota-modify-${entityKey(q)}`, action: MODIFY }),
-          button('Delete', () => deleteQuota(id, q, reload), { kind: 'small danger', test: `quota-delete-${entityKey(q)}`, action: MODIFY })),
+          button('Modify', () => quotaDialog(id, q, reload), { kind: 'small', test: `quota-modify-${entityKey(q)}`, action: MODIFY, lifecycle: true }),
+          button('Delete', () => deleteQuota(id, q, reload), { kind: 'small danger', test: `quota-delete-${entityKey(q)}`, action: MODIFY, lifecycle: true })),
       },
     ].filter(Boolean),
     // 5.2.14 pages with offset/limit and answers the total as count.
@@ -142,7 +142,7 @@ async function render({ id }) {
   });
   table.el.querySelector('table').classList.add('cards');
   poll(reload, 5000);
-  return page('Quotas', button('Create quota', () => quotaDialog(id, null, reload), { kind: 'primary', test: 'quota-create', action: MODIFY }),
+  return page('Quotas', button('Create quota', () => quotaDialog(id, null, reload), { kind: 'primary', test: 'quota-create', action: MODIFY, lifecycle: true }),
     instanceNav(id, 'quotas'),
     h('p', { class: 'muted' }, 'Byte-rate limits per user (SASL user name), per client id, or per user and client id; a default applies to every user or client without its own quota. Changes are applied by a task and appear here within seconds.'),
     table.el);

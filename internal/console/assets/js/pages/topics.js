@@ -7,7 +7,7 @@
 import { api, P } from '../api.js';
 import {
   h, mount, page, dataTable, localPage, modal, confirmAction, field, select, button, kv,
-  errorBox, toast, poll, instanceNav, fmtBytes, fmtNum, fmtTime, can,
+  errorBox, toast, poll, instanceNav, fmtBytes, fmtNum, fmtTime, can, mountChanged, selectColumn,
 } from '../ui.js';
 
 const MODIFY = 'dms:instance:modify';
@@ -225,14 +225,7 @@ async function topicsPage({ id }) {
 
   const columns = [];
   if (writable) {
-    columns.push({
-      key: 'select', label: 'Select',
-      render: (t) => h('input', {
-        type: 'checkbox', checked: selected.has(t.name), test: 'topic-select',
-        attrs: { 'aria-label': `Select ${t.name}` },
-        on: { change: (e) => (e.target.checked ? selected.add(t.name) : selected.delete(t.name)) },
-      }),
-    });
+    columns.push(selectColumn(selected, (t) => t.name, { test: 'topic-select' }));
   }
   columns.push(
     { key: 'name', label: 'Name', render: (t) => h('a', { href: topicHref(id, t.name), test: 'topic-link' }, t.name) },
@@ -336,18 +329,27 @@ async function topicPage({ id, topic: name }) {
   let current = null;
   let partitionCount = 0;
 
+  let configSeq = 0; // the poll and an edit both read the settings: the newest read wins
   async function loadConfigs() {
-    current = await findTopic(id, name);
+    const my = ++configSeq;
+    const found = await findTopic(id, name);
+    if (my !== configSeq) return;
+    current = found;
+    // Panels are built again only when their data changed: the 5 s refresh keeps the keyboard's place.
     if (!current) {
-      mount(configs, errorBox({ message: `The topic ${name} does not exist.` }));
+      mountChanged(configs, 'missing', () => errorBox({ message: `The topic ${name} does not exist.` }));
       return;
     }
-    mount(configs, h('h2', null, 'Configs'), h('p', { class: 'muted' }, 'Values that differ from the default are highlighted.'), configTable(current));
+    mountChanged(configs, current, () => [h('h2', null, 'Configs'), h('p', { class: 'muted' }, 'Values that differ from the default are highlighted.'), configTable(current)]);
   }
 
   async function loadDisk() {
     // 5.2.10 lists every broker's partitions; this topic's are picked out.
     const res = await api.get(`${base(id)}/topics/diskusage`);
+    mountChanged(disk, res, () => diskTable(res));
+  }
+
+  function diskTable(res) {
     const rows = [];
     for (const b of res.broker_list || []) {
       const mine = (b.topic_list || []).filter((t) => t.topic_name === name);
@@ -356,10 +358,10 @@ async function topicPage({ id, topic: name }) {
         h('td', { dataset: { label: 'Partitions here' } }, mine.map((t) => `${t.topic_partition} (${diskSize(t.size)})`).join(', ') || '—'),
         h('td', { dataset: { label: 'Broker disk used' } }, `${diskSize(b.data_disk_use)} of ${diskSize(b.data_disk_size)} (${b.data_disk_use_percentage}%)`)));
     }
-    mount(disk, h('h2', null, 'Disk use by broker'),
+    return [h('h2', null, 'Disk use by broker'),
       h('div', { class: 'scroll-x' }, h('table', { class: 'data cards', test: 'topic-disk' },
         h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Broker'), h('th', { scope: 'col' }, 'Partitions here (size)'), h('th', { scope: 'col' }, 'Broker disk used'))),
-        h('tbody', null, rows))));
+        h('tbody', null, rows)))];
   }
 
   // The settings first (the overview shows the replication factor and description from them);
@@ -412,11 +414,11 @@ async function topicPage({ id, topic: name }) {
       partitionCount = rows.length;
       const totals = detailTotals(d);
       const subscribed = d.group_subscribed || [];
-      mount(groups, h('h2', null, 'Consumer groups'),
+      mountChanged(groups, subscribed, () => [h('h2', null, 'Consumer groups'),
         subscribed.length
           ? h('ul', { class: 'plain', test: 'topic-groups' }, subscribed.map((g) => h('li', null, h('a', { href: `#/instances/${enc(id)}/groups/${enc(g)}` }, g))))
-          : h('p', { class: 'muted' }, 'No consumer group has offsets on this topic.'));
-      mount(head, kv([
+          : h('p', { class: 'muted' }, 'No consumer group has offsets on this topic.')]);
+      mountChanged(head, [rows, totals, current], () => kv([
         ['Partitions', fmtNum(rows.length)],
         ['Replicas', current ? fmtNum(current.replication) : ''],
         ['Messages', h('span', { test: 'topic-total-messages' }, fmtNum(rows.reduce((n, r) => n + Number(r.messages || 0), 0)))],

@@ -8,10 +8,13 @@
 import { api, P } from '../api.js';
 import {
   h, page, dataTable, localPage, modal, confirmAction, field, select, button, badge, errorBox,
-  toast, poll, instanceNav, fmtTime, can,
+  toast, poll, instanceNav, fmtTime, allowed, passwordInput, selectColumn,
 } from '../ui.js';
 
 const MODIFY = 'dms:instance:modify';
+// ACL_CLASS maps the API's access_policy to its badge style; a value the console does not know
+// gets none (a class is never built from data).
+const ACL_CLASS = { pub: 'acl-pub', sub: 'acl-sub', all: 'acl-all' };
 const ACCESS = [['sub', 'sub: consume'], ['pub', 'pub: produce'], ['all', 'all: produce and consume']];
 
 function usersPath(id) {
@@ -37,10 +40,6 @@ function setPolicies(id, topic, policies) {
   return api.post(`/v1/${P()}/instances/${encodeURIComponent(id)}/topics/accesspolicy`, {
     topics: [{ name: topic, policies: policies.map((p) => ({ user_name: p.user_name, access_policy: p.access_policy })) }],
   });
-}
-
-function passwordInput(test) {
-  return h('input', { type: 'password', autocomplete: 'new-password', required: true, test });
 }
 
 // ---- users ----------------------------------------------------------------------------------------
@@ -134,28 +133,21 @@ function usersPanel(id, state) {
       selected.clear();
       reload();
     });
-  }, { kind: 'danger small', test: 'kafka-users-delete-selected', action: MODIFY });
+  }, { kind: 'danger small', test: 'kafka-users-delete-selected', action: MODIFY, lifecycle: true });
   const columns = [];
-  if (can(MODIFY)) {
-    columns.push({
-      key: 'pick', label: 'Select', render: (u) => {
-        if (u.default_app) return '';
-        const cb = h('input', { type: 'checkbox', checked: selected.has(u.user_name), test: `kafka-user-pick-${u.user_name}`, attrs: { 'aria-label': `Select ${u.user_name}` } });
-        cb.addEventListener('change', () => (cb.checked ? selected.add(u.user_name) : selected.delete(u.user_name)));
-        return cb;
-      },
-    });
+  if (allowed(MODIFY, true)) {
+    columns.push(selectColumn(selected, (u) => u.user_name, { test: (u) => `kafka-user-pick-${u.user_name}`, skip: (u) => u.default_app }));
   }
   columns.push(
     { key: 'user_name', label: 'User', sort: 'user_name', render: (u) => h('span', { class: 'mono', test: 'kafka-user-name-cell' }, u.user_name) },
     { key: 'user_desc', label: 'Description', render: (u) => u.user_desc || '' },
     { key: 'role', label: 'Role', render: (u) => (u.default_app ? h('span', null, u.role || '', ' ', badge('administrator')) : u.role || '') },
     { key: 'created_time', label: 'Created', sort: 'created_time', render: (u) => fmtTime(u.created_time) || 'outside OpenDMS' },
-    can(MODIFY) && {
+    allowed(MODIFY, true) && {
       key: 'actions', label: 'Actions', render: (u) => h('div', { class: 'actions' },
-        button('Password', () => resetPasswordDialog(id, u, reload), { kind: 'small', test: `kafka-user-password-${u.user_name}`, action: MODIFY }),
-        button('Description', () => describeDialog(id, u, reload), { kind: 'small', test: `kafka-user-describe-${u.user_name}`, action: MODIFY }),
-        u.default_app ? null : button('Delete', () => deleteUsers(id, [u.user_name], reload), { kind: 'small danger', test: `kafka-user-delete-${u.user_name}`, action: MODIFY })),
+        button('Password', () => resetPasswordDialog(id, u, reload), { kind: 'small', test: `kafka-user-password-${u.user_name}`, action: MODIFY, lifecycle: true }),
+        button('Description', () => describeDialog(id, u, reload), { kind: 'small', test: `kafka-user-describe-${u.user_name}`, action: MODIFY, lifecycle: true }),
+        u.default_app ? null : button('Delete', () => deleteUsers(id, [u.user_name], reload), { kind: 'small danger', test: `kafka-user-delete-${u.user_name}`, action: MODIFY, lifecycle: true })),
     },
   );
   const shown = columns.filter(Boolean);
@@ -181,7 +173,7 @@ function usersPanel(id, state) {
       h('div', { class: 'page-head' },
         h('h2', null, 'Kafka users'),
         h('div', { class: 'actions' },
-          button('Create user', () => createUserDialog(id, reload), { kind: 'primary', test: 'kafka-user-create', action: MODIFY }),
+          button('Create user', () => createUserDialog(id, reload), { kind: 'primary', test: 'kafka-user-create', action: MODIFY, lifecycle: true }),
           delSelected)),
       h('p', { class: 'muted' }, 'SASL users that clients sign in with (SCRAM-SHA-512, and PLAIN where enabled). A new user has no permission until granted on a topic below.'),
       table.el),
@@ -233,8 +225,8 @@ function revoke(id, topic, userName, done) {
 function policyList(id, topic, policies, reload) {
   if (policies.length === 0) return h('span', { class: 'muted', test: `acl-${topic}-none` }, 'No user');
   return h('ul', { class: 'acl-list' }, policies.map((p) => h('li', { test: `acl-${topic}-${p.user_name}`, dataset: { access: p.access_policy } },
-    h('span', { class: 'mono' }, p.user_name), h('span', { class: ['badge', `acl-${p.access_policy}`] }, p.access_policy),
-    button('Revoke', () => revoke(id, topic, p.user_name, reload), { kind: 'small', test: `acl-revoke-${topic}-${p.user_name}`, action: MODIFY }))));
+    h('span', { class: 'mono' }, p.user_name), h('span', { class: ['badge', ACL_CLASS[p.access_policy]] }, p.access_policy),
+    button('Revoke', () => revoke(id, topic, p.user_name, reload), { kind: 'small', test: `acl-revoke-${topic}-${p.user_name}`, action: MODIFY, lifecycle: true }))));
 }
 
 function aclPanel(id, state) {
@@ -247,7 +239,7 @@ function aclPanel(id, state) {
     columns: [
       { key: 'name', label: 'Topic', render: (t) => h('span', { class: 'mono' }, t.name) },
       { key: 'policies', label: 'Users (pub / sub / all)', render: (t) => (t.error ? errorBox(t.error) : policyList(id, t.name, t.policies, reload)) },
-      can(MODIFY) && { key: 'actions', label: 'Actions', render: (t) => button('Grant', () => grantDialog(id, t.name, state.users.filter((u) => !u.default_app).map((u) => u.user_name), reload), { kind: 'small', test: `acl-grant-${t.name}`, action: MODIFY }) },
+      allowed(MODIFY, true) && { key: 'actions', label: 'Actions', render: (t) => button('Grant', () => grantDialog(id, t.name, state.users.filter((u) => !u.default_app).map((u) => u.user_name), reload), { kind: 'small', test: `acl-grant-${t.name}`, action: MODIFY, lifecycle: true }) },
     ].filter(Boolean),
     // The topic list pages on the server; each listed topic's policies are one 5.7.6 call.
     load: async ({ offset, limit }) => {
