@@ -96,6 +96,7 @@ func (s *Service) cluster(ctx context.Context, projectID, instanceID string) (dm
 type ListFilter struct {
 	Group string // a substring of the group's name ("" for all)
 	Topic string // only groups with a committed offset on, or a member assigned, this topic (7.2.3.2)
+	Desc  bool   // by name descending (the console's sort, an OpenDMS extension)
 }
 
 // List returns the total number of groups the filter selects and the page [offset, offset+limit)
@@ -120,6 +121,9 @@ func (s *Service) List(ctx context.Context, projectID, instanceID string, f List
 	}
 	listed, onlyStored := withCreated(listed, recs)
 	listed = slices.DeleteFunc(listed, func(g kafkaops.ListedGroup) bool { return !strings.Contains(g.Name, f.Group) })
+	if f.Desc {
+		slices.Reverse(listed)
+	}
 	if f.Topic == "" {
 		shown := page(listed, offset, limit)
 		gs, err := s.describe(ctx, c, shown, onlyStored, recs)

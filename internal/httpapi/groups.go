@@ -65,6 +65,12 @@ func (s *Server) listGroupsWith(w http.ResponseWriter, r *http.Request, f groups
 		writeError(w, r, err)
 		return
 	}
+	// Groups are listed by name; sort_dir=desc (OpenDMS extension, see sortParams) reverses it.
+	// Other keys (state, lag) would need every group described before paging.
+	if _, f.Desc, err = sortParams(r, []string{"name"}); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	total, gs, err := s.groups.List(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), f, offset, limit)
 	if err != nil {
 		writeError(w, r, err)

@@ -51,6 +51,24 @@ func (s *Server) createInstance(w http.ResponseWriter, r *http.Request) {
 }
 
 // pageParams reads offset/limit query strings: offset >= 0, limit 1..maxLimit (default def).
+// sortParams reads sort_key (one of keys, or none) and sort_dir (asc or desc): the OpenDMS
+// extension with which the console sorts the lists of 5.1.2, 5.5.3 and 5.6.2 on the server, before
+// paging. The reference has no sorting; without them each list keeps its order.
+func sortParams(r *http.Request, keys []string) (key string, desc bool, err error) {
+	q := r.URL.Query()
+	if key = q.Get("sort_key"); key != "" && !slices.Contains(keys, key) {
+		return "", false, invalidParam("sort_key must be one of %s", strings.Join(keys, ", "))
+	}
+	switch q.Get("sort_dir") {
+	case "", "asc":
+	case "desc":
+		desc = true
+	default:
+		return "", false, invalidParam("sort_dir must be asc or desc")
+	}
+	return key, desc, nil
+}
+
 func pageParams(r *http.Request, def, maxLimit int) (offset, limit int, err error) {
 	q := r.URL.Query()
 	offset, limit = 0, def
@@ -89,19 +107,8 @@ func (s *Server) listInstances(w http.ResponseWriter, r *http.Request) {
 		Status: q.Get("status"), IncludeFailure: q.Get("include_failure") == "true"}
 	// sort_key and sort_dir are an OpenDMS extension (the console sorts its list on the server);
 	// the reference has no sorting, and without them the order is the reference's (oldest first).
-	if k := q.Get("sort_key"); k != "" {
-		if !slices.Contains(instances.SortKeys, k) {
-			writeError(w, r, invalidParam("sort_key must be one of %s", strings.Join(instances.SortKeys, ", ")))
-			return
-		}
-		f.SortKey = k
-	}
-	switch q.Get("sort_dir") {
-	case "", "asc":
-	case "desc":
-		f.SortDesc = true
-	default:
-		writeError(w, r, invalidParam("sort_dir must be asc or desc"))
+	if f.SortKey, f.SortDesc, err = sortParams(r, instances.SortKeys); err != nil {
+		writeError(w, r, err)
 		return
 	}
 	matched, _, err := s.instances.List(r.Context(), r.PathValue("project_id"), f)

@@ -138,7 +138,12 @@ func (s *Server) listTopics(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, invalidParam("name has %d characters, at most %d are allowed", utf8.RuneCountInString(name), maxTopicNameFilter))
 		return
 	}
-	l, err := s.topics.ListMatching(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), name, offset, limit)
+	q := topics.ListQuery{Name: name}
+	if q.SortKey, q.SortDesc, err = sortParams(r, topics.SortKeys); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	l, err := s.topics.ListMatching(r.Context(), r.PathValue("project_id"), r.PathValue("instance_id"), q, offset, limit)
 	if err != nil {
 		writeError(w, r, err)
 		return

@@ -18,8 +18,8 @@ import (
 // The SDK, which does not send it, lists every topic as before.
 func TestTopicsListNameFilter(t *testing.T) {
 	te := newTopicEnv(t, "kafka-topics-name")
-	for _, n := range []string{"orders-eu", "orders-us", "payments", "ORDERS_archive"} {
-		te.create(t, &model.CreateInstanceTopicReq{Id: n, Partition: tpI32(1), Replication: tpI32(1)})
+	for n, parts := range map[string]int32{"orders-eu": 3, "orders-us": 1, "payments": 2, "ORDERS_archive": 1} {
+		te.create(t, &model.CreateInstanceTopicReq{Id: n, Partition: tpI32(parts), Replication: tpI32(1)})
 	}
 	list := func(t *testing.T, query url.Values) (int, []string, *http.Response, []byte) {
 		t.Helper()
@@ -43,19 +43,25 @@ func TestTopicsListNameFilter(t *testing.T) {
 	}
 	cases := []struct {
 		name, filter, offset, limit string
+		sortKey, sortDir            string
 		total                       int
 		want                        []string
 	}{
-		{"no filter", "", "", "50", 4, []string{"ORDERS_archive", "orders-eu", "orders-us", "payments"}},
-		{"part of names, any case", "order", "", "50", 3, []string{"ORDERS_archive", "orders-eu", "orders-us"}},
-		{"paged after filtering", "ORDERS", "1", "1", 3, []string{"orders-eu"}},
-		{"spaces trimmed", "  pay ", "", "", 1, []string{"payments"}},
-		{"no match", "nothing", "", "", 0, nil},
+		// sort_key/sort_dir (OpenDMS extension): ordered before paging; partitions ties by name.
+		{"by name descending", "", "", "50", "name", "desc", 4, []string{"payments", "orders-us", "orders-eu", "ORDERS_archive"}},
+		{"by partitions", "", "", "50", "partitions", "", 4, []string{"ORDERS_archive", "orders-us", "payments", "orders-eu"}},
+		{"by partitions descending, paged", "", "0", "2", "partitions", "desc", 4, []string{"orders-eu", "payments"}},
+		{"filtered and sorted", "order", "1", "1", "name", "desc", 3, []string{"orders-eu"}},
+		{"no filter", "", "", "50", "", "", 4, []string{"ORDERS_archive", "orders-eu", "orders-us", "payments"}},
+		{"part of names, any case", "order", "", "50", "", "", 3, []string{"ORDERS_archive", "orders-eu", "orders-us"}},
+		{"paged after filtering", "ORDERS", "1", "1", "", "", 3, []string{"orders-eu"}},
+		{"spaces trimmed", "  pay ", "", "", "", "", 1, []string{"payments"}},
+		{"no match", "nothing", "", "", "", "", 0, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			q := url.Values{}
-			for k, v := range map[string]string{"name": c.filter, "offset": c.offset, "limit": c.limit} {
+			for k, v := range map[string]string{"name": c.filter, "offset": c.offset, "limit": c.limit, "sort_key": c.sortKey, "sort_dir": c.sortDir} {
 				if v != "" {
 					q.Set(k, v)
 				}
@@ -66,6 +72,14 @@ func TestTopicsListNameFilter(t *testing.T) {
 			}
 			if total != c.total || !slices.Equal(names, c.want) {
 				t.Fatalf("total %d names %v, want %d %v", total, names, c.total, c.want)
+			}
+		})
+	}
+	for _, bad := range []url.Values{{"sort_key": {"size"}}, {"sort_dir": {"up"}}} {
+		t.Run("bad sort "+bad.Encode(), func(t *testing.T) {
+			_, _, resp, body := list(t, bad)
+			if resp.StatusCode != http.StatusBadRequest || decodeError(t, body).ErrorCode != dms.CodeInvalidParameter {
+				t.Fatalf("status %d: %s", resp.StatusCode, body)
 			}
 		})
 	}

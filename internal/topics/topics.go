@@ -15,6 +15,7 @@
 package topics
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -224,13 +225,26 @@ type TopicList struct {
 // the page from offset of at most limit topics (all with limit 0), with their settings as the
 // cluster applies them.
 func (s *Service) List(ctx context.Context, projectID, instanceID string, offset, limit int) (TopicList, error) {
-	return s.ListMatching(ctx, projectID, instanceID, "", offset, limit)
+	return s.ListMatching(ctx, projectID, instanceID, ListQuery{}, offset, limit)
 }
 
-// ListMatching is List of the topics whose name contains name, ignoring case ("" matches every
-// topic): the filter of the console's topic list (5.5.3's name, an OpenDMS extension). It filters
-// before paging, so total and the pages count the matching topics only.
-func (s *Service) ListMatching(ctx context.Context, projectID, instanceID, name string, offset, limit int) (TopicList, error) {
+// ListQuery selects and orders the topics of ListMatching (OpenDMS extensions of 5.5.3 for the
+// console's topic list; the SDK sends none of them).
+type ListQuery struct {
+	Name     string // a part of the topic name, ignoring case ("" for every topic)
+	SortKey  string // one of SortKeys, or "" for the cluster's order
+	SortDesc bool
+}
+
+// SortKeys are the orders ListQuery.SortKey takes: both are known from the metadata before the
+// page is described, so sorting costs nothing per topic.
+var SortKeys = []string{"name", "partitions"}
+
+// ListMatching is List of the topics whose name contains q.Name, ignoring case, in q's order: the
+// filter and sort of the console's topic list (5.5.3's name, sort_key and sort_dir, OpenDMS
+// extensions). It filters and sorts before paging, so total and the pages count the matching
+// topics only.
+func (s *Service) ListMatching(ctx context.Context, projectID, instanceID string, q ListQuery, offset, limit int) (TopicList, error) {
 	in, c, err := s.cluster(ctx, projectID, instanceID, false)
 	if err != nil {
 		return TopicList{}, err
@@ -240,12 +254,13 @@ func (s *Service) ListMatching(ctx context.Context, projectID, instanceID, name 
 		return TopicList{}, kafkaerr.ToDMS(kafkaerr.About{}, err)
 	}
 	var user []kafkaops.Topic
-	name = strings.ToLower(name)
+	name := strings.ToLower(q.Name)
 	for _, t := range all {
 		if !internal(t) && strings.Contains(strings.ToLower(t.Name), name) {
 			user = append(user, t)
 		}
 	}
+	sortTopics(user, q.SortKey, q.SortDesc)
 	out := TopicList{Total: len(user), MaxPartitions: s.partitionLimit(in), Topics: []Topic{}}
 	if out.MaxPartitions > 0 {
 		out.RemainPartitions = max(0, out.MaxPartitions-userPartitions(all))
@@ -710,4 +725,25 @@ func (s *Service) Describe(ctx context.Context, projectID, instanceID, topic str
 func (s *Service) SetAutoCreate(ctx context.Context, projectID, instanceID string, who instances.Actor, enable bool) error {
 	_, _, err := s.instances.SetAutoCreateTopics(ctx, projectID, instanceID, who, enable)
 	return err
+}
+
+// sortTopics orders topics by key ("name" or "partitions", ties by name); "" keeps their order.
+func sortTopics(ts []kafkaops.Topic, key string, desc bool) {
+	var by func(a, b kafkaops.Topic) int
+	switch key {
+	case "name":
+		by = func(a, b kafkaops.Topic) int { return strings.Compare(a.Name, b.Name) }
+	case "partitions":
+		by = func(a, b kafkaops.Topic) int {
+			return cmp.Or(cmp.Compare(len(a.Partitions), len(b.Partitions)), strings.Compare(a.Name, b.Name))
+		}
+	default:
+		return
+	}
+	slices.SortStableFunc(ts, func(a, b kafkaops.Topic) int {
+		if desc {
+			return by(b, a)
+		}
+		return by(a, b)
+	})
 }

@@ -50,7 +50,7 @@ async function listPage({ id }) {
     columns.push(selectColumn(selected, (g) => g.group_id, { test: 'group-select' }));
   }
   columns.push(
-    { key: 'group_id', label: 'Group', render: (g) => h('a', { href: groupHref(id, g.group_id), test: 'group-link' }, g.group_id) },
+    { key: 'group_id', label: 'Group', sort: 'name', render: (g) => h('a', { href: groupHref(id, g.group_id), test: 'group-link' }, g.group_id) },
     { key: 'state', label: 'State', render: (g) => badge(g.state) },
     { key: 'lag', label: 'Lag', class: 'num', render: (g) => h('span', { test: 'group-lag' }, fmtNum(g.lag)) },
     { key: 'coordinator_id', label: 'Coordinator', class: 'num', render: (g) => `broker ${g.coordinator_id}` },
@@ -69,8 +69,9 @@ async function listPage({ id }) {
     columns,
     empty: 'No consumer groups.',
     rowTest: (g) => `group-row-${g.group_id}`,
-    load: async ({ offset, limit }) => {
-      const res = await api.get(groupsPath(id), { offset, limit, group: filter });
+    // By name on the server; sort_dir=desc (an OpenDMS extension of 5.6.2) reverses it before paging.
+    load: async ({ offset, limit, sort, order }) => {
+      const res = await api.get(groupsPath(id), { offset, limit, group: filter, sort_key: sort, sort_dir: sort ? order : '' });
       return { rows: res.groups || [], total: res.total };
     },
   });

@@ -9,7 +9,7 @@ function loginForm({ title, intro, fields, submit, test }) {
   const reason = takeSignOutReason();
   if (reason) mount(errHost, errorBox(reason));
   const btn = h('button', { type: 'submit', class: 'btn primary', test: 'login-submit' }, 'Sign in');
-  const form = h('form', { class: 'login', test, attrs: { novalidate: true } },
+  const form = h('form', { class: 'login', test, attrs: { novalidate: true, method: 'post' } },
     h('h1', null, title),
     intro ? h('p', { class: 'muted' }, intro) : null,
     fields.map(([label, input, hint]) => field(label, input, hint)),

@@ -228,8 +228,8 @@ async function topicsPage({ id }) {
     columns.push(selectColumn(selected, (t) => t.name, { test: 'topic-select' }));
   }
   columns.push(
-    { key: 'name', label: 'Name', render: (t) => h('a', { href: topicHref(id, t.name), test: 'topic-link' }, t.name) },
-    { key: 'partition', label: 'Partitions', class: 'num', render: (t) => fmtNum(t.partition) },
+    { key: 'name', label: 'Name', sort: 'name', render: (t) => h('a', { href: topicHref(id, t.name), test: 'topic-link' }, t.name) },
+    { key: 'partition', label: 'Partitions', class: 'num', sort: 'partitions', render: (t) => fmtNum(t.partition) },
     { key: 'replication', label: 'Replicas', class: 'num', render: (t) => fmtNum(t.replication) },
     { key: 'messages', label: 'Messages', class: 'num', render: (t) => (t._detail ? h('span', { test: 'topic-messages' }, fmtNum(t._detail.messages)) : '—') },
     { key: 'size', label: 'Size', class: 'num', render: (t) => (t._detail ? h('span', { test: 'topic-size', title: `${fmtBytes(t._detail.disk)} on disk with every replica` }, fmtBytes(t._detail.size)) : '—') },
@@ -254,8 +254,9 @@ async function topicsPage({ id }) {
     pageSize: 10,
     empty: 'No topics.',
     rowTest: (t) => `topic-row-${t.name}`,
-    load: async ({ offset, limit }) => {
-      const res = await api.get(`${base(id)}/topics`, { offset, limit, name: filter.value.trim() });
+    // Sorted on the server (sort_key/sort_dir, OpenDMS extensions of 5.5.3), before paging.
+    load: async ({ offset, limit, sort, order }) => {
+      const res = await api.get(`${base(id)}/topics`, { offset, limit, name: filter.value.trim(), sort_key: sort, sort_dir: sort ? order : '' });
       const rows = res.topics || [];
       // Size and message count are not in 5.5.3: each topic of the page asks its detail (5.5.8),
       // at most a page of calls; a topic deleted meanwhile shows dashes.
