@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/opendms/opendms/internal/console"
 	"io"
 	"log/slog"
 	"net"
@@ -118,7 +119,7 @@ func serve(ctx context.Context, cfg dmsd.Config) error {
 		return err
 	}
 	defer srv.Close()
-	log.Info("serving the DMS for Kafka API", "endpoint", endpoint, "data_dir", cfg.DataDir, "region", cfg.Region, "engine", cfg.Engine)
+	log.Info("serving the DMS for Kafka API", "endpoint", endpoint, "console", endpoint+console.Prefix, "data_dir", cfg.DataDir, "region", cfg.Region, "engine", cfg.Engine)
 	return srv.Serve(ctx, ln)
 }
 
