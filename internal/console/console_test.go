@@ -1,8 +1,11 @@
 package console
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -165,5 +168,70 @@ func TestEmbedded(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/console/", nil))
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "<!doctype html>") {
 		t.Fatalf("GET /console/: %d %q", rec.Code, rec.Body.String())
+	}
+}
+
+// TestGzip: text assets go out gzipped to clients that take gzip, as another representation (its
+// own ETag, Vary: Accept-Encoding), and unchanged to the others; both decode to the same bytes.
+func TestGzip(t *testing.T) {
+	h := Handler()
+	plain := func(accept string) *http.Response {
+		req := httptest.NewRequest("GET", "http://dms.test/console/js/ui.js", nil)
+		if accept != "" {
+			req.Header.Set("Accept-Encoding", accept)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Result()
+	}
+	want, err := fs.ReadFile(embedded, "assets/js/ui.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		accept string
+		gzip   bool
+	}{
+		{"", false},
+		{"gzip", true},
+		{"br, gzip;q=0.8, deflate", true},
+		{"GZIP", true},
+		{"gzip;q=0", false},
+		{"deflate, br", false},
+	}
+	etags := map[bool]string{}
+	for _, c := range cases {
+		t.Run(c.accept, func(t *testing.T) {
+			res := plain(c.accept)
+			body, _ := io.ReadAll(res.Body)
+			if res.StatusCode != 200 || res.Header.Get("Vary") != "Accept-Encoding" {
+				t.Fatalf("status %d, Vary %q", res.StatusCode, res.Header.Get("Vary"))
+			}
+			if got := res.Header.Get("Content-Encoding") == "gzip"; got != c.gzip {
+				t.Fatalf("Content-Encoding %q, want gzip %v", res.Header.Get("Content-Encoding"), c.gzip)
+			}
+			if c.gzip {
+				if len(body) >= len(want)/2 {
+					t.Errorf("gzipped %d bytes of %d", len(body), len(want))
+				}
+				zr, err := gzip.NewReader(bytes.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if body, err = io.ReadAll(zr); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !bytes.Equal(body, want) {
+				t.Fatalf("body differs from the asset (%d bytes, want %d)", len(body), len(want))
+			}
+			if e, seen := etags[c.gzip]; seen && e != res.Header.Get("ETag") {
+				t.Errorf("ETag %q, was %q", res.Header.Get("ETag"), e)
+			}
+			etags[c.gzip] = res.Header.Get("ETag")
+		})
+	}
+	if etags[true] == etags[false] {
+		t.Errorf("gzip and identity share the ETag %q", etags[true])
 	}
 }
