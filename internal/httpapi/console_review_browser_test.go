@@ -104,6 +104,7 @@ func TestConsoleEveryPageAtPhoneWidth(t *testing.T) {
 		}
 		// A button waits for its action (here the confirmation it opened) before it takes another
 		// click, and takes one again once the dialog is cancelled.
+		b.waitVisible("topic-row-orders") // the rows load after the page: d would be null before
 		b.do(chromedp.Evaluate[chromedp.Void](`(() => { const d = document.querySelector('[data-test="topic-row-orders"] [data-test="topic-delete"]'); d.click(); d.click(); })()`))
 		b.waitVisible("confirm")
 		if n := browserRun(b, chromedp.Evaluate[int](`document.querySelectorAll('dialog[open]').length`)); n != 1 {
@@ -111,7 +112,7 @@ func TestConsoleEveryPageAtPhoneWidth(t *testing.T) {
 		}
 		b.click("modal-cancel")
 		b.waitGone("confirm")
-		b.do(chromedp.Click(chromedp.CSS(`[data-test="topic-row-orders"] [data-test="topic-delete"]`), chromedp.NodeVisible))
+		b.clickUntil(`[data-test="topic-row-orders"] [data-test="topic-delete"]`, confirmOpen)
 		b.waitVisible("confirm")
 		b.do(chromedp.KeyEvent(kb.Escape))
 		b.waitGone("confirm")
