@@ -59,10 +59,8 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		b.waitGone("quota-dialog")
 		// A task applies it; the polled list shows it.
 		row := "quota-" + quotaUser + "|"
-		b.waitVisible(row)
-		if txt := b.text(row); !strings.Contains(txt, "1.00 MiB/s") || !strings.Contains(txt, "2.00 MiB/s") {
-			t.Errorf("quota row: %q", txt)
-		}
+		b.waitText(row, "1.00 MiB/s")
+		b.waitText(row, "2.00 MiB/s")
 		resp, err := ce.sdk.ShowKafkaUserClientQuota(&model.ShowKafkaUserClientQuotaRequest{InstanceId: id})
 		if err != nil {
 			t.Fatal(err)
@@ -76,7 +74,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 
 	t.Run("modify and delete a quota", func(t *testing.T) {
 		row := "quota-" + quotaUser + "|"
-		b.click("quota-modify-" + quotaUser + "|")
+		b.clickUntil(string(byTest("quota-modify-"+quotaUser+"|")), `document.querySelector('[data-test="quota-dialog"]') !== null`)
 		b.waitVisible("quota-dialog")
 		b.fill("quota-producer-rate", "3145728")
 		b.fill("quota-consumer-rate", "") // empty: kept
@@ -91,7 +89,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		b.click("quota-save")
 		b.waitText("quota-|<default>", "every client (default)")
 		// Deleting asks first.
-		b.click("quota-delete-" + quotaUser + "|")
+		b.clickUntil(string(byTest("quota-delete-"+quotaUser+"|")), confirmOpen)
 		b.waitVisible("confirm")
 		b.click("confirm-ok")
 		b.waitGone(row)
@@ -109,13 +107,17 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		// A quota's user is any string Kafka takes: markup in it must show as characters.
 		const evil = `<img src=x onerror="window.pwned=1">`
 		body, _ := json.Marshal(map[string]any{"user": evil, "producer-byte-rate": 1024})
-		quotaJob(t, ce, "POST", string(body))
+		// Applied, then the page shown again: it lists the quota when made, not after its 5 s refresh.
+		waitQuotaTask(t, ce, quotaJob(t, ce, "POST", string(body)), "createUserClientQuota")
+		b.goTo("/instances/" + id + "/users")
+		b.waitVisible("sasl-off")
+		b.goTo("/instances/" + id + "/quotas")
 		row := "quota-" + evil + "|"
 		b.waitText(row, evil)
 		if n := browserRun(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-test=quotas] img').length + (window.pwned ? 100 : 0)`)); n != 0 {
 			t.Errorf("the quota's user became markup (%d)", n)
 		}
-		b.click("quota-delete-" + evil + "|")
+		b.clickUntil(string(byTest("quota-delete-"+evil+"|")), confirmOpen)
 		b.click("confirm-ok")
 		b.waitGone(row)
 	})
@@ -148,7 +150,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		b.waitVisible("iam-user-" + reader)
 		b.screenshot("iam-users")
 
-		b.click("iam-user-open-" + reader)
+		b.clickUntil(string(byTest("iam-user-open-"+reader)), `location.hash === '#/iam/users/`+reader+`'`)
 		b.waitVisible("iam-keys")
 		b.click("iam-key-create")
 		b.fill("iam-key-desc", "console test")
@@ -189,15 +191,15 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 
 		// Disable (asked first) and enable again; then a new password set in the console.
 		b.goTo("/iam/users")
-		b.click("iam-user-disable-" + reader)
+		b.clickUntil(string(byTest("iam-user-disable-"+reader)), confirmOpen)
 		b.click("confirm-ok")
 		b.waitVisible("iam-user-enable-" + reader)
 		if u, err := e.IAM.Store().GetUserByName(tctx(t), mustDomainID(t, e), reader); err != nil || u.Enabled {
 			t.Errorf("after Disable: %+v %v", u, err)
 		}
-		b.click("iam-user-enable-" + reader)
+		b.clickUntil(string(byTest("iam-user-enable-"+reader)), `document.querySelector('[data-test="iam-user-disable-`+reader+`"]') !== null`)
 		b.waitVisible("iam-user-disable-" + reader)
-		b.click("iam-user-password-" + reader)
+		b.clickUntil(string(byTest("iam-user-password-"+reader)), `document.querySelector('[data-test="iam-password-dialog"]') !== null`)
 		b.fill("iam-new-password", readerPwd2)
 		b.click("iam-password-ok")
 		b.waitGone("iam-password-dialog")
@@ -241,7 +243,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		if !slices.ContainsFunc(res.Policies, func(p dms.Policy) bool { return p.Name == "TopicsReader" && !p.System }) {
 			t.Errorf("the custom policy is not listed by the API: %s", body)
 		}
-		b.click("policy-delete-TopicsReader")
+		b.clickUntil(string(byTest("policy-delete-TopicsReader")), confirmOpen)
 		b.click("confirm-ok")
 		b.waitGone("policy-TopicsReader")
 	})
