@@ -12,6 +12,8 @@ package httpapi
 // (allowProblems).
 //
 // Running: go test -count=1 -run 'TestConsole' ./internal/httpapi/
+// CONSOLE_LATENCY=ms delays every request of the tabs by ms (Chromium's network emulation): a
+// test that does not wait for what the page loads fails with it, as it may on a loaded CI machine.
 // CONSOLE_SHOTS=dir keeps screenshots (and one of every failed browser test) in dir; CHROME_BIN
 // names the browser when it is not chromium or chromium-browser in PATH. Without a browser the
 // tests skip, except under CI=true where they fail.
@@ -25,12 +27,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -208,6 +212,13 @@ func newBrowserWith(t testing.TB, o browserOptions) *browser {
 		t.Fatalf("opening a tab: %v", err)
 	}
 	t.Cleanup(b.finish) // runs first
+	if ms, _ := strconv.Atoi(os.Getenv("CONSOLE_LATENCY")); ms > 0 {
+		if _, err := chromedp.Call(b.Ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			MatchedNetworkConditions: []*network.Conditions{{Latency: float64(ms), DownloadThroughput: -1, UploadThroughput: -1}},
+		}); err != nil {
+			t.Fatalf("CONSOLE_LATENCY: %v", err)
+		}
+	}
 	if o.Phone {
 		b.do(chromedp.EmulateViewport(phoneWidth, phoneHeight, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
 	} else {
@@ -338,6 +349,18 @@ func (b *browser) describe() {
 			b.t.Logf("screenshot: %s", b.writeShot("failure", png))
 		}
 	}
+}
+
+// run is t.Run for a case that drives b: b's helpers fail the case, not the test (a FailNow of the
+// test from the case's goroutine is refused by the testing package, which then reports "subtest
+// may have called FailNow on a parent test" instead of the case's failure), and the test again
+// after it.
+func (b *browser) run(t *testing.T, name string, f func(t *testing.T)) bool {
+	return t.Run(name, func(st *testing.T) {
+		b.t = st
+		defer func() { b.t = t }()
+		f(st)
+	})
 }
 
 // do runs actions in the tab; the test stops on the first error.

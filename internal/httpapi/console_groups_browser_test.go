@@ -92,7 +92,7 @@ func TestConsoleGroups(t *testing.T) {
 	b := newBrowser(t)
 	b.signInAdmin(ce.testEnv)
 
-	t.Run("list shows the group and its lag", func(t *testing.T) {
+	b.run(t, "list shows the group and its lag", func(t *testing.T) {
 		b.goTo(groupsRoute)
 		b.waitVisible("group-row-billing")
 		b.waitTextOf(cgInRow("group-row-billing", "group-lag"), "4")
@@ -107,7 +107,7 @@ func TestConsoleGroups(t *testing.T) {
 		b.do(chromedp.EmulateViewport(1280, 900))
 	})
 
-	t.Run("group page shows members and per-partition lag", func(t *testing.T) {
+	b.run(t, "group page shows members and per-partition lag", func(t *testing.T) {
 		b.goTo(groupsRoute + "/audit")
 		b.waitVisible("members")
 		b.waitText("members", "audit-client")
@@ -119,7 +119,7 @@ func TestConsoleGroups(t *testing.T) {
 		b.screenshot("group-detail")
 	})
 
-	t.Run("reset to earliest after a preview", func(t *testing.T) {
+	b.run(t, "reset to earliest after a preview", func(t *testing.T) {
 		b.click("group-reset")
 		b.waitVisible("reset-dialog")
 		if disabled := browserRun(b, chromedp.Evaluate[bool](`document.querySelector('[data-test="reset-apply"]').disabled`)); !disabled {
@@ -151,7 +151,7 @@ func TestConsoleGroups(t *testing.T) {
 		}
 	})
 
-	t.Run("reset one partition to an offset", func(t *testing.T) {
+	b.run(t, "reset one partition to an offset", func(t *testing.T) {
 		b.click("group-reset")
 		b.waitVisible("reset-dialog")
 		b.fill("reset-partition", "1")
@@ -173,7 +173,7 @@ func TestConsoleGroups(t *testing.T) {
 		}
 	})
 
-	t.Run("reset refused while members consume", func(t *testing.T) {
+	b.run(t, "reset refused while members consume", func(t *testing.T) {
 		b.allowProblems("status of 409") // the browser logs the refused preview
 		b.goTo(groupsRoute + "/audit")
 		b.waitVisible("reset-hint")
@@ -191,7 +191,7 @@ func TestConsoleGroups(t *testing.T) {
 		b.waitGone("reset-dialog")
 	})
 
-	t.Run("create and delete a group", func(t *testing.T) {
+	b.run(t, "create and delete a group", func(t *testing.T) {
 		b.goTo(groupsRoute)
 		b.click("group-create")
 		b.fill("group-name", "reports_v2")
@@ -223,7 +223,7 @@ func TestConsoleGroups(t *testing.T) {
 		}
 	})
 
-	t.Run("edit the description", func(t *testing.T) {
+	b.run(t, "edit the description", func(t *testing.T) {
 		b.goTo(groupsRoute + "/billing")
 		b.click("group-edit")
 		b.waitVisible("group-edit-dialog")
@@ -238,7 +238,7 @@ func TestConsoleGroups(t *testing.T) {
 	})
 
 	var reportID string
-	t.Run("diagnosis report", func(t *testing.T) {
+	b.run(t, "diagnosis report", func(t *testing.T) {
 		b.goTo("/instances/" + enc(ce.id) + "/diagnosis")
 		b.click("diagnosis-create")
 		b.fill("diag-group", "billing")
@@ -260,7 +260,7 @@ func TestConsoleGroups(t *testing.T) {
 		b.screenshot("diagnosis-list")
 	})
 
-	t.Run("read-only user sees no write action", func(t *testing.T) {
+	b.run(t, "read-only user sees no write action", func(t *testing.T) {
 		ce.newUser(t, "reader", "DMS ReadOnlyAccess", ce.ProjectID)
 		b.click("sign-out")
 		b.signIn(ce.testEnv, consoleLogin{Domain: "admin", User: "reader", Password: "Passw0rd-reader", Project: ce.Region})
@@ -292,7 +292,7 @@ func TestConsoleGroups(t *testing.T) {
 		b.screenshot("groups-read-only")
 	})
 
-	t.Run("Kafka Manager sign-in resets and deletes but does not create", func(t *testing.T) {
+	b.run(t, "Kafka Manager sign-in resets and deletes but does not create", func(t *testing.T) {
 		pw := "Km-groups1"
 		setManagerPassword(t, ce.sdk, ce.id, pw)
 		b.click("sign-out")

@@ -29,7 +29,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 	b.signInAdmin(e)
 	id := ce.id
 
-	t.Run("users page without SASL", func(t *testing.T) {
+	b.run(t, "users page without SASL", func(t *testing.T) {
 		b.goTo("/instances/" + id + "/users")
 		b.waitVisible("sasl-off")
 		txt := b.text("sasl-off")
@@ -46,7 +46,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 	})
 
 	const quotaUser = "app-quota"
-	t.Run("create a quota", func(t *testing.T) {
+	b.run(t, "create a quota", func(t *testing.T) {
 		b.goTo("/instances/" + id + "/quotas")
 		b.waitVisible("quotas")
 		b.click("quota-create")
@@ -72,7 +72,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		b.screenshot("quotas")
 	})
 
-	t.Run("modify and delete a quota", func(t *testing.T) {
+	b.run(t, "modify and delete a quota", func(t *testing.T) {
 		row := "quota-" + quotaUser + "|"
 		b.clickUntil(string(byTest("quota-modify-"+quotaUser+"|")), `document.querySelector('[data-test="quota-dialog"]') !== null`)
 		b.waitVisible("quota-dialog")
@@ -103,7 +103,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		}
 	})
 
-	t.Run("names render as text", func(t *testing.T) {
+	b.run(t, "names render as text", func(t *testing.T) {
 		// A quota's user is any string Kafka takes: markup in it must show as characters.
 		const evil = `<img src=x onerror="window.pwned=1">`
 		body, _ := json.Marshal(map[string]any{"user": evil, "producer-byte-rate": 1024})
@@ -122,7 +122,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		b.waitGone(row)
 	})
 
-	t.Run("bad quota shows the DMS error", func(t *testing.T) {
+	b.run(t, "bad quota shows the DMS error", func(t *testing.T) {
 		b.click("quota-create")
 		b.waitVisible("quota-dialog")
 		b.fill("quota-user", "app-norates") // no rate: 400 DMS.00400062 from the API
@@ -137,7 +137,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 	// readerPwd2 is the password the administrator sets in the console after creating the user.
 	const reader, readerPwd, readerPwd2 = "reader1", "Reader-Passw0rd1", "Reader-Passw0rd2"
 	var ak, sk string
-	t.Run("IAM user, access key shown once, read-only role", func(t *testing.T) {
+	b.run(t, "IAM user, access key shown once, read-only role", func(t *testing.T) {
 		if !b.exists("nav-iam") {
 			t.Fatal("no IAM link for the administrator")
 		}
@@ -212,7 +212,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		b.screenshot("iam-accounts")
 	})
 
-	t.Run("custom policy checked in the browser", func(t *testing.T) {
+	b.run(t, "custom policy checked in the browser", func(t *testing.T) {
 		b.goTo("/iam/policies")
 		b.waitVisible("policy-DMS ReadOnlyAccess")
 		if b.exists("policy-delete-DMS ReadOnlyAccess") {
@@ -248,7 +248,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		b.waitGone("policy-TopicsReader")
 	})
 
-	t.Run("read-only user sees no write action", func(t *testing.T) {
+	b.run(t, "read-only user sees no write action", func(t *testing.T) {
 		b.signIn(e, consoleLogin{Domain: "admin", User: reader, Password: readerPwd2, Project: e.Region})
 		if b.exists("nav-iam") {
 			t.Error("the IAM link is shown to a read-only user")
@@ -270,7 +270,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		b.waitVisible("iam-admin-only")
 	})
 
-	t.Run("phone width", func(t *testing.T) {
+	b.run(t, "phone width", func(t *testing.T) {
 		b.do(chromedp.EmulateViewport(phoneWidth, phoneHeight, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
 		b.goTo("/instances/" + id + "/quotas")
 		b.waitVisible("quota-|<default>")
@@ -306,7 +306,7 @@ func TestLocalConsoleKafkaUsers(t *testing.T) {
 	b := newBrowserWith(t, browserOptions{Timeout: 4 * time.Minute})
 	b.signInAdmin(e)
 	const app = "app1-user"
-	t.Run("create a Kafka user", func(t *testing.T) {
+	b.run(t, "create a Kafka user", func(t *testing.T) {
 		b.goTo("/instances/" + id + "/users")
 		b.waitVisible("kafka-user-" + usersAdmin) // the administrator is listed
 		b.click("kafka-user-create")
@@ -326,7 +326,7 @@ func TestLocalConsoleKafkaUsers(t *testing.T) {
 		}
 	})
 
-	t.Run("grant sub", func(t *testing.T) {
+	b.run(t, "grant sub", func(t *testing.T) {
 		b.waitVisible("acl-topic-" + topic)
 		b.click("acl-grant-" + topic)
 		b.waitVisible("acl-dialog")
@@ -344,7 +344,7 @@ func TestLocalConsoleKafkaUsers(t *testing.T) {
 		b.screenshot("users-acls")
 	})
 
-	t.Run("read-only user", func(t *testing.T) {
+	b.run(t, "read-only user", func(t *testing.T) {
 		b.signIn(e, consoleLogin{Domain: "admin", User: reader, Password: readerPwd, Project: e.Region})
 		b.goTo("/instances/" + id + "/users")
 		b.waitText("acl-"+topic+"-"+app, "sub")
