@@ -475,7 +475,8 @@ func (b *browser) clickCSS(css string) {
 // made while done is false, so an action that took effect is never repeated.
 func (b *browser) clickUntil(css, done string) {
 	b.t.Helper()
-	for {
+	const attempts = 5 // a click that never takes effect is the page's bug, not a race
+	for range attempts {
 		if !b.clickPoint(css, done) {
 			return
 		}
@@ -487,6 +488,7 @@ func (b *browser) clickUntil(css, done string) {
 			b.t.Fatalf("browser, clicking %s until %s: %v", css, done, b.Ctx.Err())
 		}
 	}
+	b.t.Fatalf("browser: clicked %s %d times, and %s is still false", css, attempts, done)
 }
 
 // confirmOpen is true while a confirmation dialog (ui.js confirmAction) is open: what a click on a
