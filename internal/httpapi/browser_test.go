@@ -12,6 +12,8 @@ package httpapi
 // (allowProblems).
 //
 // Running: go test -count=1 -run 'TestConsole' ./internal/httpapi/
+// CONSOLE_LATENCY=ms delays every request of the tabs by ms (Chromium's network emulation): a
+// test that does not wait for what the page loads fails with it, as it may on a loaded CI machine.
 // CONSOLE_SHOTS=dir keeps screenshots (and one of every failed browser test) in dir; CHROME_BIN
 // names the browser when it is not chromium or chromium-browser in PATH. Without a browser the
 // tests skip, except under CI=true where they fail.
@@ -25,12 +27,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 )
@@ -208,6 +212,13 @@ func newBrowserWith(t testing.TB, o browserOptions) *browser {
 		t.Fatalf("opening a tab: %v", err)
 	}
 	t.Cleanup(b.finish) // runs first
+	if ms, _ := strconv.Atoi(os.Getenv("CONSOLE_LATENCY")); ms > 0 {
+		if _, err := chromedp.Call(b.Ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+			MatchedNetworkConditions: []*network.Conditions{{Latency: float64(ms), DownloadThroughput: -1, UploadThroughput: -1}},
+		}); err != nil {
+			t.Fatalf("CONSOLE_LATENCY: %v", err)
+		}
+	}
 	if o.Phone {
 		b.do(chromedp.EmulateViewport(phoneWidth, phoneHeight, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
 	} else {
@@ -340,12 +351,50 @@ func (b *browser) describe() {
 	}
 }
 
+// run is t.Run for a case that drives b: b's helpers fail the case, not the test (a FailNow of the
+// test from the case's goroutine is refused by the testing package, which then reports "subtest
+// may have called FailNow on a parent test" instead of the case's failure), and the test again
+// after it.
+func (b *browser) run(t *testing.T, name string, f func(t *testing.T)) bool {
+	return t.Run(name, func(st *testing.T) {
+		b.t = st
+		defer func() { b.t = t }()
+		f(st)
+	})
+}
+
 // do runs actions in the tab; the test stops on the first error.
 func (b *browser) do(actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
 	if err := chromedp.Do(b.Ctx, actions...); err != nil {
 		b.t.Fatalf("browser: %v", err)
 	}
+}
+
+// doFor is do with what the actions wait for in the failure's message (a failed wait then says
+// which one it was).
+func (b *browser) doFor(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.Ctx, actions...); err != nil {
+		b.t.Fatalf("browser, %s: %v", what, err)
+	}
+}
+
+// waitTimeout bounds each wait of the helpers on a condition in the page (chromedp's polls end
+// after 30 s by default): a 5 s refresh of a page on a loaded machine (CI runs the heavy packages
+// next to this one on 2 cores) fits several times, and a wait that fails still fails before the
+// test's own timeout ends everything after it.
+const waitTimeout = 60 * time.Second
+
+// pollFor runs a chromedp.PollFunction with waitTimeout; the test stops with what (the condition
+// waited for) when it times out.
+func pollFor[T any](b *browser, what, fn string, args ...any) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.Ctx, chromedp.PollFunction[T](fn, chromedp.WithPollingArgs(args...), chromedp.WithPollingTimeout(waitTimeout)))
+	if err != nil {
+		b.t.Fatalf("browser, waiting for %s: %v", what, err)
+	}
+	return v
 }
 
 // browserRun runs one action that answers a value in b's tab; the test stops on an error.
@@ -377,26 +426,114 @@ func (b *browser) open(url string) {
 // does: the sign-in, held in the page's memory, stays.
 func (b *browser) goTo(route string) {
 	b.t.Helper()
+	// Waited until the router's hashchange listener ran (it was added first, so it runs before
+	// this one): it takes the page that was shown away at once (a spinner until the new one
+	// renders), so no wait that follows can be met by the page left (both group pages have
+	// offset rows, for one). The hashchange event comes after the assignment, in a task of its own.
 	hash, _ := json.Marshal("#" + strings.TrimPrefix(route, "#"))
-	b.do(chromedp.Evaluate[chromedp.Void]("location.hash = " + string(hash)))
+	b.doFor("the router to take "+route, chromedp.Evaluate[chromedp.Void](`new Promise((resolve) => {
+		const target = `+string(hash)+`;
+		if (new URL(target, location.href).hash === location.hash) { resolve(); return; } // no hashchange comes
+		addEventListener('hashchange', () => resolve(), { once: true });
+		location.hash = target;
+	})`, chromedp.EvalAwaitPromise))
 }
 
 // waitVisible waits until the element data-test=id is shown.
 func (b *browser) waitVisible(id string) {
 	b.t.Helper()
-	b.do(chromedp.WaitVisible(byTest(id)))
+	b.doFor(id+" to show", chromedp.WaitVisible(byTest(id)))
 }
 
 // waitGone waits until no element data-test=id is in the page.
 func (b *browser) waitGone(id string) {
 	b.t.Helper()
-	b.do(chromedp.WaitNotPresent(byTest(id)))
+	b.doFor(id+" to go", chromedp.WaitNotPresent(byTest(id)))
 }
 
-// click clicks the element data-test=id once it is visible.
+// click clicks the element data-test=id (see clickCSS).
 func (b *browser) click(id string) {
 	b.t.Helper()
-	b.do(chromedp.Click(byTest(id), chromedp.NodeVisible))
+	b.clickCSS(string(byTest(id)))
+}
+
+// clickCSS clicks the first element matching css as a user does, with the mouse at its centre,
+// once it is shown, enabled, not busy and not covered (by a dialog, a toast). The element is
+// found, scrolled to and hit-tested in one step in the page and the click goes to that point: a
+// table row that the page's refresh rebuilds meanwhile (dataTable replaces its rows on every
+// reload) takes the click in its equal's place. chromedp.Click holds the node it found and fails
+// ("Node is detached" or "Could not compute content quads") when a refresh replaced it between
+// the find and the click.
+func (b *browser) clickCSS(css string) {
+	b.t.Helper()
+	b.clickPoint(css, "")
+}
+
+// clickUntil clicks the first element matching css (as clickCSS) until done, a JavaScript
+// expression, is true in the page: a click whose press and release straddle a refresh that
+// rebuilt the element (they are two calls) reaches no element, and is made again. A click is only
+// made while done is false, so an action that took effect is never repeated.
+func (b *browser) clickUntil(css, done string) {
+	b.t.Helper()
+	const attempts = 5 // a click that never takes effect is the page's bug, not a race
+	for range attempts {
+		if !b.clickPoint(css, done) {
+			return
+		}
+		ok, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](done, chromedp.WithPollingTimeout(2*time.Second)))
+		if err == nil && ok {
+			return
+		}
+		if b.Ctx.Err() != nil {
+			b.t.Fatalf("browser, clicking %s until %s: %v", css, done, b.Ctx.Err())
+		}
+	}
+	b.t.Fatalf("browser: clicked %s %d times, and %s is still false", css, attempts, done)
+}
+
+// confirmOpen is true while a confirmation dialog (ui.js confirmAction) is open: what a click on a
+// row's Delete does (clickUntil).
+const confirmOpen = `document.querySelector('[data-test="confirm"]') !== null`
+
+// check ticks the checkbox matching css (a row's, which refreshes rebuild).
+func (b *browser) check(css string) {
+	b.t.Helper()
+	sel, _ := json.Marshal(css)
+	b.clickUntil(css, "(document.querySelector("+string(sel)+") || {}).checked === true")
+}
+
+// clickPoint waits until the element matching css can take a click, or done (when not "") is
+// true; it clicks in the first case and says whether it did.
+func (b *browser) clickPoint(css, done string) bool {
+	b.t.Helper()
+	if done == "" {
+		done = "false"
+	}
+	pt := pollFor[[]float64](b, css+" to be clickable", `(sel) => {
+		if (`+done+`) return [];
+		const el = document.querySelector(sel);
+		// aria-busy: a ui.js button whose last action has not ended ignores clicks (a dialog just
+		// closed tells it in a task of its own).
+		if (!el || el.disabled || el.getAttribute('aria-busy') === 'true') return null;
+		const hit = () => {
+			const r = el.getBoundingClientRect();
+			if (r.width === 0 || r.height === 0) return null;
+			const x = r.left + r.width / 2, y = r.top + r.height / 2;
+			const at = document.elementFromPoint(x, y);
+			return at && (at === el || el.contains(at)) ? [x, y] : null;
+		};
+		let p = hit();
+		if (!p) {
+			el.scrollIntoView({ block: 'center', inline: 'nearest' });
+			p = hit();
+		}
+		return p;
+	}`, css)
+	if len(pt) != 2 {
+		return false
+	}
+	b.doFor("clicking "+css, chromedp.MouseClickXY(pt[0], pt[1]))
+	return true
 }
 
 // fill replaces the value of the field data-test=id by typing text (key events, as a user does).
@@ -405,7 +542,9 @@ func (b *browser) fill(id, text string) {
 	// Emptied by script: chromedp's Clear empties the value attribute, which a value set by
 	// script or typed before overrides (and SetValue refuses "").
 	sel, _ := json.Marshal(string(byTest(id)))
-	b.do(chromedp.WaitVisible(byTest(id)),
+	// Enabled first: a field a dialog fills from an API call is disabled until the call ends (or
+	// the typing would be overwritten by it).
+	b.doFor(id+" to be shown and enabled", chromedp.WaitVisible(byTest(id)), chromedp.WaitEnabled(byTest(id)),
 		chromedp.Evaluate[chromedp.Void]("document.querySelector("+string(sel)+").value = ''"),
 		chromedp.SendKeys(byTest(id), text))
 }
@@ -427,10 +566,34 @@ func (b *browser) exists(id string) bool {
 // answers its text.
 func (b *browser) waitText(id, want string) string {
 	b.t.Helper()
-	return browserRun(b, chromedp.PollFunction[string](`(sel, want) => {
+	return b.waitTextCSS(string(byTest(id)), want, false)
+}
+
+// waitTextOf waits until the first element matching css has exactly want as its text (trimmed).
+// A value is read by waiting for it, never once: the element may be one a refresh is about to
+// replace, or show data of a load still under way.
+func (b *browser) waitTextOf(css, want string) {
+	b.t.Helper()
+	b.waitTextCSS(css, want, true)
+}
+
+func (b *browser) waitTextCSS(css, want string, exact bool) string {
+	b.t.Helper()
+	got, err := chromedp.Run(b.Ctx, chromedp.PollFunction[string](`(sel, want, exact) => {
 		const el = document.querySelector(sel);
-		return el && el.textContent.includes(want) ? el.textContent : null;
-	}`, chromedp.WithPollingArgs(string(byTest(id)), want)))
+		if (!el) return null;
+		const t = el.textContent;
+		return (exact ? t.trim() === want : t.includes(want)) ? t : null;
+	}`, chromedp.WithPollingArgs(css, want, exact), chromedp.WithPollingTimeout(waitTimeout)))
+	if err != nil {
+		// What it shows instead, for the report.
+		sel, _ := json.Marshal(css)
+		ctx, cancel := context.WithTimeout(b.tab, 10*time.Second)
+		defer cancel()
+		now, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const el = document.querySelector(`+string(sel)+`); return el ? JSON.stringify(el.textContent) : '(no such element)'; })()`))
+		b.t.Fatalf("browser, waiting for %s to show %q (exact %v): %v; it shows %s", css, want, exact, err, now)
+	}
+	return got
 }
 
 var shotName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
@@ -492,12 +655,12 @@ func (b *browser) submitLogin(e *testEnv, l consoleLogin) {
 func (b *browser) signIn(e *testEnv, l consoleLogin) {
 	b.t.Helper()
 	b.submitLogin(e, l)
-	outcome := browserRun(b, chromedp.PollFunction[string](`() => {
+	outcome := pollFor[string](b, "the sign-in's outcome", `() => {
 		const nav = document.querySelector('[data-test="nav"]');
 		if (nav && nav.offsetParent !== null) return 'nav';
 		const err = document.querySelector('[data-test="error"]');
 		return err ? 'error: ' + err.textContent : null;
-	}`))
+	}`)
 	if outcome != "nav" {
 		b.t.Fatalf("signing in as %s/%s: %s", l.Domain, l.User, outcome)
 	}

@@ -59,27 +59,6 @@ func TestConsoleDiagnosisCatalog(t *testing.T) {
 	}
 }
 
-// cgTextOf is the text of the first element matching css (waits until it is visible).
-func cgTextOf(b *browser, css string) string {
-	b.t.Helper()
-	return browserRun(b, chromedp.Text(chromedp.CSS(css), chromedp.NodeVisible))
-}
-
-// cgWaitTextOf waits until the first element matching css has exactly want as its trimmed text.
-func cgWaitTextOf(b *browser, css, want string) {
-	b.t.Helper()
-	browserRun(b, chromedp.PollFunction[bool](`(sel, want) => {
-		const el = document.querySelector(sel);
-		return el && el.textContent.trim() === want ? true : null;
-	}`, chromedp.WithPollingArgs(css, want)))
-}
-
-// cgClickCSS clicks the first element matching css once it is visible.
-func cgClickCSS(b *browser, css string) {
-	b.t.Helper()
-	b.do(chromedp.Click(chromedp.CSS(css), chromedp.NodeVisible))
-}
-
 // cgInRow selects the element data-test=id inside the element data-test=row.
 func cgInRow(row, id string) string {
 	return fmt.Sprintf("[data-test=%q] [data-test=%q]", row, id)
@@ -113,17 +92,13 @@ func TestConsoleGroups(t *testing.T) {
 	b := newBrowser(t)
 	b.signInAdmin(ce.testEnv)
 
-	t.Run("list shows the group and its lag", func(t *testing.T) {
+	b.run(t, "list shows the group and its lag", func(t *testing.T) {
 		b.goTo(groupsRoute)
 		b.waitVisible("group-row-billing")
-		if got := cgTextOf(b, cgInRow("group-row-billing", "group-lag")); got != "4" {
-			t.Errorf("lag of billing: %q, want 4", got)
-		}
-		if got := cgTextOf(b, cgInRow("group-row-billing", "status")); got != "EMPTY" {
-			t.Errorf("state of billing: %q", got)
-		}
+		b.waitTextOf(cgInRow("group-row-billing", "group-lag"), "4")
+		b.waitTextOf(cgInRow("group-row-billing", "status"), "EMPTY")
 		b.waitVisible("group-row-audit")
-		cgWaitTextOf(b, cgInRow("group-row-audit", "status"), "STABLE")
+		b.waitTextOf(cgInRow("group-row-audit", "status"), "STABLE")
 		b.screenshot("groups-list")
 		// At a phone's width the rows are cards.
 		b.do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
@@ -132,23 +107,19 @@ func TestConsoleGroups(t *testing.T) {
 		b.do(chromedp.EmulateViewport(1280, 900))
 	})
 
-	t.Run("group page shows members and per-partition lag", func(t *testing.T) {
+	b.run(t, "group page shows members and per-partition lag", func(t *testing.T) {
 		b.goTo(groupsRoute + "/audit")
 		b.waitVisible("members")
 		b.waitText("members", "audit-client")
 		b.goTo(groupsRoute + "/billing")
 		b.waitVisible("offset-row-orders-0")
-		if got := cgTextOf(b, cgInRow("offset-row-orders-0", "offset-current")); got != "7" {
-			t.Errorf("committed offset of orders-0: %q, want 7", got)
-		}
-		if got := cgTextOf(b, cgInRow("offset-row-orders-1", "offset-lag")); got != "1" {
-			t.Errorf("lag of orders-1: %q, want 1", got)
-		}
+		b.waitTextOf(cgInRow("offset-row-orders-0", "offset-current"), "7")
+		b.waitTextOf(cgInRow("offset-row-orders-1", "offset-lag"), "1")
 		b.waitText("group-total-lag", "4")
 		b.screenshot("group-detail")
 	})
 
-	t.Run("reset to earliest after a preview", func(t *testing.T) {
+	b.run(t, "reset to earliest after a preview", func(t *testing.T) {
 		b.click("group-reset")
 		b.waitVisible("reset-dialog")
 		if disabled := browserRun(b, chromedp.Evaluate[bool](`document.querySelector('[data-test="reset-apply"]').disabled`)); !disabled {
@@ -159,12 +130,8 @@ func TestConsoleGroups(t *testing.T) {
 		b.waitVisible("reset-preview-table")
 		for _, tt := range []struct{ p, cur string }{{"0", "7"}, {"1", "9"}} {
 			row := "preview-row-orders-" + tt.p
-			if got := cgTextOf(b, cgInRow(row, "preview-current")); got != tt.cur {
-				t.Errorf("preview of partition %s: current %q, want %s", tt.p, got, tt.cur)
-			}
-			if got := cgTextOf(b, cgInRow(row, "preview-new")); got != "0" {
-				t.Errorf("preview of partition %s: new %q, want 0", tt.p, got)
-			}
+			b.waitTextOf(cgInRow(row, "preview-current"), tt.cur)
+			b.waitTextOf(cgInRow(row, "preview-new"), "0")
 		}
 		b.screenshot("reset-preview")
 		// The preview committed nothing.
@@ -174,9 +141,9 @@ func TestConsoleGroups(t *testing.T) {
 		b.click("reset-apply")
 		b.waitGone("reset-dialog")
 		// The page refreshes: the new offsets and lag show without a reload.
-		cgWaitTextOf(b, cgInRow("offset-row-orders-0", "offset-current"), "0")
-		cgWaitTextOf(b, cgInRow("offset-row-orders-1", "offset-current"), "0")
-		cgWaitTextOf(b, cgInRow("offset-row-orders-0", "offset-lag"), "10")
+		b.waitTextOf(cgInRow("offset-row-orders-0", "offset-current"), "0")
+		b.waitTextOf(cgInRow("offset-row-orders-1", "offset-current"), "0")
+		b.waitTextOf(cgInRow("offset-row-orders-0", "offset-lag"), "10")
 		b.waitText("group-total-lag", "20")
 		b.screenshot("after-reset")
 		if got := offsetsBySDK(t, ce, "billing", "orders"); !maps.Equal(got, map[int32]string{0: "0", 1: "0"}) {
@@ -184,7 +151,7 @@ func TestConsoleGroups(t *testing.T) {
 		}
 	})
 
-	t.Run("reset one partition to an offset", func(t *testing.T) {
+	b.run(t, "reset one partition to an offset", func(t *testing.T) {
 		b.click("group-reset")
 		b.waitVisible("reset-dialog")
 		b.fill("reset-partition", "1")
@@ -197,18 +164,16 @@ func TestConsoleGroups(t *testing.T) {
 		if b.exists("preview-row-orders-0") {
 			t.Errorf("the preview of partition 1 shows partition 0")
 		}
-		if got := cgTextOf(b, cgInRow("preview-row-orders-1", "preview-new")); got != "4" {
-			t.Errorf("preview of partition 1: new %q, want 4", got)
-		}
+		b.waitTextOf(cgInRow("preview-row-orders-1", "preview-new"), "4")
 		b.click("reset-apply")
 		b.waitGone("reset-dialog")
-		cgWaitTextOf(b, cgInRow("offset-row-orders-1", "offset-current"), "4")
+		b.waitTextOf(cgInRow("offset-row-orders-1", "offset-current"), "4")
 		if got := committed(t, ce, "billing", "orders"); !maps.Equal(got, map[int32]int64{0: 0, 1: 4}) {
 			t.Errorf("after resetting partition 1 to 4: %v", got)
 		}
 	})
 
-	t.Run("reset refused while members consume", func(t *testing.T) {
+	b.run(t, "reset refused while members consume", func(t *testing.T) {
 		b.allowProblems("status of 409") // the browser logs the refused preview
 		b.goTo(groupsRoute + "/audit")
 		b.waitVisible("reset-hint")
@@ -226,7 +191,7 @@ func TestConsoleGroups(t *testing.T) {
 		b.waitGone("reset-dialog")
 	})
 
-	t.Run("create and delete a group", func(t *testing.T) {
+	b.run(t, "create and delete a group", func(t *testing.T) {
 		b.goTo(groupsRoute)
 		b.click("group-create")
 		b.fill("group-name", "reports_v2")
@@ -234,7 +199,7 @@ func TestConsoleGroups(t *testing.T) {
 		b.click("group-create-ok")
 		b.waitVisible("group-row-reports_v2")
 		b.waitText("group-row-reports_v2", "nightly <b>reports</b>") // the description is text
-		cgClickCSS(b, cgInRow("group-row-reports_v2", "group-delete"))
+		b.clickUntil(cgInRow("group-row-reports_v2", "group-delete"), confirmOpen)
 		b.click("confirm-ok")
 		b.waitGone("group-row-reports_v2")
 		if names := groupNames(t, ce); slices.Contains(names, "reports_v2") {
@@ -247,8 +212,8 @@ func TestConsoleGroups(t *testing.T) {
 			b.click("group-create-ok")
 			b.waitVisible("group-row-" + name)
 		}
-		cgClickCSS(b, cgInRow("group-row-tmp_a", "group-select"))
-		cgClickCSS(b, cgInRow("group-row-tmp_b", "group-select"))
+		b.check(cgInRow("group-row-tmp_a", "group-select"))
+		b.check(cgInRow("group-row-tmp_b", "group-select"))
 		b.click("group-delete-selected")
 		b.click("confirm-ok")
 		b.waitGone("group-row-tmp_a")
@@ -258,7 +223,7 @@ func TestConsoleGroups(t *testing.T) {
 		}
 	})
 
-	t.Run("edit the description", func(t *testing.T) {
+	b.run(t, "edit the description", func(t *testing.T) {
 		b.goTo(groupsRoute + "/billing")
 		b.click("group-edit")
 		b.waitVisible("group-edit-dialog")
@@ -273,7 +238,7 @@ func TestConsoleGroups(t *testing.T) {
 	})
 
 	var reportID string
-	t.Run("diagnosis report", func(t *testing.T) {
+	b.run(t, "diagnosis report", func(t *testing.T) {
 		b.goTo("/instances/" + enc(ce.id) + "/diagnosis")
 		b.click("diagnosis-create")
 		b.fill("diag-group", "billing")
@@ -284,7 +249,7 @@ func TestConsoleGroups(t *testing.T) {
 		b.click("diag-create-ok")
 		// The report's page opens; its items come when the window (2 s in tests) ends.
 		b.waitVisible("dimension-consumer")
-		cgWaitTextOf(b, cgInRow("item-consumer_online", "status"), "abnormal")
+		b.waitTextOf(cgInRow("item-consumer_online", "status"), "abnormal")
 		b.waitText(`item-consumer_online`, "The consumer group billing has no active consumer: nothing consumes orders.")
 		b.waitText(`item-consumer_online`, "Start the consumers of the group")
 		b.screenshot("diagnosis-report")
@@ -295,7 +260,7 @@ func TestConsoleGroups(t *testing.T) {
 		b.screenshot("diagnosis-list")
 	})
 
-	t.Run("read-only user sees no write action", func(t *testing.T) {
+	b.run(t, "read-only user sees no write action", func(t *testing.T) {
 		ce.newUser(t, "reader", "DMS ReadOnlyAccess", ce.ProjectID)
 		b.click("sign-out")
 		b.signIn(ce.testEnv, consoleLogin{Domain: "admin", User: "reader", Password: "Passw0rd-reader", Project: ce.Region})
@@ -327,7 +292,7 @@ func TestConsoleGroups(t *testing.T) {
 		b.screenshot("groups-read-only")
 	})
 
-	t.Run("Kafka Manager sign-in resets and deletes but does not create", func(t *testing.T) {
+	b.run(t, "Kafka Manager sign-in resets and deletes but does not create", func(t *testing.T) {
 		pw := "Km-groups1"
 		setManagerPassword(t, ce.sdk, ce.id, pw)
 		b.click("sign-out")
@@ -357,7 +322,7 @@ func TestConsoleGroups(t *testing.T) {
 		b.waitVisible("preview-row-orders-0")
 		b.click("reset-apply")
 		b.waitGone("reset-dialog")
-		cgWaitTextOf(b, cgInRow("offset-row-orders-1", "offset-current"), "0")
+		b.waitTextOf(cgInRow("offset-row-orders-1", "offset-current"), "0")
 		b.goTo("/instances/" + enc(ce.id) + "/diagnosis")
 		b.waitVisible("report-row-" + reportID)
 		for _, id := range []string{"diagnosis-create", "report-delete-selected", "report-select"} {

@@ -69,6 +69,8 @@ func TestConsoleInstances(t *testing.T) {
 		// The row shows the API's data: brokers up (from 5.2.6 for a running instance), version,
 		// disk use.
 		row := fmt.Sprintf(`[data-test="instance-row-%s"] `, name)
+		// Polled: the row a refresh showed RUNNING in may precede the brokers' health (5.2.6).
+		b.waitTextOf(row+`[data-test="brokers"]`, "3 of 3 up")
 		got := browserRun(b, chromedp.Evaluate[[]string](`['brokers', 'version', 'disk-use'].map((k) => document.querySelector(`+
 			ciJS(row+`[data-test="`)+` + k + '"]').textContent)`))
 		if got[0] != "3 of 3 up" || !strings.HasPrefix(got[1], in.EngineVersion) || !strings.Contains(got[2], "/ 300 GB") {
@@ -78,7 +80,7 @@ func TestConsoleInstances(t *testing.T) {
 	})
 
 	step("instance page", func(t *testing.T) {
-		b.do(chromedp.Click(chromedp.CSS(`[data-test="instance-row-`+name+`"] [data-test="instance-link"]`), chromedp.NodeVisible))
+		b.clickUntil(`[data-test="instance-row-`+name+`"] [data-test="instance-link"]`, `location.hash === '#/instances/`+id+`'`)
 		b.waitVisible("broker-0")
 		b.waitText("brokers-up", "3 of 3 up")
 		in := ciShowInstance(t, e, id)
@@ -86,16 +88,13 @@ func TestConsoleInstances(t *testing.T) {
 		if addr == "" || strings.Count(addr, ",") != 2 {
 			t.Fatalf("private_plain_address %q", addr)
 		}
-		if got := b.text("bootstrap-private_plain"); got != addr {
-			t.Errorf("bootstrap servers %q, the API says %q", got, addr)
-		}
-		settings := b.text("client-settings-private_plain")
+		b.waitTextOf(string(byTest("bootstrap-private_plain")), addr)
+		settings := b.waitText("client-settings-private_plain", "bootstrap.servers="+addr)
 		if !strings.Contains(settings, "bootstrap.servers="+addr) || !strings.Contains(settings, "security.protocol=PLAINTEXT") {
 			t.Errorf("client settings:\n%s", settings)
 		}
 		// Another client's settings for the same listener.
-		b.do(chromedp.SetValue(byTest("client-kind-private_plain"), "kcat"),
-			chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-test="client-kind-private_plain"]').dispatchEvent(new Event('change'))`))
+		b.setField("client-kind-private_plain", "kcat")
 		if got := b.waitText("client-settings-private_plain", "kcat -b "+addr); !strings.Contains(got, "security.protocol=PLAINTEXT") {
 			t.Errorf("kcat settings:\n%s", got)
 		}
@@ -234,7 +233,7 @@ func TestConsoleInstances(t *testing.T) {
 		release := func() { once.Do(hold) }
 		defer release() // also when a wait below fails
 		b.goTo("/instances")
-		b.do(chromedp.Click(chromedp.CSS(`[data-test="instance-row-`+name+`"] [data-test="instance-restart"]`), chromedp.NodeVisible))
+		b.clickUntil(`[data-test="instance-row-`+name+`"] [data-test="instance-restart"]`, confirmOpen)
 		b.click("confirm-ok")
 		ciWaitRowStatus(b, name, "RESTARTING")
 		release()
@@ -298,7 +297,7 @@ func TestConsoleInstances(t *testing.T) {
 		b.waitVisible("login-form")
 		b.signInAdmin(e)
 		b.goTo("/instances")
-		b.do(chromedp.Click(chromedp.CSS(`[data-test="instance-row-`+name+`"] [data-test="instance-delete"]`), chromedp.NodeVisible))
+		b.clickUntil(`[data-test="instance-row-`+name+`"] [data-test="instance-delete"]`, confirmOpen)
 		b.waitText("confirm", name)
 		b.click("confirm-ok")
 		b.waitGone("instance-row-" + name)

@@ -47,13 +47,18 @@ func TestConsoleKafkaManager(t *testing.T) {
 	if who := b.text("who"); !strings.Contains(who, "Kafka Manager") {
 		t.Errorf("header says %q, want the Kafka Manager user", who)
 	}
+	b.waitText("page-title", "km-mine")
+	b.waitVisible("brokers")
+	// Absent once the page shows what it is made of: the instance's tabs (its sub-navigation) and
+	// the configs (a panel that loads by itself): checked earlier they would be absent because not
+	// made yet.
+	b.waitVisible("tab-overview")
+	b.waitVisible("config-min.insync.replicas")
 	for _, absent := range []string{"nav-instances", "nav-iam", "tab-users", "tab-quotas"} {
 		if b.exists(absent) {
 			t.Errorf("the scoped sign-in shows %s", absent)
 		}
 	}
-	b.waitText("page-title", "km-mine")
-	b.waitVisible("brokers")
 	// It may read configs but not change them, nor the instance's lifecycle, tags or manager.
 	for _, absent := range []string{"instance-restart", "instance-delete", "configs-save", "tag-add", "km-reset-password", "km-disable"} {
 		if b.exists(absent) {

@@ -373,7 +373,7 @@ func TestConsoleTopicsAndMessages(t *testing.T) {
 			Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, BrowserContextID: c.BrowserContextID, DownloadPath: dir}); err != nil {
 			t.Fatal(err)
 		}
-		b.do(chromedp.Click(chromedp.CSS(sel+` [data-test="record-download"]`), chromedp.NodeVisible))
+		b.clickCSS(sel + ` [data-test="record-download"]`)
 		name := filepath.Join(dir, fmt.Sprintf("orders-1-%d.txt", long.Offset))
 		var data []byte
 		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
@@ -391,7 +391,7 @@ func TestConsoleTopicsAndMessages(t *testing.T) {
 	run("delete topic", func(t *testing.T) {
 		b.goTo(topicsRoute)
 		b.waitVisible("topic-row-payments")
-		b.do(chromedp.Click(chromedp.CSS(`[data-test="topic-row-payments"] [data-test="topic-select"]`), chromedp.NodeVisible))
+		b.check(`[data-test="topic-row-payments"] [data-test="topic-select"]`)
 		b.click("topic-delete-selected")
 		b.waitVisible("confirm")
 		b.click("confirm-ok")

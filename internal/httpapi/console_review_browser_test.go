@@ -52,7 +52,7 @@ func TestConsoleEveryPageAtPhoneWidth(t *testing.T) {
 		b.screenshot("phone " + strings.TrimPrefix(strings.ReplaceAll(route, ce.id, "id"), "/"))
 	}
 
-	t.Run("dialogs at phone width", func(t *testing.T) {
+	b.run(t, "dialogs at phone width", func(t *testing.T) {
 		for _, d := range []struct{ route, open, dialog string }{
 			{"/instances", "instance-create", "create-modal"},
 			{inst + "/topics", "topic-create", "topic-create-dialog"},
@@ -74,13 +74,13 @@ func TestConsoleEveryPageAtPhoneWidth(t *testing.T) {
 		}
 	})
 
-	t.Run("a malformed address", func(t *testing.T) {
+	b.run(t, "a malformed address", func(t *testing.T) {
 		// A bad percent escape in the address is a page not found, not an uncaught URIError.
 		b.goTo(inst + "/topics/%E0%A4%A")
 		browserRun(b, chromedp.PollFunction[bool](`() => document.querySelector('main').textContent.includes('No page at')`))
 	})
 
-	t.Run("sorting at phone width", func(t *testing.T) {
+	b.run(t, "sorting at phone width", func(t *testing.T) {
 		// The instance list sorts on the server; its cards keep the sort buttons.
 		b.goTo("/instances")
 		b.waitVisible("instances-sort-name")
@@ -88,7 +88,7 @@ func TestConsoleEveryPageAtPhoneWidth(t *testing.T) {
 		b.waitVisible("instance-row-console-phone")
 	})
 
-	t.Run("a dialog by keyboard", func(t *testing.T) {
+	b.run(t, "a dialog by keyboard", func(t *testing.T) {
 		b.goTo(inst + "/topics")
 		b.waitVisible("topic-create")
 		b.do(chromedp.Focus(byTest("topic-create")), chromedp.KeyEvent(kb.Enter))
@@ -104,6 +104,7 @@ func TestConsoleEveryPageAtPhoneWidth(t *testing.T) {
 		}
 		// A button waits for its action (here the confirmation it opened) before it takes another
 		// click, and takes one again once the dialog is cancelled.
+		b.waitVisible("topic-row-orders") // the rows load after the page: d would be null before
 		b.do(chromedp.Evaluate[chromedp.Void](`(() => { const d = document.querySelector('[data-test="topic-row-orders"] [data-test="topic-delete"]'); d.click(); d.click(); })()`))
 		b.waitVisible("confirm")
 		if n := browserRun(b, chromedp.Evaluate[int](`document.querySelectorAll('dialog[open]').length`)); n != 1 {
@@ -111,7 +112,7 @@ func TestConsoleEveryPageAtPhoneWidth(t *testing.T) {
 		}
 		b.click("modal-cancel")
 		b.waitGone("confirm")
-		b.do(chromedp.Click(chromedp.CSS(`[data-test="topic-row-orders"] [data-test="topic-delete"]`), chromedp.NodeVisible))
+		b.clickUntil(`[data-test="topic-row-orders"] [data-test="topic-delete"]`, confirmOpen)
 		b.waitVisible("confirm")
 		b.do(chromedp.KeyEvent(kb.Escape))
 		b.waitGone("confirm")

@@ -29,7 +29,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 	b.signInAdmin(e)
 	id := ce.id
 
-	t.Run("users page without SASL", func(t *testing.T) {
+	b.run(t, "users page without SASL", func(t *testing.T) {
 		b.goTo("/instances/" + id + "/users")
 		b.waitVisible("sasl-off")
 		txt := b.text("sasl-off")
@@ -46,7 +46,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 	})
 
 	const quotaUser = "app-quota"
-	t.Run("create a quota", func(t *testing.T) {
+	b.run(t, "create a quota", func(t *testing.T) {
 		b.goTo("/instances/" + id + "/quotas")
 		b.waitVisible("quotas")
 		b.click("quota-create")
@@ -59,10 +59,8 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		b.waitGone("quota-dialog")
 		// A task applies it; the polled list shows it.
 		row := "quota-" + quotaUser + "|"
-		b.waitVisible(row)
-		if txt := b.text(row); !strings.Contains(txt, "1.00 MiB/s") || !strings.Contains(txt, "2.00 MiB/s") {
-			t.Errorf("quota row: %q", txt)
-		}
+		b.waitText(row, "1.00 MiB/s")
+		b.waitText(row, "2.00 MiB/s")
 		resp, err := ce.sdk.ShowKafkaUserClientQuota(&model.ShowKafkaUserClientQuotaRequest{InstanceId: id})
 		if err != nil {
 			t.Fatal(err)
@@ -74,9 +72,9 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		b.screenshot("quotas")
 	})
 
-	t.Run("modify and delete a quota", func(t *testing.T) {
+	b.run(t, "modify and delete a quota", func(t *testing.T) {
 		row := "quota-" + quotaUser + "|"
-		b.click("quota-modify-" + quotaUser + "|")
+		b.clickUntil(string(byTest("quota-modify-"+quotaUser+"|")), `document.querySelector('[data-test="quota-dialog"]') !== null`)
 		b.waitVisible("quota-dialog")
 		b.fill("quota-producer-rate", "3145728")
 		b.fill("quota-consumer-rate", "") // empty: kept
@@ -91,7 +89,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		b.click("quota-save")
 		b.waitText("quota-|<default>", "every client (default)")
 		// Deleting asks first.
-		b.click("quota-delete-" + quotaUser + "|")
+		b.clickUntil(string(byTest("quota-delete-"+quotaUser+"|")), confirmOpen)
 		b.waitVisible("confirm")
 		b.click("confirm-ok")
 		b.waitGone(row)
@@ -105,22 +103,26 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		}
 	})
 
-	t.Run("names render as text", func(t *testing.T) {
+	b.run(t, "names render as text", func(t *testing.T) {
 		// A quota's user is any string Kafka takes: markup in it must show as characters.
 		const evil = `<img src=x onerror="window.pwned=1">`
 		body, _ := json.Marshal(map[string]any{"user": evil, "producer-byte-rate": 1024})
-		quotaJob(t, ce, "POST", string(body))
+		// Applied, then the page shown again: it lists the quota when made, not after its 5 s refresh.
+		waitQuotaTask(t, ce, quotaJob(t, ce, "POST", string(body)), "createUserClientQuota")
+		b.goTo("/instances/" + id + "/users")
+		b.waitVisible("sasl-off")
+		b.goTo("/instances/" + id + "/quotas")
 		row := "quota-" + evil + "|"
 		b.waitText(row, evil)
 		if n := browserRun(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-test=quotas] img').length + (window.pwned ? 100 : 0)`)); n != 0 {
 			t.Errorf("the quota's user became markup (%d)", n)
 		}
-		b.click("quota-delete-" + evil + "|")
+		b.clickUntil(string(byTest("quota-delete-"+evil+"|")), confirmOpen)
 		b.click("confirm-ok")
 		b.waitGone(row)
 	})
 
-	t.Run("bad quota shows the DMS error", func(t *testing.T) {
+	b.run(t, "bad quota shows the DMS error", func(t *testing.T) {
 		b.click("quota-create")
 		b.waitVisible("quota-dialog")
 		b.fill("quota-user", "app-norates") // no rate: 400 DMS.00400062 from the API
@@ -135,7 +137,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 	// readerPwd2 is the password the administrator sets in the console after creating the user.
 	const reader, readerPwd, readerPwd2 = "reader1", "Reader-Passw0rd1", "Reader-Passw0rd2"
 	var ak, sk string
-	t.Run("IAM user, access key shown once, read-only role", func(t *testing.T) {
+	b.run(t, "IAM user, access key shown once, read-only role", func(t *testing.T) {
 		if !b.exists("nav-iam") {
 			t.Fatal("no IAM link for the administrator")
 		}
@@ -148,7 +150,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		b.waitVisible("iam-user-" + reader)
 		b.screenshot("iam-users")
 
-		b.click("iam-user-open-" + reader)
+		b.clickUntil(string(byTest("iam-user-open-"+reader)), `location.hash === '#/iam/users/`+reader+`'`)
 		b.waitVisible("iam-keys")
 		b.click("iam-key-create")
 		b.fill("iam-key-desc", "console test")
@@ -189,15 +191,15 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 
 		// Disable (asked first) and enable again; then a new password set in the console.
 		b.goTo("/iam/users")
-		b.click("iam-user-disable-" + reader)
+		b.clickUntil(string(byTest("iam-user-disable-"+reader)), confirmOpen)
 		b.click("confirm-ok")
 		b.waitVisible("iam-user-enable-" + reader)
 		if u, err := e.IAM.Store().GetUserByName(tctx(t), mustDomainID(t, e), reader); err != nil || u.Enabled {
 			t.Errorf("after Disable: %+v %v", u, err)
 		}
-		b.click("iam-user-enable-" + reader)
+		b.clickUntil(string(byTest("iam-user-enable-"+reader)), `document.querySelector('[data-test="iam-user-disable-`+reader+`"]') !== null`)
 		b.waitVisible("iam-user-disable-" + reader)
-		b.click("iam-user-password-" + reader)
+		b.clickUntil(string(byTest("iam-user-password-"+reader)), `document.querySelector('[data-test="iam-password-dialog"]') !== null`)
 		b.fill("iam-new-password", readerPwd2)
 		b.click("iam-password-ok")
 		b.waitGone("iam-password-dialog")
@@ -210,7 +212,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		b.screenshot("iam-accounts")
 	})
 
-	t.Run("custom policy checked in the browser", func(t *testing.T) {
+	b.run(t, "custom policy checked in the browser", func(t *testing.T) {
 		b.goTo("/iam/policies")
 		b.waitVisible("policy-DMS ReadOnlyAccess")
 		if b.exists("policy-delete-DMS ReadOnlyAccess") {
@@ -241,12 +243,12 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		if !slices.ContainsFunc(res.Policies, func(p dms.Policy) bool { return p.Name == "TopicsReader" && !p.System }) {
 			t.Errorf("the custom policy is not listed by the API: %s", body)
 		}
-		b.click("policy-delete-TopicsReader")
+		b.clickUntil(string(byTest("policy-delete-TopicsReader")), confirmOpen)
 		b.click("confirm-ok")
 		b.waitGone("policy-TopicsReader")
 	})
 
-	t.Run("read-only user sees no write action", func(t *testing.T) {
+	b.run(t, "read-only user sees no write action", func(t *testing.T) {
 		b.signIn(e, consoleLogin{Domain: "admin", User: reader, Password: readerPwd2, Project: e.Region})
 		if b.exists("nav-iam") {
 			t.Error("the IAM link is shown to a read-only user")
@@ -268,7 +270,7 @@ func TestConsoleUsersQuotasIAMBrowser(t *testing.T) {
 		b.waitVisible("iam-admin-only")
 	})
 
-	t.Run("phone width", func(t *testing.T) {
+	b.run(t, "phone width", func(t *testing.T) {
 		b.do(chromedp.EmulateViewport(phoneWidth, phoneHeight, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
 		b.goTo("/instances/" + id + "/quotas")
 		b.waitVisible("quota-|<default>")
@@ -304,7 +306,7 @@ func TestLocalConsoleKafkaUsers(t *testing.T) {
 	b := newBrowserWith(t, browserOptions{Timeout: 4 * time.Minute})
 	b.signInAdmin(e)
 	const app = "app1-user"
-	t.Run("create a Kafka user", func(t *testing.T) {
+	b.run(t, "create a Kafka user", func(t *testing.T) {
 		b.goTo("/instances/" + id + "/users")
 		b.waitVisible("kafka-user-" + usersAdmin) // the administrator is listed
 		b.click("kafka-user-create")
@@ -324,7 +326,7 @@ func TestLocalConsoleKafkaUsers(t *testing.T) {
 		}
 	})
 
-	t.Run("grant sub", func(t *testing.T) {
+	b.run(t, "grant sub", func(t *testing.T) {
 		b.waitVisible("acl-topic-" + topic)
 		b.click("acl-grant-" + topic)
 		b.waitVisible("acl-dialog")
@@ -342,7 +344,7 @@ func TestLocalConsoleKafkaUsers(t *testing.T) {
 		b.screenshot("users-acls")
 	})
 
-	t.Run("read-only user", func(t *testing.T) {
+	b.run(t, "read-only user", func(t *testing.T) {
 		b.signIn(e, consoleLogin{Domain: "admin", User: reader, Password: readerPwd, Project: e.Region})
 		b.goTo("/instances/" + id + "/users")
 		b.waitText("acl-"+topic+"-"+app, "sub")

@@ -232,6 +232,7 @@ async function reportPage({ id, report }) {
   }
   await load();
   // A report still diagnosing gains its items when the window ends; a finished one no longer changes.
+  // Every 2 s: the report comes soon after the window, and the page stops asking once it has it.
   poll(async () => {
     if (done) return;
     try {
@@ -240,7 +241,7 @@ async function reportPage({ id, report }) {
     } catch (e) {
       mount(errHost, errorBox(e));
     }
-  });
+  }, 2000);
   const del = button('Delete report', () => confirmAction({
     title: 'Delete report',
     text: `Delete the diagnosis report ${report}?`,

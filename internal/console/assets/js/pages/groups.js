@@ -272,8 +272,14 @@ async function groupPage({ id, group }) {
 }
 
 function editDescription(id, group, done) {
-  const desc = h('textarea', { name: 'group_desc', test: 'group-desc', attrs: { maxlength: 1024, rows: 3 } });
-  api.get(groupPath(id, group)).then((r) => { desc.value = (r.group && r.group.group_desc) || ''; }).catch(() => {});
+  // Disabled until the current description is in: text typed before it came would be overwritten
+  // by it (and the old description saved).
+  const desc = h('textarea', { name: 'group_desc', test: 'group-desc', disabled: true, attrs: { maxlength: 1024, rows: 3 } });
+  api.get(groupPath(id, group)).then((r) => { desc.value = (r.group && r.group.group_desc) || ''; }).catch(() => {})
+    .finally(() => {
+      desc.disabled = false;
+      desc.focus();
+    });
   modal({
     title: `Description of ${group}`,
     test: 'group-edit-dialog',
@@ -281,6 +287,7 @@ function editDescription(id, group, done) {
     actions: [{
       label: 'Save', kind: 'primary', test: 'group-edit-ok',
       onClick: async () => {
+        if (desc.disabled) throw new Error('The current description is still loading.');
         await api.put(groupPath(id, group), { group_name: group, group_desc: desc.value });
         toast('Description saved');
         done();

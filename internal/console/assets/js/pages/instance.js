@@ -481,15 +481,15 @@ function tagsPanel(id, current) {
     }
   }
 
+  // Built again only when the tags changed (as the other panels): the 5 s refresh no longer
+  // replaces a Remove button under the pointer or the keyboard's focus.
   function render(tags) {
     shown = tags;
-    if (!tags.length) {
-      mount(list, h('li', { class: 'muted' }, 'No tags.'));
-      return;
-    }
-    mount(list, tags.map((t) => h('li', { test: `tag-${t.key}` },
-      h('span', { class: 'tag' }, h('strong', null, t.key), t.value !== '' ? ` = ${t.value}` : ''), ' ',
-      button('Remove', () => change('delete', [{ key: t.key, value: t.value }]), { kind: 'small', test: `tag-delete-${t.key}`, action: 'dms:instance:modify', title: `Remove the tag ${t.key}`, lifecycle: true }))));
+    mountChanged(list, tags, () => (!tags.length
+      ? h('li', { class: 'muted' }, 'No tags.')
+      : tags.map((t) => h('li', { test: `tag-${t.key}` },
+        h('span', { class: 'tag' }, h('strong', null, t.key), t.value !== '' ? ` = ${t.value}` : ''), ' ',
+        button('Remove', () => change('delete', [{ key: t.key, value: t.value }]), { kind: 'small', test: `tag-delete-${t.key}`, action: 'dms:instance:modify', title: `Remove the tag ${t.key}`, lifecycle: true })))));
   }
 
   const add = button('Add tag', async () => {
